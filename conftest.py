@@ -1,0 +1,1 @@
+pytest_plugins = ["evdms.testing.fixtures", "evdms.testing.browser"]

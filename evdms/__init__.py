@@ -1,0 +1,1 @@
+"""evdms: the EV Driver Management Solution."""

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from evdms.accounts import selectors, services
+from evdms.accounts.access import get_admin_for
+from evdms.accounts.models import Admin
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.schemas import AdminInviteIn, AdminOut, AdminPatchIn, MeOut
+from evdms.api import requires
+
+router = Router(tags=["organisation"])
+
+
+def _admin_out(admin: Admin) -> AdminOut:
+    return AdminOut(
+        id=admin.pk,
+        email=admin.user.email,
+        full_name=admin.user.full_name,
+        role=admin.role,  # type: ignore[arg-type]
+        status=admin.status,
+        created_at=admin.created_at,
+        last_login=admin.user.last_login,
+    )
+
+
+@router.get("/me", response=MeOut, auth=requires(Permission.VIEW_DASHBOARD))
+def me(request: HttpRequest) -> MeOut:
+    """The organisation and role this key acts for."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    return MeOut(
+        organisation=actor.organisation,  # type: ignore[arg-type]
+        role=actor.role,  # type: ignore[arg-type]
+        key_name=actor.api_key.name if actor.api_key else None,
+    )
+
+
+@router.get("/admins", response=list[AdminOut], auth=requires(Permission.MANAGE_ADMINS))
+def admins_list(request: HttpRequest) -> list[AdminOut]:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    return [_admin_out(a) for a in selectors.admins_of(actor.organisation)]
+
+
+@router.post("/admins", response={201: AdminOut}, auth=requires(Permission.MANAGE_ADMINS))
+def admins_invite(request: HttpRequest, payload: AdminInviteIn) -> Status[AdminOut]:
+    """Invite an admin: they are e-mailed a set-up link and are Pending until they use it."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    admin = services.admin_invite(
+        actor=actor, email=payload.email, full_name=payload.full_name, role=payload.role
+    )
+    return Status(201, _admin_out(admin))
+
+
+@router.get("/admins/{admin_id}", response=AdminOut, auth=requires(Permission.MANAGE_ADMINS))
+def admins_read(request: HttpRequest, admin_id: int) -> AdminOut:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    return _admin_out(get_admin_for(actor, admin_id))
+
+
+@router.patch("/admins/{admin_id}", response=AdminOut, auth=requires(Permission.MANAGE_ADMINS))
+def admins_update(request: HttpRequest, admin_id: int, payload: AdminPatchIn) -> AdminOut:
+    """Change an admin's role, or disable / re-enable them."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    admin = get_admin_for(actor, admin_id)
+    if payload.role is not None:
+        admin = services.admin_change_role(actor=actor, admin=admin, role=payload.role)
+    if payload.status == "disabled":
+        admin = services.admin_disable(actor=actor, admin=admin)
+    elif payload.status == "active":
+        admin = services.admin_enable(actor=actor, admin=admin)
+    return _admin_out(admin)

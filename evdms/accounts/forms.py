@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from evdms.accounts.models import Role
+from evdms.notifications.services import email_send
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an account.",
+        "inactive": "This account is disabled. Ask a Network Manager of your organisation.",
+    }
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, delivering through our outbox and worker."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        email_send(
+            to=[to_email],
+            template="password_reset",
+            context={
+                "user": context["user"],
+                "uid": context["uid"],
+                "token": context["token"],
+            },
+        )
+
+
+class AdminInviteForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(
+        label="Role",
+        choices=Role.choices,
+        help_text=(
+            "Network Manager: everything, including admins. Connections Officer: connections "
+            "and drivers. Analyst: reports only."
+        ),
+    )
+
+
+class AdminRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class AdminSetupForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password, not only digits.",
+    )
+    password_again = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=200)
+    currency = forms.RegexField(
+        label="Currency",
+        regex=r"^[A-Za-z]{3}$",
+        max_length=3,
+        help_text="ISO 4217 code, e.g. EUR, GBP.",
+        error_messages={"invalid": "Enter a three-letter ISO currency code such as EUR."},
+    )
+    accounts_payable_email = forms.EmailField(
+        label="Accounts payable e-mail",
+        required=False,
+        help_text="Invoices of the Direct Invoice Service are sent here.",
+    )
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Key name", max_length=100, help_text="What uses it, e.g. CRM sync."
+    )
+    role = forms.ChoiceField(label="Role of the key", choices=Role.choices)

@@ -1,0 +1,219 @@
+"""People and organisations: users (e-mail login), organisations, admin accounts,
+admin invitations, grants between organisations and API keys."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)  # None leaves an unusable password
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who logs in: a driver, an organisation's admin or a platform operator.
+
+    What a user may do comes from elsewhere: an ``Admin`` row makes them an admin of one
+    organisation; ``is_staff`` makes them a platform operator (Django admin).
+    """
+
+    # Stored lower-cased (the manager and clean() do it), so unique means unique
+    # whatever the case the person types.
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("platform operator"), default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name.split(" ")[0] if self.full_name else "") or self.email
+
+    @property
+    def admin_or_none(self) -> Admin | None:
+        try:
+            return self.admin
+        except Admin.DoesNotExist:
+            return None
+
+
+class OrganisationKind(models.TextChoices):
+    LEASING_COMPANY = "leasing_company", _("Leasing company")
+    CUSTOMER = "customer", _("Customer organisation")
+    INSTALLER = "installer", _("Installer company")
+    OPERATOR = "operator", _("Platform operator")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    currency = models.CharField(
+        _("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code")
+    )
+    accounts_payable_email = models.EmailField(_("accounts payable e-mail"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="organisation_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    NETWORK_MANAGER = "network_manager", _("Network Manager")
+    CONNECTIONS_OFFICER = "connections_officer", _("Connections Officer")
+    ANALYST = "analyst", _("Analyst")
+
+
+class AdminStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PENDING = "pending", _("Pending")
+    DISABLED = "disabled", _("Disabled")
+
+
+class Admin(models.Model):
+    """A user's admin account in one organisation, with one role."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="admin")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="admins")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AdminStatus.choices, default=AdminStatus.PENDING
+    )
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["user__full_name", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+
+class AdminInvitation(models.Model):
+    """A set-up link sent to a new admin. Only the token's hash is kept."""
+
+    admin = models.ForeignKey(Admin, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.admin.user.email}"
+
+    def is_usable(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class Grant(models.Model):
+    """Rights an organisation gives to another (e.g. a customer to its lease company) to
+    act on its drivers and read its transactions. Explicit and revocable."""
+
+    grantor = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="grants_given")
+    grantee = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="grants_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["grantor", "grantee"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="grant_one_active_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(grantor=models.F("grantee")), name="grant_not_to_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grantor} → {self.grantee}"
+
+
+class ApiKey(models.Model):
+    """A key for the JSON API, acting for one organisation with one role.
+
+    The key is shown once; we keep its prefix (to find it) and the SHA-256 of the whole
+    key (random 256-bit secrets need no slow hash: there is nothing to brute-force).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="api_key_name_unique_per_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

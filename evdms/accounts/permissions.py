@@ -1,0 +1,89 @@
+"""The one place that says what each admin role may do (the role matrix of the spec).
+
+Pages, the API and services all ask ``require(actor, Permission.X)``; nothing else
+compares roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+
+from evdms.accounts.models import Admin, AdminStatus, ApiKey, Organisation, Role, User
+
+
+class Permission(StrEnum):
+    VIEW_DASHBOARD = "view_dashboard"
+    MANAGE_ADMINS = "manage_admins"
+    MANAGE_SETTINGS = "manage_settings"  # organisation settings and API keys
+    VIEW_AUDIT = "view_audit"
+    VIEW_CONNECTIONS = "view_connections"
+    EDIT_CONNECTIONS = "edit_connections"
+    MANAGE_DRIVERS = "manage_drivers"  # invite, approve, remove
+    VIEW_REPORTS = "view_reports"  # view and export
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.NETWORK_MANAGER: frozenset(Permission),
+    Role.CONNECTIONS_OFFICER: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.VIEW_CONNECTIONS,
+            Permission.EDIT_CONNECTIONS,
+            Permission.MANAGE_DRIVERS,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {Permission.VIEW_DASHBOARD, Permission.VIEW_CONNECTIONS, Permission.VIEW_REPORTS}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an admin through the pages, or an API key through the API.
+
+    Both act for exactly one organisation with exactly one role.
+    """
+
+    organisation: Organisation
+    role: str
+    user: User | None = None
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor | None:
+        """The actor for a logged-in user, or None when they are not an active admin."""
+        if not user.is_authenticated:
+            return None
+        admin: Admin | None = user.admin_or_none
+        if admin is None or admin.status != AdminStatus.ACTIVE:
+            return None
+        return cls(organisation=admin.organisation, role=admin.role, user=user)
+
+    @classmethod
+    def for_api_key(cls, key: ApiKey) -> Actor:
+        return cls(organisation=key.organisation, role=key.role, api_key=key)
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.email
+        if self.api_key is not None:
+            return f"API key “{self.api_key.name}”"
+        return "system"
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    """Raise PermissionDenied unless the actor's role allows ``permission``."""
+    if not actor.can(permission):
+        raise PermissionDenied(f"Your role does not allow this ({permission.value}).")

@@ -1,0 +1,341 @@
+"""Every write about organisations, admins and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from evdms.accounts.models import (
+    Admin,
+    AdminInvitation,
+    AdminStatus,
+    ApiKey,
+    Organisation,
+    Role,
+    User,
+)
+from evdms.accounts.permissions import Actor, Permission, require
+from evdms.accounts.selectors import active_network_managers
+from evdms.audit.services import audit_record
+from evdms.notifications.services import email_send
+
+API_KEY_PREFIX = "evdms"
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _keep_a_network_manager(admin: Admin, *, losing: str) -> None:
+    """An organisation must keep one active Network Manager, or nobody can manage it."""
+    if admin.role != Role.NETWORK_MANAGER or admin.status != AdminStatus.ACTIVE:
+        return
+    others = active_network_managers(admin.organisation).exclude(pk=admin.pk)
+    if not others.select_for_update().exists():
+        raise ValidationError(
+            {"role": f"{admin.user} is the last active Network Manager and cannot {losing}."}
+        )
+
+
+# --- admins -------------------------------------------------------------------------
+
+
+def _new_invitation(admin: Admin) -> str:
+    token = secrets.token_urlsafe(32)
+    AdminInvitation.objects.filter(admin=admin, used_at=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    AdminInvitation.objects.create(
+        admin=admin,
+        token_hash=_sha256(token),
+        expires_at=timezone.now() + timedelta(days=settings.ADMIN_INVITATION_DAYS),
+    )
+    return token
+
+
+def _send_invitation(actor: Actor, admin: Admin, token: str) -> None:
+    email_send(
+        to=[admin.user.email],
+        template="admin_invitation",
+        context={
+            "admin": admin,
+            "inviter": actor.label,
+            "organisation": admin.organisation.name,
+            "role": admin.get_role_display(),
+            "link": settings.SITE_URL + reverse("accounts:admin_setup", args=[token]),
+            "days": settings.ADMIN_INVITATION_DAYS,
+        },
+        organisation=admin.organisation,
+    )
+
+
+@transaction.atomic
+def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admin:
+    """Create a Pending admin of the actor's organisation and e-mail a set-up link."""
+    require(actor, Permission.MANAGE_ADMINS)
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a role."})
+    user = User.objects.select_related("admin").filter(email=email).first()
+    if user is not None and user.admin_or_none is not None:
+        raise ValidationError({"email": "This address already has an admin account."})
+    if user is None:
+        user = User(email=email, full_name=full_name.strip())
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    admin = Admin(
+        user=user,
+        organisation=actor.organisation,
+        role=role,
+        status=AdminStatus.PENDING,
+        invited_by=actor.user,
+    )
+    admin.full_clean()
+    admin.save()
+    token = _new_invitation(admin)
+    audit_record(
+        actor=actor,
+        action="admin.invite",
+        target=admin,
+        changes={"email": [None, email], "role": [None, role], "status": [None, "pending"]},
+    )
+    _send_invitation(actor, admin, token)
+    return admin
+
+
+@transaction.atomic
+def admin_invitation_resend(*, actor: Actor, admin: Admin) -> None:
+    require(actor, Permission.MANAGE_ADMINS)
+    if admin.status != AdminStatus.PENDING:
+        raise ValidationError("Only a pending admin can be sent a new set-up link.")
+    token = _new_invitation(admin)
+    audit_record(actor=actor, action="admin.invitation_resend", target=admin)
+    _send_invitation(actor, admin, token)
+
+
+class InvitationInvalid(Exception):
+    """The set-up link is unknown, used, revoked or expired."""
+
+
+def admin_invitation_lookup(token: str) -> AdminInvitation:
+    invitation = (
+        AdminInvitation.objects.select_related("admin__user", "admin__organisation")
+        .filter(token_hash=_sha256(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_usable():
+        raise InvitationInvalid
+    return invitation
+
+
+@transaction.atomic
+def admin_accept_invitation(*, token: str, full_name: str, password: str) -> Admin:
+    """A new admin sets their name and password from the e-mailed link."""
+    invitation = admin_invitation_lookup(token)
+    won = AdminInvitation.objects.filter(pk=invitation.pk, used_at=None).update(
+        used_at=timezone.now()
+    )
+    if not won:  # the same link submitted twice at once
+        raise InvitationInvalid
+    admin = invitation.admin
+    user = admin.user
+    validate_password(password, user)
+    user.full_name = full_name.strip() or user.full_name
+    user.set_password(password)
+    user.save(update_fields=["full_name", "password"])
+    updated = Admin.objects.filter(pk=admin.pk, status=AdminStatus.PENDING).update(
+        status=AdminStatus.ACTIVE, activated_at=timezone.now()
+    )
+    if not updated:
+        raise InvitationInvalid
+    admin.refresh_from_db()
+    audit_record(
+        actor=Actor(organisation=admin.organisation, role=admin.role, user=user),
+        action="admin.activate",
+        target=admin,
+        changes={"status": ["pending", "active"]},
+    )
+    return admin
+
+
+@transaction.atomic
+def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
+    require(actor, Permission.MANAGE_ADMINS)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a role."})
+    admin = (
+        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+    )
+    if admin.role == role:
+        return admin
+    if role != Role.NETWORK_MANAGER:
+        _keep_a_network_manager(admin, losing="lose that role")
+    old = admin.role
+    admin.role = role
+    admin.full_clean()
+    admin.save(update_fields=["role"])
+    audit_record(
+        actor=actor, action="admin.change_role", target=admin, changes={"role": [old, role]}
+    )
+    return admin
+
+
+@transaction.atomic
+def admin_disable(*, actor: Actor, admin: Admin) -> Admin:
+    """A disabled admin cannot log in; their open sessions end on their next request."""
+    require(actor, Permission.MANAGE_ADMINS)
+    admin = (
+        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+    )
+    if actor.user is not None and admin.user_id == actor.user.pk:
+        raise ValidationError("You cannot disable your own account.")
+    if admin.status == AdminStatus.DISABLED:
+        return admin
+    _keep_a_network_manager(admin, losing="be disabled")
+    old = admin.status
+    admin.status = AdminStatus.DISABLED
+    admin.disabled_at = timezone.now()
+    admin.save(update_fields=["status", "disabled_at"])
+    AdminInvitation.objects.filter(admin=admin, used_at=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    audit_record(
+        actor=actor, action="admin.disable", target=admin, changes={"status": [old, "disabled"]}
+    )
+    return admin
+
+
+@transaction.atomic
+def admin_enable(*, actor: Actor, admin: Admin) -> Admin:
+    """Back to Active, or to Pending with a new set-up link if they never set up."""
+    require(actor, Permission.MANAGE_ADMINS)
+    admin = (
+        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+    )
+    if admin.status != AdminStatus.DISABLED:
+        return admin
+    new = AdminStatus.ACTIVE if admin.activated_at else AdminStatus.PENDING
+    admin.status = new
+    admin.disabled_at = None
+    admin.save(update_fields=["status", "disabled_at"])
+    audit_record(
+        actor=actor, action="admin.enable", target=admin, changes={"status": ["disabled", new]}
+    )
+    if new == AdminStatus.PENDING:
+        _send_invitation(actor, admin, _new_invitation(admin))
+    return admin
+
+
+# --- organisations ------------------------------------------------------------------
+
+
+@transaction.atomic
+def organisation_update(
+    *, actor: Actor, name: str, currency: str, accounts_payable_email: str
+) -> Organisation:
+    require(actor, Permission.MANAGE_SETTINGS)
+    organisation = Organisation.objects.select_for_update().get(pk=actor.organisation.pk)
+    before = {
+        "name": organisation.name,
+        "currency": organisation.currency,
+        "accounts_payable_email": organisation.accounts_payable_email,
+    }
+    organisation.name = name.strip()
+    organisation.currency = currency.strip().upper()
+    organisation.accounts_payable_email = accounts_payable_email.strip().lower()
+    organisation.full_clean()
+    organisation.save()
+    after = {
+        "name": organisation.name,
+        "currency": organisation.currency,
+        "accounts_payable_email": organisation.accounts_payable_email,
+    }
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(
+            actor=actor, action="organisation.update", target=organisation, changes=changes
+        )
+    return organisation
+
+
+# --- API keys -----------------------------------------------------------------------
+
+
+def api_key_parse(raw: str) -> tuple[str, str] | None:
+    """Split ``evdms_<prefix>_<secret>`` into (prefix, whole key); None when malformed."""
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or len(parts[1]) != 12 or not parts[2]:
+        return None
+    return parts[1], raw.strip()
+
+
+@transaction.atomic
+def api_key_create(
+    *, actor: Actor | None, organisation: Organisation, name: str, role: str
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its plain text, which is never shown again.
+
+    ``actor`` is None only for the provisioning command run by a platform operator.
+    """
+    if actor is not None:
+        require(actor, Permission.MANAGE_SETTINGS)
+        if organisation.pk != actor.organisation.pk:
+            raise ValidationError("A key can only be made for your own organisation.")
+    prefix = secrets.token_hex(6)
+    plain = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        organisation=organisation,
+        name=name.strip(),
+        role=role,
+        prefix=prefix,
+        key_hash=_sha256(plain),
+        created_by=actor.user if actor else None,
+    )
+    key.full_clean()
+    if ApiKey.objects.filter(organisation=organisation, name=key.name, revoked_at=None).exists():
+        raise ValidationError({"name": "A key with this name exists already."})
+    key.save()
+    audit_record(
+        actor=actor,
+        action="api_key.create",
+        target=key,
+        organisation=organisation,
+        changes={"name": [None, key.name], "role": [None, role]},
+    )
+    return key, plain
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    require(actor, Permission.MANAGE_SETTINGS)
+    if ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now()):
+        audit_record(actor=actor, action="api_key.revoke", target=key)
+    key.refresh_from_db()
+    return key
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    """The live key for a presented bearer token, or None."""
+    parsed = api_key_parse(raw)
+    if parsed is None:
+        return None
+    prefix, plain = parsed
+    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    if not secrets.compare_digest(key.key_hash, _sha256(plain)):
+        return None
+    # One write a minute at most: "last used" is for humans, not an access log.
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key

@@ -1,0 +1,134 @@
+"""Logging in and out, lockout, disabled admins and password reset, as a person sees them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from evdms.accounts.models import AdminStatus
+from evdms.accounts.services import admin_disable
+from evdms.notifications.models import OutboundEmail
+from evdms.testing.fixtures import PASSWORD, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def log_in(client: Client, email: str, password: str):
+    return client.post(reverse("accounts:login"), {"username": email, "password": password})
+
+
+def test_an_admin_logs_in_by_email_in_any_case_and_lands_on_the_dashboard(world):
+    client = Client()
+    response = log_in(client, "NADIA@Voltlease.example", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:dashboard")
+    page = client.get(reverse("web:dashboard"))
+    assert "Voltlease" in page.content.decode()
+
+
+def test_a_wrong_password_says_so_without_saying_whether_the_account_exists(world):
+    wrong = log_in(Client(), "nadia@voltlease.example", "not the password")
+    missing = log_in(Client(), "nobody@voltlease.example", "not the password")
+    assert wrong.status_code == missing.status_code == 200
+    for response in (wrong, missing):
+        assert "do not match an account" in response.content.decode()
+
+
+def test_repeated_failures_lock_the_account_with_a_clear_message(world, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert log_in(client, "nadia@voltlease.example", "wrong").status_code == 200
+    locked = log_in(client, "nadia@voltlease.example", "wrong")
+    assert locked.status_code == 429
+    assert "temporarily locked" in locked.content.decode()
+    # Even the right password is refused while locked ...
+    assert log_in(Client(), "nadia@voltlease.example", PASSWORD).status_code == 429
+    # ... but another account is not affected.
+    assert log_in(Client(), "otto@voltlease.example", PASSWORD).status_code == 302
+
+
+def test_logout_ends_the_session(world):
+    client = client_for(world.nadia)
+    assert client.get(reverse("web:dashboard")).status_code == 200
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    response = client.get(reverse("web:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_disabled_admin_cannot_log_in_and_their_open_session_ends(world):
+    otto_session = client_for(world.otto)
+    assert otto_session.get(reverse("web:dashboard")).status_code == 200
+
+    admin_disable(actor=world.actor(world.nadia), admin=world.otto)
+
+    assert otto_session.get(reverse("web:dashboard")).status_code == 302
+    response = log_in(Client(), "otto@voltlease.example", PASSWORD)
+    assert response.status_code == 200
+    assert "do not match an account" in response.content.decode()
+
+
+def test_a_pending_admin_cannot_log_in(world):
+    world.otto.status = AdminStatus.PENDING
+    world.otto.save()
+    world.otto.user.set_unusable_password()
+    world.otto.user.save()
+    assert log_in(Client(), "otto@voltlease.example", PASSWORD).status_code == 200
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:password_reset"), {"email": "nadia@voltlease.example"}
+        )
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["nadia@voltlease.example"]
+    assert OutboundEmail.objects.get().status == "sent"
+    found = re.search(r"http://\S+/accounts/password-reset/\S+/", message.body)
+    assert found is not None
+    link = found.group(0)
+    path = link.split("127.0.0.1:8000", 1)[1]
+    form_page = client.get(path, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    new_password = "a much better passphrase 2026"
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    assert done.status_code == 302
+    assert log_in(Client(), "nadia@voltlease.example", new_password).status_code == 302
+
+
+def test_password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            reverse("accounts:password_reset"), {"email": "who@nowhere.example"}
+        )
+    assert response.status_code == 302
+    assert mailoutbox == []
+
+
+def test_the_login_form_has_csrf_protection(world):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("accounts:login"), {"username": "nadia@voltlease.example", "password": PASSWORD}
+    )
+    assert response.status_code == 403
+
+
+def test_pages_carry_a_content_security_policy_without_unsafe_inline(world):
+    response = Client().get(reverse("accounts:login"))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy

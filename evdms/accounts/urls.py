@@ -1,0 +1,27 @@
+from django.urls import path
+
+from evdms.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("setup/<str:token>/", views.admin_setup, name="admin_setup"),
+    path("admins/", views.admins, name="admins"),
+    path("admins/<int:admin_id>/", views.admin_detail, name="admin_detail"),
+    path("admins/<int:admin_id>/disable/", views.admin_disable, name="admin_disable"),
+    path("admins/<int:admin_id>/enable/", views.admin_enable, name="admin_enable"),
+    path("admins/<int:admin_id>/resend/", views.admin_resend, name="admin_resend"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/api-keys/", views.api_key_create, name="api_key_create"),
+    path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+]

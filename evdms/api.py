@@ -1,0 +1,110 @@
+"""The JSON API under /api/v1/: one NinjaAPI, bearer API keys, errors mapped here only.
+
+Every error a caller can cause answers 4xx with a JSON body; field errors have the same
+shape as ninja's own validation errors: {"detail": [{"loc": [...], "msg": ..., "type": ...}]}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+
+from evdms.accounts.permissions import Actor, Permission, require
+from evdms.accounts.services import api_key_authenticate
+
+
+class ApiKeyAuth(HttpBearer):
+    """A valid organisation API key whose role allows ``permission``.
+
+    Each operation names its permission with ``auth=requires(Permission.X)``; the
+    URL-conf test fails for an operation that does not.
+    """
+
+    def __init__(self, permission: Permission | None = None) -> None:
+        super().__init__()
+        self.permission = permission
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        key = api_key_authenticate(token)
+        if key is None:
+            return None
+        actor = Actor.for_api_key(key)
+        if self.permission is not None:
+            require(actor, self.permission)
+        request.actor = actor  # type: ignore[attr-defined]
+        return actor
+
+
+def requires(permission: Permission) -> ApiKeyAuth:
+    return ApiKeyAuth(permission)
+
+
+api = NinjaAPI(
+    title="evdms API",
+    version="1",
+    description=(
+        "The JSON API of evdms. Authenticate with an organisation API key: "
+        "`Authorization: Bearer evdms_…` (create keys on the Settings page)."
+    ),
+    auth=ApiKeyAuth(),
+    urls_namespace="api",
+)
+
+
+def field_errors(error: ValidationError, source: str = "body") -> list[dict[str, Any]]:
+    """A Django ValidationError in ninja's error shape, one entry per message."""
+    if hasattr(error, "error_dict"):
+        return [
+            {"loc": [source, field], "msg": message, "type": "value_error"}
+            for field, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return [{"loc": [source], "msg": message, "type": "value_error"} for message in error.messages]
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"detail": field_errors(exc)}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or "Your role does not allow this."}, status=403
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # The same words for a missing object and another organisation's object.
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": "A valid API key is required: Authorization: Bearer evdms_…"},
+        status=401,
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": "The request body is too large."}, status=413)
+
+
+def _register_routers() -> None:
+    from evdms.accounts.api import router as accounts_router
+
+    api.add_router("/", accounts_router)
+
+
+_register_routers()

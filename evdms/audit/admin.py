@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from evdms.audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor_label", "organisation", "action", "target_label")
+    list_filter = ("action",)
+    search_fields = ("actor_label", "target_label", "action")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):  # the log is written by services only
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,69 @@
+"""Writing the audit log. Every service that changes something a person or a payout
+depends on calls ``audit_record`` inside its transaction, so the change and its record
+commit together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from evdms.accounts.models import Organisation
+from evdms.accounts.permissions import Actor
+from evdms.audit.models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe, human-readable form of a field value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def target_key(target: models.Model) -> tuple[str, str]:
+    return target._meta.label_lower, str(target.pk)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields whose value changed."""
+    return {
+        name: [_plain(before.get(name)), _plain(after.get(name))]
+        for name in after
+        if _plain(before.get(name)) != _plain(after.get(name))
+    }
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def audit_record(
+    *,
+    actor: Actor | None,
+    action: str,
+    target: models.Model,
+    organisation: Organisation | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    target_type, target_id = target_key(target)
+    return AuditEvent.objects.create(
+        actor_user=actor.user if actor else None,
+        actor_label=actor.label if actor else "system",
+        organisation=organisation or (actor.organisation if actor else None),
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=str(target)[:300],
+        changes={k: _plain(v) for k, v in (changes or {}).items()},
+    )

@@ -1,0 +1,41 @@
+"""Sending e-mail: render now, store in the outbox, deliver after commit in the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from evdms.accounts.models import Organisation
+from evdms.notifications.models import OutboundEmail
+
+
+def email_send(
+    *,
+    to: Sequence[str],
+    template: str,
+    context: Mapping[str, Any],
+    organisation: Organisation | None = None,
+) -> OutboundEmail:
+    """Queue an e-mail made from ``notifications/email/<template>.{subject,txt,html}``.
+
+    Delivery is enqueued only once the surrounding transaction commits.
+    """
+    from evdms.notifications.tasks import deliver_email
+
+    ctx = {"site_url": settings.SITE_URL, **context}
+    base = f"notifications/email/{template}"
+    subject = " ".join(render_to_string(f"{base}.subject.txt", ctx).split())
+    email = OutboundEmail.objects.create(
+        to=list(to),
+        subject=subject[:300],
+        text_body=render_to_string(f"{base}.txt", ctx),
+        html_body=render_to_string(f"{base}.html", ctx),
+        template=template,
+        organisation=organisation,
+    )
+    transaction.on_commit(lambda: deliver_email.enqueue(email_id=email.pk))
+    return email

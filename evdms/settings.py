@@ -1,0 +1,273 @@
+"""The one settings module of evdms.
+
+Everything that differs between machines is read from the environment through the
+typed helpers of ``evdms.env`` (see ``.env.example``). ``EVDMS_ENV`` picks the mode:
+
+- ``development`` (default): DEBUG, SQLite under ``var/``, e-mail kept in the local outbox.
+- ``test``: like development, with fast password hashing and tasks run in-process.
+- ``production``: every secret must be given; ``manage.py check --deploy`` is clean.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+
+from evdms.env import (
+    ConfigurationError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("EVDMS_VAR_DIR", str(BASE_DIR / "var")))
+
+ENVIRONMENT = env_choice("EVDMS_ENV", "development", {"development", "test", "production"})
+PRODUCTION = ENVIRONMENT == "production"
+TESTING = ENVIRONMENT == "test"
+
+DEBUG = env_bool("EVDMS_DEBUG", ENVIRONMENT == "development")
+if PRODUCTION and DEBUG:
+    raise ConfigurationError("EVDMS_DEBUG cannot be true in production")
+
+if PRODUCTION:
+    SECRET_KEY = env_str("EVDMS_SECRET_KEY")
+    if len(SECRET_KEY) < 50:
+        raise ConfigurationError("EVDMS_SECRET_KEY must be at least 50 characters in production")
+else:
+    SECRET_KEY = env_str(
+        "EVDMS_SECRET_KEY", "development-only-key-never-used-in-production-0123456789abcdef"
+    )
+
+ALLOWED_HOSTS = env_list(
+    "EVDMS_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigurationError("EVDMS_ALLOWED_HOSTS must name the host(s) in production")
+CSRF_TRUSTED_ORIGINS = env_list("EVDMS_CSRF_TRUSTED_ORIGINS", [])
+
+# The address the platform is reached at, for links in e-mails (set-up links, invites).
+SITE_URL = env_str("EVDMS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "evdms.accounts",
+    "evdms.audit",
+    "evdms.notifications",
+    "evdms.web",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "csp",
+    "axes",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Axes last: it reads the outcome of authentication for lockouts.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "evdms.urls"
+WSGI_APPLICATION = "evdms.wsgi.application"
+ASGI_APPLICATION = "evdms.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "evdms.web.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------------
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'evdms.sqlite3'}")
+_database = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVDMS_DB_CONN_MAX_AGE", 0))
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; IMMEDIATE transactions take
+    # the write lock up front, so two processes never deadlock upgrading a read lock.
+    _database["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+elif _database["ENGINE"] not in {
+    "django.db.backends.postgresql",
+}:
+    raise ConfigurationError("DATABASE_URL must be a sqlite:// or postgres:// URL")
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts and authentication ----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "evdms.accounts.backends.EmailBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3  # a reset link lives three hours
+ADMIN_INVITATION_DAYS = env_int("EVDMS_ADMIN_INVITATION_DAYS", 7, minimum=1)
+
+# Lockout after repeated failed log-ins, per account name (so an attacker cannot lock
+# out a whole office behind one IP address, and cannot try many passwords on one).
+AXES_FAILURE_LIMIT = env_int("EVDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EVDMS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "evdms.accounts.views.locked_out"
+AXES_VERBOSE = False
+# axes warns that locking by username alone lets an attacker rotate IP addresses; that
+# is the point here: the account is what we protect, whatever address the tries come from.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("EVDMS_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("EVDMS_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("EVDMS_HSTS_PRELOAD", False)
+    if env_bool("EVDMS_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# No inline script or style anywhere: everything comes from our own static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- request limits -----------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --- internationalisation -----------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("EVDMS_TIME_ZONE", "Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media ---------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Outside production whitenoise serves straight from the apps' static folders, so no
+# collectstatic step is needed to run or test.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- background tasks ---------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if TESTING
+            else "django_tasks_db.DatabaseBackend"
+        )
+    }
+}
+
+# --- e-mail -------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env_str("EVDMS_FROM_EMAIL", "evdms <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# In development and tests e-mail stays in the outbox table (open it at /dev/outbox/);
+# production sends over SMTP.
+EMAIL_BACKEND = env_str(
+    "EVDMS_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.locmem.EmailBackend",
+)
+EMAIL_HOST = env_str("EVDMS_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("EVDMS_SMTP_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EVDMS_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EVDMS_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EVDMS_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("EVDMS_SMTP_SSL", False)
+EMAIL_TIMEOUT = env_int("EVDMS_SMTP_TIMEOUT", 30, minimum=1)
+DEV_OUTBOX = not PRODUCTION
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("EVDMS_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

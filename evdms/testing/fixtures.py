@@ -1,0 +1,120 @@
+"""Named people and organisations for tests, as in the healthchecks test style:
+
+Voltlease (organisation A) has Nadia (Network Manager), Otto (Connections Officer) and
+Ana (Analyst). Rival Lease (organisation B) has Bob (Network Manager), who must never
+see anything of Voltlease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.utils import timezone
+
+from evdms.accounts.models import (
+    Admin,
+    AdminStatus,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
+from evdms.accounts.permissions import Actor
+from evdms.accounts.services import api_key_create
+
+PASSWORD = "correct horse battery staple"
+# Hashing once per run keeps tests fast while still using the production hasher.
+_PASSWORD_HASH: dict[str, str] = {}
+
+
+def password_hash() -> str:
+    if "hash" not in _PASSWORD_HASH:
+        _PASSWORD_HASH["hash"] = make_password(PASSWORD)
+    return _PASSWORD_HASH["hash"]
+
+
+def make_organisation(
+    slug: str, name: str, kind: str = OrganisationKind.LEASING_COMPANY
+) -> Organisation:
+    return Organisation.objects.create(slug=slug, name=name, kind=kind)
+
+
+def make_admin(
+    organisation: Organisation,
+    email: str,
+    role: str = Role.NETWORK_MANAGER,
+    status: str = AdminStatus.ACTIVE,
+    full_name: str = "",
+) -> Admin:
+    user = User.objects.create(
+        email=email, full_name=full_name or email.split("@")[0].title(), password=password_hash()
+    )
+    return Admin.objects.create(
+        user=user,
+        organisation=organisation,
+        role=role,
+        status=status,
+        activated_at=timezone.now() if status == AdminStatus.ACTIVE else None,
+    )
+
+
+@dataclass
+class World:
+    org_a: Organisation
+    org_b: Organisation
+    nadia: Admin  # Network Manager of A
+    otto: Admin  # Connections Officer of A
+    ana: Admin  # Analyst of A
+    bob: Admin  # Network Manager of B
+
+    def admin_of_role(self, role: str) -> Admin:
+        return {
+            Role.NETWORK_MANAGER: self.nadia,
+            Role.CONNECTIONS_OFFICER: self.otto,
+            Role.ANALYST: self.ana,
+        }[role]  # type: ignore[index]
+
+    def actor(self, admin: Admin) -> Actor:
+        actor = Actor.for_user(admin.user)
+        assert actor is not None
+        return actor
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    org_a = make_organisation("voltlease", "Voltlease")
+    org_b = make_organisation("rival-lease", "Rival Lease")
+    return World(
+        org_a=org_a,
+        org_b=org_b,
+        nadia=make_admin(
+            org_a, "nadia@voltlease.example", Role.NETWORK_MANAGER, full_name="Nadia Manager"
+        ),
+        otto=make_admin(
+            org_a, "otto@voltlease.example", Role.CONNECTIONS_OFFICER, full_name="Otto Officer"
+        ),
+        ana=make_admin(org_a, "ana@voltlease.example", Role.ANALYST, full_name="Ana Analyst"),
+        bob=make_admin(org_b, "bob@rival.example", Role.NETWORK_MANAGER, full_name="Bob Rival"),
+    )
+
+
+def client_for(admin: Admin) -> Client:
+    client = Client()
+    client.force_login(admin.user, backend="evdms.accounts.backends.EmailBackend")
+    return client
+
+
+@pytest.fixture
+def api_key_for():
+    """Make an API key of an organisation with a role; returns the bearer header dict."""
+
+    def make(
+        organisation: Organisation, role: str = Role.NETWORK_MANAGER, name: str = "test"
+    ) -> dict[str, str]:
+        _, plain = api_key_create(actor=None, organisation=organisation, name=name, role=role)
+        return {"Authorization": f"Bearer {plain}"}
+
+    return make

@@ -1,0 +1,58 @@
+"""How a page says who may open it. Every view is wrapped by one of these; the URL-conf
+test fails for a route whose view is not, so no page is left open by accident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+from evdms.accounts.permissions import Actor, Permission
+
+View = Callable[..., HttpResponseBase]
+
+
+def admin_required(permission: Permission) -> Callable[[View], View]:
+    """Logged in as an active admin whose role has ``permission``; sets request.actor."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            actor = Actor.for_user(request.user)
+            if actor is None:
+                raise PermissionDenied("This page is for organisation admins.")
+            if not actor.can(permission):
+                raise PermissionDenied("Your role does not give access to this page.")
+            request.actor = actor  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapper.access = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def public(view: View) -> View:
+    """Open to anyone (log-in, set-up links, the invite landing page)."""
+    view.access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def login_required(view: View) -> View:
+    """Any logged-in user, admin or driver."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapper.access = "login"  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent: creates what is missing, changes nothing else)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        logins = seed_accounts()
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")
+        )
+        for line in logins:
+            self.stdout.write(f"  {line}")

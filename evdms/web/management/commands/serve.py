@@ -1,0 +1,73 @@
+"""Start the whole platform for development: web server and task worker together.
+
+Ctrl-C (or SIGTERM) stops every process; if one of them dies, the others are stopped
+too, so a half-running platform never hides a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from evdms.accounts.demo import DEMO_ADMINS, DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the task worker together (development)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("EVDMS_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("EVDMS_PORT", "8000")))
+
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        commands = {
+            "web": [*manage, "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [*manage, "db_worker", "--interval", "0.5"],
+        }
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+        url = f"http://{host}:{port}/"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"evdms is running at {url}"))
+        self.stdout.write(f"Demo log-ins (password: {DEMO_PASSWORD}):")
+        for email, _name, slug, role in DEMO_ADMINS:
+            self.stdout.write(f"  {email:32} {role.label}, {slug}")
+        self.stdout.write("  operator@platform.example        platform operator, /platform-admin/")
+        self.stdout.write(f"E-mails sent by the platform: {url}dev/outbox/")
+        self.stdout.write("Press Ctrl-C to stop.\n")
+
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        self.stderr.write(
+                            f"{name} stopped (exit {process.returncode}); stopping all"
+                        )
+                        stopping = True
+                time.sleep(0.3)
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.terminate()
+            deadline = time.monotonic() + 10
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            self.stdout.write("evdms stopped.")

@@ -1,0 +1,218 @@
+"""Access rules for every page and API operation, generated from the URL conf.
+
+A new route without a declared rule fails here; so does a route that lets a role do
+more than the role matrix allows, or shows an outsider another organisation's object.
+When you add a route whose URL takes an object, add a maker for its argument below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from evdms.accounts.models import Role
+from evdms.accounts.permissions import ROLE_PERMISSIONS, Permission
+from evdms.accounts.services import api_key_create
+from evdms.api import ApiKeyAuth, api
+from evdms.testing.fixtures import World, client_for
+
+# Pages anyone may open. Adding to this list is a decision to review, not a formality.
+PUBLIC_ROUTES = {
+    "web:home",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:admin_setup",
+    "web:outbox",  # development only; see web.views
+    "web:outbox_message",
+    "web:outbox_message_html",
+}
+# Namespaces with their own gate: the Django admin (platform operators) and the API,
+# whose operations are checked one by one below.
+OWN_GATE = {"admin", "api"}
+
+
+def _org_a_api_key(world: World) -> int:
+    key, _ = api_key_create(
+        actor=None, organisation=world.org_a, name="route test", role=Role.ANALYST
+    )
+    return key.pk
+
+
+# URL argument → a maker of an object of Voltlease (organisation A) for that argument.
+OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
+    "admin_id": lambda w: w.otto.pk,
+    "key_id": _org_a_api_key,
+}
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, Any]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield name, prefix + str(entry.pattern), entry.callback
+
+
+def page_routes() -> list[tuple[str, str, Any]]:
+    return [r for r in _walk(get_resolver().url_patterns) if r[0].split(":")[0] not in OWN_GATE]
+
+
+def protected_page_routes() -> list[tuple[str, str, Permission]]:
+    return [
+        (name, pattern, callback.access)
+        for name, pattern, callback in page_routes()
+        if isinstance(getattr(callback, "access", None), Permission)
+    ]
+
+
+def fill(pattern: str, world: World) -> str:
+    def value(match: re.Match[str]) -> str:
+        arg = match.group(1)
+        if arg not in OBJECT_MAKERS:
+            pytest.fail(f"No object maker for URL argument {arg!r}: add one to OBJECT_MAKERS")
+        return str(OBJECT_MAKERS[arg](world))
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, pattern)
+
+
+def test_every_page_declares_who_may_open_it():
+    undeclared = [name for name, _, callback in page_routes() if not hasattr(callback, "access")]
+    assert undeclared == [], f"routes without an access rule: {undeclared}"
+
+
+def test_only_the_listed_pages_are_public():
+    public = {
+        name for name, _, callback in page_routes() if getattr(callback, "access", None) == "public"
+    }
+    assert public == PUBLIC_ROUTES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("name", "pattern", "permission"), protected_page_routes())
+def test_each_role_gets_exactly_what_the_matrix_allows(world, role, name, pattern, permission):
+    admin = world.admin_of_role(role)
+    url = fill(pattern, world)
+    response = client_for(admin).post(url)
+    allowed = permission in ROLE_PERMISSIONS[role]
+    if allowed:
+        assert response.status_code not in (403, 404), f"{role} should reach {name}"
+        assert response.status_code < 500
+    else:
+        assert response.status_code == 403, f"{role} must not reach {name}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "pattern", "permission"),
+    [r for r in protected_page_routes() if "<" in r[1]],
+)
+def test_an_admin_of_another_organisation_gets_404(world, name, pattern, permission):
+    url = fill(pattern, world)
+    bob = client_for(world.bob)  # Network Manager: every permission, wrong organisation
+    assert bob.get(url).status_code in (404, 405)
+    assert bob.post(url).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "pattern", "permission"), protected_page_routes())
+def test_a_visitor_is_sent_to_log_in(db, name, pattern, permission):
+    url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", "1", pattern)
+    response = Client().post(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_a_user_who_is_not_an_admin_gets_403_on_admin_pages(world):
+    from evdms.accounts.models import User
+
+    driver = User.objects.create_user("driver@example.com", "a driver's passphrase")
+    client = Client()
+    client.force_login(driver, backend="evdms.accounts.backends.EmailBackend")
+    for name, pattern, _ in protected_page_routes():
+        if "<" not in pattern:
+            assert client.get("/" + pattern).status_code in (403, 405), name
+
+
+# --- the API ------------------------------------------------------------------------
+
+
+def api_operations() -> list[tuple[str, str, Any]]:
+    operations = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    operations.append(
+                        (
+                            method,
+                            "/api/v1"
+                            + (prefix.rstrip("/") + "/" + path.lstrip("/")).replace("//", "/"),
+                            operation,
+                        )
+                    )
+    return operations
+
+
+def _permission_of(operation: Any) -> Permission | None:
+    for callback in operation.auth_callbacks:
+        if isinstance(callback, ApiKeyAuth) and callback.permission is not None:
+            return callback.permission
+    return None
+
+
+def test_every_api_operation_names_its_permission():
+    missing = [f"{m} {p}" for m, p, op in api_operations() if _permission_of(op) is None]
+    assert missing == []
+
+
+def _call(client: Client, method: str, url: str, key: str):
+    return client.generic(
+        method,
+        url,
+        data="{}",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("method", "path", "operation"), api_operations())
+def test_each_api_key_role_gets_exactly_what_the_matrix_allows(
+    world, role, method, path, operation
+):
+    _, key = api_key_create(actor=None, organisation=world.org_a, name="matrix", role=role)
+    url = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
+    response = _call(Client(), method, url, key)
+    if _permission_of(operation) in ROLE_PERMISSIONS[role]:
+        assert response.status_code not in (401, 403, 404), response.content
+        assert response.status_code < 500
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), [o for o in api_operations() if "{" in o[1]]
+)
+def test_an_api_key_of_another_organisation_gets_404(world, method, path, operation):
+    _, key = api_key_create(
+        actor=None, organisation=world.org_b, name="outsider", role=Role.NETWORK_MANAGER
+    )
+    url = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
+    assert _call(Client(), method, url, key).status_code == 404
