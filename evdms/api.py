@@ -103,8 +103,10 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _register_routers() -> None:
     from evdms.accounts.api import router as accounts_router
+    from evdms.connections.api import router as connections_router
 
     api.add_router("/", accounts_router)
+    api.add_router("/", connections_router)
 
 
 _register_routers()

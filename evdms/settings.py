@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "evdms.accounts",
     "evdms.audit",
     "evdms.notifications",
+    "evdms.connections",
+    "evdms.enrolment",
     "evdms.web",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -9,6 +9,7 @@ admin.site.site_title = "evdms platform"
 urlpatterns = [
     path("", include("evdms.web.urls")),
     path("accounts/", include("evdms.accounts.urls")),
+    path("", include("evdms.connections.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),
 ]

@@ -217,3 +217,19 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ListPreference(models.Model):
+    """Which columns a user shows in a list (e.g. the Connections list)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="list_preferences")
+    list_name = models.CharField(max_length=50)
+    columns = models.JSONField(default=list)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "list_name"], name="list_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.list_name}"

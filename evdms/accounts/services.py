@@ -18,6 +18,7 @@ from evdms.accounts.models import (
     AdminInvitation,
     AdminStatus,
     ApiKey,
+    ListPreference,
     Organisation,
     Role,
     User,
@@ -339,3 +340,13 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+# --- preferences --------------------------------------------------------------------
+
+
+def list_columns_save(*, user: User, list_name: str, columns: list[str]) -> None:
+    """Remember the columns a user shows in a list (not audited: a display choice)."""
+    ListPreference.objects.update_or_create(
+        user=user, list_name=list_name, defaults={"columns": columns}
+    )

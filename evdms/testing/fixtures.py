@@ -118,3 +118,27 @@ def api_key_for():
         return {"Authorization": f"Bearer {plain}"}
 
     return make
+
+
+VALID_CONNECTION: dict[str, object] = {
+    "name_for_drivers": "Voltlease Drivers",
+    "name": "Voltlease_Home",
+    "connection_type": "leasing_company",
+    "enabled": "yes",
+    "support_email": "support@voltlease.example",
+    "provide_home_charger": "yes",
+    "installation_handled_by": "certified_installer",
+    "installation_payment_model": "direct",
+    "reimburse_home_charging": "yes",
+    "max_price_per_kwh": "0.29",
+    "approval_type": "manual",
+}
+
+
+def make_connection(organisation: Organisation, **overrides: object):
+    """A valid connection of ``organisation``, made through the service like any other."""
+    from evdms.connections.services import connection_create
+
+    actor = Actor(organisation=organisation, role=Role.NETWORK_MANAGER)
+    data = {**VALID_CONNECTION, "organisation": organisation.pk, **overrides}
+    return connection_create(actor=actor, data=data)

@@ -11,6 +11,7 @@ from evdms.accounts.permissions import Actor, Permission
 # exist yet is absent, not stubbed.
 NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Dashboard", "web:dashboard", Permission.VIEW_DASHBOARD),
+    ("Connections", "connections:list", Permission.VIEW_CONNECTIONS),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
 ]

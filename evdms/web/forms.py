@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's ValidationError next to the fields it names (else at the top)."""
+    form.is_valid()  # the form's own parsing first, so the service's errors add to it
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -19,7 +19,7 @@ from evdms.accounts.models import Role
 from evdms.accounts.permissions import ROLE_PERMISSIONS, Permission
 from evdms.accounts.services import api_key_create
 from evdms.api import ApiKeyAuth, api
-from evdms.testing.fixtures import World, client_for
+from evdms.testing.fixtures import World, client_for, make_connection
 
 # Pages anyone may open. Adding to this list is a decision to review, not a formality.
 PUBLIC_ROUTES = {
@@ -34,6 +34,8 @@ PUBLIC_ROUTES = {
     "web:outbox",  # development only; see web.views
     "web:outbox_message",
     "web:outbox_message_html",
+    "connections:join",  # the invite link: its token is the secret
+    "connections:join_logo",
 }
 # Namespaces with their own gate: the Django admin (platform operators) and the API,
 # whose operations are checked one by one below.
@@ -51,6 +53,7 @@ def _org_a_api_key(world: World) -> int:
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
     "key_id": _org_a_api_key,
+    "connection_id": lambda w: make_connection(w.org_a).pk,
 }
 
 
@@ -210,9 +213,16 @@ def test_each_api_key_role_gets_exactly_what_the_matrix_allows(
 @pytest.mark.parametrize(
     ("method", "path", "operation"), [o for o in api_operations() if "{" in o[1]]
 )
-def test_an_api_key_of_another_organisation_gets_404(world, method, path, operation):
+def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
+    world, method, path, operation
+):
     _, key = api_key_create(
         actor=None, organisation=world.org_b, name="outsider", role=Role.NETWORK_MANAGER
     )
-    url = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
-    assert _call(Client(), method, url, key).status_code == 404
+    foreign = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
+    missing = re.sub(r"\{(\w+)\}", "999999", path)
+    foreign_response = _call(Client(), method, foreign, key)
+    missing_response = _call(Client(), method, missing, key)
+    assert foreign_response.status_code == missing_response.status_code
+    assert foreign_response.status_code in (404, 422)  # 422: the body was checked first
+    assert foreign_response.json() == missing_response.json()

@@ -30,3 +30,69 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Help tips: the "?" button next to a label shows or hides the field's explanation.
+// Without script every explanation stays visible.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("button.tip").forEach((button) => {
+    const help = document.getElementById(button.getAttribute("aria-controls"));
+    if (!help) return;
+    help.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") === "true";
+      button.setAttribute("aria-expanded", String(!open));
+      help.hidden = open;
+    });
+  });
+});
+
+// Dependent fields: each wrapper with data-show-when='[["field","value"], ...]' is shown
+// only while every named control has that value. The server applies the same rules
+// (connections/rules.py SHOW_WHEN), so what is hidden here is ignored there.
+document.addEventListener("DOMContentLoaded", () => {
+  const dependents = Array.from(document.querySelectorAll("[data-show-when]"));
+  if (!dependents.length) return;
+  const form = dependents[0].closest("form");
+  const valueOf = (name) => {
+    const control = form.elements.namedItem(name);
+    if (!control) return "";
+    const wrapper = document.getElementById("field-" + name);
+    if (wrapper && wrapper.hidden) return "";  // a hidden control counts as not chosen
+    if (control.type === "checkbox") return control.checked ? "yes" : "no";
+    return control.value;
+  };
+  const update = () => {
+    // Twice, so a field that depends on a field that was just hidden hides too.
+    for (let pass = 0; pass < 2; pass++) {
+      dependents.forEach((wrapper) => {
+        const rules = JSON.parse(wrapper.dataset.showWhen);
+        wrapper.hidden = !rules.every(([name, wanted]) => valueOf(name) === wanted);
+      });
+    }
+  };
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+  update();
+});
+
+// "+ Request Additional Info": the second verification question stays folded away until
+// asked for (or when it already has a value).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-reveal]").forEach((button) => {
+    const target = document.querySelector(button.dataset.reveal);
+    if (!target) return;
+    const input = target.querySelector("input");
+    if (input && !input.value && !target.classList.contains("has-error")) {
+      target.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+    } else {
+      button.hidden = true;
+    }
+    button.addEventListener("click", () => {
+      target.hidden = false;
+      button.hidden = true;
+      if (input) input.focus();
+    });
+  });
+});

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
+
+from evdms.accounts.permissions import Actor, Permission
+from evdms.api import requires
+from evdms.connections import listing, services
+from evdms.connections.access import connections_for, get_connection_for
+from evdms.connections.models import Connection
+from evdms.connections.rules import LOGO_MAX_BYTES
+from evdms.connections.schemas import ConnectionIn, ConnectionOut, ConnectionPage, ConnectionPatch
+from evdms.connections.selectors import connected_driver_count, with_connected_drivers
+from evdms.connections.views import invite_url
+
+router = Router(tags=["connections"])
+
+
+def _out(connection: Connection, connected: int | None = None) -> dict[str, Any]:
+    data = {f: getattr(connection, f) for f in ConnectionOut.model_fields if hasattr(connection, f)}
+    data.update(
+        organisation={"id": connection.organisation_id, "name": connection.organisation.name},
+        benefits=connection.benefits(),
+        connected_drivers=(
+            connected
+            if connected is not None
+            else getattr(connection, "connected_drivers", None)
+            or connected_driver_count(connection)
+        ),
+        invite_url=invite_url(connection),
+        has_logo=connection.has_logo,
+        logo_url=(
+            reverse("connections:join_logo", args=[connection.invite_token])
+            if connection.has_logo
+            else None
+        ),
+    )
+    return data
+
+
+def _reload(connection: Connection) -> Connection:
+    return with_connected_drivers(Connection.objects.filter(pk=connection.pk)).get()
+
+
+@router.get("/connections", response=ConnectionPage, auth=requires(Permission.VIEW_CONNECTIONS))
+def connections_list(
+    request: HttpRequest, search: str = "", offset: int = 0, limit: int = 50
+) -> dict[str, Any]:
+    """Connections of the organisations this key acts for, by name; ``search`` matches the
+    name, the name for drivers or the Customer ID."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    if offset < 0 or not 1 <= limit <= 500:
+        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 500."]})
+    rows = with_connected_drivers(connections_for(actor)).order_by("name", "pk")
+    if search:
+        rows = listing.search(rows, search)
+    return {"count": rows.count(), "items": [_out(c) for c in rows[offset : offset + limit]]}
+
+
+@router.post(
+    "/connections", response={201: ConnectionOut}, auth=requires(Permission.EDIT_CONNECTIONS)
+)
+def connections_create(request: HttpRequest, payload: ConnectionIn) -> Status[dict[str, Any]]:
+    """Create a connection. Fields that do not apply are ignored and stored empty."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    data = payload.model_dump()
+    if data.get("organisation") is None:
+        data["organisation"] = actor.organisation.pk
+    connection = services.connection_create(actor=actor, data=data)
+    return Status(201, _out(_reload(connection)))
+
+
+@router.get(
+    "/connections/{connection_id}",
+    response=ConnectionOut,
+    auth=requires(Permission.VIEW_CONNECTIONS),
+)
+def connections_read(request: HttpRequest, connection_id: int) -> dict[str, Any]:
+    connection = get_connection_for(request.auth, connection_id)  # type: ignore[attr-defined]
+    return _out(_reload(connection))
+
+
+@router.patch(
+    "/connections/{connection_id}",
+    response=ConnectionOut,
+    auth=requires(Permission.EDIT_CONNECTIONS),
+)
+def connections_update(
+    request: HttpRequest, connection_id: int, payload: ConnectionPatch
+) -> dict[str, Any]:
+    """Change the fields sent. Changing benefits while drivers are connected needs
+    ``confirm_benefit_change: true``."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    changes = payload.model_dump(exclude_unset=True)
+    confirm = bool(changes.pop("confirm_benefit_change", False))
+    changes.pop("organisation", None)
+    connection = services.connection_update(
+        actor=actor, connection=connection, changes=changes, confirm_benefit_change=confirm
+    )
+    return _out(_reload(connection))
+
+
+@router.post(
+    "/connections/{connection_id}/logo",
+    response=ConnectionOut,
+    auth=requires(Permission.EDIT_CONNECTIONS),
+)
+def connections_logo_upload(
+    request: HttpRequest, connection_id: int, file: File[UploadedFile]
+) -> dict[str, Any]:
+    """Upload the logo (multipart/form-data, field ``file``): GIF, JPEG or PNG by content,
+    exactly 60 × 30 px, at most 524,288 bytes."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    data = file.read(LOGO_MAX_BYTES + 1)
+    connection = services.connection_update(
+        actor=actor, connection=connection, changes={}, logo=data
+    )
+    return _out(_reload(connection))
+
+
+@router.delete(
+    "/connections/{connection_id}/logo",
+    response=ConnectionOut,
+    auth=requires(Permission.EDIT_CONNECTIONS),
+)
+def connections_logo_delete(request: HttpRequest, connection_id: int) -> dict[str, Any]:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    connection = services.connection_update(
+        actor=actor, connection=connection, changes={}, logo=services.RemoveLogo
+    )
+    return _out(_reload(connection))

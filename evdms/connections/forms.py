@@ -1,0 +1,205 @@
+"""The New / Edit Connection form. It only renders and carries input: every rule is in
+``rules.py`` and is applied by the service, exactly as for the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from evdms.connections.models import (
+    SELECTABLE_CONNECTION_TYPES,
+    ApprovalType,
+    Connection,
+    ConnectionType,
+    InstallationHandledBy,
+    InstallationPaymentModel,
+    PaymentVia,
+)
+from evdms.connections.rules import SHOW_WHEN
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+ENABLED_DISABLED = [("no", "Disabled"), ("yes", "Enabled")]
+MANDATORY = {
+    "organisation",
+    "name_for_drivers",
+    "name",
+    "connection_type",
+    "support_email",
+    "approval_type",
+}
+# The page's order.
+FIELD_ORDER = [
+    "organisation",
+    "name_for_drivers",
+    "name",
+    "connection_type",
+    "customer_id",
+    "enabled",
+    "logo",
+    "verification_1_label",
+    "verification_2_label",
+    "support_email",
+    "provide_home_charger",
+    "home_warranty_and_labour",
+    "installation_handled_by",
+    "installation_payment_model",
+    "installation_budget",
+    "reimburse_home_charging",
+    "max_price_per_kwh",
+    "home_charging_data_sharing",
+    "pay_for_public_charging",
+    "payment_via",
+    "approval_type",
+    "notify_on_connect",
+    "web_only",
+    "custom_terms_enabled",
+    "signed_terms_recipients",
+    "terms_text",
+]
+
+
+class TypeSelect(forms.Select):
+    """Shows every connection type, as the reference does; only selectable ones can be chosen."""
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if value and value not in SELECTABLE_CONNECTION_TYPES:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+def _meta(field: str) -> tuple[str, str]:
+    model_field = Connection._meta.get_field(field)
+    return str(getattr(model_field, "verbose_name", field)), str(
+        getattr(model_field, "help_text", "")
+    )
+
+
+def _choice(field: str, choices: list[tuple[str, str]], **kw: Any) -> forms.ChoiceField:
+    label, help_text = _meta(field)
+    return forms.ChoiceField(
+        label=label, help_text=help_text, choices=choices, required=False, **kw
+    )
+
+
+def _text(field: str, widget: forms.Widget | None = None) -> forms.CharField:
+    label, help_text = _meta(field)
+    return forms.CharField(label=label, help_text=help_text, required=False, widget=widget)
+
+
+def _blank(choices: Any) -> list[tuple[str, str]]:
+    return [("", "Select…"), *[(str(v), str(lbl)) for v, lbl in choices.choices]]
+
+
+class ConnectionForm(forms.Form):
+    use_required_attribute = False  # the server's messages, next to each field, decide
+
+    def __init__(
+        self,
+        *args: Any,
+        organisations: list[tuple[int, str]],
+        currency: str,
+        editing: bool = False,
+        connected_drivers: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        f = self.fields
+        f["organisation"] = _choice(
+            "organisation", [("", "Select…"), *[(str(pk), name) for pk, name in organisations]]
+        )
+        if editing:
+            f["organisation"].disabled = True
+            f["organisation"].help_text = "The organisation of a connection does not change."
+        f["name_for_drivers"] = _text("name_for_drivers")
+        f["name"] = _text("name")
+        f["name"].widget.attrs["placeholder"] = "ABC Company_Public"
+        f["connection_type"] = _choice(
+            "connection_type",
+            [(str(v), str(lbl)) for v, lbl in ConnectionType.choices],
+            widget=TypeSelect,
+        )
+        f["customer_id"] = _text("customer_id")
+        _, help_text = _meta("enabled")
+        f["enabled"] = forms.BooleanField(
+            label="Enable", help_text=help_text, required=False, widget=forms.CheckboxInput
+        )
+        f["logo"] = forms.FileField(
+            label="Connection Logo",
+            required=False,
+            help_text="A .gif, .jpg or .png image of exactly 60 × 30 pixels, at most 0.5 MB.",
+            widget=forms.ClearableFileInput(attrs={"accept": "image/gif,image/jpeg,image/png"}),
+        )
+        f["verification_1_label"] = _text("verification_1_label")
+        f["verification_1_label"].widget.attrs["placeholder"] = "Employee ID"
+        f["verification_2_label"] = _text("verification_2_label")
+        f["verification_2_label"].widget.attrs["placeholder"] = "Licence plate"
+        f["support_email"] = _text("support_email", forms.EmailInput())
+        for yes_no in (
+            "provide_home_charger",
+            "home_warranty_and_labour",
+            "reimburse_home_charging",
+            "home_charging_data_sharing",
+            "pay_for_public_charging",
+            "notify_on_connect",
+            "web_only",
+        ):
+            f[yes_no] = _choice(yes_no, YES_NO)
+        f["installation_handled_by"] = _choice(
+            "installation_handled_by", _blank(InstallationHandledBy)
+        )
+        f["installation_payment_model"] = _choice(
+            "installation_payment_model", _blank(InstallationPaymentModel)
+        )
+        f["installation_budget"] = _text("installation_budget")
+        f["installation_budget"].label = f"Installation budget ({currency})"
+        f["installation_budget"].widget.attrs["inputmode"] = "decimal"
+        f["max_price_per_kwh"] = _text("max_price_per_kwh")
+        f["max_price_per_kwh"].label = f"Max Price For Reimbursement ({currency} per kWh)"
+        f["max_price_per_kwh"].widget.attrs.update({"inputmode": "decimal", "placeholder": "0.29"})
+        f["payment_via"] = _choice("payment_via", _blank(PaymentVia))
+        f["approval_type"] = _choice("approval_type", _blank(ApprovalType))
+        f["custom_terms_enabled"] = _choice("custom_terms_enabled", ENABLED_DISABLED)
+        f["signed_terms_recipients"] = _text("signed_terms_recipients")
+        f["signed_terms_recipients"].widget.attrs["placeholder"] = (
+            "hr@example.com, legal@example.com"
+        )
+        f["terms_text"] = _text("terms_text", forms.Textarea(attrs={"rows": 10}))
+        if editing:
+            f["remove_logo"] = forms.BooleanField(label="Remove the logo", required=False)
+        if connected_drivers:
+            f["confirm_benefit_change"] = forms.BooleanField(
+                label=(
+                    f"I understand that changing benefits affects the {connected_drivers} "
+                    "connected driver(s)"
+                ),
+                required=False,
+            )
+        self.order_fields(FIELD_ORDER)
+        for name, field in self.fields.items():
+            field.mandatory = name in MANDATORY  # type: ignore[attr-defined]
+            if name in SHOW_WHEN:
+                field.show_when = json.dumps(SHOW_WHEN[name])  # type: ignore[attr-defined]
+
+
+def initial_from(connection: Connection) -> dict[str, Any]:
+    from evdms.connections.services import current_values
+
+    values = current_values(connection)
+    values["organisation"] = connection.organisation_id
+    values["enabled"] = connection.enabled
+    values["signed_terms_recipients"] = ", ".join(connection.signed_terms_recipients)
+    for field in ("installation_budget", "max_price_per_kwh"):
+        value = values.get(field)
+        values[field] = "" if value is None else str(value)
+    return values
+
+
+def submitted(data: Any) -> dict[str, Any]:
+    """The raw values the service validates: exactly what the person sent."""
+    values = {name: data.get(name) for name in FIELD_ORDER if name not in ("logo", "organisation")}
+    values["organisation"] = data.get("organisation")
+    values["enabled"] = "yes" if data.get("enabled") in ("on", "yes", "true", "1") else "no"
+    return values

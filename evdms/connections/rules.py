@@ -1,0 +1,285 @@
+"""The rules of the New Connection page, in one place for the form and the API.
+
+``clean_connection_input`` takes what a person typed or a program sent (strings, numbers
+or booleans) and returns the values to store, or raises a ValidationError naming each
+field that is wrong. Which fields apply is declared once in ``SHOW_WHEN``; the form's
+script reads the same declaration, so the page hides exactly what the server ignores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from email_validator import EmailNotValidError, validate_email
+
+from evdms.connections.models import (
+    SELECTABLE_CONNECTION_TYPES,
+    ApprovalType,
+    ConnectionType,
+    InstallationHandledBy,
+    InstallationPaymentModel,
+    PaymentVia,
+)
+
+REQUIRED = "This field is required."
+
+YES_NO_FIELDS = [
+    "provide_home_charger",
+    "home_warranty_and_labour",
+    "reimburse_home_charging",
+    "home_charging_data_sharing",
+    "pay_for_public_charging",
+    "notify_on_connect",
+    "web_only",
+    "custom_terms_enabled",
+]
+TEXT_FIELDS = {
+    "name_for_drivers": 120,
+    "name": 120,
+    "customer_id": 100,
+    "verification_1_label": 100,
+    "verification_2_label": 100,
+}
+CHOICE_FIELDS: dict[str, Any] = {
+    "connection_type": ConnectionType,
+    "installation_handled_by": InstallationHandledBy,
+    "installation_payment_model": InstallationPaymentModel,
+    "payment_via": PaymentVia,
+    "approval_type": ApprovalType,
+}
+
+# field → the (controlling field, value) pairs that must all hold for it to apply.
+SHOW_WHEN: dict[str, list[tuple[str, str]]] = {
+    "home_warranty_and_labour": [("provide_home_charger", "yes")],
+    "installation_handled_by": [("provide_home_charger", "yes")],
+    "installation_payment_model": [
+        ("provide_home_charger", "yes"),
+        ("installation_handled_by", InstallationHandledBy.CERTIFIED_INSTALLER),
+    ],
+    "installation_budget": [
+        ("provide_home_charger", "yes"),
+        ("installation_handled_by", InstallationHandledBy.CERTIFIED_INSTALLER),
+        ("installation_payment_model", InstallationPaymentModel.BUDGET),
+    ],
+    "reimburse_home_charging": [("provide_home_charger", "yes")],
+    "max_price_per_kwh": [("provide_home_charger", "yes"), ("reimburse_home_charging", "yes")],
+    "payment_via": [("pay_for_public_charging", "yes")],
+    "signed_terms_recipients": [("custom_terms_enabled", "yes")],
+    "terms_text": [("custom_terms_enabled", "yes")],
+}
+# Required whenever they apply (fields in SHOW_WHEN not listed here are optional).
+REQUIRED_WHEN_SHOWN = {
+    "installation_handled_by",
+    "installation_payment_model",
+    "installation_budget",
+    "max_price_per_kwh",
+    "payment_via",
+    "terms_text",
+}
+# The benefits drivers signed up for; changing them with drivers connected needs a
+# confirmation (or Revise Benefits).
+BENEFIT_FIELDS = [
+    "provide_home_charger",
+    "home_warranty_and_labour",
+    "installation_handled_by",
+    "installation_payment_model",
+    "installation_budget",
+    "reimburse_home_charging",
+    "max_price_per_kwh",
+    "home_charging_data_sharing",
+    "pay_for_public_charging",
+    "payment_via",
+]
+
+MAX_PRICE_LIMIT = Decimal("100")
+MAX_BUDGET_LIMIT = Decimal("100000")
+TERMS_MAX_LENGTH = 20_000
+LOGO_MAX_BYTES = 524_288
+LOGO_SIZE = (60, 30)
+
+
+def as_yes_no(value: Any) -> str:
+    """'yes' or 'no' from a checkbox, a select, JSON true/false or nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value or "").strip().lower()
+    return "yes" if text in {"yes", "true", "on", "1", "enabled", "enable"} else "no"
+
+
+def applies(field: str, values: Mapping[str, Any]) -> bool:
+    return all(str(values.get(ctrl, "")) == want for ctrl, want in SHOW_WHEN.get(field, []))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _decimal(value: Any, *, places: int, limit: Decimal, what: str) -> Decimal:
+    text = _text(value).replace(",", ".") if isinstance(value, str) else value
+    try:
+        number = Decimal(str(text))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError("Enter a number, e.g. 0.29.") from exc
+    if not number.is_finite():
+        raise ValidationError("Enter a number, e.g. 0.29.")
+    if number <= 0:
+        raise ValidationError(f"Enter {what} greater than 0.")
+    if number > limit:
+        raise ValidationError(f"Enter {what} of at most {limit}.")
+    if -number.as_tuple().exponent > places:  # type: ignore[operator]
+        raise ValidationError(f"Use at most {places} decimal places.")
+    return number
+
+
+def check_email(address: str) -> str:
+    """A valid address, normalised (domain lower-cased), or ValidationError."""
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"“{address}” is not a valid e-mail address: {exc}") from exc
+    return str(result.normalized)
+
+
+def clean_email_list(value: Any) -> list[str]:
+    """Comma-separated (or a JSON list of) addresses: each valid, duplicates removed."""
+    items = value if isinstance(value, list | tuple) else _text(value).split(",")
+    seen: dict[str, str] = {}
+    errors = []
+    for raw in items:
+        address = _text(raw)
+        if not address:
+            continue
+        try:
+            normalised = check_email(address)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        seen.setdefault(normalised.lower(), normalised)
+    if errors:
+        raise ValidationError(errors)
+    return list(seen.values())
+
+
+_MARKUP = [
+    (re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>"), "an HTML tag"),
+    (re.compile(r"&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"), "an HTML entity"),
+    (re.compile(r"\[[^\]\n]*\]\([^)\n]*\)"), "a Markdown link"),
+]
+
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def clean_terms_text(value: Any) -> str:
+    """Printable ASCII and newlines only; no markup. Errors say where the problem is."""
+    text = _text(value).replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > TERMS_MAX_LENGTH:
+        raise ValidationError(
+            f"Use at most {TERMS_MAX_LENGTH:,} characters (this text has {len(text):,})."
+        )
+    for index, char in enumerate(text):
+        if char == "\n" or " " <= char <= "~":
+            continue
+        shown = repr(char) if not char.isprintable() else f"“{char}”"
+        kind = "a control character" if not char.isprintable() else "not plain ASCII"
+        raise ValidationError(
+            f"The character {shown} at {_position(text, index)} is {kind}. "
+            "Use plain ASCII text only."
+        )
+    for pattern, name in _MARKUP:
+        found = pattern.search(text)
+        if found:
+            raise ValidationError(
+                f"“{found.group(0)[:40]}” at {_position(text, found.start())} looks like "
+                f"{name}. Use plain text, no HTML or other markup."
+            )
+    return text
+
+
+def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Values to store for a connection, or a ValidationError with a message per field.
+
+    ``raw`` holds every field (for an update: the current values with the changes laid
+    over them). Organisation, logo and uniqueness are checked by the service.
+    """
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+
+    for field in YES_NO_FIELDS:
+        values[field] = as_yes_no(raw.get(field))
+    for field, length in TEXT_FIELDS.items():
+        text = _text(raw.get(field))
+        if len(text) > length:
+            errors.setdefault(field, []).append(f"Use at most {length} characters.")
+        values[field] = text
+    for field in ("name_for_drivers", "name"):
+        if not values[field]:
+            errors.setdefault(field, []).append(REQUIRED)
+    for field, choices in CHOICE_FIELDS.items():
+        value = _text(raw.get(field))
+        if value and value not in choices.values:
+            errors.setdefault(field, []).append(f"“{value}” is not one of the choices.")
+            value = ""
+        values[field] = value
+    values["enabled"] = as_yes_no(raw.get("enabled"))
+
+    if not values["connection_type"]:
+        errors.setdefault("connection_type", []).append(REQUIRED)
+    elif values["connection_type"] not in SELECTABLE_CONNECTION_TYPES:
+        errors.setdefault("connection_type", []).append("Select Leasing Company as the type.")
+    if not values["approval_type"]:
+        errors.setdefault("approval_type", []).append(REQUIRED)
+
+    support = _text(raw.get("support_email"))
+    if not support:
+        errors.setdefault("support_email", []).append(REQUIRED)
+    else:
+        try:
+            support = check_email(support)
+        except ValidationError as exc:
+            errors.setdefault("support_email", []).extend(exc.messages)
+    values["support_email"] = support
+
+    # Dependent fields: ignored (stored empty) unless they apply; required where marked.
+    empty = {"installation_budget": None, "max_price_per_kwh": None}
+    for field in SHOW_WHEN:
+        if not applies(field, values):
+            if field in YES_NO_FIELDS:
+                values[field] = "no"
+            else:
+                values[field] = empty.get(field, [] if field == "signed_terms_recipients" else "")
+            continue
+        given = raw.get(field)
+        blank = given is None or (isinstance(given, str) and not given.strip()) or given == []
+        if blank and field in REQUIRED_WHEN_SHOWN and field not in YES_NO_FIELDS:
+            errors.setdefault(field, []).append(REQUIRED)
+            values[field] = empty.get(field, "")
+            continue
+        try:
+            if field == "max_price_per_kwh":
+                values[field] = _decimal(given, places=4, limit=MAX_PRICE_LIMIT, what="a price")
+            elif field == "installation_budget":
+                values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="a budget")
+            elif field == "signed_terms_recipients":
+                values[field] = clean_email_list(given)
+            elif field == "terms_text":
+                values[field] = clean_terms_text(given)
+                if not values[field]:
+                    raise ValidationError(REQUIRED)
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+            values[field] = empty.get(field, "")
+
+    if errors:
+        raise ValidationError(errors)
+    stored = dict(values)
+    for field in [*YES_NO_FIELDS, "enabled"]:
+        stored[field] = values[field] == "yes"
+    return stored

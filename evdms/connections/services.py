@@ -1,0 +1,249 @@
+"""Every write to a connection: create, update (with the benefit-change guard), enable
+and disable. All go through ``rules.clean_connection_input``, so the form and the API
+accept and refuse exactly the same input with the same messages."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.models import Organisation
+from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.services import audit_record, diff
+from evdms.connections.logo import clean_logo
+from evdms.connections.models import Connection
+from evdms.connections.rules import BENEFIT_FIELDS, as_yes_no, clean_connection_input
+from evdms.connections.selectors import connected_driver_count
+
+# Fields a person edits (the logo is handled on its own).
+EDITABLE_FIELDS = [
+    "name_for_drivers",
+    "name",
+    "connection_type",
+    "customer_id",
+    "enabled",
+    "verification_1_label",
+    "verification_2_label",
+    "support_email",
+    "provide_home_charger",
+    "home_warranty_and_labour",
+    "installation_handled_by",
+    "installation_payment_model",
+    "installation_budget",
+    "reimburse_home_charging",
+    "max_price_per_kwh",
+    "home_charging_data_sharing",
+    "pay_for_public_charging",
+    "payment_via",
+    "approval_type",
+    "notify_on_connect",
+    "web_only",
+    "custom_terms_enabled",
+    "signed_terms_recipients",
+    "terms_text",
+]
+
+
+class RemoveLogo:
+    """Pass as ``logo`` to remove the current logo."""
+
+
+def current_values(connection: Connection) -> dict[str, Any]:
+    """A connection's values in the shape ``clean_connection_input`` takes."""
+    values: dict[str, Any] = {}
+    for field in EDITABLE_FIELDS:
+        value = getattr(connection, field)
+        values[field] = as_yes_no(value) if isinstance(value, bool) else value
+    return values
+
+
+def _organisation(actor: Actor, value: Any) -> Organisation:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = None
+    organisation = organisations_acting_for(actor).filter(pk=pk).first() if pk else None
+    if organisation is None:
+        raise ValidationError(
+            {"organisation": ["Choose one of the organisations you manage connections for."]}
+        )
+    return organisation
+
+
+def _check_name_free(organisation: Organisation, name: str, exclude_pk: int | None) -> None:
+    taken = Connection.objects.filter(organisation=organisation, name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError(
+            {"name": ["A connection with this name exists in this organisation."]}
+        )
+
+
+def _save(connection: Connection) -> None:
+    try:
+        with transaction.atomic():
+            connection.full_clean(validate_constraints=False)
+            connection.save()
+    except IntegrityError as exc:  # two admins saving the same name at the same moment
+        if "name" in str(exc).lower() or "unique" in str(exc).lower():
+            raise ValidationError(
+                {"name": ["A connection with this name exists in this organisation."]}
+            ) from exc
+        raise
+
+
+def _apply_logo(connection: Connection, logo: bytes | type[RemoveLogo] | None) -> None:
+    if logo is RemoveLogo:
+        connection.logo_png, connection.logo_sha256 = None, ""
+    elif isinstance(logo, bytes):
+        try:
+            connection.logo_png, connection.logo_sha256 = clean_logo(logo)
+        except ValidationError as exc:
+            raise ValidationError({"logo": exc.messages}) from exc
+
+
+@transaction.atomic
+def connection_create(
+    *, actor: Actor, data: Mapping[str, Any], logo: bytes | None = None
+) -> Connection:
+    require(actor, Permission.EDIT_CONNECTIONS)
+    errors: dict[str, list[str]] = {}
+    organisation = None
+    try:
+        organisation = _organisation(actor, data.get("organisation"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    values: dict[str, Any] = {}
+    try:
+        values = clean_connection_input(data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    connection = Connection()
+    try:
+        _apply_logo(connection, logo)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if organisation is not None and values.get("name"):
+        try:
+            _check_name_free(organisation, values["name"], None)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    assert organisation is not None
+    for field, value in values.items():
+        setattr(connection, field, value)
+    connection.organisation = organisation
+    connection.currency = organisation.currency
+    connection.invite_token = secrets.token_urlsafe(24)
+    connection.created_by = actor.user
+    _save(connection)
+    audit_record(
+        actor=actor,
+        action="connection.create",
+        target=connection,
+        organisation=organisation,
+        changes={
+            field: pair
+            for field, pair in diff({}, values).items()
+            if pair[1] not in ("", None, [], False)
+        },
+    )
+    return connection
+
+
+def benefit_change_blocked(connection: Connection, values: Mapping[str, Any]) -> int:
+    """How many connected drivers a benefit change would affect (0: no change, or none)."""
+    changed = [f for f in BENEFIT_FIELDS if getattr(connection, f) != values.get(f)]
+    return connected_driver_count(connection) if changed else 0
+
+
+@transaction.atomic
+def connection_update(
+    *,
+    actor: Actor,
+    connection: Connection,
+    changes: Mapping[str, Any],
+    logo: bytes | type[RemoveLogo] | None = None,
+    confirm_benefit_change: bool = False,
+) -> Connection:
+    """Lay ``changes`` over the current values and save, all rules checked again.
+
+    Changing the benefits of a connection with connected drivers needs
+    ``confirm_benefit_change`` (the page warns and suggests Revise Benefits instead).
+    """
+    require(actor, Permission.EDIT_CONNECTIONS)
+    connection = (
+        Connection.objects.select_for_update().select_related("organisation").get(pk=connection.pk)
+    )
+    before = current_values(connection)
+    merged = {**before, **{k: v for k, v in changes.items() if k in EDITABLE_FIELDS}}
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    try:
+        values = clean_connection_input(merged)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    had_logo = connection.logo_sha256
+    try:
+        _apply_logo(connection, logo)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if values.get("name"):
+        try:
+            _check_name_free(connection.organisation, values["name"], connection.pk)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if values and not confirm_benefit_change:
+        affected = benefit_change_blocked(connection, values)
+        if affected:
+            errors.setdefault("confirm_benefit_change", []).append(
+                f"This connection has {affected} connected driver"
+                f"{'s' if affected != 1 else ''}, whose benefits would change. Confirm the "
+                "change, or use Revise Benefits to move chosen drivers to a new connection."
+            )
+    if errors:
+        raise ValidationError(errors)
+    old = {f: getattr(connection, f) for f in values}
+    for field, value in values.items():
+        setattr(connection, field, value)
+    connection.updated_at = timezone.now()
+    _save(connection)
+    changed = diff(old, values)
+    if connection.logo_sha256 != had_logo:
+        changed["logo"] = [had_logo[:12] or None, connection.logo_sha256[:12] or None]
+    if changed:
+        audit_record(
+            actor=actor,
+            action="connection.update",
+            target=connection,
+            organisation=connection.organisation,
+            changes=changed,
+        )
+    return connection
+
+
+@transaction.atomic
+def connection_set_enabled(*, actor: Actor, connection: Connection, enabled: bool) -> Connection:
+    """Disabling keeps connected drivers; it refuses new invitations and requests."""
+    require(actor, Permission.EDIT_CONNECTIONS)
+    updated = Connection.objects.filter(pk=connection.pk, enabled=not enabled).update(
+        enabled=enabled, updated_at=timezone.now()
+    )
+    connection.refresh_from_db()
+    if updated:
+        audit_record(
+            actor=actor,
+            action="connection.enable" if enabled else "connection.disable",
+            target=connection,
+            organisation=connection.organisation,
+            changes={"enabled": [not enabled, enabled]},
+        )
+    return connection

@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.selectors import list_columns
+from evdms.accounts.services import list_columns_save
+from evdms.audit.selectors import audit_events_for
+from evdms.connections import listing, services
+from evdms.connections.access import connections_for, get_connection_for
+from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.models import Connection
+from evdms.connections.selectors import connected_driver_count
+from evdms.web.decorators import admin_required, public
+from evdms.web.forms import add_service_errors
+
+LIST_NAME = "connections"
+
+
+def invite_url(connection: Connection) -> str:
+    return settings.SITE_URL + reverse("connections:join", args=[connection.invite_token])
+
+
+def _organisation_choices(actor: Actor) -> list[tuple[int, str]]:
+    return [(o.pk, o.name) for o in organisations_acting_for(actor).order_by("name")]
+
+
+def _upload(request: HttpRequest) -> bytes | None:
+    upload = request.FILES.get("logo")
+    if upload is None:
+        return None
+    # Read one byte past the limit: enough to say "too large" without reading a huge file.
+    from evdms.connections.rules import LOGO_MAX_BYTES
+
+    return upload.read(LOGO_MAX_BYTES + 1)
+
+
+@admin_required(Permission.VIEW_CONNECTIONS)
+def connection_list(request: HttpRequest) -> HttpResponseBase:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    query = listing.parse_query(request.GET)
+    rows = listing.apply(connections_for(actor), query)
+    visible = [
+        k
+        for k in list_columns(request.user, LIST_NAME, listing.DEFAULT_VISIBLE)  # type: ignore[arg-type]
+        if k in listing.COLUMN_BY_KEY
+    ]
+    export = request.GET.get("export")
+    if export == "csv":
+        columns = [c.key for c in listing.COLUMNS] if request.GET.get("which") == "all" else visible
+        response = StreamingHttpResponse(
+            listing.csv_rows(rows, columns, invite_url), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="connections-{stamp}.csv"'
+        return response
+    page = Paginator(rows, listing.PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    filters = [*query.filters]
+    while len(filters) < 3:
+        filters.append(listing.Filter("name", "contains", ""))
+    return render(
+        request,
+        "connections/list.html",
+        {
+            "page": page,
+            "rows": [
+                {
+                    "connection": c,
+                    "invite_url": invite_url(c),
+                    "cells": {k: listing.cell(c, k) for k in visible},
+                }
+                for c in page
+            ],
+            "columns": [listing.COLUMN_BY_KEY[k] for k in visible],
+            "all_columns": listing.COLUMNS,
+            "visible": visible,
+            "filterable": listing.FILTERABLE,
+            "operators": listing.OPERATORS,
+            "filters": filters,
+            "query": query,
+            "querystring": params.urlencode(),
+            "can_edit": actor.can(Permission.EDIT_CONNECTIONS),
+        },
+    )
+
+
+@require_POST
+@admin_required(Permission.VIEW_CONNECTIONS)
+def connection_columns(request: HttpRequest) -> HttpResponse:
+    chosen = [k for k in request.POST.getlist("columns") if k in listing.COLUMN_BY_KEY]
+    list_columns_save(
+        user=request.user,  # type: ignore[arg-type]
+        list_name=LIST_NAME,
+        columns=chosen or listing.DEFAULT_VISIBLE,
+    )
+    back = request.POST.get("back", "")
+    return redirect(reverse("connections:list") + (f"?{back}" if back else ""))
+
+
+def _form_page(
+    request: HttpRequest, form: ConnectionForm, connection: Connection | None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "connections/form.html",
+        {
+            "form": form,
+            "connection": connection,
+            "connected_drivers": connected_driver_count(connection) if connection else 0,
+        },
+        status=status,
+    )
+
+
+@admin_required(Permission.EDIT_CONNECTIONS)
+def connection_new(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    choices = _organisation_choices(actor)
+    initial: dict[str, Any] = {
+        "organisation": actor.organisation.pk,
+        "enabled": True,
+        "connection_type": "leasing_company",
+        "approval_type": "manual",
+    }
+    form = ConnectionForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial=initial,
+        organisations=choices,
+        currency=actor.organisation.currency,
+    )
+    if request.method == "POST":
+        try:
+            connection = services.connection_create(
+                actor=actor, data=submitted(request.POST), logo=_upload(request)
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return _form_page(request, form, None, status=422)
+        messages.success(request, f"Connection “{connection.name}” created.")
+        return redirect("connections:detail", connection_id=connection.pk)
+    return _form_page(request, form, None)
+
+
+@admin_required(Permission.VIEW_CONNECTIONS)
+def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    return render(
+        request,
+        "connections/detail.html",
+        {
+            "connection": connection,
+            "invite_url": invite_url(connection),
+            "connected_drivers": connected_driver_count(connection),
+            "events": audit_events_for(connection),
+            "can_edit": actor.can(Permission.EDIT_CONNECTIONS),
+        },
+    )
+
+
+@admin_required(Permission.EDIT_CONNECTIONS)
+def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    drivers = connected_driver_count(connection)
+    form = ConnectionForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial=initial_from(connection),
+        organisations=[(connection.organisation_id, connection.organisation.name)],
+        currency=connection.currency,
+        editing=True,
+        connected_drivers=drivers,
+    )
+    if request.method == "POST":
+        logo: Any = _upload(request)
+        if logo is None and request.POST.get("remove_logo"):
+            logo = services.RemoveLogo
+        try:
+            services.connection_update(
+                actor=actor,
+                connection=connection,
+                changes=submitted(request.POST),
+                logo=logo,
+                confirm_benefit_change=bool(request.POST.get("confirm_benefit_change")),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return _form_page(request, form, connection, status=422)
+        messages.success(request, "Connection saved.")
+        return redirect("connections:detail", connection_id=connection.pk)
+    return _form_page(request, form, connection)
+
+
+@require_POST
+@admin_required(Permission.EDIT_CONNECTIONS)
+def connection_toggle(request: HttpRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    enable = request.POST.get("enabled") == "yes"
+    services.connection_set_enabled(actor=actor, connection=connection, enabled=enable)
+    messages.success(
+        request,
+        "Connection enabled: drivers can be invited."
+        if enable
+        else "Connection disabled: connected drivers keep their benefits; no new invitations "
+        "or requests are accepted.",
+    )
+    return redirect("connections:detail", connection_id=connection.pk)
+
+
+def _qr(connection: Connection) -> segno.QRCode:
+    return segno.make(invite_url(connection), error="m")
+
+
+@admin_required(Permission.VIEW_CONNECTIONS)
+def connection_qr_svg(request: HttpRequest, connection_id: int) -> HttpResponse:
+    connection = get_connection_for(request.actor, connection_id)  # type: ignore[attr-defined]
+    svg = _qr(connection).svg_inline(scale=6, title=f"Invite link of {connection.name}")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = (
+            f'attachment; filename="connection-{connection.pk}-qr.svg"'
+        )
+    return response
+
+
+@admin_required(Permission.VIEW_CONNECTIONS)
+def connection_qr_png(request: HttpRequest, connection_id: int) -> HttpResponse:
+    import io
+
+    connection = get_connection_for(request.actor, connection_id)  # type: ignore[attr-defined]
+    out = io.BytesIO()
+    _qr(connection).save(out, kind="png", scale=10)
+    response = HttpResponse(out.getvalue(), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="connection-{connection.pk}-qr.png"'
+    return response
+
+
+# --- the invite link, as a visitor sees it ------------------------------------------
+
+
+@public
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    connection = get_object_or_404(
+        Connection.objects.select_related("organisation"), invite_token=token
+    )
+    if not connection.enabled:
+        return render(
+            request, "connections/join_closed.html", {"connection": connection}, status=410
+        )
+    return render(
+        request,
+        "connections/join.html",
+        {
+            "connection": connection,
+            "app_link": None if connection.web_only else f"evdms://join/{token}",
+        },
+    )
+
+
+@public
+def join_logo(request: HttpRequest, token: str) -> HttpResponse:
+    connection = get_object_or_404(Connection, invite_token=token, logo_sha256__gt="")
+    response = HttpResponse(bytes(connection.logo_png or b""), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    response["ETag"] = f'"{connection.logo_sha256}"'
+    return response
