@@ -77,10 +77,13 @@ def _meta(field: str) -> tuple[str, str]:
     )
 
 
-def _choice(field: str, choices: list[tuple[str, str]], **kw: Any) -> forms.ChoiceField:
+def _choice(
+    field: str, choices: list[tuple[str, str]], widget: type[forms.Select] = forms.Select
+) -> forms.CharField:
+    """A select whose value the rules check (not the form), so messages match the API's."""
     label, help_text = _meta(field)
-    return forms.ChoiceField(
-        label=label, help_text=help_text, choices=choices, required=False, **kw
+    return forms.CharField(
+        label=label, help_text=help_text, required=False, widget=widget(choices=choices)
     )
 
 
@@ -148,7 +151,11 @@ class ConnectionForm(forms.Form):
         ):
             f[yes_no] = _choice(yes_no, YES_NO)
         f["installation_handled_by"] = _choice(
-            "installation_handled_by", _blank(InstallationHandledBy)
+            "installation_handled_by",
+            [
+                ("", "Not by the platform (arranged by you or the driver)"),
+                *_blank(InstallationHandledBy)[1:],
+            ],
         )
         f["installation_payment_model"] = _choice(
             "installation_payment_model", _blank(InstallationPaymentModel)

@@ -72,8 +72,9 @@ SHOW_WHEN: dict[str, list[tuple[str, str]]] = {
     "terms_text": [("custom_terms_enabled", "yes")],
 }
 # Required whenever they apply (fields in SHOW_WHEN not listed here are optional).
+# Installation Handled By is optional: left empty, the organisation or the driver arranges
+# the installation, and no installation payment model applies.
 REQUIRED_WHEN_SHOWN = {
-    "installation_handled_by",
     "installation_payment_model",
     "installation_budget",
     "max_price_per_kwh",
@@ -222,10 +223,11 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
     for field in ("name_for_drivers", "name"):
         if not values[field]:
             errors.setdefault(field, []).append(REQUIRED)
+    bad_choices: dict[str, str] = {}
     for field, choices in CHOICE_FIELDS.items():
         value = _text(raw.get(field))
         if value and value not in choices.values:
-            errors.setdefault(field, []).append(f"“{value}” is not one of the choices.")
+            bad_choices[field] = f"“{value}” is not one of the choices."
             value = ""
         values[field] = value
     values["enabled"] = as_yes_no(raw.get("enabled"))
@@ -277,6 +279,9 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
             errors.setdefault(field, []).extend(exc.messages)
             values[field] = empty.get(field, "")
 
+    for field, message in bad_choices.items():
+        if field not in SHOW_WHEN or applies(field, values):
+            errors[field] = [message]  # replaces "required": the value was there, just wrong
     if errors:
         raise ValidationError(errors)
     stored = dict(values)

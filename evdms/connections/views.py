@@ -28,6 +28,11 @@ from evdms.web.decorators import admin_required, public
 from evdms.web.forms import add_service_errors
 
 LIST_NAME = "connections"
+FIELD_LABELS = {
+    **{f.name: str(getattr(f, "verbose_name", f.name)) for f in Connection._meta.get_fields()},
+    "enabled": "Status (enabled)",
+    "logo": "Connection Logo",
+}
 
 
 def invite_url(connection: Connection) -> str:
@@ -169,6 +174,7 @@ def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
             "invite_url": invite_url(connection),
             "connected_drivers": connected_driver_count(connection),
             "events": audit_events_for(connection),
+            "field_labels": FIELD_LABELS,
             "can_edit": actor.can(Permission.EDIT_CONNECTIONS),
         },
     )

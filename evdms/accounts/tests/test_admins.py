@@ -118,7 +118,7 @@ def test_a_role_change_is_saved_and_kept_in_the_history(world):
     assert event.changes == {"role": ["analyst", "connections_officer"]}
     assert event.actor_user == world.nadia.user
     page = nadia.get(reverse("accounts:admin_detail", args=[world.ana.pk])).content.decode()
-    assert "analyst → connections_officer" in page
+    assert "role: analyst → connections_officer" in page
 
 
 def test_the_last_network_manager_cannot_be_demoted_or_disabled(world):

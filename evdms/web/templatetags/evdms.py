@@ -8,5 +8,19 @@ register = template.Library()
 
 
 @register.filter
-def get_item(mapping: dict[str, Any], key: str) -> Any:
-    return mapping.get(key, "")
+def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
+    return (mapping or {}).get(key, "")
+
+
+@register.filter
+def audit_value(value: Any) -> str:
+    """A recorded value as a person reads it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
+from evdms.connections.demo import seed_connections
 
 
 class Command(BaseCommand):
@@ -12,6 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = seed_accounts()
+        seed_connections()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")
         )

@@ -1,0 +1,34 @@
+"""The demo shows the whole product and loading it twice changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from evdms.accounts.models import Admin, Role
+from evdms.connections.models import Connection, InstallationPaymentModel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
+    call_command("seed_demo")
+    counts = (Admin.objects.count(), Connection.objects.count())
+    call_command("seed_demo")
+    assert (Admin.objects.count(), Connection.objects.count()) == counts
+    assert set(Admin.objects.values_list("role", flat=True)) == set(Role.values)
+    models = set(Connection.objects.values_list("installation_payment_model", flat=True))
+    assert set(InstallationPaymentModel.values) <= models
+    combos = {
+        (c.provide_home_charger, c.reimburse_home_charging, c.pay_for_public_charging)
+        for c in Connection.objects.all()
+    }
+    assert {
+        (True, True, True),
+        (True, True, False),
+        (True, False, False),
+        (False, False, True),
+    } <= combos
+    assert Connection.objects.filter(enabled=False).exists()
+    assert Connection.objects.exclude(logo_sha256="").exists()
+    assert Connection.objects.filter(custom_terms_enabled=True).exists()
