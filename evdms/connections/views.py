@@ -238,8 +238,12 @@ def _qr(connection: Connection) -> segno.QRCode:
 @admin_required(Permission.VIEW_CONNECTIONS)
 def connection_qr_svg(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = get_connection_for(request.actor, connection_id)  # type: ignore[attr-defined]
-    svg = _qr(connection).svg_inline(scale=6, title=f"Invite link of {connection.name}")
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    import io
+
+    out = io.BytesIO()
+    # A standalone SVG document (with its namespace), so it works in <img> and as a file.
+    _qr(connection).save(out, kind="svg", scale=6, title=f"Invite link of {connection.name}")
+    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
     if request.GET.get("download"):
         response["Content-Disposition"] = (
             f'attachment; filename="connection-{connection.pk}-qr.svg"'
