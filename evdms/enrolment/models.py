@@ -1,5 +1,6 @@
-"""Drivers of connections. The joining flow (invitations, requests, approvals) builds on
-this; the connection pages already count and protect connected drivers with it."""
+"""Drivers of connections: invitations, connection requests (memberships), the terms
+they agreed to. A membership is one driver's place in one connection, from request to
+removal; its changes are kept in the audit log, so a driver's history is continuous."""
 
 from __future__ import annotations
 
@@ -11,19 +12,26 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+LIVE_STATUSES = ["pending", "connected"]
+
 
 class MembershipStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     CONNECTED = "connected", _("Connected")
     DENIED = "denied", _("Denied")
     REMOVED = "removed", _("Removed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Membership(models.Model):
-    """A driver's place in one connection, from request to removal."""
+    """A driver's request to join a connection and, once approved, their place in it."""
 
     connection = models.ForeignKey(
         "connections.Connection", on_delete=models.PROTECT, related_name="memberships"
+    )
+    # Copied from the connection, so "one connection per organisation" is a constraint.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="memberships"
     )
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
@@ -33,19 +41,114 @@ class Membership(models.Model):
     )
     verification_1 = models.CharField(max_length=100, blank=True)
     verification_2 = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    invitation = models.ForeignKey(
+        "enrolment.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Revise Benefits: the membership this one continues (same driver, earlier connection).
+    moved_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="moved_to"
+    )
     requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    denial_message = models.TextField(blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        ordering: ClassVar = ["-requested_at", "-id"]
         constraints: ClassVar = [
-            # A driver holds at most one live place per connection.
+            # A driver holds at most one live place per organisation (pending or connected).
             models.UniqueConstraint(
-                fields=["connection", "driver"],
-                condition=Q(status__in=["pending", "connected"]),
-                name="membership_one_live_per_connection",
+                fields=["organisation", "driver"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="membership_one_live_per_organisation",
+                violation_error_message=(
+                    "You already have a connection or a pending request with this organisation."
+                ),
             ),
         ]
+        indexes: ClassVar = [models.Index(fields=["connection", "status"])]
 
     def __str__(self) -> str:
         return f"{self.driver} in {self.connection} ({self.status})"
+
+
+class TermsAcceptance(models.Model):
+    """The exact custom terms a driver agreed to, with when, who, from where and a fingerprint."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.PROTECT, related_name="terms_acceptance"
+    )
+    driver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.driver} accepted {self.sha256[:12]}"
+
+
+class InvitationBatch(models.Model):
+    """One sending of e-mail invitations (a pasted list or an uploaded CSV)."""
+
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="invitation_batches"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    # One entry per refused line: {"line": n, "value": "...", "reason": "..."}.
+    rejected = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.total} invitations to {self.connection}"
+
+
+class InvitationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    OPENED = "opened", _("Opened link")
+    REQUESTED = "requested", _("Requested")
+    CONNECTED = "connected", _("Connected")
+
+
+class Invitation(models.Model):
+    batch = models.ForeignKey(
+        InvitationBatch, on_delete=models.CASCADE, related_name="invitations"
+    )
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="invitations"
+    )
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.QUEUED
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["batch", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.connection}"
