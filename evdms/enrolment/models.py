@@ -131,9 +131,7 @@ class InvitationStatus(models.TextChoices):
 
 
 class Invitation(models.Model):
-    batch = models.ForeignKey(
-        InvitationBatch, on_delete=models.CASCADE, related_name="invitations"
-    )
+    batch = models.ForeignKey(InvitationBatch, on_delete=models.CASCADE, related_name="invitations")
     connection = models.ForeignKey(
         "connections.Connection", on_delete=models.PROTECT, related_name="invitations"
     )

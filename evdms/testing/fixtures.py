@@ -142,3 +142,15 @@ def make_connection(organisation: Organisation, **overrides: object):
     actor = Actor(organisation=organisation, role=Role.NETWORK_MANAGER)
     data = {**VALID_CONNECTION, "organisation": organisation.pk, **overrides}
     return connection_create(actor=actor, data=data)
+
+
+def make_membership(connection, driver: User, status: str = "connected"):
+    from evdms.enrolment.models import Membership
+
+    return Membership.objects.create(
+        connection=connection,
+        organisation=connection.organisation,
+        driver=driver,
+        status=status,
+        connected_at=timezone.now() if status == "connected" else None,
+    )

@@ -12,8 +12,7 @@ from PIL import Image
 
 from evdms.accounts.models import Role, User
 from evdms.connections.models import Connection
-from evdms.enrolment.models import Membership, MembershipStatus
-from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection
+from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -179,9 +178,7 @@ def test_logo_upload_by_multipart_and_removal(world, api_key_for, client):
 def test_changing_benefits_with_connected_drivers_needs_confirmation(world, api_key_for, client):
     connection = make_connection(world.org_a)
     driver = User.objects.create_user("driver@example.com", "driver passphrase 1")
-    Membership.objects.create(
-        connection=connection, driver=driver, status=MembershipStatus.CONNECTED
-    )
+    make_membership(connection, driver)
     headers = api_key_for(world.org_a)
     url = f"/api/v1/connections/{connection.pk}"
     refused = client.patch(

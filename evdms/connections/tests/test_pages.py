@@ -17,8 +17,7 @@ from evdms.accounts.models import Grant, User
 from evdms.audit.models import AuditEvent
 from evdms.connections.models import Connection
 from evdms.connections.views import invite_url as connection_invite_url
-from evdms.enrolment.models import Membership, MembershipStatus
-from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection
+from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -154,9 +153,7 @@ def test_editing_records_who_changed_what_and_shows_it(world):
 def test_changing_benefits_with_connected_drivers_needs_confirmation(world):
     connection = make_connection(world.org_a)
     driver = User.objects.create_user("driver@example.com", "driver passphrase 1")
-    Membership.objects.create(
-        connection=connection, driver=driver, status=MembershipStatus.CONNECTED
-    )
+    make_membership(connection, driver)
     nadia = client_for(world.nadia)
     edit_page = nadia.get(reverse("connections:edit", args=[connection.pk])).content.decode()
     assert "1 driver is connected" in edit_page
@@ -386,9 +383,7 @@ def test_the_list_uses_a_fixed_number_of_queries(world):
     for i in range(20):
         connection = make_connection(world.org_a, name=f"Many {i}")
         driver = User.objects.create_user(f"d{i}@example.com", "driver passphrase 1")
-        Membership.objects.create(
-            connection=connection, driver=driver, status=MembershipStatus.CONNECTED
-        )
+        make_membership(connection, driver)
     with CaptureQueriesContext(db_connection) as many:
         response = nadia.get(reverse("connections:list"))
     assert len(many) == len(few)
