@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("evdms.web.urls")),
     path("accounts/", include("evdms.accounts.urls")),
     path("", include("evdms.connections.urls")),
+    path("", include("evdms.enrolment.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import segno
 from django.conf import settings
@@ -24,6 +25,7 @@ from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
 from evdms.connections.models import Connection
 from evdms.connections.selectors import connected_driver_count
+from evdms.enrolment.invitations import invitation_opened
 from evdms.web.decorators import admin_required, public
 from evdms.web.forms import add_service_errors
 
@@ -275,11 +277,18 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "connections/join_closed.html", {"connection": connection}, status=410
         )
+    invitation = request.GET.get("invitation", "")
+    if invitation:  # the link came from an e-mail invitation: it was opened
+        invitation_opened(token=invitation, connection_id=connection.pk)
+    request_url = reverse("enrolment:join_request", args=[token])
+    if invitation:
+        request_url += "?invitation=" + quote(invitation)
     return render(
         request,
         "connections/join.html",
         {
             "connection": connection,
+            "request_url": request_url,
             "app_link": None if connection.web_only else f"evdms://join/{token}",
         },
     )

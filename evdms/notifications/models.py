@@ -26,6 +26,9 @@ class OutboundEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField(blank=True)
     template = models.CharField(max_length=100)
+    # [{"filename": ..., "content_type": ..., "content_b64": ...}]: small files such as a
+    # signed terms PDF, kept with the message so a retry sends the same bytes.
+    attachments = models.JSONField(default=list, blank=True)
     organisation = models.ForeignKey(
         "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ def email_send(
     template: str,
     context: Mapping[str, Any],
     organisation: Organisation | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutboundEmail:
     """Queue an e-mail made from ``notifications/email/<template>.{subject,txt,html}``.
 
@@ -36,6 +38,14 @@ def email_send(
         html_body=render_to_string(f"{base}.html", ctx),
         template=template,
         organisation=organisation,
+        attachments=[
+            {
+                "filename": name,
+                "content_type": content_type,
+                "content_b64": base64.b64encode(content).decode(),
+            }
+            for name, content, content_type in attachments
+        ],
     )
     transaction.on_commit(lambda: deliver_email.enqueue(email_id=email.pk))
     return email

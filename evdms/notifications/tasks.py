@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import logging
 
 from django.core.mail import EmailMultiAlternatives
@@ -23,6 +24,10 @@ def deliver_email(*, email_id: int) -> str:
     message = EmailMultiAlternatives(subject=email.subject, body=email.text_body, to=email.to)
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
+    for item in email.attachments:
+        message.attach(
+            item["filename"], base64.b64decode(item["content_b64"]), item["content_type"]
+        )
     try:
         message.send()
     except Exception as exc:  # any transport failure: keep the row for a retry

@@ -12,6 +12,8 @@ from evdms.accounts.permissions import Actor, Permission
 NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Dashboard", "web:dashboard", Permission.VIEW_DASHBOARD),
     ("Connections", "connections:list", Permission.VIEW_CONNECTIONS),
+    ("Drivers", "enrolment:drivers", Permission.MANAGE_DRIVERS),
+    ("Connection Requests", "enrolment:requests", Permission.MANAGE_DRIVERS),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
 ]
@@ -29,5 +31,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if actor.can(permission):
             url = reverse(name)
             current = path == url if url == "/" else path.startswith(url)
-            items.append({"label": label, "url": url, "current": current})
+            count = None
+            if name == "enrolment:requests":  # the pending count, always in sight
+                from evdms.enrolment.selectors import pending_count_for
+
+                count = pending_count_for(actor)
+            items.append({"label": label, "url": url, "current": current, "count": count})
     return {"nav_items": items, "current_actor": actor}

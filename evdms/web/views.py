@@ -4,30 +4,47 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from evdms.accounts.models import AdminStatus
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.selectors import admins_of, api_keys_of
+from evdms.enrolment.access import memberships_for
+from evdms.enrolment.models import MembershipStatus
+from evdms.enrolment.selectors import pending_count_for
 from evdms.notifications.models import OutboundEmail
 from evdms.web.decorators import admin_required, public
 
 
 @public
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and Actor.for_user(request.user) is not None:
+    """Admins start on the dashboard, drivers on their connections."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    if Actor.for_user(request.user) is not None:
         return redirect("web:dashboard")
-    return redirect("accounts:login")
+    return redirect("enrolment:my_connections")
 
 
 @admin_required(Permission.VIEW_DASHBOARD)
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     admins = list(admins_of(actor.organisation))
-    figures = [
-        ("Active admins", sum(a.status == AdminStatus.ACTIVE for a in admins)),
-        ("Pending admins", sum(a.status == AdminStatus.PENDING for a in admins)),
-        ("Active API keys", api_keys_of(actor.organisation).filter(revoked_at=None).count()),
+    figures: list[tuple[str, int, str]] = []
+    if actor.can(Permission.MANAGE_DRIVERS):
+        figures += [
+            (
+                "Connected drivers",
+                memberships_for(actor).filter(status=MembershipStatus.CONNECTED).count(),
+                reverse("enrolment:drivers") + "?status=connected",
+            ),
+            ("Pending requests", pending_count_for(actor), reverse("enrolment:requests")),
+        ]
+    figures += [
+        ("Active admins", sum(a.status == AdminStatus.ACTIVE for a in admins), ""),
+        ("Pending admins", sum(a.status == AdminStatus.PENDING for a in admins), ""),
+        ("Active API keys", api_keys_of(actor.organisation).filter(revoked_at=None).count(), ""),
     ]
     return render(request, "web/dashboard.html", {"figures": figures})
 

@@ -19,7 +19,7 @@ from evdms.accounts.models import Role
 from evdms.accounts.permissions import ROLE_PERMISSIONS, Permission
 from evdms.accounts.services import api_key_create
 from evdms.api import ApiKeyAuth, api
-from evdms.testing.fixtures import World, client_for, make_connection
+from evdms.testing.fixtures import World, client_for, make_connection, make_membership
 
 # Pages anyone may open. Adding to this list is a decision to review, not a formality.
 PUBLIC_ROUTES = {
@@ -36,6 +36,16 @@ PUBLIC_ROUTES = {
     "web:outbox_message_html",
     "connections:join",  # the invite link: its token is the secret
     "connections:join_logo",
+    "enrolment:signup",
+    "enrolment:confirm_email",  # its signed token is the secret
+    "enrolment:join_request",  # shows sign-up / log-in to visitors
+}
+# Pages for any logged-in user (drivers); each shows only the user's own things.
+LOGIN_ROUTES = {
+    "enrolment:my_connections",
+    "enrolment:withdraw",
+    "enrolment:leave",
+    "enrolment:resend_confirmation",
 }
 # Namespaces with their own gate: the Django admin (platform operators) and the API,
 # whose operations are checked one by one below.
@@ -49,11 +59,19 @@ def _org_a_api_key(world: World) -> int:
     return key.pk
 
 
+def _org_a_membership(world: World) -> Any:
+    from evdms.accounts.models import User
+
+    driver = User.objects.create_user("dora@example.com", "dora's passphrase 1")
+    return make_membership(make_connection(world.org_a, name="Members"), driver, "pending")
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
     "key_id": _org_a_api_key,
     "connection_id": lambda w: make_connection(w.org_a).pk,
+    "membership_id": lambda w: _org_a_membership(w).pk,
 }
 
 
@@ -226,3 +244,23 @@ def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
     assert foreign_response.status_code == missing_response.status_code
     assert foreign_response.status_code in (404, 422)  # 422: the body was checked first
     assert foreign_response.json() == missing_response.json()
+
+
+def test_only_the_listed_pages_are_for_any_logged_in_user():
+    login = {n for n, _, c in page_routes() if getattr(c, "access", None) == "login"}
+    assert login == LOGIN_ROUTES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [(n, p) for n, p, c in page_routes() if getattr(c, "access", None) == "login" and "<" in p],
+)
+def test_a_driver_cannot_act_on_another_drivers_things(world, name, pattern):
+    from evdms.accounts.models import User
+
+    url = fill(pattern, world)  # the object belongs to Dora
+    eve = User.objects.create_user("eve@example.com", "eve's passphrase 12")
+    client = Client()
+    client.force_login(eve, backend="evdms.accounts.backends.EmailBackend")
+    assert client.post(url).status_code == 404

@@ -1,0 +1,31 @@
+"""Tenant-scoped look-ups of drivers' memberships: another organisation's is a 404."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.models import User
+from evdms.accounts.permissions import Actor
+from evdms.enrolment.models import Membership
+
+
+def memberships_for(actor: Actor) -> QuerySet[Membership]:
+    return Membership.objects.filter(organisation__in=organisations_acting_for(actor))
+
+
+def get_membership_for(actor: Actor, membership_id: int) -> Membership:
+    return get_object_or_404(
+        memberships_for(actor).select_related("connection", "driver", "organisation"),
+        pk=membership_id,
+    )
+
+
+def get_own_membership(driver: User, membership_id: int) -> Membership:
+    """A driver's own membership (drivers never see anyone else's)."""
+    return get_object_or_404(
+        Membership.objects.select_related("connection", "organisation"),
+        pk=membership_id,
+        driver=driver,
+    )

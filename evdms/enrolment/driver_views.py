@@ -1,0 +1,166 @@
+"""The driver's side: sign up, confirm the address, ask to join, see and manage own
+connections. Mobile first; drivers never see another driver."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from evdms.connections.models import Connection
+from evdms.enrolment import services
+from evdms.enrolment.access import get_own_membership
+from evdms.enrolment.forms import JoinForm, SignupForm
+from evdms.enrolment.models import MembershipStatus
+from evdms.enrolment.selectors import own_memberships
+from evdms.web.decorators import login_required, public
+from evdms.web.forms import add_service_errors
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@public
+def signup(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request, reverse("enrolment:my_connections"))
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.driver_signup(**form.cleaned_data, next_url=next_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            login(request, user, backend="evdms.accounts.backends.EmailBackend")
+            return redirect(next_url)
+    return render(
+        request,
+        "enrolment/signup.html",
+        {"form": form, "next": next_url},
+        status=422 if form.errors else 200,
+    )
+
+
+@public
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    user = services.driver_confirm_email(token=token)
+    if user is None:
+        return render(request, "enrolment/confirm_invalid.html", status=410)
+    messages.success(request, "Thank you: your e-mail address is confirmed.")
+    return redirect(_safe_next(request, reverse("enrolment:my_connections")))
+
+
+@require_POST
+@login_required
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request, reverse("enrolment:my_connections"))
+    services.driver_resend_confirmation(user=request.user, next_url=next_url)  # type: ignore[arg-type]
+    messages.success(request, f"We sent a new confirmation link to {request.user.email}.")  # type: ignore[union-attr]
+    return redirect(next_url)
+
+
+@public
+def join_request(request: HttpRequest, token: str) -> HttpResponse:
+    connection = get_object_or_404(
+        Connection.objects.select_related("organisation"), invite_token=token
+    )
+    if not connection.enabled:
+        return render(
+            request, "connections/join_closed.html", {"connection": connection}, status=410
+        )
+    invitation = request.GET.get("invitation") or request.POST.get("invitation") or ""
+    here = request.get_full_path()
+    if not request.user.is_authenticated:
+        return render(
+            request,
+            "enrolment/join_account.html",
+            {"connection": connection, "next": quote(here)},
+        )
+    form = JoinForm(request.POST or None, connection=connection)
+    if request.method == "POST":
+        form.is_valid()
+        try:
+            membership = services.membership_request(
+                driver=request.user,
+                connection=connection,
+                answers=request.POST,
+                ip_address=request.META.get("REMOTE_ADDR"),
+                user_agent=request.headers.get("User-Agent", ""),
+                invitation_token=invitation,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                add_service_errors(form, exc)
+            else:
+                for message in exc.messages:
+                    form.add_error(None, message)
+        else:
+            if membership.status == MembershipStatus.CONNECTED:
+                messages.success(request, f"You are connected to {connection.name_for_drivers}.")
+            else:
+                messages.success(
+                    request,
+                    f"Your request was sent to {connection.name_for_drivers}. We will e-mail you "
+                    "when it is decided.",
+                )
+            return redirect("enrolment:my_connections")
+    return render(
+        request,
+        "enrolment/join_request.html",
+        {
+            "connection": connection,
+            "form": form,
+            "invitation": invitation,
+            "unconfirmed": request.user.email_confirmed_at is None,
+            "here": here,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def my_connections(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "enrolment/my_connections.html",
+        {
+            "memberships": own_memberships(request.user),  # type: ignore[arg-type]
+            "unconfirmed": request.user.email_confirmed_at is None,  # type: ignore[union-attr]
+        },
+    )
+
+
+@require_POST
+@login_required
+def withdraw(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_own_membership(request.user, membership_id)  # type: ignore[arg-type]
+    try:
+        services.membership_withdraw(driver=request.user, membership=membership)  # type: ignore[arg-type]
+        messages.success(request, "Your request was withdrawn.")
+    except services.AlreadyDecided:
+        messages.info(request, "This request was already decided.")
+    return redirect("enrolment:my_connections")
+
+
+@require_POST
+@login_required
+def leave(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_own_membership(request.user, membership_id)  # type: ignore[arg-type]
+    try:
+        services.membership_leave(driver=request.user, membership=membership)  # type: ignore[arg-type]
+        messages.success(
+            request, f"You left {membership.connection.name_for_drivers}: its benefits ended now."
+        )
+    except services.AlreadyDecided:
+        messages.info(request, "You are no longer connected.")
+    return redirect("enrolment:my_connections")

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from evdms.connections.models import Connection
+
+
+class SignupForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
+    email = forms.EmailField(label="E-mail address")
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password, not only digits.",
+    )
+
+
+class JoinForm(forms.Form):
+    """The request page: only the questions this connection asks are shown."""
+
+    use_required_attribute = False
+
+    def __init__(self, *args: Any, connection: Connection, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if connection.verification_1_label:
+            self.fields["verification_1"] = forms.CharField(
+                label=connection.verification_1_label, required=False, max_length=200
+            )
+        if connection.verification_2_label:
+            self.fields["verification_2"] = forms.CharField(
+                label=connection.verification_2_label, required=False, max_length=200
+            )
+        if connection.provide_home_charger:
+            self.fields["phone"] = forms.CharField(label="Phone number", required=False)
+            self.fields["address"] = forms.CharField(
+                label="Installation address", required=False, help_text="Street and number."
+            )
+            self.fields["postcode"] = forms.CharField(label="Postcode", required=False)
+            self.fields["city"] = forms.CharField(label="Town or city", required=False)
+            self.fields["country"] = forms.CharField(
+                label="Country", required=False, max_length=10, help_text="Two letters, e.g. NL."
+            )
+        if connection.custom_terms_enabled:
+            self.fields["agree_terms"] = forms.BooleanField(
+                label="I have read and agree to the terms and conditions above", required=False
+            )

@@ -1,0 +1,483 @@
+"""Every write about drivers joining: sign-up, requests, approvals, denials, removal,
+withdrawal, leaving, and Revise Benefits."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from evdms.accounts.models import User
+from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.services import audit_record
+from evdms.connections.models import Connection
+from evdms.connections.services import connection_create, connection_set_enabled
+from evdms.enrolment.invitations import (
+    invitation_connected,
+    invitation_opened,
+    invitation_requested,
+)
+from evdms.enrolment.models import (
+    LIVE_STATUSES,
+    Membership,
+    MembershipStatus,
+    TermsAcceptance,
+)
+from evdms.enrolment.terms_pdf import signed_terms_pdf
+from evdms.notifications.services import email_send
+
+CONFIRM_SALT = "evdms.driver-email-confirmation"
+CONFIRM_MAX_AGE = 60 * 60 * 24 * 3  # three days
+ANSWER_MAX = 100
+
+
+class AlreadyDecided(Exception):
+    """Another admin (or the driver) changed this request first."""
+
+
+# --- driver accounts ----------------------------------------------------------------
+
+
+def _send_confirmation(user: User, next_url: str) -> None:
+    token = signing.dumps({"u": user.pk, "e": user.email}, salt=CONFIRM_SALT)
+    link = settings.SITE_URL + reverse("enrolment:confirm_email", args=[token])
+    if next_url:
+        link += "?next=" + next_url
+    email_send(
+        to=[user.email], template="driver_confirm_email", context={"user": user, "link": link}
+    )
+
+
+@transaction.atomic
+def driver_signup(*, email: str, full_name: str, password: str, next_url: str = "") -> User:
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(email=email).exists():
+        errors["email"] = ["An account with this address exists. Log in instead."]
+    if not full_name.strip():
+        errors["full_name"] = ["This field is required."]
+    candidate = User(email=email, full_name=full_name.strip())
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    user = User.objects.create_user(email, password, full_name=full_name.strip())
+    _send_confirmation(user, next_url)
+    return user
+
+
+def driver_resend_confirmation(*, user: User, next_url: str = "") -> None:
+    if user.email_confirmed_at is None:
+        _send_confirmation(user, next_url)
+
+
+def driver_confirm_email(*, token: str) -> User | None:
+    """The user whose address the token confirms (once), or None for a bad or old token."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("u"), email=data.get("e")).first()
+    if user is None:
+        return None
+    User.objects.filter(pk=user.pk, email_confirmed_at=None).update(
+        email_confirmed_at=timezone.now()
+    )
+    user.refresh_from_db()
+    return user
+
+
+# --- a driver asks to join ----------------------------------------------------------
+
+
+def _answer(value: Any, label: str, field: str, errors: dict[str, list[str]]) -> str:
+    text = " ".join(str(value or "").split())
+    if label and not text:
+        errors.setdefault(field, []).append(f"Enter your {label}.")
+    elif len(text) > ANSWER_MAX:
+        errors.setdefault(field, []).append(f"Use at most {ANSWER_MAX} characters.")
+    return text if label else ""
+
+
+def _notify_connected(membership: Membership) -> None:
+    connection = membership.connection
+    email_send(
+        to=[membership.driver.email],
+        template="driver_connected",
+        context={"membership": membership, "connection": connection},
+        organisation=membership.organisation,
+    )
+    if connection.notify_on_connect:
+        email_send(
+            to=[connection.support_email],
+            template="organisation_driver_connected",
+            context={"membership": membership, "connection": connection},
+            organisation=membership.organisation,
+        )
+    if membership.invitation_id:
+        invitation_connected(invitation=membership.invitation)  # type: ignore[arg-type]
+
+
+@transaction.atomic
+def membership_request(
+    *,
+    driver: User,
+    connection: Connection,
+    answers: Mapping[str, Any],
+    ip_address: str | None = None,
+    user_agent: str = "",
+    invitation_token: str = "",
+) -> Membership:
+    """A driver asks to join. Auto approval connects at once; Manual leaves it pending.
+
+    Submitting twice (double click, two tabs) returns the request made the first time.
+    """
+    connection = (
+        Connection.objects.select_for_update().select_related("organisation").get(pk=connection.pk)
+    )
+    if not connection.enabled:
+        raise ValidationError("This connection is not accepting drivers.")
+    if driver.email_confirmed_at is None:
+        raise ValidationError("Confirm your e-mail address first: we sent you a link.")
+    existing = (
+        Membership.objects.select_for_update()
+        .filter(organisation=connection.organisation, driver=driver, status__in=LIVE_STATUSES)
+        .select_related("connection")
+        .first()
+    )
+    if existing is not None:
+        if existing.connection_id == connection.pk:
+            return existing  # the same request again
+        raise ValidationError(
+            f"You already have a connection with {connection.organisation.name} "
+            f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
+            "A driver can hold one connection per organisation at a time: withdraw that request "
+            "or leave that connection first."
+        )
+    errors: dict[str, list[str]] = {}
+    v1 = _answer(
+        answers.get("verification_1"), connection.verification_1_label, "verification_1", errors
+    )
+    v2 = _answer(
+        answers.get("verification_2"), connection.verification_2_label, "verification_2", errors
+    )
+    contact: dict[str, str] = {}
+    if connection.provide_home_charger:
+        for field, label, limit in [
+            ("phone", "phone number", 30),
+            ("address", "installation address", 200),
+            ("postcode", "postcode", 20),
+            ("city", "town or city", 100),
+        ]:
+            value = " ".join(str(answers.get(field) or "").split())
+            if not value:
+                errors.setdefault(field, []).append(f"Enter your {label}.")
+            elif len(value) > limit:
+                errors.setdefault(field, []).append(f"Use at most {limit} characters.")
+            contact[field] = value
+        if contact.get("phone") and not all(c.isdigit() or c in "+ -()" for c in contact["phone"]):
+            errors.setdefault("phone", []).append("Enter a phone number of digits, spaces and +.")
+        country = str(answers.get("country") or "").strip().upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            errors.setdefault("country", []).append("Use a two-letter country code, e.g. NL.")
+        contact["country"] = country
+    if connection.custom_terms_enabled and str(answers.get("agree_terms") or "") not in (
+        "on",
+        "yes",
+        "true",
+        "True",
+    ):
+        errors.setdefault("agree_terms", []).append(
+            "Tick the box to agree to the terms and conditions."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    invitation = (
+        invitation_opened(token=invitation_token, connection_id=connection.pk)
+        if invitation_token
+        else None
+    )
+    membership = Membership(
+        connection=connection,
+        organisation=connection.organisation,
+        driver=driver,
+        verification_1=v1,
+        verification_2=v2,
+        invitation=invitation,
+        **contact,
+    )
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as exc:  # a second tab won the race for the same organisation
+        raise ValidationError(
+            "You already have a connection or a pending request with this organisation."
+        ) from exc
+    if invitation is not None:
+        invitation_requested(invitation=invitation)
+    driver_actor = Actor(organisation=connection.organisation, role="driver", user=driver)
+    audit_record(
+        actor=driver_actor,
+        action="membership.request",
+        target=membership,
+        changes={
+            "status": [None, "pending"],
+            "verification_1": [None, v1],
+            "verification_2": [None, v2],
+        },
+    )
+    if connection.custom_terms_enabled:
+        acceptance = TermsAcceptance.objects.create(
+            membership=membership,
+            driver=driver,
+            text=connection.terms_text,
+            sha256=hashlib.sha256(connection.terms_text.encode()).hexdigest(),
+            ip_address=ip_address,
+            user_agent=user_agent[:300],
+        )
+        if connection.signed_terms_recipients:
+            email_send(
+                to=list(connection.signed_terms_recipients),
+                template="signed_terms",
+                context={"acceptance": acceptance, "connection": connection, "driver": driver},
+                organisation=connection.organisation,
+                attachments=[
+                    (
+                        f"signed-terms-{connection.pk}-{driver.pk}.pdf",
+                        signed_terms_pdf(acceptance),
+                        "application/pdf",
+                    )
+                ],
+            )
+    if connection.approval_type == "auto":
+        now = timezone.now()
+        Membership.objects.filter(pk=membership.pk).update(
+            status=MembershipStatus.CONNECTED, decided_at=now, connected_at=now
+        )
+        membership.refresh_from_db()
+        audit_record(
+            actor=None,
+            action="membership.auto_approve",
+            target=membership,
+            organisation=connection.organisation,
+            changes={"status": ["pending", "connected"]},
+        )
+        _notify_connected(membership)
+    else:
+        email_send(
+            to=[driver.email],
+            template="driver_request_received",
+            context={"membership": membership, "connection": connection},
+            organisation=connection.organisation,
+        )
+    return membership
+
+
+# --- admins decide ------------------------------------------------------------------
+
+
+def _decide(actor: Actor, membership: Membership, new: str, **fields: Any) -> Membership:
+    require(actor, Permission.MANAGE_DRIVERS)
+    won = Membership.objects.filter(pk=membership.pk, status=MembershipStatus.PENDING).update(
+        status=new, decided_at=timezone.now(), decided_by=actor.user, **fields
+    )
+    if not won:  # another admin decided first, or the driver withdrew
+        raise AlreadyDecided(membership)
+    membership.refresh_from_db()
+    return membership
+
+
+@transaction.atomic
+def membership_approve(*, actor: Actor, membership: Membership) -> Membership:
+    membership = _decide(actor, membership, MembershipStatus.CONNECTED, connected_at=timezone.now())
+    audit_record(
+        actor=actor,
+        action="membership.approve",
+        target=membership,
+        organisation=membership.organisation,
+        changes={"status": ["pending", "connected"]},
+    )
+    _notify_connected(membership)
+    return membership
+
+
+@transaction.atomic
+def membership_deny(*, actor: Actor, membership: Membership, message: str = "") -> Membership:
+    message = message.strip()
+    if len(message) > 1000:
+        raise ValidationError({"message": ["Use at most 1,000 characters."]})
+    membership = _decide(actor, membership, MembershipStatus.DENIED, denial_message=message)
+    audit_record(
+        actor=actor,
+        action="membership.deny",
+        target=membership,
+        organisation=membership.organisation,
+        changes={"status": ["pending", "denied"], "message": [None, message]},
+    )
+    email_send(
+        to=[membership.driver.email],
+        template="driver_denied",
+        context={"membership": membership, "connection": membership.connection, "message": message},
+        organisation=membership.organisation,
+    )
+    return membership
+
+
+def bulk(
+    action: Any, *, actor: Actor, memberships: Iterable[Membership], **kwargs: Any
+) -> tuple[int, int]:
+    """Apply a decision to many; returns (done, skipped because already decided)."""
+    done = skipped = 0
+    for membership in memberships:
+        try:
+            action(actor=actor, membership=membership, **kwargs)
+            done += 1
+        except AlreadyDecided:
+            skipped += 1
+    return done, skipped
+
+
+@transaction.atomic
+def membership_remove(
+    *, actor: Actor, membership: Membership, reason: str = "Removed by the organisation"
+) -> Membership:
+    """Ends the connection's benefits from this moment (reimbursement, public charging)."""
+    require(actor, Permission.MANAGE_DRIVERS)
+    won = Membership.objects.filter(pk=membership.pk, status=MembershipStatus.CONNECTED).update(
+        status=MembershipStatus.REMOVED, ended_at=timezone.now(), ended_reason=reason[:200]
+    )
+    if not won:
+        raise AlreadyDecided(membership)
+    membership.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="membership.remove",
+        target=membership,
+        organisation=membership.organisation,
+        changes={"status": ["connected", "removed"]},
+    )
+    email_send(
+        to=[membership.driver.email],
+        template="driver_removed",
+        context={"membership": membership, "connection": membership.connection},
+        organisation=membership.organisation,
+    )
+    return membership
+
+
+# --- a driver's own actions ---------------------------------------------------------
+
+
+def _driver_actor(membership: Membership) -> Actor:
+    return Actor(organisation=membership.organisation, role="driver", user=membership.driver)
+
+
+@transaction.atomic
+def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
+    won = Membership.objects.filter(
+        pk=membership.pk, driver=driver, status=MembershipStatus.PENDING
+    ).update(status=MembershipStatus.WITHDRAWN, ended_at=timezone.now())
+    if not won:
+        raise AlreadyDecided(membership)
+    membership.refresh_from_db()
+    audit_record(
+        actor=_driver_actor(membership),
+        action="membership.withdraw",
+        target=membership,
+        changes={"status": ["pending", "withdrawn"]},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_leave(*, driver: User, membership: Membership) -> Membership:
+    won = Membership.objects.filter(
+        pk=membership.pk, driver=driver, status=MembershipStatus.CONNECTED
+    ).update(status=MembershipStatus.REMOVED, ended_at=timezone.now(), ended_reason="Left")
+    if not won:
+        raise AlreadyDecided(membership)
+    membership.refresh_from_db()
+    audit_record(
+        actor=_driver_actor(membership),
+        action="membership.leave",
+        target=membership,
+        changes={"status": ["connected", "removed"]},
+    )
+    return membership
+
+
+# --- Revise Benefits ----------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_revise_benefits(
+    *,
+    actor: Actor,
+    old: Connection,
+    data: Mapping[str, Any],
+    membership_ids: Iterable[int],
+    disable_old: bool,
+    logo: bytes | None = None,
+) -> tuple[Connection, int]:
+    """A new connection with the revised benefits; the chosen connected drivers move to it
+    without a new request, each keeping one continuous history (``moved_from``)."""
+    require(actor, Permission.MANAGE_DRIVERS)
+    new = connection_create(
+        actor=actor, data={**data, "organisation": old.organisation_id}, logo=logo
+    )
+    chosen = list(
+        Membership.objects.select_for_update()
+        .filter(connection=old, status=MembershipStatus.CONNECTED, pk__in=list(membership_ids))
+        .select_related("driver")
+    )
+    now = timezone.now()
+    for membership in chosen:
+        Membership.objects.filter(pk=membership.pk).update(
+            status=MembershipStatus.REMOVED, ended_at=now, ended_reason=f"Moved to {new.name}"
+        )
+        moved = Membership.objects.create(
+            connection=new,
+            organisation=new.organisation,
+            driver=membership.driver,
+            status=MembershipStatus.CONNECTED,
+            verification_1=membership.verification_1,
+            verification_2=membership.verification_2,
+            phone=membership.phone,
+            address=membership.address,
+            postcode=membership.postcode,
+            city=membership.city,
+            country=membership.country,
+            moved_from=membership,
+            requested_at=now,
+            decided_at=now,
+            decided_by=actor.user,
+            connected_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="membership.move",
+            target=moved,
+            organisation=new.organisation,
+            changes={"connection": [old.name, new.name]},
+        )
+        audit_record(
+            actor=actor,
+            action="membership.move",
+            target=membership,
+            organisation=old.organisation,
+            changes={"status": ["connected", "removed"], "connection": [old.name, new.name]},
+        )
+    if disable_old and old.enabled:
+        connection_set_enabled(actor=actor, connection=old, enabled=False)
+    return new, len(chosen)

@@ -1,0 +1,245 @@
+"""The admin side: Connection Requests, Drivers, a driver's page, removal, Revise Benefits."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from evdms.accounts.permissions import Actor, Permission
+from evdms.connections.access import connections_for, get_connection_for
+from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.views import _upload
+from evdms.enrolment import services
+from evdms.enrolment.access import get_membership_for, memberships_for
+from evdms.enrolment.models import Membership, MembershipStatus
+from evdms.enrolment.selectors import (
+    DRIVER_SORTS,
+    driver_history,
+    drivers_for,
+    parse_driver_query,
+    pending_requests_for,
+)
+from evdms.web.decorators import admin_required
+from evdms.web.forms import add_service_errors
+
+PAGE_SIZE = 50
+EXPORT_COLUMNS = [
+    ("Name", lambda m: m.driver.full_name),
+    ("E-mail", lambda m: m.driver.email),
+    ("Connection", lambda m: m.connection.name),
+    ("Status", lambda m: m.get_status_display()),
+    ("Requested", lambda m: m.requested_at.isoformat()),
+    ("Connection date", lambda m: m.connected_at.isoformat() if m.connected_at else ""),
+    ("Driver verification 1", lambda m: m.verification_1),
+    ("Driver verification 2", lambda m: m.verification_2),
+    ("Home charger requested", lambda m: "Yes" if m.connection.provide_home_charger else "No"),
+    ("Currency", lambda m: m.connection.currency),
+]
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+# --- Connection Requests ------------------------------------------------------------
+
+
+@admin_required(Permission.MANAGE_DRIVERS)
+def requests_list(request: HttpRequest) -> HttpResponse:
+    pending = pending_requests_for(_actor(request))
+    page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "enrolment/requests.html", {"page": page})
+
+
+@require_POST
+@admin_required(Permission.MANAGE_DRIVERS)
+def requests_decide(request: HttpRequest) -> HttpResponse:
+    """Approve or deny one request (buttons on its row) or the ticked ones in bulk."""
+    actor = _actor(request)
+    # A row's own button names its request in the URL; the bulk buttons use the ticks.
+    ids = [request.GET["id"]] if "id" in request.GET else request.POST.getlist("ids")
+    chosen = list(
+        memberships_for(actor)
+        .filter(pk__in=[i for i in ids if i.isdigit()])
+        .select_related("driver", "connection")
+    )
+    decision = request.POST.get("decision")
+    if not chosen:
+        messages.error(request, "Tick at least one request.")
+    elif decision == "approve":
+        done, skipped = services.bulk(services.membership_approve, actor=actor, memberships=chosen)
+        messages.success(request, f"{done} request{'s' if done != 1 else ''} approved.")
+        if skipped:
+            messages.info(request, f"{skipped} had already been decided by someone else.")
+    elif decision == "deny":
+        try:
+            done, skipped = services.bulk(
+                services.membership_deny,
+                actor=actor,
+                memberships=chosen,
+                message=request.POST.get("message", ""),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{done} request{'s' if done != 1 else ''} denied.")
+            if skipped:
+                messages.info(request, f"{skipped} had already been decided by someone else.")
+    else:
+        messages.error(request, "Choose approve or deny.")
+    return redirect("enrolment:requests")
+
+
+# --- Drivers ------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv(rows: Any) -> Any:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([label for label, _ in EXPORT_COLUMNS])
+    for membership in rows.iterator(chunk_size=1000):
+        values = [str(get(membership) or "") for _, get in EXPORT_COLUMNS]
+        yield writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in values])
+
+
+@admin_required(Permission.MANAGE_DRIVERS)
+def drivers_list(request: HttpRequest) -> HttpResponseBase:
+    actor = _actor(request)
+    query = parse_driver_query(request.GET)
+    rows = drivers_for(actor, query)
+    if request.GET.get("export") == "csv":
+        response = StreamingHttpResponse(_csv(rows), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="drivers-{stamp}.csv"'
+        return response
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    return render(
+        request,
+        "enrolment/drivers.html",
+        {
+            "page": page,
+            "query": query,
+            "statuses": MembershipStatus.choices,
+            "connections": connections_for(actor).order_by("name").only("pk", "name"),
+            "querystring": params.urlencode(),
+            "sort_querystring": sort_params.urlencode(),
+            "sorts": DRIVER_SORTS,
+        },
+    )
+
+
+@admin_required(Permission.MANAGE_DRIVERS)
+def driver_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = _actor(request)
+    membership = get_membership_for(actor, membership_id)
+    others = (
+        memberships_for(actor)
+        .filter(driver=membership.driver)
+        .select_related("connection")
+        .order_by("-requested_at")
+    )
+    return render(
+        request,
+        "enrolment/driver_detail.html",
+        {
+            "membership": membership,
+            "memberships": others,
+            "events": driver_history(actor, membership.driver),
+            "field_labels": {"status": "Status", "connection": "Connection"},
+        },
+    )
+
+
+@require_POST
+@admin_required(Permission.MANAGE_DRIVERS)
+def drivers_remove(request: HttpRequest) -> HttpResponse:
+    """Remove one driver (button on their page) or the ticked ones on the Drivers page."""
+    actor = _actor(request)
+    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    chosen = list(memberships_for(actor).filter(pk__in=ids).select_related("driver", "connection"))
+    if not chosen:
+        messages.error(request, "Tick at least one driver.")
+    else:
+        done, skipped = services.bulk(services.membership_remove, actor=actor, memberships=chosen)
+        messages.success(
+            request,
+            f"{done} driver{'s' if done != 1 else ''} removed: their benefits ended now.",
+        )
+        if skipped:
+            messages.info(request, f"{skipped} were not connected.")
+    back = request.POST.get("back") or ""
+    return redirect(
+        back if back.startswith("/") and not back.startswith("//") else "enrolment:drivers"
+    )
+
+
+# --- Revise Benefits ----------------------------------------------------------------
+
+
+@admin_required(Permission.MANAGE_DRIVERS)
+def revise_benefits(request: HttpRequest, connection_id: int) -> HttpResponse:
+    actor = _actor(request)
+    old = get_connection_for(actor, connection_id)
+    connected = list(
+        Membership.objects.filter(connection=old, status=MembershipStatus.CONNECTED)
+        .select_related("driver")
+        .order_by("driver__full_name")
+    )
+    initial = initial_from(old)
+    initial["name"] = f"{old.name} (revised)"[:120]
+    form = ConnectionForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial=initial,
+        organisations=[(old.organisation_id, old.organisation.name)],
+        currency=old.currency,
+        editing=True,
+    )
+    form.fields.pop("remove_logo", None)
+    chosen_ids = {int(i) for i in request.POST.getlist("move") if i.isdigit()}
+    if request.method == "POST":
+        try:
+            new, moved = services.connection_revise_benefits(
+                actor=actor,
+                old=old,
+                data=submitted(request.POST),
+                membership_ids=chosen_ids,
+                disable_old=bool(request.POST.get("disable_old")),
+                logo=_upload(request),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Connection “{new.name}” created; {moved} driver(s) moved to it.",
+            )
+            return redirect("connections:detail", connection_id=new.pk)
+    return render(
+        request,
+        "enrolment/revise.html",
+        {
+            "old": old,
+            "form": form,
+            "connected": connected,
+            "chosen": chosen_ids if request.method == "POST" else {m.pk for m in connected},
+        },
+        status=422 if form.errors else 200,
+    )
