@@ -86,7 +86,7 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
             "enrolment/join_account.html",
             {"connection": connection, "next": quote(here)},
         )
-    form = JoinForm(request.POST or None, connection=connection)
+    form = JoinForm(request.POST if request.method == "POST" else None, connection=connection)
     if request.method == "POST":
         form.is_valid()
         try:

@@ -13,9 +13,11 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
     call_command("seed_demo")
-    counts = (Admin.objects.count(), Connection.objects.count())
+    from evdms.enrolment.models import Membership
+
+    counts = (Admin.objects.count(), Connection.objects.count(), Membership.objects.count())
     call_command("seed_demo")
-    assert (Admin.objects.count(), Connection.objects.count()) == counts
+    assert (Admin.objects.count(), Connection.objects.count(), Membership.objects.count()) == counts
     assert set(Admin.objects.values_list("role", flat=True)) == set(Role.values)
     models = set(Connection.objects.values_list("installation_payment_model", flat=True))
     assert set(InstallationPaymentModel.values) <= models
@@ -32,3 +34,7 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
     assert Connection.objects.filter(enabled=False).exists()
     assert Connection.objects.exclude(logo_sha256="").exists()
     assert Connection.objects.filter(custom_terms_enabled=True).exists()
+    from evdms.enrolment.models import Membership, MembershipStatus
+
+    assert set(Membership.objects.values_list("status", flat=True)) == set(MembershipStatus.values)
+    assert Membership.objects.count() == 20

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
 from evdms.connections.demo import seed_connections
+from evdms.enrolment.demo import demo_driver_logins, seed_drivers
 
 
 class Command(BaseCommand):
@@ -14,6 +15,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         logins = seed_accounts()
         seed_connections()
+        seed_drivers()
+        logins += demo_driver_logins()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")
         )

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         for email, _name, slug, role in DEMO_ADMINS:
             self.stdout.write(f"  {email:32} {role.label}, {slug}")
         self.stdout.write("  operator@platform.example        platform operator, /platform-admin/")
+        self.stdout.write("  driver01@example.com             a driver (driver01 … driver20)")
         self.stdout.write(f"E-mails sent by the platform: {url}dev/outbox/")
         self.stdout.write("Press Ctrl-C to stop.\n")
 
