@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock bench chromium migrate
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -55,3 +55,7 @@ format: $(STAMP)
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+# Benchmarks (figures in docs/benchmarks.md). Each builds its own data.
+bench-drivers: $(STAMP)
+	$(BIN)/python bench/drivers_page.py --drivers 100000

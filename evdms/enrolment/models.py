@@ -76,7 +76,11 @@ class Membership(models.Model):
                 ),
             ),
         ]
-        indexes: ClassVar = [models.Index(fields=["connection", "status"])]
+        indexes: ClassVar = [
+            models.Index(fields=["connection", "status"]),
+            # The Drivers page: newest requests first within the organisations in view.
+            models.Index(fields=["organisation", "-requested_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.driver} in {self.connection} ({self.status})"
