@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "evdms.notifications",
     "evdms.connections",
     "evdms.enrolment",
+    "evdms.reimbursements",
     "evdms.web",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -205,6 +206,14 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- encryption of bank details at rest (see evdms/reimbursements/crypto.py) ------
+FIELD_ENCRYPTION_KEYS = env_list("EVDMS_FIELD_ENCRYPTION_KEYS", [])
+if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    raise ConfigurationError(
+        "EVDMS_FIELD_ENCRYPTION_KEYS must be set in production (a Fernet key: "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+    )
 
 # --- request limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("evdms.accounts.urls")),
     path("", include("evdms.connections.urls")),
     path("", include("evdms.enrolment.urls")),
+    path("", include("evdms.reimbursements.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),
 ]

@@ -55,11 +55,14 @@ def audit_record(
     target: models.Model,
     organisation: Organisation | None = None,
     changes: Mapping[str, Any] | None = None,
+    by_user: Any = None,
 ) -> AuditEvent:
+    """``by_user`` names a person acting for themself (a driver), outside any organisation."""
     target_type, target_id = target_key(target)
+    label = actor.label if actor else (by_user.email if by_user is not None else "system")
     return AuditEvent.objects.create(
-        actor_user=actor.user if actor else None,
-        actor_label=actor.label if actor else "system",
+        actor_user=actor.user if actor else by_user,
+        actor_label=label,
         organisation=organisation or (actor.organisation if actor else None),
         action=action,
         target_type=target_type,

@@ -24,3 +24,16 @@ def audit_value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+@register.filter
+def price(value: Any) -> str:
+    """A price per kWh as people write it: 0.29, 0.2975 (at least two decimals)."""
+    from decimal import Decimal
+
+    if value in (None, ""):
+        return ""
+    number = Decimal(str(value)).normalize()
+    if number.as_tuple().exponent > -2:  # type: ignore[operator]
+        number = number.quantize(Decimal("0.01"))
+    return f"{number:f}"

@@ -46,6 +46,9 @@ LOGIN_ROUTES = {
     "enrolment:withdraw",
     "enrolment:leave",
     "enrolment:resend_confirmation",
+    "reimbursements:mine",  # the driver's own bank details and prices
+    "reimbursements:bank_account",
+    "reimbursements:home_price",
 }
 # Namespaces with their own gate: the Django admin (platform operators) and the API,
 # whose operations are checked one by one below.

@@ -96,3 +96,18 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Home price: say at once when the typed price is above the connection's maximum.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("price-form");
+  const note = document.getElementById("price-cap-note");
+  if (!form || !note || !form.dataset.maxPrice) return;
+  const input = form.elements.namedItem("price_per_kwh");
+  const max = parseFloat(form.dataset.maxPrice);
+  const check = () => {
+    const value = parseFloat((input.value || "").replace(",", "."));
+    note.hidden = !(value > max);
+  };
+  input.addEventListener("input", check);
+  check();
+});

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class BankAccountForm(forms.Form):
+    use_required_attribute = False
+    holder = forms.CharField(label="Account holder name", required=False, max_length=200)
+    iban = forms.CharField(
+        label="IBAN",
+        required=False,
+        max_length=64,
+        help_text="As on your bank card or statement; spaces and lower case are fine.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bic = forms.CharField(label="BIC (optional)", required=False, max_length=20)
+
+
+class HomePriceForm(forms.Form):
+    use_required_attribute = False
+    price_per_kwh = forms.CharField(
+        label="Average home price per kWh",
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.27"}),
+        help_text="What you pay your energy supplier per kWh, taxes included.",
+    )
+    valid_from = forms.DateField(
+        label="Applies from",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date such as 2026-11-01."},
+    )
+    confirm = forms.BooleanField(label="Yes, this price is right", required=False)

@@ -1,0 +1,163 @@
+"""Writes about reimbursement: bank details and home prices."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from schwifty import BIC, IBAN
+from schwifty.exceptions import (
+    InvalidChecksumDigits,
+    InvalidCountryCode,
+    InvalidLength,
+    SchwiftyException,
+)
+
+from evdms.accounts.models import User
+from evdms.audit.services import audit_record
+from evdms.notifications.services import email_send
+from evdms.reimbursements import crypto
+from evdms.reimbursements.models import BankAccount, HomePrice
+from evdms.reimbursements.selectors import reimbursing_memberships
+
+PRICE_CONFIRM_ABOVE = Decimal("10")
+PRICE_LIMIT = Decimal("100")
+
+
+def clean_iban(raw: str) -> IBAN:
+    """An IBAN checked with its national checksum too; spaces and lower case are fine."""
+    text = "".join(str(raw or "").split()).upper()
+    if not text:
+        raise ValidationError("This field is required.")
+    try:
+        return IBAN(text, validate_bban=True)
+    except InvalidCountryCode as exc:
+        raise ValidationError(f"“{text[:2]}” is not a country that uses IBANs.") from exc
+    except InvalidLength as exc:
+        raise ValidationError("This IBAN has the wrong length for its country.") from exc
+    except InvalidChecksumDigits as exc:
+        raise ValidationError(
+            "This IBAN's check digits are wrong: look for a typing error."
+        ) from exc
+    except SchwiftyException as exc:
+        raise ValidationError(
+            "This IBAN does not pass its bank's national check: look for a typing error."
+        ) from exc
+
+
+def clean_bic(raw: str) -> str:
+    text = "".join(str(raw or "").split()).upper()
+    if not text:
+        return ""
+    try:
+        return str(BIC(text).compact)
+    except SchwiftyException as exc:
+        raise ValidationError("This BIC is not valid (8 or 11 letters and digits).") from exc
+
+
+@transaction.atomic
+def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> BankAccount:
+    errors: dict[str, list[str]] = {}
+    holder = " ".join(str(holder or "").split())
+    if not holder:
+        errors["holder"] = ["This field is required."]
+    elif len(holder) > 70:  # the SEPA limit for a creditor name
+        errors["holder"] = ["Use at most 70 characters."]
+    checked: IBAN | None = None
+    try:
+        checked = clean_iban(iban)
+    except ValidationError as exc:
+        errors["iban"] = exc.messages
+    try:
+        bic = clean_bic(bic)
+    except ValidationError as exc:
+        errors["bic"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    assert checked is not None
+    current = BankAccount.objects.select_for_update().filter(driver=driver, retired_at=None).first()
+    if current is not None:
+        current.retired_at = timezone.now()
+        current.save(update_fields=["retired_at"])
+    account = BankAccount.objects.create(
+        driver=driver,
+        holder_encrypted=crypto.encrypt(holder),
+        iban_encrypted=crypto.encrypt(checked.compact),
+        iban_country=checked.country_code,
+        iban_last4=checked.compact[-4:],
+        bic=bic,
+    )
+    # Only the masked form goes into the log: the log is not encrypted.
+    audit_record(
+        actor=None,
+        by_user=driver,
+        action="bank_account.set",
+        target=account,
+        changes={"iban": [current.masked_iban if current else None, account.masked_iban]},
+    )
+    email_send(
+        to=[driver.email],
+        template="bank_account_changed",
+        context={"driver": driver, "account": account, "had_account": current is not None},
+    )
+    return account
+
+
+def parse_price(raw: Any) -> Decimal:
+    text = str(raw or "").strip().replace(",", ".")
+    if not text:
+        raise ValidationError("This field is required.")
+    try:
+        price = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValidationError("Enter a number, e.g. 0.27.") from exc
+    if not price.is_finite():
+        raise ValidationError("Enter a number, e.g. 0.27.")
+    if price <= 0:
+        raise ValidationError("Enter a price greater than 0.")
+    if price > PRICE_LIMIT:
+        raise ValidationError(f"Enter a price of at most {PRICE_LIMIT} per kWh.")
+    if -price.as_tuple().exponent > 4:  # type: ignore[operator]
+        raise ValidationError("Use at most 4 decimal places.")
+    return price
+
+
+@transaction.atomic
+def home_price_set(
+    *, driver: User, price: Any, valid_from: date | None = None, confirmed: bool = False
+) -> HomePrice:
+    """Keep the driver's price as given (the connection's cap applies when reimbursing).
+
+    A price above 10 per kWh is probably a typing error (cents for euros): it needs
+    ``confirmed``.
+    """
+    try:
+        value = parse_price(price)
+    except ValidationError as exc:
+        raise ValidationError({"price_per_kwh": exc.messages}) from exc
+    if value > PRICE_CONFIRM_ABOVE and not confirmed:
+        raise ValidationError(
+            {
+                "confirm": [
+                    f"{value} per kWh is unusually high. Tick the box to confirm it is right."
+                ]
+            }
+        )
+    valid_from = valid_from or timezone.localdate()
+    membership = reimbursing_memberships(driver).select_related("connection").first()
+    currency = membership.connection.currency if membership else "EUR"
+    price_row = HomePrice.objects.create(
+        driver=driver, price_per_kwh=value, currency=currency, valid_from=valid_from
+    )
+    audit_record(
+        actor=None,
+        by_user=driver,
+        action="home_price.set",
+        target=price_row,
+        changes={"price_per_kwh": [None, str(value)], "valid_from": [None, valid_from.isoformat()]},
+    )
+    return price_row

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from evdms.reimbursements import views
+
+app_name = "reimbursements"
+
+urlpatterns = [
+    path("my/reimbursement/", views.my_reimbursement, name="mine"),
+    path("my/reimbursement/bank-account/", views.bank_account, name="bank_account"),
+    path("my/reimbursement/home-price/", views.home_price, name="home_price"),
+]
