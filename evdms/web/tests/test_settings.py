@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
 from evdms.env import ConfigurationError, env_bool, env_int, env_list, env_str
 
@@ -62,9 +63,22 @@ def test_production_mode_passes_check_deploy(tmp_path):
         EVDMS_SECRET_KEY="x" * 30 + "-production-secret-for-the-check-only-" + "y" * 20,
         EVDMS_ALLOWED_HOSTS="evdms.example.org",
         EVDMS_VAR_DIR=str(tmp_path),
+        EVDMS_FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_an_encryption_key(tmp_path):
+    result = _manage(
+        ["check"],
+        EVDMS_ENV="production",
+        EVDMS_SECRET_KEY="s" * 60,
+        EVDMS_ALLOWED_HOSTS="x.example",
+        EVDMS_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "EVDMS_FIELD_ENCRYPTION_KEYS must be set in production" in result.stderr
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
