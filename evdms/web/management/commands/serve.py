@@ -30,7 +30,9 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         commands = {
             "web": [*manage, "runserver", f"{host}:{port}", "--noreload"],
-            "worker": [*manage, "db_worker", "--interval", "0.5"],
+            # Quiet: the worker would print two lines per task and bury the address
+            # above; our tasks log their own failures.
+            "worker": [*manage, "db_worker", "--interval", "0.5", "--verbosity", "0"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         url = f"http://{host}:{port}/"
