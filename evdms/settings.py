@@ -215,6 +215,11 @@ if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
         'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
     )
 
+# --- SEPA payouts: the platform's account that pays reimbursements ---------------
+SEPA_DEBTOR_NAME = env_str("EVDMS_SEPA_DEBTOR_NAME", "evdms Platform B.V.")
+SEPA_DEBTOR_IBAN = env_str("EVDMS_SEPA_DEBTOR_IBAN", "NL91ABNA0417164300")
+SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
+
 # --- request limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
