@@ -40,28 +40,34 @@ PAYMENTS = [
 ]
 
 
+def text(element: ET.Element | None, path: str) -> str:
+    assert element is not None
+    found = element.findtext(path, namespaces=NS)
+    assert found is not None, path
+    return found
+
+
 def test_the_file_pays_each_statement_once_and_adds_up():
     xml, message_id = credit_transfer_xml(payments=PAYMENTS, execution_date=date(2026, 11, 5))
     root = ET.fromstring(xml)
     header = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", NS)
-    assert header.findtext("p:MsgId", namespaces=NS) == message_id
-    assert header.findtext("p:NbOfTxs", namespaces=NS) == "3"
-    assert Decimal(header.findtext("p:CtrlSum", namespaces=NS)) == Decimal("1012.35")
-    debtor = root.find(".//p:PmtInf/p:DbtrAcct/p:Id/p:IBAN", NS)
-    assert debtor.text == "NL91ABNA0417164300"
+    assert text(header, "p:MsgId") == message_id
+    assert text(header, "p:NbOfTxs") == "3"
+    assert Decimal(text(header, "p:CtrlSum")) == Decimal("1012.35")
+    assert text(root, ".//p:PmtInf/p:DbtrAcct/p:Id/p:IBAN") == "NL91ABNA0417164300"
     transactions = root.findall(".//p:CdtTrfTxInf", NS)
     read = [
         (
-            t.findtext("p:PmtId/p:EndToEndId", namespaces=NS),
-            t.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=NS),
-            Decimal(t.findtext("p:Amt/p:InstdAmt", namespaces=NS)),
+            text(t, "p:PmtId/p:EndToEndId"),
+            text(t, "p:CdtrAcct/p:Id/p:IBAN"),
+            Decimal(text(t, "p:Amt/p:InstdAmt")),
         )
         for t in transactions
     ]
     assert read == [(p.end_to_end_id, p.iban, p.amount) for p in PAYMENTS]
     assert len({r[0] for r in read}) == 3
     # Names are transliterated to the SEPA character set.
-    assert transactions[1].findtext("p:Cdtr/p:Nm", namespaces=NS) == "Jurgen Muller"
+    assert text(transactions[1], "p:Cdtr/p:Nm") == "Jurgen Muller"
 
 
 def test_amounts_must_be_whole_cents():
