@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpRequest
-from ninja import Router
+from django.shortcuts import get_object_or_404
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.api import requires
+from evdms.connections.access import get_connection_for
 from evdms.enrolment import services
 from evdms.enrolment.access import get_membership_for
-from evdms.enrolment.models import Membership
-from evdms.enrolment.schemas import DenyIn, MembershipOut, MembershipPage
+from evdms.enrolment.invitations import invitation_batch_create
+from evdms.enrolment.models import InvitationBatch, InvitationStatus, Membership
+from evdms.enrolment.schemas import (
+    DenyIn,
+    InvitationBatchOut,
+    InvitationsIn,
+    MembershipOut,
+    MembershipPage,
+)
 from evdms.enrolment.selectors import drivers_for, parse_driver_query, pending_requests_for
 
 router = Router(tags=["drivers"])
@@ -119,3 +129,50 @@ def drivers_remove(request: HttpRequest, membership_id: int) -> dict[str, Any]:
         return _out(services.membership_remove(actor=actor, membership=membership))
     except services.AlreadyDecided as exc:
         raise _decided(exc) from exc
+
+
+# --- invitations --------------------------------------------------------------------
+
+
+def _batch_out(batch: InvitationBatch) -> dict[str, Any]:
+    found = dict(batch.invitations.values_list("status").annotate(n=Count("pk")))
+    return {
+        "id": batch.pk,
+        "connection_id": batch.connection_id,
+        "total": batch.total,
+        "sent": batch.sent,
+        "finished": batch.finished_at is not None,
+        "rejected": batch.rejected,
+        "counts": {value: found.get(value, 0) for value in InvitationStatus.values},
+    }
+
+
+@router.post(
+    "/connections/{connection_id}/invitations",
+    response={202: InvitationBatchOut},
+    auth=requires(Permission.MANAGE_DRIVERS),
+)
+def invitations_create(
+    request: HttpRequest, connection_id: int, payload: InvitationsIn
+) -> Status[dict[str, Any]]:
+    """Invite addresses; invalid and duplicate ones are reported per item (``line`` is the
+    1-based position in ``emails``) and the rest are sent by the worker."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    batch = invitation_batch_create(
+        actor=actor, connection=connection, text="\n".join(payload.emails)
+    )
+    return Status(202, _batch_out(batch))
+
+
+@router.get(
+    "/connections/{connection_id}/invitations/{batch_id}",
+    response=InvitationBatchOut,
+    auth=requires(Permission.MANAGE_DRIVERS),
+)
+def invitations_read(request: HttpRequest, connection_id: int, batch_id: int) -> dict[str, Any]:
+    """Progress of a batch of invitations and how many were opened, requested, connected."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    connection = get_connection_for(actor, connection_id)
+    batch = get_object_or_404(InvitationBatch, pk=batch_id, connection=connection)
+    return _batch_out(batch)

@@ -35,3 +35,23 @@ class MembershipPage(Schema):
 
 class DenyIn(Schema):
     message: str = Field(default="", max_length=1000)
+
+
+class InvitationsIn(Schema):
+    emails: list[str] = Field(max_length=10_000)
+
+
+class RejectedLine(Schema):
+    line: int
+    value: str
+    reason: str
+
+
+class InvitationBatchOut(Schema):
+    id: int
+    connection_id: int
+    total: int
+    sent: int
+    finished: bool
+    rejected: list[RejectedLine]
+    counts: dict[str, int]

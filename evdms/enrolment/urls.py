@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evdms.enrolment import driver_views, views
+from evdms.enrolment import driver_views, invitation_views, views
 
 app_name = "enrolment"
 
@@ -20,4 +20,15 @@ urlpatterns = [
     path("drivers/remove/", views.drivers_remove, name="drivers_remove"),
     path("drivers/<int:membership_id>/", views.driver_detail, name="driver_detail"),
     path("connections/<int:connection_id>/revise/", views.revise_benefits, name="revise"),
+    path("connections/<int:connection_id>/invite/", invitation_views.invite, name="invite"),
+    path(
+        "connections/<int:connection_id>/invite/<int:batch_id>/",
+        invitation_views.invitation_batch,
+        name="invitation_batch",
+    ),
+    path(
+        "connections/<int:connection_id>/invite/<int:batch_id>/progress/",
+        invitation_views.invitation_progress,
+        name="invitation_progress",
+    ),
 ]

@@ -14,6 +14,27 @@ from evdms.accounts.models import Organisation
 from evdms.notifications.models import OutboundEmail
 
 
+def email_render(
+    *,
+    to: Sequence[str],
+    template: str,
+    context: Mapping[str, Any],
+    organisation: Organisation | None = None,
+) -> OutboundEmail:
+    """An outbox row, rendered but not saved (for bulk sending, e.g. invitations)."""
+    ctx = {"site_url": settings.SITE_URL, **context}
+    base = f"notifications/email/{template}"
+    subject = " ".join(render_to_string(f"{base}.subject.txt", ctx).split())
+    return OutboundEmail(
+        to=list(to),
+        subject=subject[:300],
+        text_body=render_to_string(f"{base}.txt", ctx),
+        html_body=render_to_string(f"{base}.html", ctx),
+        template=template,
+        organisation=organisation,
+    )
+
+
 def email_send(
     *,
     to: Sequence[str],
@@ -28,24 +49,15 @@ def email_send(
     """
     from evdms.notifications.tasks import deliver_email
 
-    ctx = {"site_url": settings.SITE_URL, **context}
-    base = f"notifications/email/{template}"
-    subject = " ".join(render_to_string(f"{base}.subject.txt", ctx).split())
-    email = OutboundEmail.objects.create(
-        to=list(to),
-        subject=subject[:300],
-        text_body=render_to_string(f"{base}.txt", ctx),
-        html_body=render_to_string(f"{base}.html", ctx),
-        template=template,
-        organisation=organisation,
-        attachments=[
-            {
-                "filename": name,
-                "content_type": content_type,
-                "content_b64": base64.b64encode(content).decode(),
-            }
-            for name, content, content_type in attachments
-        ],
-    )
+    email = email_render(to=to, template=template, context=context, organisation=organisation)
+    email.attachments = [
+        {
+            "filename": name,
+            "content_type": content_type,
+            "content_b64": base64.b64encode(content).decode(),
+        }
+        for name, content, content_type in attachments
+    ]
+    email.save()
     transaction.on_commit(lambda: deliver_email.enqueue(email_id=email.pk))
     return email

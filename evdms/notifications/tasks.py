@@ -3,13 +3,47 @@ from __future__ import annotations
 import base64
 import logging
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
 from django_tasks import task
 
 from evdms.notifications.models import EmailStatus, OutboundEmail
 
 logger = logging.getLogger(__name__)
+
+
+def deliver_now(email_ids: list[int]) -> list[int]:
+    """Send many outbox rows over one mail connection, each claimed first (so a row is
+    sent once even if two workers try). Returns the ids that were sent."""
+    sent: list[int] = []
+    claimed = list(
+        OutboundEmail.objects.filter(pk__in=email_ids, status=EmailStatus.QUEUED).values_list(
+            "pk", flat=True
+        )
+    )
+    with get_connection() as connection:
+        for email in OutboundEmail.objects.filter(pk__in=claimed).order_by("pk"):
+            if not OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).update(
+                status=EmailStatus.SENDING
+            ):
+                continue
+            message = EmailMultiAlternatives(
+                subject=email.subject, body=email.text_body, to=email.to, connection=connection
+            )
+            if email.html_body:
+                message.attach_alternative(email.html_body, "text/html")
+            try:
+                message.send()
+            except Exception as exc:  # keep it for a retry; go on with the others
+                OutboundEmail.objects.filter(pk=email.pk).update(
+                    status=EmailStatus.FAILED, attempts=1, last_error=str(exc)[:2000]
+                )
+                continue
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                status=EmailStatus.SENT, attempts=1, sent_at=timezone.now()
+            )
+            sent.append(email.pk)
+    return sent
 
 
 @task()

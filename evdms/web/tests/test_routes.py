@@ -69,12 +69,26 @@ def _org_a_membership(world: World) -> Any:
     return make_membership(make_connection(world.org_a, name="Members"), driver, "pending")
 
 
+def _org_a_connection(world: World) -> Any:
+    """One connection per test, so a URL with a connection and its batch agree."""
+    if not hasattr(world, "_connection"):
+        world._connection = make_connection(world.org_a, name="Route test")  # type: ignore[attr-defined]
+    return world._connection  # type: ignore[attr-defined]
+
+
+def _org_a_batch(world: World) -> Any:
+    from evdms.enrolment.models import InvitationBatch
+
+    return InvitationBatch.objects.create(connection=_org_a_connection(world), total=0)
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
     "key_id": _org_a_api_key,
-    "connection_id": lambda w: make_connection(w.org_a).pk,
+    "connection_id": lambda w: _org_a_connection(w).pk,
     "membership_id": lambda w: _org_a_membership(w).pk,
+    "batch_id": lambda w: _org_a_batch(w).pk,
 }
 
 
