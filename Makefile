@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -59,3 +59,6 @@ lock: $(STAMP)
 # Benchmarks (figures in docs/benchmarks.md). Each builds its own data.
 bench-drivers: $(STAMP)
 	$(BIN)/python bench/drivers_page.py --drivers 100000
+
+bench-invitations: $(STAMP)
+	$(BIN)/python bench/invitations.py --addresses 10000
