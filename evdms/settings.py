@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "evdms.connections",
     "evdms.enrolment",
     "evdms.reimbursements",
+    "evdms.charging",
     "evdms.web",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -219,6 +220,10 @@ if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
 SEPA_DEBTOR_NAME = env_str("EVDMS_SEPA_DEBTOR_NAME", "evdms Platform B.V.")
 SEPA_DEBTOR_IBAN = env_str("EVDMS_SEPA_DEBTOR_IBAN", "NL91ABNA0417164300")
 SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
+
+# --- the OCPP gateway ----------------------------------------------------------------
+OCPP_HOST = env_str("EVDMS_OCPP_HOST", "127.0.0.1")
+OCPP_PORT = env_int("EVDMS_OCPP_PORT", 9000, minimum=1)
 
 # --- request limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)

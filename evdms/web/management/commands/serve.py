@@ -33,6 +33,7 @@ class Command(BaseCommand):
             # Quiet: the worker would print two lines per task and bury the address
             # above; our tasks log their own failures.
             "worker": [*manage, "db_worker", "--interval", "0.5", "--verbosity", "0"],
+            "ocpp": [*manage, "run_ocpp_gateway"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         url = f"http://{host}:{port}/"
@@ -44,6 +45,9 @@ class Command(BaseCommand):
         self.stdout.write("  operator@platform.example        platform operator, /platform-admin/")
         self.stdout.write("  driver01@example.com             a driver (driver01 … driver20)")
         self.stdout.write(f"E-mails sent by the platform: {url}dev/outbox/")
+        self.stdout.write(
+            f"OCPP gateway for chargers: ws://{settings.OCPP_HOST}:{settings.OCPP_PORT}/ocpp/<identity>"
+        )
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False

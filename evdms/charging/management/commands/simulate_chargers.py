@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from evdms.accounts.models import Organisation, User
+from evdms.charging.models import Charger
+from evdms.charging.services import charger_register
+from evdms.charging.simulator import SimulatedSession, run_charger
+
+
+class Command(BaseCommand):
+    help = "Run simulated home chargers against the OCPP gateway."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--count", type=int, default=1)
+        parser.add_argument("--protocol", choices=["1.6", "2.0.1"], default="1.6")
+        parser.add_argument("--sessions", type=int, default=1, help="sessions per charger")
+        parser.add_argument("--url", default=f"ws://{settings.OCPP_HOST}:{settings.OCPP_PORT}/ocpp")
+        parser.add_argument("--prefix", default="SIM")
+        parser.add_argument(
+            "--register",
+            metavar="ORGANISATION_SLUG",
+            help="register the simulated chargers in this organisation first",
+        )
+        parser.add_argument("--driver", help="e-mail of the driver to link registered chargers to")
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        identities = [
+            f"{o['prefix']}-{o['protocol'].replace('.', '')}-{i:04d}" for i in range(o["count"])
+        ]
+        password = "simulated-charger-password"
+        if o["register"]:
+            organisation = Organisation.objects.filter(slug=o["register"]).first()
+            if organisation is None:
+                raise CommandError(f"No organisation {o['register']!r}")
+            driver = User.objects.filter(email=o["driver"]).first() if o["driver"] else None
+            for identity in identities:
+                if not Charger.objects.filter(identity=identity).exists():
+                    charger_register(
+                        actor=None,
+                        organisation=organisation,
+                        identity=identity,
+                        serial=f"SN-{identity}",
+                        password=password,
+                        driver=driver,
+                    )
+        start = timezone.now() - timedelta(hours=2)
+
+        async def everything() -> list[Any]:
+            return await asyncio.gather(
+                *[
+                    run_charger(
+                        o["url"],
+                        identity,
+                        password,
+                        o["protocol"],
+                        [
+                            SimulatedSession(start + timedelta(hours=3 * k), 1_000_000 + k * 10_000)
+                            for k in range(o["sessions"])
+                        ],
+                    )
+                    for identity in identities
+                ]
+            )
+
+        results = asyncio.run(everything())
+        self.stdout.write(
+            f"{len(identities)} charger(s) ran {sum(len(r) for r in results)} session(s)."
+        )

@@ -1,0 +1,146 @@
+"""Home chargers and the sessions they report over OCPP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Charger(models.Model):
+    """A home charger, registered by its OCPP identity, linked to one driver."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="chargers"
+    )
+    identity = models.CharField(max_length=48, unique=True)  # OCPP's charge point id limit
+    serial = models.CharField(max_length=50)
+    vendor = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=50, blank=True)
+    firmware = models.CharField(max_length=50, blank=True)
+    password_hash = models.CharField(max_length=200)
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="chargers",
+    )
+    protocol = models.CharField(max_length=10, blank=True)
+    online = models.BooleanField(default=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    connector_status = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["identity"]
+
+    def __str__(self) -> str:
+        return self.identity
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active", "Charging"
+    COMPLETED = "completed", "Completed"
+
+
+class ChargingSession(models.Model):
+    """One home charging session. The unique keys make retransmitted or late messages
+    land on the same row: a session is never created twice."""
+
+    charger = models.ForeignKey(Charger, on_delete=models.PROTECT, related_name="sessions")
+    # Who and under which connection, as they were when the session started.
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    connection = models.ForeignKey(
+        "connections.Connection", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # OCPP 2.0.1: the charger's transactionId. OCPP 1.6: our id, handed out at Start.
+    transaction_id = models.CharField(max_length=36)
+    # OCPP 1.6 start fingerprint (connector, timestamp, meterStart): a repeated
+    # StartTransaction gets the transaction id it got the first time.
+    start_key = models.CharField(max_length=120, blank=True)
+    connector_id = models.PositiveIntegerField(default=1)
+    id_tag = models.CharField(max_length=36, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    meter_start_wh = models.BigIntegerField(null=True, blank=True)
+    meter_stop_wh = models.BigIntegerField(null=True, blank=True)
+    energy_wh = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=SessionStatus.choices, default="active")
+    stop_reason = models.CharField(max_length=30, blank=True)
+    last_seq_no = models.IntegerField(null=True, blank=True)
+    # Why a person should look at this session (unknown transaction, decreasing meter…).
+    flags = models.JSONField(default=list, blank=True)
+    signed_meter_data = models.TextField(blank=True)  # OCMF, kept verbatim
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-started_at", "-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["charger", "transaction_id"], name="session_unique_transaction"
+            ),
+            models.UniqueConstraint(
+                fields=["charger", "start_key"],
+                condition=~Q(start_key=""),
+                name="session_unique_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(energy_wh__gte=0), name="session_energy_not_negative"
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["driver", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.charger} {self.transaction_id}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.ended_at:
+            return self.ended_at - self.started_at
+        return None
+
+
+class MeterReading(models.Model):
+    """An energy register reading during a session (Wh, integer)."""
+
+    session = models.ForeignKey(ChargingSession, on_delete=models.CASCADE, related_name="readings")
+    at = models.DateTimeField()
+    measurand = models.CharField(max_length=60, default="Energy.Active.Import.Register")
+    value_wh = models.BigIntegerField()
+
+    class Meta:
+        constraints: ClassVar = [
+            # A retransmitted MeterValues message adds nothing.
+            models.UniqueConstraint(
+                fields=["session", "at", "measurand"], name="reading_unique_per_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.at} {self.value_wh} Wh"
+
+
+class ProtocolIssue(models.Model):
+    """A message we could not accept as it was: kept for people to look at, never dropped."""
+
+    charger = models.ForeignKey(
+        Charger, null=True, blank=True, on_delete=models.CASCADE, related_name="issues"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=60)
+    detail = models.TextField(blank=True)
+    raw = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.charger} {self.kind}"

@@ -1,0 +1,98 @@
+"""The OCPP gateway: ws://HOST:PORT/ocpp/<charger-identity>, subprotocols ocpp1.6 and
+ocpp2.0.1, HTTP basic auth with the charger's password (OCPP security profile 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from evdms.charging import services
+from evdms.charging.ocpp.handlers_v16 import CentralSystem16
+from evdms.charging.ocpp.handlers_v201 import CentralSystem201
+
+logger = logging.getLogger(__name__)
+SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
+PATH_PREFIX = "/ocpp/"
+
+
+def _identity(path: str) -> str:
+    return (
+        path.split("?", 1)[0][len(PATH_PREFIX) :].strip("/") if path.startswith(PATH_PREFIX) else ""
+    )
+
+
+def _basic_auth(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+async def process_request(connection: ServerConnection, request: Request) -> Response | None:
+    """Refuse at the handshake: unknown identity (404), missing or wrong password (401)."""
+    identity = _identity(request.path)
+    if not identity:
+        return connection.respond(HTTPStatus.NOT_FOUND, "Connect to /ocpp/<charger identity>\n")
+    credentials = _basic_auth(request)
+    if credentials is None or credentials[0] != identity:
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, "Basic authentication required\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
+        return response
+    charger = await sync_to_async(services.charger_authenticate)(identity, credentials[1])
+    if charger is None:
+        return connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
+    connection.charger_id = charger.pk  # type: ignore[attr-defined]
+    return None
+
+
+async def handler(connection: ServerConnection) -> None:
+    identity = _identity(connection.request.path if connection.request else "")
+    charger_id: int = connection.charger_id  # type: ignore[attr-defined]
+    protocol = connection.subprotocol
+    if protocol not in SUBPROTOCOLS:
+        await connection.close(1002, "Use subprotocol ocpp1.6 or ocpp2.0.1")
+        return
+    cls: Any = CentralSystem16 if protocol == "ocpp1.6" else CentralSystem201
+    central = cls(identity, connection)
+    central.charger_id = charger_id
+    await sync_to_async(services.charger_seen)(charger_id, online=True, protocol=protocol)
+    try:
+        await central.start()
+    except Exception as exc:
+        logger.info("charger %s disconnected: %s", identity, exc)
+    finally:
+        await sync_to_async(services.charger_seen)(charger_id, online=False)
+
+
+async def start_gateway(host: str, port: int) -> Server:
+    return await serve(
+        handler,
+        host,
+        port,
+        subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
+        process_request=process_request,
+        ping_interval=60,
+        max_size=1_048_576,
+    )
+
+
+async def run_gateway(host: str, port: int) -> None:
+    server = await start_gateway(host, port)
+    logger.info("OCPP gateway listening on ws://%s:%s%s<identity>", host, port, PATH_PREFIX)
+    await server.serve_forever()
+
+
+def main(host: str, port: int) -> None:
+    asyncio.run(run_gateway(host, port))

@@ -1,0 +1,93 @@
+"""OCPP 1.6J: the central system's side of each message a home charger sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, RegistrationStatus
+
+from evdms.charging import services
+from evdms.charging.meter import parse_time
+from evdms.charging.ocpp.common import RecordingMixin
+
+HEARTBEAT_INTERVAL = 300
+
+
+def _now() -> str:
+    return timezone.now().isoformat()
+
+
+class CentralSystem16(RecordingMixin, ChargePoint):
+    @on(Action.boot_notification)
+    async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
+        await sync_to_async(services.charger_seen)(
+            self.charger_id,
+            vendor=charge_point_vendor[:50],
+            model=charge_point_model[:50],
+            firmware=str(kw.get("firmware_version", ""))[:50],
+        )
+        return call_result.BootNotification(
+            current_time=_now(), interval=HEARTBEAT_INTERVAL, status=RegistrationStatus.accepted
+        )
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> Any:
+        await sync_to_async(services.charger_seen)(
+            self.charger_id, last_heartbeat_at=timezone.now()
+        )
+        return call_result.Heartbeat(current_time=_now())
+
+    @on(Action.status_notification)
+    async def on_status(self, connector_id: int, error_code: str, status: str, **kw: Any) -> Any:
+        await sync_to_async(services.charger_connector_status)(
+            self.charger_id, connector_id, status
+        )
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> Any:
+        # A home charger serves its household: any tag is accepted and recorded with the
+        # session; the driver is the charger's driver.
+        return call_result.Authorize(id_tag_info={"status": AuthorizationStatus.accepted})
+
+    @on(Action.start_transaction)
+    async def on_start(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw: Any
+    ) -> Any:
+        transaction_id = await sync_to_async(services.start_transaction_v16)(
+            self.charger_id, connector_id, id_tag, meter_start, parse_time(timestamp)
+        )
+        return call_result.StartTransaction(
+            transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
+        )
+
+    @on(Action.meter_values)
+    async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kw: Any) -> Any:
+        await sync_to_async(services.meter_values_v16)(
+            self.charger_id, kw.get("transaction_id"), meter_value
+        )
+        return call_result.MeterValues()
+
+    @on(Action.stop_transaction)
+    async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, **kw: Any) -> Any:
+        await sync_to_async(services.stop_transaction_v16)(
+            self.charger_id,
+            transaction_id,
+            meter_stop,
+            parse_time(timestamp),
+            str(kw.get("reason", "")),
+            kw.get("transaction_data"),
+        )
+        return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        # No vendor extensions are understood; say so instead of pretending.
+        await sync_to_async(services.protocol_issue)(
+            self.charger_id, "DataTransfer", f"vendor {vendor_id}: {kw}"
+        )
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)

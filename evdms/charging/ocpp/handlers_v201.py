@@ -1,0 +1,83 @@
+"""OCPP 2.0.1: the CSMS side of each message a home charger sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint, call_result
+from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationStatusEnumType
+
+from evdms.charging import services
+from evdms.charging.meter import parse_time
+from evdms.charging.ocpp.common import RecordingMixin
+from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
+
+
+class CentralSystem201(RecordingMixin, ChargePoint):
+    @on(Action.boot_notification)
+    async def on_boot(self, charging_station: dict[str, Any], reason: str, **kw: Any) -> Any:
+        await sync_to_async(services.charger_seen)(
+            self.charger_id,
+            vendor=str(charging_station.get("vendor_name", ""))[:50],
+            model=str(charging_station.get("model", ""))[:50],
+            firmware=str(charging_station.get("firmware_version", ""))[:50],
+        )
+        return call_result.BootNotification(
+            current_time=timezone.now().isoformat(),
+            interval=HEARTBEAT_INTERVAL,
+            status=RegistrationStatusEnumType.accepted,
+        )
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> Any:
+        await sync_to_async(services.charger_seen)(
+            self.charger_id, last_heartbeat_at=timezone.now()
+        )
+        return call_result.Heartbeat(current_time=timezone.now().isoformat())
+
+    @on(Action.status_notification)
+    async def on_status(
+        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **kw: Any
+    ) -> Any:
+        await sync_to_async(services.charger_connector_status)(
+            self.charger_id, connector_id, connector_status
+        )
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_token: dict[str, Any], **kw: Any) -> Any:
+        return call_result.Authorize(id_token_info={"status": AuthorizationStatusEnumType.accepted})
+
+    @on(Action.transaction_event)
+    async def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        trigger_reason: str,
+        seq_no: int,
+        transaction_info: dict[str, Any],
+        **kw: Any,
+    ) -> Any:
+        await sync_to_async(services.transaction_event_v201)(
+            self.charger_id,
+            event_type,
+            parse_time(timestamp),
+            seq_no,
+            transaction_info,
+            kw.get("meter_value"),
+            kw.get("id_token"),
+            kw.get("evse"),
+        )
+        if kw.get("id_token"):
+            return call_result.TransactionEvent(
+                id_token_info={"status": AuthorizationStatusEnumType.accepted}
+            )
+        return call_result.TransactionEvent()
+
+    @on(Action.meter_values)
+    async def on_meter_values(self, evse_id: int, meter_value: list[Any], **kw: Any) -> Any:
+        # 2.0.1 sends transaction energy in TransactionEvent; these are station readings.
+        return call_result.MeterValues()
