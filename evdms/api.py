@@ -103,12 +103,14 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _register_routers() -> None:
     from evdms.accounts.api import router as accounts_router
+    from evdms.charging.api import router as charging_router
     from evdms.connections.api import router as connections_router
     from evdms.enrolment.api import router as enrolment_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", connections_router)
     api.add_router("/", enrolment_router)
+    api.add_router("/", charging_router)
 
 
 _register_routers()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("evdms.connections.urls")),
     path("", include("evdms.enrolment.urls")),
     path("", include("evdms.reimbursements.urls")),
+    path("", include("evdms.charging.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),
 ]

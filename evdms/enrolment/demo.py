@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -115,6 +117,13 @@ def seed_drivers() -> int:
             )
         elif outcome == "withdrawn":
             services.membership_withdraw(driver=driver, membership=membership)
+        # The demo drivers joined months ago, so their charging history has a past.
+        joined = timezone.now() - timedelta(days=180 - index * 3)
+        Membership.objects.filter(pk=membership.pk).update(
+            requested_at=joined,
+            decided_at=joined if outcome != "pending" else None,
+            connected_at=joined if outcome in ("connected", "removed") else None,
+        )
         made += 1
     return made
 

@@ -14,6 +14,8 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Connections", "connections:list", Permission.VIEW_CONNECTIONS),
     ("Drivers", "enrolment:drivers", Permission.MANAGE_DRIVERS),
     ("Connection Requests", "enrolment:requests", Permission.MANAGE_DRIVERS),
+    ("Chargers", "charging:chargers", Permission.VIEW_DASHBOARD),
+    ("Home charging", "charging:sessions", Permission.VIEW_DASHBOARD),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
 ]

@@ -37,3 +37,13 @@ def price(value: Any) -> str:
     if number.as_tuple().exponent > -2:  # type: ignore[operator]
         number = number.quantize(Decimal("0.01"))
     return f"{number:f}"
+
+
+@register.filter
+def kwh(value: Any) -> str:
+    """Integer Wh shown as kWh with three decimals (exact: no float)."""
+    if value in (None, ""):
+        return "—"
+    from decimal import Decimal
+
+    return f"{Decimal(int(value)) / 1000:.3f}"

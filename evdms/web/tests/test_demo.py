@@ -13,11 +13,20 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
     call_command("seed_demo")
+    from evdms.charging.models import ChargingSession
     from evdms.enrolment.models import Membership
 
-    counts = (Admin.objects.count(), Connection.objects.count(), Membership.objects.count())
+    def counts() -> tuple[int, ...]:
+        return (
+            Admin.objects.count(),
+            Connection.objects.count(),
+            Membership.objects.count(),
+            ChargingSession.objects.count(),
+        )
+
+    before = counts()
     call_command("seed_demo")
-    assert (Admin.objects.count(), Connection.objects.count(), Membership.objects.count()) == counts
+    assert counts() == before
     assert set(Admin.objects.values_list("role", flat=True)) == set(Role.values)
     models = set(Connection.objects.values_list("installation_payment_model", flat=True))
     assert set(InstallationPaymentModel.values) <= models
@@ -34,7 +43,11 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
     assert Connection.objects.filter(enabled=False).exists()
     assert Connection.objects.exclude(logo_sha256="").exists()
     assert Connection.objects.filter(custom_terms_enabled=True).exists()
-    from evdms.enrolment.models import Membership, MembershipStatus
+    from evdms.enrolment.models import MembershipStatus
 
     assert set(Membership.objects.values_list("status", flat=True)) == set(MembershipStatus.values)
     assert Membership.objects.count() == 20
+    from evdms.charging.models import Charger
+
+    assert Charger.objects.filter(driver__isnull=False).count() >= 5
+    assert ChargingSession.objects.count() > 100

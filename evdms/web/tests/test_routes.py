@@ -49,6 +49,7 @@ LOGIN_ROUTES = {
     "reimbursements:mine",  # the driver's own bank details and prices
     "reimbursements:bank_account",
     "reimbursements:home_price",
+    "charging:my_sessions",  # the driver's own sessions
 }
 # Namespaces with their own gate: the Django admin (platform operators) and the API,
 # whose operations are checked one by one below.
@@ -82,6 +83,15 @@ def _org_a_batch(world: World) -> Any:
     return InvitationBatch.objects.create(connection=_org_a_connection(world), total=0)
 
 
+def _org_a_charger(world: World) -> Any:
+    from evdms.charging.services import charger_register
+
+    charger, _ = charger_register(
+        actor=None, organisation=world.org_a, identity="ROUTE-1", serial="S", password="x" * 16
+    )
+    return charger
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -89,6 +99,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "connection_id": lambda w: _org_a_connection(w).pk,
     "membership_id": lambda w: _org_a_membership(w).pk,
     "batch_id": lambda w: _org_a_batch(w).pk,
+    "charger_id": lambda w: _org_a_charger(w).pk,
 }
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
+from evdms.charging.demo import seed_chargers
 from evdms.connections.demo import seed_connections
 from evdms.enrolment.demo import demo_driver_logins, seed_drivers
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         logins = seed_accounts()
         seed_connections()
         seed_drivers()
+        seed_chargers()
         logins += demo_driver_logins()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")

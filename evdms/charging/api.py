@@ -1,0 +1,116 @@
+"""Chargers and home charging sessions over the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from evdms.accounts.models import User
+from evdms.accounts.permissions import Actor, Permission
+from evdms.api import requires
+from evdms.charging import services
+from evdms.charging.access import chargers_for, get_charger_for
+from evdms.charging.models import Charger, ChargingSession
+from evdms.charging.schemas import ChargerCreated, ChargerIn, ChargerOut, SessionPage
+from evdms.charging.selectors import SessionFilter, sessions_visible_to
+
+router = Router(tags=["home charging"])
+
+
+def charger_out(charger: Charger) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(charger, f)
+            for f in (
+                "id",
+                "identity",
+                "serial",
+                "vendor",
+                "model",
+                "firmware",
+                "protocol",
+                "online",
+                "last_heartbeat_at",
+                "connector_status",
+            )
+        },
+        "driver_email": charger.driver.email if charger.driver else None,
+    }
+
+
+def session_out(s: ChargingSession) -> dict[str, Any]:
+    duration = s.duration
+    return {
+        "id": s.pk,
+        "charger": s.charger.identity,
+        "driver_email": s.driver.email if s.driver else None,
+        "connection_id": s.connection_id,
+        "transaction_id": s.transaction_id,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "duration_seconds": int(duration.total_seconds()) if duration else None,
+        "energy_wh": s.energy_wh,
+        "status": s.status,
+        "flags": s.flags,
+    }
+
+
+@router.get("/chargers", response=list[ChargerOut], auth=requires(Permission.VIEW_DASHBOARD))
+def chargers_list(request: HttpRequest) -> list[dict[str, Any]]:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    return [charger_out(c) for c in chargers_for(actor).select_related("driver")]
+
+
+@router.post("/chargers", response={201: ChargerCreated}, auth=requires(Permission.MANAGE_DRIVERS))
+def chargers_register(request: HttpRequest, payload: ChargerIn) -> Status[dict[str, Any]]:
+    """Register a charger of the key's organisation. The password is returned only here."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    driver = None
+    if payload.driver_email:
+        driver = User.objects.filter(email=payload.driver_email.strip().lower()).first()
+        if driver is None:
+            raise ValidationError({"driver_email": ["No driver with this e-mail address."]})
+    charger, password = services.charger_register(
+        actor=actor,
+        organisation=actor.organisation,
+        identity=payload.identity,
+        serial=payload.serial,
+        password=payload.password,
+        vendor=payload.vendor,
+        model=payload.model,
+        driver=driver,
+    )
+    return Status(201, {**charger_out(charger), "password": password})
+
+
+@router.get("/chargers/{charger_id}", response=ChargerOut, auth=requires(Permission.VIEW_DASHBOARD))
+def chargers_read(request: HttpRequest, charger_id: int) -> dict[str, Any]:
+    return charger_out(get_charger_for(request.auth, charger_id))  # type: ignore[attr-defined]
+
+
+@router.get("/charging-sessions", response=SessionPage, auth=requires(Permission.VIEW_DASHBOARD))
+def sessions_list(
+    request: HttpRequest,
+    charger: str = "",
+    driver: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Home sessions of connections with Home Charging Data Sharing. ``start``/``end``
+    bound the session start (ISO 8601 with a time zone)."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    if start and end and end <= start:
+        raise ValidationError({"end": ["The end of the period must be after its start."]})
+    if offset < 0 or not 1 <= limit <= 1000:
+        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 1000."]})
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError({name: ["Give a time zone, e.g. 2026-11-01T00:00:00Z."]})
+    rows = sessions_visible_to(actor, SessionFilter(charger, driver, start, end))
+    return {"count": rows.count(), "items": [session_out(s) for s in rows[offset : offset + limit]]}

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ChargerIn(Schema):
+    identity: str = Field(min_length=1, max_length=48)
+    serial: str = Field(min_length=1, max_length=50)
+    vendor: str = ""
+    model: str = ""
+    password: str | None = Field(default=None, description="set once; generated when left out")
+    driver_email: str | None = None
+
+
+class ChargerOut(Schema):
+    id: int
+    identity: str
+    serial: str
+    vendor: str
+    model: str
+    firmware: str
+    protocol: str
+    online: bool
+    last_heartbeat_at: datetime | None
+    connector_status: dict[str, str]
+    driver_email: str | None
+
+
+class ChargerCreated(ChargerOut):
+    password: str = Field(description="shown only in this answer")
+
+
+class SessionOut(Schema):
+    id: int
+    charger: str
+    driver_email: str | None
+    connection_id: int | None
+    transaction_id: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None
+    energy_wh: int
+    status: str
+    flags: list[str]
+
+
+class SessionPage(Schema):
+    count: int
+    items: list[SessionOut]

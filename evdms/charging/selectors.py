@@ -1,0 +1,62 @@
+"""Reads about home charging shared by pages, API and (later) reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from evdms.accounts.models import User
+from evdms.accounts.permissions import Actor
+from evdms.charging.access import chargers_for
+from evdms.charging.models import ChargingSession
+
+
+@dataclass
+class SessionFilter:
+    charger: str = ""
+    driver: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _filtered(rows: QuerySet[ChargingSession], f: SessionFilter) -> QuerySet[ChargingSession]:
+    if f.charger:
+        rows = rows.filter(charger__identity=f.charger)
+    if f.driver:
+        rows = rows.filter(driver__email__iexact=f.driver)
+    if f.start:
+        rows = rows.filter(started_at__gte=f.start)
+    if f.end:
+        rows = rows.filter(started_at__lt=f.end)
+    return rows
+
+
+def sessions_visible_to(actor: Actor, f: SessionFilter | None = None) -> QuerySet[ChargingSession]:
+    """Home sessions an organisation may see in detail: only those under a connection
+    with Home Charging Data Sharing (the connection in force at the session's start)."""
+    rows = ChargingSession.objects.filter(
+        charger__in=chargers_for(actor), connection__home_charging_data_sharing=True
+    ).select_related("charger", "driver", "connection")
+    return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
+
+
+def monthly_energy_without_sharing(actor: Actor) -> QuerySet:
+    """For connections without data sharing, only what reimbursement needs: per month and
+    driver, the number of sessions and the energy."""
+    return (
+        ChargingSession.objects.filter(charger__in=chargers_for(actor))
+        .exclude(connection__home_charging_data_sharing=True)
+        .annotate(month=TruncMonth("started_at"))
+        .values("month", "driver__email", "driver__full_name")
+        .annotate(sessions=Count("pk"), energy_wh=Sum("energy_wh"))
+        .order_by("-month", "driver__email")
+    )
+
+
+def own_sessions(driver: User, f: SessionFilter | None = None) -> QuerySet[ChargingSession]:
+    """A driver always sees their own home sessions."""
+    rows = ChargingSession.objects.filter(driver=driver).select_related("charger", "connection")
+    return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from evdms.accounts.models import User
+from evdms.accounts.permissions import Actor, Permission
+from evdms.charging import services
+from evdms.charging.access import chargers_for, get_charger_for
+from evdms.charging.selectors import (
+    SessionFilter,
+    monthly_energy_without_sharing,
+    own_sessions,
+    sessions_visible_to,
+)
+from evdms.web.decorators import admin_required, login_required
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _driver(email: str) -> User | None:
+    email = email.strip().lower()
+    return User.objects.filter(email=email).first() if email else None
+
+
+def _chargers_page(
+    request: HttpRequest,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, str] | None = None,
+    new_password: str | None = None,
+) -> HttpResponse:
+    actor = _actor(request)
+    page = Paginator(chargers_for(actor).select_related("driver"), 50).get_page(
+        request.GET.get("page")
+    )
+    response = render(
+        request,
+        "charging/chargers.html",
+        {
+            "page": page,
+            "errors": errors or {},
+            "values": values or {},
+            "new_password": new_password,
+            "can_register": actor.can(Permission.MANAGE_DRIVERS),
+        },
+        status=422 if errors else 200,
+    )
+    response["Cache-Control"] = "no-store"  # it may hold a password
+    return response
+
+
+@admin_required(Permission.VIEW_DASHBOARD)
+def charger_list(request: HttpRequest) -> HttpResponse:
+    return _chargers_page(request)
+
+
+@require_POST
+@admin_required(Permission.MANAGE_DRIVERS)
+def charger_register(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    values = {
+        k: request.POST.get(k, "").strip()
+        for k in ("identity", "serial", "vendor", "model", "driver")
+    }
+    driver = _driver(values["driver"])
+    try:
+        if values["driver"] and driver is None:
+            raise ValidationError({"driver": ["No driver with this e-mail address."]})
+        charger, password = services.charger_register(
+            actor=actor,
+            organisation=actor.organisation,
+            identity=values["identity"],
+            serial=values["serial"],
+            vendor=values["vendor"],
+            model=values["model"],
+            driver=driver,
+        )
+    except ValidationError as exc:
+        return _chargers_page(request, errors=exc.message_dict, values=values)
+    messages.success(request, f"Charger {charger.identity} registered. Copy its password now.")
+    return _chargers_page(request, new_password=password)
+
+
+@admin_required(Permission.VIEW_DASHBOARD)
+def charger_detail(request: HttpRequest, charger_id: int) -> HttpResponse:
+    actor = _actor(request)
+    charger = get_charger_for(actor, charger_id)
+    sessions = sessions_visible_to(actor, SessionFilter(charger=charger.identity))[:50]
+    return render(
+        request,
+        "charging/charger_detail.html",
+        {
+            "charger": charger,
+            "sessions": sessions,
+            "can_link": actor.can(Permission.MANAGE_DRIVERS),
+        },
+    )
+
+
+@require_POST
+@admin_required(Permission.MANAGE_DRIVERS)
+def charger_link(request: HttpRequest, charger_id: int) -> HttpResponse:
+    actor = _actor(request)
+    charger = get_charger_for(actor, charger_id)
+    email = request.POST.get("driver", "")
+    driver = _driver(email)
+    if email.strip() and driver is None:
+        messages.error(request, "No driver with this e-mail address.")
+    else:
+        services.charger_link(actor=actor, charger=charger, driver=driver)
+        messages.success(request, f"Linked to {driver.email}." if driver else "Charger unlinked.")
+    return redirect("charging:charger_detail", charger_id=charger.pk)
+
+
+@admin_required(Permission.VIEW_DASHBOARD)
+def session_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    page = Paginator(sessions_visible_to(actor), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "charging/sessions.html",
+        {"page": page, "monthly": monthly_energy_without_sharing(actor)[:120]},
+    )
+
+
+@login_required
+def my_sessions(request: HttpRequest) -> HttpResponse:
+    page = Paginator(own_sessions(request.user), 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    return render(request, "charging/my_sessions.html", {"page": page})
