@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -62,3 +62,6 @@ bench-drivers: $(STAMP)
 
 bench-invitations: $(STAMP)
 	$(BIN)/python bench/invitations.py --addresses 10000
+
+bench-ocpp: $(STAMP)
+	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --rate 1000 --seconds 15

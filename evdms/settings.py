@@ -290,5 +290,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("EVDMS_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The ocpp package logs every frame at INFO: far too much for a gateway in production.
+    "loggers": {"axes": {"level": "WARNING"}, "ocpp": {"level": "WARNING"}},
 }

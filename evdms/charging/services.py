@@ -18,7 +18,7 @@ from django.utils import timezone
 from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record
-from evdms.charging.meter import ParsedMeterValues, parse_meter_values
+from evdms.charging.meter import ParsedMeterValues, Reading, parse_meter_values
 from evdms.charging.models import (
     Charger,
     ChargingSession,
@@ -184,7 +184,7 @@ def _add_readings(session: ChargingSession, parsed: ParsedMeterValues) -> None:
         ],
         ignore_conflicts=True,
     )
-    _check_order(session)
+    _check_order(session, list(parsed.readings))
     if session.meter_stop_wh is None and session.meter_start_wh is not None:
         highest = max(r.value_wh for r in parsed.readings)
         session.energy_wh = max(session.energy_wh, highest - session.meter_start_wh)
@@ -198,13 +198,32 @@ def _stored_values(session: ChargingSession) -> list[int]:
     )
 
 
-def _check_order(session: ChargingSession) -> None:
-    """Flag a register that goes down between readings, in time order (not arrival)."""
+def _check_order(session: ChargingSession, new: list[Reading] | None = None) -> None:
+    """Flag a register that goes down between readings, in time order (not arrival).
+
+    Readings that come after everything stored (the usual case) are compared with the
+    latest stored one only; anything arriving out of order gets the full check.
+    """
+    if new:
+        ordered = sorted(new, key=lambda r: r.at)
+        before = (
+            MeterReading.objects.filter(session=session, at__lt=ordered[0].at)
+            .order_by("-at")
+            .values_list("value_wh", flat=True)
+            .first()
+        )
+        later_exists = MeterReading.objects.filter(session=session, at__gt=ordered[-1].at).exists()
+        if not later_exists:
+            values = ([before] if before is not None else []) + [r.value_wh for r in ordered]
+            for a, b in itertools.pairwise(values):
+                if b < a:
+                    session.flags = [*session.flags, f"meter went down: {a} → {b} Wh"]
+            return
     values = _stored_values(session)
     session.flags = [f for f in session.flags if not f.startswith("meter went down")]
-    for before, after in itertools.pairwise(values):
-        if after < before:
-            session.flags = [*session.flags, f"meter went down: {before} → {after} Wh"]
+    for a, b in itertools.pairwise(values):
+        if b < a:
+            session.flags = [*session.flags, f"meter went down: {a} → {b} Wh"]
 
 
 def _finish(

@@ -71,7 +71,7 @@ async def handler(connection: ServerConnection) -> None:
     try:
         await central.start()
     except Exception as exc:
-        logger.info("charger %s disconnected: %s", identity, exc)
+        logger.debug("charger %s disconnected: %s", identity, exc)
     finally:
         await sync_to_async(services.charger_seen)(charger_id, online=False)
 

@@ -1,0 +1,229 @@
+"""Benchmark: one OCPP gateway process with many chargers connected, MeterValues
+persisted, against a bare ``ocpp``-package server that only acknowledges.
+
+Both servers run as their own process on loopback; this process plays the chargers
+(OCPP 1.6J frames over websockets). Printed: connections held, messages/s, p50/p99
+acknowledgement latency at a fixed offered rate, and the ratio gateway / bare.
+
+    .venv/bin/python bench/ocpp_gateway.py [--chargers 2000] [--rate 1000] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PASSWORD = "bench-charger-password"
+
+BARE_SERVER = r"""
+import asyncio, sys
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.enums import Action
+from websockets.asyncio.server import serve
+
+class Bare(ChargePoint):
+    @on(Action.meter_values)
+    def on_meter_values(self, **kw):
+        return call_result.MeterValues()
+
+    @on(Action.start_transaction)
+    def on_start(self, **kw):
+        return call_result.StartTransaction(transaction_id=1, id_tag_info={"status": "Accepted"})
+
+async def handler(connection):
+    await Bare(connection.request.path.rsplit("/", 1)[-1], connection).start()
+
+async def main(port):
+    async with serve(handler, "127.0.0.1", port, subprotocols=["ocpp1.6"], ping_interval=None) as server:
+        await server.serve_forever()
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+
+async def run_load(url: str, chargers: int, rate: int, seconds: float) -> dict[str, float]:
+    from websockets.asyncio.client import connect
+
+    connections = []
+    for i in range(chargers):
+        identity = f"BENCH-{i:05d}"
+        token = base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
+        connections.append(
+            await connect(
+                f"{url}/{identity}",
+                subprotocols=["ocpp1.6"],
+                additional_headers={"Authorization": f"Basic {token}"},
+                ping_interval=None,
+                open_timeout=60,
+                max_queue=None,
+            )
+        )
+    held = len(connections)
+    # Every charger starts a transaction, then reports meter values.
+    transactions = []
+    for n, ws in enumerate(connections):
+        await ws.send(
+            json.dumps(
+                [
+                    2,
+                    f"s{n}",
+                    "StartTransaction",
+                    {
+                        "connectorId": 1,
+                        "idTag": "HOME",
+                        "meterStart": 0,
+                        "timestamp": "2026-11-25T00:00:00Z",
+                    },
+                ]
+            )
+        )
+        reply = json.loads(await ws.recv())
+        transactions.append(reply[2]["transactionId"])
+    latencies: list[float] = []
+    sent = 0
+    interval = 1 / rate
+    started = time.perf_counter()
+
+    async def one(index: int, seq: int) -> None:
+        ws = connections[index]
+        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_700_000_000 + seq)) + "Z"
+        frame = [
+            2,
+            f"m{seq}",
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": transactions[index],
+                "meterValue": [
+                    {"timestamp": at, "sampledValue": [{"value": str(seq * 10), "unit": "Wh"}]}
+                ],
+            },
+        ]
+        t0 = time.perf_counter()
+        await ws.send(json.dumps(frame))
+        await ws.recv()
+        latencies.append(time.perf_counter() - t0)
+
+    pending: set[asyncio.Task[None]] = set()
+    busy = [False] * held
+    while time.perf_counter() - started < seconds:
+        target = started + sent * interval
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        index = sent % held
+        if busy[index]:  # one request in flight per charger, as OCPP requires
+            sent += 1
+            continue
+        busy[index] = True
+        task = asyncio.create_task(one(index, sent))
+        task.add_done_callback(lambda t, i=index: (busy.__setitem__(i, False), pending.discard(t)))
+        pending.add(task)
+        sent += 1
+    await asyncio.gather(*pending)
+    elapsed = time.perf_counter() - started
+    for ws in connections:
+        await ws.close()
+    latencies.sort()
+    return {
+        "held": held,
+        "acked": len(latencies),
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+    }
+
+
+def prepare_database(env: dict[str, str], chargers: int) -> None:
+    code = f"""
+import django; django.setup()
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from evdms.accounts.models import Organisation
+from evdms.charging.models import Charger
+call_command("migrate", verbosity=0)
+org = Organisation.objects.create(slug="bench", name="Bench", kind="leasing_company")
+hashed = make_password({PASSWORD!r})
+Charger.objects.bulk_create([Charger(organisation=org, identity=f"BENCH-{{i:05d}}", serial="S", password_hash=hashed) for i in range({chargers})], batch_size=1000)
+"""
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chargers", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=1000, help="offered MeterValues per second")
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    raise_fd_limit()
+    env = {
+        **os.environ,
+        "EVDMS_VAR_DIR": tempfile.mkdtemp(prefix="evdms-bench-"),
+        "EVDMS_ENV": "development",
+        "DJANGO_SETTINGS_MODULE": "evdms.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    prepare_database(env, args.chargers)
+    results = {}
+    for name in ("bare", "gateway"):
+        port = free_port()
+        if name == "bare":
+            command = [sys.executable, "-c", BARE_SERVER, str(port)]
+        else:
+            command = [sys.executable, "manage.py", "run_ocpp_gateway", "--port", str(port)]
+        server = subprocess.Popen(
+            command, env=env, cwd=ROOT, preexec_fn=raise_fd_limit, stdout=subprocess.DEVNULL
+        )
+        try:
+            wait_port(port)
+            results[name] = asyncio.run(
+                run_load(f"ws://127.0.0.1:{port}/ocpp", args.chargers, args.rate, args.seconds)
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
+        r = results[name]
+        print(
+            f"{name:8} held {r['held']:5.0f} connections; {r['acked']:6.0f} acks, {r['per_second']:7.0f} msg/s, p50 {r['p50_ms']:6.1f} ms, p99 {r['p99_ms']:6.1f} ms"
+        )
+    ratio = results["gateway"]["per_second"] / results["bare"]["per_second"]
+    print(f"ratio gateway/bare (messages/s at {args.rate}/s offered): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
