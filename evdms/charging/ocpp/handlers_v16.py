@@ -13,6 +13,7 @@ from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, Regi
 from evdms.charging import services
 from evdms.charging.meter import parse_time
 from evdms.charging.ocpp.common import RecordingMixin
+from evdms.charging.ocpp.persist import group_commit
 
 HEARTBEAT_INTERVAL = 300
 
@@ -58,8 +59,13 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     async def on_start(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw: Any
     ) -> Any:
-        transaction_id = await sync_to_async(services.start_transaction_v16)(
-            self.charger_id, connector_id, id_tag, meter_start, parse_time(timestamp)
+        transaction_id = await group_commit().run(
+            services.start_transaction_v16,
+            self.charger_id,
+            connector_id,
+            id_tag,
+            meter_start,
+            parse_time(timestamp),
         )
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
@@ -67,14 +73,15 @@ class CentralSystem16(RecordingMixin, ChargePoint):
 
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kw: Any) -> Any:
-        await sync_to_async(services.meter_values_v16)(
-            self.charger_id, kw.get("transaction_id"), meter_value
+        await group_commit().run(
+            services.meter_values_v16, self.charger_id, kw.get("transaction_id"), meter_value
         )
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
     async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, **kw: Any) -> Any:
-        await sync_to_async(services.stop_transaction_v16)(
+        await group_commit().run(
+            services.stop_transaction_v16,
             self.charger_id,
             transaction_id,
             meter_stop,

@@ -14,6 +14,7 @@ from evdms.charging import services
 from evdms.charging.meter import parse_time
 from evdms.charging.ocpp.common import RecordingMixin
 from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
+from evdms.charging.ocpp.persist import group_commit
 
 
 class CentralSystem201(RecordingMixin, ChargePoint):
@@ -61,7 +62,8 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         transaction_info: dict[str, Any],
         **kw: Any,
     ) -> Any:
-        await sync_to_async(services.transaction_event_v201)(
+        await group_commit().run(
+            services.transaction_event_v201,
             self.charger_id,
             event_type,
             parse_time(timestamp),
