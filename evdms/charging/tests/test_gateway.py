@@ -201,3 +201,25 @@ def test_decreasing_meter_readings_are_flagged_not_dropped(gateway, home):
     recorded = ChargingSession.objects.get()
     assert any("meter went down" in f for f in recorded.flags)
     assert recorded.energy_wh == 2000
+
+
+def test_sessions_from_the_gateway_are_served_by_the_api(gateway, home, api_key_for, client):
+    asyncio.run(run_charger(gateway, "HOME-1", PASSWORD, "2.0.1", [session_at(6), session_at(3)]))
+    body = client.get(
+        "/api/v1/charging-sessions?charger=HOME-1",
+        headers=api_key_for(home["connection"].organisation),
+    ).json()
+    assert body["count"] == 2
+    assert {s["energy_wh"] for s in body["items"]} == {6000}
+    assert all(
+        s["driver_email"] == "dan@example.com" and s["duration_seconds"] == 3600
+        for s in body["items"]
+    )
+
+
+def test_an_absurd_timestamp_is_kept_and_flagged(gateway, home):
+    long_ago = SimulatedSession(start=timezone.now() - timedelta(days=800), meter_start_wh=0)
+    asyncio.run(run_charger(gateway, "HOME-1", PASSWORD, "1.6", [long_ago]))
+    session = ChargingSession.objects.get()
+    assert session.energy_wh == 6000
+    assert any("more than a year old" in f for f in session.flags)
