@@ -291,5 +291,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("EVDMS_LOG_LEVEL", "INFO")},
     # The ocpp package logs every frame at INFO: far too much for a gateway in production.
-    "loggers": {"axes": {"level": "WARNING"}, "ocpp": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "ocpp": {"level": "WARNING"},
+        "websockets": {"level": "WARNING"},
+    },
 }
