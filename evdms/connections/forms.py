@@ -17,7 +17,7 @@ from evdms.connections.models import (
     InstallationPaymentModel,
     PaymentVia,
 )
-from evdms.connections.rules import SHOW_WHEN
+from evdms.connections.rules import PAGE_ORDER, SHOW_WHEN
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 ENABLED_DISABLED = [("no", "Disabled"), ("yes", "Enabled")]
@@ -29,35 +29,8 @@ MANDATORY = {
     "support_email",
     "approval_type",
 }
-# The page's order.
-FIELD_ORDER = [
-    "organisation",
-    "name_for_drivers",
-    "name",
-    "connection_type",
-    "customer_id",
-    "enabled",
-    "logo",
-    "verification_1_label",
-    "verification_2_label",
-    "support_email",
-    "provide_home_charger",
-    "home_warranty_and_labour",
-    "installation_handled_by",
-    "installation_payment_model",
-    "installation_budget",
-    "reimburse_home_charging",
-    "max_price_per_kwh",
-    "home_charging_data_sharing",
-    "pay_for_public_charging",
-    "payment_via",
-    "approval_type",
-    "notify_on_connect",
-    "web_only",
-    "custom_terms_enabled",
-    "signed_terms_recipients",
-    "terms_text",
-]
+# The page's order, defined once with the rules.
+FIELD_ORDER = PAGE_ORDER
 
 
 class TypeSelect(forms.Select):

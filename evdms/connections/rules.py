@@ -27,6 +27,37 @@ from evdms.connections.models import (
 
 REQUIRED = "This field is required."
 
+# Every field of the New Connection page, in the page's order.
+PAGE_ORDER = [
+    "organisation",
+    "name_for_drivers",
+    "name",
+    "connection_type",
+    "customer_id",
+    "enabled",
+    "logo",
+    "verification_1_label",
+    "verification_2_label",
+    "support_email",
+    "provide_home_charger",
+    "home_warranty_and_labour",
+    "installation_handled_by",
+    "installation_payment_model",
+    "installation_budget",
+    "reimburse_home_charging",
+    "max_price_per_kwh",
+    "home_charging_data_sharing",
+    "pay_for_public_charging",
+    "payment_via",
+    "approval_type",
+    "notify_on_connect",
+    "web_only",
+    "custom_terms_enabled",
+    "signed_terms_recipients",
+    "terms_text",
+]
+
+
 YES_NO_FIELDS = [
     "provide_home_charger",
     "home_warranty_and_labour",

@@ -18,36 +18,16 @@ from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record, diff
 from evdms.connections.logo import clean_logo
 from evdms.connections.models import Connection
-from evdms.connections.rules import BENEFIT_FIELDS, as_yes_no, clean_connection_input
+from evdms.connections.rules import (
+    BENEFIT_FIELDS,
+    PAGE_ORDER,
+    as_yes_no,
+    clean_connection_input,
+)
 from evdms.connections.selectors import connected_driver_count
 
-# Fields a person edits (the logo is handled on its own).
-EDITABLE_FIELDS = [
-    "name_for_drivers",
-    "name",
-    "connection_type",
-    "customer_id",
-    "enabled",
-    "verification_1_label",
-    "verification_2_label",
-    "support_email",
-    "provide_home_charger",
-    "home_warranty_and_labour",
-    "installation_handled_by",
-    "installation_payment_model",
-    "installation_budget",
-    "reimburse_home_charging",
-    "max_price_per_kwh",
-    "home_charging_data_sharing",
-    "pay_for_public_charging",
-    "payment_via",
-    "approval_type",
-    "notify_on_connect",
-    "web_only",
-    "custom_terms_enabled",
-    "signed_terms_recipients",
-    "terms_text",
-]
+# Fields a person edits (the organisation is fixed; the logo is handled on its own).
+EDITABLE_FIELDS = [f for f in PAGE_ORDER if f not in ("organisation", "logo")]
 
 
 class RemoveLogo:
