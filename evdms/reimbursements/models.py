@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
@@ -73,3 +74,107 @@ class HomePrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.price_per_kwh} from {self.valid_from}"
+
+
+class StatementStatus(models.TextChoices):
+    READY = "ready", "Ready to pay"
+    HELD = "held", "Held"
+    IN_BATCH = "in_batch", "In a payout batch"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Payment failed"
+
+
+class Statement(models.Model):
+    """One driver's reimbursement for one month under one connection."""
+
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements"
+    )
+    connection = models.ForeignKey(
+        "connections.Connection", on_delete=models.PROTECT, related_name="statements"
+    )
+    month = models.DateField(help_text="the first day of the month")
+    currency = models.CharField(max_length=3)
+    # The sum of the lines, rounded once, half-up, to the cent.
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=10, choices=StatementStatus.choices)
+    held_reason = models.CharField(max_length=200, blank=True)
+    bank_account = models.ForeignKey(
+        BankAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-month", "driver_id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["driver", "connection", "month"], name="statement_once_per_month"
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="statement_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.currency} {self.total}"
+
+    @property
+    def reference(self) -> str:
+        return f"ST-{self.month:%Y%m}-{self.pk:07d}"
+
+
+class StatementLine(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    # One session is reimbursed at most once, whatever reruns or workers do.
+    session = models.OneToOneField(
+        "charging.ChargingSession", on_delete=models.PROTECT, related_name="statement_line"
+    )
+    energy_wh = models.BigIntegerField()
+    driver_price = models.DecimalField(max_digits=8, decimal_places=4)
+    cap = models.DecimalField(max_digits=8, decimal_places=4)
+    price_used = models.DecimalField(max_digits=8, decimal_places=4)
+    # Exact: kWh (3 decimals) × price (4 decimals) has at most 7 decimals. Not rounded.
+    amount = models.DecimalField(max_digits=16, decimal_places=7)
+    late = models.BooleanField(default=False)
+
+    class Meta:
+        ordering: ClassVar = ["session__started_at"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(price_used__lte=models.F("cap")), name="line_cap_kept"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.amount}"
+
+
+class PayoutBatch(models.Model):
+    """Statements paid together by one SEPA credit transfer file."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        EXPORTED = "exported", "Exported"
+        PAID = "paid", "Paid"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    execution_date = models.DateField()
+    message_id = models.CharField(max_length=35, blank=True)
+    sepa_xml = models.TextField(blank=True)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Payout batch {self.pk} ({self.status})"
+
+
+class PayoutLine(models.Model):
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
+    # A statement is never in two batches.
+    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
+    end_to_end_id = models.CharField(max_length=35, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    def __str__(self) -> str:
+        return self.end_to_end_id

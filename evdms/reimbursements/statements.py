@@ -1,0 +1,178 @@
+"""Monthly reimbursement statements.
+
+amount per session = energy (kWh, from integer Wh) × min(driver's price, connection's
+maximum), the driver's price being the one in force on the session's start date. Line
+amounts are exact Decimals; the statement total is rounded once, half-up, to the cent.
+A session belongs to at most one statement (database constraint); a session that arrives
+after its month's statement was made goes into the next month's statement, marked late.
+Each statement is written in its own transaction, so a run killed half-way leaves only
+whole statements, and running again makes exactly the missing ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from evdms.charging.models import ChargingSession
+from evdms.reimbursements.models import (
+    BankAccount,
+    HomePrice,
+    Statement,
+    StatementLine,
+    StatementStatus,
+)
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class LineAmount:
+    energy_wh: int
+    driver_price: Decimal
+    cap: Decimal
+
+    @property
+    def price_used(self) -> Decimal:
+        return min(self.driver_price, self.cap)
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.energy_wh) / 1000 * self.price_used
+
+
+def statement_total(amounts: list[Decimal]) -> Decimal:
+    """The one rounding: the exact sum, half-up to the cent."""
+    return sum(amounts, Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(month.replace(day=1), time.min, tzinfo=tz)
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start, datetime.combine(following, time.min, tzinfo=tz)
+
+
+def _price_on(prices: list[HomePrice], day: date) -> Decimal | None:
+    """The latest price whose date is on or before ``day`` (prices newest first)."""
+    for price in prices:
+        if price.valid_from <= day:
+            return price.price_per_kwh
+    return None
+
+
+def statements_run(month: date) -> dict[str, int]:
+    """Make the statements of ``month`` (any day of it). Safe to run again."""
+    month = month.replace(day=1)
+    start, end = month_bounds(month)
+    candidates = (
+        ChargingSession.objects.filter(
+            status="completed",
+            started_at__lt=end,
+            connection__reimburse_home_charging=True,
+            statement_line__isnull=True,
+            energy_wh__gt=0,
+        )
+        .select_related("connection")
+        .order_by("started_at", "pk")
+    )
+    groups: dict[tuple[int, int], list[ChargingSession]] = defaultdict(list)
+    for session in candidates.iterator(chunk_size=2000):
+        if session.driver_id is None or session.connection_id is None:
+            continue
+        groups[(session.driver_id, session.connection_id)].append(session)
+    made = held = skipped = 0
+    driver_ids = {d for d, _ in groups}
+    prices: dict[int, list[HomePrice]] = defaultdict(list)
+    for price in HomePrice.objects.filter(driver_id__in=driver_ids).order_by(
+        "-valid_from", "-created_at"
+    ):
+        prices[price.driver_id].append(price)
+    accounts = {
+        a.driver_id: a
+        for a in BankAccount.objects.filter(driver_id__in=driver_ids, retired_at=None)
+    }
+    for (driver_id, _connection_id), sessions in groups.items():
+        result = _make_statement(
+            month, start, driver_id, sessions, prices[driver_id], accounts.get(driver_id)
+        )
+        made += result == "made"
+        held += result == "held"
+        skipped += result == "exists"
+    return {"made": made, "held": held, "existing": skipped}
+
+
+def _make_statement(
+    month: date,
+    month_start: datetime,
+    driver_id: int,
+    sessions: list[ChargingSession],
+    prices: list[HomePrice],
+    account: BankAccount | None,
+) -> str:
+    connection = sessions[0].connection
+    assert connection is not None and connection.max_price_per_kwh is not None
+    if Statement.objects.filter(driver_id=driver_id, connection=connection, month=month).exists():
+        return "exists"  # made by an earlier run: never changed, late sessions wait a month
+    lines = []
+    missing_price = False
+    for session in sessions:
+        day = timezone.localtime(session.started_at).date()
+        price = _price_on(prices, day)
+        if price is None:
+            missing_price = True
+            price = Decimal(0)
+        amount = LineAmount(session.energy_wh, price, connection.max_price_per_kwh)
+        lines.append((session, amount, session.started_at < month_start))  # type: ignore[operator]
+    reasons = []
+    if account is None:
+        reasons.append("no bank details")
+    if missing_price:
+        reasons.append("no home price for some sessions")
+    status = StatementStatus.HELD if reasons else StatementStatus.READY
+    try:
+        with transaction.atomic():
+            statement = Statement.objects.create(
+                driver_id=driver_id,
+                connection=connection,
+                month=month,
+                currency=connection.currency,
+                total=statement_total([a.amount for _, a, _ in lines]),
+                status=status,
+                held_reason="; ".join(reasons),
+                bank_account=account,
+            )
+            StatementLine.objects.bulk_create(
+                [
+                    StatementLine(
+                        statement=statement,
+                        session=session,
+                        energy_wh=a.energy_wh,
+                        driver_price=a.driver_price,
+                        cap=a.cap,
+                        price_used=a.price_used,
+                        amount=a.amount,
+                        late=late,
+                    )
+                    for session, a, late in lines
+                ]
+            )
+    except IntegrityError:  # another worker made it, or took a session, at the same time
+        return "exists"
+    return "held" if reasons else "made"
+
+
+def statement_summary(statement: Statement) -> dict[str, Any]:
+    lines = list(statement.lines.all())
+    return {
+        "reference": statement.reference,
+        "total": statement.total,
+        "lines": len(lines),
+        "energy_wh": sum(line.energy_wh for line in lines),
+    }

@@ -1,0 +1,230 @@
+"""Statements: right to the cent, the cap kept, every session paid at most once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evdms.accounts.models import User
+from evdms.charging.models import ChargingSession
+from evdms.charging.services import charger_register
+from evdms.reimbursements import statements
+from evdms.reimbursements.models import HomePrice, Statement, StatementLine
+from evdms.reimbursements.services import bank_account_set
+from evdms.reimbursements.statements import LineAmount, statement_total, statements_run
+from evdms.testing.fixtures import make_connection, make_membership
+
+pytestmark = pytest.mark.django_db
+TZ = timezone.get_current_timezone()
+
+
+def at(day: int, month: int = 10, hour: int = 20) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=TZ)
+
+
+@pytest.fixture
+def dan(world):
+    connection = make_connection(world.org_a, max_price_per_kwh="0.30")
+    driver = User.objects.create_user(
+        "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
+    )
+    make_membership(connection, driver)
+    charger, _ = charger_register(
+        actor=None,
+        organisation=world.org_a,
+        identity="D-1",
+        serial="S",
+        password="x" * 16,
+        driver=driver,
+    )
+    bank_account_set(driver=driver, holder="Dan Driver", iban="NL91ABNA0417164300")
+    HomePrice.objects.create(
+        driver=driver, price_per_kwh=Decimal("0.25"), valid_from=date(2026, 1, 1)
+    )
+    HomePrice.objects.create(
+        driver=driver, price_per_kwh=Decimal("0.40"), valid_from=date(2026, 10, 15)
+    )
+    return {"driver": driver, "connection": connection, "charger": charger}
+
+
+def session(dan, started: datetime, wh: int, tx: str) -> ChargingSession:
+    return ChargingSession.objects.create(
+        charger=dan["charger"],
+        driver=dan["driver"],
+        connection=dan["connection"],
+        transaction_id=tx,
+        started_at=started,
+        ended_at=started + timedelta(hours=2),
+        energy_wh=wh,
+        status="completed",
+    )
+
+
+def test_a_month_is_reimbursed_at_the_price_in_force_capped(dan):
+    session(dan, at(3), 10_000, "a")  # 10 kWh × 0.25 = 2.50
+    session(dan, at(20), 12_345, "b")  # 12.345 kWh × min(0.40, 0.30) = 3.7035
+    session(dan, at(2, month=11), 5_000, "c")  # November: not in October's statement
+    assert statements_run(date(2026, 10, 1)) == {"made": 1, "held": 0, "existing": 0}
+    statement = Statement.objects.get()
+    assert statement.total == Decimal("6.20")  # 6.2035, rounded once
+    lines = {line.session.transaction_id: line for line in statement.lines.all()}
+    assert lines["a"].price_used == Decimal("0.2500") and lines["a"].amount == Decimal("2.5")
+    assert lines["b"].driver_price == Decimal("0.4000") and lines["b"].price_used == Decimal(
+        "0.3000"
+    )
+    assert "c" not in lines
+
+
+def test_running_again_changes_nothing_and_late_sessions_go_to_the_next_month(dan):
+    session(dan, at(5), 8_000, "a")
+    statements_run(date(2026, 10, 1))
+    first = list(Statement.objects.values_list("pk", "total"))
+    late = session(dan, at(28), 4_000, "late")  # arrives after October was closed
+    assert statements_run(date(2026, 10, 1)) == {"made": 0, "held": 0, "existing": 1}
+    assert list(Statement.objects.values_list("pk", "total")) == first
+    statements_run(date(2026, 11, 1))
+    november = Statement.objects.get(month=date(2026, 11, 1))
+    line = november.lines.get()
+    assert line.session == late and line.late is True
+
+
+def test_missing_bank_details_hold_the_statement(dan):
+    from evdms.reimbursements.models import BankAccount
+
+    BankAccount.objects.update(retired_at=timezone.now())
+    session(dan, at(5), 8_000, "a")
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    assert statement.status == "held" and statement.held_reason == "no bank details"
+
+
+def test_an_interrupted_run_leaves_whole_statements_and_a_rerun_completes_it(world, dan):
+    other = User.objects.create_user("eve@example.com", "eve's long passphrase")
+    make_membership(dan["connection"], other)
+    charger, _ = charger_register(
+        actor=None,
+        organisation=world.org_a,
+        identity="E-1",
+        serial="S",
+        password="x" * 16,
+        driver=other,
+    )
+    HomePrice.objects.create(
+        driver=other, price_per_kwh=Decimal("0.20"), valid_from=date(2026, 1, 1)
+    )
+    session(dan, at(5), 8_000, "a")
+    ChargingSession.objects.create(
+        charger=charger,
+        driver=other,
+        connection=dan["connection"],
+        transaction_id="e",
+        started_at=at(6),
+        ended_at=at(6) + timedelta(hours=1),
+        energy_wh=3_000,
+        status="completed",
+    )
+    real = statements._make_statement
+    calls = {"n": 0}
+
+    def dies_on_the_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the worker is killed
+        return real(*args, **kwargs)
+
+    with (
+        mock.patch.object(statements, "_make_statement", dies_on_the_second),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        statements_run(date(2026, 10, 1))
+    assert Statement.objects.count() == 1 and StatementLine.objects.count() == 1
+    call_command("make_statements", "--month", "2026-10")
+    assert Statement.objects.count() == 2
+    assert sorted(Statement.objects.values_list("total", flat=True)) == [
+        Decimal("0.60"),
+        Decimal("2.00"),
+    ]
+    assert StatementLine.objects.count() == 2
+
+
+amounts = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=150_000),
+        st.decimals(min_value="0.0001", max_value="2", places=4),
+        st.decimals(min_value="0.0001", max_value="1", places=4),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@given(amounts)
+@settings(
+    max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+def test_totals_are_the_rounded_sum_the_cap_is_kept_and_rounding_is_under_half_a_cent(items):
+    lines = [LineAmount(wh, price, cap) for wh, price, cap in items]
+    exact = sum((line.amount for line in lines), Decimal(0))
+    total = statement_total([line.amount for line in lines])
+    assert abs(total - exact) <= Decimal("0.005")
+    assert total == exact.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    for line in lines:
+        assert line.price_used <= line.cap and line.price_used <= line.driver_price
+        assert line.amount == Decimal(line.energy_wh) / 1000 * line.price_used
+
+
+@given(st.lists(st.integers(min_value=1, max_value=60_000), min_size=1, max_size=12))
+@settings(
+    max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+def test_statement_total_equals_its_lines_and_reruns_change_nothing(dan, energies):
+    StatementLine.objects.all().delete()
+    Statement.objects.all().delete()
+    ChargingSession.objects.all().delete()
+    for i, wh in enumerate(energies):
+        session(dan, at(1 + i), wh, f"s{i}")
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    line_amounts = list(statement.lines.values_list("amount", flat=True))
+    assert statement.total == statement_total(line_amounts)
+    before = list(StatementLine.objects.order_by("pk").values_list("pk", "amount"))
+    statements_run(date(2026, 10, 1))
+    assert list(StatementLine.objects.order_by("pk").values_list("pk", "amount")) == before
+
+
+def test_ready_statements_are_paid_once_by_a_sepa_file(dan):
+    import xml.etree.ElementTree as ET
+
+    from django.core.exceptions import ValidationError
+
+    from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
+
+    session(dan, at(3), 10_000, "a")
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    batch = payout_batch_create(execution_date=date(2026, 11, 5))
+    statement.refresh_from_db()
+    assert statement.status == "in_batch" and batch.total == statement.total
+    with pytest.raises(ValidationError, match="No statement is ready"):
+        payout_batch_create(execution_date=date(2026, 11, 5))  # never in two batches
+    xml = payout_batch_export(batch=batch)
+    assert payout_batch_export(batch=batch) == xml  # the same file again
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+    root = ET.fromstring(xml)
+    assert root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns) == "1"
+    assert (
+        root.findtext(".//p:CdtTrfTxInf/p:CdtrAcct/p:Id/p:IBAN", namespaces=ns)
+        == "NL91ABNA0417164300"
+    )
+    assert (
+        Decimal(root.findtext(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", namespaces=ns) or "0")
+        == statement.total
+    )
+    assert root.findtext(".//p:PmtId/p:EndToEndId", namespaces=ns) == statement.reference
