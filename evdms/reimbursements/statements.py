@@ -163,9 +163,25 @@ def _make_statement(
                     for session, a, late in lines
                 ]
             )
+            # The driver gets the statement (PDF) once it is committed; the e-mail row is
+            # in the same transaction, so a killed run never sends for a lost statement.
+            statement_email(statement)
     except IntegrityError:  # another worker made it, or took a session, at the same time
         return "exists"
     return "held" if reasons else "made"
+
+
+def statement_email(statement: Statement) -> None:
+    from evdms.notifications.services import email_send
+    from evdms.reimbursements.statement_pdf import statement_pdf
+
+    email_send(
+        to=[statement.driver.email],
+        template="reimbursement_statement",
+        context={"statement": statement},
+        organisation=statement.connection.organisation,
+        attachments=[(f"{statement.reference}.pdf", statement_pdf(statement), "application/pdf")],
+    )
 
 
 def statement_summary(statement: Statement) -> dict[str, Any]:

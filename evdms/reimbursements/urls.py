@@ -8,4 +8,9 @@ urlpatterns = [
     path("my/reimbursement/", views.my_reimbursement, name="mine"),
     path("my/reimbursement/bank-account/", views.bank_account, name="bank_account"),
     path("my/reimbursement/home-price/", views.home_price, name="home_price"),
+    path(
+        "my/reimbursement/statements/<int:statement_id>.pdf",
+        views.statement_download,
+        name="statement_pdf",
+    ),
 ]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from evdms.reimbursements import services
 from evdms.reimbursements.forms import BankAccountForm, HomePriceForm
+from evdms.reimbursements.models import Statement
 from evdms.reimbursements.selectors import (
     current_bank_account,
     price_history,
@@ -48,6 +49,7 @@ def _page(
             "price_form": price_form or HomePriceForm(),
             "history": history,
             "over_cap": over_cap,
+            "statements": Statement.objects.filter(driver=driver).select_related("connection")[:24],  # type: ignore[misc]
         },
         status=status,
     )
@@ -95,3 +97,16 @@ def home_price(request: HttpRequest) -> HttpResponse:
         return _page(request, price_form=form, status=422)
     messages.success(request, f"Home price saved: {price.currency} {price.price_per_kwh} per kWh.")
     return redirect("reimbursements:mine")
+
+
+@login_required
+def statement_download(request: HttpRequest, statement_id: int) -> HttpResponse:
+    """A driver's own statement as PDF (another driver's is a 404)."""
+    from django.shortcuts import get_object_or_404
+
+    from evdms.reimbursements.statement_pdf import statement_pdf
+
+    statement = get_object_or_404(Statement, pk=statement_id, driver=request.user)
+    response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{statement.reference}.pdf"'
+    return response

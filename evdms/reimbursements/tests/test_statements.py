@@ -228,3 +228,32 @@ def test_ready_statements_are_paid_once_by_a_sepa_file(dan):
         == statement.total
     )
     assert root.findtext(".//p:PmtId/p:EndToEndId", namespaces=ns) == statement.reference
+
+
+def test_the_driver_gets_the_statement_as_pdf_by_e_mail_and_on_the_page(
+    dan, mailoutbox, django_capture_on_commit_callbacks
+):
+    import io
+
+    from django.test import Client
+    from django.urls import reverse
+    from pypdf import PdfReader
+
+    session(dan, at(3), 10_000, "a")
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    mail = next(
+        m for m in mailoutbox if m.subject == "Your home charging reimbursement for October 2026"
+    )
+    assert mail.to == ["dan@example.com"] and "EUR 2.50" in mail.body
+    name, content, kind = mail.attachments[0]
+    assert name == f"{statement.reference}.pdf" and kind == "application/pdf"
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert "2.50" in text and "10.000" in text and "NL" in text
+    client = Client()
+    client.force_login(dan["driver"], backend="evdms.accounts.backends.EmailBackend")
+    page = client.get(reverse("reimbursements:mine")).content.decode()
+    assert statement.reference in page and "EUR 2.50" in page
+    pdf = client.get(reverse("reimbursements:statement_pdf", args=[statement.pk]))
+    assert pdf["Content-Type"] == "application/pdf"

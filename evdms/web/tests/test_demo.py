@@ -51,3 +51,8 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
 
     assert Charger.objects.filter(driver__isnull=False).count() >= 5
     assert ChargingSession.objects.count() > 100
+    from evdms.reimbursements.models import PayoutBatch, Statement
+
+    assert Statement.objects.filter(status="in_batch").exists()
+    assert Statement.objects.filter(status="held").exists()
+    assert PayoutBatch.objects.get().status == "exported"

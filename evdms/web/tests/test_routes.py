@@ -50,6 +50,7 @@ LOGIN_ROUTES = {
     "reimbursements:bank_account",
     "reimbursements:home_price",
     "charging:my_sessions",  # the driver's own sessions
+    "reimbursements:statement_pdf",  # the driver's own statements
 }
 # Namespaces with their own gate: the Django admin (platform operators) and the API,
 # whose operations are checked one by one below.
@@ -92,6 +93,24 @@ def _org_a_charger(world: World) -> Any:
     return charger
 
 
+def _dora_statement(world: World) -> Any:
+    """A statement of Dora, the driver who owns the membership above."""
+    from datetime import date
+    from decimal import Decimal
+
+    from evdms.reimbursements.models import Statement
+
+    membership = _org_a_membership(world)
+    return Statement.objects.create(
+        driver=membership.driver,
+        connection=membership.connection,
+        month=date(2026, 10, 1),
+        currency="EUR",
+        total=Decimal("1.00"),
+        status="ready",
+    )
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -100,6 +119,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "membership_id": lambda w: _org_a_membership(w).pk,
     "batch_id": lambda w: _org_a_batch(w).pk,
     "charger_id": lambda w: _org_a_charger(w).pk,
+    "statement_id": lambda w: _dora_statement(w).pk,
 }
 
 

@@ -8,6 +8,7 @@ from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
 from evdms.charging.demo import seed_chargers
 from evdms.connections.demo import seed_connections
 from evdms.enrolment.demo import demo_driver_logins, seed_drivers
+from evdms.reimbursements.demo import seed_reimbursements
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         seed_connections()
         seed_drivers()
         seed_chargers()
+        seed_reimbursements()
         logins += demo_driver_logins()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")

@@ -1,0 +1,78 @@
+"""A reimbursement statement as PDF (fpdf2, pure Python)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from fpdf import FPDF
+
+from evdms.reimbursements.models import Statement
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Reimbursement statement {statement.reference}")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(
+        0,
+        9,
+        f"Home charging reimbursement - {statement.month:%B %Y}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("Helvetica", "", 10)
+    for label, value in [
+        ("Statement", statement.reference),
+        ("Driver", f"{statement.driver.get_full_name()} <{statement.driver.email}>"),
+        ("Connection", statement.connection.name_for_drivers),
+        (
+            "Paid to",
+            statement.bank_account.masked_iban if statement.bank_account else "no bank details yet",
+        ),
+        (
+            "Status",
+            statement.get_status_display()
+            + (f" ({statement.held_reason})" if statement.held_reason else ""),
+        ),
+    ]:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(35, 6, label)
+        pdf.set_font("Helvetica", "", 10)
+        pdf.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    widths = [38, 22, 28, 22, 28, 30]
+    headers = [
+        "Session start",
+        "kWh",
+        "Your price",
+        "Maximum",
+        "Price used",
+        f"Amount ({statement.currency})",
+    ]
+    pdf.set_font("Helvetica", "B", 9)
+    for width, header in zip(widths, headers, strict=True):
+        pdf.cell(width, 6, header, border=1)
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 9)
+    for line in statement.lines.select_related("session").order_by("session__started_at"):
+        started = timezone.localtime(line.session.started_at) if line.session.started_at else None
+        cells = [
+            (started.strftime("%Y-%m-%d %H:%M") if started else "-")
+            + (" late" if line.late else ""),
+            f"{line.energy_wh / 1000:.3f}",
+            f"{line.driver_price:.4f}",
+            f"{line.cap:.4f}",
+            f"{line.price_used:.4f}",
+            f"{line.amount:.4f}",
+        ]
+        for width, cell in zip(widths, cells, strict=True):
+            pdf.cell(width, 5.5, cell, border=1)
+        pdf.ln()
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.cell(sum(widths[:-1]), 7, "Total (rounded to the cent)", border=1)
+    pdf.cell(widths[-1], 7, f"{statement.total:.2f}", border=1, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
