@@ -106,11 +106,13 @@ def _register_routers() -> None:
     from evdms.charging.api import router as charging_router
     from evdms.connections.api import router as connections_router
     from evdms.enrolment.api import router as enrolment_router
+    from evdms.reimbursements.api import router as reimbursements_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", connections_router)
     api.add_router("/", enrolment_router)
     api.add_router("/", charging_router)
+    api.add_router("/", reimbursements_router)
 
 
 _register_routers()

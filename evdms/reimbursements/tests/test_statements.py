@@ -257,3 +257,37 @@ def test_the_driver_gets_the_statement_as_pdf_by_e_mail_and_on_the_page(
     assert statement.reference in page and "EUR 2.50" in page
     pdf = client.get(reverse("reimbursements:statement_pdf", args=[statement.pk]))
     assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_the_organisation_reads_statements_by_api_and_csv(world, dan, api_key_for, client):
+    import csv
+    import io
+
+    from evdms.accounts.models import Role
+
+    session(dan, at(3), 10_000, "a")
+    statements_run(date(2026, 10, 1))
+    headers = api_key_for(world.org_a, Role.ANALYST)
+    body = client.get("/api/v1/statements?month=2026-10", headers=headers).json()
+    assert body["count"] == 1
+    item = body["items"][0]
+    assert (item["driver_email"], item["energy_wh"], item["total"]) == (
+        "dan@example.com",
+        10000,
+        "2.50",
+    )
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/api/v1/statements.csv", headers=headers).content.decode())
+        )
+    )
+    assert rows[1][2:6] == ["dan@example.com", str(dan["connection"].pk), "10.000", "2.50"]
+    assert client.get("/api/v1/statements?month=october", headers=headers).status_code == 422
+    assert client.get("/api/v1/statements", headers=api_key_for(world.org_b)).json()["count"] == 0
+    assert (
+        client.get(
+            "/api/v1/statements",
+            headers=api_key_for(world.org_a, Role.CONNECTIONS_OFFICER, name="co"),
+        ).status_code
+        == 403
+    )
