@@ -17,7 +17,7 @@ from evdms.reimbursements.sepa import Payment, credit_transfer_xml
 def payout_batch_create(*, execution_date: date) -> PayoutBatch:
     """A draft batch of every ready euro statement not paid yet."""
     ready = list(
-        Statement.objects.select_for_update()
+        Statement.objects.select_for_update(of=("self",))
         .filter(status=StatementStatus.READY, currency="EUR", payout__isnull=True, total__gt=0)
         .order_by("pk")
     )
