@@ -6,6 +6,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 from evdms.charging.ocpp.gateway import start_gateway
 
@@ -43,3 +45,6 @@ def gateway(transactional_db: None) -> Iterator[str]:
 async def _close(server: object) -> None:
     server.close()  # type: ignore[attr-defined]
     await server.wait_closed()  # type: ignore[attr-defined]
+    # The gateway's database work ran in a worker thread: close its connection, so the
+    # test database can be dropped afterwards (PostgreSQL refuses while it is open).
+    await sync_to_async(connections.close_all)()
