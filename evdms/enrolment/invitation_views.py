@@ -17,6 +17,7 @@ from evdms.enrolment.selectors import invitation_counts
 from evdms.web.decorators import admin_required
 
 UPLOAD_LIMIT = 5_000_000  # bytes: 10,000 rows of a wide staff export still fit
+TOO_LARGE = "The file is larger than 5 MB: keep only the e-mail column and upload it again."
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
@@ -31,13 +32,7 @@ def invite(request: HttpRequest, connection_id: int) -> HttpResponse:
         data = upload.read(UPLOAD_LIMIT + 1) if upload else None
         try:
             if data is not None and len(data) > UPLOAD_LIMIT:
-                raise ValidationError(
-                    {
-                        "file": [
-                            "The file is larger than 5 MB: keep only the e-mail column and upload it again."
-                        ]
-                    }
-                )
+                raise ValidationError({"file": [TOO_LARGE]})
             batch = invitation_batch_create(
                 actor=actor, connection=connection, text=text, csv_bytes=data
             )

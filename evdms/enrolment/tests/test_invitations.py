@@ -337,7 +337,7 @@ def test_only_admins_who_manage_drivers_see_and_open_invite_drivers(world, conne
     assert invite_page in client_for(world.otto).get(detail).content.decode()
     assert invite_page not in client_for(world.ana).get(detail).content.decode()
     assert client_for(world.ana).get(invite_page).status_code == 403
-    closed = make_connection(world.org_a, enabled="no")
+    closed = make_connection(world.org_a, name="Closed", enabled="no")
     assert (
         reverse("enrolment:invite", args=[closed.pk])
         not in (
@@ -436,3 +436,10 @@ def test_the_api_hides_other_organisations_and_refuses_analysts(
     assert client.get(base, headers=analyst).status_code == 403
     assert post_emails(client, connection, analyst, ["a@example.com"]).status_code == 403
     assert Invitation.objects.count() == 0
+
+
+def test_a_file_over_five_megabytes_is_refused_before_it_is_read(world, connection):
+    upload = SimpleUploadedFile("drivers.csv", b"a" * 5_000_001, content_type="text/csv")
+    response = invite(client_for(world.nadia), connection, file=upload)
+    assert response.status_code == 422
+    assert "The file is larger than 5 MB" in response.content.decode()
