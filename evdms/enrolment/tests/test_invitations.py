@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -443,3 +446,39 @@ def test_a_file_over_five_megabytes_is_refused_before_it_is_read(world, connecti
     response = invite(client_for(world.nadia), connection, file=upload)
     assert response.status_code == 422
     assert "The file is larger than 5 MB" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_one_batch_invite_everyone_once(world, mailoutbox):
+    connection = make_connection(world.org_a, provide_home_charger="no")
+    batch = invitation_batch_create(
+        actor=world.actor(world.nadia),
+        connection=connection,
+        text="\n".join(f"d{i}@example.com" for i in range(1000)),
+    )
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            # In-memory SQLite shared between threads reports "locked" instead of waiting
+            # as a file database does; a rerun is what a real worker would do anyway.
+            for _ in range(500):
+                try:
+                    send_invitation_batch.call(batch_id=batch.pk)
+                except OperationalError:
+                    time.sleep(0.01)
+                    continue
+                break
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    recipients = [m.to[0] for m in mailoutbox]
+    assert len(recipients) == len(set(recipients)) == 1000
+    batch.refresh_from_db()
+    assert batch.finished_at is not None
