@@ -48,7 +48,7 @@ def _personal(letter: OutboundEmail, invitation: Invitation, link: str) -> Outbo
 def _link_outbox_rows(pairs: list[tuple[int, int]]) -> None:
     """Invitation.outbound_email for a chunk in one plain-SQL UPDATE (ids only, passed as
     parameters). bulk_update builds the same CASE but spends ~0.3 ms a row in Python;
-    an UPDATE a row took half the sending time on PostgreSQL (652 → 1,400 e-mails/s)."""
+    an UPDATE a row took half the sending time on PostgreSQL (docs/benchmarks.md)."""
     quote = database.ops.quote_name
     table = quote(Invitation._meta.db_table)
     column = quote(Invitation._meta.get_field("outbound_email").column)
