@@ -482,3 +482,15 @@ def test_two_workers_sending_one_batch_invite_everyone_once(world, mailoutbox):
     assert len(recipients) == len(set(recipients)) == 1000
     batch.refresh_from_db()
     assert batch.finished_at is not None
+
+
+def test_a_list_where_every_line_is_refused_says_so_and_sends_nothing(
+    world, connection, mailoutbox, django_capture_on_commit_callbacks
+):
+    nadia = client_for(world.nadia)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(nadia, connection, addresses="nobody\nat@@all")
+    page = nadia.get(response["Location"]).content.decode()
+    assert "Nobody was invited: every line was refused" in page
+    assert "Sent 0 of 0." in page and "Refused lines (2)" in page
+    assert mailoutbox == [] and Invitation.objects.count() == 0
