@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +15,7 @@ from evdms.enrolment.invitations import invitation_batch_create
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, Membership
 from evdms.enrolment.tasks import send_invitation_batch
 from evdms.notifications.models import OutboundEmail
+from evdms.testing.concurrency import at_once
 from evdms.testing.fixtures import client_for, make_connection
 
 pytestmark = pytest.mark.django_db
@@ -456,28 +454,11 @@ def test_two_workers_sending_one_batch_invite_everyone_once(world, mailoutbox):
         connection=connection,
         text="\n".join(f"d{i}@example.com" for i in range(1000)),
     )
-    barrier = threading.Barrier(2)
 
-    def work() -> None:
-        barrier.wait()
-        try:
-            # In-memory SQLite shared between threads reports "locked" instead of waiting
-            # as a file database does; a rerun is what a real worker would do anyway.
-            for _ in range(500):
-                try:
-                    send_invitation_batch.call(batch_id=batch.pk)
-                except OperationalError:
-                    time.sleep(0.01)
-                    continue
-                break
-        finally:
-            connections.close_all()
+    def worker() -> int:
+        return send_invitation_batch.call(batch_id=batch.pk)
 
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    at_once(worker, worker)
     recipients = [m.to[0] for m in mailoutbox]
     assert len(recipients) == len(set(recipients)) == 1000
     batch.refresh_from_db()
