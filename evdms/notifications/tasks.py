@@ -17,17 +17,19 @@ def deliver_now(email_ids: list[int]) -> list[int]:
     """Send many outbox rows over one mail connection, all claimed first in one
     transaction (so a row is sent once even if two workers try). Returns the ids that
     were sent."""
-    with transaction.atomic():
-        # PostgreSQL locks the rows read (skipping another worker's); SQLite runs
-        # IMMEDIATE transactions, one writer at a time: the rows read stay ours.
-        claimed = list(
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=email_ids, status=EmailStatus.QUEUED)
-            .values_list("pk", flat=True)
-        )
-        OutboundEmail.objects.filter(pk__in=claimed).update(status=EmailStatus.SENDING)
     sent: list[int] = []
+    # The mail server is reached before anything is claimed: when it is down, the rows
+    # stay queued for the next run instead of being stuck as "sending".
     with get_connection() as connection:
+        with transaction.atomic():
+            # PostgreSQL locks the rows read (skipping another worker's); SQLite runs
+            # IMMEDIATE transactions, one writer at a time: the rows read stay ours.
+            claimed = list(
+                OutboundEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=email_ids, status=EmailStatus.QUEUED)
+                .values_list("pk", flat=True)
+            )
+            OutboundEmail.objects.filter(pk__in=claimed).update(status=EmailStatus.SENDING)
         for email in OutboundEmail.objects.filter(pk__in=claimed).order_by("pk"):
             message = EmailMultiAlternatives(
                 subject=email.subject, body=email.text_body, to=email.to, connection=connection

@@ -475,3 +475,32 @@ def test_a_list_where_every_line_is_refused_says_so_and_sends_nothing(
     assert "Nobody was invited: every line was refused" in page
     assert "Sent 0 of 0." in page and "Refused lines (2)" in page
     assert mailoutbox == [] and Invitation.objects.count() == 0
+
+
+def test_when_the_mail_server_is_down_a_later_run_sends_every_invitation_once(
+    world, connection, mailoutbox, monkeypatch
+):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    batch = invitation_batch_create(
+        actor=world.actor(world.nadia),
+        connection=connection,
+        text="\n".join(f"d{i}@example.com" for i in range(3)),
+    )
+
+    def unreachable(self):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(EmailBackend, "open", unreachable)
+    with pytest.raises(OSError, match="connection refused"):
+        send_invitation_batch.call(batch_id=batch.pk)
+    monkeypatch.undo()
+    send_invitation_batch.call(batch_id=batch.pk)
+    send_invitation_batch.call(batch_id=batch.pk)
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "d0@example.com",
+        "d1@example.com",
+        "d2@example.com",
+    ]
+    batch.refresh_from_db()
+    assert batch.sent == 3 and batch.finished_at is not None
