@@ -17,6 +17,8 @@ def deliver_now(email_ids: list[int]) -> list[int]:
     """Send many outbox rows over one mail connection, all claimed first in one
     transaction (so a row is sent once even if two workers try). Returns the ids that
     were sent."""
+    if not email_ids:
+        return []
     sent: list[int] = []
     # The mail server is reached before anything is claimed: when it is down, the rows
     # stay queued for the next run instead of being stuck as "sending".
