@@ -5,11 +5,15 @@ them with a steady progress count. E-mail goes to Django's in-memory backend, so
 measures the platform, not an SMTP server.
 
     .venv/bin/python bench/invitations.py [--addresses 10000]
+
+SQLite in a temporary folder by default; with DATABASE_URL set, that database (give it
+one of its own: the benchmark migrates it and adds an organisation).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 import tempfile
@@ -18,6 +22,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _memory() -> str:
+    try:
+        with open("/proc/meminfo") as info:
+            kib = int(info.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        return "unknown"
+    return f"{kib / 1024**2:.0f} GiB"
 
 
 def main() -> None:
@@ -54,6 +67,9 @@ def main() -> None:
     request_ms = (time.perf_counter() - started) * 1000
     assert response.status_code == 302, response.status_code
     batch = InvitationBatch.objects.get()
+    print(
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, {_memory()} RAM, {connection.vendor}"
+    )
     print(f"{connection.vendor}: request accepted {batch.total:,} addresses in {request_ms:.0f} ms")
 
     samples: list[tuple[float, int]] = []

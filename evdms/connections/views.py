@@ -178,6 +178,7 @@ def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
             "events": audit_events_for(connection),
             "field_labels": FIELD_LABELS,
             "can_edit": actor.can(Permission.EDIT_CONNECTIONS),
+            "can_invite": actor.can(Permission.MANAGE_DRIVERS) and connection.enabled,
         },
     )
 

@@ -1,4 +1,5 @@
-"""Tenant-scoped look-ups of drivers' memberships: another organisation's is a 404."""
+"""Tenant-scoped look-ups of drivers' memberships and invitation batches: another
+organisation's is a 404."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.shortcuts import get_object_or_404
 from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
-from evdms.enrolment.models import Membership
+from evdms.connections.access import get_connection_for
+from evdms.enrolment.models import InvitationBatch, Membership
 
 
 def memberships_for(actor: Actor) -> QuerySet[Membership]:
@@ -32,3 +34,11 @@ def get_own_membership(driver: User, membership_id: int) -> Membership:
         pk=membership_id,
         driver=driver,
     )
+
+
+def get_invitation_batch_for(actor: Actor, connection_id: int, batch_id: int) -> InvitationBatch:
+    """A batch of the actor's connection; a batch of another connection is missing too."""
+    connection = get_connection_for(actor, connection_id)
+    batch = get_object_or_404(InvitationBatch, pk=batch_id, connection=connection)
+    batch.connection = connection  # already fetched, with its organisation
+    return batch

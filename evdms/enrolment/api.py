@@ -1,13 +1,11 @@
-"""The admin side of drivers over the API: connection requests and drivers."""
+"""The admin side of drivers over the API: connection requests, drivers, invitations."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
@@ -15,17 +13,24 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.api import requires
 from evdms.connections.access import get_connection_for
 from evdms.enrolment import services
-from evdms.enrolment.access import get_membership_for
+from evdms.enrolment.access import get_invitation_batch_for, get_membership_for
 from evdms.enrolment.invitations import invitation_batch_create
 from evdms.enrolment.models import InvitationBatch, InvitationStatus, Membership
 from evdms.enrolment.schemas import (
     DenyIn,
     InvitationBatchOut,
+    InvitationPage,
     InvitationsIn,
     MembershipOut,
     MembershipPage,
 )
-from evdms.enrolment.selectors import drivers_for, parse_driver_query, pending_requests_for
+from evdms.enrolment.selectors import (
+    drivers_for,
+    invitation_counts,
+    invitations_of,
+    parse_driver_query,
+    pending_requests_for,
+)
 
 router = Router(tags=["drivers"])
 
@@ -48,9 +53,13 @@ def _out(m: Membership) -> dict[str, Any]:
     }
 
 
-def _page(rows: Any, offset: int, limit: int) -> dict[str, Any]:
+def check_page(offset: int, limit: int) -> None:
     if offset < 0 or not 1 <= limit <= 500:
         raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 500."]})
+
+
+def _page(rows: Any, offset: int, limit: int) -> dict[str, Any]:
+    check_page(offset, limit)
     return {"count": rows.count(), "items": [_out(m) for m in rows[offset : offset + limit]]}
 
 
@@ -135,7 +144,6 @@ def drivers_remove(request: HttpRequest, membership_id: int) -> dict[str, Any]:
 
 
 def _batch_out(batch: InvitationBatch) -> dict[str, Any]:
-    found = dict(batch.invitations.values_list("status").annotate(n=Count("pk")))
     return {
         "id": batch.pk,
         "connection_id": batch.connection_id,
@@ -143,7 +151,7 @@ def _batch_out(batch: InvitationBatch) -> dict[str, Any]:
         "sent": batch.sent,
         "finished": batch.finished_at is not None,
         "rejected": batch.rejected,
-        "counts": {value: found.get(value, 0) for value in InvitationStatus.values},
+        "counts": invitation_counts(batch),
     }
 
 
@@ -159,9 +167,7 @@ def invitations_create(
     1-based position in ``emails``) and the rest are sent by the worker."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
     connection = get_connection_for(actor, connection_id)
-    batch = invitation_batch_create(
-        actor=actor, connection=connection, text="\n".join(payload.emails)
-    )
+    batch = invitation_batch_create(actor=actor, connection=connection, emails=payload.emails)
     return Status(202, _batch_out(batch))
 
 
@@ -173,6 +179,25 @@ def invitations_create(
 def invitations_read(request: HttpRequest, connection_id: int, batch_id: int) -> dict[str, Any]:
     """Progress of a batch of invitations and how many were opened, requested, connected."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
+    return _batch_out(get_invitation_batch_for(actor, connection_id, batch_id))
+
+
+@router.get(
+    "/connections/{connection_id}/invitations",
+    response=InvitationPage,
+    auth=requires(Permission.MANAGE_DRIVERS),
+)
+def invitations_list(
+    request: HttpRequest, connection_id: int, status: str = "", offset: int = 0, limit: int = 50
+) -> dict[str, Any]:
+    """A connection's invitations, newest first; ``status`` one of queued, sent, opened,
+    requested, connected."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
     connection = get_connection_for(actor, connection_id)
-    batch = get_object_or_404(InvitationBatch, pk=batch_id, connection=connection)
-    return _batch_out(batch)
+    if status and status not in InvitationStatus.values:
+        raise ValidationError(
+            {"status": [f"Use one of: {', '.join(InvitationStatus.values)} (or leave it out)."]}
+        )
+    check_page(offset, limit)
+    rows = invitations_of(connection, status)
+    return {"count": rows.count(), "items": list(rows[offset : offset + limit])}

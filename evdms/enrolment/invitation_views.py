@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import get_connection_for
+from evdms.enrolment.access import get_invitation_batch_for
 from evdms.enrolment.invitations import MAX_ADDRESSES, invitation_batch_create
 from evdms.enrolment.models import InvitationBatch, InvitationStatus
+from evdms.enrolment.selectors import invitation_counts
 from evdms.web.decorators import admin_required
 
-UPLOAD_LIMIT = 2_000_000  # bytes: 10,000 addresses fit easily
+UPLOAD_LIMIT = 5_000_000  # bytes: 10,000 rows of a wide staff export still fit
+TOO_LARGE = "The file is larger than 5 MB: keep only the e-mail column and upload it again."
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
@@ -29,14 +32,25 @@ def invite(request: HttpRequest, connection_id: int) -> HttpResponse:
         data = upload.read(UPLOAD_LIMIT + 1) if upload else None
         try:
             if data is not None and len(data) > UPLOAD_LIMIT:
-                raise ValidationError({"file": ["The file is larger than 2 MB."]})
+                raise ValidationError({"file": [TOO_LARGE]})
             batch = invitation_batch_create(
                 actor=actor, connection=connection, text=text, csv_bytes=data
             )
         except ValidationError as exc:
             errors = exc.message_dict
         else:
-            messages.success(request, f"{batch.total} invitation(s) are being sent.")
+            if batch.total:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)d invitation is being sent.",
+                        "%(n)d invitations are being sent.",
+                        batch.total,
+                    )
+                    % {"n": batch.total},
+                )
+            else:
+                messages.warning(request, "Nobody was invited: every line was refused (see below).")
             return redirect(
                 "enrolment:invitation_batch", connection_id=connection.pk, batch_id=batch.pk
             )
@@ -55,29 +69,22 @@ def invite(request: HttpRequest, connection_id: int) -> HttpResponse:
     )
 
 
-def _batch(request: HttpRequest, connection_id: int, batch_id: int) -> InvitationBatch:
-    connection = get_connection_for(request.actor, connection_id)  # type: ignore[attr-defined]
-    return get_object_or_404(
-        InvitationBatch.objects.select_related("connection"), pk=batch_id, connection=connection
-    )
-
-
-def _counts(batch: InvitationBatch) -> dict[str, int]:
-    found = dict(batch.invitations.values_list("status").annotate(n=Count("pk")))
-    return {str(label): found.get(value, 0) for value, label in InvitationStatus.choices}
+SHOWN = 500  # invitations listed on the page; the API pages through all of them
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
 def invitation_batch(request: HttpRequest, connection_id: int, batch_id: int) -> HttpResponse:
-    batch = _batch(request, connection_id, batch_id)
+    batch = get_invitation_batch_for(request.actor, connection_id, batch_id)  # type: ignore[attr-defined]
+    counts = invitation_counts(batch)
     return render(
         request,
         "enrolment/invitation_batch.html",
         {
             "batch": batch,
             "connection": batch.connection,
-            "counts": _counts(batch),
-            "invitations": batch.invitations.order_by("pk")[:500],
+            "counts": {InvitationStatus(value).label: n for value, n in counts.items()},
+            "invitations": batch.invitations.order_by("pk")[:SHOWN],
+            "shown": SHOWN,
         },
     )
 
@@ -85,7 +92,12 @@ def invitation_batch(request: HttpRequest, connection_id: int, batch_id: int) ->
 @admin_required(Permission.MANAGE_DRIVERS)
 def invitation_progress(request: HttpRequest, connection_id: int, batch_id: int) -> HttpResponse:
     """The progress bar alone, polled by htmx until the batch is finished."""
-    batch = _batch(request, connection_id, batch_id)
-    return render(
+    batch = get_invitation_batch_for(request.actor, connection_id, batch_id)  # type: ignore[attr-defined]
+    response = render(
         request, "enrolment/_progress.html", {"batch": batch, "connection": batch.connection}
     )
+    if batch.finished_at and request.headers.get("HX-Request"):
+        # The counts and the list below the bar are stale now: reload the page once (the
+        # finished page no longer polls).
+        response["HX-Refresh"] = "true"
+    return response

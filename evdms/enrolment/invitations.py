@@ -3,9 +3,11 @@ requested → connected). Tracking only moves forward."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -55,9 +57,13 @@ def invitation_connected(*, invitation: Invitation) -> None:
 MAX_ADDRESSES = 10_000
 HEADER_NAMES = {"email", "e-mail", "email address", "e-mail address", "mail", "emailaddress"}
 
+# One (line number, value) per address as the admin gave it; line numbers are what the
+# refused-lines report shows, so they count the way the admin's editor does.
+Items = list[tuple[int, str]]
 
-def _split_text(text: str) -> list[tuple[int, str]]:
-    """(line number, value) for a pasted list: one per line, or separated by , or ;."""
+
+def _split_text(text: str) -> Items:
+    """A pasted list: one per line, or separated by commas or semicolons."""
     items = []
     for number, line in enumerate(text.splitlines(), start=1):
         for part in line.replace(";", ",").split(","):
@@ -66,35 +72,58 @@ def _split_text(text: str) -> list[tuple[int, str]]:
     return items
 
 
-def _split_csv(data: bytes) -> list[tuple[int, str]]:
-    """(line number, value) from an uploaded CSV: an e-mail column by its header, or the
-    only column of a file without header. UTF-8 (with or without BOM) only."""
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else
+    Windows-1252: Excel on Windows saves "CSV (comma delimited)" in it, and bytes that
+    are not UTF-8 are almost never anything else in our countries. Binary files are
+    refused rather than guessed at."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    raise ValidationError(
+        {
+            "file": [
+                "This is not a CSV text file. Save it as “CSV UTF-8” (or “CSV”) in your "
+                "spreadsheet program and upload it again."
+            ]
+        }
+    )
+
+
+def _split_csv(data: bytes) -> Items:
+    """An uploaded CSV: the e-mail column found by its header, or the only column of a
+    file without header."""
+    text = _decode(data)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            {
-                "file": [
-                    "The file is not UTF-8 text. Save it as “CSV UTF-8” in your spreadsheet "
-                    "program and upload it again."
-                ]
-            }
-        ) from exc
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows: list[tuple[int, list[str]]] = []
+    first_line = 1
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            # A quoted value may span lines: a row is reported at the line it starts on.
+            rows.append((first_line, row))
+        first_line = reader.line_num + 1
     if not rows:
         raise ValidationError({"file": ["The file is empty."]})
-    header = [cell.strip().lower() for cell in rows[0]]
+    header = [cell.strip().lower() for cell in rows[0][1]]
     column = next((i for i, name in enumerate(header) if name in HEADER_NAMES), None)
     start = 1
     if column is None:
-        if len(header) == 1:
-            column, start = 0, 0  # a single column without header
-        else:
+        if len(header) != 1:
             raise ValidationError(
                 {
                     "file": [
@@ -103,35 +132,64 @@ def _split_csv(data: bytes) -> list[tuple[int, str]]:
                     ]
                 }
             )
+        # One column: a first cell without "@" is a header in the admin's own words.
+        column, start = 0, (1 if "@" not in header[0] else 0)
     items = []
-    for number, row in enumerate(rows[start:], start=start + 1):
+    for line, row in rows[start:]:
         value = row[column].strip() if column < len(row) else ""
         if value:
-            items.append((number, value))
+            items.append((line, value))
     return items
 
 
+def source_field(*, csv_bytes: bytes | None, emails: Sequence[str] | None) -> str:
+    """The field a message about the addresses belongs to (the page's or the API's)."""
+    return "emails" if emails is not None else "file" if csv_bytes is not None else "addresses"
+
+
 def parse_addresses(
-    connection: Connection, *, text: str | None, csv_bytes: bytes | None
-) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
-    """(accepted (line, address) pairs, rejected {line, value, reason} entries)."""
-    items = _split_csv(csv_bytes) if csv_bytes is not None else _split_text(text or "")
+    connection: Connection,
+    *,
+    text: str | None = None,
+    csv_bytes: bytes | None = None,
+    emails: Sequence[str] | None = None,
+) -> tuple[Items, list[dict[str, Any]]]:
+    """(accepted (line, address) pairs, refused {line, value, reason} entries).
+
+    Exactly one source: a pasted ``text``, an uploaded CSV, or an API list of ``emails``
+    (its "line" is the 1-based position). Errors are keyed by that source's field.
+    """
+    has_text = bool(text and text.strip())
+    if emails is None and has_text and csv_bytes is not None:
+        raise ValidationError(
+            {"file": ["Paste addresses or upload a file, not both: clear one of them."]}
+        )
+    field = source_field(csv_bytes=csv_bytes, emails=emails)
+    items: Items
+    if emails is not None:
+        items = [(n, e.strip()) for n, e in enumerate(emails, 1) if e.strip()]
+    elif csv_bytes is not None:
+        items = _split_csv(csv_bytes)
+    else:
+        items = _split_text(text or "")
     if not items:
-        raise ValidationError({"addresses": ["Enter at least one e-mail address."]})
+        raise ValidationError({field: ["Enter at least one e-mail address."]})
     if len(items) > MAX_ADDRESSES:
         raise ValidationError(
             {
-                "addresses": [
+                field: [
                     f"At most {MAX_ADDRESSES:,} addresses at a time (this list has "
                     f"{len(items):,}). Split it and send the parts one after the other."
                 ]
             }
         )
+    # Checked against every earlier invitation of this connection, not only this list: a
+    # second upload of a grown list invites the new names without pestering the others.
     invited_before = set(
         Invitation.objects.filter(connection=connection).values_list("email", flat=True)
     )
     seen: dict[str, int] = {}
-    accepted: list[tuple[int, str]] = []
+    accepted: Items = []
     rejected: list[dict[str, Any]] = []
     for line, value in items:
         try:
@@ -157,16 +215,25 @@ def parse_addresses(
 
 @transaction.atomic
 def invitation_batch_create(
-    *, actor: Actor, connection: Connection, text: str | None = None, csv_bytes: bytes | None = None
+    *,
+    actor: Actor,
+    connection: Connection,
+    text: str | None = None,
+    csv_bytes: bytes | None = None,
+    emails: Sequence[str] | None = None,
 ) -> InvitationBatch:
     """Record the invitations at once; the worker sends them (the page shows progress)."""
     require(actor, Permission.MANAGE_DRIVERS)
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if not connection.enabled:
         raise ValidationError(
-            {"addresses": ["This connection is disabled: enable it before inviting drivers."]}
+            {
+                source_field(csv_bytes=csv_bytes, emails=emails): [
+                    "This connection is disabled: enable it before inviting drivers."
+                ]
+            }
         )
-    accepted, rejected = parse_addresses(connection, text=text, csv_bytes=csv_bytes)
+    accepted, rejected = parse_addresses(connection, text=text, csv_bytes=csv_bytes, emails=emails)
     batch = InvitationBatch.objects.create(
         connection=connection,
         created_by=actor.user,

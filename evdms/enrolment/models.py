@@ -148,6 +148,15 @@ class Invitation(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     requested_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
+    # The outbox row written when the invitation was claimed for sending: a rerun after a
+    # crash delivers rows still queued, instead of losing them or sending twice.
+    outbound_email = models.ForeignKey(
+        "notifications.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["batch", "status"])]

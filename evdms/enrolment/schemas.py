@@ -38,7 +38,8 @@ class DenyIn(Schema):
 
 
 class InvitationsIn(Schema):
-    emails: list[str] = Field(max_length=10_000)
+    # No length limit here: the service refuses more than 10,000 with the page's message.
+    emails: list[str]
 
 
 class RejectedLine(Schema):
@@ -55,3 +56,19 @@ class InvitationBatchOut(Schema):
     finished: bool
     rejected: list[RejectedLine]
     counts: dict[str, int]
+
+
+class InvitationOut(Schema):
+    id: int
+    batch_id: int
+    email: str
+    status: str
+    sent_at: datetime | None
+    opened_at: datetime | None
+    requested_at: datetime | None
+    connected_at: datetime | None
+
+
+class InvitationPage(Schema):
+    count: int
+    items: list[InvitationOut]

@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
 from evdms.audit.models import AuditEvent
+from evdms.connections.models import Connection
 from evdms.enrolment.access import memberships_for
-from evdms.enrolment.models import Membership, MembershipStatus
+from evdms.enrolment.models import (
+    Invitation,
+    InvitationBatch,
+    InvitationStatus,
+    Membership,
+    MembershipStatus,
+)
 
 DRIVER_SORTS = {
     "name": "driver__full_name",
@@ -100,3 +107,19 @@ def own_memberships(driver: User) -> QuerySet[Membership]:
         .select_related("connection", "organisation")
         .order_by("-requested_at")
     )
+
+
+# --- invitations --------------------------------------------------------------------
+
+
+def invitation_counts(batch: InvitationBatch) -> dict[str, int]:
+    """Invitations of a batch per status value, every status present (one query)."""
+    found = dict(batch.invitations.values_list("status").annotate(n=Count("pk")))
+    return {value: found.get(value, 0) for value in InvitationStatus.values}
+
+
+def invitations_of(connection: Connection, status: str = "") -> QuerySet[Invitation]:
+    """A connection's invitations, newest first, optionally of one status (already
+    checked against ``InvitationStatus``)."""
+    rows = Invitation.objects.filter(connection=connection).order_by("-pk")
+    return rows.filter(status=status) if status else rows

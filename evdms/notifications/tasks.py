@@ -4,6 +4,7 @@ import base64
 import logging
 
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -13,20 +14,25 @@ logger = logging.getLogger(__name__)
 
 
 def deliver_now(email_ids: list[int]) -> list[int]:
-    """Send many outbox rows over one mail connection, each claimed first (so a row is
-    sent once even if two workers try). Returns the ids that were sent."""
+    """Send many outbox rows over one mail connection, all claimed first in one
+    transaction (so a row is sent once even if two workers try). Returns the ids that
+    were sent."""
+    if not email_ids:
+        return []
     sent: list[int] = []
-    claimed = list(
-        OutboundEmail.objects.filter(pk__in=email_ids, status=EmailStatus.QUEUED).values_list(
-            "pk", flat=True
-        )
-    )
+    # The mail server is reached before anything is claimed: when it is down, the rows
+    # stay queued for the next run instead of being stuck as "sending".
     with get_connection() as connection:
+        with transaction.atomic():
+            # PostgreSQL locks the rows read (skipping another worker's); SQLite runs
+            # IMMEDIATE transactions, one writer at a time: the rows read stay ours.
+            claimed = list(
+                OutboundEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=email_ids, status=EmailStatus.QUEUED)
+                .values_list("pk", flat=True)
+            )
+            OutboundEmail.objects.filter(pk__in=claimed).update(status=EmailStatus.SENDING)
         for email in OutboundEmail.objects.filter(pk__in=claimed).order_by("pk"):
-            if not OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).update(
-                status=EmailStatus.SENDING
-            ):
-                continue
             message = EmailMultiAlternatives(
                 subject=email.subject, body=email.text_body, to=email.to, connection=connection
             )
@@ -39,10 +45,10 @@ def deliver_now(email_ids: list[int]) -> list[int]:
                     status=EmailStatus.FAILED, attempts=1, last_error=str(exc)[:2000]
                 )
                 continue
-            OutboundEmail.objects.filter(pk=email.pk).update(
-                status=EmailStatus.SENT, attempts=1, sent_at=timezone.now()
-            )
             sent.append(email.pk)
+    OutboundEmail.objects.filter(pk__in=sent).update(
+        status=EmailStatus.SENT, attempts=1, sent_at=timezone.now()
+    )
     return sent
 
 

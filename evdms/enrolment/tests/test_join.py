@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import threading
-import time
 
 import pytest
-from django.db import OperationalError, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +14,7 @@ from django.utils import timezone
 from evdms.accounts.models import User
 from evdms.enrolment import services
 from evdms.enrolment.models import Membership, MembershipStatus, TermsAcceptance
+from evdms.testing.concurrency import at_once
 from evdms.testing.fixtures import client_for, make_connection
 
 pytestmark = pytest.mark.django_db
@@ -258,36 +256,21 @@ def test_concurrent_approve_and_deny_in_two_threads_decide_once(world):
     connection = make_connection(world.org_a, provide_home_charger="no")
     membership = services.membership_request(driver=driver(), connection=connection, answers={})
     results: list[str] = []
-    barrier = threading.Barrier(2)
 
     def decide(action, actor):
-        barrier.wait()
-        try:
-            # In-memory SQLite shared between threads reports "locked" instead of waiting
-            # as a file database with a busy timeout does; wait the same way here.
-            for _ in range(200):
-                try:
-                    action(actor=actor, membership=membership)
-                    results.append("won")
-                except services.AlreadyDecided:
-                    results.append("lost")
-                except OperationalError:
-                    time.sleep(0.01)
-                    continue
-                break
-        finally:
-            connections.close_all()
+        def attempt() -> None:
+            try:
+                action(actor=actor, membership=membership)
+                results.append("won")
+            except services.AlreadyDecided:
+                results.append("lost")
 
-    threads = [
-        threading.Thread(
-            target=decide, args=(services.membership_approve, world.actor(world.nadia))
-        ),
-        threading.Thread(target=decide, args=(services.membership_deny, world.actor(world.otto))),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        return attempt
+
+    at_once(
+        decide(services.membership_approve, world.actor(world.nadia)),
+        decide(services.membership_deny, world.actor(world.otto)),
+    )
     assert sorted(results) == ["lost", "won"]
 
 
