@@ -107,12 +107,14 @@ def _register_routers() -> None:
     from evdms.connections.api import router as connections_router
     from evdms.enrolment.api import router as enrolment_router
     from evdms.reimbursements.api import router as reimbursements_router
+    from evdms.reports.api import router as reports_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", connections_router)
     api.add_router("/", enrolment_router)
     api.add_router("/", charging_router)
     api.add_router("/", reimbursements_router)
+    api.add_router("/", reports_router)
 
 
 _register_routers()

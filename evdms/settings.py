@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "evdms.enrolment",
     "evdms.reimbursements",
     "evdms.charging",
+    "evdms.reports",
     "evdms.web",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("evdms.enrolment.urls")),
     path("", include("evdms.reimbursements.urls")),
     path("", include("evdms.charging.urls")),
+    path("", include("evdms.reports.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),
 ]

@@ -96,7 +96,12 @@ class ChargingSession(models.Model):
                 condition=Q(energy_wh__gte=0), name="session_energy_not_negative"
             ),
         ]
-        indexes: ClassVar = [models.Index(fields=["driver", "started_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["driver", "started_at"]),
+            # The Detailed transaction report: sessions of the connections in view, by time.
+            models.Index(fields=["connection", "started_at"]),
+            models.Index(fields=["started_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.charger} {self.transaction_id}"

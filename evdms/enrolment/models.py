@@ -80,6 +80,8 @@ class Membership(models.Model):
             models.Index(fields=["connection", "status"]),
             # The Drivers page: newest requests first within the organisations in view.
             models.Index(fields=["organisation", "-requested_at", "-id"]),
+            # Reports read a session's driver verification from this pair.
+            models.Index(fields=["driver", "connection"]),
         ]
 
     def __str__(self) -> str:

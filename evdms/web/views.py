@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,10 +12,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from evdms.accounts.models import AdminStatus
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.selectors import admins_of, api_keys_of
-from evdms.enrolment.access import memberships_for
-from evdms.enrolment.models import MembershipStatus
-from evdms.enrolment.selectors import pending_count_for
 from evdms.notifications.models import OutboundEmail
+from evdms.reports.charts import bar_chart
+from evdms.reports.dashboard import dashboard_for
 from evdms.web.decorators import admin_required, public
 
 
@@ -30,23 +31,55 @@ def home(request: HttpRequest) -> HttpResponse:
 @admin_required(Permission.VIEW_DASHBOARD)
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    admins = list(admins_of(actor.organisation))
-    figures: list[tuple[str, int, str]] = []
-    if actor.can(Permission.MANAGE_DRIVERS):
-        figures += [
-            (
-                "Connected drivers",
-                memberships_for(actor).filter(status=MembershipStatus.CONNECTED).count(),
-                reverse("enrolment:drivers") + "?status=connected",
-            ),
-            ("Pending requests", pending_count_for(actor), reverse("enrolment:requests")),
-        ]
-    figures += [
-        ("Active admins", sum(a.status == AdminStatus.ACTIVE for a in admins), ""),
-        ("Pending admins", sum(a.status == AdminStatus.PENDING for a in admins), ""),
-        ("Active API keys", api_keys_of(actor.organisation).filter(revoked_at=None).count(), ""),
+    board = dashboard_for(actor)
+    manages = actor.can(Permission.MANAGE_DRIVERS)
+    figures: list[tuple[str, int | str, str]] = [
+        (
+            "Connected drivers",
+            board.connected,
+            reverse("enrolment:drivers") + "?status=connected" if manages else "",
+        ),
+        ("Pending requests", board.pending, reverse("enrolment:requests") if manages else ""),
+        (
+            "Chargers online",
+            f"{board.chargers_online} of {board.chargers}",
+            reverse("charging:chargers"),
+        ),
     ]
-    return render(request, "web/dashboard.html", {"figures": figures})
+    if actor.can(Permission.MANAGE_ADMINS):
+        admins = list(admins_of(actor.organisation))
+        figures += [
+            ("Active admins", sum(a.status == AdminStatus.ACTIVE for a in admins), ""),
+            ("Pending admins", sum(a.status == AdminStatus.PENDING for a in admins), ""),
+            (
+                "Active API keys",
+                api_keys_of(actor.organisation).filter(revoked_at=None).count(),
+                "",
+            ),
+        ]
+    context: dict[str, object] = {"figures": figures, "board": board}
+    if actor.can(Permission.VIEW_REPORTS):
+        labels = [f"{m:%b %y}" for m in board.months]
+        kwh = [Decimal(wh) / 1000 for wh in board.energy_wh]
+        context["energy_chart"] = bar_chart(
+            list(zip(labels, [round(v) for v in kwh], strict=True)),
+            title="Home charging energy per month",
+            unit="kWh",
+        )
+        context["energy_rows"] = list(zip(board.months, kwh, strict=True))
+        context["cost_charts"] = [
+            (
+                currency,
+                bar_chart(
+                    list(zip(labels, amounts, strict=True)),
+                    title=f"Reimbursed per month ({currency})",
+                    unit=currency,
+                ),
+                list(zip(board.months, amounts, strict=True)),
+            )
+            for currency, amounts in board.reimbursed.items()
+        ]
+    return render(request, "web/dashboard.html", context)
 
 
 def _outbox_enabled() -> None:

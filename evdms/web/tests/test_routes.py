@@ -111,6 +111,26 @@ def _dora_statement(world: World) -> Any:
     )
 
 
+def _org_a_export(world: World) -> Any:
+    """A finished transaction report export of Voltlease."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evdms.reports.models import ReportExport, ReportExportChunk
+
+    export = ReportExport.objects.create(
+        organisation=world.org_a,
+        role=Role.ANALYST,
+        format="csv",
+        status="done",
+        size=3,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    ReportExportChunk.objects.create(export=export, index=0, data=b"a,b")
+    return export
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -120,6 +140,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "batch_id": lambda w: _org_a_batch(w).pk,
     "charger_id": lambda w: _org_a_charger(w).pk,
     "statement_id": lambda w: _dora_statement(w).pk,
+    "export_id": lambda w: _org_a_export(w).pk,
 }
 
 

@@ -1,0 +1,129 @@
+"""The dashboard's figures: a fixed number of queries whatever the data.
+
+Monthly energy and reimbursed amounts are totals per organisation and connection; they
+include connections without Home Charging Data Sharing, because a total per month says
+less than what reimbursement already shows them (month, driver, kWh, amount).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from evdms.accounts.permissions import Actor
+from evdms.charging.access import chargers_for
+from evdms.charging.models import ChargingSession, SessionStatus
+from evdms.enrolment.access import memberships_for
+from evdms.enrolment.models import MembershipStatus
+from evdms.reimbursements.models import Statement
+from evdms.reports.transactions import connections_in_view
+
+MONTHS = 12
+
+
+def last_months(today: date, count: int = MONTHS) -> list[date]:
+    """The first days of the last ``count`` months, oldest first, this month last."""
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
+@dataclass
+class ConnectionFigures:
+    id: int
+    name: str
+    customer_id: str
+    connected: int = 0
+    pending: int = 0
+    energy_wh: int = 0
+    reimbursed: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class Dashboard:
+    connected: int
+    pending: int
+    chargers_online: int
+    chargers: int
+    months: list[date]
+    energy_wh: list[int]  # per month, oldest first
+    reimbursed: dict[str, list[Decimal]]  # currency → per month
+    per_connection: list[ConnectionFigures]
+
+
+def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
+    today = today or timezone.localdate()
+    months = last_months(today)
+    since = datetime.combine(months[0], time.min, tzinfo=timezone.get_current_timezone())
+    connections = {
+        c.pk: ConnectionFigures(c.pk, c.name, c.customer_id)
+        for c in connections_in_view(actor).order_by("name").only("pk", "name", "customer_id")
+    }
+    ids = list(connections)
+    for row in (
+        memberships_for(actor)
+        .filter(status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING])
+        .values("connection_id", "status")
+        .annotate(n=Count("pk"))
+    ):
+        figures = connections.get(row["connection_id"])
+        if figures is not None:
+            if row["status"] == MembershipStatus.CONNECTED:
+                figures.connected = row["n"]
+            else:
+                figures.pending = row["n"]
+    chargers = chargers_for(actor).aggregate(
+        total=Count("pk"), online=Count("pk", filter=Q(online=True))
+    )
+    energy: dict[tuple[int, date], int] = defaultdict(int)
+    for session_row in (
+        ChargingSession.objects.filter(
+            connection_id__in=ids, status=SessionStatus.COMPLETED, started_at__gte=since
+        )
+        .annotate(month=TruncMonth("started_at"))
+        .values("connection_id", "month")
+        .annotate(wh=Sum("energy_wh"))
+    ):
+        month = _as_date(session_row["month"])
+        wh = session_row["wh"] or 0
+        energy[(session_row["connection_id"], month)] += wh
+        connections[session_row["connection_id"]].energy_wh += wh
+    reimbursed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for statement_row in (
+        Statement.objects.filter(connection_id__in=ids, month__gte=months[0])
+        .values("connection_id", "month", "currency")
+        .annotate(total=Sum("total"))
+    ):
+        currency, total = statement_row["currency"], statement_row["total"]
+        reimbursed[currency][statement_row["month"]] += total
+        per = connections[statement_row["connection_id"]].reimbursed
+        per[currency] = per.get(currency, Decimal(0)) + total
+    return Dashboard(
+        connected=sum(c.connected for c in connections.values()),
+        pending=sum(c.pending for c in connections.values()),
+        chargers_online=chargers["online"],
+        chargers=chargers["total"],
+        months=months,
+        energy_wh=[sum(v for (_, m), v in energy.items() if m == month) for month in months],
+        reimbursed={
+            currency: [by_month.get(month, Decimal(0)) for month in months]
+            for currency, by_month in sorted(reimbursed.items())
+        },
+        per_connection=list(connections.values()),
+    )
+
+
+def _as_date(value: date | datetime) -> date:
+    # TruncMonth gives an aware datetime in the current time zone; its date is the month.
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value

@@ -1,0 +1,54 @@
+"""Writes of the reports area: asking for an export made in the worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from evdms.accounts.permissions import Actor, Permission, require
+from evdms.reports.models import ExportStatus, ReportExport
+
+# How long a finished export can be downloaded; then its file is deleted.
+EXPORT_KEPT = timedelta(days=7)
+
+
+@transaction.atomic
+def report_export_request(
+    *, actor: Actor, format: str, params: dict[str, str], rows_total: int
+) -> ReportExport:
+    """Queue the export of the report filtered by ``params`` (a parsed query's own
+    params, so the worker reads exactly what the admin saw)."""
+    require(actor, Permission.VIEW_REPORTS)
+    from evdms.reports.tasks import report_export_run
+
+    report_exports_purge()
+    now = timezone.now()
+    export = ReportExport.objects.create(
+        organisation=actor.organisation,
+        role=actor.role,
+        requested_by=actor.user,
+        requested_by_label=actor.label,
+        format=format,
+        params=params,
+        rows_total=rows_total,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + EXPORT_KEPT,
+    )
+    transaction.on_commit(lambda: report_export_run.enqueue(export_id=export.pk))
+    return export
+
+
+def report_exports_purge() -> int:
+    """Delete expired exports with their files. Runs whenever an export is asked for, so
+    old files go without a scheduler; ``manage.py purge_report_exports`` does the same."""
+    deleted, _ = ReportExport.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
+def report_export_fail(export: ReportExport, error: str) -> None:
+    ReportExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.FAILED, error=error[:300], updated_at=timezone.now()
+    )

@@ -1,0 +1,244 @@
+"""Exports of the Detailed transaction report: read back and compared with the rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import management
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from evdms.accounts.models import Role
+from evdms.reports import views
+from evdms.reports.exports import HEADINGS
+from evdms.reports.models import ReportExport, ReportExportChunk
+from evdms.reports.tests.conftest import Fleet, at, on_statement
+from evdms.testing.fixtures import client_for
+
+pytestmark = pytest.mark.django_db
+EXPORT = reverse("reports:transactions_export")
+
+
+def body(response) -> bytes:
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    response.close()  # as the server does: closes the XLSX's temporary file
+    return data
+
+
+@pytest.fixture
+def three(fleet: Fleet) -> Fleet:
+    first = fleet.session(fleet.dan, fleet.acme, at(3, hour=21, minute=5), 12_345, minutes=95)
+    on_statement(first, driver_price="0.3100", cap="0.2900")
+    fleet.session(fleet.eve, fleet.globex, at(4), 2_000)
+    fleet.session(fleet.dan, fleet.acme, at(5), 999)
+    fleet.session(fleet.eve, fleet.private, at(6), 5_000)  # no data sharing: never exported
+    return fleet
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheet programs need for accents
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_a_small_csv_export_downloads_at_once_with_every_column(three: Fleet):
+    response = client_for(three.world.ana).post(EXPORT, {"format": "csv", "sort": "started"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="transactions-')
+    header, *rows = csv_rows(body(response))
+    assert header == HEADINGS
+    assert rows[0] == [
+        "2026-10-03 21:05",
+        "Dan Driver",
+        "dan@example.com",
+        "E-100",
+        "AB-12-CD",
+        "Acme_Home",
+        "CRM-1",
+        "Voltlease",
+        "Home",
+        f"HOME-{three.dan.pk}",
+        "12.345",
+        "1:35:00",
+        "3.83",
+        "3.58",
+        "",
+        "EUR",
+        rows[0][16],
+    ]
+    assert rows[0][16].startswith("ST-202610-")
+    assert [r[10] for r in rows] == ["12.345", "2.000", "0.999"]
+
+
+def test_the_export_follows_the_filters(three: Fleet):
+    response = client_for(three.world.nadia).post(EXPORT, {"format": "csv", "customer_id": "CRM-2"})
+    _, *rows = csv_rows(body(response))
+    assert [r[5] for r in rows] == ["Globex_Home"]
+
+
+def test_an_xlsx_export_has_the_same_rows_with_numbers_as_numbers(three: Fleet):
+    client = client_for(three.world.ana)
+    csv_data = csv_rows(body(client.post(EXPORT, {"format": "csv", "sort": "started"})))
+    response = client.post(EXPORT, {"format": "xlsx", "sort": "started"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(body(response)), read_only=True)["Transactions"]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert list(cells[0]) == HEADINGS
+    assert cells[1][0] == datetime(2026, 10, 3, 21, 5)
+    assert Decimal(str(cells[1][10])) == Decimal("12.345")
+    assert Decimal(str(cells[1][12])) == Decimal("3.83")
+    assert Decimal(str(cells[1][13])) == Decimal("3.58")
+    as_text = [
+        [str(c) if c is not None else "" for c in row[1:10]] + [row[16] or ""] for row in cells[1:]
+    ]
+    assert as_text == [[*r[1:10], r[16]] for r in csv_data[1:]]
+
+
+def test_an_unknown_format_is_refused_with_a_message(three: Fleet):
+    response = client_for(three.world.ana).post(EXPORT, {"format": "pdf"}, follow=True)
+    assert "Choose CSV or Excel (XLSX) for the export." in response.content.decode()
+
+
+def test_a_large_export_is_made_in_the_worker_with_progress_then_downloaded(
+    three: Fleet, monkeypatch, django_capture_on_commit_callbacks
+):
+    client = client_for(three.world.nadia)
+    small = csv_rows(body(client.post(EXPORT, {"format": "csv", "sort": "energy"})))
+    monkeypatch.setattr(views, "SYNC_EXPORT_ROWS", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(EXPORT, {"format": "csv", "sort": "energy"})
+    export = ReportExport.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"#export-{export.pk}")
+    assert export.status == "done" and export.rows_total == 3
+    page = client.get(response["Location"]).content.decode()
+    assert "3 rows: the export is being made" in page
+    assert reverse("reports:export_file", args=[export.pk]) in page
+    fragment = client.get(reverse("reports:export_status", args=[export.pk])).content.decode()
+    assert "hx-get" not in fragment  # finished: no more polling
+    download = client.get(reverse("reports:export_file", args=[export.pk]))
+    data = body(download)
+    assert csv_rows(data) == small and int(download["Content-Length"]) == len(data)
+
+
+def test_an_export_in_progress_shows_a_progress_bar_that_polls(three: Fleet):
+    export = ReportExport.objects.create(
+        organisation=three.world.org_a,
+        role=Role.ANALYST,
+        format="xlsx",
+        status="running",
+        rows_total=200_000,
+        rows_done=50_000,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    html = client_for(three.world.ana).get(reverse("reports:export_status", args=[export.pk]))
+    text = html.content.decode()
+    assert 'hx-trigger="every 1s"' in text and 'value="25"' in text
+    assert "50000 of 200000 rows" in text
+    missing = client_for(three.world.ana).get(reverse("reports:export_file", args=[export.pk]))
+    assert missing.status_code == 404  # nothing to download before it is ready
+
+
+def test_an_export_is_only_for_the_organisation_that_asked(three: Fleet, api_key_for, client):
+    export = ReportExport.objects.create(
+        organisation=three.world.org_a,
+        role=Role.ANALYST,
+        format="csv",
+        status="done",
+        size=1,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    ReportExportChunk.objects.create(export=export, index=0, data=b"x")
+    bob = client_for(three.world.bob)
+    for name in ("reports:export_status", "reports:export_file"):
+        assert bob.get(reverse(name, args=[export.pk])).status_code == 404
+        assert bob.get(reverse(name, args=[987654])).status_code == 404
+    rival = api_key_for(three.world.org_b)
+    for url in (
+        f"/api/v1/reports/exports/{export.pk}",
+        f"/api/v1/reports/exports/{export.pk}/file",
+    ):
+        assert client.get(url, headers=rival).status_code == 404
+
+
+def test_expired_exports_are_gone_and_purged(three: Fleet):
+    export = ReportExport.objects.create(
+        organisation=three.world.org_a,
+        role=Role.ANALYST,
+        format="csv",
+        status="done",
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    ReportExportChunk.objects.create(export=export, index=0, data=b"x")
+    client = client_for(three.world.ana)
+    assert client.get(reverse("reports:export_file", args=[export.pk])).status_code == 404
+    management.call_command("purge_report_exports")
+    assert not ReportExport.objects.exists() and not ReportExportChunk.objects.exists()
+
+
+def test_a_rerun_of_a_finished_export_changes_nothing(
+    three: Fleet, django_capture_on_commit_callbacks
+):
+    from evdms.reports.tasks import report_export_run
+
+    client = client_for(three.world.ana)
+    with django_capture_on_commit_callbacks(execute=True):
+        views.SYNC_EXPORT_ROWS, old = 0, views.SYNC_EXPORT_ROWS
+        try:
+            client.post(EXPORT, {"format": "xlsx"})
+        finally:
+            views.SYNC_EXPORT_ROWS = old
+    export = ReportExport.objects.get()
+    chunks = list(ReportExportChunk.objects.values_list("pk", flat=True))
+    assert report_export_run.call(export_id=export.pk) == "not claimed"
+    assert list(ReportExportChunk.objects.values_list("pk", flat=True)) == chunks
+
+
+def test_a_dead_workers_export_is_taken_over_and_made_whole(three: Fleet):
+    from evdms.reports.tasks import report_export_run
+
+    export = ReportExport.objects.create(
+        organisation=three.world.org_a,
+        role=Role.ANALYST,
+        format="csv",
+        status="running",
+        rows_total=3,
+        rows_done=1,
+        updated_at=timezone.now() - timedelta(hours=1),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    ReportExportChunk.objects.create(export=export, index=0, data=b"half a file")
+    assert report_export_run.call(export_id=export.pk) == "done"
+    data = b"".join(bytes(c) for c in export.chunks.values_list("data", flat=True))
+    assert b"half a file" not in data and len(csv_rows(data)) == 4
+
+
+def test_the_api_streams_csv_and_makes_exports(
+    three: Fleet, client, api_key_for, django_capture_on_commit_callbacks
+):
+    headers = api_key_for(three.world.org_a, Role.ANALYST)
+    streamed = client.get("/api/v1/reports/transactions.csv", {"sort": "started"}, headers=headers)
+    assert streamed.status_code == 200
+    rows = csv_rows(body(streamed))
+    with django_capture_on_commit_callbacks(execute=True):
+        made = client.post(
+            "/api/v1/reports/exports",
+            {"format": "csv", "sort": "started"},
+            content_type="application/json",
+            headers=headers,
+        )
+    assert made.status_code == 202 and made.json()["status"] == "queued"
+    status = client.get(f"/api/v1/reports/exports/{made.json()['id']}", headers=headers).json()
+    assert status["status"] == "done" and status["rows_total"] == 3
+    file = client.get(status["download_url"], headers=headers)
+    assert csv_rows(body(file)) == rows
+    bad = client.post(
+        "/api/v1/reports/exports",
+        {"format": "pdf"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "format"

@@ -1,0 +1,358 @@
+"""The Detailed transaction report: one row per charging session, shared by the page,
+the exports and the API.
+
+Who sees what:
+- only the organisations the actor acts for (its own and those that granted it rights),
+  through the connection the session was attributed to at its start;
+- home sessions only of connections with Home Charging Data Sharing (without it the
+  organisation sees only what reimbursement needs, on the Statements page);
+- completed sessions only: a session still charging is not a transaction yet (it is on
+  the Home charging page).
+
+The query is built so that the row count never changes the number of queries: the
+connections in view are read first (a short list), then one query reads the page.
+Driver verification answers come from the driver's membership of the session's
+connection (the latest one, when a driver left and came back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.permissions import Actor
+from evdms.charging.models import ChargingSession, SessionStatus
+from evdms.connections.models import Connection
+from evdms.enrolment.models import Membership
+
+CENT = Decimal("0.01")
+PAGE_SIZE = 50
+# The report's rows: ``values_list`` tuples of ``FIELDS``.
+ReportRows = QuerySet[ChargingSession, tuple[Any, ...]]
+MAX_SEARCH = 100
+
+
+class TransactionType:
+    HOME = "home"
+    PUBLIC = "public"
+    CHOICES: tuple[tuple[str, str], ...] = (("home", "Home"), ("public", "Public"))
+    LABELS: Mapping[str, str] = dict(CHOICES)
+
+
+# Column key → (heading, ORM ordering). The headings are the reference product's words.
+COLUMNS: dict[str, tuple[str, str | None]] = {
+    "started": ("Date/time", "started_at"),
+    "driver": ("Driver", "driver__full_name"),
+    "verification_1": ("Driver verification 1", "verification_1"),
+    "verification_2": ("Driver verification 2", "verification_2"),
+    "connection": ("Connection", "connection__name"),
+    "customer_id": ("Customer ID", "connection__customer_id"),
+    "organisation": ("Organisation", "connection__organisation__name"),
+    "type": ("Type", None),  # one type today: nothing to order by
+    "charger": ("Charger or location", "charger__identity"),
+    "energy": ("Energy (kWh)", "energy_wh"),
+    "duration": ("Duration", "duration_order"),
+    "cost": ("Cost", "statement_line__cost"),
+    "reimbursed": ("Reimbursed amount", "statement_line__amount"),
+    "purpose": ("Purpose", None),  # public sessions only; home sessions have none
+    "currency": ("Currency", "connection__currency"),
+    "reference": ("Statement / invoice", "statement_line__statement_id"),
+}
+DEFAULT_SORT = "-started"
+
+
+@dataclass
+class TransactionQuery:
+    """The report's filters and order, parsed from a query string. Bad values are dropped
+    with a message saying so; the report never fails on them."""
+
+    customer_id: str = ""
+    connection: int | None = None
+    driver: str = ""
+    start: date | None = None  # first day, inclusive (the organisation's time zone)
+    end: date | None = None  # last day, inclusive
+    type: str = ""
+    sort: str = DEFAULT_SORT
+    errors: dict[str, str] = field(default_factory=dict)  # field → what was wrong
+
+    def as_params(self) -> dict[str, str]:
+        """The query string that gives this query back (for links, exports, the worker)."""
+        params = {
+            "customer_id": self.customer_id,
+            "connection": str(self.connection or ""),
+            "driver": self.driver,
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "type": self.type,
+            "sort": "" if self.sort == DEFAULT_SORT else self.sort,
+        }
+        return {k: v for k, v in params.items() if v}
+
+
+def _day(params: Mapping[str, str], name: str, label: str, errors: dict[str, str]) -> date | None:
+    value = params.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = f"The {label} date “{value[:20]}” is not a date (YYYY-MM-DD): ignored."
+        return None
+
+
+def parse_transaction_query(params: Mapping[str, str]) -> TransactionQuery:
+    errors: dict[str, str] = {}
+    connection: int | None = None
+    raw_connection = params.get("connection", "").strip()
+    if raw_connection:
+        if raw_connection.isdigit() and len(raw_connection) < 19:
+            connection = int(raw_connection)
+        else:
+            errors["connection"] = "Unknown connection: showing every connection."
+    start = _day(params, "start", "from", errors)
+    end = _day(params, "end", "to", errors)
+    if start and end and end < start:
+        errors["end"] = "The period ends before it starts: the dates were swapped."
+        start, end = end, start
+    kind = params.get("type", "").strip()
+    if kind and kind not in TransactionType.LABELS:
+        errors["type"] = f"Unknown type “{kind[:20]}”: showing every type."
+        kind = ""
+    sort = params.get("sort", "").strip() or DEFAULT_SORT
+    if sort.lstrip("-") not in COLUMNS or COLUMNS[sort.lstrip("-")][1] is None:
+        errors["sort"] = f"Cannot sort by “{sort[:30]}”; sorted by date/time, newest first."
+        sort = DEFAULT_SORT
+    return TransactionQuery(
+        customer_id=params.get("customer_id", "").strip()[:100],
+        connection=connection,
+        driver=params.get("driver", "").strip()[:MAX_SEARCH],
+        start=start,
+        end=end,
+        type=kind,
+        sort=sort,
+        errors=errors,
+    )
+
+
+def connections_in_view(actor: Actor) -> QuerySet[Connection]:
+    """Every connection of the organisations the actor acts for (for the filter lists)."""
+    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
+    return Connection.objects.filter(organisation_id__in=ids)
+
+
+def customer_ids_in_view(actor: Actor) -> list[str]:
+    return list(
+        connections_in_view(actor)
+        .exclude(customer_id="")
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+
+
+def check_in_view(actor: Actor, query: TransactionQuery) -> TransactionQuery:
+    """Say so when a filter names something the actor has none of. A connection of
+    another organisation reads exactly like a missing one."""
+    if query.connection and not connections_in_view(actor).filter(pk=query.connection).exists():
+        query.errors["connection"] = "Unknown connection: showing every connection."
+        query.connection = None
+    if query.customer_id and query.customer_id not in customer_ids_in_view(actor):
+        query.errors["customer_id"] = (
+            f"No connection has the Customer ID “{query.customer_id}”: nothing to show."
+        )
+    return query
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def transactions_for(actor: Actor, query: TransactionQuery) -> ReportRows:
+    """The report's rows (as ``values_list`` tuples of ``FIELDS``), filtered and ordered."""
+    # The connections in view, with the report's own rules, as a plain id list: one short
+    # query, and the session query then uses its (connection, started_at) index.
+    shared = connections_in_view(actor).filter(home_charging_data_sharing=True)
+    if query.customer_id:
+        shared = shared.filter(customer_id=query.customer_id)
+    if query.connection:
+        shared = shared.filter(pk=query.connection)
+    connection_ids = list(shared.values_list("pk", flat=True))
+    if query.type == TransactionType.PUBLIC:
+        connection_ids = []  # public sessions join the report when roaming arrives
+    rows = ChargingSession.objects.filter(
+        connection_id__in=connection_ids, status=SessionStatus.COMPLETED
+    )
+    if query.start:
+        rows = rows.filter(started_at__gte=_local_midnight(query.start))
+    if query.end:
+        rows = rows.filter(started_at__lt=_local_midnight(query.end + timedelta(days=1)))
+    membership = Membership.objects.filter(
+        driver_id=OuterRef("driver_id"), connection_id=OuterRef("connection_id")
+    ).order_by("-requested_at", "-pk")
+    rows = rows.annotate(
+        verification_1=Subquery(membership.values("verification_1")[:1]),
+        verification_2=Subquery(membership.values("verification_2")[:1]),
+    )
+    if query.driver:
+        q = query.driver
+        rows = rows.filter(
+            Q(driver__full_name__icontains=q)
+            | Q(driver__email__icontains=q)
+            | Q(verification_1__icontains=q)
+            | Q(verification_2__icontains=q)
+        )
+    key = query.sort.lstrip("-")
+    order = COLUMNS[key][1] or "started_at"
+    if key == "duration":
+        rows = rows.annotate(duration_order=F("ended_at") - F("started_at"))
+    if key == "cost":
+        rows = rows.annotate(
+            statement_line__cost=F("statement_line__energy_wh") * F("statement_line__driver_price")
+        )
+        order = "statement_line__cost"
+    descending = query.sort.startswith("-")
+    ordering = F(order).desc(nulls_last=True) if descending else F(order).asc(nulls_last=True)
+    tie = "-pk" if descending else "pk"
+    return rows.order_by(ordering, tie).values_list(*FIELDS)
+
+
+# What one row reads; ``Transaction.from_values`` turns it into what people see.
+FIELDS = (
+    "pk",
+    "started_at",
+    "ended_at",
+    "energy_wh",
+    "driver__full_name",
+    "driver__email",
+    "verification_1",
+    "verification_2",
+    "connection__name",
+    "connection__customer_id",
+    "connection__organisation__name",
+    "charger__identity",
+    "connection__currency",
+    "statement_line__driver_price",
+    "statement_line__amount",
+    "statement_line__statement_id",
+    "statement_line__statement__month",
+)
+
+
+def energy_kwh(wh: int) -> str:
+    """Exact kWh with three decimals, from integer Wh (no float on the way)."""
+    return f"{wh // 1000}.{wh % 1000:03d}"
+
+
+def duration_text(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def cost_and_reimbursed(
+    wh: int, driver_price: Decimal | None, amount: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """What the energy cost the driver at their declared home price, and what was
+    reimbursed, each half-up to the cent; unknown until the session is on a statement."""
+    if driver_price is None or amount is None:
+        return None, None
+    cost = (Decimal(wh) / 1000 * driver_price).quantize(CENT, ROUND_HALF_UP)
+    return cost, amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def statement_reference(statement_id: int | None, month: date | None) -> str:
+    # The same words as Statement.reference, without reading the statement.
+    if statement_id is None or month is None:
+        return ""
+    return f"ST-{month:%Y%m}-{statement_id:07d}"
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One report row as people see it. Amounts are rounded half-up to the cent for
+    display; a statement's total is rounded once from the exact amounts, so the sum of
+    displayed rows can differ from the statement by a cent or two."""
+
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    energy_wh: int
+    driver_name: str
+    driver_email: str
+    verification_1: str
+    verification_2: str
+    connection: str
+    customer_id: str
+    organisation: str
+    type: str
+    charger: str
+    duration_seconds: int | None
+    cost: Decimal | None
+    reimbursed: Decimal | None
+    purpose: str
+    currency: str
+    reference: str
+
+    @classmethod
+    def from_values(cls, row: tuple[Any, ...]) -> Transaction:
+        (
+            pk,
+            started,
+            ended,
+            wh,
+            name,
+            email,
+            v1,
+            v2,
+            connection,
+            customer_id,
+            organisation,
+            charger,
+            currency,
+            driver_price,
+            amount,
+            statement_id,
+            month,
+        ) = row
+        cost, reimbursed = cost_and_reimbursed(wh, driver_price, amount)
+        return cls(
+            id=pk,
+            started_at=started,
+            ended_at=ended,
+            energy_wh=wh,
+            driver_name=name or email,
+            driver_email=email,
+            verification_1=v1 or "",
+            verification_2=v2 or "",
+            connection=connection,
+            customer_id=customer_id,
+            organisation=organisation,
+            type=TransactionType.LABELS[TransactionType.HOME],
+            charger=charger,
+            duration_seconds=int((ended - started).total_seconds()) if ended else None,
+            cost=cost,
+            reimbursed=reimbursed,
+            purpose="",
+            currency=currency,
+            reference=statement_reference(statement_id, month),
+        )
+
+    @property
+    def energy_kwh(self) -> str:
+        return energy_kwh(self.energy_wh)
+
+    @property
+    def duration(self) -> str:
+        return duration_text(self.duration_seconds)
+
+
+def transactions_page(rows: Iterable[tuple[Any, ...]]) -> Iterator[Transaction]:
+    return (Transaction.from_values(row) for row in rows)

@@ -1,0 +1,109 @@
+"""The Detailed transaction report page, its exports and their downloads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from evdms.accounts.permissions import Actor, Permission
+from evdms.reports.access import exports_for, get_export_for
+from evdms.reports.downloads import export_download, small_export
+from evdms.reports.models import ExportFormat
+from evdms.reports.services import report_export_request
+from evdms.reports.transactions import (
+    COLUMNS,
+    PAGE_SIZE,
+    TransactionType,
+    check_in_view,
+    connections_in_view,
+    customer_ids_in_view,
+    parse_transaction_query,
+    transactions_for,
+    transactions_page,
+)
+from evdms.web.decorators import admin_required
+
+# Up to this many rows an export is made while the admin waits; above, in the worker.
+SYNC_EXPORT_ROWS = 20_000
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+@admin_required(Permission.VIEW_REPORTS)
+def transactions(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    query = check_in_view(actor, parse_transaction_query(request.GET))
+    rows = transactions_for(actor, query)
+    paginator = Paginator(rows, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = query.as_params()
+    sort_params = {k: v for k, v in params.items() if k != "sort"}
+    hidden = connections_in_view(actor).filter(home_charging_data_sharing=False).count()
+    return render(
+        request,
+        "reports/transactions.html",
+        {
+            "page": page,
+            "rows": list(transactions_page(page.object_list)),
+            "query": query,
+            "columns": COLUMNS,
+            "types": TransactionType.CHOICES,
+            "connections": connections_in_view(actor).order_by("name").only("pk", "name"),
+            "customer_ids": customer_ids_in_view(actor),
+            "querystring": urlencode(params),
+            "sort_querystring": urlencode(sort_params),
+            "connections_without_sharing": hidden,
+            "exports": exports_for(actor).order_by("-created_at")[:5],
+            "sync_limit": SYNC_EXPORT_ROWS,
+        },
+    )
+
+
+@require_POST
+@admin_required(Permission.VIEW_REPORTS)
+def transactions_export(request: HttpRequest) -> HttpResponseBase:
+    """Small exports download at once; large ones are made in the worker."""
+    actor = _actor(request)
+    fmt = request.POST.get("format", "")
+    query = check_in_view(actor, parse_transaction_query(request.POST))
+    back = reverse("reports:transactions") + "?" + urlencode(query.as_params())
+    if fmt not in ExportFormat.values:
+        messages.error(request, "Choose CSV or Excel (XLSX) for the export.")
+        return redirect(back)
+    rows = transactions_for(actor, query)
+    total = rows.count()
+    if total <= SYNC_EXPORT_ROWS:
+        return small_export(rows, fmt)
+    export = report_export_request(
+        actor=actor, format=fmt, params=query.as_params(), rows_total=total
+    )
+    messages.success(
+        request,
+        f"{total:,} rows: the export is being made. It will be ready below in a moment "
+        "and kept for 7 days.",
+    )
+    return redirect(
+        reverse("reports:transactions")
+        + f"?{urlencode(query.as_params())}"
+        + f"#export-{export.pk}"
+    )
+
+
+@admin_required(Permission.VIEW_REPORTS)
+def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
+    """One export's line with its progress bar, polled by htmx until it is ready."""
+    export = get_export_for(_actor(request), export_id)
+    return render(request, "reports/_export.html", {"export": export})
+
+
+@admin_required(Permission.VIEW_REPORTS)
+def export_file(request: HttpRequest, export_id: int) -> StreamingHttpResponse | FileResponse:
+    return export_download(get_export_for(_actor(request), export_id))
