@@ -1,5 +1,5 @@
-"""Demo chargers for the connected demo drivers of home-charging connections, with four
-months of sessions (made as records, as the gateway would have stored them)."""
+"""Demo chargers for the connected demo drivers of home-charging connections, with a year
+of sessions (made as records, as the gateway would have stored them)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def seed_chargers() -> int:
             connector_status={"1": "Available"},
         )
         register = rng.randint(100_000, 2_000_000)
-        start = max(membership.connected_at or now, now - timedelta(days=120))
+        start = max(membership.connected_at or now, now - timedelta(days=365))
         day = start
         while day < now - timedelta(days=1):
             day += timedelta(days=rng.choice([1, 2, 2, 3]))

@@ -33,7 +33,14 @@ DEMO_CONNECTIONS: list[tuple[str, str, dict[str, object]]] = [
     (
         "voltlease",
         "Voltlease_Home Direct",
-        {**HOME, "installation_payment_model": "direct", "home_warranty_and_labour": "yes"},
+        {
+            **HOME,
+            "installation_payment_model": "direct",
+            "home_warranty_and_labour": "yes",
+            # Customer IDs and data sharing give the transaction report something to show.
+            "customer_id": "CRM-3001",
+            "home_charging_data_sharing": "yes",
+        },
     ),
     (
         "voltlease",
@@ -43,7 +50,13 @@ DEMO_CONNECTIONS: list[tuple[str, str, dict[str, object]]] = [
     (
         "voltlease",
         "Voltlease_Home Budget",
-        {**HOME, "installation_payment_model": "budget", "installation_budget": "1200"},
+        {
+            **HOME,
+            "installation_payment_model": "budget",
+            "installation_budget": "1200",
+            "customer_id": "CRM-3002",
+            "home_charging_data_sharing": "yes",
+        },
     ),
     (
         "voltlease",

@@ -118,7 +118,8 @@ def seed_drivers() -> int:
         elif outcome == "withdrawn":
             services.membership_withdraw(driver=driver, membership=membership)
         # The demo drivers joined months ago, so their charging history has a past.
-        joined = timezone.now() - timedelta(days=180 - index * 3)
+        # Spread over the last year, so reports and charts have twelve months to show.
+        joined = timezone.now() - timedelta(days=365 - index * 9)
         Membership.objects.filter(pk=membership.pk).update(
             requested_at=joined,
             decided_at=joined if outcome != "pending" else None,

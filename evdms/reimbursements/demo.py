@@ -1,5 +1,5 @@
 """Demo reimbursement: bank details and prices for the demo drivers, statements for the
-last three months and one exported payout batch."""
+last eleven months and one exported payout batch."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def seed_reimbursements() -> int:
     first_of_this_month = timezone.localdate().replace(day=1)
     months = []
     month = first_of_this_month
-    for _ in range(3):
+    for _ in range(11):  # every closed month of the demo's year of sessions
         month = (month - timedelta(days=1)).replace(day=1)
         months.append(month)
     made = 0

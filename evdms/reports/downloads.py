@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
 
-from evdms.reports.exports import FETCH, csv_chunks, stamp, xlsx_file
+from evdms.reports.exports import csv_chunks, row_batches, stamp, xlsx_file
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.transactions import ReportRows
 
@@ -19,13 +19,11 @@ def small_export(rows: ReportRows, fmt: str) -> StreamingHttpResponse | FileResp
     name = f"transactions-{stamp()}.{fmt}"
     response: StreamingHttpResponse | FileResponse
     if fmt == ExportFormat.CSV:
-        response = StreamingHttpResponse(
-            csv_chunks(rows.iterator(chunk_size=FETCH)), content_type=CSV_TYPE
-        )
+        response = StreamingHttpResponse(csv_chunks(row_batches(rows)), content_type=CSV_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
         response = FileResponse(
-            xlsx_file(rows.iterator(chunk_size=FETCH)),
+            xlsx_file(row_batches(rows)),
             as_attachment=True,
             filename=name,
             content_type=XLSX_TYPE,

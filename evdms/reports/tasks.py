@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from evdms.accounts.permissions import Actor
-from evdms.reports.exports import BUFFER, FETCH, csv_chunks, write_xlsx
+from evdms.reports.exports import BUFFER, csv_chunks, row_batches, write_xlsx
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.services import report_export_fail
 from evdms.reports.transactions import parse_transaction_query, transactions_for
@@ -58,7 +58,7 @@ def report_export_run(*, export_id: int) -> str:
     export = ReportExport.objects.select_related("organisation").get(pk=export_id)
     actor = Actor(organisation=export.organisation, role=export.role)
     query = parse_transaction_query(export.params)
-    rows = transactions_for(actor, query).iterator(chunk_size=FETCH)
+    rows = row_batches(transactions_for(actor, query))
 
     def progress(done: int) -> None:
         ReportExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(

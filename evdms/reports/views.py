@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -63,6 +64,7 @@ def transactions(request: HttpRequest) -> HttpResponse:
             "connections_without_sharing": hidden,
             "exports": exports_for(actor).order_by("-created_at")[:5],
             "sync_limit": SYNC_EXPORT_ROWS,
+            "time_zone": timezone.get_current_timezone_name(),
         },
     )
 

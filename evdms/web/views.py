@@ -72,7 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 currency,
                 bar_chart(
                     list(zip(labels, amounts, strict=True)),
-                    title=f"Reimbursed per month ({currency})",
+                    title="Reimbursed home charging per month",
                     unit=currency,
                 ),
                 list(zip(board.months, amounts, strict=True)),
