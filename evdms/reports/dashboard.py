@@ -13,7 +13,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor
@@ -63,7 +62,7 @@ class Dashboard:
 def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     months = last_months(today)
-    since = datetime.combine(months[0], time.min, tzinfo=timezone.get_current_timezone())
+    since = _midnight(months[0])
     connections = {
         c.pk: ConnectionFigures(c.pk, c.name, c.customer_id)
         for c in connections_in_view(actor).order_by("name").only("pk", "name", "customer_id")
@@ -84,19 +83,26 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     chargers = chargers_for(actor).aggregate(
         total=Count("pk"), online=Count("pk", filter=Q(online=True))
     )
-    energy: dict[tuple[int, date], int] = defaultdict(int)
+    # One filtered sum per month, grouped by connection: plain range conditions the
+    # database answers from its (connection, started_at) index, where truncating each
+    # session's time to its month would cost a function call per row.
+    bounds = [*(_midnight(m) for m in months), _midnight(_next_month(months[-1]))]
+    sums = {
+        f"m{i}": Sum("energy_wh", filter=Q(started_at__gte=bounds[i], started_at__lt=bounds[i + 1]))
+        for i in range(len(months))
+    }
+    energy = [0] * len(months)
     for session_row in (
         ChargingSession.objects.filter(
             connection_id__in=ids, status=SessionStatus.COMPLETED, started_at__gte=since
         )
-        .annotate(month=TruncMonth("started_at"))
-        .values("connection_id", "month")
-        .annotate(wh=Sum("energy_wh"))
+        .values("connection_id")
+        .annotate(**sums)
     ):
-        month = _as_date(session_row["month"])
-        wh = session_row["wh"] or 0
-        energy[(session_row["connection_id"], month)] += wh
-        connections[session_row["connection_id"]].energy_wh += wh
+        for i in range(len(months)):
+            wh = session_row[f"m{i}"] or 0  # type: ignore[literal-required]
+            energy[i] += wh
+            connections[session_row["connection_id"]].energy_wh += wh
     reimbursed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for statement_row in (
         Statement.objects.filter(connection_id__in=ids, month__gte=months[0])
@@ -113,7 +119,7 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
         chargers_online=chargers["online"],
         chargers=chargers["total"],
         months=months,
-        energy_wh=[sum(v for (_, m), v in energy.items() if m == month) for month in months],
+        energy_wh=energy,
         reimbursed={
             currency: [by_month.get(month, Decimal(0)) for month in months]
             for currency, by_month in sorted(reimbursed.items())
@@ -122,8 +128,9 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     )
 
 
-def _as_date(value: date | datetime) -> date:
-    # TruncMonth gives an aware datetime in the current time zone; its date is the month.
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
