@@ -23,8 +23,10 @@ from evdms.reports.transactions import (
     TransactionQuery,
     check_in_view,
     parse_transaction_query,
+    transactions_count,
     transactions_for,
     transactions_page,
+    transactions_slice,
 )
 
 router = Router(tags=["reports"])
@@ -131,12 +133,14 @@ def transactions_list(
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if offset < 0 or not 1 <= limit <= 1000:
         raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 1000."]})
-    rows = transactions_for(actor, _query(actor, filters))
+    query = _query(actor, filters)
     return {
-        "count": rows.count(),
+        "count": transactions_count(actor, query),
         "offset": offset,
         "limit": limit,
-        "items": [t.__dict__ for t in transactions_page(rows[offset : offset + limit])],
+        "items": [
+            t.__dict__ for t in transactions_page(transactions_slice(actor, query, offset, limit))
+        ],
     }
 
 
@@ -159,7 +163,7 @@ def exports_create(request: HttpRequest, payload: ExportIn) -> Status[dict[str, 
     if payload.format not in ExportFormat.values:
         raise ValidationError({"format": ["Use csv or xlsx."]})
     query = _query(actor, payload)
-    total = transactions_for(actor, query).count()
+    total = transactions_count(actor, query)
     export = report_export_request(
         actor=actor, format=payload.format, params=query.as_params(), rows_total=total
     )

@@ -174,8 +174,19 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def transactions_for(actor: Actor, query: TransactionQuery) -> ReportRows:
-    """The report's rows (as ``values_list`` tuples of ``FIELDS``), filtered and ordered."""
+def _with_verification(rows: QuerySet[ChargingSession]) -> QuerySet[ChargingSession]:
+    membership = Membership.objects.filter(
+        driver_id=OuterRef("driver_id"), connection_id=OuterRef("connection_id")
+    ).order_by("-requested_at", "-pk")
+    return rows.annotate(
+        verification_1=Subquery(membership.values("verification_1")[:1]),
+        verification_2=Subquery(membership.values("verification_2")[:1]),
+    )
+
+
+def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession]:
+    """The sessions the report shows, filtered, with no more joins than the filters and
+    the order need (counting and paging read only these)."""
     # The connections in view, with the report's own rules, as a plain id list: one short
     # query, and the session query then uses its (connection, started_at) index.
     shared = connections_in_view(actor).filter(home_charging_data_sharing=True)
@@ -187,19 +198,16 @@ def transactions_for(actor: Actor, query: TransactionQuery) -> ReportRows:
     if query.type == TransactionType.PUBLIC:
         connection_ids = []  # public sessions join the report when roaming arrives
     rows = ChargingSession.objects.filter(
-        connection_id__in=connection_ids, status=SessionStatus.COMPLETED
+        connection_id__in=connection_ids,
+        status=SessionStatus.COMPLETED,
+        started_at__isnull=False,
     )
     if query.start:
         rows = rows.filter(started_at__gte=_local_midnight(query.start))
     if query.end:
         rows = rows.filter(started_at__lt=_local_midnight(query.end + timedelta(days=1)))
-    membership = Membership.objects.filter(
-        driver_id=OuterRef("driver_id"), connection_id=OuterRef("connection_id")
-    ).order_by("-requested_at", "-pk")
-    rows = rows.annotate(
-        verification_1=Subquery(membership.values("verification_1")[:1]),
-        verification_2=Subquery(membership.values("verification_2")[:1]),
-    )
+    if query.driver or query.sort.lstrip("-").startswith("verification"):
+        rows = _with_verification(rows)
     if query.driver:
         q = query.driver
         rows = rows.filter(
@@ -208,6 +216,15 @@ def transactions_for(actor: Actor, query: TransactionQuery) -> ReportRows:
             | Q(verification_1__icontains=q)
             | Q(verification_2__icontains=q)
         )
+    return rows
+
+
+# Sort keys whose value can be missing (no membership, not on a statement yet): missing
+# ones go last both ways. The others are never null, so their index can serve the order.
+NULLABLE_SORTS = {"verification_1", "verification_2", "cost", "reimbursed", "reference"}
+
+
+def _ordered(rows: QuerySet[ChargingSession], query: TransactionQuery) -> QuerySet[ChargingSession]:
     key = query.sort.lstrip("-")
     order = COLUMNS[key][1] or "started_at"
     if key == "duration":
@@ -216,11 +233,63 @@ def transactions_for(actor: Actor, query: TransactionQuery) -> ReportRows:
         rows = rows.annotate(
             statement_line__cost=F("statement_line__energy_wh") * F("statement_line__driver_price")
         )
-        order = "statement_line__cost"
     descending = query.sort.startswith("-")
-    ordering = F(order).desc(nulls_last=True) if descending else F(order).asc(nulls_last=True)
-    tie = "-pk" if descending else "pk"
-    return rows.order_by(ordering, tie).values_list(*FIELDS)
+    if key in NULLABLE_SORTS:
+        field = F(order)
+        ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+        return rows.order_by(ordering, "-pk" if descending else "pk")
+    return rows.order_by(f"-{order}" if descending else order, "-pk" if descending else "pk")
+
+
+def transactions_for(actor: Actor, query: TransactionQuery) -> ReportRows:
+    """Every row of the report (``values_list`` tuples of ``FIELDS``), filtered and
+    ordered: what the exports read."""
+    rows = _ordered(_sessions(actor, query), query)
+    if "verification_1" not in rows.query.annotations:
+        rows = _with_verification(rows)
+    return rows.values_list(*FIELDS)
+
+
+def transactions_count(actor: Actor, query: TransactionQuery) -> int:
+    return _sessions(actor, query).count()
+
+
+def transactions_slice(
+    actor: Actor, query: TransactionQuery, offset: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """One page of rows: the page's sessions are found first from the sessions alone,
+    then only those are read with their joins and verification answers, so a page costs
+    the same whatever the number of rows before it is made of."""
+    ids = list(
+        _ordered(_sessions(actor, query), query).values_list("pk", flat=True)[
+            offset : offset + limit
+        ]
+    )
+    found = {
+        row[0]: row
+        for row in _with_verification(ChargingSession.objects.filter(pk__in=ids)).values_list(
+            *FIELDS
+        )
+    }
+    return [found[pk] for pk in ids]
+
+
+class TransactionRows:
+    """The report as a lazy sequence for Django's Paginator: it counts, then reads the
+    one slice it shows."""
+
+    def __init__(self, actor: Actor, query: TransactionQuery) -> None:
+        self.actor, self.query = actor, query
+
+    def count(self) -> int:
+        return transactions_count(self.actor, self.query)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[Any, ...]]:
+        start = index.start or 0
+        return transactions_slice(self.actor, self.query, start, (index.stop or start) - start)
 
 
 # What one row reads; ``Transaction.from_values`` turns it into what people see.

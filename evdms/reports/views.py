@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -20,11 +22,13 @@ from evdms.reports.services import report_export_request
 from evdms.reports.transactions import (
     COLUMNS,
     PAGE_SIZE,
+    TransactionRows,
     TransactionType,
     check_in_view,
     connections_in_view,
     customer_ids_in_view,
     parse_transaction_query,
+    transactions_count,
     transactions_for,
     transactions_page,
 )
@@ -42,7 +46,7 @@ def _actor(request: HttpRequest) -> Actor:
 def transactions(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     query = check_in_view(actor, parse_transaction_query(request.GET))
-    rows = transactions_for(actor, query)
+    rows: Any = TransactionRows(actor, query)  # a lazy sequence: counts, then one slice
     paginator = Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     params = query.as_params()
@@ -80,10 +84,9 @@ def transactions_export(request: HttpRequest) -> HttpResponseBase:
     if fmt not in ExportFormat.values:
         messages.error(request, "Choose CSV or Excel (XLSX) for the export.")
         return redirect(back)
-    rows = transactions_for(actor, query)
-    total = rows.count()
+    total = transactions_count(actor, query)
     if total <= SYNC_EXPORT_ROWS:
-        return small_export(rows, fmt)
+        return small_export(transactions_for(actor, query), fmt)
     export = report_export_request(
         actor=actor, format=fmt, params=query.as_params(), rows_total=total
     )
