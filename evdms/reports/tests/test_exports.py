@@ -26,7 +26,11 @@ EXPORT = reverse("reports:transactions_export")
 
 def body(response) -> bytes:
     data = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()  # as the server does: closes the XLSX's temporary file
+    # The server closes the response, and with it the XLSX's temporary file. Not
+    # response.close() here: in a test transaction its signal would drop the connection.
+    spool = getattr(response, "file_to_stream", None)
+    if spool is not None:
+        spool.close()
     return data
 
 
