@@ -229,14 +229,14 @@ def export_child() -> None:
     """Run in a separate process: our CSV export of the whole report to /dev/null."""
     from evdms.accounts.models import Organisation
     from evdms.accounts.permissions import Actor
-    from evdms.reports.exports import csv_chunks, row_batches
+    from evdms.reports.exports import csv_chunks
     from evdms.reports.transactions import parse_transaction_query, transactions_for
 
     actor = Actor(organisation=Organisation.objects.get(slug="bench"), role="network_manager")
     before = peak_kb()
     t = time.perf_counter()
     size = 0
-    rows = row_batches(transactions_for(actor, parse_transaction_query({})))
+    rows = transactions_for(actor, parse_transaction_query({}))
     with open(os.devnull, "wb") as out:
         for piece in csv_chunks(rows):
             out.write(piece)

@@ -16,7 +16,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.api import requires
 from evdms.reports.access import get_export_for
 from evdms.reports.downloads import CSV_TYPE, export_download
-from evdms.reports.exports import csv_chunks, row_batches, stamp
+from evdms.reports.exports import csv_chunks, stamp
 from evdms.reports.models import ExportFormat, ReportExport
 from evdms.reports.services import report_export_request
 from evdms.reports.transactions import (
@@ -151,7 +151,7 @@ def transactions_csv(
     """The whole filtered report as CSV, streamed (any size, flat memory)."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
     rows = transactions_for(actor, _query(actor, filters))
-    response = StreamingHttpResponse(csv_chunks(row_batches(rows)), content_type=CSV_TYPE)
+    response = StreamingHttpResponse(csv_chunks(rows), content_type=CSV_TYPE)
     response["Content-Disposition"] = f'attachment; filename="transactions-{stamp()}.csv"'
     return response
 

@@ -19,7 +19,7 @@ def small_export(rows: ReportRows, fmt: str) -> StreamingHttpResponse | FileResp
     name = f"transactions-{stamp()}.{fmt}"
     response: StreamingHttpResponse | FileResponse
     if fmt == ExportFormat.CSV:
-        response = StreamingHttpResponse(csv_chunks(row_batches(rows)), content_type=CSV_TYPE)
+        response = StreamingHttpResponse(csv_chunks(rows), content_type=CSV_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
         response = FileResponse(

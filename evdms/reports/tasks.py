@@ -58,7 +58,7 @@ def report_export_run(*, export_id: int) -> str:
     export = ReportExport.objects.select_related("organisation").get(pk=export_id)
     actor = Actor(organisation=export.organisation, role=export.role)
     query = parse_transaction_query(export.params)
-    rows = row_batches(transactions_for(actor, query))
+    rows = transactions_for(actor, query)
 
     def progress(done: int) -> None:
         ReportExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
@@ -68,15 +68,17 @@ def report_export_run(*, export_id: int) -> str:
     ReportExportChunk.objects.filter(export=export).delete()  # a dead run's partial file
     out = _Chunks(export)
     try:
-        if export.format == ExportFormat.CSV:
-            for piece in csv_chunks(rows, progress):  # about BUFFER bytes each
-                out.add(piece)
-        else:
-            with tempfile.TemporaryFile() as spool:
-                write_xlsx(rows, spool, progress)
-                spool.seek(0)
-                while data := spool.read(BUFFER):
-                    out.add(data)
+        # Written to a temporary file first, then stored: on PostgreSQL the CSV comes from
+        # COPY, and the connection can run nothing else until the COPY is over.
+        with tempfile.TemporaryFile() as spool:
+            if export.format == ExportFormat.CSV:
+                for piece in csv_chunks(rows, progress):
+                    spool.write(piece)
+            else:
+                write_xlsx(row_batches(rows), spool, progress)
+            spool.seek(0)
+            while data := spool.read(BUFFER):
+                out.add(data)
     except Exception as exc:  # the admin sees "failed" with the reason, not a spinner forever
         log.exception("report export %s failed", export_id)
         ReportExportChunk.objects.filter(export=export).delete()

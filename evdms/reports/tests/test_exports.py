@@ -246,3 +246,22 @@ def test_the_api_streams_csv_and_makes_exports(
         headers=headers,
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "format"
+
+
+def test_awkward_text_is_quoted_the_same_way_on_every_database(fleet: Fleet):
+    """On PostgreSQL the database writes the CSV, on SQLite Python does: the bytes must be
+    the same (this test runs on both in CI)."""
+    from evdms.accounts.models import User
+    from evdms.testing.fixtures import make_membership
+
+    odd = User.objects.create(email="obrien@example.com", full_name='Seán O\'Brien, "Jr"')
+    make_membership(fleet.globex, odd)  # no verification answers: empty cells
+    session = fleet.session(odd, fleet.globex, at(7, month=3, hour=1, minute=59), 7, minutes=1)
+    statement = on_statement(session, driver_price="0.3333", cap="0.3333")
+    response = client_for(fleet.world.nadia).post(EXPORT, {"format": "csv"})
+    data = body(response)
+    assert data.decode("utf-8-sig").splitlines()[1] == (
+        '2026-03-07 01:59,"Seán O\'Brien, ""Jr""",obrien@example.com,,,Globex_Home,CRM-2,'
+        f"Voltlease,Home,HOME-{odd.pk},0.007,0:01:00,0.00,0.00,,EUR,{statement.reference}"
+    )
+    assert data.count(b"\r") == 0
