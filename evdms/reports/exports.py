@@ -24,6 +24,7 @@ from evdms.reports.transactions import (
     cost_and_reimbursed,
     duration_text,
     statement_reference,
+    with_times_as_text,
 )
 
 HEADINGS = [
@@ -112,9 +113,35 @@ def _cells(row: tuple[Any, ...], tz: Any) -> tuple[Any, ...]:
     )
 
 
-def _csv_row(row: tuple[Any, ...], tz: Any) -> list[Any]:
-    """One report row as CSV cells: the same values as ``_cells``, as text. Written out
-    once more here because this runs a million times for a large export."""
+class _LocalTime:
+    """UTC text as stored by SQLite ("2026-10-03 19:05:00") → local "2026-10-03 21:05".
+
+    The offset changes only on whole hours, so each UTC hour is converted once and its
+    local hour reused: a million conversions cost a thousand or so.
+    """
+
+    def __init__(self, tz: Any) -> None:
+        self.tz = tz
+        self.hours: dict[str, str | None] = {}
+
+    def __call__(self, utc: str) -> str:
+        hour = utc[:13]
+        local = self.hours.get(hour, "")
+        if local == "":
+            moment = datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC).astimezone(self.tz)
+            offset = moment.utcoffset()
+            whole = offset is not None and offset.total_seconds() % 3600 == 0
+            local = self.hours[hour] = moment.isoformat(" ")[:13] if whole else None
+        if local is None:  # a zone with a half-hour offset: convert this one fully
+            moment = datetime.fromisoformat(utc).replace(tzinfo=UTC).astimezone(self.tz)
+            return moment.isoformat(" ", "minutes")[:16]
+        return local + utc[13:16]
+
+
+def _csv_row(row: tuple[Any, ...], local_time: _LocalTime) -> list[Any]:
+    """One report row as CSV cells from SQLite (times as stored text): the same values as
+    ``_cells``, as text, and as PostgreSQL's COPY writes them. Written out once more here
+    because this runs a million times for a large export."""
     (
         _pk,
         started,
@@ -134,17 +161,20 @@ def _csv_row(row: tuple[Any, ...], tz: Any) -> list[Any]:
         statement_id,
         month,
     ) = row
-    # SQLite gives naive UTC, PostgreSQL aware datetimes: either way ``fromutc`` finds
-    # the local time (cheaper than astimezone, which this runs a million times).
-    local = tz.fromutc(started.replace(tzinfo=tz))
     cost: Decimal | str | None = ""
     reimbursed: Decimal | str | None = ""
     reference = ""
     if driver_price is not None:
         cost, reimbursed = cost_and_reimbursed(wh, _money(driver_price), _money(amount))
         reference = statement_reference(statement_id, _month(month))
+    duration = ""
+    if ended:
+        seconds = int(
+            (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+        )
+        duration = duration_text(seconds)
     return [
-        local.isoformat(" ", "minutes")[:16],
+        local_time(started),
         name or email,
         email,
         v1,
@@ -155,7 +185,7 @@ def _csv_row(row: tuple[Any, ...], tz: Any) -> list[Any]:
         HOME,
         charger,
         f"{wh // 1000}.{wh % 1000:03d}",
-        duration_text(int((ended - started).total_seconds())) if ended else "",
+        duration,
         cost,
         reimbursed,
         "",
@@ -173,18 +203,18 @@ def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) 
     if connections[rows.db].vendor == "postgresql":
         yield from _pg_csv_chunks(rows, progress)
     else:
-        yield from _python_csv_chunks(row_batches(rows), progress)
+        yield from _python_csv_chunks(row_batches(with_times_as_text(rows)), progress)
 
 
 def _python_csv_chunks(
     batches: Iterable[list[tuple[Any, ...]]], progress: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
-    tz = timezone.get_current_timezone()
+    local_time = _LocalTime(timezone.get_current_timezone())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     done = reported = 0
     for batch in batches:
-        writer.writerows([_csv_row(row, tz) for row in batch])
+        writer.writerows([_csv_row(row, local_time) for row in batch])
         done += len(batch)
         if buffer.tell() >= BUFFER:
             yield buffer.getvalue().encode()
