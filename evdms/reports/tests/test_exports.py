@@ -265,3 +265,23 @@ def test_awkward_text_is_quoted_the_same_way_on_every_database(fleet: Fleet):
         f"Voltlease,Home,HOME-{odd.pk},0.007,0:01:00,0.00,0.00,,EUR,{statement.reference}"
     )
     assert data.count(b"\r") == 0
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc", "local"),
+    [
+        ("Europe/Amsterdam", "2026-03-29 00:59:00", "2026-03-29 01:59"),  # winter time
+        ("Europe/Amsterdam", "2026-03-29 01:00:00", "2026-03-29 03:00"),  # summer time
+        ("Europe/Amsterdam", "2026-10-25 00:30:00.123456", "2026-10-25 02:30"),
+        ("Europe/Amsterdam", "2026-10-25 01:30:00", "2026-10-25 02:30"),  # the hour twice
+        ("Asia/Kolkata", "2026-01-01 10:15:00", "2026-01-01 15:45"),  # a half-hour zone
+    ],
+)
+def test_stored_utc_text_becomes_local_time_across_clock_changes(zone, utc, local):
+    from zoneinfo import ZoneInfo
+
+    from evdms.reports.exports import _LocalTime
+
+    convert = _LocalTime(ZoneInfo(zone))
+    assert convert(utc) == local
+    assert convert(utc) == local  # and again, from what it remembered
