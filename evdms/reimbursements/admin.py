@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
 from evdms.reimbursements.models import (
     BankAccount,
     HomePrice,
@@ -104,6 +105,12 @@ class PayoutBatchCreateForm(forms.Form):
     )
 
 
+class BankReturnsForm(forms.Form):
+    file = forms.FileField(
+        label="Return file", help_text="pain.002 status report or camt.054 notification (XML)"
+    )
+
+
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
     """Operators create batches only through the service (never an empty hand-made one),
@@ -143,6 +150,11 @@ class PayoutBatchAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path(
+                "import-returns/",
+                self.admin_site.admin_view(self.returns_view),
+                name="reimbursements_payoutbatch_returns",
+            ),
+            path(
                 "create-from-ready/",
                 self.admin_site.admin_view(self.create_view),
                 name="reimbursements_payoutbatch_create",
@@ -177,6 +189,42 @@ class PayoutBatchAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/reimbursements/payoutbatch/create.html", context)
+
+    def returns_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload the bank's pain.002 or camt.054: its rejected and returned payments are
+        reported failed, as by hand."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = BankReturnsForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > MAX_BYTES:
+                    raise ValidationError("The file is larger than 5 MB.")
+                result = bank_returns_apply(
+                    content=upload.read(),
+                    operator=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{len(result.failed)} payment(s) reported failed, "
+                    f"{len(result.already)} reported before.",
+                )
+                if result.unknown:
+                    messages.warning(request, "Not our payments: " + ", ".join(result.unknown[:20]))
+                for refusal in result.refused[:20]:
+                    messages.error(request, refusal)
+                return redirect("admin:reimbursements_payoutline_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import the bank's return file (pain.002 or camt.054)",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/reimbursements/payoutbatch/returns.html", context)
 
     @admin.action(description="Export and download the SEPA file (pain.001)")
     def download_sepa(

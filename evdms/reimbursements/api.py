@@ -18,11 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.api import operator_only, requires
+from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
 from evdms.reimbursements.payouts import (
     payout_batch_create,
@@ -277,3 +279,21 @@ def payout_lines_fail(
         operator=_operator(request),
     )
     return _batch_detail(payout_batch_id)
+
+
+class BankReturnsOut(Schema):
+    failed: list[str]
+    already: list[str]
+    unknown: list[str]
+    refused: list[str]
+
+
+@router.post("/payout-returns", response=BankReturnsOut, auth=operator_only)
+def payout_returns_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
+    """The bank's pain.002 status report or camt.054 notification: every payment it
+    rejected or returned is reported failed (by end-to-end id), as by hand. Sending the
+    same file again changes nothing."""
+    if (file.size or 0) > MAX_BYTES:
+        raise ValidationError({"file": ["The file is larger than 5 MB."]})
+    result = bank_returns_apply(content=file.read(), operator=_operator(request))
+    return vars(result)

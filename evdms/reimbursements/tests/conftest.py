@@ -14,6 +14,7 @@ from evdms.accounts.models import User
 from evdms.charging.models import ChargingSession
 from evdms.charging.services import charger_register
 from evdms.reimbursements.models import Statement, StatementLine
+from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
 from evdms.reimbursements.services import bank_account_set
 from evdms.testing.fixtures import World, make_connection, make_membership
 
@@ -105,3 +106,23 @@ def operator(db: None) -> User:
 
 def october(day: int, hour: int = 20) -> datetime:
     return datetime(2026, 10, day, hour, tzinfo=timezone.get_current_timezone())
+
+
+@pytest.fixture
+def exported(make_statement, operator):
+    """An exported batch paying Anna EUR 12.34 and Bert EUR 5.00."""
+    anna = make_statement("anna@example.com", total="12.34")
+    bert = make_statement("bert@example.com", total="5.00", iban="DE89370400440532013000")
+    batch = payout_batch_create(execution_date=date(2026, 11, 5), operator=operator)
+    payout_batch_export(batch=batch, operator=operator)
+    batch.refresh_from_db()
+    lines = {
+        line.statement.driver.email: line
+        for line in batch.lines.select_related("statement__driver")
+    }
+    return {
+        "batch": batch,
+        "anna": lines["anna@example.com"],
+        "bert": lines["bert@example.com"],
+        "statements": (anna, bert),
+    }

@@ -13,7 +13,6 @@ from evdms.notifications.models import OutboundEmail
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, Statement
 from evdms.reimbursements.payouts import (
     payout_batch_create,
-    payout_batch_export,
     payout_batch_mark_paid,
     payout_line_fail,
     payout_line_mark_paid,
@@ -22,26 +21,6 @@ from evdms.testing.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 EXECUTION = date(2026, 11, 5)
-
-
-@pytest.fixture
-def exported(make_statement, operator):
-    """An exported batch paying Anna EUR 12.34 and Bert EUR 5.00."""
-    anna = make_statement("anna@example.com", total="12.34")
-    bert = make_statement("bert@example.com", total="5.00", iban="DE89370400440532013000")
-    batch = payout_batch_create(execution_date=EXECUTION, operator=operator)
-    payout_batch_export(batch=batch, operator=operator)
-    batch.refresh_from_db()
-    lines = {
-        line.statement.driver.email: line
-        for line in batch.lines.select_related("statement__driver")
-    }
-    return {
-        "batch": batch,
-        "anna": lines["anna@example.com"],
-        "bert": lines["bert@example.com"],
-        "statements": (anna, bert),
-    }
 
 
 def status_of(statement: Statement) -> str:
