@@ -147,3 +147,18 @@ def test_an_operator_failing_a_line_while_another_marks_the_batch_paid(exported,
     assert (status_of(anna_statement), status_of(bert_statement)) == ("failed", "paid")
     assert len(failure_emails()) == 1
     assert PayoutBatch.objects.get().paid_at is not None
+
+
+def test_the_driver_sees_the_failed_payment_on_the_reimbursement_page(exported, operator):
+    from django.test import Client
+    from django.urls import reverse
+
+    payout_line_fail(line=exported["anna"], reason="AC04 closed account", operator=operator)
+    client = Client()
+    client.force_login(
+        exported["statements"][0].driver, backend="evdms.accounts.backends.EmailBackend"
+    )
+    page = client.get(reverse("reimbursements:mine")).content.decode()
+    assert "<title>Reimbursement · evdms</title>" in page
+    assert "Payment failed" in page
+    assert "The amount will be added to your next statement." in page
