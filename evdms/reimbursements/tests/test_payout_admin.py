@@ -60,6 +60,10 @@ def test_an_operator_pays_a_month_from_the_admin(petra, make_statement):
 
     paid = petra.post(batches, {"action": "mark_paid", "_selected_action": [batch.pk]}, follow=True)
     assert f"Payout batch {batch.pk} is paid." in paid.content.decode()
+    detail = petra.get(reverse("admin:reimbursements_payoutbatch_change", args=[batch.pk]))
+    assert "AC04 closed account" in detail.content.decode()
+    lines_page = petra.get(lines, {"status__exact": "failed"}).content.decode()
+    assert anna.end_to_end_id in lines_page
     assert dict(Statement.objects.values_list("driver__email", "status")) == {
         "anna@example.com": "failed",
         "bert@example.com": "paid",

@@ -130,3 +130,31 @@ def test_the_command_makes_operator_keys_only_for_operators(world):
         call_command("create_api_key", "--name", "x")
     with pytest.raises(CommandError, match="No user"):
         call_command("create_api_key", "--operator", "nobody@example.com", "--name", "x")
+
+
+def test_batch_lists_cost_the_same_queries_for_more_batches_and_lines(client, op, make_statement):
+    from django.db import connection as database
+    from django.test.utils import CaptureQueriesContext
+
+    def create() -> int:
+        return client.post(
+            "/api/v1/payout-batches",
+            {"execution_date": "2026-11-05"},
+            content_type="application/json",
+            headers=op,
+        ).json()["id"]
+
+    make_statement("anna@example.com")
+    first = create()
+    client.get("/api/v1/payout-batches", headers=op)
+    with CaptureQueriesContext(database) as few:
+        client.get("/api/v1/payout-batches", headers=op)
+        client.get(f"/api/v1/payout-batches/{first}", headers=op)
+    for email in ("bert@example.com", "cleo@example.com", "dirk@example.com"):
+        make_statement(email)
+    second = create()
+    with CaptureQueriesContext(database) as many:
+        listed = client.get("/api/v1/payout-batches", headers=op).json()
+        detail = client.get(f"/api/v1/payout-batches/{second}", headers=op).json()
+    assert listed["count"] == 2 and len(detail["items"]) == 3
+    assert len(many) == len(few)
