@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
@@ -33,13 +33,19 @@ from evdms.reimbursements.payouts import (
     payout_line_fail,
     payout_line_mark_paid,
 )
-from evdms.reimbursements.selectors import parse_month, statements_csv_rows
+from evdms.reimbursements.selectors import (
+    get_statement_for,
+    parse_month,
+    statement_sessions,
+    statements_csv_rows,
+)
 from evdms.reimbursements.selectors import statements_for as _statements_for
 
 router = Router(tags=["reimbursement"])
 
 
 class StatementOut(Schema):
+    id: int
     reference: str
     month: date
     driver_email: str
@@ -55,12 +61,33 @@ class StatementPage(Schema):
     items: list[StatementOut]
 
 
-def statements_for(actor: Actor, month: str = "") -> QuerySet[Statement]:
-    return _statements_for(actor, month=parse_month(month))
+class StatementSessionOut(Schema):
+    started_at: datetime
+    ended_at: datetime | None
+    charger: str
+    energy_wh: int
+    price_used: Decimal
+    amount: Decimal
+    late: bool
+
+
+class StatementDetail(StatementOut):
+    held_reason: str
+    # None when the connection does not share home charging data: the summary only.
+    sessions: list[StatementSessionOut] | None
+
+
+def statements_for(
+    actor: Actor, month: str = "", connection_id: int | None = None, status: str = ""
+) -> QuerySet[Statement]:
+    return _statements_for(
+        actor, month=parse_month(month), connection_id=connection_id, status=status
+    )
 
 
 def _out(s: Statement) -> dict[str, Any]:
     return {
+        "id": s.pk,
         "reference": s.reference,
         "month": s.month,
         "driver_email": s.driver.email,
@@ -79,22 +106,63 @@ def _check_page(offset: int, limit: int) -> None:
 
 @router.get("/statements", response=StatementPage, auth=requires(Permission.VIEW_REPORTS))
 def statements_list(
-    request: HttpRequest, month: str = "", offset: int = 0, limit: int = 100
+    request: HttpRequest,
+    month: str = "",
+    connection_id: int | None = None,
+    status: str = "",
+    offset: int = 0,
+    limit: int = 100,
 ) -> dict[str, Any]:
-    """Reimbursement statements of the organisation's drivers (``month`` as YYYY-MM)."""
+    """Reimbursement statements of the organisation's drivers, newest month first
+    (``month`` as YYYY-MM; ``status``: ready, held, in_batch, paid, failed)."""
     _check_page(offset, limit)
-    rows = statements_for(request.auth, month)  # type: ignore[attr-defined]
+    rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
     return {"count": rows.count(), "items": [_out(s) for s in rows[offset : offset + limit]]}
 
 
 @router.get("/statements.csv", auth=requires(Permission.VIEW_REPORTS))
-def statements_csv(request: HttpRequest, month: str = "") -> HttpResponse:
+def statements_csv(
+    request: HttpRequest, month: str = "", connection_id: int | None = None, status: str = ""
+) -> HttpResponse:
     """The same statements as CSV."""
+    rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
     out = io.StringIO()
-    csv.writer(out).writerows(statements_csv_rows(statements_for(request.auth, month)))  # type: ignore[attr-defined]
+    csv.writer(out).writerows(statements_csv_rows(rows))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statements.csv"'
     return response
+
+
+@router.get(
+    "/statements/{statement_id}",
+    response=StatementDetail,
+    auth=requires(Permission.VIEW_REPORTS),
+)
+def statements_get(request: HttpRequest, statement_id: int) -> dict[str, Any]:
+    """One statement; its sessions only when the connection has Home Charging Data
+    Sharing (otherwise ``sessions`` is null and only the summary is given)."""
+    statement = get_statement_for(request.auth, statement_id)  # type: ignore[attr-defined]
+    lines = statement_sessions(statement)
+    totals = statement.lines.aggregate(energy=Sum("energy_wh"))
+    return {
+        **_out(statement),
+        "energy_wh": totals["energy"] or 0,
+        "held_reason": statement.held_reason,
+        "sessions": None
+        if lines is None
+        else [
+            {
+                "started_at": line.session.started_at,
+                "ended_at": line.session.ended_at,
+                "charger": line.session.charger.identity,
+                "energy_wh": line.energy_wh,
+                "price_used": line.price_used,
+                "amount": line.amount,
+                "late": line.late,
+            }
+            for line in lines
+        ],
+    }
 
 
 # --- payout batches: platform operators only ----------------------------------------

@@ -132,3 +132,28 @@ def test_another_organisation_gets_404_for_a_statement(world, make_statement):
     missing = reverse("reimbursements:statement_detail", args=[999_999])
     assert client_for(world.bob).get(missing).status_code == 404
     assert client_for(world.otto).get(url).status_code == 403  # no reports for officers
+
+
+def test_the_api_gives_a_statement_with_sessions_only_under_data_sharing(
+    world, make_statement, api_key_for, client
+):
+    from evdms.accounts.models import Role
+
+    shared = make_statement("anna@example.com", sharing=True, sessions=[(october(3), 10_000)])
+    private = make_statement("bert@example.com", status="failed", sessions=[(october(4), 7_000)])
+    headers = api_key_for(world.org_a, Role.ANALYST)
+    body = client.get(f"/api/v1/statements/{shared.pk}", headers=headers).json()
+    assert body["energy_wh"] == 10_000 and body["reference"] == shared.reference
+    assert [(s["energy_wh"], s["amount"]) for s in body["sessions"]] == [(10_000, "2.5000000")]
+    body = client.get(f"/api/v1/statements/{private.pk}", headers=headers).json()
+    assert body["sessions"] is None and body["energy_wh"] == 7_000
+    listed = client.get("/api/v1/statements?status=failed", headers=headers).json()
+    assert [i["id"] for i in listed["items"]] == [private.pk]
+    by_connection = client.get(
+        f"/api/v1/statements?connection_id={shared.connection_id}", headers=headers
+    ).json()
+    assert [i["id"] for i in by_connection["items"]] == [shared.pk]
+    bad = client.get("/api/v1/statements.csv?status=lost", headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "status"]
+    outsider = api_key_for(world.org_b, name="outsider")
+    assert client.get(f"/api/v1/statements/{shared.pk}", headers=outsider).status_code == 404
