@@ -116,16 +116,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
     """Operators create batches only through the service (never an empty hand-made one),
     export the file, and mark the batch paid when the bank has executed it."""
 
-    list_display = (
-        "pk",
-        "created_at",
-        "execution_date",
-        "status",
-        "total",
-        "message_id",
-        "exported_at",
-        "paid_at",
-    )
+    list_display = ("pk", "execution_date", "status", "total", "exported_at", "paid_at")
     list_filter = ("status",)
     readonly_fields = (
         "created_at",

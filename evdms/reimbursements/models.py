@@ -170,6 +170,7 @@ class PayoutBatch(models.Model):
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
+        verbose_name_plural = "payout batches"
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(exported_at__isnull=False),

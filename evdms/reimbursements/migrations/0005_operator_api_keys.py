@@ -30,4 +30,8 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at'],
             },
         ),
+        migrations.AlterModelOptions(
+            name='payoutbatch',
+            options={'ordering': ['-created_at'], 'verbose_name_plural': 'payout batches'},
+        ),
     ]
