@@ -44,12 +44,34 @@ def requires(permission: Permission) -> ApiKeyAuth:
     return ApiKeyAuth(permission)
 
 
+class OperatorKeyAuth(HttpBearer):
+    """A valid platform operator's API key (``evdmsop_…``, made with
+    ``manage.py create_api_key --operator EMAIL``). An organisation key is refused with
+    403: no organisation role reaches operator operations."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from evdms.reimbursements.operator_keys import operator_api_key_authenticate
+
+        operator = operator_api_key_authenticate(token)
+        if operator is not None:
+            request.operator = operator  # type: ignore[attr-defined]
+            return operator
+        if api_key_authenticate(token) is not None:
+            raise PermissionDenied("This operation is for platform operators.")
+        return None
+
+
+operator_only = OperatorKeyAuth()
+
+
 api = NinjaAPI(
     title="evdms API",
     version="1",
     description=(
         "The JSON API of evdms. Authenticate with an organisation API key: "
-        "`Authorization: Bearer evdms_…` (create keys on the Settings page)."
+        "`Authorization: Bearer evdms_…` (create keys on the Settings page). "
+        "Payout operations are for platform operators only, with an operator key "
+        "`evdmsop_…` (`manage.py create_api_key --operator EMAIL`)."
     ),
     auth=ApiKeyAuth(),
     urls_namespace="api",

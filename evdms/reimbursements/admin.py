@@ -1,6 +1,20 @@
-from django.contrib import admin
-from django.http import HttpResponse
+from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
 from evdms.reimbursements.models import (
     BankAccount,
     HomePrice,
@@ -9,7 +23,14 @@ from evdms.reimbursements.models import (
     Statement,
     StatementLine,
 )
-from evdms.reimbursements.payouts import payout_batch_export
+from evdms.reimbursements.payouts import (
+    COMMON_REASONS,
+    payout_batch_create,
+    payout_batch_export,
+    payout_batch_mark_paid,
+    payout_line_fail,
+    payout_line_mark_paid,
+)
 
 
 @admin.register(BankAccount)
@@ -62,23 +83,248 @@ class StatementAdmin(admin.ModelAdmin):
 
 class PayoutLineInline(admin.TabularInline):
     model = PayoutLine
-    fields = ("statement", "end_to_end_id", "amount")
+    fields = ("statement", "end_to_end_id", "amount", "status", "failure_reason", "settled_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _errors(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+class PayoutBatchCreateForm(forms.Form):
+    execution_date = forms.DateField(
+        label="Execution date",
+        help_text="The day the bank should pay (YYYY-MM-DD).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class BankReturnsForm(forms.Form):
+    file = forms.FileField(
+        label="Return file", help_text="pain.002 status report or camt.054 notification (XML)"
+    )
+
 
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
-    list_display = ("pk", "created_at", "execution_date", "status", "total", "message_id")
-    readonly_fields = ("created_at", "status", "message_id", "total")
+    """Operators create batches only through the service (never an empty hand-made one),
+    export the file, and mark the batch paid when the bank has executed it."""
+
+    list_display = ("pk", "execution_date", "status", "total", "exported_at", "paid_at")
+    list_filter = ("status",)
+    readonly_fields = (
+        "created_at",
+        "execution_date",
+        "status",
+        "message_id",
+        "total",
+        "exported_at",
+        "paid_at",
+    )
     exclude = ("sepa_xml",)
     inlines = [PayoutLineInline]
-    actions = ["download_sepa"]
+    actions = ["download_sepa", "mark_paid"]
+    change_list_template = "admin/reimbursements/payoutbatch/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "import-returns/",
+                self.admin_site.admin_view(self.returns_view),
+                name="reimbursements_payoutbatch_returns",
+            ),
+            path(
+                "create-from-ready/",
+                self.admin_site.admin_view(self.create_view),
+                name="reimbursements_payoutbatch_create",
+            ),
+            *super().get_urls(),
+        ]
+
+    def create_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        initial = {"execution_date": timezone.localdate() + timedelta(days=2)}
+        form = PayoutBatchCreateForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                batch = payout_batch_create(
+                    execution_date=form.cleaned_data["execution_date"],
+                    operator=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Payout batch {batch.pk} made: {batch.lines.count()} statement(s), "
+                    f"EUR {batch.total}. Export its SEPA file next.",
+                )
+                return redirect("admin:reimbursements_payoutbatch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Create a payout batch of the ready statements",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/reimbursements/payoutbatch/create.html", context)
+
+    def returns_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload the bank's pain.002 or camt.054: its rejected and returned payments are
+        reported failed, as by hand."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = BankReturnsForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > MAX_BYTES:
+                    raise ValidationError("The file is larger than 5 MB.")
+                result = bank_returns_apply(
+                    content=upload.read(),
+                    operator=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{len(result.failed)} payment(s) reported failed, "
+                    f"{len(result.already)} reported before.",
+                )
+                if result.unknown:
+                    messages.warning(request, "Not our payments: " + ", ".join(result.unknown[:20]))
+                for refusal in result.refused[:20]:
+                    messages.error(request, refusal)
+                return redirect("admin:reimbursements_payoutline_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import the bank's return file (pain.002 or camt.054)",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/reimbursements/payoutbatch/returns.html", context)
 
     @admin.action(description="Export and download the SEPA file (pain.001)")
-    def download_sepa(self, request, queryset):
-        batch = queryset.first()
-        response = HttpResponse(payout_batch_export(batch=batch), content_type="application/xml")
+    def download_sepa(
+        self, request: HttpRequest, queryset: QuerySet[PayoutBatch]
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            messages.error(request, "Choose one batch: each has its own file.")
+            return None
+        batch = queryset.get()
+        try:
+            xml = payout_batch_export(batch=batch, operator=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            _errors(request, exc)
+            return None
+        response = HttpResponse(xml, content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="payout-{batch.pk}.xml"'
         return response
+
+    @admin.action(description="Mark paid (every line not reported failed)")
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet[PayoutBatch]) -> None:
+        for batch in queryset.order_by("pk"):
+            try:
+                payout_batch_mark_paid(batch=batch, operator=request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                messages.success(request, f"Payout batch {batch.pk} is paid.")
+
+
+class PayoutLineFailForm(forms.Form):
+    reason = forms.CharField(
+        label="The bank's reason",
+        max_length=140,
+        help_text="As the bank returned it, e.g. " + ", ".join(COMMON_REASONS[:3]) + ".",
+        widget=forms.TextInput(attrs={"list": "payout-reasons", "size": 50}),
+    )
+
+
+@admin.register(PayoutLine)
+class PayoutLineAdmin(admin.ModelAdmin):
+    """One payment of a batch. Report what the bank says: paid, or failed with its reason."""
+
+    list_display = (
+        "end_to_end_id",
+        "batch",
+        "statement",
+        "amount",
+        "status",
+        "failure_reason",
+        "settled_at",
+    )
+    list_filter = ("status", "batch")
+    search_fields = ("end_to_end_id", "statement__driver__email")
+    readonly_fields = list_display
+    actions = ["mark_paid", "mark_failed"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Mark paid")
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet[PayoutLine]) -> None:
+        done = 0
+        for line in queryset.order_by("pk"):
+            try:
+                payout_line_mark_paid(line=line, operator=request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"{done} line(s) paid.")
+
+    @admin.action(description="Report failed (returned by the bank)…")
+    def mark_failed(
+        self, request: HttpRequest, queryset: QuerySet[PayoutLine]
+    ) -> HttpResponse | None:
+        # An intermediate page asks for the reason, then posts back to this action.
+        form = PayoutLineFailForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for line in queryset.order_by("pk"):
+                try:
+                    payout_line_fail(
+                        line=line,
+                        reason=form.cleaned_data["reason"],
+                        operator=request.user,  # type: ignore[arg-type]
+                    )
+                except ValidationError as exc:
+                    _errors(request, exc)
+                else:
+                    done += 1
+            if done:
+                messages.success(
+                    request,
+                    f"{done} line(s) reported failed; the drivers were told and the amounts "
+                    "go to their next statements.",
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Report payments failed",
+            "form": form,
+            "lines": queryset.select_related("statement__driver"),
+            "reasons": COMMON_REASONS,
+            "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse("admin:reimbursements_payoutline_changelist"),
+        }
+        return TemplateResponse(request, "admin/reimbursements/payoutline/fail.html", context)

@@ -1,28 +1,51 @@
 """Statements for the organisation: what reimbursement needs (month, driver, kWh, amount)
-always; the sessions behind them only with Home Charging Data Sharing."""
+always; the sessions behind them only with Home Charging Data Sharing.
+
+Payout batches are for platform operators only (operator API keys): a batch pays drivers
+of many organisations, so no organisation key sees one. Organisations follow payment
+through each statement's status (in a payout batch, paid, payment failed).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
 
-from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import requires
-from evdms.reimbursements.models import Statement
+from evdms.api import operator_only, requires
+from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
+from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
+from evdms.reimbursements.payouts import (
+    payout_batch_create,
+    payout_batch_export,
+    payout_batch_mark_paid,
+    payout_line_fail,
+    payout_line_mark_paid,
+)
+from evdms.reimbursements.selectors import (
+    get_statement_for,
+    parse_month,
+    statement_sessions,
+    statements_csv_rows,
+)
+from evdms.reimbursements.selectors import statements_for as _statements_for
 
 router = Router(tags=["reimbursement"])
 
 
 class StatementOut(Schema):
+    id: int
     reference: str
     month: date
     driver_email: str
@@ -38,25 +61,33 @@ class StatementPage(Schema):
     items: list[StatementOut]
 
 
-def statements_for(actor: Actor, month: str = "") -> QuerySet[Statement]:
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
-    rows = (
-        Statement.objects.filter(connection__organisation_id__in=ids)
-        .select_related("driver")
-        .annotate(energy=Sum("lines__energy_wh"))
-        .order_by("-month", "pk")
+class StatementSessionOut(Schema):
+    started_at: datetime
+    ended_at: datetime | None
+    charger: str
+    energy_wh: int
+    price_used: Decimal
+    amount: Decimal
+    late: bool
+
+
+class StatementDetail(StatementOut):
+    held_reason: str
+    # None when the connection does not share home charging data: the summary only.
+    sessions: list[StatementSessionOut] | None
+
+
+def statements_for(
+    actor: Actor, month: str = "", connection_id: int | None = None, status: str = ""
+) -> QuerySet[Statement]:
+    return _statements_for(
+        actor, month=parse_month(month), connection_id=connection_id, status=status
     )
-    if month:
-        try:
-            year, number = (int(p) for p in month.split("-"))
-            rows = rows.filter(month=date(year, number, 1))
-        except ValueError as exc:
-            raise ValidationError({"month": ["Give the month as YYYY-MM."]}) from exc
-    return rows
 
 
 def _out(s: Statement) -> dict[str, Any]:
     return {
+        "id": s.pk,
         "reference": s.reference,
         "month": s.month,
         "driver_email": s.driver.email,
@@ -68,39 +99,269 @@ def _out(s: Statement) -> dict[str, Any]:
     }
 
 
-@router.get("/statements", response=StatementPage, auth=requires(Permission.VIEW_REPORTS))
-def statements_list(
-    request: HttpRequest, month: str = "", offset: int = 0, limit: int = 100
-) -> dict[str, Any]:
-    """Reimbursement statements of the organisation's drivers (``month`` as YYYY-MM)."""
+def _check_page(offset: int, limit: int) -> None:
     if offset < 0 or not 1 <= limit <= 1000:
         raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 1000."]})
-    rows = statements_for(request.auth, month)  # type: ignore[attr-defined]
+
+
+@router.get("/statements", response=StatementPage, auth=requires(Permission.VIEW_REPORTS))
+def statements_list(
+    request: HttpRequest,
+    month: str = "",
+    connection_id: int | None = None,
+    status: str = "",
+    offset: int = 0,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Reimbursement statements of the organisation's drivers, newest month first
+    (``month`` as YYYY-MM; ``status``: ready, held, in_batch, paid, failed)."""
+    _check_page(offset, limit)
+    rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
     return {"count": rows.count(), "items": [_out(s) for s in rows[offset : offset + limit]]}
 
 
 @router.get("/statements.csv", auth=requires(Permission.VIEW_REPORTS))
-def statements_csv(request: HttpRequest, month: str = "") -> HttpResponse:
+def statements_csv(
+    request: HttpRequest, month: str = "", connection_id: int | None = None, status: str = ""
+) -> HttpResponse:
     """The same statements as CSV."""
+    rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["Reference", "Month", "Driver", "Connection", "kWh", "Amount", "Currency", "Status"]
-    )
-    for s in statements_for(request.auth, month).iterator(chunk_size=1000):  # type: ignore[attr-defined]
-        row = _out(s)
-        writer.writerow(
-            [
-                row["reference"],
-                f"{s.month:%Y-%m}",
-                row["driver_email"],
-                s.connection_id,
-                f"{Decimal(row['energy_wh']) / 1000:.3f}",
-                row["total"],
-                row["currency"],
-                row["status"],
-            ]
-        )
+    csv.writer(out).writerows(statements_csv_rows(rows))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statements.csv"'
     return response
+
+
+@router.get(
+    "/statements/{statement_id}",
+    response=StatementDetail,
+    auth=requires(Permission.VIEW_REPORTS),
+)
+def statements_get(request: HttpRequest, statement_id: int) -> dict[str, Any]:
+    """One statement; its sessions only when the connection has Home Charging Data
+    Sharing (otherwise ``sessions`` is null and only the summary is given)."""
+    statement = get_statement_for(request.auth, statement_id)  # type: ignore[attr-defined]
+    lines = statement_sessions(statement)
+    totals = statement.lines.aggregate(energy=Sum("energy_wh"))
+    return {
+        **_out(statement),
+        "energy_wh": totals["energy"] or 0,
+        "held_reason": statement.held_reason,
+        "sessions": None
+        if lines is None
+        else [
+            {
+                "started_at": line.session.started_at,
+                "ended_at": line.session.ended_at,
+                "charger": line.session.charger.identity,
+                "energy_wh": line.energy_wh,
+                "price_used": line.price_used,
+                "amount": line.amount,
+                "late": line.late,
+            }
+            for line in lines
+        ],
+    }
+
+
+# --- payout batches: platform operators only ----------------------------------------
+
+
+class PayoutLineOut(Schema):
+    id: int
+    end_to_end_id: str
+    statement_reference: str
+    driver_email: str
+    month: date
+    amount: Decimal
+    status: str
+    failure_reason: str
+    settled_at: datetime | None
+
+
+class PayoutBatchOut(Schema):
+    id: int
+    status: str
+    created_at: datetime
+    execution_date: date
+    message_id: str
+    total: Decimal
+    currency: str = "EUR"
+    lines: int
+    pending: int
+    failed: int
+    exported_at: datetime | None
+    paid_at: datetime | None
+
+
+class PayoutBatchDetail(PayoutBatchOut):
+    items: list[PayoutLineOut]
+
+
+class PayoutBatchPage(Schema):
+    count: int
+    items: list[PayoutBatchOut]
+
+
+class PayoutBatchIn(Schema):
+    execution_date: date
+
+
+class PayoutLineFailIn(Schema):
+    reason: str
+
+
+def _batches() -> QuerySet[PayoutBatch]:
+    return PayoutBatch.objects.annotate(
+        line_count=Count("lines"),
+        pending_count=Count("lines", filter=Q(lines__status=PayoutLineStatus.PENDING)),
+        failed_count=Count("lines", filter=Q(lines__status=PayoutLineStatus.FAILED)),
+    ).order_by("-created_at", "-pk")
+
+
+def _batch_out(batch: PayoutBatch) -> dict[str, Any]:
+    return {
+        "id": batch.pk,
+        "status": batch.status,
+        "created_at": batch.created_at,
+        "execution_date": batch.execution_date,
+        "message_id": batch.message_id,
+        "total": batch.total,
+        "lines": batch.line_count,  # type: ignore[attr-defined]
+        "pending": batch.pending_count,  # type: ignore[attr-defined]
+        "failed": batch.failed_count,  # type: ignore[attr-defined]
+        "exported_at": batch.exported_at,
+        "paid_at": batch.paid_at,
+    }
+
+
+def _batch_detail(batch_id: int) -> dict[str, Any]:
+    batch = get_object_or_404(_batches(), pk=batch_id)
+    lines = batch.lines.select_related("statement__driver").order_by("pk")
+    return {
+        **_batch_out(batch),
+        "items": [
+            {
+                "id": line.pk,
+                "end_to_end_id": line.end_to_end_id,
+                "statement_reference": line.statement.reference,
+                "driver_email": line.statement.driver.email,
+                "month": line.statement.month,
+                "amount": line.amount,
+                "status": line.status,
+                "failure_reason": line.failure_reason,
+                "settled_at": line.settled_at,
+            }
+            for line in lines
+        ],
+    }
+
+
+def _operator(request: HttpRequest) -> User:
+    return request.operator  # type: ignore[attr-defined]
+
+
+def _line(batch_id: int, line_id: int) -> PayoutLine:
+    return get_object_or_404(PayoutLine, pk=line_id, batch_id=batch_id)
+
+
+@router.get("/payout-batches", response=PayoutBatchPage, auth=operator_only)
+def payout_batches_list(
+    request: HttpRequest, status: str = "", offset: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    """Payout batches, newest first (``status``: draft, exported or paid). Operators only."""
+    _check_page(offset, limit)
+    rows = _batches()
+    if status:
+        if status not in PayoutBatch.Status.values:
+            raise ValidationError({"status": ["Choose one of: draft, exported, paid."]})
+        rows = rows.filter(status=status)
+    return {
+        "count": rows.count(),
+        "items": [_batch_out(b) for b in rows[offset : offset + limit]],
+    }
+
+
+@router.post("/payout-batches", response={201: PayoutBatchDetail}, auth=operator_only)
+def payout_batches_create(request: HttpRequest, data: PayoutBatchIn) -> Status[dict[str, Any]]:
+    """A draft batch of every statement ready to be paid (422 when there is none)."""
+    batch = payout_batch_create(execution_date=data.execution_date, operator=_operator(request))
+    return Status(201, _batch_detail(batch.pk))
+
+
+@router.get("/payout-batches/{payout_batch_id}", response=PayoutBatchDetail, auth=operator_only)
+def payout_batches_get(request: HttpRequest, payout_batch_id: int) -> dict[str, Any]:
+    """A batch with its lines (one per statement)."""
+    return _batch_detail(payout_batch_id)
+
+
+@router.post("/payout-batches/{payout_batch_id}/export", auth=operator_only)
+def payout_batches_export(request: HttpRequest, payout_batch_id: int) -> HttpResponse:
+    """The batch's SEPA credit transfer file (pain.001.001.09). The first call exports
+    the batch; later calls return the very same file."""
+    batch = get_object_or_404(PayoutBatch, pk=payout_batch_id)
+    xml = payout_batch_export(batch=batch, operator=_operator(request))
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="payout-{batch.pk}.xml"'
+    return response
+
+
+@router.post(
+    "/payout-batches/{payout_batch_id}/paid", response=PayoutBatchDetail, auth=operator_only
+)
+def payout_batches_mark_paid(request: HttpRequest, payout_batch_id: int) -> dict[str, Any]:
+    """The bank executed the file: every line not reported failed is paid. Repeatable."""
+    batch = get_object_or_404(PayoutBatch, pk=payout_batch_id)
+    payout_batch_mark_paid(batch=batch, operator=_operator(request))
+    return _batch_detail(batch.pk)
+
+
+@router.post(
+    "/payout-batches/{payout_batch_id}/lines/{payout_line_id}/paid",
+    response=PayoutBatchDetail,
+    auth=operator_only,
+)
+def payout_lines_mark_paid(
+    request: HttpRequest, payout_batch_id: int, payout_line_id: int
+) -> dict[str, Any]:
+    """One payment was made. Repeatable; refused for a line reported failed."""
+    payout_line_mark_paid(line=_line(payout_batch_id, payout_line_id), operator=_operator(request))
+    return _batch_detail(payout_batch_id)
+
+
+@router.post(
+    "/payout-batches/{payout_batch_id}/lines/{payout_line_id}/failed",
+    response=PayoutBatchDetail,
+    auth=operator_only,
+)
+def payout_lines_fail(
+    request: HttpRequest, payout_batch_id: int, payout_line_id: int, data: PayoutLineFailIn
+) -> dict[str, Any]:
+    """The bank returned one payment (``reason`` as it said, e.g. "AC04 closed account").
+    The statement becomes ``failed``, the driver is e-mailed, the amount goes to the
+    driver's next statement. Repeatable: the driver is told once."""
+    payout_line_fail(
+        line=_line(payout_batch_id, payout_line_id),
+        reason=data.reason,
+        operator=_operator(request),
+    )
+    return _batch_detail(payout_batch_id)
+
+
+class BankReturnsOut(Schema):
+    failed: list[str]
+    already: list[str]
+    unknown: list[str]
+    refused: list[str]
+
+
+@router.post("/payout-returns", response=BankReturnsOut, auth=operator_only)
+def payout_returns_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
+    """The bank's pain.002 status report or camt.054 notification: every payment it
+    rejected or returned is reported failed (by end-to-end id), as by hand. Sending the
+    same file again changes nothing."""
+    if (file.size or 0) > MAX_BYTES:
+        raise ValidationError({"file": ["The file is larger than 5 MB."]})
+    result = bank_returns_apply(content=file.read(), operator=_operator(request))
+    return vars(result)

@@ -1,5 +1,6 @@
 """Demo reimbursement: bank details and prices for the demo drivers, statements for the
-last eleven months and one exported payout batch."""
+last eleven months, a paid payout batch with one payment returned by the bank (the oldest
+month) and an exported batch waiting for the bank (the later months)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from evdms.accounts.models import User
 from evdms.enrolment.models import Membership
-from evdms.reimbursements.models import BankAccount, HomePrice, PayoutBatch, Statement
-from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
+from evdms.reimbursements.models import BankAccount, HomePrice, Statement
+from evdms.reimbursements.payouts import (
+    payout_batch_create,
+    payout_batch_export,
+    payout_batch_mark_paid,
+    payout_line_fail,
+)
 from evdms.reimbursements.services import bank_account_set
 from evdms.reimbursements.statements import statements_run
 
@@ -51,10 +58,23 @@ def seed_reimbursements() -> int:
     for _ in range(11):  # every closed month of the demo's year of sessions
         month = (month - timedelta(days=1)).replace(day=1)
         months.append(month)
-    made = 0
-    for month in reversed(months):
+    operator = User.objects.filter(email="operator@platform.example").first()
+    oldest, *later = reversed(months)
+    made = statements_run(oldest)["made"]
+    # The oldest month was paid, except one payment the bank returned (closed account).
+    if Statement.objects.filter(status="ready").exists():
+        paid = payout_batch_create(execution_date=oldest + timedelta(days=35), operator=operator)
+        payout_batch_export(batch=paid, operator=operator)
+        first = paid.lines.order_by("pk").first()
+        if first is not None:
+            payout_line_fail(line=first, reason="AC04 closed account", operator=operator)
+        payout_batch_mark_paid(batch=paid, operator=operator)
+    for month in later:
         made += statements_run(month)["made"]
-    if not PayoutBatch.objects.exists() and Statement.objects.filter(status="ready").exists():
-        batch = payout_batch_create(execution_date=first_of_this_month + timedelta(days=4))
-        payout_batch_export(batch=batch)
+    # The later months are with the bank, not settled yet.
+    if Statement.objects.filter(status="ready").exists():
+        batch = payout_batch_create(
+            execution_date=first_of_this_month + timedelta(days=4), operator=operator
+        )
+        payout_batch_export(batch=batch, operator=operator)
     return made

@@ -148,7 +148,11 @@ class StatementLine(models.Model):
 
 
 class PayoutBatch(models.Model):
-    """Statements paid together by one SEPA credit transfer file."""
+    """Statements paid together by one SEPA credit transfer file.
+
+    draft → exported (the file was made and handed to the bank) → paid (every line is
+    settled: paid, or failed and returned to the driver's next statement).
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -161,12 +165,31 @@ class PayoutBatch(models.Model):
     message_id = models.CharField(max_length=35, blank=True)
     sepa_xml = models.TextField(blank=True)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    exported_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
+        verbose_name_plural = "payout batches"
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(exported_at__isnull=False),
+                name="payout_batch_exported_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False),
+                name="payout_batch_paid_has_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Payout batch {self.pk} ({self.status})"
+
+
+class PayoutLineStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
 
 
 class PayoutLine(models.Model):
@@ -175,6 +198,70 @@ class PayoutLine(models.Model):
     statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
     end_to_end_id = models.CharField(max_length=35, unique=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(
+        max_length=10, choices=PayoutLineStatus.choices, default=PayoutLineStatus.PENDING
+    )
+    # What the bank said, e.g. "AC04 closed account" (an ISO 20022 reason code and words).
+    failure_reason = models.CharField(max_length=140, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["pk"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status="pending", settled_at__isnull=True)
+                | (~Q(status="pending") & Q(settled_at__isnull=False)),
+                name="payout_line_settled_has_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="failed") & ~Q(failure_reason=""))
+                | (~Q(status="failed") & Q(failure_reason="")),
+                name="payout_line_failure_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.end_to_end_id
+
+
+class ScheduledRun(models.Model):
+    """A periodic job claimed for one period: the unique row lets any number of scheduler
+    processes try, and exactly one of them enqueues the job."""
+
+    job = models.CharField(max_length=50)
+    period = models.CharField(max_length=20, help_text="e.g. 2026-10 for a monthly job")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-claimed_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["job", "period"], name="scheduled_run_once_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period}"
+
+
+class OperatorApiKey(models.Model):
+    """A key for the platform operators' API operations (payout batches), acting as one
+    platform operator (a staff user). Kept apart from organisation API keys on purpose:
+    an organisation key can never be given an operator's power by a role or a flag, and
+    an operator key reaches no organisation's endpoints. Shown once; only its prefix and
+    SHA-256 are kept, as for organisation keys."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,4 +1,14 @@
-"""Payout batches: ready statements into one SEPA credit transfer file, each paid once."""
+"""Payout batches: ready statements into one SEPA credit transfer file, each paid once.
+
+A batch goes draft → exported → paid. Once the file is with the bank, the platform
+operator settles each line: paid, or failed with the bank's reason (e.g. "AC04 closed
+account"). A failed line sets its statement to ``failed`` and tells the driver; the next
+statement run carries the amount over. The batch is paid once no line is pending.
+
+Every action locks the batch row first, so two operators (or an operator and a
+return-file import) settling lines of one batch run one after the other and the last
+one, seeing no pending line, is the one that closes the batch.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +16,41 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
 
+from evdms.accounts.models import User
 from evdms.audit.services import audit_record
-from evdms.reimbursements.models import PayoutBatch, PayoutLine, Statement, StatementStatus
+from evdms.reimbursements.models import (
+    PayoutBatch,
+    PayoutLine,
+    PayoutLineStatus,
+    Statement,
+    StatementStatus,
+)
 from evdms.reimbursements.sepa import Payment, credit_transfer_xml
+
+REASON_MAX = 140
+# Reasons banks return most often (ISO 20022 external status reason codes), offered as
+# choices; any other text is accepted too.
+COMMON_REASONS = [
+    "AC01 incorrect account number",
+    "AC04 closed account",
+    "AC06 blocked account",
+    "AG01 transaction forbidden",
+    "BE04 missing creditor address",
+    "MD07 end customer deceased",
+    "MS03 reason not specified",
+    "RC01 bank identifier incorrect",
+]
+
+
+class PayoutConflict(ValidationError):
+    """The batch or line is not in a state that allows this action (a 4xx, not a 500)."""
 
 
 @transaction.atomic
-def payout_batch_create(*, execution_date: date) -> PayoutBatch:
+def payout_batch_create(*, execution_date: date, operator: User | None = None) -> PayoutBatch:
     """A draft batch of every ready euro statement not paid yet."""
     ready = list(
         Statement.objects.select_for_update(of=("self",))
@@ -39,16 +75,18 @@ def payout_batch_create(*, execution_date: date) -> PayoutBatch:
     batch.save(update_fields=["total"])
     audit_record(
         actor=None,
+        by_user=operator,
         action="payout_batch.create",
         target=batch,
-        changes={"statements": [None, len(ready)]},
+        changes={"statements": [None, len(ready)], "total": [None, batch.total]},
     )
     return batch
 
 
 @transaction.atomic
-def payout_batch_export(*, batch: PayoutBatch) -> bytes:
-    """The batch's pain.001 file (made once; exporting again returns the same file)."""
+def payout_batch_export(*, batch: PayoutBatch, operator: User | None = None) -> bytes:
+    """The batch's pain.001 file (made once; exporting again returns the same file, so a
+    lost download never makes a second, different file for the same payments)."""
     batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.sepa_xml:
         return batch.sepa_xml.encode()
@@ -69,14 +107,164 @@ def payout_batch_export(*, batch: PayoutBatch) -> bytes:
             )
         )
     xml, message_id = credit_transfer_xml(payments=payments, execution_date=batch.execution_date)
-    batch.sepa_xml = xml.decode()
-    batch.message_id = message_id[:35]
-    batch.status = PayoutBatch.Status.EXPORTED
-    batch.save(update_fields=["sepa_xml", "message_id", "status"])
+    won = PayoutBatch.objects.filter(pk=batch.pk, status=PayoutBatch.Status.DRAFT).update(
+        sepa_xml=xml.decode(),
+        message_id=message_id[:35],
+        status=PayoutBatch.Status.EXPORTED,
+        exported_at=timezone.now(),
+    )
+    if not won:
+        raise PayoutConflict("This batch is not a draft any more.")
+    batch.refresh_from_db()
     audit_record(
         actor=None,
+        by_user=operator,
         action="payout_batch.export",
         target=batch,
-        changes={"message_id": [None, batch.message_id]},
+        changes={
+            "status": [PayoutBatch.Status.DRAFT, batch.status],
+            "message_id": [None, batch.message_id],
+        },
     )
     return xml
+
+
+def _locked_batch_for_settling(batch_id: int) -> PayoutBatch:
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.status == PayoutBatch.Status.DRAFT:
+        raise PayoutConflict("Export the batch first: a draft has not been sent to the bank.")
+    return batch
+
+
+def _close_if_settled(batch: PayoutBatch, operator: User | None) -> bool:
+    """Mark the batch paid when none of its lines is pending (the batch row is locked)."""
+    pending = PayoutLine.objects.filter(batch=OuterRef("pk"), status=PayoutLineStatus.PENDING)
+    closed = (
+        PayoutBatch.objects.filter(pk=batch.pk, status=PayoutBatch.Status.EXPORTED)
+        .exclude(Exists(pending))
+        .update(status=PayoutBatch.Status.PAID, paid_at=timezone.now())
+    )
+    if closed:
+        batch.refresh_from_db()
+        audit_record(
+            actor=None,
+            by_user=operator,
+            action="payout_batch.paid",
+            target=batch,
+            changes={"status": [PayoutBatch.Status.EXPORTED, PayoutBatch.Status.PAID]},
+        )
+    return bool(closed)
+
+
+@transaction.atomic
+def payout_line_mark_paid(*, line: PayoutLine, operator: User | None) -> PayoutLine:
+    """The bank paid this line. Marking a paid line paid again changes nothing."""
+    batch = _locked_batch_for_settling(line.batch_id)
+    now = timezone.now()
+    won = PayoutLine.objects.filter(pk=line.pk, status=PayoutLineStatus.PENDING).update(
+        status=PayoutLineStatus.PAID, settled_at=now
+    )
+    line.refresh_from_db()
+    if not won:
+        if line.status == PayoutLineStatus.FAILED:
+            raise PayoutConflict(
+                {"status": [f"{line.end_to_end_id} was reported failed: {line.failure_reason}."]}
+            )
+        return line  # paid already: idempotent
+    Statement.objects.filter(pk=line.statement_id, status=StatementStatus.IN_BATCH).update(
+        status=StatementStatus.PAID
+    )
+    _audit_line(line, operator, "payout_line.paid", PayoutLineStatus.PENDING)
+    _close_if_settled(batch, operator)
+    return line
+
+
+@transaction.atomic
+def payout_line_fail(*, line: PayoutLine, reason: str, operator: User | None) -> PayoutLine:
+    """The bank could not pay this line (also after the batch was booked as paid: banks
+    return transfers days later). The statement becomes ``failed`` and the driver is told
+    to check their bank details; the next statement run adds the amount. Reporting the
+    same line failed again changes nothing and sends nothing."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": ["Give the bank's reason, e.g. AC04 closed account."]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": [f"At most {REASON_MAX} characters."]})
+    batch = _locked_batch_for_settling(line.batch_id)
+    old = PayoutLine.objects.get(pk=line.pk).status
+    won = PayoutLine.objects.filter(
+        pk=line.pk, status__in=[PayoutLineStatus.PENDING, PayoutLineStatus.PAID]
+    ).update(status=PayoutLineStatus.FAILED, failure_reason=reason, settled_at=timezone.now())
+    line.refresh_from_db()
+    if not won:
+        return line  # failed already: the driver was told once
+    Statement.objects.filter(
+        pk=line.statement_id, status__in=[StatementStatus.IN_BATCH, StatementStatus.PAID]
+    ).update(status=StatementStatus.FAILED)
+    _audit_line(line, operator, "payout_line.fail", old, reason=reason)
+    _close_if_settled(batch, operator)
+    _notify_driver_of_failure(line)
+    return line
+
+
+@transaction.atomic
+def payout_batch_mark_paid(*, batch: PayoutBatch, operator: User | None) -> PayoutBatch:
+    """The bank executed the file: every line not reported failed is paid, and the batch
+    is paid. Doing it again changes nothing."""
+    batch = _locked_batch_for_settling(batch.pk)
+    pending = list(batch.lines.filter(status=PayoutLineStatus.PENDING).values_list("pk", flat=True))
+    now = timezone.now()
+    settled = PayoutLine.objects.filter(pk__in=pending, status=PayoutLineStatus.PENDING).update(
+        status=PayoutLineStatus.PAID, settled_at=now
+    )
+    if settled != len(pending):  # cannot happen under the batch lock; refuse rather than guess
+        raise PayoutConflict("Lines changed while the batch was marked paid; try again.")
+    Statement.objects.filter(payout__pk__in=pending, status=StatementStatus.IN_BATCH).update(
+        status=StatementStatus.PAID
+    )
+    if pending:
+        audit_record(
+            actor=None,
+            by_user=operator,
+            action="payout_batch.lines_paid",
+            target=batch,
+            changes={"lines_paid": [None, len(pending)]},
+        )
+    _close_if_settled(batch, operator)
+    batch.refresh_from_db()
+    return batch
+
+
+def _audit_line(
+    line: PayoutLine, operator: User | None, action: str, old: str, reason: str = ""
+) -> None:
+    changes: dict[str, list[str | None]] = {"status": [old, line.status]}
+    if reason:
+        changes["failure_reason"] = [None, reason]
+    statement = Statement.objects.select_related("connection__organisation").get(
+        pk=line.statement_id
+    )
+    # Recorded for the driver's organisation too, so its history shows the payment.
+    audit_record(
+        actor=None,
+        by_user=operator,
+        action=action,
+        target=statement,
+        organisation=statement.connection.organisation,
+        changes={"payout_line": [None, line.end_to_end_id], **changes},
+    )
+
+
+def _notify_driver_of_failure(line: PayoutLine) -> None:
+    from evdms.notifications.services import email_send
+
+    statement = Statement.objects.select_related(
+        "driver", "bank_account", "connection__organisation"
+    ).get(pk=line.statement_id)
+    # The outbox row commits with the failure; delivery is enqueued after commit.
+    email_send(
+        to=[statement.driver.email],
+        template="payout_failed",
+        context={"statement": statement, "line": line},
+        organisation=statement.connection.organisation,
+    )

@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
+from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
+from evdms.accounts.permissions import Actor
 from evdms.enrolment.models import Membership, MembershipStatus
-from evdms.reimbursements.models import BankAccount, HomePrice
+from evdms.reimbursements.models import (
+    BankAccount,
+    HomePrice,
+    Statement,
+    StatementLine,
+    StatementStatus,
+)
 
 
 def reimbursing_memberships(driver: User) -> QuerySet[Membership]:
@@ -33,3 +45,79 @@ def price_in_force(driver: User, on: date) -> HomePrice | None:
         .order_by("-valid_from", "-created_at")
         .first()
     )
+
+
+def parse_month(value: str) -> date | None:
+    """``YYYY-MM`` as the first of that month; empty gives None; anything else is a
+    field error."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        year, number = (int(p) for p in value.split("-"))
+        return date(year, number, 1)
+    except ValueError as exc:
+        raise ValidationError({"month": ["Give the month as YYYY-MM, e.g. 2026-10."]}) from exc
+
+
+def statements_for(
+    actor: Actor,
+    *,
+    month: date | None = None,
+    connection_id: int | None = None,
+    status: str = "",
+) -> QuerySet[Statement]:
+    """Statements of the drivers of the organisations the actor acts for, with their
+    energy, newest month first; one query whatever the number of rows."""
+    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
+    rows = (
+        Statement.objects.filter(connection__organisation_id__in=ids)
+        .select_related("driver", "connection")
+        .annotate(energy=Sum("lines__energy_wh"))
+        .order_by("-month", "pk")
+    )
+    if month is not None:
+        rows = rows.filter(month=month)
+    if connection_id is not None:
+        rows = rows.filter(connection_id=connection_id)
+    if status:
+        if status not in StatementStatus.values:
+            raise ValidationError(
+                {"status": [f"Choose one of: {', '.join(StatementStatus.values)}."]}
+            )
+        rows = rows.filter(status=status)
+    return rows
+
+
+def get_statement_for(actor: Actor, statement_id: int) -> Statement:
+    """A statement of the actor's organisations; another's is a 404, like a missing one."""
+    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
+    return get_object_or_404(
+        Statement.objects.select_related("driver", "connection__organisation", "bank_account"),
+        pk=statement_id,
+        connection__organisation_id__in=ids,
+    )
+
+
+def statement_sessions(statement: Statement) -> QuerySet[StatementLine] | None:
+    """The sessions behind a statement, only when its connection shares home charging
+    data with the organisation; None means: show the summary only."""
+    if not statement.connection.home_charging_data_sharing:
+        return None
+    return statement.lines.select_related("session__charger").order_by("session__started_at")
+
+
+def statements_csv_rows(rows: QuerySet[Statement]) -> Iterator[list[str]]:
+    """The CSV of statements for the page and the API alike (streamed in chunks)."""
+    yield ["Reference", "Month", "Driver", "Connection", "kWh", "Amount", "Currency", "Status"]
+    for s in rows.iterator(chunk_size=1000):
+        yield [
+            s.reference,
+            f"{s.month:%Y-%m}",
+            s.driver.email,
+            str(s.connection_id),
+            f"{Decimal(getattr(s, 'energy', 0) or 0) / 1000:.3f}",
+            str(s.total),
+            s.currency,
+            s.status,
+        ]

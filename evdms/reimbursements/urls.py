@@ -13,4 +13,6 @@ urlpatterns = [
         views.statement_download,
         name="statement_pdf",
     ),
+    path("statements/", views.statements, name="statements"),
+    path("statements/<int:statement_id>/", views.statement_detail, name="statement_detail"),
 ]

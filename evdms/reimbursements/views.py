@@ -1,22 +1,37 @@
-"""The driver's reimbursement page: bank details and home price per kWh."""
+"""Reimbursement pages: the driver's bank details, home price and statements; the
+organisation admins' Statements list and statement pages."""
 
 from __future__ import annotations
 
+import csv
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from evdms.accounts.permissions import Actor, Permission
+from evdms.connections.access import connections_for
 from evdms.reimbursements import services
 from evdms.reimbursements.forms import BankAccountForm, HomePriceForm
-from evdms.reimbursements.models import Statement
+from evdms.reimbursements.models import Statement, StatementStatus
 from evdms.reimbursements.selectors import (
     current_bank_account,
+    get_statement_for,
+    parse_month,
     price_history,
     reimbursing_memberships,
+    statement_sessions,
+    statements_csv_rows,
+    statements_for,
 )
-from evdms.web.decorators import login_required
+from evdms.web.decorators import admin_required, login_required
 from evdms.web.forms import add_service_errors
 
 
@@ -110,3 +125,97 @@ def statement_download(request: HttpRequest, statement_id: int) -> HttpResponse:
     response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{statement.reference}.pdf"'
     return response
+
+
+# --- statements for organisation admins ---------------------------------------------
+
+STATEMENTS_PAGE_SIZE = 50
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _statement_filters(
+    actor: Actor, params: QueryDict
+) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """The list's filters from the query string: (selector arguments, values to show,
+    errors). A bad value is ignored with a message next to the filters, never a 500."""
+    errors: list[str] = []
+    values = {key: params.get(key, "").strip() for key in ("month", "connection", "status")}
+    chosen: dict[str, Any] = {}
+    try:
+        chosen["month"] = parse_month(values["month"])
+    except ValidationError:
+        errors.append("Give the month as YYYY-MM, e.g. 2026-10.")
+        values["month"] = ""
+    if values["connection"]:
+        if values["connection"].isdigit() and (
+            connections_for(actor).filter(pk=int(values["connection"])).exists()
+        ):
+            chosen["connection_id"] = int(values["connection"])
+        else:
+            errors.append("Choose one of your connections.")
+            values["connection"] = ""
+    if values["status"]:
+        if values["status"] in StatementStatus.values:
+            chosen["status"] = values["status"]
+        else:
+            errors.append("Choose a status from the list.")
+            values["status"] = ""
+    return chosen, values, errors
+
+
+@admin_required(Permission.VIEW_REPORTS)
+def statements(request: HttpRequest) -> HttpResponseBase:
+    """The organisation's reimbursement statements: month, driver, connection, kWh,
+    amount and status, filtered, paged and exported as CSV."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    chosen, values, errors = _statement_filters(actor, request.GET)
+    rows = statements_for(actor, **chosen)
+    if request.GET.get("export") == "csv":
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in statements_csv_rows(rows)),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="statements-{stamp}.csv"'
+        return response
+    page = Paginator(rows, STATEMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = QueryDict(mutable=True)
+    params.update({k: v for k, v in values.items() if v})
+    return render(
+        request,
+        "reimbursements/statements.html",
+        {
+            "page": page,
+            "values": values,
+            "errors": errors,
+            "statuses": StatementStatus.choices,
+            "connections": connections_for(actor).order_by("name").only("pk", "name"),
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+@admin_required(Permission.VIEW_REPORTS)
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    """One statement: its summary always; its sessions only when the connection shares
+    home charging data with the organisation."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    statement = get_statement_for(actor, statement_id)
+    lines = statement_sessions(statement)
+    return render(
+        request,
+        "reimbursements/statement_detail.html",
+        {
+            "statement": statement,
+            "lines": lines,
+            "energy_wh": statement.lines.aggregate(total=Sum("energy_wh"))["total"] or 0,
+            "sessions": statement.lines.count(),
+        },
+    )

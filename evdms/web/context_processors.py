@@ -16,6 +16,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Connection Requests", "enrolment:requests", Permission.MANAGE_DRIVERS),
     ("Chargers", "charging:chargers", Permission.VIEW_DASHBOARD),
     ("Home charging", "charging:sessions", Permission.VIEW_DASHBOARD),
+    ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
     ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),

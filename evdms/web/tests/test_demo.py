@@ -55,4 +55,8 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
 
     assert Statement.objects.filter(status="in_batch").exists()
     assert Statement.objects.filter(status="held").exists()
-    assert PayoutBatch.objects.get().status == "exported"
+    assert sorted(PayoutBatch.objects.values_list("status", flat=True)) == ["exported", "paid"]
+    paid = PayoutBatch.objects.get(status="paid")
+    assert set(paid.lines.values_list("status", flat=True)) == {"paid", "failed"}
+    assert Statement.objects.filter(status="failed").count() == 1
+    assert Statement.objects.filter(status="paid").exists()

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from evdms.accounts.models import Role
 from evdms.accounts.permissions import ROLE_PERMISSIONS, Permission
 from evdms.accounts.services import api_key_create
-from evdms.api import ApiKeyAuth, api
+from evdms.api import ApiKeyAuth, OperatorKeyAuth, api
 from evdms.testing.fixtures import World, client_for, make_connection, make_membership
 
 # Pages anyone may open. Adding to this list is a decision to review, not a formality.
@@ -131,6 +131,25 @@ def _org_a_export(world: World) -> Any:
     return export
 
 
+def _payout_batch(world: World) -> Any:
+    """One exported batch per test paying Dora's statement, so a URL with a batch and
+    one of its lines agree."""
+    if not hasattr(world, "_payout_batch"):
+        from datetime import date
+
+        from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
+        from evdms.reimbursements.services import bank_account_set
+
+        statement = _dora_statement(world)
+        bank_account_set(driver=statement.driver, holder="Dora", iban="NL91ABNA0417164300")
+        statement.bank_account = statement.driver.bank_accounts.get()
+        statement.save(update_fields=["bank_account"])
+        batch = payout_batch_create(execution_date=date(2026, 11, 5))
+        payout_batch_export(batch=batch)
+        world._payout_batch = batch  # type: ignore[attr-defined]
+    return world._payout_batch  # type: ignore[attr-defined]
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -141,6 +160,8 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "charger_id": lambda w: _org_a_charger(w).pk,
     "statement_id": lambda w: _dora_statement(w).pk,
     "export_id": lambda w: _org_a_export(w).pk,
+    "payout_batch_id": lambda w: _payout_batch(w).pk,
+    "payout_line_id": lambda w: _payout_batch(w).lines.get().pk,
 }
 
 
@@ -265,8 +286,17 @@ def _permission_of(operation: Any) -> Permission | None:
     return None
 
 
+def _for_operators(operation: Any) -> bool:
+    """Platform operators' operations (payouts): no organisation role reaches them."""
+    return any(isinstance(c, OperatorKeyAuth) for c in operation.auth_callbacks)
+
+
 def test_every_api_operation_names_its_permission():
-    missing = [f"{m} {p}" for m, p, op in api_operations() if _permission_of(op) is None]
+    missing = [
+        f"{m} {p}"
+        for m, p, op in api_operations()
+        if _permission_of(op) is None and not _for_operators(op)
+    ]
     assert missing == []
 
 
@@ -289,7 +319,9 @@ def test_each_api_key_role_gets_exactly_what_the_matrix_allows(
     _, key = api_key_create(actor=None, organisation=world.org_a, name="matrix", role=role)
     url = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
     response = _call(Client(), method, url, key)
-    if _permission_of(operation) in ROLE_PERMISSIONS[role]:
+    if _for_operators(operation):
+        assert response.status_code == 403, "organisation keys never reach operator operations"
+    elif _permission_of(operation) in ROLE_PERMISSIONS[role]:
         assert response.status_code not in (401, 403, 404), response.content
         assert response.status_code < 500
     else:
@@ -298,7 +330,8 @@ def test_each_api_key_role_gets_exactly_what_the_matrix_allows(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("method", "path", "operation"), [o for o in api_operations() if "{" in o[1]]
+    ("method", "path", "operation"),
+    [o for o in api_operations() if "{" in o[1] and not _for_operators(o[2])],
 )
 def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
     world, method, path, operation
@@ -313,6 +346,57 @@ def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
     assert foreign_response.status_code == missing_response.status_code
     assert foreign_response.status_code in (404, 422)  # 422: the body was checked first
     assert foreign_response.json() == missing_response.json()
+
+
+def _operator_key() -> str:
+    from evdms.accounts.models import User
+    from evdms.reimbursements.operator_keys import operator_api_key_create
+
+    petra = User.objects.create_user("petra@platform.example", "petra's passphrase", is_staff=True)
+    return operator_api_key_create(operator=petra, name="route test")[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), [o for o in api_operations() if _for_operators(o[2])]
+)
+def test_an_operator_key_reaches_operator_operations_and_a_missing_object_is_404(
+    world, method, path, operation
+):
+    key = _operator_key()
+    url = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
+    response = _call(Client(), method, url, key)
+    assert response.status_code not in (401, 403, 404), response.content
+    assert response.status_code < 500
+    if "{" in path:
+        missing = _call(Client(), method, re.sub(r"\{(\w+)\}", "999999", path), key)
+        assert missing.status_code in (404, 422)  # 422: the body was checked first
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), [o for o in api_operations() if _for_operators(o[2])]
+)
+def test_an_organisation_key_learns_nothing_from_operator_operations(
+    world, method, path, operation
+):
+    _, key = api_key_create(
+        actor=None, organisation=world.org_a, name="curious", role=Role.NETWORK_MANAGER
+    )
+    existing = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
+    missing = re.sub(r"\{(\w+)\}", "999999", path)
+    answers = [_call(Client(), method, url, key) for url in (existing, missing)]
+    assert [a.status_code for a in answers] == [403, 403]
+    assert answers[0].json() == answers[1].json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), [o for o in api_operations() if not _for_operators(o[2])]
+)
+def test_an_operator_key_is_not_an_organisation_key(world, method, path, operation):
+    url = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
+    assert _call(Client(), method, url, _operator_key()).status_code == 401
 
 
 def test_only_the_listed_pages_are_for_any_logged_in_user():

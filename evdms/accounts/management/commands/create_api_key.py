@@ -13,18 +13,50 @@ class Command(BaseCommand):
     help = "Create an API key for an organisation and print it (shown only this once)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--organisation", required=True, help="the organisation's slug")
+        parser.add_argument("--organisation", help="the organisation's slug")
+        parser.add_argument(
+            "--operator",
+            metavar="EMAIL",
+            help="instead of an organisation key: a platform operator's key (payout "
+            "operations), acting as this operator",
+        )
         parser.add_argument("--name", required=True, help="what uses the key")
         parser.add_argument(
             "--role", default=Role.NETWORK_MANAGER, choices=Role.values, help="the key's role"
         )
 
-    def handle(self, *args: Any, organisation: str, name: str, role: str, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        organisation: str | None,
+        operator: str | None,
+        name: str,
+        role: str,
+        **options: Any,
+    ) -> None:
+        if bool(organisation) == bool(operator):
+            raise CommandError("Give either --organisation SLUG or --operator EMAIL.")
+        if operator:
+            self._operator_key(operator, name)
+            return
         org = Organisation.objects.filter(slug=organisation).first()
         if org is None:
             raise CommandError(f"No organisation with the slug {organisation!r}.")
         try:
             _, plain = api_key_create(actor=None, organisation=org, name=name, role=role)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        self.stdout.write(plain)
+
+    def _operator_key(self, email: str, name: str) -> None:
+        from evdms.accounts.models import User
+        from evdms.reimbursements.operator_keys import operator_api_key_create
+
+        user = User.objects.filter(email=email.strip().lower()).first()
+        if user is None:
+            raise CommandError(f"No user with the e-mail address {email!r}.")
+        try:
+            _, plain = operator_api_key_create(operator=user, name=name)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(plain)

@@ -1,4 +1,5 @@
-"""Start the whole platform for development: web server and task worker together.
+"""Start the whole platform for development: web server, task worker, OCPP gateway and
+scheduler together.
 
 Ctrl-C (or SIGTERM) stops every process; if one of them dies, the others are stopped
 too, so a half-running platform never hides a crash.
@@ -20,7 +21,7 @@ from evdms.accounts.demo import DEMO_ADMINS, DEMO_PASSWORD
 
 
 class Command(BaseCommand):
-    help = "Run the web server and the task worker together (development)."
+    help = "Run the web server, task worker, OCPP gateway and scheduler together (development)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("EVDMS_HOST", "127.0.0.1"))
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             # above; our tasks log their own failures.
             "worker": [*manage, "db_worker", "--interval", "0.5", "--verbosity", "0"],
             "ocpp": [*manage, "run_ocpp_gateway"],
+            # Enqueues the monthly statement run on the 1st (once, whatever the count).
+            "scheduler": [*manage, "run_scheduler"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         url = f"http://{host}:{port}/"

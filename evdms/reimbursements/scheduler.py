@@ -1,0 +1,67 @@
+"""Periodic jobs, enqueued by ``manage.py run_scheduler`` (started by ``serve`` next to
+web, worker and gateway).
+
+Each job says which period is due at a given time; the scheduler claims the row
+(job, period) and enqueues the job's task in the same transaction. The row is unique, so
+any number of scheduler processes (one per machine, or a restarted one) enqueue each
+period exactly once; with the database task backend the task row commits together with
+the claim, so a scheduler killed in between leaves neither and the next tick retries.
+A scheduler that was down on the 1st catches up at its next tick in that month.
+
+It lives in reimbursements because its only job so far is the monthly statement run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from evdms.reimbursements.models import ScheduledRun
+
+
+def previous_month(now: datetime) -> str:
+    """From the 1st of a month on (local time), the month before it is due."""
+    first = timezone.localtime(now).date().replace(day=1)
+    return f"{first - timedelta(days=1):%Y-%m}"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    due_period: Callable[[datetime], str]
+    enqueue: Callable[[str], Any]  # the period → a task result (with an id)
+
+
+def _enqueue_statements(period: str) -> Any:
+    from evdms.reimbursements.tasks import make_statements
+
+    return make_statements.enqueue(month=period)
+
+
+JOBS = [Job("make_statements", previous_month, _enqueue_statements)]
+
+
+def scheduler_tick(now: datetime | None = None) -> list[ScheduledRun]:
+    """Claim and enqueue every job whose due period is not claimed yet; the runs this
+    process claimed (none when another scheduler was first)."""
+    now = now or timezone.now()
+    claimed = []
+    for job in JOBS:
+        period = job.due_period(now)
+        if ScheduledRun.objects.filter(job=job.name, period=period).exists():
+            continue  # the common case, without an insert that fails
+        try:
+            with transaction.atomic():
+                run = ScheduledRun.objects.create(job=job.name, period=period, claimed_at=now)
+                result = job.enqueue(period)
+                run.task_id = str(getattr(result, "id", ""))[:64]
+                run.save(update_fields=["task_id"])
+        except IntegrityError:
+            continue  # another scheduler claimed this period first
+        claimed.append(run)
+    return claimed
