@@ -1,7 +1,8 @@
 """Monthly reimbursement statements.
 
 amount per session = energy (kWh, from integer Wh) × min(driver's price, connection's
-maximum), the driver's price being the one in force on the session's start date. Line
+maximum), the driver's price being the one in force on the session's start date and the
+maximum the one in force at the session's start (``connections.MaxPriceChange``). Line
 amounts are exact Decimals; the statement total is rounded once, half-up, to the cent.
 A session belongs to at most one statement (database constraint); a session that arrives
 after its month's statement was made goes into the next month's statement, marked late.
@@ -21,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evdms.charging.models import ChargingSession
+from evdms.connections.selectors import CapHistory, max_price_histories, max_price_in_force
 from evdms.reimbursements.models import (
     BankAccount,
     HomePrice,
@@ -71,11 +73,14 @@ def statements_run(month: date) -> dict[str, int]:
     """Make the statements of ``month`` (any day of it). Safe to run again."""
     month = month.replace(day=1)
     start, end = month_bounds(month)
+    caps = max_price_histories()
+    # A connection reimburses the sessions started while it had a maximum (now or then).
+    reimbursing = [pk for pk, history in caps.items() if any(p for _, p in history)]
     candidates = (
         ChargingSession.objects.filter(
             status="completed",
             started_at__lt=end,
-            connection__reimburse_home_charging=True,
+            connection_id__in=reimbursing,
             statement_line__isnull=True,
             energy_wh__gt=0,
         )
@@ -86,6 +91,9 @@ def statements_run(month: date) -> dict[str, int]:
     for session in candidates.iterator(chunk_size=2000):
         if session.driver_id is None or session.connection_id is None:
             continue
+        assert session.started_at is not None
+        if max_price_in_force(caps[session.connection_id], session.started_at) is None:
+            continue  # the connection did not reimburse when the session started
         groups[(session.driver_id, session.connection_id)].append(session)
     made = held = skipped = 0
     driver_ids = {d for d, _ in groups}
@@ -100,7 +108,7 @@ def statements_run(month: date) -> dict[str, int]:
     }
     for (driver_id, _connection_id), sessions in groups.items():
         result = _make_statement(
-            month, start, driver_id, sessions, prices[driver_id], accounts.get(driver_id)
+            month, start, driver_id, sessions, prices[driver_id], accounts.get(driver_id), caps
         )
         made += result == "made"
         held += result == "held"
@@ -115,9 +123,10 @@ def _make_statement(
     sessions: list[ChargingSession],
     prices: list[HomePrice],
     account: BankAccount | None,
+    caps: CapHistory,
 ) -> str:
     connection = sessions[0].connection
-    assert connection is not None and connection.max_price_per_kwh is not None
+    assert connection is not None
     if Statement.objects.filter(driver_id=driver_id, connection=connection, month=month).exists():
         return "exists"  # made by an earlier run: never changed, late sessions wait a month
     lines = []
@@ -128,7 +137,9 @@ def _make_statement(
         if price is None:
             missing_price = True
             price = Decimal(0)
-        amount = LineAmount(session.energy_wh, price, connection.max_price_per_kwh)
+        cap = max_price_in_force(caps[connection.pk], session.started_at)  # type: ignore[arg-type]
+        assert cap is not None  # sessions without a maximum were left out above
+        amount = LineAmount(session.energy_wh, price, cap)
         lines.append((session, amount, session.started_at < month_start))  # type: ignore[operator]
     reasons = []
     if account is None:

@@ -31,7 +31,9 @@ def at(day: int, month: int = 10, hour: int = 20) -> datetime:
 
 @pytest.fixture
 def dan(world):
-    connection = make_connection(world.org_a, max_price_per_kwh="0.30")
+    # Made before the sessions below, as in life (its maximum applies from then on).
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 1, 1, tzinfo=TZ)):
+        connection = make_connection(world.org_a, max_price_per_kwh="0.30")
     driver = User.objects.create_user(
         "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
     )
@@ -80,6 +82,51 @@ def test_a_month_is_reimbursed_at_the_price_in_force_capped(dan):
         "0.3000"
     )
     assert "c" not in lines
+
+
+def test_a_cap_lowered_mid_month_applies_only_to_sessions_started_after_the_change(world, dan):
+    from evdms.accounts.models import Role
+    from evdms.accounts.permissions import Actor
+    from evdms.connections.services import connection_update
+
+    lowered = at(10, hour=12)
+    with mock.patch("django.utils.timezone.now", return_value=lowered):
+        connection_update(
+            actor=Actor(organisation=world.org_a, role=Role.NETWORK_MANAGER),
+            connection=dan["connection"],
+            changes={"max_price_per_kwh": "0.20"},
+            confirm_benefit_change=True,
+        )
+    session(dan, at(10, hour=11), 10_000, "before")  # 10 × min(0.25, 0.30) = 2.50
+    session(dan, at(10, hour=13), 10_000, "after")  # 10 × min(0.25, 0.20) = 2.00
+    session(dan, at(20), 10_000, "after-price")  # 10 × min(0.40, 0.20) = 2.00
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    lines = {line.session.transaction_id: line for line in statement.lines.all()}
+    assert (lines["before"].cap, lines["before"].amount) == (Decimal("0.30"), Decimal("2.5"))
+    assert (lines["after"].cap, lines["after"].amount) == (Decimal("0.20"), Decimal("2"))
+    assert lines["after-price"].price_used == Decimal("0.20")
+    assert statement.total == Decimal("6.50")
+
+
+def test_sessions_started_while_the_connection_did_not_reimburse_are_not_reimbursed(world, dan):
+    from evdms.accounts.models import Role
+    from evdms.accounts.permissions import Actor
+    from evdms.connections.services import connection_update
+
+    with mock.patch("django.utils.timezone.now", return_value=at(15, hour=0)):
+        connection_update(
+            actor=Actor(organisation=world.org_a, role=Role.NETWORK_MANAGER),
+            connection=dan["connection"],
+            changes={"reimburse_home_charging": "no", "max_price_per_kwh": ""},
+            confirm_benefit_change=True,
+        )
+    session(dan, at(5), 10_000, "reimbursed")
+    session(dan, at(16), 10_000, "not reimbursed")
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    assert [line.session.transaction_id for line in statement.lines.all()] == ["reimbursed"]
+    assert statement.total == Decimal("2.50")
 
 
 def test_running_again_changes_nothing_and_late_sessions_go_to_the_next_month(dan):
