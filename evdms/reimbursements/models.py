@@ -103,6 +103,9 @@ class Statement(models.Model):
         BankAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set in the transaction that writes the statement e-mail (with its PDF) to the
+    # outbox, so the driver gets it once whatever reruns and workers do.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-month", "driver_id"]

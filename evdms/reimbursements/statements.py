@@ -6,22 +6,34 @@ maximum the one in force at the session's start (``connections.MaxPriceChange``)
 amounts are exact Decimals; the statement total is rounded once, half-up, to the cent.
 A session belongs to at most one statement (database constraint); a session that arrives
 after its month's statement was made goes into the next month's statement, marked late.
-Each statement is written in its own transaction, so a run killed half-way leaves only
-whole statements, and running again makes exactly the missing ones.
+
+The run streams: drivers are taken in chunks (ordered by id), each chunk's sessions are
+read as plain tuples, and the chunk's statements and lines are written by bulk inserts
+in one transaction. A run killed at any point therefore leaves only whole statements
+(whole chunks), and running again makes exactly the missing ones from the same sessions,
+prices and caps. The e-mail with the PDF is not made here (a PDF per statement would be
+most of the run's time): once the statements are committed, ``tasks.statements_email``
+writes each one's outbox row, claimed by ``Statement.emailed_at``, so every driver gets
+it exactly once, and a rerun sends whatever a killed run did not.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from itertools import groupby
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evdms.charging.models import ChargingSession
+from evdms.connections.models import Connection
 from evdms.connections.selectors import CapHistory, max_price_histories, max_price_in_force
 from evdms.reimbursements.models import (
     BankAccount,
@@ -32,6 +44,13 @@ from evdms.reimbursements.models import (
 )
 
 CENT = Decimal("0.01")
+# Drivers per transaction: about 30 sessions each, so some 30,000 lines per bulk insert;
+# big enough that per-transaction costs vanish, small enough to keep memory flat.
+CHUNK_DRIVERS = 1000
+# A chunk that collides with another worker (a statement or a session taken meanwhile) is
+# read again and redone; the second time the other worker's statements are skipped.
+CHUNK_ATTEMPTS = 3
+THOUSAND = Decimal(1000)
 
 
 @dataclass(frozen=True)
@@ -61,125 +80,239 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(following, time.min, tzinfo=tz)
 
 
-def _price_on(prices: list[HomePrice], day: date) -> Decimal | None:
-    """The latest price whose date is on or before ``day`` (prices newest first)."""
-    for price in prices:
-        if price.valid_from <= day:
-            return price.price_per_kwh
-    return None
+# (valid_from, price) oldest first, one entry per date (the latest entered for that date).
+PriceHistory = list[tuple[date, Decimal]]
 
 
-def statements_run(month: date) -> dict[str, int]:
+def _price_on(prices: PriceHistory, day: date) -> Decimal | None:
+    """The price in force on ``day``: the one with the latest date on or before it."""
+    index = bisect_right(prices, day, key=lambda entry: entry[0])
+    return prices[index - 1][1] if index else None
+
+
+# (session id, energy Wh, driver price, cap, price used, exact amount, late)
+LineRow = tuple[int, int, Decimal, Decimal, Decimal, Decimal, bool]
+
+
+@dataclass
+class _Draft:
+    """A statement computed in memory, written with its chunk."""
+
+    driver_id: int
+    connection_id: int
+    currency: str
+    bank_account_id: int | None
+    lines: list[LineRow] = field(default_factory=list)
+    missing_price: bool = False
+
+    @property
+    def reasons(self) -> list[str]:
+        reasons = []
+        if self.bank_account_id is None:
+            reasons.append("no bank details")
+        if self.missing_price:
+            reasons.append("no home price for some sessions")
+        return reasons
+
+    def statement(self, month: date) -> Statement:
+        reasons = self.reasons
+        return Statement(
+            driver_id=self.driver_id,
+            connection_id=self.connection_id,
+            month=month,
+            currency=self.currency,
+            total=statement_total([line[5] for line in self.lines]),
+            status=StatementStatus.HELD if reasons else StatementStatus.READY,
+            held_reason="; ".join(reasons),
+            bank_account_id=self.bank_account_id,
+        )
+
+
+class _Contended(Exception):
+    """Another worker changed what the chunk was computed from: read it again."""
+
+
+@dataclass(frozen=True)
+class _Run:
+    month: date
+    start: datetime
+    end: datetime
+    caps: CapHistory
+    currencies: dict[int, str]
+
+    def candidates(self) -> QuerySet[ChargingSession]:
+        reimbursing = [pk for pk, history in self.caps.items() if any(p for _, p in history)]
+        return ChargingSession.objects.filter(
+            status="completed",
+            started_at__lt=self.end,
+            connection_id__in=reimbursing,
+            driver_id__isnull=False,
+            statement_line__isnull=True,
+            energy_wh__gt=0,
+        )
+
+
+def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str, int]:
     """Make the statements of ``month`` (any day of it). Safe to run again."""
     month = month.replace(day=1)
     start, end = month_bounds(month)
     caps = max_price_histories()
-    # A connection reimburses the sessions started while it had a maximum (now or then).
-    reimbursing = [pk for pk, history in caps.items() if any(p for _, p in history)]
-    candidates = (
-        ChargingSession.objects.filter(
-            status="completed",
-            started_at__lt=end,
-            connection_id__in=reimbursing,
-            statement_line__isnull=True,
-            energy_wh__gt=0,
-        )
-        .select_related("connection")
-        .order_by("started_at", "pk")
+    run = _Run(
+        month=month,
+        start=start,
+        end=end,
+        caps=caps,
+        currencies=dict(Connection.objects.values_list("pk", "currency")),
     )
-    groups: dict[tuple[int, int], list[ChargingSession]] = defaultdict(list)
-    for session in candidates.iterator(chunk_size=2000):
-        if session.driver_id is None or session.connection_id is None:
+    # The drivers to visit, as plain ints (100,000 of them is under 10 MB).
+    driver_ids: list[int] = list(
+        run.candidates().order_by("driver_id").values_list("driver_id", flat=True).distinct()
+    )
+    counts: Counter[str] = Counter()
+    for offset in range(0, len(driver_ids), chunk_size):
+        chunk = driver_ids[offset : offset + chunk_size]
+        counts.update(_chunk_run(run, chunk[0], chunk[-1]))
+        _checkpoint("chunk-committed")
+    from evdms.reimbursements.tasks import statements_email_pending
+
+    statements_email_pending(month)
+    return {"made": counts["made"], "held": counts["held"], "existing": counts["existing"]}
+
+
+def _chunk_run(run: _Run, first_driver: int, last_driver: int) -> Counter[str]:
+    for attempt in range(CHUNK_ATTEMPTS):
+        drafts, counts = _chunk_plan(run, first_driver, last_driver)
+        try:
+            with transaction.atomic():
+                _chunk_write(run, drafts)
+                _checkpoint("chunk-written")
+        except (IntegrityError, _Contended):
+            if attempt == CHUNK_ATTEMPTS - 1:
+                raise
             continue
-        assert session.started_at is not None
-        if max_price_in_force(caps[session.connection_id], session.started_at) is None:
-            continue  # the connection did not reimburse when the session started
-        groups[(session.driver_id, session.connection_id)].append(session)
-    made = held = skipped = 0
-    driver_ids = {d for d, _ in groups}
-    prices: dict[int, list[HomePrice]] = defaultdict(list)
-    for price in HomePrice.objects.filter(driver_id__in=driver_ids).order_by(
-        "-valid_from", "-created_at"
-    ):
-        prices[price.driver_id].append(price)
-    accounts = {
-        a.driver_id: a
-        for a in BankAccount.objects.filter(driver_id__in=driver_ids, retired_at=None)
-    }
-    for (driver_id, _connection_id), sessions in groups.items():
-        result = _make_statement(
-            month, start, driver_id, sessions, prices[driver_id], accounts.get(driver_id), caps
+        return counts
+    raise AssertionError("unreachable")
+
+
+def _chunk_plan(
+    run: _Run, first_driver: int, last_driver: int
+) -> tuple[list[_Draft], Counter[str]]:
+    """The chunk's statements, computed from plain rows (no model instances)."""
+    in_chunk = {"driver_id__gte": first_driver, "driver_id__lte": last_driver}
+    existing = set(
+        Statement.objects.filter(month=run.month, **in_chunk).values_list(
+            "driver_id", "connection_id"
         )
-        made += result == "made"
-        held += result == "held"
-        skipped += result == "exists"
-    return {"made": made, "held": held, "existing": skipped}
+    )
+    prices: dict[int, PriceHistory] = {}
+    # Ordered so that, for one date, the latest entered comes last and wins.
+    for driver_id, valid_from, entered in (
+        HomePrice.objects.filter(**in_chunk)
+        .order_by("driver_id", "valid_from", "created_at", "pk")
+        .values_list("driver_id", "valid_from", "price_per_kwh")
+    ):
+        history = prices.setdefault(driver_id, [])
+        if history and history[-1][0] == valid_from:
+            history[-1] = (valid_from, entered)
+        else:
+            history.append((valid_from, entered))
+    accounts = dict(
+        BankAccount.objects.filter(retired_at=None, **in_chunk).values_list("driver_id", "pk")
+    )
+    # started_at is never None here (the filter compares it).
+    rows = cast(
+        Iterator[tuple[int, int, int, datetime, int]],
+        iter(
+            run.candidates()
+            .filter(**in_chunk)
+            .order_by("driver_id", "connection_id", "started_at", "pk")
+            .values_list("pk", "driver_id", "connection_id", "started_at", "energy_wh")
+        ),
+    )
+    drafts: list[_Draft] = []
+    counts: Counter[str] = Counter()
+    local = timezone.get_current_timezone()
+    for (driver_id, connection_id), group in groupby(rows, key=lambda row: (row[1], row[2])):
+        if (driver_id, connection_id) in existing:
+            # Made by an earlier run and never changed: its late sessions wait a month.
+            counts["existing"] += 1
+            continue
+        draft = _Draft(
+            driver_id=driver_id,
+            connection_id=connection_id,
+            currency=run.currencies[connection_id],
+            bank_account_id=accounts.get(driver_id),
+        )
+        driver_prices = prices.get(driver_id, [])
+        cap_history = run.caps[connection_id]
+        for session_id, _driver, _connection, started_at, energy_wh in group:
+            cap = max_price_in_force(cap_history, started_at)
+            if cap is None:
+                continue  # the connection did not reimburse when the session started
+            price = _price_on(driver_prices, started_at.astimezone(local).date())
+            if price is None:
+                draft.missing_price = True  # held until the driver gives a price
+                price = Decimal(0)
+            used = min(price, cap)
+            # Exact: kWh has 3 decimals, the price 4; rounding waits for the total.
+            amount = Decimal(energy_wh) / THOUSAND * used
+            draft.lines.append(
+                (session_id, energy_wh, price, cap, used, amount, started_at < run.start)
+            )
+        if draft.lines:
+            drafts.append(draft)
+            counts["held" if draft.reasons else "made"] += 1
+    return drafts, counts
 
 
-def _make_statement(
-    month: date,
-    month_start: datetime,
-    driver_id: int,
-    sessions: list[ChargingSession],
-    prices: list[HomePrice],
-    account: BankAccount | None,
-    caps: CapHistory,
-) -> str:
-    connection = sessions[0].connection
-    assert connection is not None
-    if Statement.objects.filter(driver_id=driver_id, connection=connection, month=month).exists():
-        return "exists"  # made by an earlier run: never changed, late sessions wait a month
-    lines = []
-    missing_price = False
-    for session in sessions:
-        day = timezone.localtime(session.started_at).date()
-        price = _price_on(prices, day)
-        if price is None:
-            missing_price = True
-            price = Decimal(0)
-        cap = max_price_in_force(caps[connection.pk], session.started_at)  # type: ignore[arg-type]
-        assert cap is not None  # sessions without a maximum were left out above
-        amount = LineAmount(session.energy_wh, price, cap)
-        lines.append((session, amount, session.started_at < month_start))  # type: ignore[operator]
-    reasons = []
-    if account is None:
-        reasons.append("no bank details")
-    if missing_price:
-        reasons.append("no home price for some sessions")
-    status = StatementStatus.HELD if reasons else StatementStatus.READY
-    try:
-        with transaction.atomic():
-            statement = Statement.objects.create(
-                driver_id=driver_id,
-                connection=connection,
-                month=month,
-                currency=connection.currency,
-                total=statement_total([a.amount for _, a, _ in lines]),
-                status=status,
-                held_reason="; ".join(reasons),
-                bank_account=account,
-            )
-            StatementLine.objects.bulk_create(
-                [
-                    StatementLine(
-                        statement=statement,
-                        session=session,
-                        energy_wh=a.energy_wh,
-                        driver_price=a.driver_price,
-                        cap=a.cap,
-                        price_used=a.price_used,
-                        amount=a.amount,
-                        late=late,
-                    )
-                    for session, a, late in lines
-                ]
-            )
-            # The driver gets the statement (PDF) once it is committed; the e-mail row is
-            # in the same transaction, so a killed run never sends for a lost statement.
-            statement_email(statement)
-    except IntegrityError:  # another worker made it, or took a session, at the same time
-        return "exists"
-    return "held" if reasons else "made"
+def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
+    """Bulk inserts, inside the caller's transaction: all of the chunk or none of it.
+    The database constraints (one statement per driver, connection and month; one line
+    per session) turn a collision with another worker into an IntegrityError."""
+    if not drafts:
+        return
+    statements = Statement.objects.bulk_create([d.statement(run.month) for d in drafts])
+    # Lines by plain executemany: model instances for 3,000,000 lines cost more than the
+    # whole rest of the run. Decimals go to the driver as they are, as the ORM does.
+    table = connection.ops.quote_name(StatementLine._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (statement_id, session_id, energy_wh, driver_price, cap, "  # noqa: S608
+        "price_used, amount, late) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (statement.pk, *line)
+                for statement, draft in zip(statements, drafts, strict=True)
+                for line in draft.lines
+            ],
+        )
+
+
+def _checkpoint(name: str) -> None:
+    """A place where the kill-and-rerun test stops the run (no-op otherwise)."""
+    from django.conf import settings
+
+    if settings.TESTING:
+        import os
+
+        if os.environ.get("EVDMS_TEST_STATEMENTS_STOP_AT") == name:
+            _stop_here(name)
+
+
+def _stop_here(name: str) -> None:  # pragma: no cover - runs in the test's subprocess
+    import os
+    import sys
+
+    count = int(os.environ.get("EVDMS_TEST_STATEMENTS_STOP_AFTER", "1")) - 1
+    os.environ["EVDMS_TEST_STATEMENTS_STOP_AFTER"] = str(count)
+    if count <= 0:
+        print(f"stopped at {name}", flush=True)
+        sys.stdout.flush()
+        import time as clock
+
+        clock.sleep(600)  # the test kills the process here
 
 
 def statement_email(statement: Statement) -> None:

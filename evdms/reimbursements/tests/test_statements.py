@@ -177,20 +177,21 @@ def test_an_interrupted_run_leaves_whole_statements_and_a_rerun_completes_it(wor
         energy_wh=3_000,
         status="completed",
     )
-    real = statements._make_statement
+    real = statements._chunk_write
     calls = {"n": 0}
 
     def dies_on_the_second(*args, **kwargs):
         calls["n"] += 1
+        real(*args, **kwargs)
         if calls["n"] == 2:
-            raise KeyboardInterrupt  # the worker is killed
-        return real(*args, **kwargs)
+            raise KeyboardInterrupt  # the worker is killed before the chunk commits
+        return None
 
     with (
-        mock.patch.object(statements, "_make_statement", dies_on_the_second),
+        mock.patch.object(statements, "_chunk_write", dies_on_the_second),
         pytest.raises(KeyboardInterrupt),
     ):
-        statements_run(date(2026, 10, 1))
+        statements_run(date(2026, 10, 1), chunk_size=1)  # one driver per transaction
     assert Statement.objects.count() == 1 and StatementLine.objects.count() == 1
     call_command("make_statements", "--month", "2026-10")
     assert Statement.objects.count() == 2
@@ -338,3 +339,126 @@ def test_the_organisation_reads_statements_by_api_and_csv(world, dan, api_key_fo
         ).status_code
         == 403
     )
+
+
+def more_drivers(world, dan, count: int) -> list[User]:
+    """Drivers of Dan's connection, each with a few sessions in October and one in
+    September (so late lines too), a price and bank details (but the last has none)."""
+    drivers = []
+    for n in range(count):
+        driver = User.objects.create_user(f"d{n}@example.com", "a long passphrase here")
+        make_membership(dan["connection"], driver)
+        charger, _ = charger_register(
+            actor=None,
+            organisation=world.org_a,
+            identity=f"C-{n}",
+            serial="S",
+            password="x" * 16,
+            driver=driver,
+        )
+        HomePrice.objects.create(
+            driver=driver,
+            price_per_kwh=Decimal("0.1") + Decimal(n) / 7,
+            valid_from=date(2026, 1, 1),
+        )
+        if n < count - 1:
+            bank_account_set(driver=driver, holder=f"Driver {n}", iban="NL91ABNA0417164300")
+        for i in range(4):
+            ChargingSession.objects.create(
+                charger=charger,
+                driver=driver,
+                connection=dan["connection"],
+                transaction_id=f"{n}-{i}",
+                started_at=at(1 + i * 7, month=9 if i == 0 else 10),
+                energy_wh=1_234 * (n + 1) + i,
+                status="completed",
+            )
+        drivers.append(driver)
+    return drivers
+
+
+def statements_as_a_user_sees_them() -> list[tuple]:
+    return sorted(
+        (
+            s.driver.email,
+            s.month,
+            s.total,
+            s.status,
+            s.held_reason,
+            tuple(
+                (line.session.transaction_id, line.amount, line.late)
+                for line in s.lines.order_by("session__transaction_id")
+            ),
+        )
+        for s in Statement.objects.all()
+    )
+
+
+def test_a_run_in_many_small_chunks_makes_the_same_statements_as_one_chunk(world, dan):
+    from django.db import transaction
+
+    more_drivers(world, dan, 5)
+    session(dan, at(3), 10_000, "a")
+    with transaction.atomic():
+        statements_run(date(2026, 10, 1))
+        whole = statements_as_a_user_sees_them()
+        transaction.set_rollback(True)
+    assert Statement.objects.count() == 0
+    assert statements_run(date(2026, 10, 1), chunk_size=2) == {
+        "made": 5,
+        "held": 1,
+        "existing": 0,
+    }
+    assert statements_as_a_user_sees_them() == whole
+    assert StatementLine.objects.filter(late=True).count() == 5  # the September sessions
+
+
+def test_the_run_needs_the_same_queries_for_many_sessions_as_for_few(world, dan):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    session(dan, at(3), 10_000, "a")
+    with transaction.atomic(), CaptureQueriesContext(connection) as few:
+        statements_run(date(2026, 10, 1))
+        transaction.set_rollback(True)
+    more_drivers(world, dan, 6)
+    with CaptureQueriesContext(connection) as many:
+        statements_run(date(2026, 10, 1))
+    assert Statement.objects.count() == 7
+    assert len(many) == len(few)
+
+
+def test_each_driver_gets_the_statement_e_mail_once_whatever_reruns_do(
+    world, dan, mailoutbox, django_capture_on_commit_callbacks
+):
+    from evdms.notifications.models import OutboundEmail
+    from evdms.reimbursements.tasks import statements_email
+
+    more_drivers(world, dan, 2)
+    session(dan, at(3), 10_000, "a")
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))  # a rerun
+        statements_email.enqueue(statement_ids=list(Statement.objects.values_list("pk", flat=True)))
+    letters = OutboundEmail.objects.filter(template="reimbursement_statement")
+    assert sorted(e.to[0] for e in letters) == [
+        "d0@example.com",
+        "d1@example.com",
+        "dan@example.com",
+    ]
+    assert len([m for m in mailoutbox if "reimbursement" in m.subject]) == 3
+    # A worker killed after the statements committed but before the e-mails were made:
+    # the next run sends what is missing, and only that.
+    late_statement = Statement.objects.get(driver__email="d1@example.com")
+    letters.filter(to=["d1@example.com"]).delete()
+    Statement.objects.filter(pk=late_statement.pk).update(emailed_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))
+    assert sorted(e.to[0] for e in letters.all()) == [
+        "d0@example.com",
+        "d1@example.com",
+        "dan@example.com",
+    ]
+    held = next(m for m in mailoutbox if m.to == ["d1@example.com"])
+    assert "on hold: no bank details" in held.body
