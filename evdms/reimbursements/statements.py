@@ -23,10 +23,10 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
-from typing import Any, cast
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from evdms.charging.models import ChargingSession
 from evdms.connections.models import Connection
-from evdms.connections.selectors import CapHistory, max_price_histories, max_price_in_force
+from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements.models import (
     BankAccount,
     HomePrice,
@@ -80,14 +80,37 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(following, time.min, tzinfo=tz)
 
 
-# (valid_from, price) oldest first, one entry per date (the latest entered for that date).
-PriceHistory = list[tuple[date, Decimal]]
+class _Steps:
+    """A value that changes at moments (oldest first): the one in force at ``t`` is the
+    last whose moment is on or before ``t``; before the first, ``before``. Moments are
+    UTC datetimes with the same tzinfo as the sessions', so comparing them is cheap."""
+
+    __slots__ = ("before", "moments", "values")
+
+    def __init__(self, changes: list[tuple[datetime, Any]], before: Any) -> None:
+        self.moments = [moment for moment, _ in changes]
+        self.values = [value for _, value in changes]
+        self.before = before
+
+    def at(self, moment: datetime) -> Any:
+        index = bisect_right(self.moments, moment)
+        return self.values[index - 1] if index else self.before
 
 
-def _price_on(prices: PriceHistory, day: date) -> Decimal | None:
-    """The price in force on ``day``: the one with the latest date on or before it."""
-    index = bisect_right(prices, day, key=lambda entry: entry[0])
-    return prices[index - 1][1] if index else None
+def _utc(value: datetime | str) -> datetime:
+    """A datetime column read by plain SQL: SQLite gives Django's UTC as a naive
+    datetime (or text), PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _local_midnight(day: date) -> datetime:
+    """When a home price's date begins, in UTC (prices apply from the local day)."""
+    local = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    return local.astimezone(UTC)
 
 
 # (session id, energy Wh, driver price, cap, price used, exact amount, late)
@@ -135,13 +158,13 @@ class _Contended(Exception):
 @dataclass(frozen=True)
 class _Run:
     month: date
-    start: datetime
+    start: datetime  # in UTC
     end: datetime
-    caps: CapHistory
+    caps: dict[int, _Steps]  # per connection: the maximum (None: not reimbursing)
     currencies: dict[int, str]
 
     def candidates(self) -> QuerySet[ChargingSession]:
-        reimbursing = [pk for pk, history in self.caps.items() if any(p for _, p in history)]
+        reimbursing = [pk for pk, cap in self.caps.items() if any(cap.values)]
         return ChargingSession.objects.filter(
             status="completed",
             started_at__lt=self.end,
@@ -156,12 +179,16 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
     """Make the statements of ``month`` (any day of it). Safe to run again."""
     month = month.replace(day=1)
     start, end = month_bounds(month)
-    caps = max_price_histories()
     run = _Run(
         month=month,
-        start=start,
+        start=start.astimezone(UTC),
         end=end,
-        caps=caps,
+        # Before a connection's first recorded maximum, that first one applies (it is
+        # the oldest known), as in connections.selectors.max_price_in_force.
+        caps={
+            pk: _Steps([(_utc(moment), cap) for moment, cap in history], history[0][1])
+            for pk, history in max_price_histories().items()
+        },
         currencies=dict(Connection.objects.values_list("pk", "currency")),
     )
     # The drivers to visit, as plain ints (100,000 of them is under 10 MB).
@@ -204,35 +231,36 @@ def _chunk_plan(
             "driver_id", "connection_id"
         )
     )
-    prices: dict[int, PriceHistory] = {}
-    # Ordered so that, for one date, the latest entered comes last and wins.
+    # Per driver, (moment the price applies from, price); for one date the latest
+    # entered comes last and wins.
+    changes: dict[int, list[tuple[datetime, Decimal]]] = {}
     for driver_id, valid_from, entered in (
         HomePrice.objects.filter(**in_chunk)
         .order_by("driver_id", "valid_from", "created_at", "pk")
         .values_list("driver_id", "valid_from", "price_per_kwh")
     ):
-        history = prices.setdefault(driver_id, [])
-        if history and history[-1][0] == valid_from:
-            history[-1] = (valid_from, entered)
+        history = changes.setdefault(driver_id, [])
+        moment = _local_midnight(valid_from)
+        if history and history[-1][0] == moment:
+            history[-1] = (moment, entered)
         else:
-            history.append((valid_from, entered))
+            history.append((moment, entered))
+    no_price = _Steps([], None)
+    prices = {driver_id: _Steps(history, None) for driver_id, history in changes.items()}
     accounts = dict(
         BankAccount.objects.filter(retired_at=None, **in_chunk).values_list("driver_id", "pk")
     )
-    # started_at is never None here (the filter compares it).
-    rows = cast(
-        Iterator[tuple[int, int, int, datetime, int]],
-        iter(
-            run.candidates()
-            .filter(**in_chunk)
-            .order_by("driver_id", "connection_id", "started_at", "pk")
-            .values_list("pk", "driver_id", "connection_id", "started_at", "energy_wh")
-        ),
-    )
     drafts: list[_Draft] = []
     counts: Counter[str] = Counter()
-    local = timezone.get_current_timezone()
-    for (driver_id, connection_id), group in groupby(rows, key=lambda row: (row[1], row[2])):
+    sessions = (
+        run.candidates()
+        .filter(**in_chunk)
+        .order_by("driver_id", "connection_id", "started_at", "pk")
+        .values_list("pk", "driver_id", "connection_id", "started_at", "energy_wh")
+    )
+    for (driver_id, connection_id), group in groupby(
+        _plain_rows(sessions), key=lambda row: (row[1], row[2])
+    ):
         if (driver_id, connection_id) in existing:
             # Made by an earlier run and never changed: its late sessions wait a month.
             counts["existing"] += 1
@@ -243,13 +271,14 @@ def _chunk_plan(
             currency=run.currencies[connection_id],
             bank_account_id=accounts.get(driver_id),
         )
-        driver_prices = prices.get(driver_id, [])
-        cap_history = run.caps[connection_id]
-        for session_id, _driver, _connection, started_at, energy_wh in group:
-            cap = max_price_in_force(cap_history, started_at)
+        price_steps = prices.get(driver_id, no_price)
+        cap_steps = run.caps[connection_id]
+        for session_id, _driver, _connection, started, energy_wh in group:
+            started_at = _utc(started)
+            cap = cap_steps.at(started_at)
             if cap is None:
                 continue  # the connection did not reimburse when the session started
-            price = _price_on(driver_prices, started_at.astimezone(local).date())
+            price = price_steps.at(started_at)
             if price is None:
                 draft.missing_price = True  # held until the driver gives a price
                 price = Decimal(0)
@@ -263,6 +292,16 @@ def _chunk_plan(
             drafts.append(draft)
             counts["held" if draft.reasons else "made"] += 1
     return drafts, counts
+
+
+def _plain_rows(queryset: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
+    """The queryset's rows straight from the driver: Django's per-value converters
+    (datetimes on SQLite above all) cost more than the rest of the run."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
 
 
 def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
