@@ -462,3 +462,24 @@ def test_each_driver_gets_the_statement_e_mail_once_whatever_reruns_do(
     ]
     held = next(m for m in mailoutbox if m.to == ["d1@example.com"])
     assert "on hold: no bank details" in held.body
+
+
+def test_a_payout_export_that_fails_mid_way_leaves_the_batch_as_it_was(dan):
+    from evdms.reimbursements import payouts
+    from evdms.reimbursements.models import PayoutBatch
+
+    session(dan, at(3), 10_000, "a")
+    statements_run(date(2026, 10, 1))
+    batch = payouts.payout_batch_create(execution_date=date(2026, 11, 5))
+    with (
+        mock.patch.object(payouts, "audit_record", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
+        payouts.payout_batch_export(batch=batch)  # fails after the file was set on the batch
+    assert PayoutBatch.objects.values_list("status", "sepa_xml", "message_id").get() == (
+        "draft",
+        "",
+        "",
+    )
+    assert b"<CdtTrfTxInf>" in payouts.payout_batch_export(batch=batch)
+    assert PayoutBatch.objects.get().status == "exported"
