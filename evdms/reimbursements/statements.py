@@ -37,6 +37,7 @@ from evdms.connections.models import Connection
 from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements.models import (
     BankAccount,
+    CarryOver,
     HomePrice,
     Statement,
     StatementLine,
@@ -127,6 +128,8 @@ class _Draft:
     bank_account_id: int | None
     lines: list[LineRow] = field(default_factory=list)
     missing_price: bool = False
+    # (failed statement id, its total): payments that failed, added to this statement.
+    carried: list[tuple[int, Decimal]] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
@@ -144,7 +147,9 @@ class _Draft:
             connection_id=self.connection_id,
             month=month,
             currency=self.currency,
-            total=statement_total([line[5] for line in self.lines]),
+            # Lines rounded once; carried totals are whole cents already.
+            total=statement_total([line[5] for line in self.lines])
+            + sum((amount for _, amount in self.carried), Decimal(0)),
             status=StatementStatus.HELD if reasons else StatementStatus.READY,
             held_reason="; ".join(reasons),
             bank_account_id=self.bank_account_id,
@@ -174,6 +179,12 @@ class _Run:
             energy_wh__gt=0,
         )
 
+    def failed(self) -> QuerySet[Statement]:
+        """Earlier statements whose payment failed and that no statement carries yet."""
+        return Statement.objects.filter(
+            status=StatementStatus.FAILED, month__lt=self.month, carried_over_to__isnull=True
+        )
+
 
 def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str, int]:
     """Make the statements of ``month`` (any day of it). Safe to run again."""
@@ -192,8 +203,9 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
         currencies=dict(Connection.objects.values_list("pk", "currency")),
     )
     # The drivers to visit, as plain ints (100,000 of them is under 10 MB).
-    driver_ids: list[int] = list(
-        run.candidates().order_by("driver_id").values_list("driver_id", flat=True).distinct()
+    driver_ids: list[int] = sorted(
+        set(run.candidates().values_list("driver_id", flat=True).distinct())
+        | set(run.failed().values_list("driver_id", flat=True).distinct())
     )
     counts: Counter[str] = Counter()
     for offset in range(0, len(driver_ids), chunk_size):
@@ -290,7 +302,29 @@ def _chunk_plan(
             )
         if draft.lines:
             drafts.append(draft)
-            counts["held" if draft.reasons else "made"] += 1
+    # A failed payment goes into the next statement made for the same driver and
+    # connection, one of sessions or, when there are none, one of its own, so the money
+    # does not wait for the driver to charge at home again.
+    by_key = {(d.driver_id, d.connection_id): d for d in drafts}
+    for failed_id, driver_id, connection_id, total in (
+        run.failed()
+        .filter(**in_chunk)
+        .order_by("driver_id", "connection_id", "month", "pk")
+        .values_list("pk", "driver_id", "connection_id", "total")
+    ):
+        if (driver_id, connection_id) in existing:
+            continue  # this month's statement was made before the payment failed: next one
+        if (driver_id, connection_id) not in by_key:
+            by_key[(driver_id, connection_id)] = _Draft(
+                driver_id=driver_id,
+                connection_id=connection_id,
+                currency=run.currencies[connection_id],
+                bank_account_id=accounts.get(driver_id),
+            )
+        by_key[(driver_id, connection_id)].carried.append((failed_id, total))
+    drafts = [by_key[key] for key in sorted(by_key)]
+    for draft in drafts:
+        counts["held" if draft.reasons else "made"] += 1
     return drafts, counts
 
 
@@ -327,6 +361,21 @@ def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
                 for line in draft.lines
             ],
         )
+    carry_overs = [
+        CarryOver(failed_statement_id=failed_id, statement=statement, amount=amount)
+        for statement, draft in zip(statements, drafts, strict=True)
+        for failed_id, amount in draft.carried
+    ]
+    if carry_overs:
+        CarryOver.objects.bulk_create(carry_overs)
+        # The failed statements show as carried over. The count check: if the payouts
+        # side changed one meanwhile (e.g. paid it after all), redo the chunk from fresh.
+        failed_ids = [c.failed_statement_id for c in carry_overs]
+        moved = Statement.objects.filter(pk__in=failed_ids, status=StatementStatus.FAILED).update(
+            status=StatementStatus.CARRIED_OVER
+        )
+        if moved != len(failed_ids):
+            raise _Contended
 
 
 def _checkpoint(name: str) -> None:

@@ -483,3 +483,86 @@ def test_a_payout_export_that_fails_mid_way_leaves_the_batch_as_it_was(dan):
     )
     assert b"<CdtTrfTxInf>" in payouts.payout_batch_export(batch=batch)
     assert PayoutBatch.objects.get().status == "exported"
+
+
+def fail_payment(statement: Statement) -> None:
+    """What the payouts side does when the bank returns the transfer."""
+    Statement.objects.filter(pk=statement.pk).update(status="failed")
+
+
+def test_a_failed_payment_is_carried_into_the_next_statement_once_with_a_notice(
+    dan, mailoutbox, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from evdms.reimbursements.models import CarryOver
+    from evdms.reimbursements.statement_pdf import statement_pdf
+
+    session(dan, at(3), 10_000, "oct")  # 2.50
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    session(dan, at(4, month=11), 4_321, "nov")  # 4.321 × 0.40 capped at 0.30 = 1.2963
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 11, 1))
+        statements_run(date(2026, 11, 1))  # a rerun carries nothing twice
+    november = Statement.objects.get(month=date(2026, 11, 1))
+    assert november.total == Decimal("1.30") + Decimal("2.50")
+    assert november.status == "ready" and november.lines.count() == 1
+    october.refresh_from_db()
+    assert october.status == "carried_over" and october.get_status_display() == "Carried over"
+    assert CarryOver.objects.get().failed_statement == october
+    notice = f"Payment of {october.reference} failed, added here"
+    mail = next(m for m in mailoutbox if "November 2026" in m.subject)
+    assert f"{notice}: EUR 2.50" in mail.body and "EUR 3.80" in mail.body
+    text = PdfReader(io.BytesIO(mail.attachments[0][1])).pages[0].extract_text()
+    assert notice in text and "3.80" in text
+    october_pdf = PdfReader(io.BytesIO(statement_pdf(october))).pages[0].extract_text()
+    assert f"Carried over (added to {november.reference})" in october_pdf
+    # December: nothing left to carry.
+    session(dan, at(2, month=12), 1_000, "dec")
+    statements_run(date(2026, 12, 1))
+    assert Statement.objects.get(month=date(2026, 12, 1)).total == Decimal("0.30")
+    assert CarryOver.objects.count() == 1
+
+
+def test_a_failed_payment_of_a_driver_without_new_sessions_gets_a_statement_of_its_own(dan):
+    session(dan, at(3), 10_000, "oct")
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    assert statements_run(date(2026, 11, 1)) == {"made": 1, "held": 0, "existing": 0}
+    november = Statement.objects.get(month=date(2026, 11, 1))
+    assert (november.total, november.lines.count()) == (Decimal("2.50"), 0)
+    assert november.carry_overs.get().failed_statement == october
+
+
+def test_a_payment_failing_after_the_next_statement_was_made_waits_for_the_one_after(dan):
+    session(dan, at(3), 10_000, "oct")
+    session(dan, at(4, month=11), 2_000, "nov")
+    statements_run(date(2026, 10, 1))
+    statements_run(date(2026, 11, 1))
+    october = Statement.objects.get(month=date(2026, 10, 1))
+    fail_payment(october)
+    statements_run(date(2026, 11, 1))  # November exists already: it is never changed
+    assert Statement.objects.get(month=date(2026, 11, 1)).total == Decimal("0.60")
+    statements_run(date(2026, 12, 1))
+    december = Statement.objects.get(month=date(2026, 12, 1))
+    assert december.total == Decimal("2.50") and december.carry_overs.count() == 1
+
+
+def test_a_failed_statement_is_carried_over_at_most_once_by_the_database(dan):
+    from django.db import IntegrityError, transaction
+
+    from evdms.reimbursements.models import CarryOver
+
+    session(dan, at(3), 10_000, "oct")
+    session(dan, at(4, month=11), 2_000, "nov")
+    statements_run(date(2026, 10, 1))
+    statements_run(date(2026, 11, 1))
+    october, november = Statement.objects.order_by("month")
+    CarryOver.objects.create(failed_statement=october, statement=november, amount=october.total)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CarryOver.objects.create(failed_statement=october, statement=november, amount=october.total)
