@@ -202,10 +202,11 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
         },
         currencies=dict(Connection.objects.values_list("pk", "currency")),
     )
-    # The drivers to visit, as plain ints (100,000 of them is under 10 MB).
+    # The drivers to visit, as plain ints (100,000 of them is under 10 MB). order_by()
+    # drops the models' default ordering, which DISTINCT would otherwise include.
     driver_ids: list[int] = sorted(
-        set(run.candidates().values_list("driver_id", flat=True).distinct())
-        | set(run.failed().values_list("driver_id", flat=True).distinct())
+        set(run.candidates().order_by().values_list("driver_id", flat=True).distinct())
+        | set(run.failed().order_by().values_list("driver_id", flat=True).distinct())
     )
     counts: Counter[str] = Counter()
     for offset in range(0, len(driver_ids), chunk_size):
