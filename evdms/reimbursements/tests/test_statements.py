@@ -566,3 +566,29 @@ def test_a_failed_statement_is_carried_over_at_most_once_by_the_database(dan):
     CarryOver.objects.create(failed_statement=october, statement=november, amount=october.total)
     with pytest.raises(IntegrityError), transaction.atomic():
         CarryOver.objects.create(failed_statement=october, statement=november, amount=october.total)
+
+
+def test_a_failed_statement_paid_after_all_while_the_run_computes_is_not_carried(dan):
+    from evdms.reimbursements.models import CarryOver
+
+    session(dan, at(3), 10_000, "oct")
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    session(dan, at(4, month=11), 2_000, "nov")
+    real = statements._chunk_plan
+    calls = {"n": 0}
+
+    def payouts_act_meanwhile(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 1:  # the bank's late confirmation arrives after the plan was made
+            Statement.objects.filter(pk=october.pk).update(status="paid")
+        return plan
+
+    with mock.patch.object(statements, "_chunk_plan", payouts_act_meanwhile):
+        statements_run(date(2026, 11, 1))
+    assert calls["n"] == 2  # the chunk was read again
+    assert Statement.objects.get(month=date(2026, 11, 1)).total == Decimal("0.60")
+    october.refresh_from_db()
+    assert october.status == "paid" and not CarryOver.objects.exists()
