@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-reports
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-reports bench-statements
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -68,3 +68,6 @@ bench-ocpp: $(STAMP)
 
 bench-reports: $(STAMP)
 	$(BIN)/python bench/reports.py --sessions 1000000 --drivers 100000
+
+bench-statements: $(STAMP)
+	$(BIN)/python bench/statements.py --drivers 100000 --sessions-per-driver 30

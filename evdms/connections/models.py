@@ -315,3 +315,35 @@ class Connection(models.Model):
         if self.pay_for_public_charging:
             items.append("Public charging paid")
         return items
+
+
+class MaxPriceChange(models.Model):
+    """The connection's Max Price For Reimbursement from a moment on.
+
+    Statements reimburse each session at the cap in force when it started, so a change
+    made mid-month must not reach back to the sessions before it. Written by the
+    connection services whenever the maximum changes; an empty maximum means the
+    connection did not reimburse home charging from then on.
+    """
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="max_price_changes"
+    )
+    max_price_per_kwh = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    valid_from = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["connection", "valid_from"]
+        constraints: ClassVar = [
+            # One value per moment, so "the cap in force at t" has one answer.
+            models.UniqueConstraint(
+                fields=["connection", "valid_from"], name="max_price_change_once_per_moment"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_price_per_kwh__isnull=True) | Q(max_price_per_kwh__gt=0),
+                name="max_price_change_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}: {self.max_price_per_kwh} from {self.valid_from}"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from django.db.models import Count, Q, QuerySet
 
-from evdms.connections.models import Connection
+from evdms.connections.models import Connection, MaxPriceChange
 from evdms.enrolment.models import Membership, MembershipStatus
 
 
@@ -21,3 +26,43 @@ def with_connected_drivers(queryset: QuerySet[Connection]) -> QuerySet[Connectio
             "memberships", filter=Q(memberships__status=MembershipStatus.CONNECTED)
         )
     )
+
+
+# (valid_from, max price or None) oldest first, per connection id.
+CapHistory = dict[int, list[tuple[datetime, Decimal | None]]]
+
+
+def max_price_histories(connection_ids: Iterable[int] | None = None) -> CapHistory:
+    """Each connection's Max Price For Reimbursement over time, in one query.
+
+    A connection without recorded changes (made before the history was kept, or written
+    outside the services) has its current maximum for all time.
+    """
+    connections = Connection.objects.all()
+    if connection_ids is not None:
+        connections = connections.filter(pk__in=list(connection_ids))
+    histories: CapHistory = {
+        pk: [] for pk in connections.values_list("pk", flat=True).order_by("pk")
+    }
+    changes = MaxPriceChange.objects.filter(connection_id__in=list(histories)).order_by(
+        "connection_id", "valid_from"
+    )
+    for connection_id, valid_from, price in changes.values_list(
+        "connection_id", "valid_from", "max_price_per_kwh"
+    ):
+        histories[connection_id].append((valid_from, price))
+    missing = [pk for pk, history in histories.items() if not history]
+    for pk, price in Connection.objects.filter(pk__in=missing).values_list(
+        "pk", "max_price_per_kwh"
+    ):
+        histories[pk] = [(datetime.min.replace(tzinfo=UTC), price)]
+    return histories
+
+
+def max_price_in_force(
+    history: list[tuple[datetime, Decimal | None]], at: datetime
+) -> Decimal | None:
+    """The maximum in force at ``at``: the latest change at or before it. Before the first
+    recorded change the first value applies (it is the oldest the connection knew)."""
+    index = bisect_right(history, at, key=lambda change: change[0])
+    return history[max(index - 1, 0)][1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from evdms.accounts.models import Organisation
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record, diff
 from evdms.connections.logo import clean_logo
-from evdms.connections.models import Connection
+from evdms.connections.models import Connection, MaxPriceChange
 from evdms.connections.rules import (
     BENEFIT_FIELDS,
     PAGE_ORDER,
@@ -79,6 +80,16 @@ def _save(connection: Connection) -> None:
         raise
 
 
+def _record_max_price(connection: Connection, *, changed_at: datetime) -> None:
+    """Keep the maximum with the moment it applies from: statements reimburse a session
+    at the maximum in force when it started, not at today's."""
+    MaxPriceChange.objects.create(
+        connection=connection,
+        max_price_per_kwh=connection.max_price_per_kwh,
+        valid_from=changed_at,
+    )
+
+
 def _apply_logo(connection: Connection, logo: bytes | type[RemoveLogo] | None) -> None:
     if logo is RemoveLogo:
         connection.logo_png, connection.logo_sha256 = None, ""
@@ -124,7 +135,9 @@ def connection_create(
     connection.currency = organisation.currency
     connection.invite_token = secrets.token_urlsafe(24)
     connection.created_by = actor.user
+    connection.created_at = connection.updated_at = timezone.now()
     _save(connection)
+    _record_max_price(connection, changed_at=connection.created_at)
     audit_record(
         actor=actor,
         action="connection.create",
@@ -196,6 +209,8 @@ def connection_update(
         setattr(connection, field, value)
     connection.updated_at = timezone.now()
     _save(connection)
+    if "max_price_per_kwh" in old and old["max_price_per_kwh"] != connection.max_price_per_kwh:
+        _record_max_price(connection, changed_at=connection.updated_at)
     changed = diff(old, values)
     if connection.logo_sha256 != had_logo:
         changed["logo"] = [had_logo[:12] or None, connection.logo_sha256[:12] or None]

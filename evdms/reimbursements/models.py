@@ -82,6 +82,8 @@ class StatementStatus(models.TextChoices):
     IN_BATCH = "in_batch", "In a payout batch"
     PAID = "paid", "Paid"
     FAILED = "failed", "Payment failed"
+    # The payment failed and the total was added to the driver's next statement.
+    CARRIED_OVER = "carried_over", "Carried over"
 
 
 class Statement(models.Model):
@@ -95,14 +97,18 @@ class Statement(models.Model):
     )
     month = models.DateField(help_text="the first day of the month")
     currency = models.CharField(max_length=3)
-    # The sum of the lines, rounded once, half-up, to the cent.
+    # The sum of the lines, rounded once, half-up, to the cent, plus the totals carried
+    # over from failed payments (whole cents already, so nothing more is rounded).
     total = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=10, choices=StatementStatus.choices)
+    status = models.CharField(max_length=20, choices=StatementStatus.choices)
     held_reason = models.CharField(max_length=200, blank=True)
     bank_account = models.ForeignKey(
         BankAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set in the transaction that writes the statement e-mail (with its PDF) to the
+    # outbox, so the driver gets it once whatever reruns and workers do.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-month", "driver_id"]
@@ -145,6 +151,36 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.amount}"
+
+
+class CarryOver(models.Model):
+    """The total of a statement whose payment failed, added to the same driver's next
+    statement for the same connection (with a notice on it)."""
+
+    # Carried over once, whatever reruns or workers do.
+    failed_statement = models.OneToOneField(
+        Statement, on_delete=models.PROTECT, related_name="carried_over_to"
+    )
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="carry_overs")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["failed_statement_id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="carry_over_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(statement=models.F("failed_statement")),
+                name="carry_over_into_another_statement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.failed_statement_id} → {self.statement_id}: {self.amount}"
+
+    @property
+    def notice(self) -> str:
+        return f"Payment of {self.failed_statement.reference} failed, added here"
 
 
 class PayoutBatch(models.Model):

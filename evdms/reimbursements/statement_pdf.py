@@ -5,11 +5,21 @@ from __future__ import annotations
 from django.utils import timezone
 from fpdf import FPDF
 
-from evdms.reimbursements.models import Statement
+from evdms.reimbursements.models import CarryOver, Statement
 
 
 def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _status(statement: Statement) -> str:
+    text = statement.get_status_display()
+    if statement.held_reason:
+        text += f" ({statement.held_reason})"
+    carried = CarryOver.objects.filter(failed_statement=statement).select_related("statement")
+    for carry in carried:
+        text += f" (added to {carry.statement.reference})"
+    return text
 
 
 def statement_pdf(statement: Statement) -> bytes:
@@ -33,11 +43,7 @@ def statement_pdf(statement: Statement) -> bytes:
             "Paid to",
             statement.bank_account.masked_iban if statement.bank_account else "no bank details yet",
         ),
-        (
-            "Status",
-            statement.get_status_display()
-            + (f" ({statement.held_reason})" if statement.held_reason else ""),
-        ),
+        ("Status", _status(statement)),
     ]:
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(35, 6, label)
@@ -72,6 +78,9 @@ def statement_pdf(statement: Statement) -> bytes:
         for width, cell in zip(widths, cells, strict=True):
             pdf.cell(width, 5.5, cell, border=1)
         pdf.ln()
+    for carry in statement.carry_overs.select_related("failed_statement"):
+        pdf.cell(sum(widths[:-1]), 5.5, carry.notice, border=1)
+        pdf.cell(widths[-1], 5.5, f"{carry.amount:.2f}", border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(sum(widths[:-1]), 7, "Total (rounded to the cent)", border=1)
     pdf.cell(widths[-1], 7, f"{statement.total:.2f}", border=1, new_x="LMARGIN", new_y="NEXT")

@@ -1,28 +1,43 @@
 """Monthly reimbursement statements.
 
 amount per session = energy (kWh, from integer Wh) × min(driver's price, connection's
-maximum), the driver's price being the one in force on the session's start date. Line
+maximum), the driver's price being the one in force on the session's start date and the
+maximum the one in force at the session's start (``connections.MaxPriceChange``). Line
 amounts are exact Decimals; the statement total is rounded once, half-up, to the cent.
 A session belongs to at most one statement (database constraint); a session that arrives
 after its month's statement was made goes into the next month's statement, marked late.
-Each statement is written in its own transaction, so a run killed half-way leaves only
-whole statements, and running again makes exactly the missing ones.
+
+The run streams: drivers are taken in chunks (ordered by id), each chunk's sessions are
+read as plain tuples, and the chunk's statements and lines are written by bulk inserts
+in one transaction. A run killed at any point therefore leaves only whole statements
+(whole chunks), and running again makes exactly the missing ones from the same sessions,
+prices and caps. The e-mail with the PDF is not made here (a PDF per statement would be
+most of the run's time): once the statements are committed, ``tasks.statements_email``
+writes each one's outbox row, claimed by ``Statement.emailed_at``, so every driver gets
+it exactly once, and a rerun sends whatever a killed run did not.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evdms.charging.models import ChargingSession
+from evdms.connections.models import Connection
+from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements.models import (
     BankAccount,
+    CarryOver,
     HomePrice,
     Statement,
     StatementLine,
@@ -30,6 +45,13 @@ from evdms.reimbursements.models import (
 )
 
 CENT = Decimal("0.01")
+# Drivers per transaction: about 30 sessions each, so some 30,000 lines per bulk insert;
+# big enough that per-transaction costs vanish, small enough to keep memory flat.
+CHUNK_DRIVERS = 1000
+# A chunk that collides with another worker (a statement or a session taken meanwhile) is
+# read again and redone; the second time the other worker's statements are skipped.
+CHUNK_ATTEMPTS = 3
+THOUSAND = Decimal(1000)
 
 
 @dataclass(frozen=True)
@@ -59,116 +81,327 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(following, time.min, tzinfo=tz)
 
 
-def _price_on(prices: list[HomePrice], day: date) -> Decimal | None:
-    """The latest price whose date is on or before ``day`` (prices newest first)."""
-    for price in prices:
-        if price.valid_from <= day:
-            return price.price_per_kwh
-    return None
+class _Steps:
+    """A value that changes at moments (oldest first): the one in force at ``t`` is the
+    last whose moment is on or before ``t``; before the first, ``before``. Moments are
+    UTC datetimes with the same tzinfo as the sessions', so comparing them is cheap."""
+
+    __slots__ = ("before", "moments", "values")
+
+    def __init__(self, changes: list[tuple[datetime, Any]], before: Any) -> None:
+        self.moments = [moment for moment, _ in changes]
+        self.values = [value for _, value in changes]
+        self.before = before
+
+    def at(self, moment: datetime) -> Any:
+        index = bisect_right(self.moments, moment)
+        return self.values[index - 1] if index else self.before
 
 
-def statements_run(month: date) -> dict[str, int]:
-    """Make the statements of ``month`` (any day of it). Safe to run again."""
-    month = month.replace(day=1)
-    start, end = month_bounds(month)
-    candidates = (
-        ChargingSession.objects.filter(
+def _utc(value: datetime | str) -> datetime:
+    """A datetime column read by plain SQL: SQLite gives Django's UTC as a naive
+    datetime (or text), PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _local_midnight(day: date) -> datetime:
+    """When a home price's date begins, in UTC (prices apply from the local day)."""
+    local = datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    return local.astimezone(UTC)
+
+
+# (session id, energy Wh, driver price, cap, price used, exact amount, late)
+LineRow = tuple[int, int, Decimal, Decimal, Decimal, Decimal, bool]
+
+
+@dataclass
+class _Draft:
+    """A statement computed in memory, written with its chunk."""
+
+    driver_id: int
+    connection_id: int
+    currency: str
+    bank_account_id: int | None
+    lines: list[LineRow] = field(default_factory=list)
+    missing_price: bool = False
+    # (failed statement id, its total): payments that failed, added to this statement.
+    carried: list[tuple[int, Decimal]] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        reasons = []
+        if self.bank_account_id is None:
+            reasons.append("no bank details")
+        if self.missing_price:
+            reasons.append("no home price for some sessions")
+        return reasons
+
+    def statement(self, month: date) -> Statement:
+        reasons = self.reasons
+        return Statement(
+            driver_id=self.driver_id,
+            connection_id=self.connection_id,
+            month=month,
+            currency=self.currency,
+            # Lines rounded once; carried totals are whole cents already.
+            total=statement_total([line[5] for line in self.lines])
+            + sum((amount for _, amount in self.carried), Decimal(0)),
+            status=StatementStatus.HELD if reasons else StatementStatus.READY,
+            held_reason="; ".join(reasons),
+            bank_account_id=self.bank_account_id,
+        )
+
+
+class _Contended(Exception):
+    """Another worker changed what the chunk was computed from: read it again."""
+
+
+@dataclass(frozen=True)
+class _Run:
+    month: date
+    start: datetime  # in UTC
+    end: datetime
+    caps: dict[int, _Steps]  # per connection: the maximum (None: not reimbursing)
+    currencies: dict[int, str]
+
+    def candidates(self) -> QuerySet[ChargingSession]:
+        reimbursing = [pk for pk, cap in self.caps.items() if any(cap.values)]
+        return ChargingSession.objects.filter(
             status="completed",
-            started_at__lt=end,
-            connection__reimburse_home_charging=True,
+            started_at__lt=self.end,
+            connection_id__in=reimbursing,
+            driver_id__isnull=False,
             statement_line__isnull=True,
             energy_wh__gt=0,
         )
-        .select_related("connection")
-        .order_by("started_at", "pk")
-    )
-    groups: dict[tuple[int, int], list[ChargingSession]] = defaultdict(list)
-    for session in candidates.iterator(chunk_size=2000):
-        if session.driver_id is None or session.connection_id is None:
-            continue
-        groups[(session.driver_id, session.connection_id)].append(session)
-    made = held = skipped = 0
-    driver_ids = {d for d, _ in groups}
-    prices: dict[int, list[HomePrice]] = defaultdict(list)
-    for price in HomePrice.objects.filter(driver_id__in=driver_ids).order_by(
-        "-valid_from", "-created_at"
-    ):
-        prices[price.driver_id].append(price)
-    accounts = {
-        a.driver_id: a
-        for a in BankAccount.objects.filter(driver_id__in=driver_ids, retired_at=None)
-    }
-    for (driver_id, _connection_id), sessions in groups.items():
-        result = _make_statement(
-            month, start, driver_id, sessions, prices[driver_id], accounts.get(driver_id)
+
+    def failed(self) -> QuerySet[Statement]:
+        """Earlier statements whose payment failed and that no statement carries yet."""
+        return Statement.objects.filter(
+            status=StatementStatus.FAILED, month__lt=self.month, carried_over_to__isnull=True
         )
-        made += result == "made"
-        held += result == "held"
-        skipped += result == "exists"
-    return {"made": made, "held": held, "existing": skipped}
 
 
-def _make_statement(
-    month: date,
-    month_start: datetime,
-    driver_id: int,
-    sessions: list[ChargingSession],
-    prices: list[HomePrice],
-    account: BankAccount | None,
-) -> str:
-    connection = sessions[0].connection
-    assert connection is not None and connection.max_price_per_kwh is not None
-    if Statement.objects.filter(driver_id=driver_id, connection=connection, month=month).exists():
-        return "exists"  # made by an earlier run: never changed, late sessions wait a month
-    lines = []
-    missing_price = False
-    for session in sessions:
-        day = timezone.localtime(session.started_at).date()
-        price = _price_on(prices, day)
-        if price is None:
-            missing_price = True
-            price = Decimal(0)
-        amount = LineAmount(session.energy_wh, price, connection.max_price_per_kwh)
-        lines.append((session, amount, session.started_at < month_start))  # type: ignore[operator]
-    reasons = []
-    if account is None:
-        reasons.append("no bank details")
-    if missing_price:
-        reasons.append("no home price for some sessions")
-    status = StatementStatus.HELD if reasons else StatementStatus.READY
-    try:
-        with transaction.atomic():
-            statement = Statement.objects.create(
+def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str, int]:
+    """Make the statements of ``month`` (any day of it). Safe to run again."""
+    month = month.replace(day=1)
+    start, end = month_bounds(month)
+    run = _Run(
+        month=month,
+        start=start.astimezone(UTC),
+        end=end,
+        # Before a connection's first recorded maximum, that first one applies (it is
+        # the oldest known), as in connections.selectors.max_price_in_force.
+        caps={
+            pk: _Steps([(_utc(moment), cap) for moment, cap in history], history[0][1])
+            for pk, history in max_price_histories().items()
+        },
+        currencies=dict(Connection.objects.values_list("pk", "currency")),
+    )
+    # The drivers to visit, as plain ints (100,000 of them is under 10 MB). order_by()
+    # drops the models' default ordering, which DISTINCT would otherwise include.
+    driver_ids: list[int] = sorted(
+        set(run.candidates().order_by().values_list("driver_id", flat=True).distinct())
+        | set(run.failed().order_by().values_list("driver_id", flat=True).distinct())
+    )
+    counts: Counter[str] = Counter()
+    for offset in range(0, len(driver_ids), chunk_size):
+        chunk = driver_ids[offset : offset + chunk_size]
+        counts.update(_chunk_run(run, chunk[0], chunk[-1]))
+        _checkpoint("chunk-committed")
+    from evdms.reimbursements.tasks import statements_email_pending
+
+    statements_email_pending(month)
+    return {"made": counts["made"], "held": counts["held"], "existing": counts["existing"]}
+
+
+def _chunk_run(run: _Run, first_driver: int, last_driver: int) -> Counter[str]:
+    for attempt in range(CHUNK_ATTEMPTS):
+        drafts, counts = _chunk_plan(run, first_driver, last_driver)
+        try:
+            with transaction.atomic():
+                _chunk_write(run, drafts)
+                _checkpoint("chunk-written")
+        except (IntegrityError, _Contended):
+            if attempt == CHUNK_ATTEMPTS - 1:
+                raise
+            continue
+        return counts
+    raise AssertionError("unreachable")
+
+
+def _chunk_plan(
+    run: _Run, first_driver: int, last_driver: int
+) -> tuple[list[_Draft], Counter[str]]:
+    """The chunk's statements, computed from plain rows (no model instances)."""
+    in_chunk = {"driver_id__gte": first_driver, "driver_id__lte": last_driver}
+    existing = set(
+        Statement.objects.filter(month=run.month, **in_chunk).values_list(
+            "driver_id", "connection_id"
+        )
+    )
+    # Per driver, (moment the price applies from, price); for one date the latest
+    # entered comes last and wins.
+    changes: dict[int, list[tuple[datetime, Decimal]]] = {}
+    for driver_id, valid_from, entered in (
+        HomePrice.objects.filter(**in_chunk)
+        .order_by("driver_id", "valid_from", "created_at", "pk")
+        .values_list("driver_id", "valid_from", "price_per_kwh")
+    ):
+        history = changes.setdefault(driver_id, [])
+        moment = _local_midnight(valid_from)
+        if history and history[-1][0] == moment:
+            history[-1] = (moment, entered)
+        else:
+            history.append((moment, entered))
+    no_price = _Steps([], None)
+    prices = {driver_id: _Steps(history, None) for driver_id, history in changes.items()}
+    accounts = dict(
+        BankAccount.objects.filter(retired_at=None, **in_chunk).values_list("driver_id", "pk")
+    )
+    drafts: list[_Draft] = []
+    counts: Counter[str] = Counter()
+    sessions = (
+        run.candidates()
+        .filter(**in_chunk)
+        .order_by("driver_id", "connection_id", "started_at", "pk")
+        .values_list("pk", "driver_id", "connection_id", "started_at", "energy_wh")
+    )
+    for (driver_id, connection_id), group in groupby(
+        _plain_rows(sessions), key=lambda row: (row[1], row[2])
+    ):
+        if (driver_id, connection_id) in existing:
+            # Made by an earlier run and never changed: its late sessions wait a month.
+            counts["existing"] += 1
+            continue
+        draft = _Draft(
+            driver_id=driver_id,
+            connection_id=connection_id,
+            currency=run.currencies[connection_id],
+            bank_account_id=accounts.get(driver_id),
+        )
+        price_steps = prices.get(driver_id, no_price)
+        cap_steps = run.caps[connection_id]
+        for session_id, _driver, _connection, started, energy_wh in group:
+            started_at = _utc(started)
+            cap = cap_steps.at(started_at)
+            if cap is None:
+                continue  # the connection did not reimburse when the session started
+            price = price_steps.at(started_at)
+            if price is None:
+                draft.missing_price = True  # held until the driver gives a price
+                price = Decimal(0)
+            used = min(price, cap)
+            # Exact: kWh has 3 decimals, the price 4; rounding waits for the total.
+            amount = Decimal(energy_wh) / THOUSAND * used
+            draft.lines.append(
+                (session_id, energy_wh, price, cap, used, amount, started_at < run.start)
+            )
+        if draft.lines:
+            drafts.append(draft)
+    # A failed payment goes into the next statement made for the same driver and
+    # connection, one of sessions or, when there are none, one of its own, so the money
+    # does not wait for the driver to charge at home again.
+    by_key = {(d.driver_id, d.connection_id): d for d in drafts}
+    for failed_id, driver_id, connection_id, total in (
+        run.failed()
+        .filter(**in_chunk)
+        .order_by("driver_id", "connection_id", "month", "pk")
+        .values_list("pk", "driver_id", "connection_id", "total")
+    ):
+        if (driver_id, connection_id) in existing:
+            continue  # this month's statement was made before the payment failed: next one
+        if (driver_id, connection_id) not in by_key:
+            by_key[(driver_id, connection_id)] = _Draft(
                 driver_id=driver_id,
-                connection=connection,
-                month=month,
-                currency=connection.currency,
-                total=statement_total([a.amount for _, a, _ in lines]),
-                status=status,
-                held_reason="; ".join(reasons),
-                bank_account=account,
+                connection_id=connection_id,
+                currency=run.currencies[connection_id],
+                bank_account_id=accounts.get(driver_id),
             )
-            StatementLine.objects.bulk_create(
-                [
-                    StatementLine(
-                        statement=statement,
-                        session=session,
-                        energy_wh=a.energy_wh,
-                        driver_price=a.driver_price,
-                        cap=a.cap,
-                        price_used=a.price_used,
-                        amount=a.amount,
-                        late=late,
-                    )
-                    for session, a, late in lines
-                ]
-            )
-            # The driver gets the statement (PDF) once it is committed; the e-mail row is
-            # in the same transaction, so a killed run never sends for a lost statement.
-            statement_email(statement)
-    except IntegrityError:  # another worker made it, or took a session, at the same time
-        return "exists"
-    return "held" if reasons else "made"
+        by_key[(driver_id, connection_id)].carried.append((failed_id, total))
+    drafts = [by_key[key] for key in sorted(by_key)]
+    for draft in drafts:
+        counts["held" if draft.reasons else "made"] += 1
+    return drafts, counts
+
+
+def _plain_rows(queryset: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
+    """The queryset's rows straight from the driver: Django's per-value converters
+    (datetimes on SQLite above all) cost more than the rest of the run."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
+def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
+    """Bulk inserts, inside the caller's transaction: all of the chunk or none of it.
+    The database constraints (one statement per driver, connection and month; one line
+    per session) turn a collision with another worker into an IntegrityError."""
+    if not drafts:
+        return
+    statements = Statement.objects.bulk_create([d.statement(run.month) for d in drafts])
+    # Lines by plain executemany: model instances for 3,000,000 lines cost more than the
+    # whole rest of the run. Decimals go to the driver as they are, as the ORM does.
+    table = connection.ops.quote_name(StatementLine._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (statement_id, session_id, energy_wh, driver_price, cap, "  # noqa: S608
+        "price_used, amount, late) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (statement.pk, *line)
+                for statement, draft in zip(statements, drafts, strict=True)
+                for line in draft.lines
+            ],
+        )
+    carry_overs = [
+        CarryOver(failed_statement_id=failed_id, statement=statement, amount=amount)
+        for statement, draft in zip(statements, drafts, strict=True)
+        for failed_id, amount in draft.carried
+    ]
+    if carry_overs:
+        CarryOver.objects.bulk_create(carry_overs)
+        # The failed statements show as carried over. The count check: if the payouts
+        # side changed one meanwhile (e.g. paid it after all), redo the chunk from fresh.
+        failed_ids = [c.failed_statement_id for c in carry_overs]
+        moved = Statement.objects.filter(pk__in=failed_ids, status=StatementStatus.FAILED).update(
+            status=StatementStatus.CARRIED_OVER
+        )
+        if moved != len(failed_ids):
+            raise _Contended
+
+
+def _checkpoint(name: str) -> None:
+    """A place where the kill-and-rerun test stops the run (no-op otherwise)."""
+    from django.conf import settings
+
+    if settings.TESTING:
+        import os
+
+        if os.environ.get("EVDMS_TEST_STATEMENTS_STOP_AT") == name:
+            _stop_here(name)
+
+
+def _stop_here(name: str) -> None:  # pragma: no cover - runs in the test's subprocess
+    import os
+    import sys
+
+    count = int(os.environ.get("EVDMS_TEST_STATEMENTS_STOP_AFTER", "1")) - 1
+    os.environ["EVDMS_TEST_STATEMENTS_STOP_AFTER"] = str(count)
+    if count <= 0:
+        print(f"stopped at {name}", flush=True)
+        sys.stdout.flush()
+        import time as clock
+
+        clock.sleep(600)  # the test kills the process here
 
 
 def statement_email(statement: Statement) -> None:

@@ -31,7 +31,9 @@ def at(day: int, month: int = 10, hour: int = 20) -> datetime:
 
 @pytest.fixture
 def dan(world):
-    connection = make_connection(world.org_a, max_price_per_kwh="0.30")
+    # Made before the sessions below, as in life (its maximum applies from then on).
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 1, 1, tzinfo=TZ)):
+        connection = make_connection(world.org_a, max_price_per_kwh="0.30")
     driver = User.objects.create_user(
         "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
     )
@@ -82,6 +84,51 @@ def test_a_month_is_reimbursed_at_the_price_in_force_capped(dan):
     assert "c" not in lines
 
 
+def test_a_cap_lowered_mid_month_applies_only_to_sessions_started_after_the_change(world, dan):
+    from evdms.accounts.models import Role
+    from evdms.accounts.permissions import Actor
+    from evdms.connections.services import connection_update
+
+    lowered = at(10, hour=12)
+    with mock.patch("django.utils.timezone.now", return_value=lowered):
+        connection_update(
+            actor=Actor(organisation=world.org_a, role=Role.NETWORK_MANAGER),
+            connection=dan["connection"],
+            changes={"max_price_per_kwh": "0.20"},
+            confirm_benefit_change=True,
+        )
+    session(dan, at(10, hour=11), 10_000, "before")  # 10 × min(0.25, 0.30) = 2.50
+    session(dan, at(10, hour=13), 10_000, "after")  # 10 × min(0.25, 0.20) = 2.00
+    session(dan, at(20), 10_000, "after-price")  # 10 × min(0.40, 0.20) = 2.00
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    lines = {line.session.transaction_id: line for line in statement.lines.all()}
+    assert (lines["before"].cap, lines["before"].amount) == (Decimal("0.30"), Decimal("2.5"))
+    assert (lines["after"].cap, lines["after"].amount) == (Decimal("0.20"), Decimal("2"))
+    assert lines["after-price"].price_used == Decimal("0.20")
+    assert statement.total == Decimal("6.50")
+
+
+def test_sessions_started_while_the_connection_did_not_reimburse_are_not_reimbursed(world, dan):
+    from evdms.accounts.models import Role
+    from evdms.accounts.permissions import Actor
+    from evdms.connections.services import connection_update
+
+    with mock.patch("django.utils.timezone.now", return_value=at(15, hour=0)):
+        connection_update(
+            actor=Actor(organisation=world.org_a, role=Role.NETWORK_MANAGER),
+            connection=dan["connection"],
+            changes={"reimburse_home_charging": "no", "max_price_per_kwh": ""},
+            confirm_benefit_change=True,
+        )
+    session(dan, at(5), 10_000, "reimbursed")
+    session(dan, at(16), 10_000, "not reimbursed")
+    statements_run(date(2026, 10, 1))
+    statement = Statement.objects.get()
+    assert [line.session.transaction_id for line in statement.lines.all()] == ["reimbursed"]
+    assert statement.total == Decimal("2.50")
+
+
 def test_running_again_changes_nothing_and_late_sessions_go_to_the_next_month(dan):
     session(dan, at(5), 8_000, "a")
     statements_run(date(2026, 10, 1))
@@ -130,20 +177,21 @@ def test_an_interrupted_run_leaves_whole_statements_and_a_rerun_completes_it(wor
         energy_wh=3_000,
         status="completed",
     )
-    real = statements._make_statement
+    real = statements._chunk_write
     calls = {"n": 0}
 
     def dies_on_the_second(*args, **kwargs):
         calls["n"] += 1
+        real(*args, **kwargs)
         if calls["n"] == 2:
-            raise KeyboardInterrupt  # the worker is killed
-        return real(*args, **kwargs)
+            raise KeyboardInterrupt  # the worker is killed before the chunk commits
+        return None
 
     with (
-        mock.patch.object(statements, "_make_statement", dies_on_the_second),
+        mock.patch.object(statements, "_chunk_write", dies_on_the_second),
         pytest.raises(KeyboardInterrupt),
     ):
-        statements_run(date(2026, 10, 1))
+        statements_run(date(2026, 10, 1), chunk_size=1)  # one driver per transaction
     assert Statement.objects.count() == 1 and StatementLine.objects.count() == 1
     call_command("make_statements", "--month", "2026-10")
     assert Statement.objects.count() == 2
@@ -291,3 +339,256 @@ def test_the_organisation_reads_statements_by_api_and_csv(world, dan, api_key_fo
         ).status_code
         == 403
     )
+
+
+def more_drivers(world, dan, count: int) -> list[User]:
+    """Drivers of Dan's connection, each with a few sessions in October and one in
+    September (so late lines too), a price and bank details (but the last has none)."""
+    drivers = []
+    for n in range(count):
+        driver = User.objects.create_user(f"d{n}@example.com", "a long passphrase here")
+        make_membership(dan["connection"], driver)
+        charger, _ = charger_register(
+            actor=None,
+            organisation=world.org_a,
+            identity=f"C-{n}",
+            serial="S",
+            password="x" * 16,
+            driver=driver,
+        )
+        HomePrice.objects.create(
+            driver=driver,
+            price_per_kwh=Decimal("0.1") + Decimal(n) / 7,
+            valid_from=date(2026, 1, 1),
+        )
+        if n < count - 1:
+            bank_account_set(driver=driver, holder=f"Driver {n}", iban="NL91ABNA0417164300")
+        for i in range(4):
+            ChargingSession.objects.create(
+                charger=charger,
+                driver=driver,
+                connection=dan["connection"],
+                transaction_id=f"{n}-{i}",
+                started_at=at(1 + i * 7, month=9 if i == 0 else 10),
+                energy_wh=1_234 * (n + 1) + i,
+                status="completed",
+            )
+        drivers.append(driver)
+    return drivers
+
+
+def statements_as_a_user_sees_them() -> list[tuple]:
+    return sorted(
+        (
+            s.driver.email,
+            s.month,
+            s.total,
+            s.status,
+            s.held_reason,
+            tuple(
+                (line.session.transaction_id, line.amount, line.late)
+                for line in s.lines.order_by("session__transaction_id")
+            ),
+        )
+        for s in Statement.objects.all()
+    )
+
+
+def test_a_run_in_many_small_chunks_makes_the_same_statements_as_one_chunk(world, dan):
+    from django.db import transaction
+
+    more_drivers(world, dan, 5)
+    session(dan, at(3), 10_000, "a")
+    with transaction.atomic():
+        statements_run(date(2026, 10, 1))
+        whole = statements_as_a_user_sees_them()
+        transaction.set_rollback(True)
+    assert Statement.objects.count() == 0
+    assert statements_run(date(2026, 10, 1), chunk_size=2) == {
+        "made": 5,
+        "held": 1,
+        "existing": 0,
+    }
+    assert statements_as_a_user_sees_them() == whole
+    assert StatementLine.objects.filter(late=True).count() == 5  # the September sessions
+
+
+def test_the_run_needs_the_same_queries_for_many_sessions_as_for_few(world, dan):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    session(dan, at(3), 10_000, "a")
+    with transaction.atomic(), CaptureQueriesContext(connection) as few:
+        statements_run(date(2026, 10, 1))
+        transaction.set_rollback(True)
+    more_drivers(world, dan, 6)
+    with CaptureQueriesContext(connection) as many:
+        statements_run(date(2026, 10, 1))
+    assert Statement.objects.count() == 7
+    assert len(many) == len(few)
+
+
+def test_each_driver_gets_the_statement_e_mail_once_whatever_reruns_do(
+    world, dan, mailoutbox, django_capture_on_commit_callbacks
+):
+    from evdms.notifications.models import OutboundEmail
+    from evdms.reimbursements.tasks import statements_email
+
+    more_drivers(world, dan, 2)
+    session(dan, at(3), 10_000, "a")
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))  # a rerun
+        statements_email.enqueue(statement_ids=list(Statement.objects.values_list("pk", flat=True)))
+    letters = OutboundEmail.objects.filter(template="reimbursement_statement")
+    assert sorted(e.to[0] for e in letters) == [
+        "d0@example.com",
+        "d1@example.com",
+        "dan@example.com",
+    ]
+    assert len([m for m in mailoutbox if "reimbursement" in m.subject]) == 3
+    # A worker killed after the statements committed but before the e-mails were made:
+    # the next run sends what is missing, and only that.
+    late_statement = Statement.objects.get(driver__email="d1@example.com")
+    letters.filter(to=["d1@example.com"]).delete()
+    Statement.objects.filter(pk=late_statement.pk).update(emailed_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 10, 1))
+    assert sorted(e.to[0] for e in letters.all()) == [
+        "d0@example.com",
+        "d1@example.com",
+        "dan@example.com",
+    ]
+    held = next(m for m in mailoutbox if m.to == ["d1@example.com"])
+    assert "on hold: no bank details" in held.body
+
+
+def test_a_payout_export_that_fails_mid_way_leaves_the_batch_as_it_was(dan):
+    from evdms.reimbursements import payouts
+    from evdms.reimbursements.models import PayoutBatch
+
+    session(dan, at(3), 10_000, "a")
+    statements_run(date(2026, 10, 1))
+    batch = payouts.payout_batch_create(execution_date=date(2026, 11, 5))
+    with (
+        mock.patch.object(payouts, "audit_record", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
+        payouts.payout_batch_export(batch=batch)  # fails after the file was set on the batch
+    assert PayoutBatch.objects.values_list("status", "sepa_xml", "message_id").get() == (
+        "draft",
+        "",
+        "",
+    )
+    assert b"<CdtTrfTxInf>" in payouts.payout_batch_export(batch=batch)
+    assert PayoutBatch.objects.get().status == "exported"
+
+
+def fail_payment(statement: Statement) -> None:
+    """What the payouts side does when the bank returns the transfer."""
+    Statement.objects.filter(pk=statement.pk).update(status="failed")
+
+
+def test_a_failed_payment_is_carried_into_the_next_statement_once_with_a_notice(
+    dan, mailoutbox, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from evdms.reimbursements.models import CarryOver
+    from evdms.reimbursements.statement_pdf import statement_pdf
+
+    session(dan, at(3), 10_000, "oct")  # 2.50
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    session(dan, at(4, month=11), 4_321, "nov")  # 4.321 × 0.40 capped at 0.30 = 1.2963
+    with django_capture_on_commit_callbacks(execute=True):
+        statements_run(date(2026, 11, 1))
+        statements_run(date(2026, 11, 1))  # a rerun carries nothing twice
+    november = Statement.objects.get(month=date(2026, 11, 1))
+    assert november.total == Decimal("1.30") + Decimal("2.50")
+    assert november.status == "ready" and november.lines.count() == 1
+    october.refresh_from_db()
+    assert october.status == "carried_over" and october.get_status_display() == "Carried over"
+    assert CarryOver.objects.get().failed_statement == october
+    notice = f"Payment of {october.reference} failed, added here"
+    mail = next(m for m in mailoutbox if "November 2026" in m.subject)
+    assert f"{notice}: EUR 2.50" in mail.body and "EUR 3.80" in mail.body
+    text = PdfReader(io.BytesIO(mail.attachments[0][1])).pages[0].extract_text()
+    assert notice in text and "3.80" in text
+    october_pdf = PdfReader(io.BytesIO(statement_pdf(october))).pages[0].extract_text()
+    assert f"Carried over (added to {november.reference})" in october_pdf
+    # December: nothing left to carry.
+    session(dan, at(2, month=12), 1_000, "dec")
+    statements_run(date(2026, 12, 1))
+    assert Statement.objects.get(month=date(2026, 12, 1)).total == Decimal("0.30")
+    assert CarryOver.objects.count() == 1
+
+
+def test_a_failed_payment_of_a_driver_without_new_sessions_gets_a_statement_of_its_own(dan):
+    session(dan, at(3), 10_000, "oct")
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    assert statements_run(date(2026, 11, 1)) == {"made": 1, "held": 0, "existing": 0}
+    november = Statement.objects.get(month=date(2026, 11, 1))
+    assert (november.total, november.lines.count()) == (Decimal("2.50"), 0)
+    assert november.carry_overs.get().failed_statement == october
+
+
+def test_a_payment_failing_after_the_next_statement_was_made_waits_for_the_one_after(dan):
+    session(dan, at(3), 10_000, "oct")
+    session(dan, at(4, month=11), 2_000, "nov")
+    statements_run(date(2026, 10, 1))
+    statements_run(date(2026, 11, 1))
+    october = Statement.objects.get(month=date(2026, 10, 1))
+    fail_payment(october)
+    statements_run(date(2026, 11, 1))  # November exists already: it is never changed
+    assert Statement.objects.get(month=date(2026, 11, 1)).total == Decimal("0.60")
+    statements_run(date(2026, 12, 1))
+    december = Statement.objects.get(month=date(2026, 12, 1))
+    assert december.total == Decimal("2.50") and december.carry_overs.count() == 1
+
+
+def test_a_failed_statement_is_carried_over_at_most_once_by_the_database(dan):
+    from django.db import IntegrityError, transaction
+
+    from evdms.reimbursements.models import CarryOver
+
+    session(dan, at(3), 10_000, "oct")
+    session(dan, at(4, month=11), 2_000, "nov")
+    statements_run(date(2026, 10, 1))
+    statements_run(date(2026, 11, 1))
+    october, november = Statement.objects.order_by("month")
+    CarryOver.objects.create(failed_statement=october, statement=november, amount=october.total)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CarryOver.objects.create(failed_statement=october, statement=november, amount=october.total)
+
+
+def test_a_failed_statement_paid_after_all_while_the_run_computes_is_not_carried(dan):
+    from evdms.reimbursements.models import CarryOver
+
+    session(dan, at(3), 10_000, "oct")
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    session(dan, at(4, month=11), 2_000, "nov")
+    real = statements._chunk_plan
+    calls = {"n": 0}
+
+    def payouts_act_meanwhile(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 1:  # the bank's late confirmation arrives after the plan was made
+            Statement.objects.filter(pk=october.pk).update(status="paid")
+        return plan
+
+    with mock.patch.object(statements, "_chunk_plan", payouts_act_meanwhile):
+        statements_run(date(2026, 11, 1))
+    assert calls["n"] == 2  # the chunk was read again
+    assert Statement.objects.get(month=date(2026, 11, 1)).total == Decimal("0.60")
+    october.refresh_from_db()
+    assert october.status == "paid" and not CarryOver.objects.exists()

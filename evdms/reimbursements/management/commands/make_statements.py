@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from evdms.reimbursements.statements import statements_run
+from evdms.reimbursements.statements import CHUNK_DRIVERS, statements_run
 
 
 class Command(BaseCommand):
@@ -14,8 +14,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--month", help="YYYY-MM")
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=CHUNK_DRIVERS,
+            help="drivers per transaction (default %(default)s)",
+        )
 
-    def handle(self, *args: Any, month: str | None = None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        month: str | None = None,
+        chunk_size: int = CHUNK_DRIVERS,
+        **options: Any,
+    ) -> None:
+        if chunk_size < 1:
+            raise CommandError("--chunk-size must be at least 1.")
         if month:
             try:
                 year, number = (int(part) for part in month.split("-"))
@@ -25,7 +39,7 @@ class Command(BaseCommand):
         else:
             today = timezone.localdate()
             first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        result = statements_run(first)
+        result = statements_run(first, chunk_size=chunk_size)
         self.stdout.write(
             f"{first:%B %Y}: {result['made']} statement(s) made, {result['held']} held, "
             f"{result['existing']} existed already."
