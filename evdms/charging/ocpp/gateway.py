@@ -10,6 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import ocpp.messages
 from asgiref.sync import sync_to_async
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
@@ -77,6 +78,10 @@ async def handler(connection: ServerConnection) -> None:
 
 
 async def start_gateway(host: str, port: int) -> Server:
+    # The ocpp package validates each payload against its JSON schema in a thread pool
+    # by default: two thread hand-offs per message, which cost the event loop more than
+    # the validation itself (OCPP payloads are small). Validate in the loop instead.
+    ocpp.messages.ASYNC_VALIDATION = False
     return await serve(
         handler,
         host,
