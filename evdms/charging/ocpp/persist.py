@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +102,7 @@ def _key(item: MeterValues16) -> SessionKey | None:
     return (item.charger_id, str(item.transaction_id))
 
 
-def _run_batch(items: list[Item], memory: SessionMemory) -> list[Result]:
+def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
     """Each message stands alone: one bad message never undoes the others."""
     _keep_connection()
     results: list[Result | None] = [None] * len(items)
