@@ -73,9 +73,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
 
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kw: Any) -> Any:
-        await group_commit().run(
-            services.meter_values_v16, self.charger_id, kw.get("transaction_id"), meter_value
-        )
+        await group_commit().meter_values_16(self.charger_id, kw.get("transaction_id"), meter_value)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)

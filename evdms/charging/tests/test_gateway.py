@@ -229,3 +229,53 @@ def test_an_absurd_timestamp_is_kept_and_flagged(gateway, home):
     session = ChargingSession.objects.get()
     assert session.energy_wh == 6000
     assert any("more than a year old" in f for f in session.flags)
+
+
+def test_every_acknowledged_meter_value_is_in_the_database(gateway, home, world):
+    """Chargers reporting together (one batch holds several): each answer comes only
+    after its reading is committed, so when the chargers have their answers, every
+    reading is there, once."""
+    for i in (2, 3, 4):
+        charger_register(
+            actor=None,
+            organisation=world.org_a,
+            identity=f"HOME-{i}",
+            serial=f"SN{i}",
+            password=PASSWORD,
+        )
+    start = timezone.now() - timedelta(hours=2)
+
+    async def charger(identity: str) -> int:
+        connection = await open_connection(gateway, identity, PASSWORD, "1.6")
+        stamp = start.isoformat()
+        await connection.send(
+            json.dumps(
+                [
+                    2,
+                    "s",
+                    "StartTransaction",
+                    {"connectorId": 1, "idTag": "HOME", "meterStart": 0, "timestamp": stamp},
+                ]
+            )
+        )
+        transaction_id = json.loads(await connection.recv())[2]["transactionId"]
+        acked = 0
+        for n in range(1, 31):
+            at = (start + timedelta(minutes=n)).isoformat()
+            frame = {
+                "connectorId": 1,
+                "transactionId": transaction_id,
+                "meterValue": [{"timestamp": at, "sampledValue": [{"value": str(n * 100)}]}],
+            }
+            await connection.send(json.dumps([2, f"m{n}", "MeterValues", frame]))
+            answer = json.loads(await connection.recv())
+            acked += answer[0] == 3
+        await connection.close()
+        return acked
+
+    async def all_chargers() -> list[int]:
+        return await asyncio.gather(*(charger(f"HOME-{i}") for i in (1, 2, 3, 4)))
+
+    assert asyncio.run(all_chargers()) == [30, 30, 30, 30]
+    assert MeterReading.objects.count() == 120
+    assert sorted(ChargingSession.objects.values_list("energy_wh", flat=True)) == [3000] * 4
