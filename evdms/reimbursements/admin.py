@@ -131,6 +131,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
     inlines = [PayoutLineInline]
     actions = ["download_sepa", "mark_paid"]
     change_list_template = "admin/reimbursements/payoutbatch/change_list.html"
+    change_form_template = "admin/reimbursements/payoutbatch/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -40,6 +40,9 @@ def test_an_operator_pays_a_month_from_the_admin(petra, make_statement):
     batch.refresh_from_db()
     assert batch.status == "exported"
 
+    exported = petra.get(reverse("admin:reimbursements_payoutbatch_change", args=[batch.pk]))
+    assert "Mark paid (every line not reported failed)" in exported.content.decode()
+    assert "Report a line failed" in exported.content.decode()
     lines = reverse("admin:reimbursements_payoutline_changelist")
     anna = PayoutLine.objects.get(statement__driver__email="anna@example.com")
     ask = petra.post(lines, {"action": "mark_failed", "_selected_action": [anna.pk]})
@@ -62,6 +65,8 @@ def test_an_operator_pays_a_month_from_the_admin(petra, make_statement):
     assert f"Payout batch {batch.pk} is paid." in paid.content.decode()
     detail = petra.get(reverse("admin:reimbursements_payoutbatch_change", args=[batch.pk]))
     assert "AC04 closed account" in detail.content.decode()
+    assert "Download the SEPA file" in detail.content.decode()
+    assert "Mark paid" not in detail.content.decode()  # paid already
     lines_page = petra.get(lines, {"status__exact": "failed"}).content.decode()
     assert anna.end_to_end_id in lines_page
     assert dict(Statement.objects.values_list("driver__email", "status")) == {

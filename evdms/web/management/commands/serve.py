@@ -51,6 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"OCPP gateway for chargers: ws://{settings.OCPP_HOST}:{settings.OCPP_PORT}/ocpp/<identity>"
         )
+        self.stdout.write("Scheduler: last month's statements are made on the 1st of each month.")
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False
