@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from evdms.reports.transactions import (
     ReportRows,
+    Transaction,
     TransactionType,
     cost_and_reimbursed,
     duration_text,
@@ -70,46 +71,38 @@ def _month(value: date | str | None) -> date | None:
 
 
 def _cells(row: tuple[Any, ...], tz: Any) -> tuple[Any, ...]:
-    """One report row's cells, typed (the XLSX writer keeps numbers as numbers)."""
-    (
-        _pk,
-        started,
-        ended,
-        wh,
-        name,
-        email,
-        v1,
-        v2,
-        connection,
-        customer_id,
-        organisation,
-        charger,
-        currency,
-        driver_price,
-        amount,
-        statement_id,
-        month,
-    ) = row
-    started = _utc(started)
-    cost, reimbursed = cost_and_reimbursed(wh, _money(driver_price), _money(amount))
+    """One report row's cells, typed (the XLSX writer keeps numbers as numbers), from a
+    row as the database driver gave it."""
+    t = Transaction.from_values(
+        (
+            *row[:1],
+            _utc(row[1]),
+            _utc(row[2]) if row[2] else None,
+            *row[3:13],
+            _money(row[13]),
+            _money(row[14]),
+            row[15],
+            _month(row[16]),
+        )
+    )
     return (
-        started.astimezone(tz).replace(tzinfo=None),
-        name or email,
-        email,
-        v1 or "",
-        v2 or "",
-        connection,
-        customer_id,
-        organisation,
-        HOME,
-        charger,
-        wh,
-        int((_utc(ended) - started).total_seconds()) if ended else None,
-        cost,
-        reimbursed,
-        "",
-        currency,
-        statement_reference(statement_id, _month(month)),
+        t.started_at.astimezone(tz).replace(tzinfo=None),
+        t.driver_name,
+        t.driver_email,
+        t.verification_1,
+        t.verification_2,
+        t.connection,
+        t.customer_id,
+        t.organisation,
+        t.type,
+        t.charger,
+        t.energy_wh,
+        t.duration_seconds,
+        t.cost,
+        t.reimbursed,
+        t.purpose,
+        t.currency,
+        t.reference,
     )
 
 
