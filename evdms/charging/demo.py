@@ -53,6 +53,8 @@ def seed_chargers() -> int:
             began = day.replace(hour=rng.choice([18, 19, 20, 21, 22]))
             energy = rng.randint(4_000, 38_000)
             minutes = max(30, energy * 60 // 11_000)
+            if began + timedelta(minutes=minutes) > now:
+                break  # no session ends in the future
             session = ChargingSession.objects.create(
                 charger=charger,
                 driver=membership.driver,

@@ -51,6 +51,9 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
 
     assert Charger.objects.filter(driver__isnull=False).count() >= 5
     assert ChargingSession.objects.count() > 100
+    from django.utils import timezone
+
+    assert not ChargingSession.objects.filter(ended_at__gt=timezone.now()).exists()
     from evdms.reimbursements.models import PayoutBatch, Statement
 
     assert Statement.objects.filter(status="in_batch").exists()
