@@ -161,6 +161,19 @@ def build(sessions: int, drivers: int) -> None:
     )
 
 
+def already_built() -> bool:
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from evdms.accounts.models import Organisation
+
+    return (
+        connection.vendor in {"sqlite", "postgresql"}
+        and Organisation.objects.filter(slug="bench").exists()
+    )
+
+
 def pages(repeat: int) -> None:
     from django.db import connection
     from django.test import Client
@@ -277,6 +290,12 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--drivers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="build the SQLite data in DIR once and measure it again on later runs "
+        "(with DATABASE_URL: reuse that database when it holds the data)",
+    )
     parser.add_argument("--export-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
@@ -284,7 +303,8 @@ def main() -> None:
         export_child()
         return
 
-    var_dir = tempfile.mkdtemp(prefix="evdms-bench-")
+    var_dir = args.keep or tempfile.mkdtemp(prefix="evdms-bench-")
+    Path(var_dir).mkdir(parents=True, exist_ok=True)
     setup_django(var_dir)
     from django.db import connection
 
@@ -292,7 +312,10 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f}, {connection.vendor}"
     )
-    build(args.sessions, args.drivers)
+    if args.keep and already_built(args.sessions):
+        print("set-up: reusing the data built earlier")
+    else:
+        build(args.sessions, args.drivers)
     pages(args.repeat)
     sql = export_sql()
     connection.close()
