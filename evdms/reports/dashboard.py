@@ -62,7 +62,6 @@ class Dashboard:
 def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     months = last_months(today)
-    since = _midnight(months[0])
     connections = {
         c.pk: ConnectionFigures(c.pk, c.name, c.customer_id)
         for c in connections_in_view(actor).order_by("name").only("pk", "name", "customer_id")
@@ -83,24 +82,25 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     chargers = chargers_for(actor).aggregate(
         total=Count("pk"), online=Count("pk", filter=Q(online=True))
     )
-    # One filtered sum per month, grouped by connection: plain range conditions the
-    # database answers from its (connection, started_at) index, where truncating each
-    # session's time to its month would cost a function call per row.
+    # One query a month, each a range of the (connection, started_at, status, energy_wh)
+    # index: the database reads only the index, once per session. (One query with a
+    # filtered sum per month reads each session twelve times, and truncating each time
+    # to its month costs a function call per row: 20 times slower with a million.)
     bounds = [*(_midnight(m) for m in months), _midnight(_next_month(months[-1]))]
-    sums = {
-        f"m{i}": Sum("energy_wh", filter=Q(started_at__gte=bounds[i], started_at__lt=bounds[i + 1]))
-        for i in range(len(months))
-    }
     energy = [0] * len(months)
-    for session_row in (
-        ChargingSession.objects.filter(
-            connection_id__in=ids, status=SessionStatus.COMPLETED, started_at__gte=since
-        )
-        .values("connection_id")
-        .annotate(**sums)
-    ):
-        for i in range(len(months)):
-            wh = session_row[f"m{i}"] or 0  # type: ignore[literal-required]
+    for i in range(len(months)):
+        for session_row in (
+            ChargingSession.objects.filter(
+                connection_id__in=ids,
+                started_at__gte=bounds[i],
+                started_at__lt=bounds[i + 1],
+                status=SessionStatus.COMPLETED,
+            )
+            .values("connection_id")
+            .annotate(wh=Sum("energy_wh"))
+            .order_by()
+        ):
+            wh = session_row["wh"] or 0
             energy[i] += wh
             connections[session_row["connection_id"]].energy_wh += wh
     reimbursed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
