@@ -207,16 +207,20 @@ def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession
         rows = rows.filter(started_at__gte=_local_midnight(query.start))
     if query.end:
         rows = rows.filter(started_at__lt=_local_midnight(query.end + timedelta(days=1)))
-    if query.driver or query.sort.lstrip("-").startswith("verification"):
+    if query.sort.lstrip("-").startswith("verification"):
         rows = _with_verification(rows)
     if query.driver:
+        # The drivers are found first, among the memberships of the connections in view
+        # (by name, e-mail or verification answer), and their sessions then through the
+        # (driver, started_at) index: matching text on every session would read them all.
         q = query.driver
-        rows = rows.filter(
+        drivers = Membership.objects.filter(connection_id__in=connection_ids).filter(
             Q(driver__full_name__icontains=q)
             | Q(driver__email__icontains=q)
             | Q(verification_1__icontains=q)
             | Q(verification_2__icontains=q)
         )
+        rows = rows.filter(driver_id__in=Subquery(drivers.order_by().values("driver_id")))
     return rows
 
 
