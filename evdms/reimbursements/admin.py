@@ -3,6 +3,7 @@ from django.http import HttpResponse
 
 from evdms.reimbursements.models import (
     BankAccount,
+    CarryOver,
     HomePrice,
     PayoutBatch,
     PayoutLine,
@@ -42,6 +43,17 @@ class StatementLineInline(admin.TabularInline):
     can_delete = False
 
 
+class CarryOverInline(admin.TabularInline):
+    """Failed payments added to this statement."""
+
+    model = CarryOver
+    fk_name = "statement"
+    fields = ("failed_statement", "amount", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
 @admin.register(Statement)
 class StatementAdmin(admin.ModelAdmin):
     list_display = ("reference", "driver", "connection", "month", "total", "status", "held_reason")
@@ -56,8 +68,9 @@ class StatementAdmin(admin.ModelAdmin):
         "status",
         "held_reason",
         "bank_account",
+        "emailed_at",
     )
-    inlines = [StatementLineInline]
+    inlines = [StatementLineInline, CarryOverInline]
 
 
 class PayoutLineInline(admin.TabularInline):
