@@ -17,6 +17,7 @@ from django.utils import timezone
 from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
 from evdms.reimbursements.models import (
     BankAccount,
+    CarryOver,
     HomePrice,
     PayoutBatch,
     PayoutLine,
@@ -63,6 +64,17 @@ class StatementLineInline(admin.TabularInline):
     can_delete = False
 
 
+class CarryOverInline(admin.TabularInline):
+    """Failed payments added to this statement."""
+
+    model = CarryOver
+    fk_name = "statement"
+    fields = ("failed_statement", "amount", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
 @admin.register(Statement)
 class StatementAdmin(admin.ModelAdmin):
     list_display = ("reference", "driver", "connection", "month", "total", "status", "held_reason")
@@ -77,8 +89,9 @@ class StatementAdmin(admin.ModelAdmin):
         "status",
         "held_reason",
         "bank_account",
+        "emailed_at",
     )
-    inlines = [StatementLineInline]
+    inlines = [StatementLineInline, CarryOverInline]
 
 
 class PayoutLineInline(admin.TabularInline):

@@ -592,3 +592,15 @@ def test_a_failed_statement_paid_after_all_while_the_run_computes_is_not_carried
     assert Statement.objects.get(month=date(2026, 11, 1)).total == Decimal("0.60")
     october.refresh_from_db()
     assert october.status == "paid" and not CarryOver.objects.exists()
+
+
+def test_the_operator_sees_the_carry_over_on_the_statement_in_the_admin(dan, admin_client):
+    session(dan, at(3), 10_000, "oct")
+    statements_run(date(2026, 10, 1))
+    october = Statement.objects.get()
+    fail_payment(october)
+    statements_run(date(2026, 11, 1))
+    november = Statement.objects.get(month=date(2026, 11, 1))
+    page = admin_client.get(f"/platform-admin/reimbursements/statement/{november.pk}/change/")
+    assert page.status_code == 200
+    assert str(october) in page.content.decode()  # the failed statement, in the inline
