@@ -161,17 +161,19 @@ def build(sessions: int, drivers: int) -> None:
     )
 
 
-def already_built() -> bool:
+def already_built(sessions: int) -> bool:
+    """Whether an earlier run left the whole data set (a half-built one is an error)."""
     from django.core.management import call_command
-    from django.db import connection
+
+    from evdms.accounts.models import Organisation
+    from evdms.charging.models import ChargingSession
 
     call_command("migrate", verbosity=0)
-    from evdms.accounts.models import Organisation
-
-    return (
-        connection.vendor in {"sqlite", "postgresql"}
-        and Organisation.objects.filter(slug="bench").exists()
-    )
+    if not Organisation.objects.filter(slug="bench").exists():
+        return False
+    if ChargingSession.objects.count() != sessions:
+        raise SystemExit("The kept data is incomplete or of another size: start afresh.")
+    return True
 
 
 def pages(repeat: int) -> None:
