@@ -152,8 +152,8 @@ def build(sessions: int, drivers: int) -> None:
                 for i, s in enumerate(statements)
             ]
         )
-    with connection.cursor() as cursor:  # fresh statistics, as autovacuum would give
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:  # statistics and visibility, as autovacuum gives
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(
         f"set-up: {ChargingSession.objects.count():,} sessions, {drivers:,} drivers, "
         f"{len(connections)} connections in {time.perf_counter() - started:.0f} s "
