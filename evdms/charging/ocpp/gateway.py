@@ -94,6 +94,10 @@ async def start_gateway(host: str, port: int) -> Server:
         subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
         process_request=process_request,
         ping_interval=60,
+        # The handshake includes the charger's argon2 check (about 0.2 s of CPU): when
+        # thousands reconnect at once on a busy machine, the 10 s default refused many,
+        # and each refusal comes back as another handshake.
+        open_timeout=60,
         max_size=1_048_576,
     )
 
