@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import gc
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -93,11 +94,31 @@ async def start_gateway(host: str, port: int) -> Server:
         subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
         process_request=process_request,
         ping_interval=60,
+        # The handshake includes the charger's argon2 check (about 0.2 s of CPU): when
+        # thousands reconnect at once on a busy machine, the 10 s default refused many,
+        # and each refusal comes back as another handshake.
+        open_timeout=60,
         max_size=1_048_576,
     )
 
 
+def _tune_garbage_collector() -> None:
+    """Keep full collections rare and short in a process holding thousands of sockets.
+
+    With the default young-generation threshold (700 allocations) every message still
+    waiting for its batch's commit is promoted to the oldest generation, which then
+    fills quickly and is walked in full (all connections' objects) every few seconds:
+    pauses of 0.2-1.7 s at 1,000 messages/s with 2,000 chargers (measured with
+    ``gc.callbacks``). A larger threshold lets in-flight messages die young; freezing
+    what exists at start (Django, the models, the OCPP schemas) keeps it out of every
+    full collection. Cycles are still collected, only less often.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
+
+
 async def run_gateway(host: str, port: int) -> None:
+    _tune_garbage_collector()
     server = await start_gateway(host, port)
     logger.info("OCPP gateway listening on ws://%s:%s%s<identity>", host, port, PATH_PREFIX)
     await server.serve_forever()
