@@ -22,6 +22,7 @@ from evdms.charging.simulator import (
     open_connection,
     run_charger,
 )
+from evdms.testing.aio import run_async
 from evdms.testing.fixtures import make_connection, make_membership
 
 PASSWORD = "a-charger-password-1234"
@@ -55,7 +56,7 @@ def session_at(hours_ago: int, meter: int = 1_000_000) -> SimulatedSession:
 
 @pytest.mark.parametrize("protocol", ["1.6", "2.0.1"])
 def test_a_charger_runs_a_session_end_to_end(gateway, home, protocol):
-    asyncio.run(run_charger(gateway, "HOME-1", PASSWORD, protocol, [session_at(3)]))
+    run_async(run_charger(gateway, "HOME-1", PASSWORD, protocol, [session_at(3)]))
     session = ChargingSession.objects.get()
     assert session.energy_wh == 6000
     assert session.status == "completed"
@@ -76,7 +77,7 @@ def test_a_charger_runs_a_session_end_to_end(gateway, home, protocol):
 def test_wrong_password_and_unknown_identity_are_refused_at_the_handshake(gateway, home):
     for identity, password in [("HOME-1", "wrong-password-000000"), ("NOBODY", PASSWORD)]:
         with pytest.raises(InvalidStatus) as refused:
-            asyncio.run(open_connection(gateway, identity, password, "1.6"))
+            run_async(open_connection(gateway, identity, password, "1.6"))
         assert refused.value.response.status_code == 401
 
 
@@ -104,7 +105,7 @@ def test_1_6_retransmitted_start_and_stop_make_one_session(gateway, home):
         listener.cancel()
         await connection.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     session = ChargingSession.objects.get()
     assert session.energy_wh == 7000 and session.status == "completed"
 
@@ -124,7 +125,7 @@ def test_1_6_stop_for_an_unknown_transaction_is_kept_and_flagged(gateway, home):
         listener.cancel()
         await connection.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     session = ChargingSession.objects.get()
     assert session.transaction_id == "424242"
     assert "StopTransaction for an unknown transaction" in session.flags
@@ -147,7 +148,7 @@ def test_2_0_1_reconnect_mid_session_and_an_offline_queue_replayed_late(gateway,
         listener.cancel()
         await second.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     session = ChargingSession.objects.get()
     assert session.transaction_id == "TX-OFFLINE-1"
     assert session.energy_wh == 6000 and session.status == "completed"
@@ -166,7 +167,7 @@ def test_2_0_1_ended_before_started_still_makes_one_right_session(gateway, home)
         listener.cancel()
         await connection.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     session = ChargingSession.objects.get()
     assert session.started_at is not None and session.duration == timedelta(hours=1)
     assert session.energy_wh == 6000
@@ -187,7 +188,7 @@ def test_bad_frames_get_answers_or_records_and_the_connection_stays_up(gateway, 
         await connection.close()
         return [str(a) for a in answers]
 
-    not_implemented, violation, heartbeat = asyncio.run(scenario())
+    not_implemented, violation, heartbeat = run_async(scenario())
     assert json.loads(not_implemented)[0] == 4 and json.loads(not_implemented)[2] in (
         "NotImplemented",
         "NotSupported",
@@ -203,14 +204,14 @@ def test_decreasing_meter_readings_are_flagged_not_dropped(gateway, home):
         meter_start_wh=10_000,
         steps_wh=[1000, -400, 1400],
     )
-    asyncio.run(run_charger(gateway, "HOME-1", PASSWORD, "1.6", [session]))
+    run_async(run_charger(gateway, "HOME-1", PASSWORD, "1.6", [session]))
     recorded = ChargingSession.objects.get()
     assert any("meter went down" in f for f in recorded.flags)
     assert recorded.energy_wh == 2000
 
 
 def test_sessions_from_the_gateway_are_served_by_the_api(gateway, home, api_key_for, client):
-    asyncio.run(run_charger(gateway, "HOME-1", PASSWORD, "2.0.1", [session_at(6), session_at(3)]))
+    run_async(run_charger(gateway, "HOME-1", PASSWORD, "2.0.1", [session_at(6), session_at(3)]))
     body = client.get(
         "/api/v1/charging-sessions?charger=HOME-1",
         headers=api_key_for(home["connection"].organisation),
@@ -225,7 +226,7 @@ def test_sessions_from_the_gateway_are_served_by_the_api(gateway, home, api_key_
 
 def test_an_absurd_timestamp_is_kept_and_flagged(gateway, home):
     long_ago = SimulatedSession(start=timezone.now() - timedelta(days=800), meter_start_wh=0)
-    asyncio.run(run_charger(gateway, "HOME-1", PASSWORD, "1.6", [long_ago]))
+    run_async(run_charger(gateway, "HOME-1", PASSWORD, "1.6", [long_ago]))
     session = ChargingSession.objects.get()
     assert session.energy_wh == 6000
     assert any("more than a year old" in f for f in session.flags)
@@ -276,6 +277,6 @@ def test_every_acknowledged_meter_value_is_in_the_database(gateway, home, world)
     async def all_chargers() -> list[int]:
         return await asyncio.gather(*(charger(f"HOME-{i}") for i in (1, 2, 3, 4)))
 
-    assert asyncio.run(all_chargers()) == [30, 30, 30, 30]
+    assert run_async(all_chargers()) == [30, 30, 30, 30]
     assert MeterReading.objects.count() == 120
     assert sorted(ChargingSession.objects.values_list("energy_wh", flat=True)) == [3000] * 4
