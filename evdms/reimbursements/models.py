@@ -76,6 +76,11 @@ class HomePrice(models.Model):
         return f"{self.currency} {self.price_per_kwh} from {self.valid_from}"
 
 
+# The hold reason of a statement made while the driver had no bank details; adding them
+# releases it (services.bank_account_set).
+NO_BANK_DETAILS = "no bank details"
+
+
 class StatementStatus(models.TextChoices):
     READY = "ready", "Ready to pay"
     HELD = "held", "Held"

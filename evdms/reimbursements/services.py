@@ -21,7 +21,13 @@ from evdms.accounts.models import User
 from evdms.audit.services import audit_record
 from evdms.notifications.services import email_send
 from evdms.reimbursements import crypto
-from evdms.reimbursements.models import BankAccount, HomePrice
+from evdms.reimbursements.models import (
+    NO_BANK_DETAILS,
+    BankAccount,
+    HomePrice,
+    Statement,
+    StatementStatus,
+)
 from evdms.reimbursements.selectors import reimbursing_memberships
 
 PRICE_CONFIRM_ABOVE = Decimal("10")
@@ -91,13 +97,17 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
         iban_last4=checked.compact[-4:],
         bic=bic,
     )
+    released = _statements_to_account(driver, account)
     # Only the masked form goes into the log: the log is not encrypted.
     audit_record(
         actor=None,
         by_user=driver,
         action="bank_account.set",
         target=account,
-        changes={"iban": [current.masked_iban if current else None, account.masked_iban]},
+        changes={
+            "iban": [current.masked_iban if current else None, account.masked_iban],
+            "statements released": [None, released],
+        },
     )
     email_send(
         to=[driver.email],
@@ -105,6 +115,28 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
         context={"driver": driver, "account": account, "had_account": current is not None},
     )
     return account
+
+
+def _statements_to_account(driver: User, account: BankAccount) -> int:
+    """Statements not yet taken by a payout batch are paid to the driver's new account.
+    Those held only for want of bank details become ready (the statement e-mail told the
+    driver so); those also missing a home price stay held for that. Returns how many were
+    released."""
+    Statement.objects.filter(
+        driver=driver, status=StatementStatus.READY, payout__isnull=True
+    ).update(bank_account=account)
+    released = 0
+    for statement in Statement.objects.select_for_update().filter(
+        driver=driver, status=StatementStatus.HELD
+    ):
+        reasons = [r for r in statement.held_reason.split("; ") if r and r != NO_BANK_DETAILS]
+        statement.bank_account = account
+        statement.held_reason = "; ".join(reasons)
+        if not reasons:
+            statement.status = StatementStatus.READY
+            released += 1
+        statement.save(update_fields=["bank_account", "held_reason", "status"])
+    return released
 
 
 def parse_price(raw: Any) -> Decimal:

@@ -36,6 +36,7 @@ from evdms.charging.models import ChargingSession
 from evdms.connections.models import Connection
 from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements.models import (
+    NO_BANK_DETAILS,
     BankAccount,
     CarryOver,
     HomePrice,
@@ -135,7 +136,7 @@ class _Draft:
     def reasons(self) -> list[str]:
         reasons = []
         if self.bank_account_id is None:
-            reasons.append("no bank details")
+            reasons.append(NO_BANK_DETAILS)
         if self.missing_price:
             reasons.append("no home price for some sessions")
         return reasons

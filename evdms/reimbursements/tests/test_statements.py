@@ -152,6 +152,42 @@ def test_missing_bank_details_hold_the_statement(dan):
     assert statement.status == "held" and statement.held_reason == "no bank details"
 
 
+def test_bank_details_given_later_release_the_held_statement_to_that_account(dan):
+    from evdms.reimbursements.models import BankAccount
+
+    BankAccount.objects.update(retired_at=timezone.now())
+    session(dan, at(5), 8_000, "a")
+    statements_run(date(2026, 10, 1))
+    account = bank_account_set(driver=dan["driver"], holder="Dan Driver", iban="BE68539007547034")
+    statement = Statement.objects.get()
+    assert (statement.status, statement.held_reason) == ("ready", "")
+    assert statement.bank_account == account
+    from evdms.reimbursements.payouts import payout_batch_create
+
+    batch = payout_batch_create(execution_date=date(2026, 11, 5))
+    assert batch.lines.get().statement == statement  # paid with the next payout
+
+
+def test_a_statement_also_missing_a_price_stays_held_for_that(dan):
+    from evdms.reimbursements.models import BankAccount
+
+    BankAccount.objects.update(retired_at=timezone.now())
+    HomePrice.objects.all().delete()
+    session(dan, at(5), 8_000, "a")
+    statements_run(date(2026, 10, 1))
+    assert Statement.objects.get().held_reason == "no bank details; no home price for some sessions"
+    bank_account_set(driver=dan["driver"], holder="Dan Driver", iban="BE68539007547034")
+    statement = Statement.objects.get()
+    assert (statement.status, statement.held_reason) == ("held", "no home price for some sessions")
+
+
+def test_a_new_account_is_used_for_ready_statements_not_yet_in_a_batch(dan):
+    session(dan, at(5), 8_000, "a")
+    statements_run(date(2026, 10, 1))
+    account = bank_account_set(driver=dan["driver"], holder="Dan Driver", iban="BE68539007547034")
+    assert Statement.objects.get().bank_account == account
+
+
 def test_an_interrupted_run_leaves_whole_statements_and_a_rerun_completes_it(world, dan):
     other = User.objects.create_user("eve@example.com", "eve's long passphrase")
     make_membership(dan["connection"], other)
