@@ -106,7 +106,7 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
         target=account,
         changes={
             "iban": [current.masked_iban if current else None, account.masked_iban],
-            "statements released": [None, released],
+            **({"statements released": [None, released]} if released else {}),
         },
     )
     email_send(
