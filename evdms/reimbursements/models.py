@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
@@ -81,6 +82,12 @@ class HomePrice(models.Model):
 NO_BANK_DETAILS = "no bank details"
 
 
+def statement_reference(statement_id: int, month: date) -> str:
+    """A statement's reference, e.g. ST-202610-0000042 (reports make it from two columns
+    without reading the statement)."""
+    return f"ST-{month:%Y%m}-{statement_id:07d}"
+
+
 class StatementStatus(models.TextChoices):
     READY = "ready", "Ready to pay"
     HELD = "held", "Held"
@@ -129,7 +136,7 @@ class Statement(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"ST-{self.month:%Y%m}-{self.pk:07d}"
+        return statement_reference(self.pk, self.month)
 
 
 class StatementLine(models.Model):

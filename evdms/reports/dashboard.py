@@ -18,10 +18,10 @@ from django.utils import timezone
 from evdms.accounts.permissions import Actor
 from evdms.charging.access import chargers_for
 from evdms.charging.models import ChargingSession, SessionStatus
+from evdms.connections.access import connections_for
 from evdms.enrolment.access import memberships_for
 from evdms.enrolment.models import MembershipStatus
 from evdms.reimbursements.models import Statement
-from evdms.reports.transactions import connections_in_view
 
 MONTHS = 12
 
@@ -64,7 +64,7 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     months = last_months(today)
     connections = {
         c.pk: ConnectionFigures(c.pk, c.name, c.customer_id)
-        for c in connections_in_view(actor).order_by("name").only("pk", "name", "customer_id")
+        for c in connections_for(actor).order_by("name").only("pk", "name", "customer_id")
     }
     ids = list(connections)
     for row in (

@@ -24,7 +24,7 @@ from evdms.reports.transactions import (
     TransactionType,
     cost_and_reimbursed,
     duration_text,
-    statement_reference,
+    reference_of,
     with_times_as_text,
 )
 
@@ -159,7 +159,7 @@ def _csv_row(row: tuple[Any, ...], local_time: _LocalTime) -> list[Any]:
     reference = ""
     if driver_price is not None:
         cost, reimbursed = cost_and_reimbursed(wh, _money(driver_price), _money(amount))
-        reference = statement_reference(statement_id, _month(month))
+        reference = reference_of(statement_id, _month(month))
     duration = ""
     if ended:
         seconds = int(

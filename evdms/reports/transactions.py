@@ -27,13 +27,13 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.permissions import Actor
 from evdms.charging.models import ChargingSession, SessionStatus
-from evdms.connections.models import Connection
+from evdms.connections.access import connections_for
 from evdms.enrolment.models import Membership
+from evdms.reimbursements.models import statement_reference
+from evdms.reimbursements.statements import CENT
 
-CENT = Decimal("0.01")
 PAGE_SIZE = 50
 # The report's rows: ``values_list`` tuples of ``FIELDS``.
 ReportRows = QuerySet[ChargingSession, tuple[Any, ...]]
@@ -142,15 +142,9 @@ def parse_transaction_query(params: Mapping[str, str]) -> TransactionQuery:
     )
 
 
-def connections_in_view(actor: Actor) -> QuerySet[Connection]:
-    """Every connection of the organisations the actor acts for (for the filter lists)."""
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
-    return Connection.objects.filter(organisation_id__in=ids)
-
-
 def customer_ids_in_view(actor: Actor) -> list[str]:
     return list(
-        connections_in_view(actor)
+        connections_for(actor)
         .exclude(customer_id="")
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
@@ -161,7 +155,7 @@ def customer_ids_in_view(actor: Actor) -> list[str]:
 def check_in_view(actor: Actor, query: TransactionQuery) -> TransactionQuery:
     """Say so when a filter names something the actor has none of. A connection of
     another organisation reads exactly like a missing one."""
-    if query.connection and not connections_in_view(actor).filter(pk=query.connection).exists():
+    if query.connection and not connections_for(actor).filter(pk=query.connection).exists():
         query.errors["connection"] = "Unknown connection: showing every connection."
         query.connection = None
     if query.customer_id and query.customer_id not in customer_ids_in_view(actor):
@@ -190,7 +184,7 @@ def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession
     the order need (counting and paging read only these)."""
     # The connections in view, with the report's own rules, as a plain id list: one short
     # query, and the session query then uses its (connection, started_at) index.
-    shared = connections_in_view(actor).filter(home_charging_data_sharing=True)
+    shared = connections_for(actor).filter(home_charging_data_sharing=True)
     if query.customer_id:
         shared = shared.filter(customer_id=query.customer_id)
     if query.connection:
@@ -328,11 +322,6 @@ FIELDS = (
 )
 
 
-def energy_kwh(wh: int) -> str:
-    """Exact kWh with three decimals, from integer Wh (no float on the way)."""
-    return f"{wh // 1000}.{wh % 1000:03d}"
-
-
 def duration_text(seconds: int | None) -> str:
     if seconds is None:
         return ""
@@ -351,11 +340,8 @@ def cost_and_reimbursed(
     return cost, amount.quantize(CENT, ROUND_HALF_UP)
 
 
-def statement_reference(statement_id: int | None, month: date | None) -> str:
-    # The same words as Statement.reference, without reading the statement.
-    if statement_id is None or month is None:
-        return ""
-    return f"ST-{month:%Y%m}-{statement_id:07d}"
+def reference_of(statement_id: int | None, month: date | None) -> str:
+    return "" if statement_id is None or month is None else statement_reference(statement_id, month)
 
 
 @dataclass(frozen=True)
@@ -425,12 +411,8 @@ class Transaction:
             reimbursed=reimbursed,
             purpose="",
             currency=currency,
-            reference=statement_reference(statement_id, month),
+            reference=reference_of(statement_id, month),
         )
-
-    @property
-    def energy_kwh(self) -> str:
-        return energy_kwh(self.energy_wh)
 
     @property
     def duration(self) -> str:

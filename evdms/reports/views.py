@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
+from evdms.connections.access import connections_for
 from evdms.reports.access import exports_for, get_export_for
 from evdms.reports.downloads import export_download, small_export
 from evdms.reports.models import ExportFormat
@@ -25,7 +26,6 @@ from evdms.reports.transactions import (
     TransactionRows,
     TransactionType,
     check_in_view,
-    connections_in_view,
     customer_ids_in_view,
     parse_transaction_query,
     transactions_count,
@@ -51,7 +51,7 @@ def transactions(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     params = query.as_params()
     sort_params = {k: v for k, v in params.items() if k != "sort"}
-    hidden = connections_in_view(actor).filter(home_charging_data_sharing=False).count()
+    hidden = connections_for(actor).filter(home_charging_data_sharing=False).count()
     return render(
         request,
         "reports/transactions.html",
@@ -61,7 +61,7 @@ def transactions(request: HttpRequest) -> HttpResponse:
             "query": query,
             "columns": COLUMNS,
             "types": TransactionType.CHOICES,
-            "connections": connections_in_view(actor).order_by("name").only("pk", "name"),
+            "connections": connections_for(actor).order_by("name").only("pk", "name"),
             "customer_ids": customer_ids_in_view(actor),
             "querystring": urlencode(params),
             "sort_querystring": urlencode(sort_params),
