@@ -6,6 +6,7 @@ shape as ninja's own validation errors: {"detail": [{"loc": [...], "msg": ..., "
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
@@ -76,6 +77,24 @@ api = NinjaAPI(
     auth=ApiKeyAuth(),
     urls_namespace="api",
 )
+
+
+def check_page(offset: int, limit: int, max_limit: int = 1000) -> None:
+    """The paging every list takes: ``offset`` ≥ 0 and ``limit`` from 1 to ``max_limit``."""
+    if offset < 0 or not 1 <= limit <= max_limit:
+        raise ValidationError({"limit": [f"Use offset ≥ 0 and a limit from 1 to {max_limit}."]})
+
+
+def page_of(
+    rows: Any, offset: int, limit: int, out: Callable[[Any], Any] = lambda row: row
+) -> dict[str, Any]:
+    """One page of ``rows`` as {"count", "items"}. Past the end there is nothing to read:
+    an offset beyond the database's integers (10**20) is an empty page, not an error."""
+    count = rows.count()
+    return {
+        "count": count,
+        "items": [out(row) for row in rows[offset : offset + limit]] if offset < count else [],
+    }
 
 
 def field_errors(error: ValidationError, source: str = "body") -> list[dict[str, Any]]:

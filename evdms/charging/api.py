@@ -11,7 +11,7 @@ from ninja import Router, Status
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import requires
+from evdms.api import check_page, page_of, requires
 from evdms.charging import services
 from evdms.charging.access import chargers_for, get_charger_for
 from evdms.charging.models import Charger, ChargingSession
@@ -107,10 +107,9 @@ def sessions_list(
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if start and end and end <= start:
         raise ValidationError({"end": ["The end of the period must be after its start."]})
-    if offset < 0 or not 1 <= limit <= 1000:
-        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 1000."]})
+    check_page(offset, limit)
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise ValidationError({name: ["Give a time zone, e.g. 2026-11-01T00:00:00Z."]})
     rows = sessions_visible_to(actor, SessionFilter(charger, driver, start, end))
-    return {"count": rows.count(), "items": [session_out(s) for s in rows[offset : offset + limit]]}
+    return page_of(rows, offset, limit, session_out)

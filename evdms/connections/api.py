@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import requires
+from evdms.api import check_page, page_of, requires
 from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.models import Connection
@@ -54,12 +53,11 @@ def connections_list(
     """Connections of the organisations this key acts for, by name; ``search`` matches the
     name, the name for drivers or the Customer ID."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
-    if offset < 0 or not 1 <= limit <= 500:
-        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 500."]})
+    check_page(offset, limit, 500)
     rows = with_connected_drivers(connections_for(actor)).order_by("name", "pk")
     if search:
         rows = listing.search(rows, search)
-    return {"count": rows.count(), "items": [_out(c) for c in rows[offset : offset + limit]]}
+    return page_of(rows, offset, limit, _out)
 
 
 @router.post(

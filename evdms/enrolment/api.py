@@ -10,7 +10,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import requires
+from evdms.api import check_page, page_of, requires
 from evdms.connections.access import get_connection_for
 from evdms.enrolment import services
 from evdms.enrolment.access import get_invitation_batch_for, get_membership_for
@@ -53,14 +53,9 @@ def _out(m: Membership) -> dict[str, Any]:
     }
 
 
-def check_page(offset: int, limit: int) -> None:
-    if offset < 0 or not 1 <= limit <= 500:
-        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 500."]})
-
-
 def _page(rows: Any, offset: int, limit: int) -> dict[str, Any]:
-    check_page(offset, limit)
-    return {"count": rows.count(), "items": [_out(m) for m in rows[offset : offset + limit]]}
+    check_page(offset, limit, 500)
+    return page_of(rows, offset, limit, _out)
 
 
 def _decided(exc: services.AlreadyDecided) -> HttpError:
@@ -198,6 +193,5 @@ def invitations_list(
         raise ValidationError(
             {"status": [f"Use one of: {', '.join(InvitationStatus.values)} (or leave it out)."]}
         )
-    check_page(offset, limit)
-    rows = invitations_of(connection, status)
-    return {"count": rows.count(), "items": list(rows[offset : offset + limit])}
+    check_page(offset, limit, 500)
+    return page_of(invitations_of(connection, status), offset, limit)

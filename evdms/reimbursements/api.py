@@ -23,7 +23,7 @@ from ninja.files import UploadedFile
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import operator_only, requires
+from evdms.api import check_page, operator_only, page_of, requires
 from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
 from evdms.reimbursements.payouts import (
@@ -99,11 +99,6 @@ def _out(s: Statement) -> dict[str, Any]:
     }
 
 
-def _check_page(offset: int, limit: int) -> None:
-    if offset < 0 or not 1 <= limit <= 1000:
-        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 1000."]})
-
-
 @router.get("/statements", response=StatementPage, auth=requires(Permission.VIEW_REPORTS))
 def statements_list(
     request: HttpRequest,
@@ -115,9 +110,9 @@ def statements_list(
 ) -> dict[str, Any]:
     """Reimbursement statements of the organisation's drivers, newest month first
     (``month`` as YYYY-MM; ``status``: ready, held, in_batch, paid, failed)."""
-    _check_page(offset, limit)
+    check_page(offset, limit)
     rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
-    return {"count": rows.count(), "items": [_out(s) for s in rows[offset : offset + limit]]}
+    return page_of(rows, offset, limit, _out)
 
 
 @router.get("/statements.csv", auth=requires(Permission.VIEW_REPORTS))
@@ -271,16 +266,13 @@ def payout_batches_list(
     request: HttpRequest, status: str = "", offset: int = 0, limit: int = 100
 ) -> dict[str, Any]:
     """Payout batches, newest first (``status``: draft, exported or paid). Operators only."""
-    _check_page(offset, limit)
+    check_page(offset, limit)
     rows = _batches()
     if status:
         if status not in PayoutBatch.Status.values:
             raise ValidationError({"status": ["Choose one of: draft, exported, paid."]})
         rows = rows.filter(status=status)
-    return {
-        "count": rows.count(),
-        "items": [_batch_out(b) for b in rows[offset : offset + limit]],
-    }
+    return page_of(rows, offset, limit, _batch_out)
 
 
 @router.post("/payout-batches", response={201: PayoutBatchDetail}, auth=operator_only)

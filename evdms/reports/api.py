@@ -13,20 +13,20 @@ from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import requires
+from evdms.api import check_page, page_of, requires
 from evdms.reports.access import get_export_for
 from evdms.reports.downloads import CSV_TYPE, export_download
 from evdms.reports.exports import csv_chunks, stamp
 from evdms.reports.models import ExportFormat, ReportExport
 from evdms.reports.services import report_export_request
 from evdms.reports.transactions import (
+    Transaction,
     TransactionQuery,
+    TransactionRows,
     check_in_view,
     parse_transaction_query,
     transactions_count,
     transactions_for,
-    transactions_page,
-    transactions_slice,
 )
 
 router = Router(tags=["reports"])
@@ -131,16 +131,12 @@ def transactions_list(
     """One row per charging session. Dates are days (YYYY-MM-DD, inclusive) in the
     organisation's time zone; ``sort`` is a column key, ``-`` first for descending."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
-    if offset < 0 or not 1 <= limit <= 1000:
-        raise ValidationError({"limit": ["Use offset ≥ 0 and a limit from 1 to 1000."]})
-    query = _query(actor, filters)
+    check_page(offset, limit)
+    rows = TransactionRows(actor, _query(actor, filters))
     return {
-        "count": transactions_count(actor, query),
+        **page_of(rows, offset, limit, lambda row: Transaction.from_values(row).__dict__),
         "offset": offset,
         "limit": limit,
-        "items": [
-            t.__dict__ for t in transactions_page(transactions_slice(actor, query, offset, limit))
-        ],
     }
 
 

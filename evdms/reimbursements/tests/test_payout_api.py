@@ -158,3 +158,9 @@ def test_batch_lists_cost_the_same_queries_for_more_batches_and_lines(client, op
         detail = client.get(f"/api/v1/payout-batches/{second}", headers=op).json()
     assert listed["count"] == 2 and len(detail["items"]) == 3
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("offset", [10**6, 10**20])
+def test_a_batch_list_offset_past_the_end_is_an_empty_page(client, op, offset):
+    response = client.get("/api/v1/payout-batches", {"offset": offset}, headers=op)
+    assert response.status_code == 200 and response.json()["items"] == []

@@ -213,8 +213,10 @@ def test_the_api_gives_the_same_rows_paged(fleet: Fleet, client, api_key_for):
     assert item["reference"] == statement.reference and item["type"] == "Home"
     second = client.get(API, {"limit": 1, "offset": 1, "sort": "started"}, headers=headers)
     assert second.json()["items"][0]["driver_email"] == "eve@example.com"
-    beyond = client.get(API, {"offset": 10**6}, headers=headers).json()
-    assert beyond["count"] == 2 and beyond["items"] == []
+    for far in (10**6, 10**20):
+        beyond = client.get(API, {"offset": far}, headers=headers)
+        assert beyond.status_code == 200
+        assert beyond.json()["count"] == 2 and beyond.json()["items"] == []
     filtered = client.get(API, {"customer_id": "CRM-2"}, headers=headers).json()
     assert [i["connection"] for i in filtered["items"]] == ["Globex_Home"]
 
