@@ -24,6 +24,7 @@ from ninja.files import UploadedFile
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.api import check_page, operator_only, page_of, requires
+from evdms.reimbursements.access import get_statement_for
 from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
 from evdms.reimbursements.payouts import (
@@ -34,7 +35,6 @@ from evdms.reimbursements.payouts import (
     payout_line_mark_paid,
 )
 from evdms.reimbursements.selectors import (
-    get_statement_for,
     parse_month,
     statement_sessions,
     statements_csv_rows,

@@ -6,12 +6,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
-from django.shortcuts import get_object_or_404
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
 from evdms.enrolment.models import Membership, MembershipStatus
+from evdms.reimbursements.access import statements_of
 from evdms.reimbursements.models import (
     BankAccount,
     HomePrice,
@@ -69,9 +68,8 @@ def statements_for(
 ) -> QuerySet[Statement]:
     """Statements of the drivers of the organisations the actor acts for, with their
     energy, newest month first; one query whatever the number of rows."""
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
     rows = (
-        Statement.objects.filter(connection__organisation_id__in=ids)
+        statements_of(actor)
         .select_related("driver", "connection")
         .annotate(energy=Sum("lines__energy_wh"))
         .order_by("-month", "pk")
@@ -87,16 +85,6 @@ def statements_for(
             )
         rows = rows.filter(status=status)
     return rows
-
-
-def get_statement_for(actor: Actor, statement_id: int) -> Statement:
-    """A statement of the actor's organisations; another's is a 404, like a missing one."""
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
-    return get_object_or_404(
-        Statement.objects.select_related("driver", "connection__organisation", "bank_account"),
-        pk=statement_id,
-        connection__organisation_id__in=ids,
-    )
 
 
 def statement_sessions(statement: Statement) -> QuerySet[StatementLine] | None:

@@ -19,11 +19,11 @@ from django.views.decorators.http import require_POST
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
 from evdms.reimbursements import services
+from evdms.reimbursements.access import get_statement_for
 from evdms.reimbursements.forms import BankAccountForm, HomePriceForm
 from evdms.reimbursements.models import Statement, StatementStatus
 from evdms.reimbursements.selectors import (
     current_bank_account,
-    get_statement_for,
     parse_month,
     price_history,
     reimbursing_memberships,
