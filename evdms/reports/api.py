@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -42,33 +41,11 @@ class TransactionFilters(Schema):
     sort: str = ""
 
 
-class TransactionOut(Schema):
-    id: int
-    started_at: datetime
-    ended_at: datetime | None
-    driver_name: str
-    driver_email: str
-    verification_1: str
-    verification_2: str
-    connection: str
-    customer_id: str
-    organisation: str
-    type: str
-    charger: str
-    energy_wh: int
-    duration_seconds: int | None
-    cost: Decimal | None
-    reimbursed: Decimal | None
-    purpose: str
-    currency: str
-    reference: str
-
-
 class TransactionPage(Schema):
     count: int
     offset: int
     limit: int
-    items: list[TransactionOut]
+    items: list[Transaction]  # the page's own row type: one definition of a row
 
 
 class ExportIn(TransactionFilters):
@@ -134,7 +111,7 @@ def transactions_list(
     check_page(offset, limit)
     rows = TransactionRows(actor, _query(actor, filters))
     return {
-        **page_of(rows, offset, limit, lambda row: Transaction.from_values(row).__dict__),
+        **page_of(rows, offset, limit, Transaction.from_values),
         "offset": offset,
         "limit": limit,
     }
