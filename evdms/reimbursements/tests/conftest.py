@@ -19,6 +19,30 @@ from evdms.reimbursements.services import bank_account_set
 from evdms.testing.fixtures import World, make_connection, make_membership
 
 
+def reimbursed_driver(world: World, connection: Any) -> dict[str, Any]:
+    """Dan, connected to ``connection`` with a home charger, bank details and a home
+    price of 0.25 per kWh from 1 January 2026."""
+    from evdms.reimbursements.models import HomePrice
+
+    driver = User.objects.create_user(
+        "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
+    )
+    make_membership(connection, driver)
+    charger, _ = charger_register(
+        actor=None,
+        organisation=world.org_a,
+        identity="D-1",
+        serial="S",
+        password="x" * 16,
+        driver=driver,
+    )
+    bank_account_set(driver=driver, holder="Dan Driver", iban="NL91ABNA0417164300")
+    HomePrice.objects.create(
+        driver=driver, price_per_kwh=Decimal("0.25"), valid_from=date(2026, 1, 1)
+    )
+    return {"driver": driver, "connection": connection, "charger": charger}
+
+
 @pytest.fixture
 def make_statement(world: World) -> Callable[..., Statement]:
     """A statement of a driver (made on first use) with one line per (start, Wh)."""

@@ -12,15 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from evdms.accounts.models import User
 from evdms.charging.models import ChargingSession
-from evdms.charging.services import charger_register
 from evdms.reimbursements import tasks
-from evdms.reimbursements.models import HomePrice, ScheduledRun, Statement
+from evdms.reimbursements.models import ScheduledRun, Statement
 from evdms.reimbursements.scheduler import scheduler_tick
-from evdms.reimbursements.services import bank_account_set
+from evdms.reimbursements.tests.conftest import reimbursed_driver
 from evdms.testing.concurrency import at_once
-from evdms.testing.fixtures import make_connection, make_membership
+from evdms.testing.fixtures import make_connection
 
 pytestmark = pytest.mark.django_db
 UTC = ZoneInfo("UTC")
@@ -29,31 +27,19 @@ UTC = ZoneInfo("UTC")
 @pytest.fixture
 def october_session(world):
     """Dan charged at home in October under a reimbursing connection."""
-    connection = make_connection(world.org_a, max_price_per_kwh="0.30")
-    dan = User.objects.create_user("dan@example.com", "dan's long passphrase")
-    make_membership(connection, dan)
-    charger, _ = charger_register(
-        actor=None,
-        organisation=world.org_a,
-        identity="D-1",
-        serial="S",
-        password="x" * 16,
-        driver=dan,
-    )
-    bank_account_set(driver=dan, holder="Dan Driver", iban="NL91ABNA0417164300")
-    HomePrice.objects.create(driver=dan, price_per_kwh=Decimal("0.25"), valid_from=date(2026, 1, 1))
+    dan = reimbursed_driver(world, make_connection(world.org_a, max_price_per_kwh="0.30"))
     started = datetime(2026, 10, 12, 19, tzinfo=UTC)
     ChargingSession.objects.create(
-        charger=charger,
-        driver=dan,
-        connection=connection,
+        charger=dan["charger"],
+        driver=dan["driver"],
+        connection=dan["connection"],
         transaction_id="t1",
         started_at=started,
         ended_at=started + timedelta(hours=2),
         energy_wh=10_000,
         status="completed",
     )
-    return dan
+    return dan["driver"]
 
 
 def test_on_the_first_the_previous_months_statements_are_made(october_session):

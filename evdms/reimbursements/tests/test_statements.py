@@ -19,6 +19,7 @@ from evdms.reimbursements import statements
 from evdms.reimbursements.models import HomePrice, Statement, StatementLine
 from evdms.reimbursements.services import bank_account_set
 from evdms.reimbursements.statements import LineAmount, statement_total, statements_run
+from evdms.reimbursements.tests.conftest import reimbursed_driver
 from evdms.testing.fixtures import make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
@@ -34,26 +35,11 @@ def dan(world):
     # Made before the sessions below, as in life (its maximum applies from then on).
     with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 1, 1, tzinfo=TZ)):
         connection = make_connection(world.org_a, max_price_per_kwh="0.30")
-    driver = User.objects.create_user(
-        "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
-    )
-    make_membership(connection, driver)
-    charger, _ = charger_register(
-        actor=None,
-        organisation=world.org_a,
-        identity="D-1",
-        serial="S",
-        password="x" * 16,
-        driver=driver,
-    )
-    bank_account_set(driver=driver, holder="Dan Driver", iban="NL91ABNA0417164300")
+    dan = reimbursed_driver(world, connection)
     HomePrice.objects.create(
-        driver=driver, price_per_kwh=Decimal("0.25"), valid_from=date(2026, 1, 1)
+        driver=dan["driver"], price_per_kwh=Decimal("0.40"), valid_from=date(2026, 10, 15)
     )
-    HomePrice.objects.create(
-        driver=driver, price_per_kwh=Decimal("0.40"), valid_from=date(2026, 10, 15)
-    )
-    return {"driver": driver, "connection": connection, "charger": charger}
+    return dan
 
 
 def session(dan, started: datetime, wh: int, tx: str) -> ChargingSession:

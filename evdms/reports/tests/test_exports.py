@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import management
@@ -42,6 +43,21 @@ def three(fleet: Fleet) -> Fleet:
     fleet.session(fleet.dan, fleet.acme, at(5), 999)
     fleet.session(fleet.eve, fleet.private, at(6), 5_000)  # no data sharing: never exported
     return fleet
+
+
+def an_export(fleet: Fleet, *, file: bytes | None = None, **fields: Any) -> ReportExport:
+    """A Voltlease export in the state given (by default a week left to keep it)."""
+    values: dict[str, Any] = {
+        "organisation": fleet.world.org_a,
+        "role": Role.ANALYST,
+        "format": "csv",
+        "expires_at": timezone.now() + timedelta(days=7),
+        **fields,
+    }
+    export = ReportExport.objects.create(**values)
+    if file is not None:
+        ReportExportChunk.objects.create(export=export, index=0, data=file)
+    return export
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -129,15 +145,7 @@ def test_a_large_export_is_made_in_the_worker_with_progress_then_downloaded(
 
 
 def test_an_export_in_progress_shows_a_progress_bar_that_polls(three: Fleet):
-    export = ReportExport.objects.create(
-        organisation=three.world.org_a,
-        role=Role.ANALYST,
-        format="xlsx",
-        status="running",
-        rows_total=200_000,
-        rows_done=50_000,
-        expires_at=timezone.now() + timedelta(days=7),
-    )
+    export = an_export(three, format="xlsx", status="running", rows_total=200_000, rows_done=50_000)
     html = client_for(three.world.ana).get(reverse("reports:export_status", args=[export.pk]))
     text = html.content.decode()
     assert 'hx-trigger="every 1s"' in text and 'value="25"' in text
@@ -147,15 +155,7 @@ def test_an_export_in_progress_shows_a_progress_bar_that_polls(three: Fleet):
 
 
 def test_an_export_is_only_for_the_organisation_that_asked(three: Fleet, api_key_for, client):
-    export = ReportExport.objects.create(
-        organisation=three.world.org_a,
-        role=Role.ANALYST,
-        format="csv",
-        status="done",
-        size=1,
-        expires_at=timezone.now() + timedelta(days=7),
-    )
-    ReportExportChunk.objects.create(export=export, index=0, data=b"x")
+    export = an_export(three, status="done", size=1, file=b"x")
     bob = client_for(three.world.bob)
     for name in ("reports:export_status", "reports:export_file"):
         assert bob.get(reverse(name, args=[export.pk])).status_code == 404
@@ -169,14 +169,9 @@ def test_an_export_is_only_for_the_organisation_that_asked(three: Fleet, api_key
 
 
 def test_expired_exports_are_gone_and_purged(three: Fleet):
-    export = ReportExport.objects.create(
-        organisation=three.world.org_a,
-        role=Role.ANALYST,
-        format="csv",
-        status="done",
-        expires_at=timezone.now() - timedelta(seconds=1),
+    export = an_export(
+        three, status="done", expires_at=timezone.now() - timedelta(seconds=1), file=b"x"
     )
-    ReportExportChunk.objects.create(export=export, index=0, data=b"x")
     client = client_for(three.world.ana)
     assert client.get(reverse("reports:export_file", args=[export.pk])).status_code == 404
     management.call_command("purge_report_exports")
@@ -204,17 +199,14 @@ def test_a_rerun_of_a_finished_export_changes_nothing(
 def test_a_dead_workers_export_is_taken_over_and_made_whole(three: Fleet):
     from evdms.reports.tasks import report_export_run
 
-    export = ReportExport.objects.create(
-        organisation=three.world.org_a,
-        role=Role.ANALYST,
-        format="csv",
+    export = an_export(
+        three,
         status="running",
         rows_total=3,
         rows_done=1,
         updated_at=timezone.now() - timedelta(hours=1),
-        expires_at=timezone.now() + timedelta(days=7),
+        file=b"half a file",
     )
-    ReportExportChunk.objects.create(export=export, index=0, data=b"half a file")
     assert report_export_run.call(export_id=export.pk) == "done"
     data = b"".join(bytes(c) for c in export.chunks.values_list("data", flat=True))
     assert b"half a file" not in data and len(csv_rows(data)) == 4
