@@ -54,6 +54,8 @@ def make_admin(
     )
     return Admin.objects.create(
         user=user,
+        email=user.email,
+        full_name=user.full_name,
         organisation=organisation,
         role=role,
         status=status,
