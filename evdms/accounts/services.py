@@ -239,7 +239,9 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
     admin = (
-        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
     )
     if admin.role == role:
         return admin
@@ -263,7 +265,9 @@ def admin_disable(*, actor: Actor, admin: Admin) -> Admin:
     An invitation not yet accepted is withdrawn: its link stops working."""
     require(actor, Permission.MANAGE_ADMINS)
     admin = (
-        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
     )
     if actor.user is not None and admin.user_id == actor.user.pk:
         raise ValidationError("You cannot disable your own account.")
@@ -288,7 +292,9 @@ def admin_enable(*, actor: Actor, admin: Admin) -> Admin:
     """Back to Active, or to Invited with a new link if they never accepted."""
     require(actor, Permission.MANAGE_ADMINS)
     admin = (
-        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
     )
     if admin.status != AdminStatus.DISABLED:
         return admin

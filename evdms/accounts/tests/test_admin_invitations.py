@@ -262,7 +262,8 @@ def test_disabling_an_admin_who_is_a_platform_operator_leaves_the_operator_alone
     # An operator who is an organisation's admin (made before invitations had to be
     # accepted, or by hand in the Django admin).
     admin = make_admin(world.org_a, "petra@platform.example", Role.ANALYST)
-    User.objects.filter(pk=admin.user_id).update(is_staff=True, is_superuser=True)
+    petra = User.objects.get(email="petra@platform.example")
+    User.objects.filter(pk=petra.pk).update(is_staff=True, is_superuser=True)
 
     client_for(world.nadia).post(reverse("accounts:admin_disable", args=[admin.pk]))
 
@@ -270,5 +271,5 @@ def test_disabling_an_admin_who_is_a_platform_operator_leaves_the_operator_alone
     assert admin.status == AdminStatus.DISABLED
     assert logs_in("petra@platform.example")
     operator = Client()
-    operator.force_login(admin.user, backend="evdms.accounts.backends.EmailBackend")
+    operator.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
     assert operator.get("/platform-admin/").status_code == 200

@@ -139,7 +139,8 @@ def test_a_driver_of_a_granting_organisation_gets_a_charger_of_that_organisation
 
 @pytest.fixture
 def two_memberships(world):
-    """Dan is a driver of Voltlease and, since later, also of Rival Lease."""
+    """Dan is a driver of Voltlease and, since later, also of Rival Lease; his home
+    charger is Voltlease's."""
     dan = User.objects.create_user("dan@example.com", "dan's long passphrase")
     voltlease = make_membership(make_connection(world.org_a, name="Volt_Home"), dan)
     rival = make_membership(make_connection(world.org_b, name="Rival_Home"), dan)
@@ -147,7 +148,15 @@ def two_memberships(world):
     voltlease.save()
     rival.connected_at = timezone.now() - timedelta(days=10)
     rival.save()
-    return {"dan": dan, "voltlease": voltlease, "rival": rival}
+    charger, _ = charger_register(
+        actor=None,
+        organisation=world.org_a,
+        identity="HOME-A",
+        serial="S",
+        password="x" * 16,
+        driver=dan,
+    )
+    return {"dan": dan, "voltlease": voltlease, "rival": rival, "charger": charger}
 
 
 def start_session(charger: Charger) -> ChargingSession:
@@ -158,16 +167,8 @@ def start_session(charger: Charger) -> ChargingSession:
 
 
 def test_a_session_goes_to_the_membership_of_the_chargers_organisation_only(world, two_memberships):
-    charger, _ = charger_register(
-        actor=None,
-        organisation=world.org_a,
-        identity="HOME-A",
-        serial="S",
-        password="x" * 16,
-        driver=two_memberships["dan"],
-    )
 
-    session = start_session(charger)
+    session = start_session(two_memberships["charger"])
 
     assert session.connection == two_memberships["voltlease"].connection
 
@@ -175,19 +176,11 @@ def test_a_session_goes_to_the_membership_of_the_chargers_organisation_only(worl
 def test_a_session_of_a_driver_without_a_membership_of_the_chargers_organisation_goes_nowhere(
     world, two_memberships
 ):
-    # Linked before links were checked: Dan's place at Voltlease has since ended.
-    charger, _ = charger_register(
-        actor=None,
-        organisation=world.org_a,
-        identity="HOME-A",
-        serial="S",
-        password="x" * 16,
-        driver=two_memberships["dan"],
-    )
+    # Dan's place at Voltlease has ended; the charger is still linked to him.
     voltlease = two_memberships["voltlease"]
     voltlease.status, voltlease.ended_at = "removed", timezone.now() - timedelta(days=5)
     voltlease.save()
 
-    session = start_session(charger)
+    session = start_session(two_memberships["charger"])
 
     assert session.connection is None  # never Rival Lease's connection

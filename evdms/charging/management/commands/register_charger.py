@@ -45,12 +45,14 @@ class Command(BaseCommand):
                 raise CommandError(f"{NOT_YOUR_DRIVER} ({organisation.name}: {o['driver']!r})")
         elif o["driver"]:
             membership = self._the_drivers_organisation(o["driver"])
-        if organisation is None and membership is None:
+        if membership is not None:
+            organisation = membership.organisation
+        if organisation is None:
             raise CommandError("Give --organisation <slug> (or a --driver with a connection).")
         try:
             _, password = charger_register(
                 actor=None,
-                organisation=membership.organisation if membership else organisation,
+                organisation=organisation,
                 identity=o["identity"],
                 serial=o["serial"],
                 password=o["password"],
