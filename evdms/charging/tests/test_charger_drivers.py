@@ -119,6 +119,12 @@ def test_the_command_refuses_a_driver_of_another_organisation_as_an_unknown_one(
     assert not Charger.objects.exists()
 
 
+def test_the_simulator_refuses_to_link_a_driver_of_another_organisation(world, dora):
+    with pytest.raises(CommandError, match="None of your drivers has this e-mail address"):
+        call_command("simulate_chargers", "--register", "voltlease", "--driver", dora.email)
+    assert not Charger.objects.exists()
+
+
 def test_a_driver_of_a_granting_organisation_gets_a_charger_of_that_organisation(
     world, api_key_for, client
 ):

@@ -22,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--driver", help="the driver's e-mail address")
         parser.add_argument(
             "--organisation",
-            help="organisation slug; the driver must be one of its drivers (default: the "
-            "organisation of the driver's connection)",
+            help="organisation slug; acting for it as its pages do: the driver must be a "
+            "driver of it or of an organisation that granted it rights, and the charger "
+            "belongs to the driver's organisation (default: that of the driver's connection)",
         )
         parser.add_argument("--vendor", default="")
         parser.add_argument("--model", default="")
@@ -39,7 +40,6 @@ class Command(BaseCommand):
             membership = find_driver_for(
                 Actor(organisation=organisation, role=Role.NETWORK_MANAGER),
                 o["driver"],
-                organisation=organisation,
             )
             if membership is None:
                 raise CommandError(f"{NOT_YOUR_DRIVER} ({organisation.name}: {o['driver']!r})")

@@ -46,11 +46,11 @@ class Command(BaseCommand):
                 membership = find_driver_for(
                     Actor(organisation=organisation, role=Role.NETWORK_MANAGER),
                     o["driver"],
-                    organisation=organisation,
                 )
                 if membership is None:
                     raise CommandError(f"{NOT_YOUR_DRIVER} ({organisation.name}: {o['driver']!r})")
-                driver = membership.driver
+                # As on the Chargers page: the charger belongs to the driver's organisation.
+                organisation, driver = membership.organisation, membership.driver
             for identity in identities:
                 if not Charger.objects.filter(identity=identity).exists():
                     charger_register(
