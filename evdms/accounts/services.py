@@ -24,7 +24,7 @@ from evdms.accounts.models import (
     User,
 )
 from evdms.accounts.permissions import Actor, Permission, require
-from evdms.accounts.selectors import active_network_managers
+from evdms.accounts.selectors import account_with_address, active_network_managers
 from evdms.audit.services import audit_record
 from evdms.notifications.services import email_send
 
@@ -207,7 +207,7 @@ def admin_accept_invitation(*, token: str, full_name: str, password: str) -> Adm
     link proves the address, so it counts as confirmed)."""
     invitation = admin_invitation_lookup(token)
     admin = invitation.admin
-    if User.objects.filter(email=admin.email).exists():  # the link holder's own address
+    if account_with_address(admin.email) is not None:  # the link holder's own address
         raise AccountExists
     _use_invitation(invitation)
     user = User(email=admin.email, full_name=full_name.strip() or admin.full_name)
