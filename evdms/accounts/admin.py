@@ -40,10 +40,10 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Admin)
 class AdminAccountAdmin(admin.ModelAdmin):
-    list_display = ("user", "organisation", "role", "status", "created_at")
+    list_display = ("email", "user", "organisation", "role", "status", "created_at")
     list_filter = ("role", "status")
     list_select_related = ("user", "organisation")
-    search_fields = ("user__email", "organisation__name")
+    search_fields = ("email", "organisation__name")
     raw_id_fields = ("user", "invited_by")
 
 

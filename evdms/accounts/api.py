@@ -14,14 +14,16 @@ router = Router(tags=["organisation"])
 
 
 def _admin_out(admin: Admin) -> AdminOut:
+    # An invitation shows what the inviter typed; an account's own name and activity
+    # only once its owner accepted.
     return AdminOut(
         id=admin.pk,
-        email=admin.user.email,
-        full_name=admin.user.full_name,
+        email=admin.email,
+        full_name=admin.full_name,
         role=admin.role,  # type: ignore[arg-type]
         status=admin.status,
         created_at=admin.created_at,
-        last_login=admin.user.last_login,
+        last_login=admin.last_login,
     )
 
 
@@ -44,7 +46,9 @@ def admins_list(request: HttpRequest) -> list[AdminOut]:
 
 @router.post("/admins", response={201: AdminOut}, auth=requires(Permission.MANAGE_ADMINS))
 def admins_invite(request: HttpRequest, payload: AdminInviteIn) -> Status[AdminOut]:
-    """Invite an admin: they are e-mailed a set-up link and are Pending until they use it."""
+    """Invite an address to be an admin: it is e-mailed a link, and the admin is
+    ``invited`` until its owner accepts (the answer is the same whether or not the
+    address has an account)."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
     admin = services.admin_invite(
         actor=actor, email=payload.email, full_name=payload.full_name, role=payload.role

@@ -11,7 +11,11 @@ from evdms.accounts.models import AdminStatus, User
 class EmailBackend(ModelBackend):
     """Log in by e-mail (any case). A disabled admin cannot log in, and because Django
     asks ``user_can_authenticate`` again on every request, disabling an admin also ends
-    the sessions they already have."""
+    the sessions they already have.
+
+    Disabling takes away only what the organisation gave: a disabled admin who is also a
+    driver (a membership anywhere) or a platform operator still logs in as that, without
+    any admin rights (``Actor.for_user`` wants an active admin)."""
 
     def authenticate(
         self,
@@ -35,7 +39,9 @@ class EmailBackend(ModelBackend):
         if not super().user_can_authenticate(user):
             return False
         admin = user.admin_or_none
-        return admin is None or admin.status != AdminStatus.DISABLED
+        if admin is None or admin.status != AdminStatus.DISABLED:
+            return True
+        return bool(user.is_staff or user.memberships.exists())
 
     def get_user(self, user_id: Any) -> User | None:
         user = (

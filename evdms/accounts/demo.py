@@ -67,6 +67,8 @@ def seed_accounts() -> list[str]:
         Admin.objects.get_or_create(
             user=user,
             defaults={
+                "email": user.email,
+                "full_name": user.full_name,
                 "organisation": orgs[slug],
                 "role": role,
                 "status": AdminStatus.ACTIVE,

@@ -34,7 +34,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """Anyone who logs in: a driver, an organisation's admin or a platform operator.
 
     What a user may do comes from elsewhere: an ``Admin`` row makes them an admin of one
-    organisation; ``is_staff`` makes them a platform operator (Django admin).
+    organisation (an account is an admin of one organisation at most, and only after
+    accepting that organisation's invitation); ``is_staff`` makes them a platform
+    operator (Django admin); memberships make them a driver.
     """
 
     # Stored lower-cased (the manager and clean() do it), so unique means unique
@@ -111,18 +113,30 @@ class Role(models.TextChoices):
 
 class AdminStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
-    PENDING = "pending", _("Pending")
+    INVITED = "invited", _("Invited")
     DISABLED = "disabled", _("Disabled")
 
 
 class Admin(models.Model):
-    """A user's admin account in one organisation, with one role."""
+    """An admin place in one organisation, with one role: first an invitation to an
+    address, then, once its owner accepts, that user's admin account.
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="admin")
+    Until then ``user`` is empty and nothing of any account with that address is read
+    or touched: the inviting organisation sees only what it typed (``email``,
+    ``full_name``), whether or not the address has an account.
+    """
+
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="admin"
+    )
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="admins")
+    # The invited address, lower-cased; the account that accepted has this address.
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    # As the inviter typed it; the accepting user's own name once they accept.
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     status = models.CharField(
-        _("status"), max_length=10, choices=AdminStatus.choices, default=AdminStatus.PENDING
+        _("status"), max_length=10, choices=AdminStatus.choices, default=AdminStatus.INVITED
     )
     invited_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -132,14 +146,28 @@ class Admin(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering: ClassVar = ["user__full_name", "user__email"]
+        ordering: ClassVar = ["full_name", "email"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"], name="admin_one_per_address_and_organisation"
+            ),
+            # Only an accepted invitation gives an account admin rights.
+            models.CheckConstraint(
+                condition=~models.Q(status="active") | models.Q(user__isnull=False),
+                name="admin_active_has_account",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+        return f"{self.full_name or self.email} ({self.get_role_display()}, {self.organisation})"
+
+    @property
+    def last_login(self) -> Any:
+        return self.user.last_login if self.user is not None else None
 
 
 class AdminInvitation(models.Model):
-    """A set-up link sent to a new admin. Only the token's hash is kept."""
+    """The link e-mailed to an invited admin. Only the token's hash is kept."""
 
     admin = models.ForeignKey(Admin, on_delete=models.CASCADE, related_name="invitations")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -152,7 +180,7 @@ class AdminInvitation(models.Model):
         ordering: ClassVar = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Invitation for {self.admin.user.email}"
+        return f"Invitation for {self.admin.email}"
 
     def is_usable(self, now: Any = None) -> bool:
         now = now or timezone.now()

@@ -17,8 +17,15 @@ def admins_of(organisation: Organisation) -> QuerySet[Admin]:
     return (
         Admin.objects.filter(organisation=organisation)
         .select_related("user")
-        .order_by("user__full_name", "user__email")
+        .order_by("full_name", "email")
     )
+
+
+def account_with_address(email: str) -> User | None:
+    """The account of an address, for its owner only: log-in, sign-up and the invitation
+    link ask about the address the person themselves gave or received mail at. Never use
+    it to find someone for an organisation (see the ``access`` modules)."""
+    return User.objects.filter(email=email.strip().lower()).first()
 
 
 def active_network_managers(organisation: Organisation) -> QuerySet[Admin]:

@@ -24,7 +24,7 @@ from evdms.accounts.models import (
     User,
 )
 from evdms.accounts.permissions import Actor, Permission, require
-from evdms.accounts.selectors import active_network_managers
+from evdms.accounts.selectors import account_with_address, active_network_managers
 from evdms.audit.services import audit_record
 from evdms.notifications.services import email_send
 
@@ -42,7 +42,10 @@ def _keep_a_network_manager(admin: Admin, *, losing: str) -> None:
     others = active_network_managers(admin.organisation).exclude(pk=admin.pk)
     if not others.select_for_update().exists():
         raise ValidationError(
-            {"role": f"{admin.user} is the last active Network Manager and cannot {losing}."}
+            {
+                "role": f"{admin.full_name or admin.email} is the last active Network Manager "
+                f"and cannot {losing}."
+            }
         )
 
 
@@ -63,8 +66,10 @@ def _new_invitation(admin: Admin) -> str:
 
 
 def _send_invitation(actor: Actor, admin: Admin, token: str) -> None:
+    # One e-mail whether or not the address has an account: the page behind the link
+    # tells its owner what to do, and nothing the organisation can see differs.
     email_send(
-        to=[admin.user.email],
+        to=[admin.email],
         template="admin_invitation",
         context={
             "admin": admin,
@@ -80,24 +85,26 @@ def _send_invitation(actor: Actor, admin: Admin, token: str) -> None:
 
 @transaction.atomic
 def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admin:
-    """Create a Pending admin of the actor's organisation and e-mail a set-up link."""
+    """Invite an address to be an admin of the actor's organisation and e-mail it a link.
+
+    Nothing is looked up about the address outside the organisation: an account with
+    this address gets nothing, and the answer is the same whether one exists or not.
+    The owner becomes an admin only by accepting (``admin_accept_invitation*``).
+    """
     require(actor, Permission.MANAGE_ADMINS)
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
-    user = User.objects.select_related("admin").filter(email=email).first()
-    if user is not None and user.admin_or_none is not None:
-        raise ValidationError({"email": "This address already has an admin account."})
-    if user is None:
-        user = User(email=email, full_name=full_name.strip())
-        user.set_unusable_password()
-        user.full_clean()
-        user.save()
+    if Admin.objects.filter(organisation=actor.organisation, email=email).exists():
+        raise ValidationError(
+            {"email": "This address is already an admin of your organisation or invited."}
+        )
     admin = Admin(
-        user=user,
         organisation=actor.organisation,
+        email=email,
+        full_name=full_name.strip(),
         role=role,
-        status=AdminStatus.PENDING,
+        status=AdminStatus.INVITED,
         invited_by=actor.user,
     )
     admin.full_clean()
@@ -107,7 +114,7 @@ def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admi
         actor=actor,
         action="admin.invite",
         target=admin,
-        changes={"email": [None, email], "role": [None, role], "status": [None, "pending"]},
+        changes={"email": [None, email], "role": [None, role], "status": [None, "invited"]},
     )
     _send_invitation(actor, admin, token)
     return admin
@@ -116,8 +123,8 @@ def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admi
 @transaction.atomic
 def admin_invitation_resend(*, actor: Actor, admin: Admin) -> None:
     require(actor, Permission.MANAGE_ADMINS)
-    if admin.status != AdminStatus.PENDING:
-        raise ValidationError("Only a pending admin can be sent a new set-up link.")
+    if admin.status != AdminStatus.INVITED:
+        raise ValidationError("Only an invited admin can be sent a new link.")
     token = _new_invitation(admin)
     audit_record(actor=actor, action="admin.invitation_resend", target=admin)
     _send_invitation(actor, admin, token)
@@ -127,9 +134,17 @@ class InvitationInvalid(Exception):
     """The set-up link is unknown, used, revoked or expired."""
 
 
+class AccountExists(Exception):
+    """The invited address has an account: its owner accepts logged in as that account."""
+
+
+class AcceptanceRefused(Exception):
+    """This account cannot become an admin of the inviting organisation."""
+
+
 def admin_invitation_lookup(token: str) -> AdminInvitation:
     invitation = (
-        AdminInvitation.objects.select_related("admin__user", "admin__organisation")
+        AdminInvitation.objects.select_related("admin__organisation")
         .filter(token_hash=_sha256(token))
         .first()
     )
@@ -138,34 +153,84 @@ def admin_invitation_lookup(token: str) -> AdminInvitation:
     return invitation
 
 
-@transaction.atomic
-def admin_accept_invitation(*, token: str, full_name: str, password: str) -> Admin:
-    """A new admin sets their name and password from the e-mailed link."""
-    invitation = admin_invitation_lookup(token)
+def admin_acceptance_refusal(user: User) -> str | None:
+    """Why ``user`` cannot accept an admin invitation, or None when they can.
+
+    An account is an admin of one organisation at most (everything, from log-in to the
+    role matrix, assumes one); and a platform operator's account stays out of every
+    organisation's reach, so no organisation can ever disable it.
+    """
+    if user.is_staff:
+        return (
+            "A platform operator's account cannot be an organisation's admin. Ask for the "
+            "invitation to be sent to another address."
+        )
+    if Admin.objects.filter(user=user).exists():
+        return (
+            "Your account is already an admin of an organisation, and an account can be an "
+            "admin of one organisation only. Ask for the invitation to be sent to another "
+            "address."
+        )
+    return None
+
+
+def _use_invitation(invitation: AdminInvitation) -> None:
     won = AdminInvitation.objects.filter(pk=invitation.pk, used_at=None).update(
         used_at=timezone.now()
     )
     if not won:  # the same link submitted twice at once
         raise InvitationInvalid
-    admin = invitation.admin
-    user = admin.user
-    validate_password(password, user)
-    user.full_name = full_name.strip() or user.full_name
-    user.set_password(password)
-    user.save(update_fields=["full_name", "password"])
-    updated = Admin.objects.filter(pk=admin.pk, status=AdminStatus.PENDING).update(
-        status=AdminStatus.ACTIVE, activated_at=timezone.now()
+
+
+def _activate(admin: Admin, user: User) -> Admin:
+    updated = Admin.objects.filter(pk=admin.pk, status=AdminStatus.INVITED, user=None).update(
+        user=user,
+        full_name=user.full_name or admin.full_name,
+        status=AdminStatus.ACTIVE,
+        activated_at=timezone.now(),
     )
-    if not updated:
+    if not updated:  # disabled (or accepted) meanwhile
         raise InvitationInvalid
     admin.refresh_from_db()
     audit_record(
         actor=Actor(organisation=admin.organisation, role=admin.role, user=user),
         action="admin.activate",
         target=admin,
-        changes={"status": ["pending", "active"]},
+        changes={"status": ["invited", "active"]},
     )
     return admin
+
+
+@transaction.atomic
+def admin_accept_invitation(*, token: str, full_name: str, password: str) -> Admin:
+    """The owner of an address without an account makes one from the e-mailed link (the
+    link proves the address, so it counts as confirmed)."""
+    invitation = admin_invitation_lookup(token)
+    admin = invitation.admin
+    if account_with_address(admin.email) is not None:  # the link holder's own address
+        raise AccountExists
+    _use_invitation(invitation)
+    user = User(email=admin.email, full_name=full_name.strip() or admin.full_name)
+    validate_password(password, user)
+    user.set_password(password)
+    user.email_confirmed_at = timezone.now()
+    user.full_clean()
+    user.save()
+    return _activate(admin, user)
+
+
+@transaction.atomic
+def admin_accept_invitation_as(*, token: str, user: User) -> Admin:
+    """The owner of an address with an account accepts, logged in as that account."""
+    invitation = admin_invitation_lookup(token)
+    admin = invitation.admin
+    if user.email != admin.email:
+        raise InvitationInvalid
+    refusal = admin_acceptance_refusal(user)
+    if refusal is not None:
+        raise AcceptanceRefused(refusal)
+    _use_invitation(invitation)
+    return _activate(admin, user)
 
 
 @transaction.atomic
@@ -174,7 +239,9 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
     admin = (
-        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
     )
     if admin.role == role:
         return admin
@@ -192,10 +259,15 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
 
 @transaction.atomic
 def admin_disable(*, actor: Actor, admin: Admin) -> Admin:
-    """A disabled admin cannot log in; their open sessions end on their next request."""
+    """A disabled admin loses their admin rights at once. Someone who is nothing but this
+    admin cannot log in any more (their open sessions end on their next request); a
+    person who is also a driver or a platform operator keeps that (``EmailBackend``).
+    An invitation not yet accepted is withdrawn: its link stops working."""
     require(actor, Permission.MANAGE_ADMINS)
     admin = (
-        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
     )
     if actor.user is not None and admin.user_id == actor.user.pk:
         raise ValidationError("You cannot disable your own account.")
@@ -217,21 +289,23 @@ def admin_disable(*, actor: Actor, admin: Admin) -> Admin:
 
 @transaction.atomic
 def admin_enable(*, actor: Actor, admin: Admin) -> Admin:
-    """Back to Active, or to Pending with a new set-up link if they never set up."""
+    """Back to Active, or to Invited with a new link if they never accepted."""
     require(actor, Permission.MANAGE_ADMINS)
     admin = (
-        Admin.objects.select_for_update().select_related("user", "organisation").get(pk=admin.pk)
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
     )
     if admin.status != AdminStatus.DISABLED:
         return admin
-    new = AdminStatus.ACTIVE if admin.activated_at else AdminStatus.PENDING
+    new = AdminStatus.ACTIVE if admin.user_id is not None else AdminStatus.INVITED
     admin.status = new
     admin.disabled_at = None
     admin.save(update_fields=["status", "disabled_at"])
     audit_record(
         actor=actor, action="admin.enable", target=admin, changes={"status": ["disabled", new]}
     )
-    if new == AdminStatus.PENDING:
+    if new == AdminStatus.INVITED:
         _send_invitation(actor, admin, _new_invitation(admin))
     return admin
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from evdms.accounts import selectors, services
@@ -22,7 +23,7 @@ from evdms.accounts.forms import (
     OrganisationForm,
     OutboxPasswordResetForm,
 )
-from evdms.accounts.models import AdminStatus
+from evdms.accounts.models import Admin, AdminStatus, User
 from evdms.accounts.permissions import Permission
 from evdms.audit.selectors import audit_events_for
 from evdms.web.decorators import admin_required, public
@@ -77,12 +78,23 @@ def locked_out(request: HttpRequest, response: Any = None, credentials: Any = No
 
 @public
 def admin_setup(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed invitation link: a new account for an address without one; for an
+    address with an account, its owner accepts logged in as that account."""
     try:
         invitation = services.admin_invitation_lookup(token)
     except services.InvitationInvalid:
         return render(request, "accounts/admin_setup_invalid.html", status=410)
     admin = invitation.admin
-    form = AdminSetupForm(request.POST or None, initial={"full_name": admin.user.full_name})
+    # Whoever holds the link receives the address's e-mail: telling them whether the
+    # address has an account tells its owner about their own address, nobody else.
+    account = selectors.account_with_address(admin.email)
+    if account is None:
+        return _setup_new_account(request, token, admin)
+    return _accept_as_account(request, token, admin, account)
+
+
+def _setup_new_account(request: HttpRequest, token: str, admin: Admin) -> HttpResponse:
+    form = AdminSetupForm(request.POST or None, initial={"full_name": admin.full_name})
     if request.method == "POST" and form.is_valid():
         try:
             services.admin_accept_invitation(
@@ -94,10 +106,44 @@ def admin_setup(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("password", exc.messages)
         except services.InvitationInvalid:
             return render(request, "accounts/admin_setup_invalid.html", status=410)
+        except services.AccountExists:  # made a moment ago by someone with the same link
+            return redirect("accounts:admin_setup", token=token)
         else:
             messages.success(request, "Your account is ready. Log in with your new password.")
             return redirect("accounts:login")
     return render(request, "accounts/admin_setup.html", {"form": form, "admin": admin})
+
+
+def _accept_as_account(
+    request: HttpRequest, token: str, admin: Admin, account: User
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "admin": admin,
+        "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
+        "logged_in_as_owner": request.user.pk == account.pk,
+        "refusal": None,
+    }
+    if not context["logged_in_as_owner"]:
+        return render(request, "accounts/admin_accept.html", context)
+    context["refusal"] = services.admin_acceptance_refusal(account)
+    if request.method == "POST" and context["refusal"] is None:
+        try:
+            services.admin_accept_invitation_as(token=token, user=account)
+        except services.InvitationInvalid:
+            return render(request, "accounts/admin_setup_invalid.html", status=410)
+        except services.AcceptanceRefused as exc:
+            context["refusal"] = str(exc)
+        else:
+            messages.success(
+                request, f"You are now {admin.get_role_display()} of {admin.organisation.name}."
+            )
+            return redirect("web:dashboard")
+    return render(
+        request,
+        "accounts/admin_accept.html",
+        context,
+        status=409 if request.method == "POST" and context["refusal"] else 200,
+    )
 
 
 # --- admins of the organisation -----------------------------------------------------
@@ -113,7 +159,7 @@ def admins(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {admin.user.email}.")
+            messages.success(request, f"Invitation sent to {admin.email}.")
             return redirect("accounts:admins")
     return render(
         request,

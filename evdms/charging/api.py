@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.api import check_page, page_of, requires
 from evdms.charging import services
@@ -17,6 +16,7 @@ from evdms.charging.access import chargers_for, get_charger_for
 from evdms.charging.models import Charger, ChargingSession
 from evdms.charging.schemas import ChargerCreated, ChargerIn, ChargerOut, SessionPage
 from evdms.charging.selectors import SessionFilter, sessions_visible_to
+from evdms.enrolment.access import find_driver_for
 
 router = Router(tags=["home charging"])
 
@@ -67,22 +67,24 @@ def chargers_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/chargers", response={201: ChargerCreated}, auth=requires(Permission.MANAGE_DRIVERS))
 def chargers_register(request: HttpRequest, payload: ChargerIn) -> Status[dict[str, Any]]:
-    """Register a charger of the key's organisation. The password is returned only here."""
+    """Register a charger. With a ``driver_email`` of a driver of the key's organisation,
+    or of one that granted it rights, the charger belongs to that driver's organisation.
+    The password is returned only here."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
-    driver = None
+    membership = None
     if payload.driver_email:
-        driver = User.objects.filter(email=payload.driver_email.strip().lower()).first()
-        if driver is None:
-            raise ValidationError({"driver_email": ["No driver with this e-mail address."]})
+        membership = find_driver_for(actor, payload.driver_email)
+        if membership is None:
+            raise ValidationError({"driver_email": [services.NOT_YOUR_DRIVER]})
     charger, password = services.charger_register(
         actor=actor,
-        organisation=actor.organisation,
+        organisation=membership.organisation if membership else actor.organisation,
         identity=payload.identity,
         serial=payload.serial,
         password=payload.password,
         vendor=payload.vendor,
         model=payload.model,
-        driver=driver,
+        driver=membership.driver if membership else None,
     )
     return Status(201, {**charger_out(charger), "password": password})
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record
@@ -26,14 +27,29 @@ from evdms.charging.models import (
     ProtocolIssue,
     SessionStatus,
 )
-from evdms.enrolment.models import Membership
+from evdms.enrolment.models import LIVE_STATUSES, Membership
 
 # Timestamps further from now than this are "absurd": the session is kept, but flagged.
 PLAUSIBLE_PAST = timedelta(days=366)
 PLAUSIBLE_FUTURE = timedelta(hours=1)
 
+# The same words for an unknown address and for another organisation's driver.
+NOT_YOUR_DRIVER = "None of your drivers has this e-mail address."
+
 
 # --- registry -----------------------------------------------------------------------
+
+
+def _check_driver(driver: User | None, organisation: Organisation) -> None:
+    """A charger's driver is a driver of the charger's organisation: its sessions are
+    attributed to that membership, so a charger never feeds another organisation."""
+    if driver is None:
+        return
+    live = Membership.objects.filter(
+        driver=driver, organisation=organisation, status__in=LIVE_STATUSES
+    )
+    if not live.exists():
+        raise ValidationError({"driver": [NOT_YOUR_DRIVER]})
 
 
 @transaction.atomic
@@ -48,9 +64,16 @@ def charger_register(
     model: str = "",
     driver: User | None = None,
 ) -> tuple[Charger, str]:
-    """Register a charger; returns it and its password (shown once, stored hashed)."""
+    """Register a charger; returns it and its password (shown once, stored hashed).
+
+    ``driver`` must have a live membership in ``organisation`` (find them with
+    ``enrolment.access.find_driver_for``, which also says which organisation).
+    """
     if actor is not None:
         require(actor, Permission.MANAGE_DRIVERS)
+        if not organisations_acting_for(actor).filter(pk=organisation.pk).exists():
+            raise ValidationError("A charger can only be registered for your organisation.")
+    _check_driver(driver, organisation)
     identity = identity.strip()
     errors: dict[str, list[str]] = {}
     if not identity or len(identity) > 48 or not all(c.isalnum() or c in "-_." for c in identity):
@@ -86,6 +109,7 @@ def charger_register(
 @transaction.atomic
 def charger_link(*, actor: Actor, charger: Charger, driver: User | None) -> Charger:
     require(actor, Permission.MANAGE_DRIVERS)
+    _check_driver(driver, charger.organisation)
     old = charger.driver.email if charger.driver else None
     charger.driver = driver
     charger.save(update_fields=["driver"])
@@ -138,12 +162,21 @@ def protocol_issue(charger_id: int | None, kind: str, detail: str = "", raw: str
 
 
 def _membership_at(charger: Charger, at: datetime | None) -> Membership | None:
-    """The driver's connection of the charger's organisations at the session's start."""
+    """The driver's connection in the charger's organisation at the session's start.
+
+    Only that organisation's: a driver may also be a driver of other organisations, and
+    a session on this charger is never theirs. A driver without one (not yet approved,
+    or removed) leaves the session unattributed: no connection, no statement.
+    """
     if charger.driver_id is None:
         return None
     at = at or timezone.now()
     return (
-        Membership.objects.filter(driver_id=charger.driver_id, connected_at__lte=at)
+        Membership.objects.filter(
+            driver_id=charger.driver_id,
+            organisation_id=charger.organisation_id,
+            connected_at__lte=at,
+        )
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
         .exclude(status__in=["pending", "denied", "withdrawn"])
         .select_related("connection")

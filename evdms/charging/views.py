@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.charging import services
 from evdms.charging.access import chargers_for, get_charger_for
@@ -17,16 +16,12 @@ from evdms.charging.selectors import (
     own_sessions,
     sessions_visible_to,
 )
+from evdms.enrolment.access import find_driver_for
 from evdms.web.decorators import admin_required, login_required
 
 
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
-
-
-def _driver(email: str) -> User | None:
-    email = email.strip().lower()
-    return User.objects.filter(email=email).first() if email else None
 
 
 def _chargers_page(
@@ -69,18 +64,18 @@ def charger_register(request: HttpRequest) -> HttpResponse:
         k: request.POST.get(k, "").strip()
         for k in ("identity", "serial", "vendor", "model", "driver")
     }
-    driver = _driver(values["driver"])
+    membership = find_driver_for(actor, values["driver"])
     try:
-        if values["driver"] and driver is None:
-            raise ValidationError({"driver": ["No driver with this e-mail address."]})
+        if values["driver"] and membership is None:
+            raise ValidationError({"driver": [services.NOT_YOUR_DRIVER]})
         charger, password = services.charger_register(
             actor=actor,
-            organisation=actor.organisation,
+            organisation=membership.organisation if membership else actor.organisation,
             identity=values["identity"],
             serial=values["serial"],
             vendor=values["vendor"],
             model=values["model"],
-            driver=driver,
+            driver=membership.driver if membership else None,
         )
     except ValidationError as exc:
         return _chargers_page(request, errors=exc.message_dict, values=values)
@@ -110,9 +105,10 @@ def charger_link(request: HttpRequest, charger_id: int) -> HttpResponse:
     actor = _actor(request)
     charger = get_charger_for(actor, charger_id)
     email = request.POST.get("driver", "")
-    driver = _driver(email)
+    membership = find_driver_for(actor, email, organisation=charger.organisation)
+    driver = membership.driver if membership else None
     if email.strip() and driver is None:
-        messages.error(request, "No driver with this e-mail address.")
+        messages.error(request, services.NOT_YOUR_DRIVER)
     else:
         services.charger_link(actor=actor, charger=charger, driver=driver)
         messages.success(request, f"Linked to {driver.email}." if driver else "Charger unlinked.")

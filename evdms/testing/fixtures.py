@@ -54,6 +54,8 @@ def make_admin(
     )
     return Admin.objects.create(
         user=user,
+        email=user.email,
+        full_name=user.full_name,
         organisation=organisation,
         role=role,
         status=status,
@@ -78,6 +80,7 @@ class World:
         }[role]  # type: ignore[index]
 
     def actor(self, admin: Admin) -> Actor:
+        assert admin.user is not None
         actor = Actor.for_user(admin.user)
         assert actor is not None
         return actor
@@ -102,6 +105,7 @@ def world(db: None) -> World:
 
 
 def client_for(admin: Admin) -> Client:
+    assert admin.user is not None
     client = Client()
     client.force_login(admin.user, backend="evdms.accounts.backends.EmailBackend")
     return client

@@ -50,7 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         admins = list(admins_of(actor.organisation))
         figures += [
             ("Active admins", sum(a.status == AdminStatus.ACTIVE for a in admins), ""),
-            ("Pending admins", sum(a.status == AdminStatus.PENDING for a in admins), ""),
+            ("Invited admins", sum(a.status == AdminStatus.INVITED for a in admins), ""),
             (
                 "Active API keys",
                 api_keys_of(actor.organisation).filter(revoked_at=None).count(),

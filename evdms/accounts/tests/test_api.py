@@ -84,10 +84,8 @@ def test_inviting_through_the_api(
             headers=headers,
         )
     assert response.status_code == 201
-    assert response.json()["status"] == "pending"
-    assert (
-        Admin.objects.get(user__email="api.invitee@voltlease.example").organisation == world.org_a
-    )
+    assert response.json()["status"] == "invited"
+    assert Admin.objects.get(email="api.invitee@voltlease.example").organisation == world.org_a
     assert mailoutbox[-1].to == ["api.invitee@voltlease.example"]
 
 
@@ -109,7 +107,7 @@ def test_bad_input_gets_field_level_errors(world, api_key_for, client: Client):
 
     service_error = client.post(
         "/api/v1/admins",
-        data={"email": "bob@rival.example", "full_name": "Bob", "role": "analyst"},
+        data={"email": "otto@voltlease.example", "full_name": "Otto", "role": "analyst"},
         content_type="application/json",
         headers=headers,
     )
@@ -117,7 +115,7 @@ def test_bad_input_gets_field_level_errors(world, api_key_for, client: Client):
     assert service_error.json()["detail"] == [
         {
             "loc": ["body", "email"],
-            "msg": "This address already has an admin account.",
+            "msg": "This address is already an admin of your organisation or invited.",
             "type": "value_error",
         }
     ]

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from evdms.accounts.models import AdminStatus
-from evdms.accounts.services import admin_disable
+from evdms.accounts.models import Role, User
+from evdms.accounts.services import admin_disable, admin_invite
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.fixtures import PASSWORD, client_for
 
@@ -71,12 +71,15 @@ def test_a_disabled_admin_cannot_log_in_and_their_open_session_ends(world):
     assert "do not match an account" in response.content.decode()
 
 
-def test_a_pending_admin_cannot_log_in(world):
-    world.otto.status = AdminStatus.PENDING
-    world.otto.save()
-    world.otto.user.set_unusable_password()
-    world.otto.user.save()
-    assert log_in(Client(), "otto@voltlease.example", PASSWORD).status_code == 200
+def test_an_invited_admin_has_no_account_to_log_in_with_until_they_accept(world):
+    admin_invite(
+        actor=world.actor(world.nadia),
+        email="new@voltlease.example",
+        full_name="Nina New",
+        role=Role.ANALYST,
+    )
+    assert not User.objects.filter(email="new@voltlease.example").exists()
+    assert log_in(Client(), "new@voltlease.example", PASSWORD).status_code == 200
 
 
 def test_password_reset_sends_a_link_that_sets_a_new_password(

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_a_network_manager_registers_a_charger_and_sees_the_password_once(world):
     nadia = client_for(world.nadia)
     driver = User.objects.create_user("dan@example.com", "dan's long passphrase")
+    make_membership(make_connection(world.org_a), driver)
     response = nadia.post(
         reverse("charging:charger_register"),
         {"identity": "HOME-9", "serial": "SN9", "driver": "dan@example.com"},
@@ -42,7 +43,11 @@ def test_a_network_manager_registers_a_charger_and_sees_the_password_once(world)
         ({"identity": "", "serial": "S"}, "identity", "Use 1 to 48 letters"),
         ({"identity": "has space", "serial": "S"}, "identity", "Use 1 to 48 letters"),
         ({"identity": "OK-1", "serial": ""}, "serial", "This field is required."),
-        ({"identity": "OK-1", "serial": "S", "driver": "ghost@example.com"}, "driver", "No driver"),
+        (
+            {"identity": "OK-1", "serial": "S", "driver": "ghost@example.com"},
+            "driver",
+            "None of your drivers has this e-mail address.",
+        ),
     ],
 )
 def test_bad_registrations_are_explained(world, data, field, message):

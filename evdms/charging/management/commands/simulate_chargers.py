@@ -8,10 +8,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from evdms.accounts.models import Organisation, User
+from evdms.accounts.models import Organisation, Role
+from evdms.accounts.permissions import Actor
 from evdms.charging.models import Charger
-from evdms.charging.services import charger_register
+from evdms.charging.services import NOT_YOUR_DRIVER, charger_register
 from evdms.charging.simulator import SimulatedSession, run_charger
+from evdms.enrolment.access import find_driver_for
 
 
 class Command(BaseCommand):
@@ -39,7 +41,16 @@ class Command(BaseCommand):
             organisation = Organisation.objects.filter(slug=o["register"]).first()
             if organisation is None:
                 raise CommandError(f"No organisation {o['register']!r}")
-            driver = User.objects.filter(email=o["driver"]).first() if o["driver"] else None
+            driver = None
+            if o["driver"]:
+                membership = find_driver_for(
+                    Actor(organisation=organisation, role=Role.NETWORK_MANAGER),
+                    o["driver"],
+                )
+                if membership is None:
+                    raise CommandError(f"{NOT_YOUR_DRIVER} ({organisation.name}: {o['driver']!r})")
+                # As on the Chargers page: the charger belongs to the driver's organisation.
+                organisation, driver = membership.organisation, membership.driver
             for identity in identities:
                 if not Charger.objects.filter(identity=identity).exists():
                     charger_register(
