@@ -8,7 +8,6 @@ through each statement's status (in a payout batch, paid, payment failed).
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,6 +39,7 @@ from evdms.reimbursements.selectors import (
     statements_csv_rows,
 )
 from evdms.reimbursements.selectors import statements_for as _statements_for
+from evdms.web.spreadsheets import CsvWriter
 
 router = Router(tags=["reimbursement"])
 
@@ -122,7 +122,7 @@ def statements_csv(
     """The same statements as CSV."""
     rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
     out = io.StringIO()
-    csv.writer(out).writerows(statements_csv_rows(rows))
+    CsvWriter(out).writerows(statements_csv_rows(rows))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statements.csv"'
     return response

@@ -1,0 +1,88 @@
+"""Every CSV and XLSX file the product writes goes through here, so that one rule keeps
+spreadsheet programs from running a cell as a formula (CSV/formula injection).
+
+The values come from people we do not control: a driver's verification answer, a
+Customer ID, a name. A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return is read by Excel, LibreOffice and Google Sheets as a formula (``-`` and
+``+`` too: ``-2+3`` is one, and so is ``@SUM(…)``). In CSV such a cell gets a leading
+apostrophe, as OWASP recommends: the programs show the text and hide the apostrophe. In
+XLSX a cell's type says what it is, so such a cell is written as text (never a formula)
+with the "quote prefix" style, which keeps it text when someone edits it.
+
+Only text is touched: numbers (``Decimal``, ``int``) stay numbers, so a negative amount
+is still ``-3.50``, never ``'-3.50``. The PostgreSQL path, where the database writes the
+CSV itself (``COPY``), applies the same rule in SQL (``pg_text_cell``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import IO, Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = frozenset(FORMULA_START)
+
+
+def text_cell(value: str) -> str:
+    """A text cell as a spreadsheet program will show it, never run it."""
+    return "'" + value if value[:1] in _STARTS else value
+
+
+def csv_cells(row: Iterable[Any]) -> list[Any]:
+    # ``type() is str`` rather than isinstance: this runs for every cell of a million-row
+    # export, and no str subclass reaches an export.
+    return ["'" + v if type(v) is str and v[:1] in _STARTS else v for v in row]
+
+
+class _Echo:
+    """A file that hands back what it is given: ``writerow`` then returns the line,
+    for responses streamed row by row."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+class CsvWriter:
+    """``csv.writer`` with the formula guard on every text cell. Without ``out``,
+    ``writerow`` returns the line written (for streaming responses)."""
+
+    def __init__(self, out: IO[str] | None = None, **options: Any) -> None:
+        self._writer = csv.writer(out if out is not None else _Echo(), **options)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._writer.writerow(csv_cells(row))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        self._writer.writerows(csv_cells(row) for row in rows)
+
+
+def xlsx_cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
+    """A row for an openpyxl write-only sheet: text that openpyxl would take for a
+    formula (``=…``), or a spreadsheet program on editing (``+``, ``-``, ``@``…), becomes
+    a text cell with the quote-prefix style; every other value is appended as it is."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[Any] = []
+    for value in row:
+        if type(value) is str and value[:1] in _STARTS:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+_PG_STARTS = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
+
+
+def pg_text_cell(expression: str) -> str:
+    """The same rule in PostgreSQL's SQL, for CSV written by ``COPY``: ``expression``
+    (SQL text) with an apostrophe in front when it starts like a formula. NULL stays
+    NULL."""
+    return (
+        f"CASE WHEN left({expression}, 1) IN ({_PG_STARTS}) "
+        f"THEN '''' || {expression} ELSE {expression} END"
+    )
