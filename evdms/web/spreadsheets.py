@@ -17,7 +17,9 @@ CSV itself (``COPY``), applies the same rule in SQL (``pg_text_cell``).
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
+from itertools import islice
 from typing import IO, Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,26 +37,58 @@ def csv_cells(row: Iterable[Any]) -> list[Any]:
     return ["'" + v if type(v) is str and v[:1] in _STARTS else v for v in row]
 
 
-class _Echo:
-    """A file that hands back what it is given: ``writerow`` then returns the line,
-    for responses streamed row by row."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 class CsvWriter:
-    """``csv.writer`` with the formula guard on every text cell. Without ``out``,
-    ``writerow`` returns the line written (for streaming responses)."""
+    """``csv.writer`` with the formula guard on every text cell. ``writerow`` returns
+    the line it wrote; without ``out`` it only returns it (for streamed responses)."""
+
+    BATCH = 1000
 
     def __init__(self, out: IO[str] | None = None, **options: Any) -> None:
-        self._writer = csv.writer(out if out is not None else _Echo(), **options)
+        self._out = out
+        self._buffer = io.StringIO()
+        self._plain = csv.writer(self._buffer, **options)
+        # csv quotes a field that holds a character of the line terminator, and only
+        # those: with "\n" alone a carriage return inside a text would go out bare, and
+        # spreadsheet programs start a new row there, with a first cell the guard never
+        # saw. A row with one is written as with "\r\n" (which quotes that field, as
+        # PostgreSQL's COPY does), then given its own line end.
+        self._terminator = self._plain.dialect.lineterminator
+        self._bare_cr = "\r" not in self._terminator
+        self._row = io.StringIO()
+        self._crlf = csv.writer(self._row, **{**options, "lineterminator": "\r\n"})
 
-    def writerow(self, row: Iterable[Any]) -> Any:
-        return self._writer.writerow(csv_cells(row))
+    def _render(self, rows: list[list[Any]]) -> str:
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self._plain.writerows(rows)
+        text = buffer.getvalue()
+        if not (self._bare_cr and "\r" in text):  # one scan of the text, not of each cell
+            return text
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
+            if any(type(v) is str and "\r" in v for v in row):
+                self._row.seek(0)
+                self._row.truncate()
+                self._crlf.writerow(row)
+                buffer.write(self._row.getvalue()[:-2] + self._terminator)
+            else:
+                self._plain.writerow(row)
+        return buffer.getvalue()
+
+    def writerow(self, row: Iterable[Any]) -> str:
+        text = self._render([csv_cells(row)])
+        if self._out is not None:
+            self._out.write(text)
+        return text
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        self._writer.writerows(csv_cells(row) for row in rows)
+        guarded = map(csv_cells, rows)
+        while batch := list(islice(guarded, self.BATCH)):
+            text = self._render(batch)
+            if self._out is not None:
+                self._out.write(text)
 
 
 def xlsx_cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
