@@ -487,10 +487,10 @@ def test_the_api_hides_other_organisations_and_refuses_analysts(
 
 
 def test_a_file_over_five_megabytes_is_refused_before_it_is_read(world, connection):
-    upload = SimpleUploadedFile("drivers.csv", b"a" * 5_000_001, content_type="text/csv")
+    upload = SimpleUploadedFile("drivers.csv", b"a" * 6_000_000, content_type="text/csv")
     response = invite(client_for(world.nadia), connection, file=upload)
     assert response.status_code == 422
-    assert "The file is larger than 5 MB" in response.content.decode()
+    assert "The file is 5.7 MB (6,000,000 bytes); at most 5 MB." in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
