@@ -26,11 +26,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _STARTS = frozenset(FORMULA_START)
 
 
-def text_cell(value: str) -> str:
-    """A text cell as a spreadsheet program will show it, never run it."""
-    return "'" + value if value[:1] in _STARTS else value
-
-
 def csv_cells(row: Iterable[Any]) -> list[Any]:
     # ``type() is str`` rather than isinstance: this runs for every cell of a million-row
     # export, and no str subclass reaches an export.
