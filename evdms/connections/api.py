@@ -12,7 +12,6 @@ from evdms.api import check_page, page_of, requires
 from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.models import Connection
-from evdms.connections.rules import LOGO_MAX_BYTES
 from evdms.connections.schemas import ConnectionIn, ConnectionOut, ConnectionPage, ConnectionPatch
 from evdms.connections.selectors import connected_driver_count, with_connected_drivers
 from evdms.connections.views import invite_url
@@ -116,9 +115,8 @@ def connections_logo_upload(
     exactly 60 × 30 px, at most 524,288 bytes."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
     connection = get_connection_for(actor, connection_id)
-    data = file.read(LOGO_MAX_BYTES + 1)
     connection = services.connection_update(
-        actor=actor, connection=connection, changes={}, logo=data
+        actor=actor, connection=connection, changes={}, logo=file
     )
     return _out(_reload(connection))
 

@@ -4,7 +4,6 @@ number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from django.db.models.functions import Cast, Concat
 
 from evdms.connections.models import ApprovalType, Connection, ConnectionType
 from evdms.connections.selectors import with_connected_drivers
+from evdms.web.spreadsheets import CsvWriter
 
 
 @dataclass(frozen=True)
@@ -171,23 +171,13 @@ def cell(connection: Connection, key: str, invite_url: str = "") -> str:
     return str(getattr(connection, key) or "")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_rows(queryset: QuerySet[Connection], columns: list[str], invite_url: Any) -> Iterator[str]:
     """The CSV export, streamed row by row (the Action column exports the invite link)."""
-    writer = csv.writer(_Echo())
+    writer = CsvWriter()
     labels = ["Invite link" if k == "actions" else COLUMN_BY_KEY[k].label for k in columns]
     yield "\ufeff" + writer.writerow(labels)  # BOM: spreadsheet programs read UTF-8 then
     for connection in queryset.iterator(chunk_size=500):
-        yield writer.writerow([_safe(cell(connection, k, invite_url(connection))) for k in columns])
-
-
-def _safe(value: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+        yield writer.writerow([cell(connection, k, invite_url(connection)) for k in columns])
 
 
 def search(queryset: QuerySet[Connection], text: str) -> QuerySet[Connection]:

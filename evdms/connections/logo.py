@@ -1,57 +1,89 @@
 """The connection logo: GIF, JPEG or PNG by content, exactly 60 × 30 px, ≤ 0.5 MB.
 
-Pillow reads only the header to learn the format and size, so an oversized or
-decompression-bomb image is refused before any pixel is decoded. An accepted logo is
-re-encoded as PNG, which drops every metadata chunk (EXIF, comments, GPS…).
+Only the header is read to learn the format and size, by Pillow's own readers of the
+three accepted formats, so an oversized or decompression-bomb image is refused, with its
+real size, before any pixel is decoded. An accepted logo is re-encoded as PNG, which drops
+every metadata chunk (EXIF, comments, GPS…).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import warnings
+import struct
 
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from django.core.files import File
+from PIL import GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin
+from PIL.ImageFile import ImageFile
 
 from evdms.connections.rules import LOGO_MAX_BYTES, LOGO_SIZE
+from evdms.web.forms import size_text
 
 ACCEPTED_FORMATS = {"GIF", "JPEG", "PNG"}
+_READERS: tuple[type[ImageFile], ...] = (
+    PngImagePlugin.PngImageFile,
+    JpegImagePlugin.JpegImageFile,
+    GifImagePlugin.GifImageFile,
+)
+# A logo as given: the bytes, or the uploaded file (read here, no further than needed).
+Logo = bytes | File
 
 
-def clean_logo(data: bytes) -> tuple[bytes, str]:
+def _header(data: bytes) -> ImageFile | None:
+    """The image with only its header read, if it is one of the accepted formats.
+
+    Not ``Image.open``: its decompression-bomb check fails on a 50,000 × 50,000 header
+    without saying the size, and it tries every format Pillow knows. Nothing is decoded
+    here, and nothing of another size than 60 × 30 ever is."""
+    for reader in _READERS:
+        try:
+            return reader(io.BytesIO(data))
+        except (SyntaxError, OSError, ValueError, IndexError, TypeError, EOFError, struct.error):
+            continue
+    return None
+
+
+def _read(logo: Logo) -> tuple[bytes, int]:
+    if isinstance(logo, bytes):
+        return logo, len(logo)
+    # One byte past the limit is enough to refuse; the size the upload declares is the
+    # real one, for the message.
+    data = logo.read(LOGO_MAX_BYTES + 1)
+    return data, max(len(data), logo.size or 0)
+
+
+def clean_logo(logo: Logo) -> tuple[bytes, str]:
     """(PNG bytes, SHA-256) of an acceptable logo; else ValidationError naming the rule."""
-    if len(data) > LOGO_MAX_BYTES:
+    data, size = _read(logo)
+    if size > LOGO_MAX_BYTES:
         raise ValidationError(
-            f"The logo must be at most 0.5 MB ({LOGO_MAX_BYTES:,} bytes); "
-            f"this file is {len(data):,} bytes."
+            f"The logo must be at most {size_text(LOGO_MAX_BYTES)}; this file is {size_text(size)}."
         )
     if not data:
         raise ValidationError("The logo file is empty.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            image_format = image.format
-            size = image.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        image_format, size = None, (0, 0)
-    except (OSError, ValueError, SyntaxError):
-        image_format, size = None, (0, 0)
-    if image_format not in ACCEPTED_FORMATS:
+    image = _header(data)
+    if image is None or image.format not in ACCEPTED_FORMATS:
         raise ValidationError(
             "The logo must be a GIF, JPEG or PNG image; this file's content is not one of "
             "those, whatever its name."
         )
-    if size != LOGO_SIZE:
+    width, height = image.size
+    bomb = Image.MAX_IMAGE_PIXELS  # the pixel count Pillow calls a decompression bomb
+    if bomb is not None and width * height > bomb:
+        raise ValidationError(
+            f"The logo is too large in pixels ({width:,} × {height:,}; at most "
+            f"{LOGO_SIZE[0]} × {LOGO_SIZE[1]})."
+        )
+    if image.size != LOGO_SIZE:
         raise ValidationError(
             f"The logo must be exactly {LOGO_SIZE[0]} × {LOGO_SIZE[1]} pixels; "
-            f"this one is {size[0]} × {size[1]}."
+            f"this one is {width} × {height}."
         )
     try:
         image.load()
         converted = image.convert("RGBA")
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise ValidationError("The logo image is damaged and cannot be read.") from exc
     out = io.BytesIO()
     converted.save(out, format="PNG", optimize=True)

@@ -196,8 +196,31 @@ def clean_email_list(value: Any) -> list[str]:
     return list(seen.values())
 
 
+# The terms are shown escaped on our pages and written as text into the signed PDF, so
+# markup could do no harm there; it is refused because it would show as typed (a driver
+# would read "<b>") and because partners' apps that read the terms over the API may put
+# them into HTML. What counts is what a browser would read as markup: an element of HTML
+# (or a custom one, with a hyphen) right after "<", a comment, a declaration. A
+# comparison ("a < b and c > d", "x<y") is text to a browser, and here.
+_HTML_ELEMENTS = (
+    "a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|big|blink|blockquote|"
+    "body|br|button|canvas|caption|center|cite|code|col|colgroup|data|datalist|dd|"
+    "del|details|dfn|dialog|dir|div|dl|dt|em|embed|fieldset|figcaption|figure|font|"
+    "footer|form|frame|frameset|h1|h2|h3|h4|h5|h6|head|header|hgroup|hr|html|i|"
+    "iframe|img|input|ins|kbd|label|legend|li|link|main|map|mark|marquee|math|menu|"
+    "meta|meter|nav|nobr|noscript|object|ol|optgroup|option|output|p|param|picture|"
+    "plaintext|pre|progress|q|rp|rt|ruby|s|samp|script|search|section|select|slot|"
+    "small|source|span|strike|strong|style|sub|summary|sup|svg|table|tbody|td|"
+    "template|textarea|tfoot|th|thead|time|title|tr|track|tt|u|ul|var|video|wbr|xmp"
+)
+_HTML_TAG = re.compile(
+    r"</?(?:" + _HTML_ELEMENTS + r"|[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9-]*)"
+    r"(?=[\s/>])[^<>]*>"
+    r"|<!--|<![A-Za-z]|<\?[A-Za-z]",
+    re.IGNORECASE,
+)
 _MARKUP = [
-    (re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>"), "an HTML tag"),
+    (_HTML_TAG, "an HTML tag"),
     (re.compile(r"&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"), "an HTML entity"),
     (re.compile(r"\[[^\]\n]*\]\([^)\n]*\)"), "a Markdown link"),
 ]

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record, diff
-from evdms.connections.logo import clean_logo
+from evdms.connections.logo import Logo, clean_logo
 from evdms.connections.models import Connection, MaxPriceChange
 from evdms.connections.rules import (
     BENEFIT_FIELDS,
@@ -90,10 +91,10 @@ def _record_max_price(connection: Connection, *, changed_at: datetime) -> None:
     )
 
 
-def _apply_logo(connection: Connection, logo: bytes | type[RemoveLogo] | None) -> None:
+def _apply_logo(connection: Connection, logo: Logo | type[RemoveLogo] | None) -> None:
     if logo is RemoveLogo:
         connection.logo_png, connection.logo_sha256 = None, ""
-    elif isinstance(logo, bytes):
+    elif isinstance(logo, bytes | File):
         try:
             connection.logo_png, connection.logo_sha256 = clean_logo(logo)
         except ValidationError as exc:
@@ -102,7 +103,7 @@ def _apply_logo(connection: Connection, logo: bytes | type[RemoveLogo] | None) -
 
 @transaction.atomic
 def connection_create(
-    *, actor: Actor, data: Mapping[str, Any], logo: bytes | None = None
+    *, actor: Actor, data: Mapping[str, Any], logo: Logo | None = None
 ) -> Connection:
     require(actor, Permission.EDIT_CONNECTIONS)
     errors: dict[str, list[str]] = {}
@@ -164,7 +165,7 @@ def connection_update(
     actor: Actor,
     connection: Connection,
     changes: Mapping[str, Any],
-    logo: bytes | type[RemoveLogo] | None = None,
+    logo: Logo | type[RemoveLogo] | None = None,
     confirm_benefit_change: bool = False,
 ) -> Connection:
     """Lay ``changes`` over the current values and save, all rules checked again.

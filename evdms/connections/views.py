@@ -7,6 +7,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -45,14 +46,8 @@ def _organisation_choices(actor: Actor) -> list[tuple[int, str]]:
     return [(o.pk, o.name) for o in organisations_acting_for(actor).order_by("name")]
 
 
-def _upload(request: HttpRequest) -> bytes | None:
-    upload = request.FILES.get("logo")
-    if upload is None:
-        return None
-    # Read one byte past the limit: enough to say "too large" without reading a huge file.
-    from evdms.connections.rules import LOGO_MAX_BYTES
-
-    return upload.read(LOGO_MAX_BYTES + 1)
+def _upload(request: HttpRequest) -> UploadedFile | None:
+    return request.FILES.get("logo")
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)

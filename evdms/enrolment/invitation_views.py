@@ -15,9 +15,9 @@ from evdms.enrolment.invitations import MAX_ADDRESSES, invitation_batch_create
 from evdms.enrolment.models import InvitationBatch, InvitationStatus
 from evdms.enrolment.selectors import invitation_counts
 from evdms.web.decorators import admin_required
+from evdms.web.forms import size_text
 
-UPLOAD_LIMIT = 5_000_000  # bytes: 10,000 rows of a wide staff export still fit
-TOO_LARGE = "The file is larger than 5 MB: keep only the e-mail column and upload it again."
+UPLOAD_LIMIT = 5 * 1024 * 1024  # bytes (5 MB): 10,000 rows of a wide staff export still fit
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
@@ -31,8 +31,15 @@ def invite(request: HttpRequest, connection_id: int) -> HttpResponse:
         upload = request.FILES.get("file")
         data = upload.read(UPLOAD_LIMIT + 1) if upload else None
         try:
-            if data is not None and len(data) > UPLOAD_LIMIT:
-                raise ValidationError({"file": [TOO_LARGE]})
+            if upload is not None and data is not None and len(data) > UPLOAD_LIMIT:
+                raise ValidationError(
+                    {
+                        "file": [
+                            f"The file is {size_text(max(len(data), upload.size or 0))}; at "
+                            "most 5 MB. Keep only the e-mail column and upload it again."
+                        ]
+                    }
+                )
             batch = invitation_batch_create(
                 actor=actor, connection=connection, text=text, csv_bytes=data
             )

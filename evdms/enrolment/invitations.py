@@ -6,8 +6,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -57,19 +58,40 @@ def invitation_connected(*, invitation: Invitation) -> None:
 MAX_ADDRESSES = 10_000
 HEADER_NAMES = {"email", "e-mail", "email address", "e-mail address", "mail", "emailaddress"}
 
+NOT_TEXT = (
+    "This is not a CSV text file. Save it as “CSV UTF-8” (or “CSV”) in your spreadsheet "
+    "program and upload it again."
+)
+
 # One (line number, value) per address as the admin gave it; line numbers are what the
 # refused-lines report shows, so they count the way the admin's editor does.
 Items = list[tuple[int, str]]
 
 
-def _split_text(text: str) -> Items:
+def _split_text(text: str) -> Iterator[tuple[int, str]]:
     """A pasted list: one per line, or separated by commas or semicolons."""
-    items = []
     for number, line in enumerate(text.splitlines(), start=1):
         for part in line.replace(";", ",").split(","):
             if part.strip():
-                items.append((number, part.strip()))
-    return items
+                yield number, part.strip()
+
+
+def _capped(items: Iterable[tuple[int, str]]) -> tuple[Items, int]:
+    """(the first items, up to one more than are allowed; how many there are): a 5 MB
+    file of two-byte lines is counted for the message, not held in memory."""
+    kept: Items = []
+    count = 0
+    for item in items:
+        count += 1
+        if count <= MAX_ADDRESSES + 1:
+            kept.append(item)
+    return kept, count
+
+
+def _shown(text: str) -> str:
+    """A refused value or reason as stored and shown: at most 200 characters, and no NUL
+    (PostgreSQL's JSON cannot hold one; the admin sees where it was)."""
+    return text[:200].replace("\x00", "\ufffd")
 
 
 def _decode(data: bytes) -> str:
@@ -91,35 +113,59 @@ def _decode(data: bytes) -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             pass
-    raise ValidationError(
-        {
-            "file": [
-                "This is not a CSV text file. Save it as “CSV UTF-8” (or “CSV”) in your "
-                "spreadsheet program and upload it again."
-            ]
-        }
-    )
+    raise ValidationError({"file": [NOT_TEXT]})
 
 
-def _split_csv(data: bytes) -> Items:
-    """An uploaded CSV: the e-mail column found by its header, or the only column of a
-    file without header."""
+def _decoded(data: bytes) -> str:
     text = _decode(data)
+    if "\x00" in text:  # UTF-32, or UTF-16 of a binary file: not a list someone typed
+        raise ValidationError({"file": [NOT_TEXT]})
+    return text
+
+
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The file's non-empty rows, each with the line it starts on (a quoted value may
+    span lines), whatever its line ends: Windows, Unix or old Mac (CR only)."""
+    # The sniffer reads lines split at "\n" only.
+    sample = text[:4096].replace("\r\n", "\n").replace("\r", "\n")
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows: list[tuple[int, list[str]]] = []
+    # newline="": the csv module's own reading of line ends, inside quotes too.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     first_line = 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            raise ValidationError(
+                {
+                    "file": [
+                        f"Line {first_line} holds a value of more than {limit:,} characters: "
+                        "this is not a list of e-mail addresses."
+                        if "field limit" in str(exc)
+                        else f"Line {first_line} cannot be read as CSV ({exc}). Save the "
+                        "file as “CSV UTF-8” in your spreadsheet program and upload it again."
+                    ]
+                }
+            ) from exc
         if any(cell.strip() for cell in row):
-            # A quoted value may span lines: a row is reported at the line it starts on.
-            rows.append((first_line, row))
+            yield first_line, row
         first_line = reader.line_num + 1
-    if not rows:
+
+
+def _split_csv(data: bytes) -> Iterator[tuple[int, str]]:
+    """An uploaded CSV: the e-mail column found by its header, or the only column of a
+    file without header."""
+    rows = _rows(_decoded(data))
+    first = next(rows, None)
+    if first is None:
         raise ValidationError({"file": ["The file is empty."]})
-    header = [cell.strip().lower() for cell in rows[0][1]]
+    header = [cell.strip().lower() for cell in first[1]]
     column = next((i for i, name in enumerate(header) if name in HEADER_NAMES), None)
     start = 1
     if column is None:
@@ -134,12 +180,10 @@ def _split_csv(data: bytes) -> Items:
             )
         # One column: a first cell without "@" is a header in the admin's own words.
         column, start = 0, (1 if "@" not in header[0] else 0)
-    items = []
-    for line, row in rows[start:]:
+    for line, row in itertools.chain([first] if start == 0 else [], rows):
         value = row[column].strip() if column < len(row) else ""
         if value:
-            items.append((line, value))
-    return items
+            yield line, value
 
 
 def source_field(*, csv_bytes: bytes | None, emails: Sequence[str] | None) -> str:
@@ -165,21 +209,22 @@ def parse_addresses(
             {"file": ["Paste addresses or upload a file, not both: clear one of them."]}
         )
     field = source_field(csv_bytes=csv_bytes, emails=emails)
-    items: Items
+    source: Iterable[tuple[int, str]]
     if emails is not None:
-        items = [(n, e.strip()) for n, e in enumerate(emails, 1) if e.strip()]
+        source = ((n, e.strip()) for n, e in enumerate(emails, 1) if e.strip())
     elif csv_bytes is not None:
-        items = _split_csv(csv_bytes)
+        source = _split_csv(csv_bytes)
     else:
-        items = _split_text(text or "")
+        source = _split_text(text or "")
+    items, count = _capped(source)
     if not items:
         raise ValidationError({field: ["Enter at least one e-mail address."]})
-    if len(items) > MAX_ADDRESSES:
+    if count > MAX_ADDRESSES:
         raise ValidationError(
             {
                 field: [
                     f"At most {MAX_ADDRESSES:,} addresses at a time (this list has "
-                    f"{len(items):,}). Split it and send the parts one after the other."
+                    f"{count:,}). Split it and send the parts one after the other."
                 ]
             }
         )
@@ -195,18 +240,22 @@ def parse_addresses(
         try:
             address = str(validate_email(value, check_deliverability=False).normalized)
         except EmailNotValidError as exc:
-            rejected.append({"line": line, "value": value[:200], "reason": str(exc)})
+            rejected.append({"line": line, "value": _shown(value), "reason": _shown(str(exc))})
             continue
         key = address.lower()
         if key in seen:
             rejected.append(
-                {"line": line, "value": value, "reason": f"Duplicate of line {seen[key]}."}
+                {"line": line, "value": _shown(value), "reason": f"Duplicate of line {seen[key]}."}
             )
             continue
         seen[key] = line
         if key in invited_before:
             rejected.append(
-                {"line": line, "value": value, "reason": "Already invited to this connection."}
+                {
+                    "line": line,
+                    "value": _shown(value),
+                    "reason": "Already invited to this connection.",
+                }
             )
             continue
         accepted.append((line, key))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record
+from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
 from evdms.connections.services import connection_create, connection_set_enabled
 from evdms.enrolment.invitations import (
@@ -428,7 +429,7 @@ def connection_revise_benefits(
     data: Mapping[str, Any],
     membership_ids: Iterable[int],
     disable_old: bool,
-    logo: bytes | None = None,
+    logo: Logo | None = None,
 ) -> tuple[Connection, int]:
     """A new connection with the revised benefits; the chosen connected drivers move to it
     without a new request, each keeping one continuous history (``moved_from``)."""

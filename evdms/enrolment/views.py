@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +29,7 @@ from evdms.enrolment.selectors import (
 )
 from evdms.web.decorators import admin_required
 from evdms.web.forms import add_service_errors
+from evdms.web.spreadsheets import CsvWriter
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -102,17 +102,11 @@ def requests_decide(request: HttpRequest) -> HttpResponse:
 # --- Drivers ------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv(rows: Any) -> Any:
-    writer = csv.writer(_Echo())
+    writer = CsvWriter()
     yield "\ufeff" + writer.writerow([label for label, _ in EXPORT_COLUMNS])
     for membership in rows.iterator(chunk_size=1000):
-        values = [str(get(membership) or "") for _, get in EXPORT_COLUMNS]
-        yield writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in values])
+        yield writer.writerow([str(get(membership) or "") for _, get in EXPORT_COLUMNS])
 
 
 @admin_required(Permission.MANAGE_DRIVERS)

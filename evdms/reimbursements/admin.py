@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
+from evdms.reimbursements.bank_returns import bank_returns_apply, check_size
 from evdms.reimbursements.models import (
     BankAccount,
     CarryOver,
@@ -204,8 +204,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                if upload.size > MAX_BYTES:
-                    raise ValidationError("The file is larger than 5 MB.")
+                check_size(upload.size)
                 result = bank_returns_apply(
                     content=upload.read(),
                     operator=request.user,  # type: ignore[arg-type]

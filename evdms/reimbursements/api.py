@@ -8,7 +8,6 @@ through each statement's status (in a payout batch, paid, payment failed).
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +24,7 @@ from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.api import check_page, operator_only, page_of, requires
 from evdms.reimbursements.access import get_statement_for
-from evdms.reimbursements.bank_returns import MAX_BYTES, bank_returns_apply
+from evdms.reimbursements.bank_returns import bank_returns_apply, check_size
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
 from evdms.reimbursements.payouts import (
     payout_batch_create,
@@ -40,6 +39,7 @@ from evdms.reimbursements.selectors import (
     statements_csv_rows,
 )
 from evdms.reimbursements.selectors import statements_for as _statements_for
+from evdms.web.spreadsheets import CsvWriter
 
 router = Router(tags=["reimbursement"])
 
@@ -122,7 +122,7 @@ def statements_csv(
     """The same statements as CSV."""
     rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
     out = io.StringIO()
-    csv.writer(out).writerows(statements_csv_rows(rows))
+    CsvWriter(out).writerows(statements_csv_rows(rows))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statements.csv"'
     return response
@@ -353,7 +353,6 @@ def payout_returns_import(request: HttpRequest, file: File[UploadedFile]) -> dic
     """The bank's pain.002 status report or camt.054 notification: every payment it
     rejected or returned is reported failed (by end-to-end id), as by hand. Sending the
     same file again changes nothing."""
-    if (file.size or 0) > MAX_BYTES:
-        raise ValidationError({"file": ["The file is larger than 5 MB."]})
+    check_size(file.size or 0)
     result = bank_returns_apply(content=file.read(), operator=_operator(request))
     return vars(result)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from evdms.accounts.models import User
 from evdms.reimbursements.models import PayoutLine
 from evdms.reimbursements.payouts import COMMON_REASONS, payout_line_fail
+from evdms.web.forms import size_text
 
 MAX_BYTES = 5 * 1024 * 1024
 # ISO 20022 reason code → our words for it ("AC04" → "AC04 closed account").
@@ -57,10 +58,17 @@ def _reason(info: ET.Element | None) -> str:
     return (words or "returned by the bank")[:140]
 
 
+def check_size(size: int) -> None:
+    """Refuse a file over ``MAX_BYTES``, saying how large it is (before reading it)."""
+    if size > MAX_BYTES:
+        raise ValidationError(
+            {"file": [f"The file is {size_text(size)}; a bank file may be at most 5 MB."]}
+        )
+
+
 def parse_bank_returns(content: bytes) -> list[BankReturn]:
     """The payments a pain.002 or camt.054 file reports rejected or returned."""
-    if len(content) > MAX_BYTES:
-        raise ValidationError({"file": ["The file is larger than 5 MB."]})
+    check_size(len(content))
     # Bank files never carry a DTD; refusing one rules out entity tricks altogether.
     if b"<!DOCTYPE" in content[:4096].upper() or b"<!ENTITY" in content.upper():
         raise ValidationError({"file": ["This file has a DTD; bank files have none."]})

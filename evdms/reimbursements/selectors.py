@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
@@ -95,8 +96,9 @@ def statement_sessions(statement: Statement) -> QuerySet[StatementLine] | None:
     return statement.lines.select_related("session__charger").order_by("session__started_at")
 
 
-def statements_csv_rows(rows: QuerySet[Statement]) -> Iterator[list[str]]:
-    """The CSV of statements for the page and the API alike (streamed in chunks)."""
+def statements_csv_rows(rows: QuerySet[Statement]) -> Iterator[list[Any]]:
+    """The CSV of statements for the page and the API alike (streamed in chunks). kWh
+    and amounts are numbers, so the formula guard leaves a negative one as it is."""
     yield ["Reference", "Month", "Driver", "Connection", "kWh", "Amount", "Currency", "Status"]
     for s in rows.iterator(chunk_size=1000):
         yield [
@@ -104,8 +106,8 @@ def statements_csv_rows(rows: QuerySet[Statement]) -> Iterator[list[str]]:
             f"{s.month:%Y-%m}",
             s.driver.email,
             str(s.connection_id),
-            f"{Decimal(getattr(s, 'energy', 0) or 0) / 1000:.3f}",
-            str(s.total),
+            (Decimal(getattr(s, "energy", 0) or 0) / 1000).quantize(Decimal("0.001")),
+            s.total,
             s.currency,
             s.status,
         ]

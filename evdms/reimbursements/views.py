@@ -3,7 +3,6 @@ organisation admins' Statements list and statement pages."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -33,6 +32,7 @@ from evdms.reimbursements.selectors import (
 )
 from evdms.web.decorators import admin_required, login_required
 from evdms.web.forms import add_service_errors
+from evdms.web.spreadsheets import CsvWriter
 
 
 def _page(
@@ -132,13 +132,6 @@ def statement_download(request: HttpRequest, statement_id: int) -> HttpResponse:
 STATEMENTS_PAGE_SIZE = 50
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _statement_filters(
     actor: Actor, params: QueryDict
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
@@ -177,7 +170,7 @@ def statements(request: HttpRequest) -> HttpResponseBase:
     chosen, values, errors = _statement_filters(actor, request.GET)
     rows = statements_for(actor, **chosen)
     if request.GET.get("export") == "csv":
-        writer = csv.writer(_Echo())
+        writer = CsvWriter()
         response = StreamingHttpResponse(
             (writer.writerow(row) for row in statements_csv_rows(rows)),
             content_type="text/csv; charset=utf-8",

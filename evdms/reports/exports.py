@@ -7,7 +7,6 @@ streams rows to a temporary file instead of building the workbook in memory.
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from evdms.reports.transactions import (
     reference_of,
     with_times_as_text,
 )
+from evdms.web.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
 
 HEADINGS = [
     "Date/time",
@@ -191,7 +192,7 @@ def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) 
     """The CSV file of the report's rows (UTF-8 with a BOM, so spreadsheet programs read
     accents), in pieces of about ``BUFFER`` bytes."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(HEADINGS)
+    CsvWriter(buffer, lineterminator="\n").writerow(HEADINGS)
     yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
     if connections[rows.db].vendor == "postgresql":
         yield from _pg_csv_chunks(rows, progress)
@@ -204,7 +205,7 @@ def _python_csv_chunks(
 ) -> Iterator[bytes]:
     local_time = _LocalTime(timezone.get_current_timezone())
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer, lineterminator="\n")
     done = reported = 0
     for batch in batches:
         writer.writerows([_csv_row(row, local_time) for row in batch])
@@ -222,19 +223,21 @@ def _python_csv_chunks(
 
 
 # PostgreSQL writes the CSV itself (COPY … TO STDOUT): the same cells as ``_csv_row``,
-# computed in SQL over the report's own query. Empty text is written as NULL so that both
-# writers leave it unquoted; tests compare the two outputs cell by cell.
-_PG_CELLS = """
+# computed in SQL over the report's own query, with the same formula guard on the text
+# people typed (the other text cells are made here and start with a digit or a letter).
+# Empty text is written as NULL so that both writers leave it unquoted; tests compare the
+# two outputs cell by cell.
+_PG_CELLS = f"""
     to_char(t.started_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'),
-    COALESCE(NULLIF(t.driver__full_name, ''), t.driver__email),
-    NULLIF(t.driver__email, ''),
-    NULLIF(t.verification_1, ''),
-    NULLIF(t.verification_2, ''),
-    NULLIF(t.connection__name, ''),
-    NULLIF(t.connection__customer_id, ''),
-    NULLIF(t.connection__organisation__name, ''),
+    {pg_text_cell("COALESCE(NULLIF(t.driver__full_name, ''), t.driver__email)")},
+    {pg_text_cell("NULLIF(t.driver__email, '')")},
+    {pg_text_cell("NULLIF(t.verification_1, '')")},
+    {pg_text_cell("NULLIF(t.verification_2, '')")},
+    {pg_text_cell("NULLIF(t.connection__name, '')")},
+    {pg_text_cell("NULLIF(t.connection__customer_id, '')")},
+    {pg_text_cell("NULLIF(t.connection__organisation__name, '')")},
     %s,
-    NULLIF(t.charger__identity, ''),
+    {pg_text_cell("NULLIF(t.charger__identity, '')")},
     (t.energy_wh / 1000)::text || '.' || lpad((t.energy_wh %% 1000)::text, 3, '0'),
     CASE WHEN t.ended_at IS NULL THEN NULL ELSE
         (d.s / 3600)::text || ':' || lpad(((d.s %% 3600) / 60)::text, 2, '0')
@@ -242,7 +245,7 @@ _PG_CELLS = """
     round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2),
     round(t.statement_line__amount, 2),
     NULL,
-    NULLIF(t.connection__currency, ''),
+    {pg_text_cell("NULLIF(t.connection__currency, '')")},
     CASE WHEN t.statement_line__statement_id IS NULL THEN NULL ELSE
         'ST-' || to_char(t.statement_line__statement__month, 'YYYYMM') || '-'
         || lpad(t.statement_line__statement_id::text,
@@ -250,8 +253,23 @@ _PG_CELLS = """
 """
 
 
+def _sql(rows: ReportRows) -> tuple[str, tuple[Any, ...]] | None:
+    """The rows' SQL and parameters; None when Django knows there are none without asking
+    the database (no connection in view: an empty ``IN ()``), so an empty selection is an
+    empty file rather than an ``EmptyResultSet`` error."""
+    try:
+        return rows.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
 def _pg_csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None) -> Iterator[bytes]:
-    sql, params = rows.query.sql_with_params()
+    compiled = _sql(rows)
+    if compiled is None:
+        if progress is not None:
+            progress(0)
+        return
+    sql, params = compiled
     # Only constants and Django's compiled query go into the text; values are parameters.
     copy_sql = (
         f"COPY (SELECT {_PG_CELLS} FROM ({sql}) t, LATERAL (SELECT "  # noqa: S608
@@ -289,7 +307,10 @@ def row_batches(rows: ReportRows) -> Iterator[list[tuple[Any, ...]]]:
     cost more than the query itself on a million rows, so ``_cells`` and ``_csv_row``
     convert the few values that need it.
     """
-    sql, params = rows.query.sql_with_params()
+    compiled = _sql(rows)
+    if compiled is None:
+        return
+    sql, params = compiled
     cursor = connections[rows.db].chunked_cursor()
     try:
         cursor.execute(sql, params)
@@ -329,17 +350,20 @@ def write_xlsx(
                 row, tz
             )
             sheet.append(
-                [
-                    started,
-                    *middle,
-                    Decimal(wh) / 1000,
-                    duration_text(seconds),
-                    cost,
-                    reimbursed,
-                    purpose,
-                    currency,
-                    ref,
-                ]
+                xlsx_cells(
+                    sheet,
+                    [
+                        started,
+                        *middle,
+                        Decimal(wh) / 1000,
+                        duration_text(seconds),
+                        cost,
+                        reimbursed,
+                        purpose,
+                        currency,
+                        ref,
+                    ],
+                )
             )
         done += len(batch)
         if progress is not None and done - reported >= PROGRESS_EVERY:

@@ -12,3 +12,12 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def size_text(size: int) -> str:
+    """A file's size as people read it, with the exact bytes: "2.4 MB (2,516,582 bytes)"
+    (MB of 1,048,576 bytes, as file managers count)."""
+    if size < 104_858:  # below 0.1 MB the bytes say it better
+        return f"{size:,} bytes"
+    megabytes = f"{size / 1_048_576:.1f}".removesuffix(".0")
+    return f"{megabytes} MB ({size:,} bytes)"

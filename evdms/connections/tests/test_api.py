@@ -12,6 +12,7 @@ from PIL import Image
 
 from evdms.accounts.models import Role, User
 from evdms.connections.models import Connection
+from evdms.connections.tests.test_pages import field_errors, form_data
 from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +174,31 @@ def test_logo_upload_by_multipart_and_removal(world, api_key_for, client):
     assert client.get(good.json()["logo_url"]).status_code == 200
     removed = client.delete(url, headers=headers)
     assert removed.json()["has_logo"] is False and removed.json()["logo_url"] is None
+
+
+def test_a_large_logo_is_refused_with_its_real_size_on_the_page_and_the_api(
+    world, api_key_for, client
+):
+    """Only half a megabyte and a byte is read, but the message gives the whole file's."""
+    connection = make_connection(world.org_a)
+    heavy = io.BytesIO(logo_file().getvalue() + b"\x00" * 2_500_000)
+    heavy.name = "logo.png"
+    size = len(heavy.getvalue())
+    expected = [
+        f"The logo must be at most 0.5 MB (524,288 bytes); this file is 2.4 MB ({size:,} bytes)."
+    ]
+    api = client.post(
+        f"/api/v1/connections/{connection.pk}/logo",
+        {"file": heavy},
+        headers=api_key_for(world.org_a),
+    )
+    assert api.status_code == 422 and api_errors(api) == {"logo": expected}
+    heavy.seek(0)
+    page = client_for(world.nadia).post(
+        reverse("connections:edit", args=[connection.pk]),
+        {**form_data(world), "logo": heavy},
+    )
+    assert page.status_code == 422 and field_errors(page)["logo"] == expected
 
 
 def test_changing_benefits_with_connected_drivers_needs_confirmation(world, api_key_for, client):

@@ -230,6 +230,10 @@ def test_long_text_is_refused():
             "The character “\u201c” at line 2, column 7 is not plain ASCII",
         ),
         ("<script>alert(1)</script>", "“<script>” at line 1, column 1 looks like an HTML tag"),
+        ("Read <A HREF='x'>this</A>", "“<A HREF='x'>” at line 1, column 6 looks like an HTML tag"),
+        ("a <br/> b", "“<br/>” at line 1, column 3 looks like an HTML tag"),
+        ("x <my-widget>", "“<my-widget>” at line 1, column 3 looks like an HTML tag"),
+        ("hidden <!-- note -->", "“<!--” at line 1, column 8 looks like an HTML tag"),
     ],
 )
 def test_terms_must_be_plain_ascii_without_markup(text, message):
@@ -240,7 +244,7 @@ def test_terms_must_be_plain_ascii_without_markup(text, message):
 def test_plain_ascii_terms_with_symbols_are_accepted():
     text = (
         "1. Drivers must charge at home.\n2. Costs < 10 EUR & > 0 are fine (see 3).\n"
-        "3. [Note] done."
+        "3. [Note] done.\n4. If a < b and c > d, or x<y and z>w, or <10 kWh>, it holds."
     )
     data = {**BASE, "custom_terms_enabled": "yes", "terms_text": text}
     assert clean_connection_input(data)["terms_text"] == text

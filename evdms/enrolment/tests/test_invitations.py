@@ -109,6 +109,22 @@ def test_csv_files_with_or_without_header_and_bom(world, connection, content, ex
         (b"", "The file is empty."),
         (b"\xef\xbb\xbf\n\n", "The file is empty."),
         (b"email\n", "Enter at least one e-mail address."),
+        (
+            b"email\n" + b"a" * 200_000 + b"@example.com\n",
+            "Line 2 holds a value of more than 131,072 characters",
+        ),
+        ("email\nanna@example.com\n".encode("utf-32"), "This is not a CSV text file."),
+        ("email\nan\x00na@example.com\n".encode("utf-16"), "This is not a CSV text file."),
+    ],
+    ids=[
+        "no e-mail column",
+        "zip",
+        "empty",
+        "empty lines",
+        "header only",
+        "field too long",
+        "UTF-32",
+        "NUL",
     ],
 )
 def test_bad_csv_files_get_a_clear_message_and_nothing_is_written(
@@ -236,6 +252,37 @@ def test_refused_csv_lines_are_reported_at_their_line_in_the_file(world, connect
     ]
     assert batch.rejected[1]["reason"] == "Duplicate of line 2."
     assert "Refused lines (2)" in page and "not-an-address" in page
+
+
+@pytest.mark.parametrize("end", ["\r", "\n", "\r\n"], ids=["CR (old Mac)", "LF", "CRLF"])
+def test_csv_files_with_any_line_ends_are_read_and_lines_counted(world, connection, end):
+    content = end.join(
+        ["email,note", 'anna@example.com,"two' + end + 'lines"', "not-an-address,x", ""]
+    ).encode()
+    upload = SimpleUploadedFile("drivers.csv", content, content_type="text/csv")
+    assert invite(client_for(world.nadia), connection, file=upload).status_code == 302
+    batch = InvitationBatch.objects.get()
+    assert batch.total == 1 and [(r["line"], r["value"]) for r in batch.rejected] == [
+        (4, "not-an-address")
+    ]
+
+
+def test_a_nul_in_an_address_is_refused_and_shown_not_stored(
+    world, connection, client, api_key_for
+):
+    """PostgreSQL's JSON cannot hold a NUL: the refused value keeps a visible mark."""
+    response = invite(client_for(world.nadia), connection, addresses="an\x00na@example.com")
+    assert response.status_code == 302
+    api = client.post(
+        f"/api/v1/connections/{connection.pk}/invitations",
+        {"emails": ["ben\x00@example.com"]},
+        content_type="application/json",
+        headers=api_key_for(world.org_a),
+    )
+    assert api.status_code == 202
+    refused = [r for b in InvitationBatch.objects.order_by("pk") for r in b.rejected]
+    assert [r["value"] for r in refused] == ["an\ufffdna@example.com", "ben\ufffd@example.com"]
+    assert not any("\x00" in r["reason"] for r in refused)
 
 
 def test_a_csv_of_more_than_ten_thousand_addresses_is_refused(world, connection):
@@ -440,10 +487,10 @@ def test_the_api_hides_other_organisations_and_refuses_analysts(
 
 
 def test_a_file_over_five_megabytes_is_refused_before_it_is_read(world, connection):
-    upload = SimpleUploadedFile("drivers.csv", b"a" * 5_000_001, content_type="text/csv")
+    upload = SimpleUploadedFile("drivers.csv", b"a" * 6_000_000, content_type="text/csv")
     response = invite(client_for(world.nadia), connection, file=upload)
     assert response.status_code == 422
-    assert "The file is larger than 5 MB" in response.content.decode()
+    assert "The file is 5.7 MB (6,000,000 bytes); at most 5 MB." in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

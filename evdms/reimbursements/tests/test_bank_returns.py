@@ -105,6 +105,10 @@ def test_unknown_codes_keep_the_banks_words():
             "DTD",
         ),
         (pain002("", group_status="RJCT"), "The bank rejected the whole file (FF01"),
+        (
+            b"<Document/>" + b" " * 6_000_000,
+            "The file is 5.7 MB (6,000,011 bytes); a bank file may be at most 5 MB.",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_used_says_why(content, message):

