@@ -168,6 +168,8 @@ AXES_FAILURE_LIMIT = env_int("EVDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("EVDMS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "username"
+# Counted per account, not per spelling of its address (users are stored lower-cased).
+AXES_USERNAME_CALLABLE = "evdms.accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "evdms.accounts.views.locked_out"
 AXES_VERBOSE = False

@@ -132,3 +132,29 @@ def test_pages_carry_a_content_security_policy_without_unsafe_inline(world):
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("locked_as", "tried_as"),
+    [
+        ("nadia@voltlease.example", "NADIA@Voltlease.EXAMPLE"),
+        ("Nadia@VoltLease.example", "nadia@voltlease.example"),
+        ("nadia@voltlease.example", "  nadia@voltlease.example  "),
+        ("  NADIA@voltlease.example", "Nadia@Voltlease.Example "),
+    ],
+)
+def test_the_lockout_holds_for_the_account_whatever_the_spelling_of_its_address(
+    world, settings, locked_as, tried_as
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(Client(), locked_as, "wrong")
+    response = log_in(Client(), tried_as, PASSWORD)
+    assert response.status_code == 429
+    assert "temporarily locked" in response.content.decode()
+
+
+def test_failures_in_different_spellings_add_up_to_one_lockout(world, settings):
+    spellings = ["nadia@voltlease.example", "NADIA@VOLTLEASE.EXAMPLE", " Nadia@Voltlease.example"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        log_in(Client(), spellings[attempt % len(spellings)], "wrong")
+    assert log_in(Client(), "nadia@voltlease.example", PASSWORD).status_code == 429
