@@ -33,6 +33,8 @@ PRODUCTION = ENVIRONMENT == "production"
 TESTING = ENVIRONMENT == "test"
 
 DEBUG = env_bool("EVDMS_DEBUG", ENVIRONMENT == "development")
+# Set when a proxy terminates TLS: it sends X-Forwarded-Proto and X-Forwarded-For.
+BEHIND_PROXY = env_bool("EVDMS_BEHIND_PROXY", False)
 if PRODUCTION and DEBUG:
     raise ConfigurationError("EVDMS_DEBUG cannot be true in production")
 
@@ -173,6 +175,14 @@ AXES_USERNAME_CALLABLE = "evdms.accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "evdms.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Whose address is a request's client: behind a proxy the proxy's own address is the
+# peer, and the client is the address the proxy appended last to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "evdms.accounts.backends.client_ip"
+# Password-reset links per address and per client address in an hour; the same for
+# addresses with and without an account, so the limit tells nothing about either.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("EVDMS_PASSWORD_RESET_PER_ADDRESS", 3, minimum=1)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env_int("EVDMS_PASSWORD_RESET_PER_CLIENT", 10, minimum=1)
+PASSWORD_RESET_LIMIT_WINDOW = timedelta(hours=1)
 # axes warns that locking by username alone lets an attacker rotate IP addresses; that
 # is the point here: the account is what we protect, whatever address the tries come from.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -191,7 +201,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("EVDMS_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("EVDMS_HSTS_PRELOAD", False)
-    if env_bool("EVDMS_BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS.append("security.W021")

@@ -28,6 +28,18 @@ def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | 
     return normalised_email(raw)
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The client's address. Behind our proxy the peer is the proxy; the client is then
+    the last address in X-Forwarded-For, the one the proxy itself added (any earlier
+    entry came from the client and may be made up)."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
 class EmailBackend(ModelBackend):
     """Log in by e-mail (any case). A disabled admin cannot log in, and because Django
     asks ``user_can_authenticate`` again on every request, disabling an admin also ends

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from evdms.accounts.models import (
     Admin,
@@ -20,6 +21,7 @@ from evdms.accounts.models import (
     ApiKey,
     ListPreference,
     Organisation,
+    PasswordResetRequest,
     Role,
     User,
 )
@@ -350,3 +352,31 @@ def list_columns_save(*, user: User, list_name: str, columns: list[str]) -> None
     ListPreference.objects.update_or_create(
         user=user, list_name=list_name, defaults={"columns": columns}
     )
+
+
+# --- password-reset requests --------------------------------------------------------
+
+
+def _digest(kind: str, value: str) -> str:
+    return salted_hmac(f"evdms.password-reset-throttle.{kind}", value).hexdigest()
+
+
+@transaction.atomic
+def password_reset_request_admit(*, email: str, client_ip: str) -> bool:
+    """Whether a reset link may be sent for ``email`` to this client now; records the
+    request when it may. Counted alike whether or not the address has an account."""
+    now = timezone.now()
+    since = now - settings.PASSWORD_RESET_LIMIT_WINDOW
+    PasswordResetRequest.objects.filter(requested_at__lt=since).delete()
+    address = _digest("address", email.strip().lower())
+    client = _digest("client", client_ip)
+    recent = PasswordResetRequest.objects.filter(requested_at__gte=since)
+    if (
+        recent.filter(address_digest=address).count() >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS
+        or recent.filter(client_digest=client).count() >= settings.PASSWORD_RESET_LIMIT_PER_CLIENT
+    ):
+        return False  # not recorded: a refused request does not extend the wait
+    PasswordResetRequest.objects.create(
+        address_digest=address, client_digest=client, requested_at=now
+    )
+    return True

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from evdms.accounts import selectors, services
 from evdms.accounts.access import get_admin_for, get_api_key_for
+from evdms.accounts.backends import client_ip
 from evdms.accounts.forms import (
     AdminInviteForm,
     AdminRoleForm,
@@ -38,8 +39,27 @@ login = public(
     )
 )
 logout = public(auth_views.LogoutView.as_view())
+PASSWORD_RESET_THROTTLED = (
+    "Too many password-reset requests. Wait an hour before asking again; a link we "
+    "sent earlier still works for three hours (look in your spam folder too)."
+)
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, with a limit per address and per client, so nobody can
+    flood an inbox with reset e-mails or try address after address."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if not services.password_reset_request_admit(
+            email=form.cleaned_data["email"], client_ip=client_ip(self.request)
+        ):
+            form.add_error("email", PASSWORD_RESET_THROTTLED)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
 password_reset = public(
-    auth_views.PasswordResetView.as_view(
+    ThrottledPasswordResetView.as_view(
         template_name="accounts/password_reset.html",
         form_class=OutboxPasswordResetForm,
         success_url=reverse_lazy("accounts:password_reset_done"),
