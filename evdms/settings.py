@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -90,7 +93,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP: a session that still owes its second factor reaches only the pages
+    # that let it give one (or set one up).
+    "evdms.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,6 +182,15 @@ AXES_USERNAME_CALLABLE = "evdms.accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "evdms.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Two-factor authentication (django-otp: TOTP apps and single-use recovery codes).
+# Platform operators must use it in production; elsewhere only when this says so, so
+# the demo's operator logs in with the password alone.
+OPERATORS_NEED_TWO_FACTOR = PRODUCTION or env_bool("EVDMS_OPERATOR_TWO_FACTOR", False)
+OTP_TOTP_ISSUER = env_str("EVDMS_TOTP_ISSUER", "evdms")
+# Minutes between the password and the code before the password must be given again.
+TWO_FACTOR_LOGIN_MINUTES = 5
+RECOVERY_CODE_COUNT = 10
+
 # Whose address is a request's client: behind a proxy the proxy's own address is the
 # peer, and the client is the address the proxy appended last to X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "evdms.accounts.backends.client_ip"

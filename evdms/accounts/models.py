@@ -89,6 +89,10 @@ class Organisation(models.Model):
         _("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code")
     )
     accounts_payable_email = models.EmailField(_("accounts payable e-mail"), blank=True)
+    # Set by a Network Manager: every admin must log in with a second factor.
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication for admins"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
