@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -17,9 +17,13 @@ from evdms.accounts.models import (
 
 
 def admins_of(organisation: Organisation) -> QuerySet[Admin]:
+    """With ``two_factor``: whether the admin logs in with an authenticator app."""
     return (
         Admin.objects.filter(organisation=organisation)
         .select_related("user")
+        .annotate(
+            two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True))
+        )
         .order_by("user__full_name", "user__email")
     )
 

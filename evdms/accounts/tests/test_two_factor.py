@@ -403,3 +403,15 @@ def test_in_development_the_demo_operator_reaches_the_admin_with_the_password(pe
     response = log_in(client, "petra@platform.example")
     assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == "/platform-admin/"
     assert client.get("/platform-admin/").status_code == 200
+
+
+def test_the_admins_list_tells_the_network_manager_who_uses_two_factor(world):
+    enrolled(world.otto.user)
+    page = client_for(world.nadia).get(reverse("accounts:admins")).content.decode()
+    rows = {
+        email: row
+        for row in re.findall(r"<tr>.*?</tr>", page, re.S)
+        for email in re.findall(r"<td>([\w.]+@voltlease\.example)</td>", row)
+    }
+    assert "<td>On</td>" in rows["otto@voltlease.example"]
+    assert "Off" in rows["ana@voltlease.example"]
