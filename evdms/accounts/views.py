@@ -134,6 +134,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 
 logout = public(auth_views.LogoutView.as_view())
+
 PASSWORD_RESET_THROTTLED = (
     "Too many password-reset requests. Wait an hour before asking again; a link we "
     "sent earlier still works for three hours (look in your spam folder too)."
