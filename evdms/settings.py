@@ -33,6 +33,8 @@ PRODUCTION = ENVIRONMENT == "production"
 TESTING = ENVIRONMENT == "test"
 
 DEBUG = env_bool("EVDMS_DEBUG", ENVIRONMENT == "development")
+# Set when a proxy terminates TLS: it sends X-Forwarded-Proto and X-Forwarded-For.
+BEHIND_PROXY = env_bool("EVDMS_BEHIND_PROXY", False)
 if PRODUCTION and DEBUG:
     raise ConfigurationError("EVDMS_DEBUG cannot be true in production")
 
@@ -76,6 +78,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -88,7 +93,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP: a session that still owes its second factor reaches only the pages
+    # that let it give one (or set one up).
+    "evdms.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -168,9 +177,28 @@ AXES_FAILURE_LIMIT = env_int("EVDMS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("EVDMS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "username"
+# Counted per account, not per spelling of its address (users are stored lower-cased).
+AXES_USERNAME_CALLABLE = "evdms.accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "evdms.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Two-factor authentication (django-otp: TOTP apps and single-use recovery codes).
+# Platform operators must use it in production; elsewhere only when this says so, so
+# the demo's operator logs in with the password alone.
+OPERATORS_NEED_TWO_FACTOR = PRODUCTION or env_bool("EVDMS_OPERATOR_TWO_FACTOR", False)
+OTP_TOTP_ISSUER = env_str("EVDMS_TOTP_ISSUER", "evdms")
+# Minutes between the password and the code before the password must be given again.
+TWO_FACTOR_LOGIN_MINUTES = 5
+RECOVERY_CODE_COUNT = 10
+
+# Whose address is a request's client: behind a proxy the proxy's own address is the
+# peer, and the client is the address the proxy appended last to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "evdms.accounts.backends.client_ip"
+# Password-reset links per address and per client address in an hour; the same for
+# addresses with and without an account, so the limit tells nothing about either.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("EVDMS_PASSWORD_RESET_PER_ADDRESS", 3, minimum=1)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env_int("EVDMS_PASSWORD_RESET_PER_CLIENT", 10, minimum=1)
+PASSWORD_RESET_LIMIT_WINDOW = timedelta(hours=1)
 # axes warns that locking by username alone lets an attacker rotate IP addresses; that
 # is the point here: the account is what we protect, whatever address the tries come from.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -189,7 +217,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("EVDMS_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("EVDMS_HSTS_PRELOAD", False)
-    if env_bool("EVDMS_BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS.append("security.W021")

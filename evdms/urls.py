@@ -1,10 +1,26 @@
+from typing import Any
+
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, reverse
 
 from evdms.api import api
 
 admin.site.site_header = "evdms platform administration"
 admin.site.site_title = "evdms platform"
+
+
+def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """Operators log in through our own log-in page, never the admin's own form, so the
+    lock-out and the second factor apply to them as to everyone."""
+    if request.user.is_authenticated:  # logged in, but not a platform operator
+        raise PermissionDenied("The platform administration is for platform operators.")
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+admin.site.login = _admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("evdms.web.urls")),

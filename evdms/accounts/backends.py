@@ -2,10 +2,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from evdms.accounts.models import AdminStatus, User
+
+
+def normalised_email(value: str | None) -> str:
+    """The account an address names: users are stored lower-cased, so any spelling of
+    the address is the same account."""
+    return (value or "").strip().lower()
+
+
+def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The name django-axes counts failures under (``AXES_USERNAME_CALLABLE``): the
+    normalised address, so ``Nadia@Example.COM`` does not get fresh tries while
+    ``nadia@example.com`` is locked."""
+    if credentials:
+        raw = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
+    elif request is not None:
+        raw = request.POST.get(settings.AXES_USERNAME_FORM_FIELD)
+    else:
+        raw = None
+    return normalised_email(raw)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address. Behind our proxy the peer is the proxy; the client is then
+    the last address in X-Forwarded-For, the one the proxy itself added (any earlier
+    entry came from the client and may be made up)."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 class EmailBackend(ModelBackend):
@@ -24,7 +56,7 @@ class EmailBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
-        email = (username or kwargs.get("email") or "").strip().lower()
+        email = normalised_email(username or kwargs.get("email"))
         if not email or password is None:
             return None
         user = User.objects.select_related("admin").filter(email=email).first()

@@ -78,5 +78,8 @@ def seed_accounts() -> list[str]:
     logins = [
         f"{email}  ({Role(role).label}, {orgs[slug].name})" for email, _, slug, role in DEMO_ADMINS
     ]
-    logins.append("operator@platform.example  (platform operator: /platform-admin/)")
+    # Operators need two-factor only in production, so the demo's logs in with its password.
+    logins.append(
+        "operator@platform.example  (platform operator: /platform-admin/, password only here)"
+    )
     return logins

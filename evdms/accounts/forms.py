@@ -93,6 +93,14 @@ class OrganisationForm(forms.Form):
         required=False,
         help_text="Invoices of the Direct Invoice Service are sent here.",
     )
+    require_two_factor = forms.BooleanField(
+        label="Require two-factor authentication for every admin",
+        required=False,
+        help_text=(
+            "Admins without it are asked to set it up at their next page and can do "
+            "nothing else until they have."
+        ),
+    )
 
 
 class ApiKeyForm(forms.Form):
@@ -100,3 +108,36 @@ class ApiKeyForm(forms.Form):
         label="Key name", max_length=100, help_text="What uses it, e.g. CRM sync."
     )
     role = forms.ChoiceField(label="Role of the key", choices=Role.choices)
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+    )
+
+
+class AuthenticatorCodeForm(forms.Form):
+    code = forms.RegexField(
+        label="Code from the app",
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="The 6 digits the app shows for evdms.",
+        error_messages={"invalid": "Enter the 6 digits the app shows."},
+    )
+
+
+class ReauthenticateForm(forms.Form):
+    proof = forms.CharField(
+        label="Your password, or a code from your app",
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To be sure it is you.",
+    )

@@ -91,6 +91,10 @@ class Organisation(models.Model):
         _("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code")
     )
     accounts_payable_email = models.EmailField(_("accounts payable e-mail"), blank=True)
+    # Set by a Network Manager: every admin must log in with a second factor.
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication for admins"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -263,3 +267,22 @@ class ListPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.list_name}"
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset link, kept an hour or so to throttle them per
+    address and per client. Only keyed digests are kept: whoever types an address
+    (an account's or not) leaves no readable trace of it or of their IP address."""
+
+    address_digest = models.CharField(max_length=64)
+    client_digest = models.CharField(max_length=64)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["address_digest", "requested_at"]),
+            models.Index(fields=["client_digest", "requested_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Password reset request at {self.requested_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from evdms.accounts.models import (
     Admin,
@@ -14,9 +17,13 @@ from evdms.accounts.models import (
 
 
 def admins_of(organisation: Organisation) -> QuerySet[Admin]:
+    """With ``two_factor``: whether the admin logs in with an authenticator app."""
     return (
         Admin.objects.filter(organisation=organisation)
         .select_related("user")
+        .annotate(
+            two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True))
+        )
         .order_by("full_name", "email")
     )
 
@@ -41,3 +48,41 @@ def api_keys_of(organisation: Organisation) -> QuerySet[ApiKey]:
 def list_columns(user: User, list_name: str, default: list[str]) -> list[str]:
     preference = ListPreference.objects.filter(user=user, list_name=list_name).first()
     return list(preference.columns) if preference and preference.columns else list(default)
+
+
+# --- two-factor authentication ------------------------------------------------------
+
+
+def authenticator_of(user: User, *, confirmed: bool = True) -> TOTPDevice | None:
+    """The user's authenticator app (TOTP device): confirmed, or the one being set up."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+
+
+def has_two_factor(user: User) -> bool:
+    """Two-factor is on once an authenticator app is confirmed; recovery codes only
+    stand in for it."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def two_factor_required(user: User) -> bool:
+    """Whether the user may not work without a second factor: a platform operator where
+    operators need one (always in production), or an admin of an organisation that
+    requires it. Costs no query for a user loaded with their admin and organisation."""
+    if user.is_staff and settings.OPERATORS_NEED_TWO_FACTOR:
+        return True
+    admin = user.admin_or_none
+    return (
+        admin is not None
+        and admin.status == AdminStatus.ACTIVE
+        and admin.organisation.require_two_factor
+    )
+
+
+def may_use_two_factor(user: User) -> bool:
+    """Admins and platform operators; drivers log in with their password alone."""
+    admin = user.admin_or_none
+    return user.is_staff or (admin is not None and admin.status == AdminStatus.ACTIVE)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -12,6 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp import verify_token as otp_verify_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from evdms.accounts.models import (
     Admin,
@@ -20,12 +27,13 @@ from evdms.accounts.models import (
     ApiKey,
     ListPreference,
     Organisation,
+    PasswordResetRequest,
     Role,
     User,
 )
 from evdms.accounts.permissions import Actor, Permission, require
-from evdms.accounts.selectors import account_with_address, active_network_managers
-from evdms.audit.services import audit_record
+from evdms.accounts.selectors import account_with_address, active_network_managers, has_two_factor
+from evdms.audit.services import audit_record, diff, snapshot
 from evdms.notifications.services import email_send
 
 API_KEY_PREFIX = "evdms"
@@ -315,26 +323,26 @@ def admin_enable(*, actor: Actor, admin: Admin) -> Admin:
 
 @transaction.atomic
 def organisation_update(
-    *, actor: Actor, name: str, currency: str, accounts_payable_email: str
+    *,
+    actor: Actor,
+    name: str,
+    currency: str,
+    accounts_payable_email: str,
+    require_two_factor: bool | None = None,
 ) -> Organisation:
+    """``require_two_factor`` None leaves the setting as it is."""
     require(actor, Permission.MANAGE_SETTINGS)
     organisation = Organisation.objects.select_for_update().get(pk=actor.organisation.pk)
-    before = {
-        "name": organisation.name,
-        "currency": organisation.currency,
-        "accounts_payable_email": organisation.accounts_payable_email,
-    }
+    fields = ["name", "currency", "accounts_payable_email", "require_two_factor"]
+    before = snapshot(organisation, fields)
     organisation.name = name.strip()
     organisation.currency = currency.strip().upper()
     organisation.accounts_payable_email = accounts_payable_email.strip().lower()
+    if require_two_factor is not None:
+        organisation.require_two_factor = require_two_factor
     organisation.full_clean()
     organisation.save()
-    after = {
-        "name": organisation.name,
-        "currency": organisation.currency,
-        "accounts_payable_email": organisation.accounts_payable_email,
-    }
-    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changes = diff(before, snapshot(organisation, fields))
     if changes:
         audit_record(
             actor=actor, action="organisation.update", target=organisation, changes=changes
@@ -424,3 +432,143 @@ def list_columns_save(*, user: User, list_name: str, columns: list[str]) -> None
     ListPreference.objects.update_or_create(
         user=user, list_name=list_name, defaults={"columns": columns}
     )
+
+
+# --- password-reset requests --------------------------------------------------------
+
+
+def _digest(kind: str, value: str) -> str:
+    return salted_hmac(f"evdms.password-reset-throttle.{kind}", value).hexdigest()
+
+
+@transaction.atomic
+def password_reset_request_admit(*, email: str, client_ip: str) -> bool:
+    """Whether a reset link may be sent for ``email`` to this client now; records the
+    request when it may. Counted alike whether or not the address has an account."""
+    now = timezone.now()
+    since = now - settings.PASSWORD_RESET_LIMIT_WINDOW
+    PasswordResetRequest.objects.filter(requested_at__lt=since).delete()
+    address = _digest("address", email.strip().lower())
+    client = _digest("client", client_ip)
+    recent = PasswordResetRequest.objects.filter(requested_at__gte=since)
+    if (
+        recent.filter(address_digest=address).count() >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS
+        or recent.filter(client_digest=client).count() >= settings.PASSWORD_RESET_LIMIT_PER_CLIENT
+    ):
+        return False  # not recorded: a refused request does not extend the wait
+    PasswordResetRequest.objects.create(
+        address_digest=address, client_digest=client, requested_at=now
+    )
+    return True
+
+
+# --- two-factor authentication (django-otp) -----------------------------------------
+
+
+class CodeCheck(NamedTuple):
+    """The outcome of checking a code: the device that accepted it, else when the next
+    try is allowed (django-otp doubles the wait after each wrong code in a row)."""
+
+    device: Device | None
+    wait_until: datetime | None = None
+
+
+def _audit_two_factor(user: User, action: str) -> None:
+    """An admin's change shows in their organisation's history, on their admin page;
+    an operator's is recorded under their own name."""
+    actor = Actor.for_user(user)
+    audit_record(
+        actor=actor,
+        by_user=None if actor else user,
+        action=action,
+        target=user.admin_or_none or user,
+    )
+
+
+RECOVERY_CODES = "Recovery codes"  # the name of the user's StaticDevice
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_CODES, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def _throttled(device: Device) -> CodeCheck | None:
+    """Refused without a look at the code while django-otp makes the device wait."""
+    allowed, details = device.verify_is_allowed()
+    return None if allowed else CodeCheck(None, (details or {}).get("locked_until"))
+
+
+def _plain_code(code: str) -> str:
+    """As people type codes: with spaces or a dash, recovery codes in capitals."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def is_code_shaped(value: str) -> bool:
+    """A code from the app (6 digits) or a recovery code (8 of a-z, 2-7), which no
+    password can be: passwords have at least 10 characters."""
+    return re.fullmatch(r"\d{6}|[a-z2-7]{8}", _plain_code(value)) is not None
+
+
+@transaction.atomic
+def two_factor_begin(*, user: User) -> TOTPDevice:
+    """A new secret for an authenticator app, not yet in force: it counts once the
+    user has shown a code made with it (``two_factor_enable``)."""
+    if has_two_factor(user):
+        raise ValidationError("Two-factor authentication is already on.")
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def two_factor_enable(*, user: User, code: str) -> tuple[CodeCheck, list[str]]:
+    """Put the app being set up in force when ``code`` was made with it; returns the
+    check and the new recovery codes (empty when the code was wrong)."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise ValidationError("Start the set-up again: no authenticator app is being set up.")
+    waiting = _throttled(device)
+    if waiting is not None:
+        return waiting, []
+    # A wrong code must still count against the device, so no exception from here on:
+    # it would roll the count back.
+    if not device.verify_token(_plain_code(code)):
+        return CodeCheck(None), []
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _recovery_codes_replace(user)
+    _audit_two_factor(user, "two_factor.enable")
+    return CodeCheck(device), codes
+
+
+def two_factor_check(*, user: User, code: str) -> CodeCheck:
+    """Check a code from the app (six digits) or a recovery code, which is used up."""
+    code = _plain_code(code)
+    device: Device | None
+    if code.isdigit():
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    else:
+        device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None or not code:
+        return CodeCheck(None)
+    return _throttled(device) or CodeCheck(otp_verify_token(user, device.persistent_id, code))
+
+
+@transaction.atomic
+def recovery_codes_renew(*, user: User) -> list[str]:
+    """New recovery codes; the old ones stop working."""
+    if not has_two_factor(user):
+        raise ValidationError("Set up two-factor authentication first.")
+    codes = _recovery_codes_replace(user)
+    _audit_two_factor(user, "two_factor.recovery_codes_renew")
+    return codes
+
+
+@transaction.atomic
+def two_factor_disable(*, user: User) -> None:
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    _audit_two_factor(user, "two_factor.disable")

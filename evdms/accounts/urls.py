@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.login, name="login"),
+    path("login/code/", views.login_code, name="login_code"),
     path("logout/", views.logout, name="logout"),
     path("password-reset/", views.password_reset, name="password_reset"),
     path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
@@ -15,6 +16,15 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("two-factor/", views.two_factor, name="two_factor"),
+    path("two-factor/begin/", views.two_factor_begin, name="two_factor_begin"),
+    path("two-factor/enable/", views.two_factor_enable, name="two_factor_enable"),
+    path(
+        "two-factor/recovery-codes/",
+        views.recovery_codes_renew,
+        name="recovery_codes_renew",
+    ),
+    path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
     path("setup/<str:token>/", views.admin_setup, name="admin_setup"),
     path("admins/", views.admins, name="admins"),
     path("admins/<int:admin_id>/", views.admin_detail, name="admin_detail"),

@@ -1,46 +1,162 @@
 from __future__ import annotations
 
+import math
+import time
+from base64 import b32encode
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from evdms.accounts import selectors, services
 from evdms.accounts.access import get_admin_for, get_api_key_for
+from evdms.accounts.backends import EmailBackend, client_ip
 from evdms.accounts.forms import (
     AdminInviteForm,
     AdminRoleForm,
     AdminSetupForm,
     ApiKeyForm,
+    AuthenticatorCodeForm,
     LoginForm,
     OrganisationForm,
     OutboxPasswordResetForm,
+    ReauthenticateForm,
+    TwoFactorCodeForm,
 )
-from evdms.accounts.models import Admin, AdminStatus, User
+from evdms.accounts.models import Admin, AdminStatus, Organisation, User
 from evdms.accounts.permissions import Permission
 from evdms.audit.selectors import audit_events_for
-from evdms.web.decorators import admin_required, public
+from evdms.web.decorators import account_required, admin_required, public
 from evdms.web.forms import add_service_errors
 
 # --- log in, log out, password reset ------------------------------------------------
 
+# Between the password and the code: who gave the password, when, and where to go.
+PENDING_LOGIN = "two_factor_pending_login"
+
+
+class TwoStepLoginView(auth_views.LoginView):
+    """The password first; a user with an authenticator app is logged in only once they
+    have also given a code (``login_code``), so no page opens in between."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if not selectors.has_two_factor(user):
+            return super().form_valid(form)
+        self.request.session[PENDING_LOGIN] = {
+            "user_id": user.pk,
+            "backend": user.backend,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("accounts:login_code")
+
+
 login = public(
-    auth_views.LoginView.as_view(
+    TwoStepLoginView.as_view(
         template_name="accounts/login.html",
         authentication_form=LoginForm,
         redirect_authenticated_user=True,
     )
 )
+
+
+def _pending_login(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_LOGIN)
+    if not pending or time.time() - pending["at"] > settings.TWO_FACTOR_LOGIN_MINUTES * 60:
+        return None
+    user = EmailBackend().get_user(pending["user_id"])  # None once disabled
+    return (user, pending) if user is not None else None
+
+
+def _wrong_code(check: services.CodeCheck) -> str:
+    if check.wait_until is not None:
+        seconds = max(1, math.ceil((check.wait_until - timezone.now()).total_seconds()))
+        unit = "second" if seconds == 1 else "seconds"
+        return f"Too many wrong codes in a row: wait {seconds} {unit}, then try again."
+    return "That code is not right, or it was used already. Try the next code of your app."
+
+
+def _code_failed(request: HttpRequest, user: User) -> None:
+    """A wrong code counts like a wrong password towards the lock-out."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
+
+
+@public
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step of logging in: a code from the app, or a recovery code."""
+    found = _pending_login(request)
+    if found is None:
+        if request.session.pop(PENDING_LOGIN, None) is not None:
+            messages.info(request, "That took too long: log in again.")
+        return redirect("accounts:login")
+    user, pending = found
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not AxesProxyHandler.is_allowed(request, {"username": user.email}):
+            del request.session[PENDING_LOGIN]
+            return locked_out(request)
+        check = services.two_factor_check(user=user, code=form.cleaned_data["code"])
+        if check.device is not None:
+            del request.session[PENDING_LOGIN]
+            auth_login(request, user, backend=pending["backend"])
+            otp_login(request, check.device)
+            if check.device.name == services.RECOVERY_CODES:
+                left = selectors.recovery_codes_left(user)
+                messages.warning(
+                    request,
+                    f"You logged in with a recovery code; {left} left. Each works once: "
+                    "make new ones under Security when you run low.",
+                )
+            return redirect(pending["next"])
+        _code_failed(request, user)
+        form.add_error("code", _wrong_code(check))
+    return render(
+        request,
+        "accounts/login_code.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )
+
+
 logout = public(auth_views.LogoutView.as_view())
+
+PASSWORD_RESET_THROTTLED = (
+    "Too many password-reset requests. Wait an hour before asking again; a link we "
+    "sent earlier still works for three hours (look in your spam folder too)."
+)
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, with a limit per address and per client, so nobody can
+    flood an inbox with reset e-mails or try address after address."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if not services.password_reset_request_admit(
+            email=form.cleaned_data["email"], client_ip=client_ip(self.request)
+        ):
+            form.add_error("email", PASSWORD_RESET_THROTTLED)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
 password_reset = public(
-    auth_views.PasswordResetView.as_view(
+    ThrottledPasswordResetView.as_view(
         template_name="accounts/password_reset.html",
         form_class=OutboxPasswordResetForm,
         success_url=reverse_lazy("accounts:password_reset_done"),
@@ -71,6 +187,142 @@ def locked_out(request: HttpRequest, response: Any = None, credentials: Any = No
         {"minutes": minutes, "limit": settings.AXES_FAILURE_LIMIT},
         status=429,
     )
+
+
+# --- two-factor authentication of one's own account -----------------------------------
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    """The app's set-up link as an inline SVG: drawn on the server, no script, no
+    inline style, so the page keeps its strict content security policy."""
+    return str(
+        segno.make(device.config_url, error="m").svg_inline(
+            scale=5, light="#fff", title="QR code to scan with your authenticator app"
+        )
+    )
+
+
+def _two_factor_render(
+    request: HttpRequest,
+    *,
+    code_form: AuthenticatorCodeForm | None = None,
+    renew_form: ReauthenticateForm | None = None,
+    disable_form: ReauthenticateForm | None = None,
+) -> HttpResponse:
+    user = request.user
+    enabled = selectors.has_two_factor(user)  # type: ignore[arg-type]
+    pending = None if enabled else selectors.authenticator_of(user, confirmed=False)  # type: ignore[arg-type]
+    admin = user.admin_or_none  # type: ignore[union-attr]
+    context: dict[str, Any] = {
+        "enabled": enabled,
+        "pending": pending,
+        "required": selectors.two_factor_required(user),  # type: ignore[arg-type]
+        "organisation": admin.organisation if admin is not None else None,
+        "codes_left": selectors.recovery_codes_left(user) if enabled else 0,  # type: ignore[arg-type]
+        "code_form": code_form or AuthenticatorCodeForm(),
+        "renew_form": renew_form or ReauthenticateForm(prefix="renew"),
+        "disable_form": disable_form or ReauthenticateForm(prefix="disable"),
+    }
+    if pending is not None:
+        secret = b32encode(pending.bin_key).decode()
+        context["qr_svg"] = _qr_svg(pending)
+        context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    has_errors = any(f is not None and f.errors for f in (code_form, renew_form, disable_form))
+    response = render(
+        request, "accounts/two_factor.html", context, status=422 if has_errors else 200
+    )
+    response["Cache-Control"] = "no-store"  # the set-up shows the secret
+    return response
+
+
+def _recovery_codes_render(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    response = render(request, "accounts/recovery_codes.html", {"codes": codes})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@account_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    return _two_factor_render(request)
+
+
+@require_POST
+@account_required
+def two_factor_begin(request: HttpRequest) -> HttpResponse:
+    try:
+        services.two_factor_begin(user=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.info(request, message)
+    return redirect("accounts:two_factor")
+
+
+@require_POST
+@account_required
+def two_factor_enable(request: HttpRequest) -> HttpResponse:
+    form = AuthenticatorCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            check, codes = services.two_factor_enable(
+                user=request.user,  # type: ignore[arg-type]
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if check.device is not None:
+                otp_login(request, check.device)  # this session has shown the code
+                messages.success(request, "Two-factor authentication is on.")
+                return _recovery_codes_render(request, codes)
+            form.add_error("code", _wrong_code(check))
+    return _two_factor_render(request, code_form=form)
+
+
+def _proven(request: HttpRequest, form: ReauthenticateForm) -> bool:
+    """The password or a code of the logged-in user, checked again before a change to
+    their second factor; a wrong one counts towards the lock-out like at log-in."""
+    if not form.is_valid():
+        return False
+    user: User = request.user  # type: ignore[assignment]
+    if not AxesProxyHandler.is_allowed(request, {"username": user.email}):
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        return False
+    proof = form.cleaned_data["proof"]
+    if services.is_code_shaped(proof):
+        if services.two_factor_check(user=user, code=proof).device is not None:
+            return True
+        _code_failed(request, user)
+    elif authenticate(request, username=user.email, password=proof) is not None:
+        return True  # (a wrong password was counted by authenticate itself)
+    form.add_error("proof", "That is neither your password nor a current code.")
+    return False
+
+
+@require_POST
+@account_required
+def recovery_codes_renew(request: HttpRequest) -> HttpResponse:
+    form = ReauthenticateForm(request.POST, prefix="renew")
+    if not _proven(request, form):
+        return _two_factor_render(request, renew_form=form)
+    try:
+        codes = services.recovery_codes_renew(user=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("accounts:two_factor")
+    messages.success(request, "New recovery codes made; the old ones no longer work.")
+    return _recovery_codes_render(request, codes)
+
+
+@require_POST
+@account_required
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    form = ReauthenticateForm(request.POST, prefix="disable")
+    if not _proven(request, form):
+        return _two_factor_render(request, disable_form=form)
+    services.two_factor_disable(user=request.user)  # type: ignore[arg-type]
+    messages.success(request, "Two-factor authentication is off.")
+    return redirect("accounts:two_factor")
 
 
 # --- set-up link for an invited admin -----------------------------------------------
@@ -232,18 +484,15 @@ def admin_resend(request: HttpRequest, admin_id: int) -> HttpResponse:
 # --- organisation settings and API keys ---------------------------------------------
 
 
+def _organisation_initial(organisation: Organisation) -> dict[str, Any]:
+    return {name: getattr(organisation, name) for name in OrganisationForm.base_fields}
+
+
 @admin_required(Permission.MANAGE_SETTINGS)
 def settings_page(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     organisation = actor.organisation
-    form = OrganisationForm(
-        request.POST or None,
-        initial={
-            "name": organisation.name,
-            "currency": organisation.currency,
-            "accounts_payable_email": organisation.accounts_payable_email,
-        },
-    )
+    form = OrganisationForm(request.POST or None, initial=_organisation_initial(organisation))
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_update(actor=actor, **form.cleaned_data)
@@ -264,13 +513,7 @@ def _settings_render(
 ) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     organisation = actor.organisation
-    form = form or OrganisationForm(
-        initial={
-            "name": organisation.name,
-            "currency": organisation.currency,
-            "accounts_payable_email": organisation.accounts_payable_email,
-        }
-    )
+    form = form or OrganisationForm(initial=_organisation_initial(organisation))
     has_errors = bool(form.errors or key_form.errors)
     return render(
         request,

@@ -29,6 +29,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         actor = Actor.for_user(request.user)  # type: ignore[arg-type]
     if actor is None:
         return {"nav_items": [], "current_actor": None}
+    if getattr(request, "must_set_up_two_factor", False):
+        # Every page but the set-up is closed until it is done: offer none.
+        return {"nav_items": [], "current_actor": actor}
     path = request.path
     items = []
     for label, name, permission in NAVIGATION:

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.selectors import may_use_two_factor
 
 View = Callable[..., HttpResponseBase]
 
@@ -55,4 +56,20 @@ def login_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     wrapper.access = "login"  # type: ignore[attr-defined]
+    return wrapper
+
+
+def account_required(view: View) -> View:
+    """An admin or a platform operator, about their own log-in (two-factor set-up).
+    Drivers get 403: they log in with a password alone."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not may_use_two_factor(request.user):
+            raise PermissionDenied("This page is for admins and platform operators.")
+        return view(request, *args, **kwargs)
+
+    wrapper.access = "account"  # type: ignore[attr-defined]
     return wrapper

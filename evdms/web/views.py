@@ -20,11 +20,14 @@ from evdms.web.decorators import admin_required, public
 
 @public
 def home(request: HttpRequest) -> HttpResponse:
-    """Admins start on the dashboard, drivers on their connections."""
+    """Admins start on the dashboard, platform operators in the Django admin, drivers
+    on their connections."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     if Actor.for_user(request.user) is not None:
         return redirect("web:dashboard")
+    if request.user.is_staff:
+        return redirect("admin:index")
     return redirect("enrolment:my_connections")
 
 

@@ -135,3 +135,102 @@ def test_pages_carry_a_content_security_policy_without_unsafe_inline(world):
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("locked_as", "tried_as"),
+    [
+        ("nadia@voltlease.example", "NADIA@Voltlease.EXAMPLE"),
+        ("Nadia@VoltLease.example", "nadia@voltlease.example"),
+        ("nadia@voltlease.example", "  nadia@voltlease.example  "),
+        ("  NADIA@voltlease.example", "Nadia@Voltlease.Example "),
+    ],
+)
+def test_the_lockout_holds_for_the_account_whatever_the_spelling_of_its_address(
+    world, settings, locked_as, tried_as
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(Client(), locked_as, "wrong")
+    response = log_in(Client(), tried_as, PASSWORD)
+    assert response.status_code == 429
+    assert "temporarily locked" in response.content.decode()
+
+
+def test_failures_in_different_spellings_add_up_to_one_lockout(world, settings):
+    spellings = ["nadia@voltlease.example", "NADIA@VOLTLEASE.EXAMPLE", " Nadia@Voltlease.example"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        log_in(Client(), spellings[attempt % len(spellings)], "wrong")
+    assert log_in(Client(), "nadia@voltlease.example", PASSWORD).status_code == 429
+
+
+def ask_for_reset(email: str, ip: str = "192.0.2.10"):
+    return Client(REMOTE_ADDR=ip).post(reverse("accounts:password_reset"), {"email": email})
+
+
+@pytest.mark.parametrize("email", ["nadia@voltlease.example", "who@nowhere.example"])
+def test_password_reset_requests_beyond_the_limit_send_nothing_and_say_so_for_any_address(
+    world, settings, mailoutbox, django_capture_on_commit_callbacks, email
+):
+    """Known and unknown addresses get the same answers, so the limit tells nobody
+    whether an address has an account."""
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [
+            ask_for_reset(email if n % 2 else email.upper(), ip=f"192.0.2.{n}")
+            for n in range(settings.PASSWORD_RESET_LIMIT_PER_ADDRESS)
+        ]
+        throttled = ask_for_reset(f"  {email.title()} ", ip="198.51.100.7")
+    assert [a.status_code for a in answers] == [302] * settings.PASSWORD_RESET_LIMIT_PER_ADDRESS
+    sent = len(mailoutbox)
+    assert sent == (settings.PASSWORD_RESET_LIMIT_PER_ADDRESS if "nadia" in email else 0)
+    assert throttled.status_code == 429
+    assert "Too many password-reset requests" in throttled.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ask_for_reset(email).status_code == 429
+    assert len(mailoutbox) == sent
+
+
+def test_one_client_asking_for_many_addresses_is_throttled_and_others_are_not(
+    world, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    for n in range(settings.PASSWORD_RESET_LIMIT_PER_CLIENT):
+        assert ask_for_reset(f"guess{n}@voltlease.example", ip="203.0.113.5").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = ask_for_reset("nadia@voltlease.example", ip="203.0.113.5")
+    assert refused.status_code == 429
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ask_for_reset("nadia@voltlease.example", ip="203.0.113.6").status_code == 302
+    assert len(mailoutbox) == 1
+
+
+def test_behind_the_proxy_the_client_is_the_address_the_proxy_added(world, settings):
+    settings.BEHIND_PROXY = True
+    for n in range(settings.PASSWORD_RESET_LIMIT_PER_CLIENT):
+        # The first entry is made up by the client; the proxy appended the real one.
+        response = Client(
+            REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 203.0.113.5"
+        ).post(reverse("accounts:password_reset"), {"email": f"guess{n}@voltlease.example"})
+        assert response.status_code == 302
+    same_client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    other_client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.6")
+    url = reverse("accounts:password_reset")
+    assert same_client.post(url, {"email": "nadia@voltlease.example"}).status_code == 429
+    assert other_client.post(url, {"email": "nadia@voltlease.example"}).status_code == 302
+
+
+def test_a_reset_can_be_asked_for_again_once_the_hour_has_passed(
+    world, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from evdms.accounts.models import PasswordResetRequest
+
+    for _ in range(settings.PASSWORD_RESET_LIMIT_PER_ADDRESS):
+        ask_for_reset("nadia@voltlease.example")
+    assert ask_for_reset("nadia@voltlease.example").status_code == 429
+    for request in PasswordResetRequest.objects.all():
+        request.requested_at -= settings.PASSWORD_RESET_LIMIT_WINDOW + timedelta(seconds=1)
+        request.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ask_for_reset("nadia@voltlease.example").status_code == 302
+    assert len(mailoutbox) == 1

@@ -25,6 +25,7 @@ from evdms.testing.fixtures import World, client_for, make_connection, make_memb
 PUBLIC_ROUTES = {
     "web:home",
     "accounts:login",
+    "accounts:login_code",  # the second step; it acts only on the password just given
     "accounts:logout",
     "accounts:password_reset",
     "accounts:password_reset_done",
@@ -51,6 +52,14 @@ LOGIN_ROUTES = {
     "reimbursements:home_price",
     "charging:my_sessions",  # the driver's own sessions
     "reimbursements:statement_pdf",  # the driver's own statements
+}
+# Pages about one's own log-in, for any admin and for platform operators (not drivers).
+ACCOUNT_ROUTES = {
+    "accounts:two_factor",
+    "accounts:two_factor_begin",
+    "accounts:two_factor_enable",
+    "accounts:recovery_codes_renew",
+    "accounts:two_factor_disable",
 }
 # Namespaces with their own gate: the Django admin (platform operators) and the API,
 # whose operations are checked one by one below.
@@ -417,3 +426,33 @@ def test_a_driver_cannot_act_on_another_drivers_things(world, name, pattern):
     client = Client()
     client.force_login(eve, backend="evdms.accounts.backends.EmailBackend")
     assert client.post(url).status_code == 404
+
+
+def account_routes() -> list[tuple[str, str]]:
+    return [(n, p) for n, p, c in page_routes() if getattr(c, "access", None) == "account"]
+
+
+def test_only_the_listed_pages_are_about_ones_own_log_in():
+    assert {name for name, _ in account_routes()} == ACCOUNT_ROUTES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "pattern"), account_routes())
+def test_own_log_in_pages_are_for_every_admin_and_operator_not_for_drivers_or_visitors(
+    world, name, pattern
+):
+    from evdms.accounts.models import User
+
+    url = "/" + pattern
+    for role in Role:
+        assert client_for(world.admin_of_role(role)).post(url).status_code not in (403, 404)
+    operator = User.objects.create_user("op@platform.example", "op's passphrase 1", is_staff=True)
+    driver = User.objects.create_user("dora@example.com", "dora's passphrase 1")
+    for user, expected in ((operator, None), (driver, 403)):
+        client = Client()
+        client.force_login(user, backend="evdms.accounts.backends.EmailBackend")
+        status = client.post(url).status_code
+        assert status == expected if expected else status not in (403, 404), (user, status)
+    visitor = Client().post(url)
+    assert visitor.status_code == 302
+    assert visitor["Location"].startswith("/accounts/login/")

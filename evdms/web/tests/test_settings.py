@@ -102,3 +102,23 @@ def test_argon2_hashes_passwords():
     from django.conf import settings
 
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_in_production_operators_always_need_two_factor(tmp_path):
+    production = {
+        "EVDMS_ENV": "production",
+        "EVDMS_SECRET_KEY": "s" * 60,
+        "EVDMS_ALLOWED_HOSTS": "x.example",
+        "EVDMS_VAR_DIR": str(tmp_path),
+        "EVDMS_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    show = [
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.OPERATORS_NEED_TWO_FACTOR)",
+    ]
+    for env in (production, {**production, "EVDMS_OPERATOR_TWO_FACTOR": "false"}):
+        result = _manage(show, **env)
+        assert result.stdout.split()[-1:] == ["True"], result.stderr
+    development = _manage(show, EVDMS_VAR_DIR=str(tmp_path))
+    assert development.stdout.split()[-1:] == ["False"], development.stderr

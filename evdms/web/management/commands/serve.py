@@ -45,8 +45,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo log-ins (password: {DEMO_PASSWORD}):")
         for email, _name, slug, role in DEMO_ADMINS:
             self.stdout.write(f"  {email:32} {role.label}, {slug}")
-        self.stdout.write("  operator@platform.example        platform operator, /platform-admin/")
+        self.stdout.write(
+            f"  {'operator@platform.example':32} platform operator, /platform-admin/ "
+            "(password only here)"
+        )
         self.stdout.write("  driver01@example.com             a driver (driver01 … driver20)")
+        self.stdout.write(
+            "Two-factor authentication: optional in development, under Security (top right);"
+        )
+        self.stdout.write(
+            "  required of operators in production (EVDMS_OPERATOR_TWO_FACTOR=true to try it)."
+        )
         self.stdout.write(f"E-mails sent by the platform: {url}dev/outbox/")
         self.stdout.write(
             f"OCPP gateway for chargers: ws://{settings.OCPP_HOST}:{settings.OCPP_PORT}/ocpp/<identity>"
