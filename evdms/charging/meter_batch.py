@@ -7,9 +7,10 @@ reading (``SessionState``), so a batch of plain messages costs one ``UPDATE … 
 the sessions' energy and one multi-row ``INSERT`` for the readings, whatever its size.
 
 Everything else (an unknown transaction, a retransmission or late reading, a register
-going down, bad or signed values, an energy beyond the bounds, a completed session) is not "plain" and goes through
-``services.meter_values_v16`` one message at a time, which has every rule. So the fast
-path only ever does what the full service would have done in the plain case.
+going down, bad or signed values, an energy beyond the bounds, a completed session) is
+not "plain" and goes through ``services.meter_values_v16`` one message at a time, which
+has every rule. So the fast path only ever does what the full service would have done
+in the plain case.
 """
 
 from __future__ import annotations

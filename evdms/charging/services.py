@@ -537,3 +537,74 @@ def transaction_event_v201(
         except IntegrityError:  # two copies of the first event at once: the other one won
             if attempt:
                 raise
+
+
+# --- review of held sessions ----------------------------------------------------------
+
+
+class AlreadyReviewed(ValidationError):
+    """Another admin decided first, or the session is not held (a 4xx, not a 500)."""
+
+
+@transaction.atomic
+def sessions_hold(*, session_ids: list[int], reason: str) -> int:
+    """Hold sessions out of reimbursement with a reason: what the statement run does with
+    a session it cannot put in a statement, so the rest of the run goes on."""
+    held = 0
+    for session in (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .filter(pk__in=session_ids)
+        .select_related("charger__organisation")
+        .order_by("pk")
+    ):
+        old = session.review
+        flag_and_hold(session, reason)
+        session.save(update_fields=["flags", "review"])
+        held += 1
+        audit_record(
+            actor=None,
+            action="charging_session.hold",
+            target=session,
+            organisation=session.charger.organisation,
+            changes={"review": [old, session.review], "reason": [None, reason]},
+        )
+    return held
+
+
+@transaction.atomic
+def session_review(*, actor: Actor, session: ChargingSession, accept: bool) -> ChargingSession:
+    """An admin's decision on a held session: accepted, it counts on the next statement
+    run; rejected, it is never reimbursed. Decided once (two admins never both win)."""
+    require(actor, Permission.MANAGE_DRIVERS)
+    if accept:
+        start, stop = session.meter_start_wh, session.meter_stop_wh
+        if start is not None and stop is not None and stop - start > bounds.SESSION_WH_STORABLE:
+            raise ValidationError(
+                {
+                    "decision": [
+                        "The charger's figures are beyond anything a statement can hold; "
+                        "reject this session."
+                    ]
+                }
+            )
+    decision = SessionReview.ACCEPTED if accept else SessionReview.REJECTED
+    now = timezone.now()
+    won = ChargingSession.objects.filter(
+        pk=session.pk, review=SessionReview.PENDING, statement_line__isnull=True
+    ).update(review=decision, reviewed_by=actor.user, reviewed_at=now)
+    if not won:
+        raise AlreadyReviewed(
+            {"decision": ["This session is not awaiting review (another admin decided)."]}
+        )
+    session.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=f"charging_session.{'accept' if accept else 'reject'}",
+        target=session,
+        changes={
+            "review": [SessionReview.PENDING, decision],
+            "energy_wh": [None, session.energy_wh],
+            "flags": [None, "; ".join(session.flags)],
+        },
+    )
+    return session
