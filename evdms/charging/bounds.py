@@ -12,7 +12,7 @@ Two kinds of bound, on purpose:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -103,6 +103,16 @@ def check_time(at: datetime, now: datetime | None = None) -> datetime:
             f"{max_skew().total_seconds() / 3600:g} h ahead of now"
         )
     return utc
+
+
+def check_day(day: date, *, ahead: timedelta) -> date:
+    """A calendar day from outside (a price's first day): not before ``EARLIEST``, at most
+    ``ahead`` after today; else ``OutOfWindow``. Local midnight of such a day always
+    converts to UTC (the statement run does), unlike that of 0001-01-01."""
+    latest = timezone.localdate() + ahead
+    if not EARLIEST.date() <= day <= latest:
+        raise OutOfWindow(f"Use a date from {EARLIEST:%Y-%m-%d} to {latest:%Y-%m-%d}.")
+    return day
 
 
 def parse_time(value: object) -> datetime:
