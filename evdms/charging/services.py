@@ -231,7 +231,7 @@ def _check_energy(session: ChargingSession) -> None:
 def _new_session(
     charger: Charger, transaction_id: str, started_at: datetime | None, **fields: Any
 ) -> ChargingSession:
-    """``started_at`` must be in the window already (``_received_time``)."""
+    """``started_at`` must be in the window already (``bounds.time_or_received``)."""
     membership = _membership_at(charger, started_at)
     return ChargingSession(
         charger=charger,

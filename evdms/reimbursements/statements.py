@@ -246,11 +246,13 @@ def _chunk_run(run: _Run, first_driver: int, last_driver: int) -> Counter[str]:
                 _chunk_write(run, drafts)
                 _hold(held)
                 _checkpoint("chunk-written")
-        except (IntegrityError, _Contended):
+        except (IntegrityError, _Contended):  # most likely another worker: again
             continue
+        except DatabaseError:  # a value the database refuses: find the statement
+            break
         return counts
-    # Still failing: not another worker then, but something in one statement. Each is
-    # written on its own, so one that cannot be written is held, and the rest are made.
+    # Not another worker then, but something in one statement. Each is written on its
+    # own, so one that cannot be written is held, and the rest are made.
     drafts, held, counts = _chunk_plan(run, first_driver, last_driver)
     _hold(held)
     for draft in drafts:

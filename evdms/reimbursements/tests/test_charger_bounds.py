@@ -254,3 +254,30 @@ def test_a_home_price_dated_year_1_is_refused_next_to_the_field(world, connectio
     assert answer.status_code == 422
     assert "Use a date from 2010-01-01" in answer.content.decode()
     assert statements_run(OCTOBER) == {"made": 0, "held": 0, "existing": 0}
+
+
+def test_a_statement_the_database_refuses_is_held_and_the_run_goes_on(three_drivers):
+    """Whatever makes one statement fail to be written (here the database refusing it),
+    its sessions are held with the reason and every other statement is made."""
+    from django.db import DatabaseError
+
+    from evdms.reimbursements import statements
+
+    dan = three_drivers["drivers"]["dan"][0]
+    write = statements._chunk_write
+
+    def refusing_dan(run, drafts):
+        if any(draft.driver_id == dan.pk for draft in drafts):
+            raise DatabaseError("numeric field overflow")
+        write(run, drafts)
+
+    with mock.patch.object(statements, "_chunk_write", refusing_dan):
+        result = statements_run(OCTOBER)
+    assert result == {"made": 2, "held": 0, "existing": 0, "not_made": 1}
+    assert {s.driver.email for s in Statement.objects.select_related("driver")} == {
+        "anna@example.com",
+        "bert@example.com",
+    }
+    good = ChargingSession.objects.get(driver=dan, meter_start_wh=1_000)
+    assert good.review == "pending"
+    assert "not reimbursed: its statement could not be made: DatabaseError" in good.flags
