@@ -281,3 +281,17 @@ def test_a_statement_the_database_refuses_is_held_and_the_run_goes_on(three_driv
     good = ChargingSession.objects.get(driver=dan, meter_start_wh=1_000)
     assert good.review == "pending"
     assert "not reimbursed: its statement could not be made: DatabaseError" in good.flags
+
+
+def test_a_batch_takes_what_its_total_holds_and_the_rest_waits_for_the_next(
+    make_statement, operator
+):
+    from evdms.reimbursements import payouts
+
+    first = make_statement("anna@example.com", total="12.34")
+    second = make_statement("bert@example.com", total="5.00")
+    with mock.patch.object(payouts, "BATCH_TOTAL_MAX", Decimal("15.00")):
+        one = payout_batch_create(execution_date=date(2026, 11, 5), operator=operator)
+        other = payout_batch_create(execution_date=date(2026, 11, 5), operator=operator)
+    assert [line.statement for line in one.lines.all()] == [first]
+    assert [line.statement for line in other.lines.all()] == [second]
