@@ -107,7 +107,7 @@ def test_one_absurd_session_is_held_and_everyone_is_reimbursed_and_paid(
     staff.force_login(operator, backend="evdms.accounts.backends.EmailBackend")
     spare = Statement.objects.create(
         driver=three_drivers["drivers"]["anna"][0],
-        connection=Statement.objects.first().connection,
+        connection=Statement.objects.get(driver__email="anna@example.com").connection,
         month=date(2026, 9, 1),
         currency="EUR",
         total=Decimal("1.00"),
