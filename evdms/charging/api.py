@@ -20,9 +20,9 @@ from evdms.charging.schemas import (
     ChargerCreated,
     ChargerIn,
     ChargerOut,
-    SessionOut,
     SessionPage,
     SessionReviewIn,
+    SessionReviewOut,
 )
 from evdms.charging.selectors import SessionFilter, sessions_visible_to
 
@@ -138,7 +138,7 @@ def sessions_list(
 
 @router.post(
     "/charging-sessions/{session_id}/review",
-    response=SessionOut,
+    response=SessionReviewOut,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
 def sessions_review(request: HttpRequest, session_id: int, payload: SessionReviewIn) -> Any:
@@ -150,4 +150,4 @@ def sessions_review(request: HttpRequest, session_id: int, payload: SessionRevie
         session=get_session_for(actor, session_id),
         accept=payload.decision == "accept",
     )
-    return session_out(session)
+    return {"id": session.pk, "energy_wh": session.energy_wh, "review": session.review}

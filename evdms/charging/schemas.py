@@ -56,6 +56,15 @@ class SessionReviewIn(Schema):
     decision: Literal["accept", "reject"]
 
 
+class SessionReviewOut(Schema):
+    """Only the decision: the session may be under a connection that does not share home
+    charging data, whose details the organisation does not see."""
+
+    id: int
+    energy_wh: int
+    review: str
+
+
 class SessionPage(Schema):
     count: int
     items: list[SessionOut]

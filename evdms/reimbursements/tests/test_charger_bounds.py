@@ -295,3 +295,15 @@ def test_a_batch_takes_what_its_total_holds_and_the_rest_waits_for_the_next(
         other = payout_batch_create(execution_date=date(2026, 11, 5), operator=operator)
     assert [line.statement for line in one.lines.all()] == [first]
     assert [line.statement for line in other.lines.all()] == [second]
+
+
+def test_a_held_session_without_data_sharing_is_reviewed_without_its_details(world):
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 1, 1, tzinfo=TZ)):
+        private = make_connection(world.org_a, home_charging_data_sharing="no")
+    _, charger = driver_with_charger(world, private, "eve@example.com")
+    held = charge(charger, at(5), 0, 150_000)
+    page = client_for(world.nadia).get("/home-charging/").content.decode()
+    assert f"/home-charging/sessions/{held.pk}/review/" in page
+    assert "October 2026" in page  # the month only, not the day and time
+    assert "2:00:00" not in page and "150000 Wh" not in page  # nor the flags
+    assert "details are shared only with Home Charging Data Sharing" in page
