@@ -133,13 +133,14 @@ class _Draft:
     missing_price: bool = False
     # (failed statement id, its total): payments that failed, added to this statement.
     carried: list[tuple[int, Decimal]] = field(default_factory=list)
+    # The exact sum of the lines' amounts, kept as lines are added (not summed again).
+    lines_sum: Decimal = Decimal(0)
 
-    @property
-    def total(self) -> Decimal:
-        # Lines rounded once; carried totals are whole cents already.
-        return statement_total([line[5] for line in self.lines]) + sum(
-            (amount for _, amount in self.carried), Decimal(0)
-        )
+    def total_with(self, amount: Decimal = Decimal(0)) -> Decimal:
+        """The total, with one more line of ``amount``: lines rounded once (as
+        ``statement_total``); carried totals are whole cents already."""
+        lines = (self.lines_sum + amount).quantize(CENT, rounding=ROUND_HALF_UP)
+        return lines + sum((carried for _, carried in self.carried), Decimal(0))
 
     @property
     def reasons(self) -> list[str]:
@@ -157,7 +158,7 @@ class _Draft:
             connection_id=self.connection_id,
             month=month,
             currency=self.currency,
-            total=self.total,
+            total=self.total_with(),
             status=StatementStatus.HELD if reasons else StatementStatus.READY,
             held_reason="; ".join(reasons),
             bank_account_id=self.bank_account_id,
@@ -291,10 +292,11 @@ def _add_line(draft: _Draft, line: LineRow, held: list[tuple[int, str]]) -> None
     if not 0 <= energy_wh <= SESSION_WH_STORABLE or not 0 <= amount <= LINE_AMOUNT_MAX:
         held.append((line[0], BEYOND_LINE))
         return
-    draft.lines.append(line)
-    if draft.total > MONEY_12_2_MAX:
-        draft.lines.pop()
+    if draft.total_with(amount) > MONEY_12_2_MAX:
         held.append((line[0], BEYOND_TOTAL))
+        return
+    draft.lines.append(line)
+    draft.lines_sum += amount
 
 
 def _chunk_plan(
@@ -390,7 +392,7 @@ def _chunk_plan(
             )
         draft = by_key[(driver_id, connection_id)]
         draft.carried.append((failed_id, total))
-        if draft.total > MONEY_12_2_MAX:  # it waits for a later statement
+        if draft.total_with() > MONEY_12_2_MAX:  # it waits for a later statement
             draft.carried.pop()
     drafts = [by_key[key] for key in sorted(by_key) if by_key[key].lines or by_key[key].carried]
     for draft in drafts:
