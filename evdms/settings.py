@@ -255,6 +255,13 @@ SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
 OCPP_HOST = env_str("EVDMS_OCPP_HOST", "127.0.0.1")
 OCPP_PORT = env_int("EVDMS_OCPP_PORT", 9000, minimum=1)
 
+# --- bounds on what chargers report (evdms.charging.bounds) ---------------------------
+# A session above either is kept but held out of reimbursement until an admin reviews it.
+MAX_SESSION_WH = env_int("EVDMS_MAX_SESSION_WH", 200_000, minimum=1)
+MAX_CHARGER_POWER_W = env_int("EVDMS_MAX_CHARGER_POWER_W", 22_000, minimum=1)
+# How far ahead of our clock a charger's timestamp may be before it is not believed.
+MAX_CLOCK_SKEW_HOURS = env_int("EVDMS_MAX_CLOCK_SKEW_HOURS", 24, minimum=1)
+
 # --- request limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.permissions import Actor
-from evdms.charging.models import Charger
+from evdms.charging.models import Charger, ChargingSession
 
 
 def chargers_for(actor: Actor) -> QuerySet[Charger]:
@@ -18,4 +18,13 @@ def chargers_for(actor: Actor) -> QuerySet[Charger]:
 def get_charger_for(actor: Actor, charger_id: int) -> Charger:
     return get_object_or_404(
         chargers_for(actor).select_related("driver", "organisation"), pk=charger_id
+    )
+
+
+def get_session_for(actor: Actor, session_id: int) -> ChargingSession:
+    """A session of one of the organisation's chargers; else 404 (same as missing)."""
+    return get_object_or_404(
+        ChargingSession.objects.select_related("charger", "driver", "connection"),
+        pk=session_id,
+        charger__in=chargers_for(actor),
     )

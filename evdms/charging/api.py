@@ -12,9 +12,17 @@ from ninja import Router, Status
 from evdms.accounts.permissions import Actor, Permission
 from evdms.api import check_page, page_of, requires
 from evdms.charging import services
-from evdms.charging.access import chargers_for, get_charger_for
-from evdms.charging.models import Charger, ChargingSession
-from evdms.charging.schemas import ChargerCreated, ChargerIn, ChargerOut, SessionPage
+from evdms.charging.access import chargers_for, get_charger_for, get_session_for
+from evdms.charging.bounds import OutOfWindow, check_time
+from evdms.charging.models import Charger, ChargingSession, SessionReview
+from evdms.charging.schemas import (
+    ChargerCreated,
+    ChargerIn,
+    ChargerOut,
+    SessionPage,
+    SessionReviewIn,
+    SessionReviewOut,
+)
 from evdms.charging.selectors import SessionFilter, sessions_visible_to
 from evdms.enrolment.access import find_driver_for
 
@@ -56,6 +64,7 @@ def session_out(s: ChargingSession) -> dict[str, Any]:
         "energy_wh": s.energy_wh,
         "status": s.status,
         "flags": s.flags,
+        "review": s.review,
     }
 
 
@@ -101,11 +110,13 @@ def sessions_list(
     driver: str = "",
     start: datetime | None = None,
     end: datetime | None = None,
+    review: str = "",
     offset: int = 0,
     limit: int = 100,
 ) -> dict[str, Any]:
     """Home sessions of connections with Home Charging Data Sharing. ``start``/``end``
-    bound the session start (ISO 8601 with a time zone)."""
+    bound the session start (ISO 8601 with a time zone); ``review=pending`` lists the
+    sessions held out of reimbursement until reviewed."""
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if start and end and end <= start:
         raise ValidationError({"end": ["The end of the period must be after its start."]})
@@ -113,5 +124,32 @@ def sessions_list(
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise ValidationError({name: ["Give a time zone, e.g. 2026-11-01T00:00:00Z."]})
+    if review not in ("", *SessionReview.values):
+        raise ValidationError({"review": ["Use pending, accepted or rejected."]})
+    for name, value in (("start", start), ("end", end)):
+        if value is not None:
+            try:
+                check_time(value)
+            except OutOfWindow as exc:
+                raise ValidationError({name: [str(exc)]}) from exc
     rows = sessions_visible_to(actor, SessionFilter(charger, driver, start, end))
+    if review:
+        rows = rows.filter(review=review)
     return page_of(rows, offset, limit, session_out)
+
+
+@router.post(
+    "/charging-sessions/{session_id}/review",
+    response=SessionReviewOut,
+    auth=requires(Permission.MANAGE_DRIVERS),
+)
+def sessions_review(request: HttpRequest, session_id: int, payload: SessionReviewIn) -> Any:
+    """Accept (it counts on the next statement run) or reject (never reimbursed) a
+    session held for review. 422 when it is not awaiting review."""
+    actor: Actor = request.auth  # type: ignore[attr-defined]
+    session = services.session_review(
+        actor=actor,
+        session=get_session_for(actor, session_id),
+        accept=payload.decision == "accept",
+    )
+    return {"id": session.pk, "energy_wh": session.energy_wh, "review": session.review}

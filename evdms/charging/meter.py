@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
+from evdms.charging.bounds import (
+    REGISTER_WH_STORABLE,
+    OutOfWindow,
+    Unstorable,
+    check_time,
+    parse_time,
+)
+
 ENERGY_REGISTER = "Energy.Active.Import.Register"
+# 2.0.1's unitOfMeasure.multiplier: a power of ten; real meters use -3 … 6.
+MULTIPLIER_RANGE = range(-9, 10)
+# An OCMF document is one to two thousand characters; what is kept per session is bounded
+# so a charger cannot grow one row without end.
+SIGNED_VALUE_MAX = 10_000
+SIGNED_SESSION_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -24,21 +38,29 @@ class ParsedMeterValues:
     problems: list[str]
 
 
-def parse_time(value: str) -> datetime:
-    """An OCPP timestamp (RFC 3339), aware."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without a time zone: {value}")
-    return parsed
+__all__ = ["ParsedMeterValues", "Reading", "Unstorable", "parse_meter_values", "parse_time"]
 
 
 def to_wh(value: Any, unit: str, multiplier: int = 0) -> int:
-    number = Decimal(str(value)) * (Decimal(10) ** multiplier)
-    if unit == "kWh":
-        number *= 1000
-    elif unit not in ("Wh", ""):
-        raise ValueError(f"unit {unit!r} is not an energy unit")
-    return int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(f"{type(value).__name__} is not a number")
+    if multiplier not in MULTIPLIER_RANGE:
+        raise ValueError(f"multiplier {multiplier} outside {MULTIPLIER_RANGE.start} … 9")
+    if len(str(value)) > 100:
+        raise ValueError("more than 100 characters")
+    try:
+        number = Decimal(str(value)) * (Decimal(10) ** multiplier)
+        if unit == "kWh":
+            number *= 1000
+        elif unit not in ("Wh", ""):
+            raise ValueError(f"unit {unit!r} is not an energy unit")
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        if abs(number) > REGISTER_WH_STORABLE:
+            raise Unstorable("value", f"meter value {value} {unit or 'Wh'} cannot be stored")
+        return int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except DecimalException as exc:
+        raise ValueError(f"{value!r} is not a decimal number") from exc
 
 
 def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> ParsedMeterValues:
@@ -46,30 +68,36 @@ def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> ParsedMeterV
 
     Works for both versions: 1.6 has ``unit`` and string values, 2.0.1 has
     ``unit_of_measure`` and numbers. Keys are snake_case, as the ocpp package gives them.
+    A reading dated outside the accepted window is left out with a problem (its time
+    cannot be trusted, so neither can its place in the session); one too large for any
+    column raises ``Unstorable``.
     """
     result = ParsedMeterValues([], [], [])
     for entry in meter_value or []:
         try:
-            at = parse_time(entry["timestamp"])
-        except (KeyError, ValueError) as exc:
-            result.problems.append(f"bad timestamp: {exc}")
+            at = check_time(parse_time(entry["timestamp"]))
+        except (KeyError, ValueError) as exc:  # OutOfWindow is a ValueError too
+            kind = "outside the time window" if isinstance(exc, OutOfWindow) else "bad timestamp"
+            result.problems.append(f"{kind}: {exc}")
             continue
         for sample in entry.get("sampled_value", []):
             signed = sample.get("signed_meter_value")
             if signed:  # 2.0.1
-                result.signed_data.append(str(signed.get("signed_meter_data", "")))
+                _keep_signed(signed.get("signed_meter_data", ""), result)
             if sample.get("format") == "SignedData":  # 1.6: the value itself is OCMF
-                result.signed_data.append(str(sample.get("value", "")))
+                _keep_signed(sample.get("value", ""), result)
                 continue
             measurand = sample.get("measurand") or ENERGY_REGISTER
             if measurand != ENERGY_REGISTER:
                 continue
             unit_of_measure = sample.get("unit_of_measure") or {}
             unit = unit_of_measure.get("unit") or sample.get("unit") or "Wh"
-            multiplier = int(unit_of_measure.get("multiplier") or 0)
             try:
+                multiplier = int(unit_of_measure.get("multiplier") or 0)
                 wh = to_wh(sample["value"], unit, multiplier)
-            except (KeyError, ValueError, InvalidOperation) as exc:
+            except Unstorable:
+                raise
+            except (KeyError, ValueError, TypeError) as exc:
                 result.problems.append(f"bad meter value {sample.get('value')!r}: {exc}")
                 continue
             if wh < 0:
@@ -77,3 +105,11 @@ def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> ParsedMeterV
                 continue
             result.readings.append(Reading(at, measurand, wh))
     return result
+
+
+def _keep_signed(value: Any, result: ParsedMeterValues) -> None:
+    text = str(value)
+    if len(text) > SIGNED_VALUE_MAX:
+        result.problems.append(f"signed meter data of {len(text)} characters not kept")
+    else:
+        result.signed_data.append(text)

@@ -7,9 +7,10 @@ reading (``SessionState``), so a batch of plain messages costs one ``UPDATE … 
 the sessions' energy and one multi-row ``INSERT`` for the readings, whatever its size.
 
 Everything else (an unknown transaction, a retransmission or late reading, a register
-going down, bad or signed values, a completed session) is not "plain" and goes through
-``services.meter_values_v16`` one message at a time, which has every rule. So the fast
-path only ever does what the full service would have done in the plain case.
+going down, bad or signed values, an energy beyond the bounds, a completed session) is
+not "plain" and goes through ``services.meter_values_v16`` one message at a time, which
+has every rule. So the fast path only ever does what the full service would have done
+in the plain case.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
+from evdms.charging.bounds import REGISTER_WH_PLAUSIBLE, max_session_wh
 from evdms.charging.meter import ParsedMeterValues, Reading
 from evdms.charging.models import ChargingSession, MeterReading, SessionStatus
 
@@ -97,6 +99,8 @@ def plan_plain(state: SessionState, parsed: ParsedMeterValues) -> PlainWrite | N
             return None
         last_at, last_wh = reading.at, reading.value_wh
     highest = max(r.value_wh for r in parsed.readings)
+    if highest > REGISTER_WH_PLAUSIBLE or highest - state.meter_start_wh > max_session_wh():
+        return None  # the full service flags and holds the session
     state.last_at, state.last_wh = last_at, last_wh
     state.energy_wh = max(state.energy_wh, highest - state.meter_start_wh)
     return PlainWrite(state.pk, list(parsed.readings), state.energy_wh)

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from evdms.charging.bounds import SESSION_WH_STORABLE
+
 
 class Charger(models.Model):
     """A home charger, registered by its OCPP identity, linked to one driver."""
@@ -49,6 +51,17 @@ class SessionStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+class SessionReview(models.TextChoices):
+    """Whether a person must look at a session before it is reimbursed. Most flags only
+    inform; a flag about energy or time beyond what a home charger can do also holds the
+    session (``PENDING``) until an admin accepts or rejects it."""
+
+    NOT_NEEDED = "", "Not needed"
+    PENDING = "pending", "Awaiting review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class ChargingSession(models.Model):
     """One home charging session. The unique keys make retransmitted or late messages
     land on the same row: a session is never created twice."""
@@ -78,6 +91,13 @@ class ChargingSession(models.Model):
     last_seq_no = models.IntegerField(null=True, blank=True)
     # Why a person should look at this session (unknown transaction, decreasing meter…).
     flags = models.JSONField(default=list, blank=True)
+    review = models.CharField(
+        max_length=10, choices=SessionReview.choices, default=SessionReview.NOT_NEEDED, blank=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     signed_meter_data = models.TextField(blank=True)  # OCMF, kept verbatim
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -92,8 +112,10 @@ class ChargingSession(models.Model):
                 condition=~Q(start_key=""),
                 name="session_unique_start",
             ),
+            # Whatever a charger says, a session's energy fits a statement line's amount.
             models.CheckConstraint(
-                condition=Q(energy_wh__gte=0), name="session_energy_not_negative"
+                condition=Q(energy_wh__gte=0, energy_wh__lte=SESSION_WH_STORABLE),
+                name="session_energy_in_range",
             ),
         ]
         indexes: ClassVar = [

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -45,6 +46,23 @@ class SessionOut(Schema):
     energy_wh: int
     status: str
     flags: list[str]
+    review: str = Field(
+        description="'' (not needed), pending (held out of reimbursement until reviewed), "
+        "accepted or rejected"
+    )
+
+
+class SessionReviewIn(Schema):
+    decision: Literal["accept", "reject"]
+
+
+class SessionReviewOut(Schema):
+    """Only the decision: the session may be under a connection that does not share home
+    charging data, whose details the organisation does not see."""
+
+    id: int
+    energy_wh: int
+    review: str
 
 
 class SessionPage(Schema):

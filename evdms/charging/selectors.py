@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
 from evdms.charging.access import chargers_for
-from evdms.charging.models import ChargingSession
+from evdms.charging.models import ChargingSession, SessionReview
 
 
 @dataclass
@@ -60,3 +60,16 @@ def own_sessions(driver: User, f: SessionFilter | None = None) -> QuerySet[Charg
     """A driver always sees their own home sessions."""
     rows = ChargingSession.objects.filter(driver=driver).select_related("charger", "connection")
     return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
+
+
+def sessions_awaiting_review(actor: Actor) -> QuerySet[ChargingSession]:
+    """Held sessions of the organisation's chargers, whether or not the connection shares
+    home charging data: a session is reimbursed only once reviewed, so its admin sees
+    it (the page shows only the month for connections that do not share data)."""
+    return (
+        ChargingSession.objects.filter(
+            charger__in=chargers_for(actor), review=SessionReview.PENDING
+        )
+        .select_related("charger", "driver", "connection")
+        .order_by("-started_at", "-pk")
+    )

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,19 +20,30 @@ from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.services import audit_record
-from evdms.charging.meter import ParsedMeterValues, Reading, parse_meter_values
+from evdms.charging import bounds
+from evdms.charging.meter import (
+    SIGNED_SESSION_MAX,
+    ParsedMeterValues,
+    Reading,
+    parse_meter_values,
+)
 from evdms.charging.models import (
     Charger,
     ChargingSession,
     MeterReading,
     ProtocolIssue,
+    SessionReview,
     SessionStatus,
 )
 from evdms.enrolment.models import LIVE_STATUSES, Membership
 
-# Timestamps further from now than this are "absurd": the session is kept, but flagged.
+# Timestamps inside the accepted window (bounds.window) but this far from now are
+# unusual: the session is kept and flagged, not held.
 PLAUSIBLE_PAST = timedelta(days=366)
 PLAUSIBLE_FUTURE = timedelta(hours=1)
+# The beginning of every flag about a session's energy: a later, larger energy replaces
+# the earlier flag instead of adding one per meter reading.
+ENERGY_FLAG = "energy "
 
 # The same words for an unknown address and for another organisation's driver.
 NOT_YOUR_DRIVER = "None of your drivers has this e-mail address."
@@ -148,6 +160,8 @@ def charger_seen(charger_id: int, **fields: Any) -> None:
 
 
 def charger_connector_status(charger_id: int, connector_id: int, status: str) -> None:
+    bounds.check_int("connectorId", connector_id, 0, bounds.CONNECTOR_ID_MAX)
+    bounds.check_text("status", status, 50)
     with transaction.atomic():
         charger = Charger.objects.select_for_update().get(pk=charger_id)
         charger.connector_status = {**charger.connector_status, str(connector_id): status}
@@ -196,9 +210,61 @@ def _plausibility_flags(at: datetime | None) -> list[str]:
     return []
 
 
+def flag_and_hold(session: ChargingSession, reason: str) -> None:
+    """A flag that also keeps the session out of reimbursement until an admin reviews
+    it: the one way a session is held. A reason seen before changes nothing (an accepted
+    session stays accepted); a rejected session stays rejected."""
+    if reason in session.flags:
+        return
+    session.flags = [*session.flags, reason]
+    if session.review != SessionReview.REJECTED:
+        session.review = SessionReview.PENDING
+
+
+def _received_time(session: ChargingSession, at: datetime, received: datetime) -> datetime:
+    """The charger's time, or the time the message arrived (held) if it is not believable."""
+    kept, problem = bounds.time_or_received(at, received)
+    if problem:
+        flag_and_hold(session, problem)
+    return kept
+
+
+def _check_register(session: ChargingSession, name: str, value_wh: int | None) -> None:
+    if value_wh is not None and value_wh > bounds.REGISTER_WH_PLAUSIBLE:
+        flag_and_hold(
+            session, f"{name} {value_wh} Wh is beyond what a home charger's register reaches"
+        )
+
+
+def _check_energy(session: ChargingSession) -> None:
+    """Hold a session whose energy no home charger delivers: above the per-session
+    ceiling, or more than the connector's power in the session's duration. An energy
+    no statement could hold is not kept at all (0, with the charger's figure in the
+    flag; its meter start and stop stay as evidence)."""
+    energy = session.energy_wh
+    ceiling = bounds.max_session_wh()
+    duration = session.duration
+    if energy > bounds.SESSION_WH_STORABLE:
+        reason = f"{ENERGY_FLAG}{energy} Wh beyond what can be reimbursed"
+        session.energy_wh = 0
+    elif energy > ceiling:
+        reason = f"{ENERGY_FLAG}{energy} Wh above the ceiling of {ceiling} Wh per session"
+    elif duration is not None and energy > bounds.max_deliverable_wh(duration):
+        reason = (
+            f"{ENERGY_FLAG}{energy} Wh in {duration} is more than a "
+            f"{settings.MAX_CHARGER_POWER_W / 1000:g} kW connector delivers"
+        )
+    else:
+        return
+    if reason not in session.flags:
+        session.flags = [f for f in session.flags if not f.startswith(ENERGY_FLAG)]
+    flag_and_hold(session, reason)
+
+
 def _new_session(
     charger: Charger, transaction_id: str, started_at: datetime | None, **fields: Any
 ) -> ChargingSession:
+    """``started_at`` must be in the window already (``bounds.time_or_received``)."""
     membership = _membership_at(charger, started_at)
     return ChargingSession(
         charger=charger,
@@ -214,13 +280,17 @@ def _new_session(
 def _add_readings(session: ChargingSession, parsed: ParsedMeterValues) -> None:
     """Store new readings (repeats are ignored) and follow the energy register."""
     if parsed.signed_data:
-        session.signed_meter_data = "\n".join(
-            [session.signed_meter_data, *parsed.signed_data]
-        ).strip()
+        signed = "\n".join([session.signed_meter_data, *parsed.signed_data]).strip()
+        if len(signed) > SIGNED_SESSION_MAX:
+            session.flags = [*session.flags, "signed meter data beyond what is kept per session"]
+        else:
+            session.signed_meter_data = signed
     for problem in parsed.problems:
         session.flags = [*session.flags, problem]
     if not parsed.readings:
         return
+    for reading in parsed.readings:
+        _check_register(session, "meter reading", reading.value_wh)
     MeterReading.objects.bulk_create(
         [
             MeterReading(session=session, at=r.at, measurand=r.measurand, value_wh=r.value_wh)
@@ -285,16 +355,34 @@ def _finish(
     if session.started_at and ended_at < session.started_at:
         session.flags = [*session.flags, "ended before it started"]
     session.flags = [*session.flags, *_plausibility_flags(ended_at)]
+    _check_register(session, "meter stop", meter_stop)
 
 
 # OCPP 1.6 ----------------------------------------------------------------------------
+#
+# The gateway checks the type of each field (the ocpp package's JSON schemas); these
+# check what the schemas leave open (ranges, sizes, times) before anything is stored,
+# raising ``bounds.Unstorable`` for a value no column can hold.
+
+
+def _check_register_value(field: str, value: object) -> int:
+    return bounds.check_int(field, value, -bounds.REGISTER_WH_STORABLE, bounds.REGISTER_WH_STORABLE)
+
+
+def _check_transaction_id_v16(value: object) -> int:
+    return bounds.check_int("transactionId", value, 0, bounds.TRANSACTION_ID_MAX)
 
 
 def start_transaction_v16(
     charger_id: int, connector_id: int, id_tag: str, meter_start: int, timestamp: datetime
 ) -> int:
     """The transaction id for this start: a repeated StartTransaction gets the same one."""
+    bounds.check_int("connectorId", connector_id, 0, bounds.CONNECTOR_ID_MAX)
+    bounds.check_text("idTag", id_tag, ChargingSession._meta.get_field("id_tag").max_length or 0)
+    _check_register_value("meterStart", meter_start)
+    # The charger's own time, so a repeat matches even when that time is not believed.
     start_key = f"{connector_id}|{timestamp.isoformat()}|{meter_start}"
+    started_at, clock_problem = bounds.time_or_received(timestamp, timezone.now())
     for _ in range(2):
         existing = ChargingSession.objects.filter(
             charger_id=charger_id, start_key=start_key
@@ -307,15 +395,18 @@ def start_transaction_v16(
                 session = _new_session(
                     charger,
                     uuid.uuid4().hex,
-                    timestamp,
+                    started_at,
                     start_key=start_key,
                     connector_id=connector_id,
                     id_tag=id_tag,
                     meter_start_wh=meter_start,
                 )
+                if clock_problem:
+                    flag_and_hold(session, f"start {clock_problem}")
                 if meter_start < 0:
                     session.flags = [*session.flags, f"negative meter start {meter_start} Wh"]
                     session.meter_start_wh = 0
+                _check_register(session, "meter start", meter_start)
                 session.save()
                 session.transaction_id = str(session.pk)
                 session.save(update_fields=["transaction_id"])
@@ -328,6 +419,8 @@ def start_transaction_v16(
 def meter_values_v16(
     charger_id: int, transaction_id: int | None, meter_value: list[dict[str, Any]]
 ) -> None:
+    if transaction_id is not None:
+        _check_transaction_id_v16(transaction_id)
     parsed = parse_meter_values(meter_value)
     with transaction.atomic():
         session = (
@@ -346,6 +439,7 @@ def meter_values_v16(
                 )
             return
         _add_readings(session, parsed)
+        _check_energy(session)
         session.save()
 
 
@@ -358,7 +452,10 @@ def stop_transaction_v16(
     transaction_data: list[dict[str, Any]] | None = None,
 ) -> None:
     """Close the session. A stop for an unknown transaction is kept as a flagged session."""
+    _check_transaction_id_v16(transaction_id)
+    _check_register_value("meterStop", meter_stop)
     parsed = parse_meter_values(transaction_data)
+    received = timezone.now()
     with transaction.atomic():
         session = (
             ChargingSession.objects.select_for_update()
@@ -374,7 +471,9 @@ def stop_transaction_v16(
         elif session.status == SessionStatus.COMPLETED:
             return  # a retransmitted stop: nothing changes
         _add_readings(session, parsed)
-        _finish(session, timestamp, meter_stop, reason or "Local")
+        ended_at = _received_time(session, timestamp, received)
+        _finish(session, ended_at, meter_stop, reason or "Local")
+        _check_energy(session)
         session.save()
 
 
@@ -394,6 +493,14 @@ def _energy_from_readings(session: ChargingSession) -> None:
     session.energy_wh = max(0, last - values[0])
 
 
+def _evse_connector(evse: dict[str, Any] | None) -> int:
+    evse = evse or {}
+    for field in ("id", "connector_id"):
+        if evse.get(field) is not None:
+            bounds.check_int(f"evse.{field}", evse[field], 0, bounds.CONNECTOR_ID_MAX)
+    return int(evse.get("connector_id") or evse.get("id") or 1)
+
+
 def transaction_event_v201(
     charger_id: int,
     event_type: str,
@@ -405,8 +512,20 @@ def transaction_event_v201(
     evse: dict[str, Any] | None,
 ) -> None:
     """Started / Updated / Ended, in any order and any number of times: one session."""
-    transaction_id = str(transaction_info["transaction_id"])
+    transaction_id = bounds.check_text(
+        "transactionInfo.transactionId",
+        transaction_info.get("transaction_id"),
+        ChargingSession._meta.get_field("transaction_id").max_length or 0,
+    )
+    bounds.check_int("seqNo", seq_no, 0, bounds.INT_STORABLE)
+    connector_id = _evse_connector(evse)
+    id_tag = bounds.check_text(
+        "idToken.idToken",
+        (id_token or {}).get("id_token", ""),
+        ChargingSession._meta.get_field("id_tag").max_length or 0,
+    )
     parsed = parse_meter_values(meter_value)
+    at, clock_problem = bounds.time_or_received(timestamp, timezone.now())
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -420,33 +539,105 @@ def transaction_event_v201(
                     session = _new_session(
                         charger,
                         transaction_id,
-                        timestamp if event_type == "Started" else None,
-                        connector_id=int(
-                            (evse or {}).get("connector_id") or (evse or {}).get("id") or 1
-                        ),
-                        id_tag=str((id_token or {}).get("id_token", ""))[:36],
+                        at if event_type == "Started" else None,
+                        connector_id=connector_id,
+                        id_tag=id_tag,
                     )
                     if event_type != "Started":
                         session.flags = [*session.flags, f"{event_type} arrived before Started"]
                     session.save()
+                if clock_problem and event_type in ("Started", "Ended"):
+                    flag_and_hold(session, f"{event_type.lower()} {clock_problem}")
                 if event_type == "Started" and (
-                    session.started_at is None or timestamp < session.started_at
+                    session.started_at is None or at < session.started_at
                 ):
-                    session.started_at = timestamp
+                    session.started_at = at
                     if session.connection_id is None:
-                        membership = _membership_at(session.charger, timestamp)
+                        membership = _membership_at(session.charger, at)
                         session.connection = membership.connection if membership else None
-                if id_token and not session.id_tag:
-                    session.id_tag = str(id_token.get("id_token", ""))[:36]
+                if id_tag and not session.id_tag:
+                    session.id_tag = id_tag
                 session.last_seq_no = max(seq_no, session.last_seq_no or seq_no)
                 _add_readings(session, parsed)
                 if event_type == "Ended" and session.status != SessionStatus.COMPLETED:
                     reason = str(transaction_info.get("stopped_reason") or "Local")
-                    _finish(session, timestamp, None, reason)
+                    _finish(session, at, None, reason)
                 _energy_from_readings(session)
+                _check_energy(session)
                 session.flags = list(dict.fromkeys(session.flags))  # repeats say nothing new
                 session.save()
                 return
         except IntegrityError:  # two copies of the first event at once: the other one won
             if attempt:
                 raise
+
+
+# --- review of held sessions ----------------------------------------------------------
+
+
+class AlreadyReviewed(ValidationError):
+    """Another admin decided first, or the session is not held (a 4xx, not a 500)."""
+
+
+@transaction.atomic
+def sessions_hold(*, session_ids: list[int], reason: str) -> int:
+    """Hold sessions out of reimbursement with a reason: what the statement run does with
+    a session it cannot put in a statement, so the rest of the run goes on."""
+    held = 0
+    for session in (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .filter(pk__in=session_ids)
+        .select_related("charger__organisation")
+        .order_by("pk")
+    ):
+        old = session.review
+        flag_and_hold(session, reason)
+        session.save(update_fields=["flags", "review"])
+        held += 1
+        audit_record(
+            actor=None,
+            action="charging_session.hold",
+            target=session,
+            organisation=session.charger.organisation,
+            changes={"review": [old, session.review], "reason": [None, reason]},
+        )
+    return held
+
+
+@transaction.atomic
+def session_review(*, actor: Actor, session: ChargingSession, accept: bool) -> ChargingSession:
+    """An admin's decision on a held session: accepted, it counts on the next statement
+    run; rejected, it is never reimbursed. Decided once (two admins never both win)."""
+    require(actor, Permission.MANAGE_DRIVERS)
+    if accept:
+        start, stop = session.meter_start_wh, session.meter_stop_wh
+        if start is not None and stop is not None and stop - start > bounds.SESSION_WH_STORABLE:
+            raise ValidationError(
+                {
+                    "decision": [
+                        "The charger's figures are beyond anything a statement can hold; "
+                        "reject this session."
+                    ]
+                }
+            )
+    decision = SessionReview.ACCEPTED if accept else SessionReview.REJECTED
+    now = timezone.now()
+    won = ChargingSession.objects.filter(
+        pk=session.pk, review=SessionReview.PENDING, statement_line__isnull=True
+    ).update(review=decision, reviewed_by=actor.user, reviewed_at=now)
+    if not won:
+        raise AlreadyReviewed(
+            {"decision": ["This session is not awaiting review (another admin decided)."]}
+        )
+    session.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=f"charging_session.{'accept' if accept else 'reject'}",
+        target=session,
+        changes={
+            "review": [SessionReview.PENDING, decision],
+            "energy_wh": [None, session.energy_wh],
+            "flags": [None, "; ".join(session.flags)],
+        },
+    )
+    return session

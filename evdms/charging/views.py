@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.charging import services
-from evdms.charging.access import chargers_for, get_charger_for
+from evdms.charging.access import chargers_for, get_charger_for, get_session_for
 from evdms.charging.selectors import (
     SessionFilter,
     monthly_energy_without_sharing,
     own_sessions,
+    sessions_awaiting_review,
     sessions_visible_to,
 )
 from evdms.enrolment.access import find_driver_for
@@ -122,8 +123,35 @@ def session_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "charging/sessions.html",
-        {"page": page, "monthly": monthly_energy_without_sharing(actor)[:120]},
+        {
+            "page": page,
+            "monthly": monthly_energy_without_sharing(actor)[:120],
+            "held": sessions_awaiting_review(actor)[:100],
+            "can_review": actor.can(Permission.MANAGE_DRIVERS),
+        },
     )
+
+
+@require_POST
+@admin_required(Permission.MANAGE_DRIVERS)
+def session_review(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for(_actor(request), session_id)
+    decision = request.POST.get("decision", "")
+    if decision not in ("accept", "reject"):
+        messages.error(request, "Choose Accept or Reject.")
+        return redirect("charging:sessions")
+    try:
+        services.session_review(actor=_actor(request), session=session, accept=decision == "accept")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            "Session accepted: it counts on the next statement run."
+            if decision == "accept"
+            else "Session rejected: it will not be reimbursed.",
+        )
+    return redirect("charging:sessions")
 
 
 @login_required

@@ -11,7 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
 from evdms.reimbursements import crypto
+
+# A payout batch's total: DecimalField(14, 2).
+BATCH_TOTAL_MAX = Decimal("999999999999.99")
 
 
 class BankAccount(models.Model):
@@ -129,6 +133,11 @@ class Statement(models.Model):
                 fields=["driver", "connection", "month"], name="statement_once_per_month"
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="statement_total_not_negative"),
+            # The column's own limit, also on SQLite (which would store a larger one and
+            # then fail every read of it).
+            models.CheckConstraint(
+                condition=Q(total__lte=MONEY_12_2_MAX), name="statement_total_fits"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,6 +168,13 @@ class StatementLine(models.Model):
             models.CheckConstraint(
                 condition=Q(price_used__lte=models.F("cap")), name="line_cap_kept"
             ),
+            models.CheckConstraint(
+                condition=Q(energy_wh__gte=0, energy_wh__lte=SESSION_WH_STORABLE),
+                name="line_energy_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, amount__lte=LINE_AMOUNT_MAX), name="line_amount_fits"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +197,9 @@ class CarryOver(models.Model):
         ordering: ClassVar = ["failed_statement_id"]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="carry_over_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=MONEY_12_2_MAX), name="carry_over_amount_fits"
+            ),
             models.CheckConstraint(
                 condition=~Q(statement=models.F("failed_statement")),
                 name="carry_over_into_another_statement",
@@ -228,6 +247,10 @@ class PayoutBatch(models.Model):
                 condition=~Q(status="paid") | Q(paid_at__isnull=False),
                 name="payout_batch_paid_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0, total__lte=BATCH_TOTAL_MAX),
+                name="payout_batch_total_fits",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -265,6 +288,10 @@ class PayoutLine(models.Model):
                 condition=(Q(status="failed") & ~Q(failure_reason=""))
                 | (~Q(status="failed") & Q(failure_reason="")),
                 name="payout_line_failure_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, amount__lte=MONEY_12_2_MAX),
+                name="payout_line_amount_fits",
             ),
         ]
 

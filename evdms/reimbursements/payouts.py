@@ -13,6 +13,7 @@ one, seeing no pending line, is the one that closes the batch.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +22,9 @@ from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.audit.services import audit_record
+from evdms.charging.bounds import MONEY_12_2_MAX
 from evdms.reimbursements.models import (
+    BATCH_TOTAL_MAX,
     PayoutBatch,
     PayoutLine,
     PayoutLineStatus,
@@ -52,11 +55,26 @@ class PayoutConflict(ValidationError):
 @transaction.atomic
 def payout_batch_create(*, execution_date: date, operator: User | None = None) -> PayoutBatch:
     """A draft batch of every ready euro statement not paid yet."""
-    ready = list(
+    candidates = (
         Statement.objects.select_for_update(of=("self",))
-        .filter(status=StatementStatus.READY, currency="EUR", payout__isnull=True, total__gt=0)
+        .filter(
+            status=StatementStatus.READY,
+            currency="EUR",
+            payout__isnull=True,
+            total__gt=0,
+            total__lte=MONEY_12_2_MAX,
+        )
         .order_by("pk")
     )
+    # As many as the batch's total holds (a DecimalField(14, 2)); the rest wait for the
+    # next batch instead of making this one fail.
+    ready: list[Statement] = []
+    running = Decimal(0)
+    for statement in candidates:
+        if running + statement.total > BATCH_TOTAL_MAX:
+            break
+        running += statement.total
+        ready.append(statement)
     if not ready:
         raise ValidationError("No statement is ready to be paid.")
     batch = PayoutBatch.objects.create(execution_date=execution_date)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +19,7 @@ from schwifty.exceptions import (
 
 from evdms.accounts.models import User
 from evdms.audit.services import audit_record
+from evdms.charging.bounds import OutOfWindow, check_day
 from evdms.notifications.services import email_send
 from evdms.reimbursements import crypto
 from evdms.reimbursements.models import (
@@ -31,6 +32,8 @@ from evdms.reimbursements.models import (
 from evdms.reimbursements.selectors import reimbursing_memberships
 
 PRICE_CONFIRM_ABOVE = Decimal("10")
+# A new contract's price may be entered ahead of time, but not for a far future.
+PRICE_DAYS_AHEAD = timedelta(days=366)
 PRICE_LIMIT = Decimal("100")
 
 
@@ -180,6 +183,10 @@ def home_price_set(
             }
         )
     valid_from = valid_from or timezone.localdate()
+    try:
+        check_day(valid_from, ahead=PRICE_DAYS_AHEAD)
+    except OutOfWindow as exc:
+        raise ValidationError({"valid_from": [str(exc)]}) from exc
     membership = reimbursing_memberships(driver).select_related("connection").first()
     currency = membership.connection.currency if membership else "EUR"
     price_row = HomePrice.objects.create(

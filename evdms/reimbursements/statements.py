@@ -28,11 +28,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from evdms.charging.models import ChargingSession
+from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
+from evdms.charging.models import ChargingSession, SessionReview
+from evdms.charging.services import sessions_hold
 from evdms.connections.models import Connection
 from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements.models import (
@@ -131,6 +133,14 @@ class _Draft:
     missing_price: bool = False
     # (failed statement id, its total): payments that failed, added to this statement.
     carried: list[tuple[int, Decimal]] = field(default_factory=list)
+    # The exact sum of the lines' amounts, kept as lines are added (not summed again).
+    lines_sum: Decimal = Decimal(0)
+
+    def total_with(self, amount: Decimal = Decimal(0)) -> Decimal:
+        """The total, with one more line of ``amount``: lines rounded once (as
+        ``statement_total``); carried totals are whole cents already."""
+        lines = (self.lines_sum + amount).quantize(CENT, rounding=ROUND_HALF_UP)
+        return lines + sum((carried for _, carried in self.carried), Decimal(0))
 
     @property
     def reasons(self) -> list[str]:
@@ -148,9 +158,7 @@ class _Draft:
             connection_id=self.connection_id,
             month=month,
             currency=self.currency,
-            # Lines rounded once; carried totals are whole cents already.
-            total=statement_total([line[5] for line in self.lines])
-            + sum((amount for _, amount in self.carried), Decimal(0)),
+            total=self.total_with(),
             status=StatementStatus.HELD if reasons else StatementStatus.READY,
             held_reason="; ".join(reasons),
             bank_account_id=self.bank_account_id,
@@ -178,7 +186,7 @@ class _Run:
             driver_id__isnull=False,
             statement_line__isnull=True,
             energy_wh__gt=0,
-        )
+        ).exclude(review__in=[SessionReview.PENDING, SessionReview.REJECTED])
 
     def failed(self) -> QuerySet[Statement]:
         """Earlier statements whose payment failed and that no statement carries yet."""
@@ -217,27 +225,83 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
     from evdms.reimbursements.tasks import statements_email_pending
 
     statements_email_pending(month)
-    return {"made": counts["made"], "held": counts["held"], "existing": counts["existing"]}
+    result = {"made": counts["made"], "held": counts["held"], "existing": counts["existing"]}
+    # Only when it happened: sessions kept out because no statement could hold them, and
+    # statements that could not be written (their sessions held for review instead).
+    for key in ("sessions held", "not made"):
+        if counts[key]:
+            result[key.replace(" ", "_")] = counts[key]
+    return result
+
+
+# Why the run holds a session instead of putting it in a statement.
+BEYOND_LINE = "its amount is beyond what a statement line holds"
+BEYOND_TOTAL = "it would take its statement beyond the largest total a statement holds"
 
 
 def _chunk_run(run: _Run, first_driver: int, last_driver: int) -> Counter[str]:
-    for attempt in range(CHUNK_ATTEMPTS):
-        drafts, counts = _chunk_plan(run, first_driver, last_driver)
+    for _attempt in range(CHUNK_ATTEMPTS):
+        drafts, held, counts = _chunk_plan(run, first_driver, last_driver)
         try:
             with transaction.atomic():
                 _chunk_write(run, drafts)
+                _hold(held)
                 _checkpoint("chunk-written")
-        except (IntegrityError, _Contended):
-            if attempt == CHUNK_ATTEMPTS - 1:
-                raise
+        except (IntegrityError, _Contended):  # most likely another worker: again
             continue
+        except DatabaseError:  # a value the database refuses: find the statement
+            break
         return counts
-    raise AssertionError("unreachable")
+    # Not another worker then, but something in one statement. Each is written on its
+    # own, so one that cannot be written is held, and the rest are made.
+    drafts, held, counts = _chunk_plan(run, first_driver, last_driver)
+    _hold(held)
+    for draft in drafts:
+        try:
+            with transaction.atomic():
+                _chunk_write(run, [draft])
+        except (DatabaseError, _Contended) as exc:
+            counts["held" if draft.reasons else "made"] -= 1
+            if Statement.objects.filter(
+                month=run.month, driver_id=draft.driver_id, connection_id=draft.connection_id
+            ).exists():
+                counts["existing"] += 1  # another worker made it meanwhile after all
+                continue
+            counts["not made"] += 1
+            _hold(
+                [
+                    (line[0], f"its statement could not be made: {type(exc).__name__}")
+                    for line in draft.lines
+                ]
+            )
+    return counts
+
+
+def _hold(held: list[tuple[int, str]]) -> None:
+    for reason in sorted({reason for _, reason in held}):
+        sessions_hold(
+            session_ids=[pk for pk, why in held if why == reason],
+            reason=f"not reimbursed: {reason}",
+        )
+
+
+def _add_line(draft: _Draft, line: LineRow, held: list[tuple[int, str]]) -> None:
+    """The line, if it and its statement's total fit their columns (checked here as well
+    as by the database, so one absurd session is held and its statement still made)."""
+    energy_wh, amount = line[1], line[5]
+    if not 0 <= energy_wh <= SESSION_WH_STORABLE or not 0 <= amount <= LINE_AMOUNT_MAX:
+        held.append((line[0], BEYOND_LINE))
+        return
+    if draft.total_with(amount) > MONEY_12_2_MAX:
+        held.append((line[0], BEYOND_TOTAL))
+        return
+    draft.lines.append(line)
+    draft.lines_sum += amount
 
 
 def _chunk_plan(
     run: _Run, first_driver: int, last_driver: int
-) -> tuple[list[_Draft], Counter[str]]:
+) -> tuple[list[_Draft], list[tuple[int, str]], Counter[str]]:
     """The chunk's statements, computed from plain rows (no model instances)."""
     in_chunk = {"driver_id__gte": first_driver, "driver_id__lte": last_driver}
     existing = set(
@@ -265,6 +329,7 @@ def _chunk_plan(
         BankAccount.objects.filter(retired_at=None, **in_chunk).values_list("driver_id", "pk")
     )
     drafts: list[_Draft] = []
+    held: list[tuple[int, str]] = []  # (session id, why it is not in a statement)
     counts: Counter[str] = Counter()
     sessions = (
         run.candidates()
@@ -299,8 +364,10 @@ def _chunk_plan(
             used = min(price, cap)
             # Exact: kWh has 3 decimals, the price 4; rounding waits for the total.
             amount = Decimal(energy_wh) / THOUSAND * used
-            draft.lines.append(
-                (session_id, energy_wh, price, cap, used, amount, started_at < run.start)
+            _add_line(
+                draft,
+                (session_id, energy_wh, price, cap, used, amount, started_at < run.start),
+                held,
             )
         if draft.lines:
             drafts.append(draft)
@@ -323,11 +390,15 @@ def _chunk_plan(
                 currency=run.currencies[connection_id],
                 bank_account_id=accounts.get(driver_id),
             )
-        by_key[(driver_id, connection_id)].carried.append((failed_id, total))
-    drafts = [by_key[key] for key in sorted(by_key)]
+        draft = by_key[(driver_id, connection_id)]
+        draft.carried.append((failed_id, total))
+        if draft.total_with() > MONEY_12_2_MAX:  # it waits for a later statement
+            draft.carried.pop()
+    drafts = [by_key[key] for key in sorted(by_key) if by_key[key].lines or by_key[key].carried]
     for draft in drafts:
         counts["held" if draft.reasons else "made"] += 1
-    return drafts, counts
+    counts["sessions held"] += len(held)
+    return drafts, held, counts
 
 
 def _plain_rows(queryset: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:

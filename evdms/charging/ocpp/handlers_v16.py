@@ -11,8 +11,7 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, RegistrationStatus
 
 from evdms.charging import services
-from evdms.charging.meter import parse_time
-from evdms.charging.ocpp.common import RecordingMixin
+from evdms.charging.ocpp.common import RecordingMixin, charger_time, refusing
 from evdms.charging.ocpp.persist import group_commit
 
 HEARTBEAT_INTERVAL = 300
@@ -24,6 +23,7 @@ def _now() -> str:
 
 class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.boot_notification)
+    @refusing
     async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
         await sync_to_async(services.charger_seen)(
             self.charger_id,
@@ -36,6 +36,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
         )
 
     @on(Action.heartbeat)
+    @refusing
     async def on_heartbeat(self) -> Any:
         await sync_to_async(services.charger_seen)(
             self.charger_id, last_heartbeat_at=timezone.now()
@@ -43,6 +44,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
         return call_result.Heartbeat(current_time=_now())
 
     @on(Action.status_notification)
+    @refusing
     async def on_status(self, connector_id: int, error_code: str, status: str, **kw: Any) -> Any:
         await sync_to_async(services.charger_connector_status)(
             self.charger_id, connector_id, status
@@ -50,12 +52,14 @@ class CentralSystem16(RecordingMixin, ChargePoint):
         return call_result.StatusNotification()
 
     @on(Action.authorize)
+    @refusing
     async def on_authorize(self, id_tag: str) -> Any:
         # A home charger serves its household: any tag is accepted and recorded with the
         # session; the driver is the charger's driver.
         return call_result.Authorize(id_tag_info={"status": AuthorizationStatus.accepted})
 
     @on(Action.start_transaction)
+    @refusing
     async def on_start(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw: Any
     ) -> Any:
@@ -65,31 +69,34 @@ class CentralSystem16(RecordingMixin, ChargePoint):
             connector_id,
             id_tag,
             meter_start,
-            parse_time(timestamp),
+            charger_time("timestamp", timestamp),
         )
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
         )
 
     @on(Action.meter_values)
+    @refusing
     async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kw: Any) -> Any:
         await group_commit().meter_values_16(self.charger_id, kw.get("transaction_id"), meter_value)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
+    @refusing
     async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, **kw: Any) -> Any:
         await group_commit().run(
             services.stop_transaction_v16,
             self.charger_id,
             transaction_id,
             meter_stop,
-            parse_time(timestamp),
+            charger_time("timestamp", timestamp),
             str(kw.get("reason", "")),
             kw.get("transaction_data"),
         )
         return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
 
     @on(Action.data_transfer)
+    @refusing
     async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
         # No vendor extensions are understood; say so instead of pretending.
         await sync_to_async(services.protocol_issue)(

@@ -11,14 +11,14 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationStatusEnumType
 
 from evdms.charging import services
-from evdms.charging.meter import parse_time
-from evdms.charging.ocpp.common import RecordingMixin
+from evdms.charging.ocpp.common import RecordingMixin, charger_time, refusing
 from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
 from evdms.charging.ocpp.persist import group_commit
 
 
 class CentralSystem201(RecordingMixin, ChargePoint):
     @on(Action.boot_notification)
+    @refusing
     async def on_boot(self, charging_station: dict[str, Any], reason: str, **kw: Any) -> Any:
         await sync_to_async(services.charger_seen)(
             self.charger_id,
@@ -33,6 +33,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         )
 
     @on(Action.heartbeat)
+    @refusing
     async def on_heartbeat(self) -> Any:
         await sync_to_async(services.charger_seen)(
             self.charger_id, last_heartbeat_at=timezone.now()
@@ -40,6 +41,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         return call_result.Heartbeat(current_time=timezone.now().isoformat())
 
     @on(Action.status_notification)
+    @refusing
     async def on_status(
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **kw: Any
     ) -> Any:
@@ -49,10 +51,12 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         return call_result.StatusNotification()
 
     @on(Action.authorize)
+    @refusing
     async def on_authorize(self, id_token: dict[str, Any], **kw: Any) -> Any:
         return call_result.Authorize(id_token_info={"status": AuthorizationStatusEnumType.accepted})
 
     @on(Action.transaction_event)
+    @refusing
     async def on_transaction_event(
         self,
         event_type: str,
@@ -66,7 +70,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
             services.transaction_event_v201,
             self.charger_id,
             event_type,
-            parse_time(timestamp),
+            charger_time("timestamp", timestamp),
             seq_no,
             transaction_info,
             kw.get("meter_value"),
@@ -80,6 +84,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         return call_result.TransactionEvent()
 
     @on(Action.meter_values)
+    @refusing
     async def on_meter_values(self, evse_id: int, meter_value: list[Any], **kw: Any) -> Any:
         # 2.0.1 sends transaction energy in TransactionEvent; these are station readings.
         return call_result.MeterValues()

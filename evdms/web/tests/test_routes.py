@@ -102,6 +102,15 @@ def _org_a_charger(world: World) -> Any:
     return charger
 
 
+def _org_a_held_session(world: World) -> Any:
+    """A session of Voltlease's charger, held for review."""
+    from evdms.charging.models import ChargingSession
+
+    return ChargingSession.objects.create(
+        charger=_org_a_charger(world), transaction_id="held", review="pending"
+    )
+
+
 def _dora_statement(world: World) -> Any:
     """A statement of Dora, the driver who owns the membership above."""
     from datetime import date
@@ -167,6 +176,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "membership_id": lambda w: _org_a_membership(w).pk,
     "batch_id": lambda w: _org_a_batch(w).pk,
     "charger_id": lambda w: _org_a_charger(w).pk,
+    "session_id": lambda w: _org_a_held_session(w).pk,
     "statement_id": lambda w: _dora_statement(w).pk,
     "export_id": lambda w: _org_a_export(w).pk,
     "payout_batch_id": lambda w: _payout_batch(w).pk,
