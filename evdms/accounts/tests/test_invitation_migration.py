@@ -4,22 +4,13 @@ accounts the old invitation attached without their owner's consent."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("accounts", "0004_admin_invitations_are_not_accounts")]
 AFTER = [("accounts", "0006_admin_address_constraints")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
-def test_pending_admins_become_invitations_and_lose_the_accounts_they_were_given():
+def test_pending_admins_become_invitations_and_lose_the_accounts_they_were_given(migrate):
     old = migrate(BEFORE)
     Organisation = old.get_model("accounts", "Organisation")
     User = old.get_model("accounts", "User")

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from evdms.charging.models import ChargingSession
@@ -27,15 +26,8 @@ AFTER = [
 ]
 
 
-def migrate(targets: list[tuple[str, str]]):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
-def test_an_absurd_session_and_its_overflowing_statement_are_repaired(world):
+def test_an_absurd_session_and_its_overflowing_statement_are_repaired(world, migrate):
     from evdms.accounts.models import User
 
     dan = User.objects.create_user("dan@example.com", "dan's long passphrase")
@@ -79,7 +71,6 @@ def test_an_absurd_session_and_its_overflowing_statement_are_repaired(world):
         )
 
     migrate(AFTER)
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
     session = ChargingSession.objects.get(pk=absurd.pk)
     assert session.energy_wh == 0 and session.review == "pending"
