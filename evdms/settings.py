@@ -226,6 +226,18 @@ SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
 # --- the OCPP gateway ----------------------------------------------------------------
 OCPP_HOST = env_str("EVDMS_OCPP_HOST", "127.0.0.1")
 OCPP_PORT = env_int("EVDMS_OCPP_PORT", 9000, minimum=1)
+# Largest message a charger may send; a larger one closes its connection (code 1009).
+# Chargers send small messages (a MeterValues is ~300 bytes); the largest are 1.6
+# StopTransaction with the session's transactionData and 2.0.1 NotifyReport chunks, tens
+# of KiB even with signed meter data. The websockets default (1 MiB) let every junk frame
+# cost a megabyte or more.
+OCPP_MAX_MESSAGE_BYTES = env_int("EVDMS_OCPP_MAX_MESSAGE_BYTES", 262_144, minimum=16_384)
+# Protocol issues (frames the gateway could not accept) are kept this many days, and at
+# most this many per charger and hour; the rest of that hour is only counted.
+PROTOCOL_ISSUE_DAYS = env_int("EVDMS_PROTOCOL_ISSUE_DAYS", 30, minimum=1)
+PROTOCOL_ISSUES_PER_CHARGER_HOUR = env_int(
+    "EVDMS_PROTOCOL_ISSUES_PER_CHARGER_HOUR", 60, minimum=1
+)
 
 # --- request limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
