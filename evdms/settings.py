@@ -235,9 +235,7 @@ OCPP_MAX_MESSAGE_BYTES = env_int("EVDMS_OCPP_MAX_MESSAGE_BYTES", 262_144, minimu
 # Protocol issues (frames the gateway could not accept) are kept this many days, and at
 # most this many per charger and hour; the rest of that hour is only counted.
 PROTOCOL_ISSUE_DAYS = env_int("EVDMS_PROTOCOL_ISSUE_DAYS", 30, minimum=1)
-PROTOCOL_ISSUES_PER_CHARGER_HOUR = env_int(
-    "EVDMS_PROTOCOL_ISSUES_PER_CHARGER_HOUR", 60, minimum=1
-)
+PROTOCOL_ISSUES_PER_CHARGER_HOUR = env_int("EVDMS_PROTOCOL_ISSUES_PER_CHARGER_HOUR", 60, minimum=1)
 
 # --- request limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)

@@ -22,14 +22,15 @@ EXCERPT_CHARS = 500
 
 
 def excerpt(text: str | bytes, limit: int = EXCERPT_CHARS) -> str:
-    """The start of ``text``, enough to recognise what a charger sent."""
-    if isinstance(text, bytes):  # a binary frame
-        size = len(text)
-        text = text[:limit].decode("utf-8", "backslashreplace")
-        return text if size <= limit else f"{text}… ({size} bytes in all)"
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text)} characters in all)"
+    """The start of ``text``, enough to recognise what a charger sent, in at most
+    ``limit`` characters (an excerpt of an excerpt is the same excerpt)."""
+    size = len(text)
+    if size <= limit:
+        return text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text
+    unit = "bytes" if isinstance(text, bytes) else "characters"  # a binary frame, or text
+    suffix = f"… ({size} {unit} in all)"
+    start = text[: max(limit - len(suffix), 0)]
+    return (start.decode("utf-8", "ignore") if isinstance(start, bytes) else start) + suffix
 
 
 def protocol_issue(charger_id: int | None, kind: str, detail: str = "", raw: str = "") -> None:

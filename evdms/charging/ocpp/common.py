@@ -48,7 +48,7 @@ def _described(exc: BaseException) -> str:
     return text
 
 
-class ShortFrameLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class ShortFrameLog(logging.LoggerAdapter[logging.Logger]):
     """The ``ocpp`` package's logger, keeping what it writes about a frame short.
 
     It logs frames whole ("receive message …" at INFO; "Error while handling request
