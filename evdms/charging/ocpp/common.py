@@ -25,27 +25,32 @@ def describe(exc: BaseException) -> str:
     return excerpt(f"{type(exc).__name__}: {exc}")
 
 
-def _drop_context(error: BaseException) -> None:
-    """Let the exceptions ``error`` was raised from go now, without a garbage collection.
+def without_tracebacks(error: BaseException) -> BaseException:
+    """``error``, and the exceptions it was raised from, without their tracebacks.
 
-    jsonschema raises a schema violation from a local variable, so the violation's
-    traceback holds the frame that holds the violation: a reference cycle, with the
-    offending value twice (in ``instance`` and in the message), under every schema
-    violation the ocpp package reports.
+    A traceback holds its frames, and each frame its caller's, with their locals: an
+    exception kept after it was caught (a result handed on, a re-raise) holds every
+    local up the stack. When one of them holds the exception (``raise error`` from a
+    local, as jsonschema does; a list of results; a future), that is a reference cycle
+    with the message's data in it, left to a garbage collector tuned to come round
+    rarely (``gateway._tune_garbage_collector``).
     """
-    context, depth = error.__context__, 0
-    while context is not None and depth < 20:
-        context.__traceback__ = None  # the cycle's one edge we can cut
-        context, depth = context.__context__, depth + 1
-    error.__context__ = error.__cause__ = None
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        exc = pending.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        pending += [exc.__cause__, exc.__context__]
+    return error
 
 
 def _described(exc: BaseException) -> str:
     """What went wrong, in a line; the exception (done with) let go at once."""
-    text = describe(exc)
-    _drop_context(exc)
-    exc.__traceback__ = None
-    return text
+    without_tracebacks(exc)
+    return describe(exc)
 
 
 class ShortFrameLog(logging.LoggerAdapter[logging.Logger]):
@@ -114,8 +119,7 @@ class RecordingMixin:
             # Answer with the cause alone, cut short.
             cause = error.details.get("cause") if isinstance(error.details, dict) else None
             error.details = {"cause": excerpt(str(cause))} if cause else {}
-            _drop_context(error)
-            raise
+            raise without_tracebacks(error) from None
 
     async def _route(self, raw_msg: Any) -> tuple[str, str] | None:
         try:

@@ -128,6 +128,11 @@ def _tune_garbage_collector() -> None:
     ``gc.callbacks``). A larger threshold lets in-flight messages die young; freezing
     what exists at start (Django, the models, the OCPP schemas) keeps it out of every
     full collection. Cycles are still collected, only less often.
+
+    So whatever a charger sends must leave no reference cycle behind: the thresholds
+    count objects, not bytes, and a cycle holding a frame's text is a few objects (500
+    of 2 MB each stayed for good). See ``common.without_tracebacks`` and
+    ``RecordingMixin``; ``tests/test_gateway_junk.py`` runs junk with the collector off.
     """
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)

@@ -16,6 +16,7 @@ from evdms.charging.models import ISSUES_OVER_LIMIT, ProtocolIssue
 from evdms.charging.protocol_issues import protocol_issue
 from evdms.charging.services import charger_register
 from evdms.reimbursements.scheduler import scheduler_tick
+from evdms.testing.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 TEN_PAST_TEN = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
@@ -52,6 +53,20 @@ def test_a_charger_keeps_its_first_issues_of_the_hour_and_the_rest_are_counted(w
     with at(TEN_PAST_TEN + timedelta(hours=1)):  # a new hour: kept in full again
         protocol_issue(spammer.pk, "Unreadable frame", "not JSON", "next hour")
     assert rows.filter(raw="next hour").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(PROTOCOL_ISSUES_PER_CHARGER_HOUR=2)
+def test_two_gateways_over_a_chargers_limit_at_once_count_into_one_row(world):
+    charger = register(world, "TWICE-1")
+    with at(TEN_PAST_TEN):
+        protocol_issue(charger.pk, "Unreadable frame")
+        protocol_issue(charger.pk, "Unreadable frame")
+        over = [lambda: protocol_issue(charger.pk, "Unreadable frame")] * 4
+        at_once(*over)
+    summary = ProtocolIssue.objects.get(charger=charger, kind=ISSUES_OVER_LIMIT)
+    assert summary.occurrences == 4
+    assert ProtocolIssue.objects.filter(charger=charger).count() == 3
 
 
 def test_an_issue_keeps_an_excerpt_of_what_was_sent(world):
