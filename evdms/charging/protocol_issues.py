@@ -34,6 +34,8 @@ def excerpt(text: str | bytes, limit: int = EXCERPT_CHARS) -> str:
 
 
 def protocol_issue(charger_id: int | None, kind: str, detail: str = "", raw: str = "") -> None:
+    """Keep what a charger sent that could not be accepted: ``raw`` is the message (or
+    an excerpt of it already), ``detail`` what was wrong; both are cut to excerpts."""
     now = timezone.now()
     issue = ProtocolIssue(
         charger_id=charger_id, at=now, kind=kind[:60], detail=excerpt(detail), raw=excerpt(raw)
