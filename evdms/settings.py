@@ -254,6 +254,17 @@ SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
 # --- the OCPP gateway ----------------------------------------------------------------
 OCPP_HOST = env_str("EVDMS_OCPP_HOST", "127.0.0.1")
 OCPP_PORT = env_int("EVDMS_OCPP_PORT", 9000, minimum=1)
+# Largest message a charger may send; a larger one closes its connection (code 1009).
+# Most are a few hundred bytes (MeterValues); the largest legitimate ones are 1.6
+# StopTransaction with a long session's transactionData (no limit in the schema; signed
+# meter values ~1-2 kB each) and 2.0.1 reports, whose fields the schemas cap at 2,500-
+# 10,000 characters each (signed meter data, certificates, 15118 EXI), sent in chunks.
+# 256 KiB leaves room for those; 1 MiB (what it was) let each junk frame cost megabytes.
+OCPP_MAX_MESSAGE_BYTES = env_int("EVDMS_OCPP_MAX_MESSAGE_BYTES", 262_144, minimum=16_384)
+# Protocol issues (frames the gateway could not accept) are kept this many days, and at
+# most this many per charger and hour; the rest of that hour is only counted.
+PROTOCOL_ISSUE_DAYS = env_int("EVDMS_PROTOCOL_ISSUE_DAYS", 30, minimum=1)
+PROTOCOL_ISSUES_PER_CHARGER_HOUR = env_int("EVDMS_PROTOCOL_ISSUES_PER_CHARGER_HOUR", 60, minimum=1)
 
 # --- bounds on what chargers report (evdms.charging.bounds) ---------------------------
 # A session above either is kept but held out of reimbursement until an admin reviews it.

@@ -159,8 +159,15 @@ class MeterReading(models.Model):
         return f"{self.session_id} {self.at} {self.value_wh} Wh"
 
 
+# The kind of the row that counts a charger's issues over its hourly limit.
+ISSUES_OVER_LIMIT = "Over the hourly limit"
+
+
 class ProtocolIssue(models.Model):
-    """A message we could not accept as it was: kept for people to look at, never dropped."""
+    """A message we could not accept as it was, kept for people to look at: an excerpt of
+    it, for ``settings.PROTOCOL_ISSUE_DAYS``. A charger sending junk keeps at most
+    ``settings.PROTOCOL_ISSUES_PER_CHARGER_HOUR`` rows an hour; one more row (kind
+    ``ISSUES_OVER_LIMIT``, at the start of the hour) counts the others of that hour."""
 
     charger = models.ForeignKey(
         Charger, null=True, blank=True, on_delete=models.CASCADE, related_name="issues"
@@ -169,9 +176,24 @@ class ProtocolIssue(models.Model):
     kind = models.CharField(max_length=60)
     detail = models.TextField(blank=True)
     raw = models.TextField(blank=True)
+    occurrences = models.PositiveIntegerField(
+        default=1, help_text="Issues this row stands for: more than one on an hour's summary"
+    )
 
     class Meta:
         ordering: ClassVar = ["-at"]
+        constraints: ClassVar = [
+            # Two gateways at a charger's limit at once still count into one row.
+            models.UniqueConstraint(
+                fields=["charger", "at"],
+                condition=Q(kind=ISSUES_OVER_LIMIT),
+                name="protocol_issue_one_summary_per_hour",
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["charger", "at"]),  # the hourly limit
+            models.Index(fields=["at"]),  # the retention purge
+        ]
 
     def __str__(self) -> str:
         return f"{self.charger} {self.kind}"

@@ -31,10 +31,10 @@ from evdms.charging.models import (
     Charger,
     ChargingSession,
     MeterReading,
-    ProtocolIssue,
     SessionReview,
     SessionStatus,
 )
+from evdms.charging.protocol_issues import protocol_issue
 from evdms.enrolment.models import LIVE_STATUSES, Membership
 
 # Timestamps inside the accepted window (bounds.window) but this far from now are
@@ -167,12 +167,6 @@ def charger_connector_status(charger_id: int, connector_id: int, status: str) ->
         charger.connector_status = {**charger.connector_status, str(connector_id): status}
         charger.last_seen_at = timezone.now()
         charger.save(update_fields=["connector_status", "last_seen_at"])
-
-
-def protocol_issue(charger_id: int | None, kind: str, detail: str = "", raw: str = "") -> None:
-    ProtocolIssue.objects.create(
-        charger_id=charger_id, kind=kind[:60], detail=detail[:2000], raw=raw[:20000]
-    )
 
 
 def _membership_at(charger: Charger, at: datetime | None) -> Membership | None:

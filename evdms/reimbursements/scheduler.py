@@ -8,7 +8,8 @@ period exactly once; with the database task backend the task row commits togethe
 the claim, so a scheduler killed in between leaves neither and the next tick retries.
 A scheduler that was down on the 1st catches up at its next tick in that month.
 
-It lives in reimbursements because its only job so far is the monthly statement run.
+It lives in reimbursements because its first job was the monthly statement run; the
+daily purge of old protocol issues (charging) runs through it too.
 """
 
 from __future__ import annotations
@@ -43,7 +44,21 @@ def _enqueue_statements(period: str) -> Any:
     return make_statements.enqueue(month=period)
 
 
-JOBS = [Job("make_statements", previous_month, _enqueue_statements)]
+def today(now: datetime) -> str:
+    """A daily job is due once each day (local time)."""
+    return f"{timezone.localtime(now).date():%Y-%m-%d}"
+
+
+def _enqueue_protocol_issues_purge(period: str) -> Any:
+    from evdms.charging.tasks import purge_protocol_issues
+
+    return purge_protocol_issues.enqueue()
+
+
+JOBS = [
+    Job("make_statements", previous_month, _enqueue_statements),
+    Job("purge_protocol_issues", today, _enqueue_protocol_issues_purge),
+]
 
 
 def scheduler_tick(now: datetime | None = None) -> list[ScheduledRun]:

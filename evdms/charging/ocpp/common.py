@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -8,41 +10,145 @@ from typing import Any, TypeVar
 from asgiref.sync import sync_to_async
 from ocpp.exceptions import (
     FormatViolationError,
+    OCPPError,
     PropertyConstraintViolationError,
     TypeConstraintViolationError,
 )
 from ocpp.messages import unpack
 
 from evdms.charging import bounds, services
+from evdms.charging.protocol_issues import excerpt
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+LOGGED_CHARS = 200  # of a frame, or of what was wrong with it, in a log line
+
+
+def describe(exc: BaseException) -> str:
+    """One short line about what was wrong. An OCPPError's ``str`` would repeat the
+    whole frame it complains about (its details carry it)."""
+    if isinstance(exc, OCPPError):
+        details = exc.details if isinstance(exc.details, dict) else {}
+        cause = details.get("cause")
+        because = f" ({cause})" if cause else ""
+        return excerpt(f"{type(exc).__name__}: {exc.description}{because}")
+    return excerpt(f"{type(exc).__name__}: {exc}")
+
+
+def without_tracebacks(error: BaseException) -> BaseException:
+    """``error``, and the exceptions it was raised from, without their tracebacks.
+
+    A traceback holds its frames, and each frame its caller's, with their locals: an
+    exception kept after it was caught (a result handed on, a re-raise) holds every
+    local up the stack. When one of them holds the exception (``raise error`` from a
+    local, as jsonschema does; a list of results; a future), that is a reference cycle
+    with the message's data in it, left to a garbage collector tuned to come round
+    rarely (``gateway._tune_garbage_collector``).
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        exc = pending.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        pending += [exc.__cause__, exc.__context__]
+    return error
+
+
+def _described(exc: BaseException) -> str:
+    """What went wrong, in a line; the exception (done with) let go at once."""
+    without_tracebacks(exc)
+    return describe(exc)
+
+
+class ShortFrameLog(logging.LoggerAdapter[logging.Logger]):
+    """The ``ocpp`` package's logger, keeping what it writes about a frame short.
+
+    It logs frames whole ("receive message …" at INFO; "Error while handling request
+    …" at ERROR with a traceback whose last line repeats the frame), so a charger
+    sending junk would write up to a maximum-size message per frame. Each argument is
+    cut to an excerpt, and a protocol error (the charger's fault, answered with a
+    CallError) to its one-line cause, without the traceback.
+    """
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):  # the common case: formats nothing
+            return
+        args = tuple(excerpt(str(arg), LOGGED_CHARS) for arg in args)
+        exc_info = kwargs.get("exc_info")
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+        if isinstance(error, OCPPError):
+            kwargs["exc_info"] = None
+            msg, args = f"{msg}: %s", (*args, excerpt(describe(error), LOGGED_CHARS))
+        self.logger.log(level, msg, *args, **kwargs)
+
+
+FRAME_LOG = ShortFrameLog(logging.getLogger("ocpp"))
 
 
 class RecordingMixin:
     """Keeps every frame we cannot route (not JSON, not OCPP) as a ProtocolIssue, and
     answers a frame that is OCPP but breaks its schema with a CallError (the ocpp
-    package does that), so the connection stays up for the next message."""
+    package does that), so the connection stays up for the next message.
+
+    A bad frame leaves nothing behind in memory: the issue keeps an excerpt and a one
+    line description, and the database is never awaited inside an ``except`` block.
+    There ``sync_to_async`` re-raises the exception being handled in its worker thread
+    (so the thread sees it in ``sys.exc_info``); the exception's traceback then holds
+    that thread's frame, which holds the exception and the call's arguments: a
+    reference cycle of the frame's size, left for a garbage collector tuned to come
+    round rarely (``gateway._tune_garbage_collector``). 500 junk frames of 1 MB took a
+    gateway from 105 MB to 1.1 GB that way.
+    """
 
     charger_id: int
-    # The frame being handled (a connection's messages are handled one at a time), kept
-    # with the ProtocolIssue when a handler refuses it.
+    # An excerpt of the frame being handled (a connection's messages are handled one at
+    # a time), kept with the ProtocolIssue when a handler refuses it.
     current_frame: str = ""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("logger", FRAME_LOG)
+        super().__init__(*args, **kwargs)
+
     async def route_message(self, raw_msg: Any) -> None:
-        try:
-            unpack(raw_msg)
-        except Exception as exc:
+        problem = _unreadable(raw_msg)
+        if problem is None:
+            self.current_frame = excerpt(raw_msg)
+            problem = await self._route(raw_msg)
+        if problem is not None:
             await sync_to_async(services.protocol_issue)(
-                self.charger_id, "Unreadable frame", str(exc), str(raw_msg)
+                self.charger_id, problem[0], problem[1], excerpt(raw_msg)
             )
-            return
-        self.current_frame = str(raw_msg)
+
+    async def _handle_call(self, msg: Any) -> Any:
+        try:
+            return await super()._handle_call(msg)  # type: ignore[misc]
+        except OCPPError as error:
+            # A schema violation's details carry the whole frame, and its cause the
+            # offending value: the CallError echoed a junk frame back twice over.
+            # Answer with the cause alone, cut short.
+            cause = error.details.get("cause") if isinstance(error.details, dict) else None
+            error.details = {"cause": excerpt(str(cause))} if cause else {}
+            raise without_tracebacks(error) from None
+
+    async def _route(self, raw_msg: Any) -> tuple[str, str] | None:
         try:
             await super().route_message(raw_msg)  # type: ignore[misc]
         except Exception as exc:
-            await sync_to_async(services.protocol_issue)(
-                self.charger_id, "Handler failed", repr(exc), str(raw_msg)
-            )
+            return "Handler failed", _described(exc)
+        return None
+
+
+def _unreadable(raw_msg: Any) -> tuple[str, str] | None:
+    try:
+        unpack(raw_msg)
+    except Exception as exc:
+        return "Unreadable frame", _described(exc)
+    return None
 
 
 def charger_time(field: str, value: object) -> datetime:
@@ -57,21 +163,34 @@ def charger_time(field: str, value: object) -> datetime:
 def refusing(handler: Handler) -> Handler:
     """Answers a value the services refuse (``bounds.Unstorable``: wrong type or beyond
     what its column holds) with the matching CallError instead of an InternalError,
-    and keeps the frame as a ProtocolIssue. A FormatViolation is kept the same way."""
+    and keeps the frame as a ProtocolIssue. A FormatViolation is kept the same way.
+
+    The issue is written after the ``except`` block and the refused exception let go of
+    its traceback, for the reason ``RecordingMixin`` gives; the CallError is raised
+    without a local naming it (see the ``finally``)."""
 
     @functools.wraps(handler)
     async def wrapper(self: RecordingMixin, *args: Any, **kwargs: Any) -> Any:
         try:
             return await handler(self, *args, **kwargs)
         except bounds.Unstorable as exc:
-            await _record(self, "Refused value", f"{exc.field}: {exc}")
-            error = (
+            detail = f"{exc.field}: {exc}"
+            kind = (
                 TypeConstraintViolationError if exc.wrong_type else PropertyConstraintViolationError
             )
-            raise error(description=str(exc), details={"field": exc.field}) from exc
+            error: OCPPError = kind(description=str(exc), details={"field": exc.field})
+            without_tracebacks(exc)
         except FormatViolationError as exc:
-            await _record(self, "Refused value", str(exc.description))
-            raise
+            detail = str(exc.description)
+            error = without_tracebacks(exc)
+        await _record(self, "Refused value", detail)
+        try:
+            raise error
+        finally:
+            # The ocpp package keeps the raised error (its traceback holds this frame)
+            # until it has answered; a local naming the error would close a cycle
+            # through the frame, holding the whole message for the collector.
+            del error
 
     return wrapper  # type: ignore[return-value]
 

@@ -13,7 +13,10 @@ from typing import Any
 
 import ocpp.messages
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from evdms.charging import services
@@ -74,12 +77,21 @@ async def handler(connection: ServerConnection) -> None:
     central = cls(identity, connection)
     central.charger_id = charger_id
     await sync_to_async(services.charger_seen)(charger_id, online=True, protocol=protocol)
+    too_large = ""
     try:
         await central.start()
+    except ConnectionClosed as exc:
+        logger.debug("charger %s disconnected: %s", identity, exc)
+        if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
+            too_large = exc.sent.reason
     except Exception as exc:
         logger.debug("charger %s disconnected: %s", identity, exc)
     finally:
         await sync_to_async(services.charger_seen)(charger_id, online=False)
+    if too_large:  # recorded out of the except block: see RecordingMixin
+        await sync_to_async(services.protocol_issue)(
+            charger_id, "Message too large", f"{too_large}; the connection was closed (1009)"
+        )
 
 
 async def start_gateway(host: str, port: int) -> Server:
@@ -98,7 +110,11 @@ async def start_gateway(host: str, port: int) -> Server:
         # thousands reconnect at once on a busy machine, the 10 s default refused many,
         # and each refusal comes back as another handshake.
         open_timeout=60,
-        max_size=1_048_576,
+        # A larger message closes the connection (1009) before it is read into memory.
+        max_size=settings.OCPP_MAX_MESSAGE_BYTES,
+        # A charger has one request in flight at a time (OCPP): a few frames of buffer
+        # are plenty, and bound what a connection sending faster than we read holds.
+        max_queue=4,
     )
 
 
@@ -112,6 +128,11 @@ def _tune_garbage_collector() -> None:
     ``gc.callbacks``). A larger threshold lets in-flight messages die young; freezing
     what exists at start (Django, the models, the OCPP schemas) keeps it out of every
     full collection. Cycles are still collected, only less often.
+
+    So whatever a charger sends must leave no reference cycle behind: the thresholds
+    count objects, not bytes, and a cycle holding a frame's text is a few objects (500
+    of 2 MB each stayed for good). See ``common.without_tracebacks`` and
+    ``RecordingMixin``; ``tests/test_gateway_junk.py`` runs junk with the collector off.
     """
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)

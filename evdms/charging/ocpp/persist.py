@@ -12,6 +12,7 @@ ones of a batch are written together (see ``evdms.charging.meter_batch``).
 from __future__ import annotations
 
 import asyncio
+import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,10 +32,12 @@ from evdms.charging.meter_batch import (
     plan_plain,
     write_plain,
 )
+from evdms.charging.ocpp.common import without_tracebacks
 
 FLUSH_AFTER = 0.005  # seconds a first write waits for others to join its batch
 MAX_BATCH = 500
 MAX_REMEMBERED = 50_000  # sessions; forgetting costs one query per batch, not correctness
+NOTED_FRAMES = 12  # of a failure's traceback in the database thread, innermost
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,17 @@ def _key(item: MeterValues16) -> SessionKey | None:
     return (item.charger_id, str(item.transaction_id))
 
 
+def _detached(error: Exception) -> Exception:
+    """A failure to hand to the event loop, without its traceback: that holds the frames
+    of this thread, ``_run_batch``'s with the batch's results, this failure among them (a
+    reference cycle with the batch's messages, see ``without_tracebacks``). The frames
+    it names are kept as a note, printed with it where it is logged."""
+    frames = traceback.format_tb(error.__traceback__)[-NOTED_FRAMES:]
+    error.add_note("In the gateway's database thread:\n" + "".join(frames).rstrip())
+    without_tracebacks(error)
+    return error
+
+
 def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
     """Each message stands alone: one bad message never undoes the others."""
     _keep_connection()
@@ -118,7 +132,7 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
             with transaction.atomic():
                 results[index] = (True, item.fn(*item.args))
         except Exception as exc:
-            results[index] = (False, exc)
+            results[index] = (False, _detached(exc))
         memory.forget_charger(item.args[0])
 
     def write_pending() -> None:
@@ -190,7 +204,10 @@ class GroupCommit:
         self._queue.append((item, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        try:
+            return await future
+        finally:
+            del future  # a failure raised here holds this frame: it must not hold the failure
 
     async def _flush(self) -> None:
         await asyncio.sleep(FLUSH_AFTER)
@@ -199,7 +216,7 @@ class GroupCommit:
             try:
                 results = await sync_to_async(_run_batch)([item for item, _ in batch], self._memory)
             except Exception as exc:
-                results = [(False, exc)] * len(batch)
+                results = [(False, _detached(exc))] * len(batch)
             for (_, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from evdms.charging.models import ChargingSession
-from evdms.reimbursements import tasks
+from evdms.reimbursements import scheduler, tasks
 from evdms.reimbursements.models import ScheduledRun, Statement
 from evdms.reimbursements.scheduler import scheduler_tick
 from evdms.reimbursements.tests.conftest import reimbursed_driver
@@ -22,6 +22,13 @@ from evdms.testing.fixtures import make_connection
 
 pytestmark = pytest.mark.django_db
 UTC = ZoneInfo("UTC")
+
+
+@pytest.fixture(autouse=True)
+def statements_only(monkeypatch):
+    """The statement job alone: the daily ones are tested with their areas."""
+    jobs = [job for job in scheduler.JOBS if job.name == "make_statements"]
+    monkeypatch.setattr(scheduler, "JOBS", jobs)
 
 
 @pytest.fixture
