@@ -17,7 +17,6 @@ from django.core.exceptions import (
     BadRequest,
     PermissionDenied,
     RequestDataTooBig,
-    SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
     ValidationError,
@@ -134,11 +133,12 @@ class JsonParser(Parser):
 
 def _operation_errors(operation: Operation) -> dict[int, type[Schema]]:
     """The error answers ``operation`` can give, from what it takes: a key (401; 403 for
-    a key whose role or kind does not allow it), input (400 unreadable, 422 not allowed),
-    a body (413 too large), an object in its path (404, also for another organisation's)."""
+    a key whose role or kind does not allow it), a query or a body (400 when it cannot be
+    read), a body (413 too large), an object in its path (404, also for another
+    organisation's), any input at all (422 for a value that is not allowed)."""
     sources = {model.__ninja_param_source__ for model in operation.models}
     errors: dict[int, type[Schema]] = {}
-    if sources:
+    if sources & {"query", "body", "form", "file"}:
         errors[400] = FieldErrorsOut
     if operation.auth_callbacks:
         errors[401] = ErrorOut
@@ -310,7 +310,7 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(request, {"detail": "The request body is too large."}, status=413)
 
 
-def _too_many(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+def _too_many(request: HttpRequest, exc: object) -> HttpResponse:
     return _unreadable(request, "The request has too many fields or files.")
 
 

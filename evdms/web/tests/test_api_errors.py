@@ -1,12 +1,15 @@
-"""A request the platform cannot read is the caller's error, never ours: a broken
-multipart body, too many fields, malformed JSON answer 400 on every upload, every API
-operation and every form page, with words for people rather than the parser's own;
-and a field-level error names where the field was (the query string or the body)."""
+"""Errors of the API as a partner's program meets them. A request the platform cannot
+read is the caller's error, never ours: a broken multipart body, too many fields,
+malformed JSON answer 400 on every upload, every API operation and every form page, with
+words for people rather than the parser's own; a field-level error names where the field
+was (the query string or the body); and the OpenAPI document declares every error answer
+of every operation with its body."""
 
 from __future__ import annotations
 
 import re
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -168,3 +171,41 @@ def test_a_form_post_with_a_broken_multipart_body_is_a_400_page(
         response = client.generic("POST", url, body, content_type)
         assert response.status_code == 400, url
         assert "nothing was saved" in response.content.decode(), url
+
+
+def _declared(client: Client) -> dict[str, dict[str, Any]]:
+    spec = client.get("/api/v1/openapi.json").json()
+    return {
+        f"{method.upper()} {path}": operation
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def _body_of(operation: dict[str, Any], status: int) -> str:
+    return operation["responses"][str(status)]["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_every_operation_declares_its_error_answers_with_their_bodies(db, client: Client):
+    operations = _declared(client)
+    message, fields = "#/components/schemas/ErrorOut", "#/components/schemas/FieldErrorsOut"
+    for name, operation in operations.items():
+        where = {p["in"] for p in operation.get("parameters", [])}
+        if "requestBody" in operation:
+            where.add("body")
+        assert _body_of(operation, 401) == _body_of(operation, 403) == message, name
+        if "path" in where:
+            assert _body_of(operation, 404) == message, name
+        if where & {"query", "body"}:
+            assert _body_of(operation, 400) == fields, name
+        if where:
+            assert _body_of(operation, 422) == fields, name
+        if "body" in where:
+            assert _body_of(operation, 413) == message, name
+    for decision in (
+        "POST /api/v1/connection-requests/{membership_id}/approve",
+        "POST /api/v1/connection-requests/{membership_id}/deny",
+        "POST /api/v1/drivers/{membership_id}/remove",
+    ):
+        assert _body_of(operations[decision], 409) == message
+    assert "400" not in operations["GET /api/v1/me"]["responses"]  # it takes nothing to misread
