@@ -18,6 +18,7 @@ from csp.constants import NONE, SELF
 
 from evdms.env import (
     ConfigurationError,
+    checked_bank_account,
     env_bool,
     env_choice,
     env_int,
@@ -247,9 +248,41 @@ if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
     )
 
 # --- SEPA payouts: the platform's account that pays reimbursements ---------------
+# The examples of IBANs that documentation (ours included) and test data use: a payout
+# file naming one of them would send real drivers' money from an account nobody owns.
+SAMPLE_IBANS = frozenset(
+    {
+        "NL91ABNA0417164300",  # our own development default
+        "NL02ABNA0123456789",
+        "NL20INGB0001234567",
+        "DE89370400440532013000",
+        "GB82WEST12345698765432",
+        "GB29NWBK60161331926819",
+        "FR1420041010050500013M02606",
+        "BE68539007547034",
+        "AT611904300234573201",
+        "CH9300762011623852957",
+        "ES9121000418450200051332",
+        "IT60X0542811101000000123456",
+        "LU280019400644750000",
+    }
+)
 SEPA_DEBTOR_NAME = env_str("EVDMS_SEPA_DEBTOR_NAME", "evdms Platform B.V.")
-SEPA_DEBTOR_IBAN = env_str("EVDMS_SEPA_DEBTOR_IBAN", "NL91ABNA0417164300")
-SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
+if PRODUCTION:
+    SEPA_DEBTOR_IBAN = env_str("EVDMS_SEPA_DEBTOR_IBAN")
+    # No sample bank either: the BIC is optional in SEPA, the bank finds it by the IBAN.
+    SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "")
+else:
+    SEPA_DEBTOR_IBAN = env_str("EVDMS_SEPA_DEBTOR_IBAN", "NL91ABNA0417164300")
+    SEPA_DEBTOR_BIC = env_str("EVDMS_SEPA_DEBTOR_BIC", "ABNANL2A")
+SEPA_DEBTOR_IBAN, SEPA_DEBTOR_BIC = checked_bank_account(
+    "EVDMS_SEPA_DEBTOR_IBAN", SEPA_DEBTOR_IBAN, "EVDMS_SEPA_DEBTOR_BIC", SEPA_DEBTOR_BIC
+)
+if PRODUCTION and SEPA_DEBTOR_IBAN in SAMPLE_IBANS:
+    raise ConfigurationError(
+        f"EVDMS_SEPA_DEBTOR_IBAN={SEPA_DEBTOR_IBAN} is a well-known sample account; "
+        "give the IBAN of the platform's own account that pays the reimbursements"
+    )
 
 # --- the OCPP gateway ----------------------------------------------------------------
 OCPP_HOST = env_str("EVDMS_OCPP_HOST", "127.0.0.1")

@@ -10,7 +10,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import check_page, page_of, requires
+from evdms.api import ErrorOut, check_page, page_of, requires
 from evdms.connections.access import get_connection_for
 from evdms.enrolment import services
 from evdms.enrolment.access import get_invitation_batch_for, get_membership_for
@@ -58,6 +58,10 @@ def _page(rows: Any, offset: int, limit: int) -> dict[str, Any]:
     return page_of(rows, offset, limit, _out)
 
 
+# The answers of a decision: the membership, or 409 when it was already decided.
+DECISION = {200: MembershipOut, 409: ErrorOut}
+
+
 def _decided(exc: services.AlreadyDecided) -> HttpError:
     return HttpError(409, "This request was already decided (or is no longer in that state).")
 
@@ -73,7 +77,7 @@ def requests_list(request: HttpRequest, offset: int = 0, limit: int = 50) -> dic
 
 @router.post(
     "/connection-requests/{membership_id}/approve",
-    response=MembershipOut,
+    response=DECISION,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
 def requests_approve(request: HttpRequest, membership_id: int) -> dict[str, Any]:
@@ -87,7 +91,7 @@ def requests_approve(request: HttpRequest, membership_id: int) -> dict[str, Any]
 
 @router.post(
     "/connection-requests/{membership_id}/deny",
-    response=MembershipOut,
+    response=DECISION,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
 def requests_deny(request: HttpRequest, membership_id: int, payload: DenyIn) -> dict[str, Any]:
@@ -122,7 +126,7 @@ def drivers_list(
 
 @router.post(
     "/drivers/{membership_id}/remove",
-    response=MembershipOut,
+    response=DECISION,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
 def drivers_remove(request: HttpRequest, membership_id: int) -> dict[str, Any]:

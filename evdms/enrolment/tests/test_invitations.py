@@ -466,7 +466,7 @@ def test_the_api_lists_invitations_by_status(
     page = client.get(url, {"limit": 1, "offset": 1}, headers=headers).json()
     assert page["count"] == 2 and len(page["items"]) == 1
     wrong = client.get(url, {"status": "clicked"}, headers=headers)
-    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "status"]
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["query", "status"]
 
 
 def test_the_api_hides_other_organisations_and_refuses_analysts(

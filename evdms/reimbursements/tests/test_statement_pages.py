@@ -154,6 +154,6 @@ def test_the_api_gives_a_statement_with_sessions_only_under_data_sharing(
     ).json()
     assert [i["id"] for i in by_connection["items"]] == [shared.pk]
     bad = client.get("/api/v1/statements.csv?status=lost", headers=headers)
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "status"]
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "status"]
     outsider = api_key_for(world.org_b, name="outsider")
     assert client.get(f"/api/v1/statements/{shared.pk}", headers=outsider).status_code == 404

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
+from schwifty import IBAN
 
 from evdms.env import ConfigurationError, env_bool, env_int, env_list, env_str
 
@@ -56,17 +57,68 @@ def _manage(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# An account of the platform's own, made up for these tests but valid (checksums and all).
+PLATFORM_IBAN = str(IBAN.generate("NL", bank_code="RABO", account_code="3118172026"))
+
+
+def _production(tmp_path, **env: str) -> dict[str, str]:
+    """Everything production needs, with ``env`` changing or (as "") leaving out some."""
+    full = {
+        "EVDMS_ENV": "production",
+        "EVDMS_SECRET_KEY": "x" * 30 + "-production-secret-for-the-check-only-" + "y" * 20,
+        "EVDMS_ALLOWED_HOSTS": "evdms.example.org",
+        "EVDMS_VAR_DIR": str(tmp_path),
+        "EVDMS_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EVDMS_SEPA_DEBTOR_IBAN": PLATFORM_IBAN,
+        **env,
+    }
+    return {name: value for name, value in full.items() if value}
+
+
 def test_production_mode_passes_check_deploy(tmp_path):
-    result = _manage(
-        ["check", "--deploy", "--fail-level", "WARNING"],
-        EVDMS_ENV="production",
-        EVDMS_SECRET_KEY="x" * 30 + "-production-secret-for-the-check-only-" + "y" * 20,
-        EVDMS_ALLOWED_HOSTS="evdms.example.org",
-        EVDMS_VAR_DIR=str(tmp_path),
-        EVDMS_FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-    )
+    result = _manage(["check", "--deploy", "--fail-level", "WARNING"], **_production(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+PRINT_PAYOUT_ACCOUNT = [
+    "shell",
+    "--no-imports",
+    "-c",
+    "from django.conf import settings; print(settings.SEPA_DEBTOR_IBAN, settings.SEPA_DEBTOR_BIC)",
+]
+
+
+def test_production_pays_from_the_account_it_is_given_and_no_sample_bank(tmp_path):
+    spaced = " ".join(PLATFORM_IBAN[i : i + 4] for i in range(0, len(PLATFORM_IBAN), 4))
+    result = _manage(PRINT_PAYOUT_ACCOUNT, **_production(tmp_path, EVDMS_SEPA_DEBTOR_IBAN=spaced))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [PLATFORM_IBAN]  # no BIC: the bank finds it by the IBAN
+
+
+@pytest.mark.parametrize(
+    ("iban", "message"),
+    [
+        ("", "EVDMS_SEPA_DEBTOR_IBAN must be set"),
+        ("NL91 ABNA 0417 1643 00", "NL91ABNA0417164300 is a well-known sample account"),
+        ("DE89370400440532013000", "DE89370400440532013000 is a well-known sample account"),
+    ],
+    ids=["missing", "the development default", "the German example"],
+)
+def test_production_mode_refuses_to_start_without_a_real_payout_account(tmp_path, iban, message):
+    result = _manage(["check"], **_production(tmp_path, EVDMS_SEPA_DEBTOR_IBAN=iban))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_wrong_payout_account_stops_start_up_in_any_mode(tmp_path):
+    iban = _manage(
+        ["check"], EVDMS_SEPA_DEBTOR_IBAN="NL91ABNA0417164301", EVDMS_VAR_DIR=str(tmp_path)
+    )
+    bic = _manage(["check"], EVDMS_SEPA_DEBTOR_BIC="ABN", EVDMS_VAR_DIR=str(tmp_path))
+    assert iban.returncode != 0 and bic.returncode != 0
+    assert "EVDMS_SEPA_DEBTOR_IBAN='NL91ABNA0417164301' is not a valid IBAN" in iban.stderr
+    assert "EVDMS_SEPA_DEBTOR_BIC='ABN' is not a valid BIC" in bic.stderr
 
 
 def test_production_mode_refuses_to_start_without_an_encryption_key(tmp_path):
