@@ -188,6 +188,9 @@ AXES_VERBOSE = False
 # the demo's operator logs in with the password alone.
 OPERATORS_NEED_TWO_FACTOR = PRODUCTION or env_bool("EVDMS_OPERATOR_TWO_FACTOR", False)
 OTP_TOTP_ISSUER = env_str("EVDMS_TOTP_ISSUER", "evdms")
+# Operators remove a device in the Django admin (a lost phone and lost recovery codes),
+# but never read anyone's secret key or recovery codes there.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Minutes between the password and the code before the password must be given again.
 TWO_FACTOR_LOGIN_MINUTES = 5
 RECOVERY_CODE_COUNT = 10

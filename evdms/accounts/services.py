@@ -489,8 +489,13 @@ RECOVERY_CODES = "Recovery codes"  # the name of the user's StaticDevice
 
 
 def _recovery_codes_replace(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_CODES, confirmed=True)
+    # The same device with new tokens: a session that logged in with a recovery code is
+    # verified by this device, and would be logged out if it were replaced.
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_CODES, defaults={"confirmed": True}
+    )
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticToken.objects.filter(device=device).delete()
     codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes

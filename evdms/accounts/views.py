@@ -206,6 +206,7 @@ def _two_factor_render(
     request: HttpRequest,
     *,
     code_form: AuthenticatorCodeForm | None = None,
+    begin_form: ReauthenticateForm | None = None,
     renew_form: ReauthenticateForm | None = None,
     disable_form: ReauthenticateForm | None = None,
 ) -> HttpResponse:
@@ -220,6 +221,7 @@ def _two_factor_render(
         "organisation": admin.organisation if admin is not None else None,
         "codes_left": selectors.recovery_codes_left(user) if enabled else 0,  # type: ignore[arg-type]
         "code_form": code_form or AuthenticatorCodeForm(),
+        "begin_form": begin_form or ReauthenticateForm(prefix="begin"),
         "renew_form": renew_form or ReauthenticateForm(prefix="renew"),
         "disable_form": disable_form or ReauthenticateForm(prefix="disable"),
     }
@@ -227,7 +229,8 @@ def _two_factor_render(
         secret = b32encode(pending.bin_key).decode()
         context["qr_svg"] = _qr_svg(pending)
         context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-    has_errors = any(f is not None and f.errors for f in (code_form, renew_form, disable_form))
+    forms_shown = (code_form, begin_form, renew_form, disable_form)
+    has_errors = any(f is not None and f.errors for f in forms_shown)
     response = render(
         request, "accounts/two_factor.html", context, status=422 if has_errors else 200
     )
@@ -249,6 +252,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @require_POST
 @account_required
 def two_factor_begin(request: HttpRequest) -> HttpResponse:
+    # The password again, as for every change to the second factor: a borrowed or
+    # stolen session must not put its own app on the account and keep the recovery
+    # codes, locking the owner out (a password reset does not remove two-factor).
+    form = ReauthenticateForm(request.POST, prefix="begin")
+    if not _proven(request, form):
+        return _two_factor_render(request, begin_form=form)
     try:
         services.two_factor_begin(user=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:

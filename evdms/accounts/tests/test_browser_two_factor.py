@@ -33,6 +33,7 @@ def test_set_up_two_factor_then_log_in_with_a_code(world, live_server, page):
     log_in_with_password(page, live_server.url)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     page.get_by_role("link", name="Security").click()
+    page.get_by_label("Your password, or a code from your app").fill(PASSWORD)
     page.get_by_role("button", name="Set up two-factor authentication").click()
     expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
     qr = page.locator("figure.qr-code svg")

@@ -38,7 +38,7 @@ def code_of(device: TOTPDevice, steps_ahead: int = 0) -> str:
 
 def set_up_two_factor(client: Client) -> tuple[TOTPDevice, list[str]]:
     """Through the pages, as a person does; returns the app's device and the codes shown."""
-    client.post(reverse("accounts:two_factor_begin"))
+    client.post(reverse("accounts:two_factor_begin"), {"begin-proof": PASSWORD})
     device = TOTPDevice.objects.get(confirmed=False)
     page = client.post(reverse("accounts:two_factor_enable"), {"code": code_of(device)})
     assert page.status_code == 200, page.content.decode()
@@ -77,7 +77,7 @@ def test_an_admin_sets_up_two_factor_with_the_app_and_gets_ten_recovery_codes_on
     assert page.status_code == 200
     assert "Set up two-factor authentication" in page.content.decode()
 
-    client.post(reverse("accounts:two_factor_begin"))
+    client.post(reverse("accounts:two_factor_begin"), {"begin-proof": PASSWORD})
     setup = client.get(TWO_FACTOR)
     html = setup.content.decode()
     device = TOTPDevice.objects.get(user=world.ana.user, confirmed=False)
@@ -107,7 +107,7 @@ def test_an_admin_sets_up_two_factor_with_the_app_and_gets_ten_recovery_codes_on
 
 def test_a_wrong_code_does_not_turn_it_on(world):
     client = client_for(world.nadia)
-    client.post(reverse("accounts:two_factor_begin"))
+    client.post(reverse("accounts:two_factor_begin"), {"begin-proof": PASSWORD})
     device = TOTPDevice.objects.get(confirmed=False)
     wrong = f"{(int(code_of(device)) + 1) % 1_000_000:06d}"
     page = client.post(reverse("accounts:two_factor_enable"), {"code": wrong})
@@ -415,3 +415,59 @@ def test_the_admins_list_tells_the_network_manager_who_uses_two_factor(world):
     }
     assert "<td>On</td>" in rows["otto@voltlease.example"]
     assert "Off" in rows["ana@voltlease.example"]
+
+
+def test_operators_can_remove_a_device_in_the_admin_but_never_read_its_secrets(world, settings):
+    """A lost phone and lost codes: an operator removes the device; the secret key and
+    the recovery codes (each a log-in as that admin) are never shown to them."""
+    settings.OPERATORS_NEED_TWO_FACTOR = False
+    device, codes = enrolled(world.otto.user)
+    operator = User.objects.create_superuser("root@platform.example", PASSWORD)
+    client = Client()
+    client.force_login(operator)
+    static = StaticToken.objects.filter(device__user=world.otto.user).first()
+    assert static is not None
+    pages = [
+        f"/platform-admin/otp_totp/totpdevice/{device.pk}/change/",
+        "/platform-admin/otp_totp/totpdevice/",
+        f"/platform-admin/otp_static/staticdevice/{static.device_id}/change/",
+    ]
+    # django-otp's own set-up views in the admin show the key as a link and a QR code
+    for view in ("config", "qrcode"):
+        url = f"/platform-admin/otp_totp/totpdevice/{device.pk}/{view}/"
+        assert client.get(url).status_code in (403, 404), url
+    for url in pages:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        content = page.content.decode()
+        assert device.key not in content, url
+        assert b32encode(device.bin_key).decode().rstrip("=") not in content, url
+        assert not [code for code in codes if code in content], url
+    client.post(f"/platform-admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_setting_it_up_needs_the_password_so_a_borrowed_session_cannot_take_the_account(world):
+    client = client_for(world.nadia)
+    refused = client.post(reverse("accounts:two_factor_begin"))
+    assert refused.status_code == 422
+    assert not TOTPDevice.objects.filter(user=world.nadia.user).exists()
+    wrong = client.post(reverse("accounts:two_factor_begin"), {"begin-proof": "a guess at it"})
+    assert wrong.status_code == 422
+    assert "neither your password nor a current code" in wrong.content.decode()
+    assert not TOTPDevice.objects.filter(user=world.nadia.user).exists()
+    client.post(reverse("accounts:two_factor_begin"), {"begin-proof": PASSWORD})
+    assert TOTPDevice.objects.filter(user=world.nadia.user, confirmed=False).exists()
+
+
+def test_a_session_logged_in_with_a_recovery_code_stays_in_after_making_new_codes(world):
+    _, codes = enrolled(world.otto.user)
+    client = Client()
+    log_in(client, "otto@voltlease.example")
+    client.post(LOGIN_CODE, {"code": codes[0]})
+    assert logged_in(client)
+    page = client.post(reverse("accounts:recovery_codes_renew"), {"renew-proof": PASSWORD})
+    assert page.status_code == 200
+    assert client.get(TWO_FACTOR).status_code == 200
+    assert logged_in(client)
+    assert StaticToken.objects.filter(device__user=world.otto.user).count() == 10
