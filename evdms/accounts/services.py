@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -448,7 +449,10 @@ def password_reset_request_admit(*, email: str, client_ip: str) -> bool:
     now = timezone.now()
     since = now - settings.PASSWORD_RESET_LIMIT_WINDOW
     PasswordResetRequest.objects.filter(requested_at__lt=since).delete()
-    address = _digest("address", email.strip().lower())
+    # Counted under the address as Django's reset form matches it to an account (NFKC,
+    # then case-folded): "voltleaſe" (long s) is Nadia's address there, so it must not
+    # get a count of its own.
+    address = _digest("address", unicodedata.normalize("NFKC", email.strip()).casefold())
     client = _digest("client", client_ip)
     recent = PasswordResetRequest.objects.filter(requested_at__gte=since)
     if (

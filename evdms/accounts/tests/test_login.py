@@ -234,3 +234,15 @@ def test_a_reset_can_be_asked_for_again_once_the_hour_has_passed(
     with django_capture_on_commit_callbacks(execute=True):
         assert ask_for_reset("nadia@voltlease.example").status_code == 302
     assert len(mailoutbox) == 1
+
+
+def test_a_spelling_the_reset_form_matches_to_the_same_account_shares_its_limit(
+    world, settings, django_capture_on_commit_callbacks
+):
+    """Django's reset form finds accounts by NFKC and case folding, where the long s
+    "ſ" is an "s": such a spelling reaches Nadia's inbox, so it counts as hers."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(settings.PASSWORD_RESET_LIMIT_PER_ADDRESS):
+            ask_for_reset("nadia@voltleaſe.example", ip=f"192.0.2.{n}")
+        throttled = ask_for_reset("nadia@voltlease.example", ip="198.51.100.7")
+    assert throttled.status_code == 429
