@@ -157,13 +157,7 @@ def test_argon2_hashes_passwords():
 
 
 def test_in_production_operators_always_need_two_factor(tmp_path):
-    production = {
-        "EVDMS_ENV": "production",
-        "EVDMS_SECRET_KEY": "s" * 60,
-        "EVDMS_ALLOWED_HOSTS": "x.example",
-        "EVDMS_VAR_DIR": str(tmp_path),
-        "EVDMS_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    }
+    production = _production(tmp_path)
     show = [
         "shell",
         "-c",
