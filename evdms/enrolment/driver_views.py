@@ -99,11 +99,11 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
                 invitation_token=invitation,
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                add_service_errors(form, exc)
-            else:
+            if not hasattr(exc, "error_dict"):
                 for message in exc.messages:
                     form.add_error(None, message)
+            elif form.is_valid():  # else the form ran the same rules and shows them already
+                add_service_errors(form, exc)
         else:
             if membership.status == MembershipStatus.CONNECTED:
                 messages.success(request, f"You are connected to {connection.name_for_drivers}.")

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from evdms.connections.models import Connection
+from evdms.enrolment.rules import join_answers_clean
 
 
 class SignupForm(forms.Form):
@@ -18,19 +20,22 @@ class SignupForm(forms.Form):
 
 
 class JoinForm(forms.Form):
-    """The request page: only the questions this connection asks are shown."""
+    """The request page: only the questions this connection asks are shown. The fields
+    hold no limits of their own: ``join_answers_clean`` checks them as it does for the
+    service, so the page and a program get the same messages."""
 
     use_required_attribute = False
 
     def __init__(self, *args: Any, connection: Connection, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.connection = connection
         if connection.verification_1_label:
             self.fields["verification_1"] = forms.CharField(
-                label=connection.verification_1_label, required=False, max_length=200
+                label=connection.verification_1_label, required=False
             )
         if connection.verification_2_label:
             self.fields["verification_2"] = forms.CharField(
-                label=connection.verification_2_label, required=False, max_length=200
+                label=connection.verification_2_label, required=False
             )
         if connection.provide_home_charger:
             self.fields["phone"] = forms.CharField(label="Phone number", required=False)
@@ -40,9 +45,18 @@ class JoinForm(forms.Form):
             self.fields["postcode"] = forms.CharField(label="Postcode", required=False)
             self.fields["city"] = forms.CharField(label="Town or city", required=False)
             self.fields["country"] = forms.CharField(
-                label="Country", required=False, max_length=10, help_text="Two letters, e.g. NL."
+                label="Country", required=False, help_text="Two letters, e.g. NL."
             )
         if connection.custom_terms_enabled:
             self.fields["agree_terms"] = forms.BooleanField(
                 label="I have read and agree to the terms and conditions above", required=False
             )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        try:
+            cleaned.update(join_answers_clean(connection=self.connection, answers=self.data))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        return cleaned

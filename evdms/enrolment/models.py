@@ -100,6 +100,9 @@ class TermsAcceptance(models.Model):
     accepted_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Set by the worker in the transaction that puts the signed copy in the outbox, so a
+    # rerun of the task never sends it twice.
+    signed_copy_queued_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.driver} accepted {self.sha256[:12]}"

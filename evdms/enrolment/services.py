@@ -32,12 +32,11 @@ from evdms.enrolment.models import (
     MembershipStatus,
     TermsAcceptance,
 )
-from evdms.enrolment.terms_pdf import signed_terms_pdf
+from evdms.enrolment.rules import join_answers_clean
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 3  # three days
-ANSWER_MAX = 100
 
 
 class AlreadyDecided(Exception):
@@ -101,15 +100,6 @@ def driver_confirm_email(*, token: str) -> User | None:
 # --- a driver asks to join ----------------------------------------------------------
 
 
-def _answer(value: Any, label: str, field: str, errors: dict[str, list[str]]) -> str:
-    text = " ".join(str(value or "").split())
-    if label and not text:
-        errors.setdefault(field, []).append(f"Enter your {label}.")
-    elif len(text) > ANSWER_MAX:
-        errors.setdefault(field, []).append(f"Use at most {ANSWER_MAX} characters.")
-    return text if label else ""
-
-
 def _notify_connected(membership: Membership) -> None:
     connection = membership.connection
     email_send(
@@ -127,6 +117,25 @@ def _notify_connected(membership: Membership) -> None:
         )
     if membership.invitation_id:
         invitation_connected(invitation=membership.invitation)  # type: ignore[arg-type]
+
+
+def _live_membership(connection: Connection, driver: User) -> Membership | None:
+    """The driver's request or connection with this organisation, or None when they may
+    ask; another connection of the same organisation is refused."""
+    existing = (
+        Membership.objects.select_for_update()
+        .filter(organisation=connection.organisation, driver=driver, status__in=LIVE_STATUSES)
+        .select_related("connection")
+        .first()
+    )
+    if existing is not None and existing.connection_id != connection.pk:
+        raise ValidationError(
+            f"You already have a connection with {connection.organisation.name} "
+            f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
+            "A driver can hold one connection per organisation at a time: withdraw that request "
+            "or leave that connection first."
+        )
+    return existing
 
 
 @transaction.atomic
@@ -150,60 +159,10 @@ def membership_request(
         raise ValidationError("This connection is not accepting drivers.")
     if driver.email_confirmed_at is None:
         raise ValidationError("Confirm your e-mail address first: we sent you a link.")
-    existing = (
-        Membership.objects.select_for_update()
-        .filter(organisation=connection.organisation, driver=driver, status__in=LIVE_STATUSES)
-        .select_related("connection")
-        .first()
-    )
+    existing = _live_membership(connection, driver)
     if existing is not None:
-        if existing.connection_id == connection.pk:
-            return existing  # the same request again
-        raise ValidationError(
-            f"You already have a connection with {connection.organisation.name} "
-            f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
-            "A driver can hold one connection per organisation at a time: withdraw that request "
-            "or leave that connection first."
-        )
-    errors: dict[str, list[str]] = {}
-    v1 = _answer(
-        answers.get("verification_1"), connection.verification_1_label, "verification_1", errors
-    )
-    v2 = _answer(
-        answers.get("verification_2"), connection.verification_2_label, "verification_2", errors
-    )
-    contact: dict[str, str] = {}
-    if connection.provide_home_charger:
-        for field, label, limit in [
-            ("phone", "phone number", 30),
-            ("address", "installation address", 200),
-            ("postcode", "postcode", 20),
-            ("city", "town or city", 100),
-        ]:
-            value = " ".join(str(answers.get(field) or "").split())
-            if not value:
-                errors.setdefault(field, []).append(f"Enter your {label}.")
-            elif len(value) > limit:
-                errors.setdefault(field, []).append(f"Use at most {limit} characters.")
-            contact[field] = value
-        if contact.get("phone") and not all(c.isdigit() or c in "+ -()" for c in contact["phone"]):
-            errors.setdefault("phone", []).append("Enter a phone number of digits, spaces and +.")
-        country = str(answers.get("country") or "").strip().upper()
-        if country and (len(country) != 2 or not country.isalpha()):
-            errors.setdefault("country", []).append("Use a two-letter country code, e.g. NL.")
-        contact["country"] = country
-    if connection.custom_terms_enabled and str(answers.get("agree_terms") or "") not in (
-        "on",
-        "yes",
-        "true",
-        "True",
-    ):
-        errors.setdefault("agree_terms", []).append(
-            "Tick the box to agree to the terms and conditions."
-        )
-    if errors:
-        raise ValidationError(errors)
-
+        return existing  # the same request again
+    values = join_answers_clean(connection=connection, answers=answers)
     invitation = (
         invitation_opened(token=invitation_token, connection_id=connection.pk)
         if invitation_token
@@ -213,10 +172,8 @@ def membership_request(
         connection=connection,
         organisation=connection.organisation,
         driver=driver,
-        verification_1=v1,
-        verification_2=v2,
         invitation=invitation,
-        **contact,
+        **values,
     )
     try:
         with transaction.atomic():
@@ -227,76 +184,87 @@ def membership_request(
         ) from exc
     if invitation is not None:
         invitation_requested(invitation=invitation)
-    driver_actor = Actor(organisation=connection.organisation, role="driver", user=driver)
     audit_record(
-        actor=driver_actor,
+        actor=Actor(organisation=connection.organisation, role="driver", user=driver),
         action="membership.request",
         target=membership,
         changes={
             "status": [None, "pending"],
-            "verification_1": [None, v1],
-            "verification_2": [None, v2],
+            "verification_1": [None, membership.verification_1],
+            "verification_2": [None, membership.verification_2],
         },
     )
     if connection.custom_terms_enabled:
-        acceptance = TermsAcceptance.objects.create(
-            membership=membership,
-            driver=driver,
-            text=connection.terms_text,
-            sha256=hashlib.sha256(connection.terms_text.encode()).hexdigest(),
-            ip_address=ip_address,
-            user_agent=user_agent[:300],
-        )
-        if connection.signed_terms_recipients:
-            email_send(
-                to=list(connection.signed_terms_recipients),
-                template="signed_terms",
-                context={"acceptance": acceptance, "connection": connection, "driver": driver},
-                organisation=connection.organisation,
-                attachments=[
-                    (
-                        f"signed-terms-{connection.pk}-{driver.pk}.pdf",
-                        signed_terms_pdf(acceptance),
-                        "application/pdf",
-                    )
-                ],
-            )
+        terms_accept(membership=membership, ip_address=ip_address, user_agent=user_agent)
     if connection.approval_type == "auto":
-        now = timezone.now()
-        Membership.objects.filter(pk=membership.pk).update(
-            status=MembershipStatus.CONNECTED, decided_at=now, connected_at=now
-        )
-        membership.refresh_from_db()
-        audit_record(
-            actor=None,
-            action="membership.auto_approve",
-            target=membership,
-            organisation=connection.organisation,
-            changes={"status": ["pending", "connected"]},
-        )
-        _notify_connected(membership)
-    else:
-        email_send(
-            to=[driver.email],
-            template="driver_request_received",
-            context={"membership": membership, "connection": connection},
-            organisation=connection.organisation,
-        )
+        return membership_auto_approve(membership=membership)
+    email_send(
+        to=[driver.email],
+        template="driver_request_received",
+        context={"membership": membership, "connection": connection},
+        organisation=connection.organisation,
+    )
+    return membership
+
+
+def terms_accept(
+    *, membership: Membership, ip_address: str | None = None, user_agent: str = ""
+) -> TermsAcceptance:
+    """Keep the exact terms the driver agreed to; the signed copy goes out after commit.
+
+    The PDF is rendered in the worker, not here: the caller holds the connection's row
+    lock, and every other driver joining that connection would wait for the rendering.
+    """
+    from evdms.enrolment.tasks import send_signed_terms
+
+    text = membership.connection.terms_text
+    acceptance = TermsAcceptance.objects.create(
+        membership=membership,
+        driver=membership.driver,
+        text=text,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
+    )
+    if membership.connection.signed_terms_recipients:
+        transaction.on_commit(lambda: send_signed_terms.enqueue(acceptance_id=acceptance.pk))
+    return acceptance
+
+
+@transaction.atomic
+def membership_auto_approve(*, membership: Membership) -> Membership:
+    """Connect a pending request of a connection that approves automatically."""
+    now = timezone.now()
+    membership = _claim_pending(
+        membership, MembershipStatus.CONNECTED, decided_at=now, connected_at=now
+    )
+    audit_record(
+        actor=None,
+        action="membership.auto_approve",
+        target=membership,
+        organisation=membership.organisation,
+        changes={"status": ["pending", "connected"]},
+    )
+    _notify_connected(membership)
     return membership
 
 
 # --- admins decide ------------------------------------------------------------------
 
 
-def _decide(actor: Actor, membership: Membership, new: str, **fields: Any) -> Membership:
-    require(actor, Permission.MANAGE_DRIVERS)
+def _claim_pending(membership: Membership, new: str, **fields: Any) -> Membership:
     won = Membership.objects.filter(pk=membership.pk, status=MembershipStatus.PENDING).update(
-        status=new, decided_at=timezone.now(), decided_by=actor.user, **fields
+        status=new, **{"decided_at": timezone.now(), **fields}
     )
     if not won:  # another admin decided first, or the driver withdrew
         raise AlreadyDecided(membership)
     membership.refresh_from_db()
     return membership
+
+
+def _decide(actor: Actor, membership: Membership, new: str, **fields: Any) -> Membership:
+    require(actor, Permission.MANAGE_DRIVERS)
+    return _claim_pending(membership, new, decided_by=actor.user, **fields)
 
 
 @transaction.atomic

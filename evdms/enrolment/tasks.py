@@ -1,4 +1,4 @@
-"""Sending a batch of e-mail invitations in the worker."""
+"""Work for the worker: sending a batch of e-mail invitations, the signed copy of terms."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from django_tasks import task
 
 from evdms.connections.models import Connection
 from evdms.connections.views import invite_url
-from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus
+from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, TermsAcceptance
+from evdms.enrolment.terms_pdf import signed_terms_pdf
 from evdms.notifications.models import EmailStatus, OutboundEmail
-from evdms.notifications.services import email_render
+from evdms.notifications.services import email_render, email_send
 from evdms.notifications.tasks import deliver_now
 
 CHUNK = 200
@@ -142,3 +143,39 @@ def send_invitation_batch(*, batch_id: int) -> int:
             finished_at=timezone.now()
         )
     return claimed
+
+
+@task()
+def send_signed_terms(*, acceptance_id: int) -> bool:
+    """E-mail the signed copy (PDF) of a driver's terms to the connection's addresses.
+
+    Once per acceptance: the claim and the outbox row commit together, so a rerun or a
+    second worker finds it claimed. False when it was already sent (or nobody gets it).
+    """
+    with transaction.atomic():
+        claimed = TermsAcceptance.objects.filter(
+            pk=acceptance_id, signed_copy_queued_at=None
+        ).update(signed_copy_queued_at=timezone.now())
+        if not claimed:
+            return False
+        acceptance = TermsAcceptance.objects.select_related(
+            "driver", "membership__connection__organisation"
+        ).get(pk=acceptance_id)
+        connection = acceptance.membership.connection
+        driver = acceptance.driver
+        if not connection.signed_terms_recipients:
+            return False
+        email_send(
+            to=list(connection.signed_terms_recipients),
+            template="signed_terms",
+            context={"acceptance": acceptance, "connection": connection, "driver": driver},
+            organisation=connection.organisation,
+            attachments=[
+                (
+                    f"signed-terms-{connection.pk}-{driver.pk}.pdf",
+                    signed_terms_pdf(acceptance),
+                    "application/pdf",
+                )
+            ],
+        )
+    return True

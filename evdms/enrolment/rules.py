@@ -1,0 +1,97 @@
+"""The rules of a driver's join request, in one place for the join page and the service.
+
+``join_answers_clean`` takes what a driver typed (or a program sent) and returns the
+values to store, or raises a ValidationError naming each field that is wrong. Which
+questions apply follows the connection: its verification labels, whether it provides a
+home charger (contact details) and whether it has custom terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from evdms.connections.models import Connection
+from evdms.enrolment.models import Membership
+
+
+def _limit(name: str) -> int:
+    field = Membership._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length
+    return field.max_length
+
+
+# The stored columns set the limits: the product promises no other, and a longer answer
+# could not be kept whole.
+ANSWER_MAX = _limit("verification_1")
+VERIFICATION_FIELDS = ["verification_1", "verification_2"]
+# (field, what the driver is asked for, most characters)
+CONTACT_FIELDS = [
+    ("phone", "phone number", _limit("phone")),
+    ("address", "installation address", _limit("address")),
+    ("postcode", "postcode", _limit("postcode")),
+    ("city", "town or city", _limit("city")),
+]
+PHONE_CHARACTERS = set("0123456789+ -()")
+# A ticked box arrives as "on" from a page and as a word or a boolean from a program.
+AGREED = {"on", "yes", "true", "True"}
+
+
+def _text(answers: Mapping[str, Any], field: str) -> str:
+    return " ".join(str(answers.get(field) or "").split())
+
+
+def _required_text(
+    answers: Mapping[str, Any], field: str, label: str, limit: int, errors: dict[str, list[str]]
+) -> str:
+    text = _text(answers, field)
+    if not text:
+        errors.setdefault(field, []).append(f"Enter your {label}.")
+    elif len(text) > limit:
+        errors.setdefault(field, []).append(f"Use at most {limit} characters.")
+    return text
+
+
+def _contact(answers: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
+    contact = {
+        field: _required_text(answers, field, label, limit, errors)
+        for field, label, limit in CONTACT_FIELDS
+    }
+    if contact["phone"] and not set(contact["phone"]) <= PHONE_CHARACTERS:
+        errors.setdefault("phone", []).append("Enter a phone number of digits, spaces and +.")
+    country = str(answers.get("country") or "").strip().upper()
+    if country and (len(country) != 2 or not country.isalpha()):
+        errors.setdefault("country", []).append("Use a two-letter country code, e.g. NL.")
+    contact["country"] = country
+    return contact
+
+
+def terms_agreed(answers: Mapping[str, Any]) -> bool:
+    return str(answers.get("agree_terms") or "") in AGREED
+
+
+def join_answers_clean(*, connection: Connection, answers: Mapping[str, Any]) -> dict[str, str]:
+    """The membership's answer fields to store (verification and contact details)."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
+    for field in VERIFICATION_FIELDS:
+        label = getattr(connection, f"{field}_label")
+        text = _text(answers, field)
+        if label and not text:
+            errors.setdefault(field, []).append(f"Enter your {label}.")
+        elif len(text) > ANSWER_MAX:
+            errors.setdefault(field, []).append(f"Use at most {ANSWER_MAX} characters.")
+        # A question the connection does not ask is not stored, whatever was sent.
+        values[field] = text if label else ""
+    if connection.provide_home_charger:
+        values.update(_contact(answers, errors))
+    if connection.custom_terms_enabled and not terms_agreed(answers):
+        errors.setdefault("agree_terms", []).append(
+            "Tick the box to agree to the terms and conditions."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return values
