@@ -472,13 +472,3 @@ def statement_email(statement: Statement) -> None:
         organisation=statement.connection.organisation,
         attachments=[(f"{statement.reference}.pdf", statement_pdf(statement), "application/pdf")],
     )
-
-
-def statement_summary(statement: Statement) -> dict[str, Any]:
-    lines = list(statement.lines.all())
-    return {
-        "reference": statement.reference,
-        "total": statement.total,
-        "lines": len(lines),
-        "energy_wh": sum(line.energy_wh for line in lines),
-    }
