@@ -134,13 +134,6 @@ def charger_link(*, actor: Actor, charger: Charger, driver: User | None) -> Char
     return charger
 
 
-def charger_authenticate(identity: str, password: str) -> Charger | None:
-    charger = charger_by_identity(identity)
-    if charger is None or not charger_password_ok(charger, password):
-        return None
-    return charger
-
-
 def charger_by_identity(identity: str) -> Charger | None:
     return Charger.objects.filter(identity=identity).first()
 

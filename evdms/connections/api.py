@@ -19,16 +19,16 @@ from evdms.connections.views import invite_url
 router = Router(tags=["connections"])
 
 
-def _out(connection: Connection, connected: int | None = None) -> dict[str, Any]:
+def _out(connection: Connection) -> dict[str, Any]:
     data = {f: getattr(connection, f) for f in ConnectionOut.model_fields if hasattr(connection, f)}
+    # Annotated by with_connected_drivers; 0 is a count too, so test for None, not falsity
+    # (an `or` queried again for every connection without drivers).
+    annotated = getattr(connection, "connected_drivers", None)
     data.update(
         organisation={"id": connection.organisation_id, "name": connection.organisation.name},
         benefits=connection.benefits(),
         connected_drivers=(
-            connected
-            if connected is not None
-            else getattr(connection, "connected_drivers", None)
-            or connected_driver_count(connection)
+            annotated if annotated is not None else connected_driver_count(connection)
         ),
         invite_url=invite_url(connection),
         has_logo=connection.has_logo,

@@ -457,28 +457,8 @@ def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
 
 
 def _checkpoint(name: str) -> None:
-    """A place where the kill-and-rerun test stops the run (no-op otherwise)."""
-    from django.conf import settings
-
-    if settings.TESTING:
-        import os
-
-        if os.environ.get("EVDMS_TEST_STATEMENTS_STOP_AT") == name:
-            _stop_here(name)
-
-
-def _stop_here(name: str) -> None:  # pragma: no cover - runs in the test's subprocess
-    import os
-    import sys
-
-    count = int(os.environ.get("EVDMS_TEST_STATEMENTS_STOP_AFTER", "1")) - 1
-    os.environ["EVDMS_TEST_STATEMENTS_STOP_AFTER"] = str(count)
-    if count <= 0:
-        print(f"stopped at {name}", flush=True)
-        sys.stdout.flush()
-        import time as clock
-
-        clock.sleep(600)  # the test kills the process here
+    """A named point of the run where nothing is half-done in the database. A no-op: the
+    kill-and-rerun test replaces it (``evdms.testing.stop_at``) to stop the run there."""
 
 
 def statement_email(statement: Statement) -> None:
@@ -492,13 +472,3 @@ def statement_email(statement: Statement) -> None:
         organisation=statement.connection.organisation,
         attachments=[(f"{statement.reference}.pdf", statement_pdf(statement), "application/pdf")],
     )
-
-
-def statement_summary(statement: Statement) -> dict[str, Any]:
-    lines = list(statement.lines.all())
-    return {
-        "reference": statement.reference,
-        "total": statement.total,
-        "lines": len(lines),
-        "energy_wh": sum(line.energy_wh for line in lines),
-    }

@@ -81,11 +81,14 @@ async def handler(connection: ServerConnection) -> None:
     try:
         await central.start()
     except ConnectionClosed as exc:
+        # Chargers hang up and networks drop them all day: routine, so kept quiet.
         logger.debug("charger %s disconnected: %s", identity, exc)
         if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
             too_large = exc.sent.reason
-    except Exception as exc:
-        logger.debug("charger %s disconnected: %s", identity, exc)
+    except Exception:
+        # Anything else is a fault of ours (or of the database) that cut the charger off:
+        # an operator must see it, with the charger it hit.
+        logger.warning("charger %s disconnected by an unexpected error", identity, exc_info=True)
     finally:
         await sync_to_async(services.charger_seen)(charger_id, online=False)
     if too_large:  # recorded out of the except block: see RecordingMixin

@@ -3,8 +3,9 @@ nothing half-done, and running again gives exactly what an uninterrupted run giv
 
 Real processes on a real SQLite file: pytest-django's test database lives in memory, so
 a file database is migrated and filled once by a subprocess, then copied for each case.
-The command stops at a named checkpoint (a test-only hook, see ``statements._checkpoint``)
-and prints where; the test then kills it with SIGKILL and reads the file with sqlite3.
+The command stops at a named checkpoint (``statements._checkpoint``, a no-op hook that the
+test-only runner ``evdms.testing.stop_at`` replaces) and prints where; the test then kills
+it with SIGKILL and reads the file with sqlite3.
 """
 
 from __future__ import annotations
@@ -116,8 +117,16 @@ def python(db: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
     )
 
 
-def make_statements(db: Path, **stop: str) -> subprocess.Popen[str]:
-    return python(db, "manage.py", "make_statements", "--month", MONTH, "--chunk-size", "3", **stop)
+COMMAND = ("make_statements", "--month", MONTH, "--chunk-size", "3")
+
+
+def make_statements(db: Path) -> subprocess.Popen[str]:
+    return python(db, "manage.py", *COMMAND)
+
+
+def make_statements_stopping(db: Path, checkpoint: str, after: str) -> subprocess.Popen[str]:
+    """The same run, stopped the ``after``-th time it reaches ``checkpoint``."""
+    return python(db, "-m", "evdms.testing.stop_at", checkpoint, after, *COMMAND)
 
 
 def finish(process: subprocess.Popen[str]) -> str:
@@ -233,11 +242,7 @@ def test_a_run_killed_mid_way_and_run_again_gives_the_uninterrupted_result_once(
     prepared, uninterrupted, tmp_path, checkpoint, after, committed_before_kill
 ):
     db = copy_of(prepared, tmp_path, checkpoint)
-    kill_at_checkpoint(
-        make_statements(
-            db, EVDMS_TEST_STATEMENTS_STOP_AT=checkpoint, EVDMS_TEST_STATEMENTS_STOP_AFTER=after
-        )
-    )
+    kill_at_checkpoint(make_statements_stopping(db, checkpoint, after))
     partial = statements_in(db)
     assert len(partial) == committed_before_kill  # whole chunks only
     assert_whole(partial)
