@@ -3,7 +3,7 @@ nothing half-done, and running again gives exactly what an uninterrupted run giv
 
 Real processes on a real SQLite file: pytest-django's test database lives in memory, so
 a file database is migrated and filled once by a subprocess, then copied for each case.
-The command stops at a named checkpoint (a test-only hook, see ``statements._checkpoint``)
+The command stops at a named checkpoint (a test-only hook, see ``checkpoints.checkpoint``)
 and prints where; the test then kills it with SIGKILL and reads the file with sqlite3.
 """
 
