@@ -13,8 +13,7 @@ from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.models import Connection
 from evdms.connections.schemas import ConnectionIn, ConnectionOut, ConnectionPage, ConnectionPatch
-from evdms.connections.selectors import connected_driver_count, with_connected_drivers
-from evdms.connections.views import invite_url
+from evdms.connections.selectors import connected_driver_count, invite_url, with_connected_drivers
 
 router = Router(tags=["connections"])
 

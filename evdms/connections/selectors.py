@@ -7,24 +7,32 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from evdms.connections.models import Connection, MaxPriceChange
-from evdms.enrolment.models import Membership, MembershipStatus
+
+
+def invite_url(connection: Connection) -> str:
+    """The connection's public invite link (also in its QR code and the invitation e-mails)."""
+    return settings.SITE_URL + reverse("enrolment:join", args=[connection.invite_token])
+
+
+# enrolment's MembershipStatus.CONNECTED. Spelt out and read through the reverse relation
+# ``memberships`` because enrolment depends on connections, not the other way round (a
+# test keeps the two equal).
+CONNECTED = "connected"
 
 
 def connected_driver_count(connection: Connection) -> int:
-    return Membership.objects.filter(
-        connection=connection, status=MembershipStatus.CONNECTED
-    ).count()
+    return connection.memberships.filter(status=CONNECTED).count()
 
 
 def with_connected_drivers(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
     """Annotate ``connected_drivers`` in the same query (no per-row count)."""
     return queryset.select_related("organisation").annotate(
-        connected_drivers=Count(
-            "memberships", filter=Q(memberships__status=MembershipStatus.CONNECTED)
-        )
+        connected_drivers=Count("memberships", filter=Q(memberships__status=CONNECTED))
     )
 
 

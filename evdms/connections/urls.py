@@ -13,6 +13,5 @@ urlpatterns = [
     path("connections/<int:connection_id>/status/", views.connection_toggle, name="toggle"),
     path("connections/<int:connection_id>/qr.svg", views.connection_qr_svg, name="qr_svg"),
     path("connections/<int:connection_id>/qr.png", views.connection_qr_png, name="qr_png"),
-    path("join/<str:token>/", views.join, name="join"),
     path("join/<str:token>/logo.png", views.join_logo, name="join_logo"),
 ]

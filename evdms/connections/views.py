@@ -1,13 +1,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -25,10 +22,10 @@ from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
 from evdms.connections.models import Connection
-from evdms.connections.selectors import connected_driver_count
-from evdms.enrolment.invitations import invitation_opened
+from evdms.connections.selectors import connected_driver_count, invite_url
 from evdms.web.decorators import admin_required, public
 from evdms.web.forms import add_service_errors
+from evdms.web.uploads import uploaded_file
 
 LIST_NAME = "connections"
 FIELD_LABELS = {
@@ -38,16 +35,8 @@ FIELD_LABELS = {
 }
 
 
-def invite_url(connection: Connection) -> str:
-    return settings.SITE_URL + reverse("connections:join", args=[connection.invite_token])
-
-
 def _organisation_choices(actor: Actor) -> list[tuple[int, str]]:
     return [(o.pk, o.name) for o in organisations_acting_for(actor).order_by("name")]
-
-
-def _upload(request: HttpRequest) -> UploadedFile | None:
-    return request.FILES.get("logo")
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)
@@ -149,7 +138,7 @@ def connection_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             connection = services.connection_create(
-                actor=actor, data=submitted(request.POST), logo=_upload(request)
+                actor=actor, data=submitted(request.POST), logo=uploaded_file(request, "logo")
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -193,7 +182,7 @@ def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
         connected_drivers=drivers,
     )
     if request.method == "POST":
-        logo: Any = _upload(request)
+        logo: Any = uploaded_file(request, "logo")
         if logo is None and request.POST.get("remove_logo"):
             logo = services.RemoveLogo
         try:
@@ -261,33 +250,7 @@ def connection_qr_png(request: HttpRequest, connection_id: int) -> HttpResponse:
     return response
 
 
-# --- the invite link, as a visitor sees it ------------------------------------------
-
-
-@public
-def join(request: HttpRequest, token: str) -> HttpResponse:
-    connection = get_object_or_404(
-        Connection.objects.select_related("organisation"), invite_token=token
-    )
-    if not connection.enabled:
-        return render(
-            request, "connections/join_closed.html", {"connection": connection}, status=410
-        )
-    invitation = request.GET.get("invitation", "")
-    if invitation:  # the link came from an e-mail invitation: it was opened
-        invitation_opened(token=invitation, connection_id=connection.pk)
-    request_url = reverse("enrolment:join_request", args=[token])
-    if invitation:
-        request_url += "?invitation=" + quote(invitation)
-    return render(
-        request,
-        "connections/join.html",
-        {
-            "connection": connection,
-            "request_url": request_url,
-            "app_link": None if connection.web_only else f"evdms://join/{token}",
-        },
-    )
+# --- the invite page's logo (the page itself is enrolment's join view) ----------------
 
 
 @public

@@ -18,6 +18,7 @@ from evdms.connections.models import Connection
 from evdms.enrolment import services
 from evdms.enrolment.access import get_own_membership
 from evdms.enrolment.forms import JoinForm, SignupForm
+from evdms.enrolment.invitations import invitation_opened
 from evdms.enrolment.models import MembershipStatus
 from evdms.enrolment.selectors import own_memberships
 from evdms.web.decorators import login_required, public
@@ -69,8 +70,8 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     return redirect(next_url)
 
 
-@public
-def join_request(request: HttpRequest, token: str) -> HttpResponse:
+def _joinable(request: HttpRequest, token: str) -> Connection | HttpResponse:
+    """The connection behind an invite link, or the page saying it takes no one (410)."""
     connection = get_object_or_404(
         Connection.objects.select_related("organisation"), invite_token=token
     )
@@ -78,6 +79,14 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "connections/join_closed.html", {"connection": connection}, status=410
         )
+    return connection
+
+
+@public
+def join_request(request: HttpRequest, token: str) -> HttpResponse:
+    connection = _joinable(request, token)
+    if isinstance(connection, HttpResponse):
+        return connection
     invitation = request.GET.get("invitation") or request.POST.get("invitation") or ""
     here = request.get_full_path()
     if not request.user.is_authenticated:
@@ -164,3 +173,27 @@ def leave(request: HttpRequest, membership_id: int) -> HttpResponse:
     except services.AlreadyDecided:
         messages.info(request, "You are no longer connected.")
     return redirect("enrolment:my_connections")
+
+
+# The invite link, as a visitor sees it: enrolment's front door (it marks an e-mailed
+# invitation opened), so it lives here and connections need not know about invitations.
+@public
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    connection = _joinable(request, token)
+    if isinstance(connection, HttpResponse):
+        return connection
+    invitation = request.GET.get("invitation", "")
+    if invitation:  # the link came from an e-mail invitation: it was opened
+        invitation_opened(token=invitation, connection_id=connection.pk)
+    request_url = reverse("enrolment:join_request", args=[token])
+    if invitation:
+        request_url += "?invitation=" + quote(invitation)
+    return render(
+        request,
+        "connections/join.html",
+        {
+            "connection": connection,
+            "request_url": request_url,
+            "app_link": None if connection.web_only else f"evdms://join/{token}",
+        },
+    )

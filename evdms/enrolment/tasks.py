@@ -10,7 +10,7 @@ from django.utils.html import escape
 from django_tasks import task
 
 from evdms.connections.models import Connection
-from evdms.connections.views import invite_url
+from evdms.connections.selectors import invite_url
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, TermsAcceptance
 from evdms.enrolment.terms_pdf import signed_terms_pdf
 from evdms.notifications.models import EmailStatus, OutboundEmail

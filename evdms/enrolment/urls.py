@@ -9,6 +9,7 @@ urlpatterns = [
     path("signup/", driver_views.signup, name="signup"),
     path("confirm/<str:token>/", driver_views.confirm_email, name="confirm_email"),
     path("confirm-again/", driver_views.resend_confirmation, name="resend_confirmation"),
+    path("join/<str:token>/", driver_views.join, name="join"),
     path("join/<str:token>/request/", driver_views.join_request, name="join_request"),
     path("my/connections/", driver_views.my_connections, name="my_connections"),
     path("my/connections/<int:membership_id>/withdraw/", driver_views.withdraw, name="withdraw"),

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
-from evdms.connections.views import _upload
 from evdms.enrolment import services
 from evdms.enrolment.access import get_membership_for, memberships_for
 from evdms.enrolment.models import Membership, MembershipStatus
@@ -30,6 +29,7 @@ from evdms.enrolment.selectors import (
 from evdms.web.decorators import admin_required
 from evdms.web.forms import add_service_errors
 from evdms.web.spreadsheets import CsvWriter
+from evdms.web.uploads import uploaded_file
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -216,7 +216,7 @@ def revise_benefits(request: HttpRequest, connection_id: int) -> HttpResponse:
                 data=submitted(request.POST),
                 membership_ids=chosen_ids,
                 disable_old=bool(request.POST.get("disable_old")),
-                logo=_upload(request),
+                logo=uploaded_file(request, "logo"),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

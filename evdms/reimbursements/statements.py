@@ -12,7 +12,7 @@ read as plain tuples, and the chunk's statements and lines are written by bulk i
 in one transaction. A run killed at any point therefore leaves only whole statements
 (whole chunks), and running again makes exactly the missing ones from the same sessions,
 prices and caps. The e-mail with the PDF is not made here (a PDF per statement would be
-most of the run's time): once the statements are committed, ``tasks.statements_email``
+most of the run's time): once the statements are committed, ``statement_emails.statements_email``
 writes each one's outbox row, claimed by ``Statement.emailed_at``, so every driver gets
 it exactly once, and a rerun sends whatever a killed run did not.
 """
@@ -37,6 +37,7 @@ from evdms.charging.models import ChargingSession, SessionReview
 from evdms.charging.services import sessions_hold
 from evdms.connections.models import Connection
 from evdms.connections.selectors import max_price_histories
+from evdms.reimbursements import checkpoints
 from evdms.reimbursements.models import (
     NO_BANK_DETAILS,
     BankAccount,
@@ -46,6 +47,7 @@ from evdms.reimbursements.models import (
     StatementLine,
     StatementStatus,
 )
+from evdms.reimbursements.statement_emails import statements_email_pending
 
 CENT = Decimal("0.01")
 # Drivers per transaction: about 30 sessions each, so some 30,000 lines per bulk insert;
@@ -221,9 +223,7 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
     for offset in range(0, len(driver_ids), chunk_size):
         chunk = driver_ids[offset : offset + chunk_size]
         counts.update(_chunk_run(run, chunk[0], chunk[-1]))
-        _checkpoint("chunk-committed")
-    from evdms.reimbursements.tasks import statements_email_pending
-
+        checkpoints.checkpoint("chunk-committed")
     statements_email_pending(month)
     result = {"made": counts["made"], "held": counts["held"], "existing": counts["existing"]}
     # Only when it happened: sessions kept out because no statement could hold them, and
@@ -246,7 +246,7 @@ def _chunk_run(run: _Run, first_driver: int, last_driver: int) -> Counter[str]:
             with transaction.atomic():
                 _chunk_write(run, drafts)
                 _hold(held)
-                _checkpoint("chunk-written")
+                checkpoints.checkpoint("chunk-written")
         except (IntegrityError, _Contended):  # most likely another worker: again
             continue
         except DatabaseError:  # a value the database refuses: find the statement
@@ -454,21 +454,3 @@ def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
         )
         if moved != len(failed_ids):
             raise _Contended
-
-
-def _checkpoint(name: str) -> None:
-    """A named point of the run where nothing is half-done in the database. A no-op: the
-    kill-and-rerun test replaces it (``evdms.testing.stop_at``) to stop the run there."""
-
-
-def statement_email(statement: Statement) -> None:
-    from evdms.notifications.services import email_send
-    from evdms.reimbursements.statement_pdf import statement_pdf
-
-    email_send(
-        to=[statement.driver.email],
-        template="reimbursement_statement",
-        context={"statement": statement},
-        organisation=statement.connection.organisation,
-        attachments=[(f"{statement.reference}.pdf", statement_pdf(statement), "application/pdf")],
-    )

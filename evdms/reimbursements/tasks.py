@@ -1,26 +1,17 @@
-"""Background work of reimbursement: the monthly statement run, and the statement e-mail
-(with its PDF) made in the worker after the run.
-
-The e-mail is keyed by the statement row: ``Statement.emailed_at`` is claimed by a
-conditional update in the same transaction that writes the outbox row, so two workers, a
-retried task or a rerun of the month never e-mail a driver twice, and a killed worker
-leaves the statement unclaimed for the next attempt.
-"""
+"""Background work of reimbursement: the monthly statement run. The statement e-mail's
+task lives in ``statement_emails``, which the run queues (see there)."""
 
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 
-from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
-from evdms.reimbursements.models import Statement
+# Re-exported: e-mail tasks queued before it moved are stored under this module's path.
+from evdms.reimbursements.statement_emails import statements_email
 from evdms.reimbursements.statements import statements_run
 
-# Statements per task: a PDF each, so a task stays short and a retry redoes little.
-EMAIL_CHUNK = 200
+__all__ = ["make_statements", "statements_email"]
 
 
 @task()
@@ -29,41 +20,3 @@ def make_statements(*, month: str) -> dict[str, int]:
     exists is never made twice, so a retried or duplicated task changes nothing."""
     year, number = (int(part) for part in month.split("-"))
     return statements_run(date(year, number, 1))
-
-
-def statement_email_once(statement_id: int) -> bool:
-    """Write the statement's e-mail to the outbox unless it was written already."""
-    from evdms.reimbursements.statements import _checkpoint, statement_email
-
-    with transaction.atomic():
-        claimed = Statement.objects.filter(pk=statement_id, emailed_at=None).update(
-            emailed_at=timezone.now()
-        )
-        if not claimed:  # e-mailed already, or another worker has it
-            return False
-        statement = Statement.objects.select_related(
-            "driver", "connection__organisation", "bank_account"
-        ).get(pk=statement_id)
-        statement_email(statement)
-    _checkpoint("statement-emailed")
-    return True
-
-
-@task()
-def statements_email(*, statement_ids: list[int]) -> int:
-    """E-mail each of these statements to its driver, once. Returns how many were sent."""
-    return sum(statement_email_once(pk) for pk in statement_ids)
-
-
-def statements_email_pending(month: date) -> int:
-    """Queue the e-mail of every statement of ``month`` not e-mailed yet (after commit),
-    including those a killed run or worker left behind. Returns how many."""
-    pending = list(
-        Statement.objects.filter(month=month, emailed_at=None)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for offset in range(0, len(pending), EMAIL_CHUNK):
-        ids = pending[offset : offset + EMAIL_CHUNK]
-        transaction.on_commit(partial(statements_email.enqueue, statement_ids=ids))
-    return len(pending)

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor, Permission, require
-from evdms.reports.models import ExportStatus, ReportExport
+from evdms.reports.models import ReportExport
+from evdms.reports.tasks import report_export_run
 
 # How long a finished export can be downloaded; then its file is deleted.
 EXPORT_KEPT = timedelta(days=7)
@@ -21,8 +22,6 @@ def report_export_request(
     """Queue the export of the report filtered by ``params`` (a parsed query's own
     params, so the worker reads exactly what the admin saw)."""
     require(actor, Permission.VIEW_REPORTS)
-    from evdms.reports.tasks import report_export_run
-
     report_exports_purge()
     now = timezone.now()
     export = ReportExport.objects.create(
@@ -46,9 +45,3 @@ def report_exports_purge() -> int:
     old files go without a scheduler; ``manage.py purge_report_exports`` does the same."""
     deleted, _ = ReportExport.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
-
-
-def report_export_fail(export: ReportExport, error: str) -> None:
-    ReportExport.objects.filter(pk=export.pk).update(
-        status=ExportStatus.FAILED, error=error[:300], updated_at=timezone.now()
-    )

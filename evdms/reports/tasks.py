@@ -14,7 +14,6 @@ from django_tasks import task
 from evdms.accounts.permissions import Actor
 from evdms.reports.exports import BUFFER, csv_chunks, row_batches, write_xlsx
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
-from evdms.reports.services import report_export_fail
 from evdms.reports.transactions import parse_transaction_query, transactions_for
 
 log = logging.getLogger(__name__)
@@ -31,6 +30,14 @@ def _claim(export_id: int) -> bool:
             | Q(status=ExportStatus.RUNNING, updated_at__lt=now - STALE),
             pk=export_id,
         ).update(status=ExportStatus.RUNNING, rows_done=0, updated_at=now)
+    )
+
+
+def report_export_fail(export: ReportExport, error: str) -> None:
+    # Here, not in services: only the worker fails an export, and services enqueue this
+    # module's task, so the import runs one way (services -> tasks).
+    ReportExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.FAILED, error=error[:300], updated_at=timezone.now()
     )
 
 

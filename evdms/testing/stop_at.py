@@ -2,7 +2,7 @@
 run, so a test can SIGKILL it there: ``python -m evdms.testing.stop_at NAME AFTER
 COMMAND [ARGS...]`` stops the AFTER-th time the run reaches NAME.
 
-The checkpoint is a no-op hook in production code (``statements._checkpoint``); only
+The checkpoint is a no-op hook in production code (``checkpoints.checkpoint``); only
 this test-only entry point replaces it, so nothing in production reads a test switch.
 """
 
@@ -22,7 +22,7 @@ def main(argv: list[str]) -> None:
     django.setup()
     from django.core.management import execute_from_command_line
 
-    from evdms.reimbursements import statements
+    from evdms.reimbursements import checkpoints
 
     remaining = int(after)
 
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> None:
             print(f"stopped at {name}", flush=True)
             time.sleep(600)  # the test kills the process here
 
-    with mock.patch.object(statements, "_checkpoint", stop_at):
+    with mock.patch.object(checkpoints, "checkpoint", stop_at):
         execute_from_command_line([sys.argv[0], *command])
 
 

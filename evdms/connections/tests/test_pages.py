@@ -16,7 +16,7 @@ from PIL import Image
 from evdms.accounts.models import Grant, User
 from evdms.audit.models import AuditEvent
 from evdms.connections.models import Connection
-from evdms.connections.views import invite_url as connection_invite_url
+from evdms.connections.selectors import invite_url as connection_invite_url
 from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
@@ -176,7 +176,7 @@ def test_changing_benefits_with_connected_drivers_needs_confirmation(world):
 
 def test_disabling_closes_the_invite_link_and_enabling_reopens_it(world):
     connection = make_connection(world.org_a, name_for_drivers="Volt Drivers")
-    link = reverse("connections:join", args=[connection.invite_token])
+    link = reverse("enrolment:join", args=[connection.invite_token])
     assert "Volt Drivers" in Client().get(link).content.decode()
     nadia = client_for(world.nadia)
     nadia.post(reverse("connections:toggle", args=[connection.pk]), {"enabled": "no"})
@@ -195,22 +195,20 @@ def test_the_landing_page_shows_benefits_and_respects_web_only(world):
     connection = make_connection(
         world.org_a, pay_for_public_charging="yes", payment_via="direct_invoice_service"
     )
-    page = (
-        Client().get(reverse("connections:join", args=[connection.invite_token])).content.decode()
-    )
+    page = Client().get(reverse("enrolment:join", args=[connection.invite_token])).content.decode()
     assert "Home charging reimbursed (up to EUR 0.29 per kWh)" in page
     assert "Public charging paid" in page
     assert "Open in the app" in page
     web_only = make_connection(world.org_a, name="Web", web_only="yes")
-    page = Client().get(reverse("connections:join", args=[web_only.invite_token])).content.decode()
+    page = Client().get(reverse("enrolment:join", args=[web_only.invite_token])).content.decode()
     assert "Open in the app" not in page and "evdms://" not in page
 
 
 def test_an_unknown_or_tampered_link_is_a_404(world):
     connection = make_connection(world.org_a)
-    assert Client().get(reverse("connections:join", args=["nope"])).status_code == 404
+    assert Client().get(reverse("enrolment:join", args=["nope"])).status_code == 404
     assert (
-        Client().get(reverse("connections:join", args=[connection.invite_token + "x"])).status_code
+        Client().get(reverse("enrolment:join", args=[connection.invite_token + "x"])).status_code
         == 404
     )
 

@@ -51,7 +51,7 @@ def test_a_new_driver_signs_up_confirms_and_joins_an_auto_connection(
     )
     visitor = Client()
     landing = visitor.get(
-        reverse("connections:join", args=[connection.invite_token])
+        reverse("enrolment:join", args=[connection.invite_token])
     ).content.decode()
     assert request_url(connection) in landing
     assert "Create an account" in visitor.get(request_url(connection)).content.decode()

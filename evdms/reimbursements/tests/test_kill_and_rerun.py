@@ -3,7 +3,7 @@ nothing half-done, and running again gives exactly what an uninterrupted run giv
 
 Real processes on a real SQLite file: pytest-django's test database lives in memory, so
 a file database is migrated and filled once by a subprocess, then copied for each case.
-The command stops at a named checkpoint (``statements._checkpoint``, a no-op hook that the
+The command stops at a named checkpoint (``checkpoints.checkpoint``, a no-op hook that the
 test-only runner ``evdms.testing.stop_at`` replaces) and prints where; the test then kills
 it with SIGKILL and reads the file with sqlite3.
 """

@@ -454,7 +454,7 @@ def test_each_driver_gets_the_statement_e_mail_once_whatever_reruns_do(
     world, dan, mailoutbox, django_capture_on_commit_callbacks
 ):
     from evdms.notifications.models import OutboundEmail
-    from evdms.reimbursements.tasks import statements_email
+    from evdms.reimbursements.statement_emails import statements_email
 
     more_drivers(world, dan, 2)
     session(dan, at(3), 10_000, "a")

@@ -35,7 +35,7 @@ PUBLIC_ROUTES = {
     "web:outbox",  # development only; see web.views
     "web:outbox_message",
     "web:outbox_message_html",
-    "connections:join",  # the invite link: its token is the secret
+    "enrolment:join",  # the invite link: its token is the secret
     "connections:join_logo",
     "enrolment:signup",
     "enrolment:confirm_email",  # its signed token is the secret
