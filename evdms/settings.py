@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "evdms.reimbursements",
     "evdms.charging",
     "evdms.reports",
+    "evdms.ui",
     "evdms.web",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -8,7 +8,7 @@ from evdms.accounts.access import get_admin_for
 from evdms.accounts.models import Admin
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.schemas import AdminInviteIn, AdminOut, AdminPatchIn, MeOut
-from evdms.api import requires
+from evdms.ui.api import requires
 
 router = Router(tags=["organisation"])
 

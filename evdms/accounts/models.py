@@ -286,3 +286,25 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Password reset request at {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class OperatorApiKey(models.Model):
+    """A key for the platform operators' API operations (payout batches), acting as one
+    platform operator (a staff user). Kept apart from organisation API keys on purpose:
+    an organisation key can never be given an operator's power by a role or a flag, and
+    an operator key reaches no organisation's endpoints. Shown once; only its prefix and
+    SHA-256 are kept, as for organisation keys."""
+
+    operator = models.ForeignKey(User, on_delete=models.CASCADE, related_name="operator_api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -41,8 +41,8 @@ from evdms.accounts.forms import (
 from evdms.accounts.models import Admin, AdminStatus, Organisation, User
 from evdms.accounts.permissions import Permission
 from evdms.audit.selectors import audit_events_for
-from evdms.web.decorators import account_required, admin_required, public
-from evdms.web.forms import add_service_errors
+from evdms.ui.decorators import account_required, admin_required, public
+from evdms.ui.forms import add_service_errors
 
 # --- log in, log out, password reset ------------------------------------------------
 

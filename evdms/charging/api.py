@@ -10,7 +10,6 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import check_page, page_of, requires
 from evdms.charging import services
 from evdms.charging.access import chargers_for, get_charger_for, get_session_for
 from evdms.charging.bounds import OutOfWindow, check_time
@@ -25,6 +24,7 @@ from evdms.charging.schemas import (
 )
 from evdms.charging.selectors import SessionFilter, sessions_visible_to
 from evdms.enrolment.access import find_driver_for
+from evdms.ui.api import check_page, page_of, requires
 
 router = Router(tags=["home charging"])
 

@@ -18,7 +18,7 @@ from evdms.charging.selectors import (
     sessions_visible_to,
 )
 from evdms.enrolment.access import find_driver_for
-from evdms.web.decorators import admin_required, login_required
+from evdms.ui.decorators import admin_required, login_required
 
 
 def _actor(request: HttpRequest) -> Actor:

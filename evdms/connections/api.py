@@ -8,12 +8,12 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import check_page, page_of, requires
 from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.models import Connection
 from evdms.connections.schemas import ConnectionIn, ConnectionOut, ConnectionPage, ConnectionPatch
 from evdms.connections.selectors import connected_driver_count, invite_url, with_connected_drivers
+from evdms.ui.api import check_page, page_of, requires
 
 router = Router(tags=["connections"])
 

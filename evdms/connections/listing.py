@@ -13,7 +13,7 @@ from django.db.models.functions import Cast, Concat
 
 from evdms.connections.models import ApprovalType, Connection, ConnectionType
 from evdms.connections.selectors import with_connected_drivers
-from evdms.web.spreadsheets import CsvWriter
+from evdms.ui.spreadsheets import CsvWriter
 
 
 @dataclass(frozen=True)

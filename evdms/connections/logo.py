@@ -18,7 +18,7 @@ from PIL import GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin
 from PIL.ImageFile import ImageFile
 
 from evdms.connections.rules import LOGO_MAX_BYTES, LOGO_SIZE
-from evdms.web.forms import size_text
+from evdms.ui.forms import size_text
 
 ACCEPTED_FORMATS = {"GIF", "JPEG", "PNG"}
 _READERS: tuple[type[ImageFile], ...] = (

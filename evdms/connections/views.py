@@ -23,9 +23,9 @@ from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
 from evdms.connections.models import Connection
 from evdms.connections.selectors import connected_driver_count, invite_url
-from evdms.web.decorators import admin_required, public
-from evdms.web.forms import add_service_errors
-from evdms.web.uploads import uploaded_file
+from evdms.ui.decorators import admin_required, public
+from evdms.ui.forms import add_service_errors
+from evdms.ui.uploads import uploaded_file
 
 LIST_NAME = "connections"
 FIELD_LABELS = {

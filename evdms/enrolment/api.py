@@ -10,7 +10,6 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import ErrorOut, check_page, page_of, requires
 from evdms.connections.access import get_connection_for
 from evdms.enrolment import services
 from evdms.enrolment.access import get_invitation_batch_for, get_membership_for
@@ -31,6 +30,7 @@ from evdms.enrolment.selectors import (
     parse_driver_query,
     pending_requests_for,
 )
+from evdms.ui.api import ErrorOut, check_page, page_of, requires
 
 router = Router(tags=["drivers"])
 

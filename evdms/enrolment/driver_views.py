@@ -21,8 +21,8 @@ from evdms.enrolment.forms import JoinForm, SignupForm
 from evdms.enrolment.invitations import invitation_opened
 from evdms.enrolment.models import MembershipStatus
 from evdms.enrolment.selectors import own_memberships
-from evdms.web.decorators import login_required, public
-from evdms.web.forms import add_service_errors
+from evdms.ui.decorators import login_required, public
+from evdms.ui.forms import add_service_errors
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:

@@ -14,8 +14,8 @@ from evdms.enrolment.access import get_invitation_batch_for
 from evdms.enrolment.invitations import MAX_ADDRESSES, invitation_batch_create
 from evdms.enrolment.models import InvitationBatch, InvitationStatus
 from evdms.enrolment.selectors import invitation_counts
-from evdms.web.decorators import admin_required
-from evdms.web.forms import size_text
+from evdms.ui.decorators import admin_required
+from evdms.ui.forms import size_text
 
 UPLOAD_LIMIT = 5 * 1024 * 1024  # bytes (5 MB): 10,000 rows of a wide staff export still fit
 

@@ -26,10 +26,10 @@ from evdms.enrolment.selectors import (
     parse_driver_query,
     pending_requests_for,
 )
-from evdms.web.decorators import admin_required
-from evdms.web.forms import add_service_errors
-from evdms.web.spreadsheets import CsvWriter
-from evdms.web.uploads import uploaded_file
+from evdms.ui.decorators import admin_required
+from evdms.ui.forms import add_service_errors
+from evdms.ui.spreadsheets import CsvWriter
+from evdms.ui.uploads import uploaded_file
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [

@@ -22,7 +22,6 @@ from ninja.files import UploadedFile
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import check_page, operator_only, page_of, requires
 from evdms.reimbursements.access import get_statement_for
 from evdms.reimbursements.bank_returns import bank_returns_apply, check_size
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
@@ -39,7 +38,8 @@ from evdms.reimbursements.selectors import (
     statements_csv_rows,
 )
 from evdms.reimbursements.selectors import statements_for as _statements_for
-from evdms.web.spreadsheets import CsvWriter
+from evdms.ui.api import check_page, operator_only, page_of, requires
+from evdms.ui.spreadsheets import CsvWriter
 
 router = Router(tags=["reimbursement"])
 

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from evdms.accounts.models import User
 from evdms.reimbursements.models import PayoutLine
 from evdms.reimbursements.payouts import COMMON_REASONS, payout_line_fail
-from evdms.web.forms import size_text
+from evdms.ui.forms import size_text
 
 MAX_BYTES = 5 * 1024 * 1024
 # ISO 20022 reason code → our words for it ("AC04" → "AC04 closed account").

@@ -30,9 +30,9 @@ from evdms.reimbursements.selectors import (
     statements_csv_rows,
     statements_for,
 )
-from evdms.web.decorators import admin_required, login_required
-from evdms.web.forms import add_service_errors
-from evdms.web.spreadsheets import CsvWriter
+from evdms.ui.decorators import admin_required, login_required
+from evdms.ui.forms import add_service_errors
+from evdms.ui.spreadsheets import CsvWriter
 
 
 def _page(

@@ -12,7 +12,6 @@ from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.api import check_page, page_of, requires
 from evdms.reports.access import get_export_for
 from evdms.reports.downloads import CSV_TYPE, export_download
 from evdms.reports.exports import csv_chunks, stamp
@@ -27,6 +26,7 @@ from evdms.reports.transactions import (
     transactions_count,
     transactions_for,
 )
+from evdms.ui.api import check_page, page_of, requires
 
 router = Router(tags=["reports"])
 

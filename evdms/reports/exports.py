@@ -27,7 +27,7 @@ from evdms.reports.transactions import (
     reference_of,
     with_times_as_text,
 )
-from evdms.web.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
+from evdms.ui.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
 
 HEADINGS = [
     "Date/time",

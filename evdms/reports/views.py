@@ -32,7 +32,7 @@ from evdms.reports.transactions import (
     transactions_for,
     transactions_page,
 )
-from evdms.web.decorators import admin_required
+from evdms.ui.decorators import admin_required
 
 # Up to this many rows an export is made while the admin waits; above, in the worker.
 SYNC_EXPORT_ROWS = 20_000

@@ -1,3 +1,6 @@
+"""The navigation every page shows. It spans the areas (and shows the pending count of
+connection requests), so it lives in the top package, above all of them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from evdms.accounts.permissions import Actor, Permission
+from evdms.enrolment.selectors import pending_count_for
 
 # (label, URL name, permission). Only built pages are listed: a page that does not
 # exist yet is absent, not stubbed.
@@ -40,8 +44,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = path == url if url == "/" else path.startswith(url)
             count = None
             if name == "enrolment:requests":  # the pending count, always in sight
-                from evdms.enrolment.selectors import pending_count_for
-
                 count = pending_count_for(actor)
             items.append({"label": label, "url": url, "current": current, "count": count})
     return {"nav_items": items, "current_actor": actor}

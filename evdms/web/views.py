@@ -15,7 +15,7 @@ from evdms.accounts.selectors import admins_of, api_keys_of
 from evdms.notifications.models import OutboundEmail
 from evdms.reports.charts import bar_chart
 from evdms.reports.dashboard import dashboard_for
-from evdms.web.decorators import admin_required, public
+from evdms.ui.decorators import admin_required, public
 
 
 @public

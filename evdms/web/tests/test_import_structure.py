@@ -143,27 +143,8 @@ def test_the_product_modules_import_each_other_without_cycles():
     assert _cycles(top_level_only=True) == []
 
 
-# evdms.api is both the helpers the area routers use and the place that mounts them (its
-# mounting imports sit in a function). Listed so that no other loop creeps in through
-# an import inside a function; moving the helpers out of evdms.api would empty it.
-KNOWN_LAZY_CYCLES = [
-    [
-        f"{PACKAGE}.{area}.api" if area else f"{PACKAGE}.api"
-        for area in (
-            "accounts",
-            "",
-            "charging",
-            "connections",
-            "enrolment",
-            "reimbursements",
-            "reports",
-        )
-    ]
-]
-
-
-def test_imports_inside_functions_close_no_other_cycle():
-    assert _cycles(top_level_only=False) == KNOWN_LAZY_CYCLES
+def test_imports_inside_functions_close_no_cycle_either():
+    assert _cycles(top_level_only=False) == []
 
 
 def _inside(module: str, part: str) -> bool:
@@ -202,3 +183,32 @@ def test_connections_count_connected_drivers_by_enrolments_own_status():
     from evdms.enrolment.models import MembershipStatus
 
     assert CONNECTED == MembershipStatus.CONNECTED
+
+
+def test_the_shared_interface_package_imports_no_area_above_it():
+    """``evdms.ui`` is below every area's pages and routers: it may use the accounts core
+    (who is acting, with which permissions) and nothing of the areas or of the top
+    package, not even lazily."""
+    allowed = {"accounts.permissions", "accounts.selectors", "accounts.services"}
+    allowed |= {"accounts.models", "accounts.operator_keys", "ui"}
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module in MODULES
+        if _inside(module, "ui")
+        for target in _imports(module, top_level_only=False)
+        if not any(_inside(target, part) for part in allowed)
+    )
+    assert wrong == []
+
+
+def test_no_area_imports_the_top_package():
+    """Only the project's URL configuration mounts ``evdms.web``; an area that imported it
+    would sit below and above it at once."""
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module in MODULES
+        if not _inside(module, "web")
+        for target in _imports(module, top_level_only=False)
+        if _inside(target, "web")
+    )
+    assert wrong == []

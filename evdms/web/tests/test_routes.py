@@ -18,8 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from evdms.accounts.models import Role
 from evdms.accounts.permissions import ROLE_PERMISSIONS, Permission
 from evdms.accounts.services import api_key_create
-from evdms.api import ApiKeyAuth, OperatorKeyAuth, api
+from evdms.api import api
 from evdms.testing.fixtures import World, client_for, make_connection, make_membership
+from evdms.ui.api import ApiKeyAuth, OperatorKeyAuth
 
 # Pages anyone may open. Adding to this list is a decision to review, not a formality.
 PUBLIC_ROUTES = {
@@ -369,7 +370,7 @@ def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
 
 def _operator_key() -> str:
     from evdms.accounts.models import User
-    from evdms.reimbursements.operator_keys import operator_api_key_create
+    from evdms.accounts.operator_keys import operator_api_key_create
 
     petra = User.objects.create_user("petra@platform.example", "petra's passphrase", is_staff=True)
     return operator_api_key_create(operator=petra, name="route test")[1]

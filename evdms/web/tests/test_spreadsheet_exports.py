@@ -37,7 +37,7 @@ from evdms.reports.models import ReportExport
 from evdms.reports.tests.conftest import Fleet, at, fleet, on_statement
 from evdms.reports.tests.test_exports import body
 from evdms.testing.fixtures import client_for
-from evdms.web.spreadsheets import FORMULA_START, CsvWriter, xlsx_cells
+from evdms.ui.spreadsheets import FORMULA_START, CsvWriter, xlsx_cells
 
 __all__ = ["fleet"]  # the report tests' fixture, used here too
 pytestmark = pytest.mark.django_db
@@ -285,7 +285,7 @@ def test_every_export_of_the_product_is_in_this_test(client):
     making = {
         name
         for name, text in _sources().items()
-        if EXPORT_MARKERS.search(text) and name != "web/spreadsheets.py"
+        if EXPORT_MARKERS.search(text) and name != "ui/spreadsheets.py"
     }
     assert making - covered == set(), "an export missing from EXPORTS: add a case for it"
     schema = client.get("/api/v1/openapi.json").json()
@@ -299,7 +299,7 @@ def test_every_export_of_the_product_is_in_this_test(client):
 
 def test_exports_write_only_through_the_guard():
     for name, text in _sources().items():
-        if name == "web/spreadsheets.py":
+        if name == "ui/spreadsheets.py":
             continue
         assert not re.search(r"csv\.(writer|DictWriter)\(", text), f"{name}: use CsvWriter"
         if "openpyxl" in text:

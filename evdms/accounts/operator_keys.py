@@ -14,9 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from evdms.accounts.models import User
+from evdms.accounts.models import OperatorApiKey, User
 from evdms.audit.services import audit_record
-from evdms.reimbursements.models import OperatorApiKey
 
 PREFIX = "evdmsop"
 
