@@ -145,6 +145,11 @@ elif _database["ENGINE"] not in {
     "django.db.backends.postgresql",
 }:
     raise ConfigurationError("DATABASE_URL must be a sqlite:// or postgres:// URL")
+if _database["ENGINE"] == "django.db.backends.sqlite3" and TESTING:
+    # A file, not Django's in-memory default: threads sharing an in-memory database get
+    # "table is locked" at once instead of waiting, so the gateway's thread and the
+    # test's reads collided under load. A file in WAL mode behaves as production does.
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
