@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
@@ -186,7 +187,7 @@ def membership_request(
         invitation_requested(invitation=invitation)
     audit_record(
         actor=Actor(organisation=connection.organisation, role="driver", user=driver),
-        action="membership.request",
+        action=AuditAction.MEMBERSHIP_REQUEST,
         target=membership,
         changes={
             "status": [None, "pending"],
@@ -240,7 +241,7 @@ def membership_auto_approve(*, membership: Membership) -> Membership:
     )
     audit_record(
         actor=None,
-        action="membership.auto_approve",
+        action=AuditAction.MEMBERSHIP_AUTO_APPROVE,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["pending", "connected"]},
@@ -272,7 +273,7 @@ def membership_approve(*, actor: Actor, membership: Membership) -> Membership:
     membership = _decide(actor, membership, MembershipStatus.CONNECTED, connected_at=timezone.now())
     audit_record(
         actor=actor,
-        action="membership.approve",
+        action=AuditAction.MEMBERSHIP_APPROVE,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["pending", "connected"]},
@@ -289,7 +290,7 @@ def membership_deny(*, actor: Actor, membership: Membership, message: str = "") 
     membership = _decide(actor, membership, MembershipStatus.DENIED, denial_message=message)
     audit_record(
         actor=actor,
-        action="membership.deny",
+        action=AuditAction.MEMBERSHIP_DENY,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["pending", "denied"], "message": [None, message]},
@@ -331,7 +332,7 @@ def membership_remove(
     membership.refresh_from_db()
     audit_record(
         actor=actor,
-        action="membership.remove",
+        action=AuditAction.MEMBERSHIP_REMOVE,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["connected", "removed"]},
@@ -362,7 +363,7 @@ def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
     membership.refresh_from_db()
     audit_record(
         actor=_driver_actor(membership),
-        action="membership.withdraw",
+        action=AuditAction.MEMBERSHIP_WITHDRAW,
         target=membership,
         changes={"status": ["pending", "withdrawn"]},
     )
@@ -379,7 +380,7 @@ def membership_leave(*, driver: User, membership: Membership) -> Membership:
     membership.refresh_from_db()
     audit_record(
         actor=_driver_actor(membership),
-        action="membership.leave",
+        action=AuditAction.MEMBERSHIP_LEAVE,
         target=membership,
         changes={"status": ["connected", "removed"]},
     )
@@ -435,14 +436,14 @@ def connection_revise_benefits(
         )
         audit_record(
             actor=actor,
-            action="membership.move",
+            action=AuditAction.MEMBERSHIP_MOVE,
             target=moved,
             organisation=new.organisation,
             changes={"connection": [old.name, new.name]},
         )
         audit_record(
             actor=actor,
-            action="membership.move",
+            action=AuditAction.MEMBERSHIP_MOVE,
             target=membership,
             organisation=old.organisation,
             changes={"status": ["connected", "removed"], "connection": [old.name, new.name]},
