@@ -353,38 +353,53 @@ def _driver_actor(membership: Membership) -> Actor:
     return Actor(organisation=membership.organisation, role="driver", user=membership.driver)
 
 
-@transaction.atomic
-def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
-    won = Membership.objects.filter(
-        pk=membership.pk, driver=driver, status=MembershipStatus.PENDING
-    ).update(status=MembershipStatus.WITHDRAWN, ended_at=timezone.now())
+def _driver_ends(
+    *,
+    driver: User,
+    membership: Membership,
+    was: MembershipStatus,
+    becomes: MembershipStatus,
+    action: AuditAction,
+    **fields: Any,
+) -> Membership:
+    """The driver's own membership in state ``was`` ends now; a membership that is not
+    the driver's or no longer in that state is AlreadyDecided."""
+    won = Membership.objects.filter(pk=membership.pk, driver=driver, status=was).update(
+        status=becomes, ended_at=timezone.now(), **fields
+    )
     if not won:
         raise AlreadyDecided(membership)
     membership.refresh_from_db()
     audit_record(
         actor=_driver_actor(membership),
-        action=AuditAction.MEMBERSHIP_WITHDRAW,
+        action=action,
         target=membership,
-        changes={"status": ["pending", "withdrawn"]},
+        changes={"status": [was, becomes]},
     )
     return membership
+
+
+@transaction.atomic
+def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
+    return _driver_ends(
+        driver=driver,
+        membership=membership,
+        was=MembershipStatus.PENDING,
+        becomes=MembershipStatus.WITHDRAWN,
+        action=AuditAction.MEMBERSHIP_WITHDRAW,
+    )
 
 
 @transaction.atomic
 def membership_leave(*, driver: User, membership: Membership) -> Membership:
-    won = Membership.objects.filter(
-        pk=membership.pk, driver=driver, status=MembershipStatus.CONNECTED
-    ).update(status=MembershipStatus.REMOVED, ended_at=timezone.now(), ended_reason="Left")
-    if not won:
-        raise AlreadyDecided(membership)
-    membership.refresh_from_db()
-    audit_record(
-        actor=_driver_actor(membership),
+    return _driver_ends(
+        driver=driver,
+        membership=membership,
+        was=MembershipStatus.CONNECTED,
+        becomes=MembershipStatus.REMOVED,
         action=AuditAction.MEMBERSHIP_LEAVE,
-        target=membership,
-        changes={"status": ["connected", "removed"]},
+        ended_reason="Left",
     )
-    return membership
 
 
 # --- Revise Benefits ----------------------------------------------------------------
