@@ -1,4 +1,6 @@
-"""Writes about reimbursement: bank details and home prices."""
+"""Writes about reimbursement: here bank details and home prices; the monthly statement
+run (``statements``), payout batches (``payouts``) and bank returns (``bank_returns``)
+are modules of this package, each imported by its own path."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Every write about drivers joining: sign-up, requests, approvals, denials, removal,
-withdrawal, leaving, and Revise Benefits."""
+withdrawal, leaving, and Revise Benefits. Invitations by e-mail are ``invitations`` in
+this package."""
 
 from __future__ import annotations
 
@@ -22,11 +23,6 @@ from evdms.audit.services import audit_record
 from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
 from evdms.connections.services import connection_create, connection_set_enabled
-from evdms.enrolment.invitations import (
-    invitation_connected,
-    invitation_opened,
-    invitation_requested,
-)
 from evdms.enrolment.models import (
     LIVE_STATUSES,
     Membership,
@@ -34,6 +30,11 @@ from evdms.enrolment.models import (
     TermsAcceptance,
 )
 from evdms.enrolment.rules import join_answers_clean
+from evdms.enrolment.services.invitations import (
+    invitation_connected,
+    invitation_opened,
+    invitation_requested,
+)
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
