@@ -51,7 +51,8 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 def audit_record(
     *,
     actor: Actor | None,
-    # An AuditAction member. Typed as str only while a caller still passes the value.
+    # An AuditAction member; str as well only while reimbursements.operator_keys (being
+    # moved to accounts) still passes the plain value. The check below refuses the rest.
     action: AuditAction | str,
     target: models.Model,
     organisation: Organisation | None = None,
