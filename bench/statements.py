@@ -172,7 +172,7 @@ def run() -> None:
     from django.db import connection
 
     from evdms.reimbursements.models import Statement, StatementLine
-    from evdms.reimbursements.statements import statements_run
+    from evdms.reimbursements.services.statements import statements_run
     from evdms.reimbursements.tasks import statements_email
 
     before = resource.getrusage(resource.RUSAGE_SELF)

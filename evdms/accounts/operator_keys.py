@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evdms.accounts.models import OperatorApiKey, User
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 
 PREFIX = "evdmsop"
@@ -40,7 +41,7 @@ def operator_api_key_create(*, operator: User, name: str) -> tuple[OperatorApiKe
     audit_record(
         actor=None,
         by_user=operator,
-        action="operator_api_key.create",
+        action=AuditAction.OPERATOR_API_KEY_CREATE,
         target=key,
         changes={"name": [None, name]},
     )

@@ -34,6 +34,7 @@ from evdms.accounts.models import (
 )
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.accounts.selectors import account_with_address, active_network_managers, has_two_factor
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record, diff, snapshot
 from evdms.notifications.services import email_send
 
@@ -121,7 +122,7 @@ def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admi
     token = _new_invitation(admin)
     audit_record(
         actor=actor,
-        action="admin.invite",
+        action=AuditAction.ADMIN_INVITE,
         target=admin,
         changes={"email": [None, email], "role": [None, role], "status": [None, "invited"]},
     )
@@ -135,7 +136,7 @@ def admin_invitation_resend(*, actor: Actor, admin: Admin) -> None:
     if admin.status != AdminStatus.INVITED:
         raise ValidationError("Only an invited admin can be sent a new link.")
     token = _new_invitation(admin)
-    audit_record(actor=actor, action="admin.invitation_resend", target=admin)
+    audit_record(actor=actor, action=AuditAction.ADMIN_INVITATION_RESEND, target=admin)
     _send_invitation(actor, admin, token)
 
 
@@ -203,7 +204,7 @@ def _activate(admin: Admin, user: User) -> Admin:
     admin.refresh_from_db()
     audit_record(
         actor=Actor(organisation=admin.organisation, role=admin.role, user=user),
-        action="admin.activate",
+        action=AuditAction.ADMIN_ACTIVATE,
         target=admin,
         changes={"status": ["invited", "active"]},
     )
@@ -261,7 +262,10 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     admin.full_clean()
     admin.save(update_fields=["role"])
     audit_record(
-        actor=actor, action="admin.change_role", target=admin, changes={"role": [old, role]}
+        actor=actor,
+        action=AuditAction.ADMIN_CHANGE_ROLE,
+        target=admin,
+        changes={"role": [old, role]},
     )
     return admin
 
@@ -291,7 +295,10 @@ def admin_disable(*, actor: Actor, admin: Admin) -> Admin:
         revoked_at=timezone.now()
     )
     audit_record(
-        actor=actor, action="admin.disable", target=admin, changes={"status": [old, "disabled"]}
+        actor=actor,
+        action=AuditAction.ADMIN_DISABLE,
+        target=admin,
+        changes={"status": [old, "disabled"]},
     )
     return admin
 
@@ -312,7 +319,10 @@ def admin_enable(*, actor: Actor, admin: Admin) -> Admin:
     admin.disabled_at = None
     admin.save(update_fields=["status", "disabled_at"])
     audit_record(
-        actor=actor, action="admin.enable", target=admin, changes={"status": ["disabled", new]}
+        actor=actor,
+        action=AuditAction.ADMIN_ENABLE,
+        target=admin,
+        changes={"status": ["disabled", new]},
     )
     if new == AdminStatus.INVITED:
         _send_invitation(actor, admin, _new_invitation(admin))
@@ -346,7 +356,10 @@ def organisation_update(
     changes = diff(before, snapshot(organisation, fields))
     if changes:
         audit_record(
-            actor=actor, action="organisation.update", target=organisation, changes=changes
+            actor=actor,
+            action=AuditAction.ORGANISATION_UPDATE,
+            target=organisation,
+            changes=changes,
         )
     return organisation
 
@@ -390,7 +403,7 @@ def api_key_create(
     key.save()
     audit_record(
         actor=actor,
-        action="api_key.create",
+        action=AuditAction.API_KEY_CREATE,
         target=key,
         organisation=organisation,
         changes={"name": [None, key.name], "role": [None, role]},
@@ -402,7 +415,7 @@ def api_key_create(
 def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
     require(actor, Permission.MANAGE_SETTINGS)
     if ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now()):
-        audit_record(actor=actor, action="api_key.revoke", target=key)
+        audit_record(actor=actor, action=AuditAction.API_KEY_REVOKE, target=key)
     key.refresh_from_db()
     return key
 
@@ -477,7 +490,7 @@ class CodeCheck(NamedTuple):
     wait_until: datetime | None = None
 
 
-def _audit_two_factor(user: User, action: str) -> None:
+def _audit_two_factor(user: User, action: AuditAction) -> None:
     """An admin's change shows in their organisation's history, on their admin page;
     an operator's is recorded under their own name."""
     actor = Actor.for_user(user)
@@ -549,7 +562,7 @@ def two_factor_enable(*, user: User, code: str) -> tuple[CodeCheck, list[str]]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _recovery_codes_replace(user)
-    _audit_two_factor(user, "two_factor.enable")
+    _audit_two_factor(user, AuditAction.TWO_FACTOR_ENABLE)
     return CodeCheck(device), codes
 
 
@@ -572,7 +585,7 @@ def recovery_codes_renew(*, user: User) -> list[str]:
     if not has_two_factor(user):
         raise ValidationError("Set up two-factor authentication first.")
     codes = _recovery_codes_replace(user)
-    _audit_two_factor(user, "two_factor.recovery_codes_renew")
+    _audit_two_factor(user, AuditAction.TWO_FACTOR_RECOVERY_CODES_RENEW)
     return codes
 
 
@@ -580,4 +593,4 @@ def recovery_codes_renew(*, user: User) -> list[str]:
 def two_factor_disable(*, user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    _audit_two_factor(user, "two_factor.disable")
+    _audit_two_factor(user, AuditAction.TWO_FACTOR_DISABLE)

@@ -7,6 +7,59 @@ from django.db import models
 from django.utils import timezone
 
 
+class AuditAction(models.TextChoices):
+    """Every kind of change the audit log records. The values are what the rows store
+    (and what a history or report filters on), so a value never changes once used."""
+
+    ADMIN_INVITE = "admin.invite", "Admin invited"
+    ADMIN_INVITATION_RESEND = "admin.invitation_resend", "Admin invitation sent again"
+    ADMIN_ACTIVATE = "admin.activate", "Admin account activated"
+    ADMIN_CHANGE_ROLE = "admin.change_role", "Admin role changed"
+    ADMIN_DISABLE = "admin.disable", "Admin disabled"
+    ADMIN_ENABLE = "admin.enable", "Admin enabled"
+    ORGANISATION_UPDATE = "organisation.update", "Organisation updated"
+    API_KEY_CREATE = "api_key.create", "API key created"
+    API_KEY_REVOKE = "api_key.revoke", "API key revoked"
+    OPERATOR_API_KEY_CREATE = "operator_api_key.create", "Operator API key created"
+    TWO_FACTOR_ENABLE = "two_factor.enable", "Two-factor authentication turned on"
+    TWO_FACTOR_RECOVERY_CODES_RENEW = (
+        "two_factor.recovery_codes_renew",
+        "Two-factor recovery codes renewed",
+    )
+    TWO_FACTOR_DISABLE = "two_factor.disable", "Two-factor authentication turned off"
+
+    CHARGER_REGISTER = "charger.register", "Charger registered"
+    CHARGER_LINK = "charger.link", "Charger linked to a driver"
+    CHARGER_UNLINK = "charger.unlink", "Charger unlinked from its driver"
+    CHARGING_SESSION_HOLD = "charging_session.hold", "Charging session held for review"
+    CHARGING_SESSION_ACCEPT = "charging_session.accept", "Held charging session accepted"
+    CHARGING_SESSION_REJECT = "charging_session.reject", "Held charging session rejected"
+
+    CONNECTION_CREATE = "connection.create", "Connection created"
+    CONNECTION_UPDATE = "connection.update", "Connection updated"
+    CONNECTION_ENABLE = "connection.enable", "Connection enabled"
+    CONNECTION_DISABLE = "connection.disable", "Connection disabled"
+
+    INVITATION_BATCH_CREATE = "invitation_batch.create", "Drivers invited"
+    MEMBERSHIP_REQUEST = "membership.request", "Connection requested"
+    MEMBERSHIP_AUTO_APPROVE = "membership.auto_approve", "Request approved automatically"
+    MEMBERSHIP_APPROVE = "membership.approve", "Request approved"
+    MEMBERSHIP_DENY = "membership.deny", "Request denied"
+    MEMBERSHIP_REMOVE = "membership.remove", "Driver removed"
+    MEMBERSHIP_WITHDRAW = "membership.withdraw", "Request withdrawn by the driver"
+    MEMBERSHIP_LEAVE = "membership.leave", "Connection left by the driver"
+    MEMBERSHIP_MOVE = "membership.move", "Driver moved to revised benefits"
+
+    BANK_ACCOUNT_SET = "bank_account.set", "Bank details set"
+    HOME_PRICE_SET = "home_price.set", "Home electricity price set"
+    PAYOUT_BATCH_CREATE = "payout_batch.create", "Payout batch created"
+    PAYOUT_BATCH_EXPORT = "payout_batch.export", "Payout batch exported"
+    PAYOUT_BATCH_LINES_PAID = "payout_batch.lines_paid", "Payout batch lines paid"
+    PAYOUT_BATCH_PAID = "payout_batch.paid", "Payout batch paid"
+    PAYOUT_LINE_PAID = "payout_line.paid", "Payout line paid"
+    PAYOUT_LINE_FAIL = "payout_line.fail", "Payout line failed"
+
+
 class AuditEvent(models.Model):
     """One change a person, an API key or the system made: who, when, what, old → new."""
 
@@ -19,7 +72,7 @@ class AuditEvent(models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(max_length=100)
+    action = models.CharField(max_length=100, choices=AuditAction.choices)
     target_type = models.CharField(max_length=100)
     target_id = models.CharField(max_length=64)
     target_label = models.CharField(max_length=300, blank=True)

@@ -13,7 +13,7 @@ from django.db import models
 
 from evdms.accounts.models import Organisation
 from evdms.accounts.permissions import Actor
-from evdms.audit.models import AuditEvent
+from evdms.audit.models import AuditAction, AuditEvent
 
 
 def _plain(value: Any) -> Any:
@@ -51,13 +51,17 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 def audit_record(
     *,
     actor: Actor | None,
-    action: str,
+    action: AuditAction,
     target: models.Model,
     organisation: Organisation | None = None,
     changes: Mapping[str, Any] | None = None,
     by_user: Any = None,
 ) -> AuditEvent:
-    """``by_user`` names a person acting for themself (a driver), outside any organisation."""
+    """``by_user`` names a person acting for themself (a driver), outside any organisation.
+    An ``action`` that is not an ``AuditAction`` raises ``ValueError``: a misspelt action
+    would otherwise start a kind of its own that no history or filter looks for."""
+    if action not in AuditAction.values:
+        raise ValueError(f"Unknown audit action {action!r}; add it to AuditAction.")
     target_type, target_id = target_key(target)
     label = actor.label if actor else (by_user.email if by_user is not None else "system")
     return AuditEvent.objects.create(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging import bounds
 from evdms.charging.meter import (
@@ -110,7 +111,7 @@ def charger_register(
     )
     audit_record(
         actor=actor,
-        action="charger.register",
+        action=AuditAction.CHARGER_REGISTER,
         target=charger,
         organisation=organisation,
         changes={"identity": [None, identity], "driver": [None, driver.email if driver else None]},
@@ -127,7 +128,7 @@ def charger_link(*, actor: Actor, charger: Charger, driver: User | None) -> Char
     charger.save(update_fields=["driver"])
     audit_record(
         actor=actor,
-        action="charger.link" if driver else "charger.unlink",
+        action=AuditAction.CHARGER_LINK if driver else AuditAction.CHARGER_UNLINK,
         target=charger,
         changes={"driver": [old, driver.email if driver else None]},
     )
@@ -583,7 +584,7 @@ def sessions_hold(*, session_ids: list[int], reason: str) -> int:
         held += 1
         audit_record(
             actor=None,
-            action="charging_session.hold",
+            action=AuditAction.CHARGING_SESSION_HOLD,
             target=session,
             organisation=session.charger.organisation,
             changes={"review": [old, session.review], "reason": [None, reason]},
@@ -619,7 +620,9 @@ def session_review(*, actor: Actor, session: ChargingSession, accept: bool) -> C
     session.refresh_from_db()
     audit_record(
         actor=actor,
-        action=f"charging_session.{'accept' if accept else 'reject'}",
+        action=(
+            AuditAction.CHARGING_SESSION_ACCEPT if accept else AuditAction.CHARGING_SESSION_REJECT
+        ),
         target=session,
         changes={
             "review": [SessionReview.PENDING, decision],

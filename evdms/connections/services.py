@@ -17,6 +17,7 @@ from django.utils import timezone
 from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record, diff
 from evdms.connections.logo import Logo, clean_logo
 from evdms.connections.models import Connection, MaxPriceChange
@@ -141,7 +142,7 @@ def connection_create(
     _record_max_price(connection, changed_at=connection.created_at)
     audit_record(
         actor=actor,
-        action="connection.create",
+        action=AuditAction.CONNECTION_CREATE,
         target=connection,
         organisation=organisation,
         changes={
@@ -218,7 +219,7 @@ def connection_update(
     if changed:
         audit_record(
             actor=actor,
-            action="connection.update",
+            action=AuditAction.CONNECTION_UPDATE,
             target=connection,
             organisation=connection.organisation,
             changes=changed,
@@ -237,7 +238,7 @@ def connection_set_enabled(*, actor: Actor, connection: Connection, enabled: boo
     if updated:
         audit_record(
             actor=actor,
-            action="connection.enable" if enabled else "connection.disable",
+            action=AuditAction.CONNECTION_ENABLE if enabled else AuditAction.CONNECTION_DISABLE,
             target=connection,
             organisation=connection.organisation,
             changes={"enabled": [not enabled, enabled]},

@@ -13,7 +13,6 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import get_connection_for
 from evdms.enrolment import services
 from evdms.enrolment.access import get_invitation_batch_for, get_membership_for
-from evdms.enrolment.invitations import invitation_batch_create
 from evdms.enrolment.models import InvitationBatch, InvitationStatus, Membership
 from evdms.enrolment.schemas import (
     DenyIn,
@@ -30,6 +29,7 @@ from evdms.enrolment.selectors import (
     parse_driver_query,
     pending_requests_for,
 )
+from evdms.enrolment.services.invitations import invitation_batch_create
 from evdms.ui.api import ErrorOut, check_page, page_of, requires
 
 router = Router(tags=["drivers"])

@@ -18,9 +18,9 @@ from evdms.connections.models import Connection
 from evdms.enrolment import services
 from evdms.enrolment.access import get_own_membership
 from evdms.enrolment.forms import JoinForm, SignupForm
-from evdms.enrolment.invitations import invitation_opened
 from evdms.enrolment.models import MembershipStatus
 from evdms.enrolment.selectors import own_memberships
+from evdms.enrolment.services.invitations import invitation_opened
 from evdms.ui.decorators import login_required, public
 from evdms.ui.forms import add_service_errors
 

@@ -11,9 +11,9 @@ from django.utils.translation import ngettext
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import get_connection_for
 from evdms.enrolment.access import get_invitation_batch_for
-from evdms.enrolment.invitations import MAX_ADDRESSES, invitation_batch_create
 from evdms.enrolment.models import InvitationBatch, InvitationStatus
 from evdms.enrolment.selectors import invitation_counts
+from evdms.enrolment.services.invitations import MAX_ADDRESSES, invitation_batch_create
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import size_text
 

@@ -14,7 +14,6 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from evdms.reimbursements.bank_returns import bank_returns_apply, check_size
 from evdms.reimbursements.models import (
     BankAccount,
     CarryOver,
@@ -24,7 +23,8 @@ from evdms.reimbursements.models import (
     Statement,
     StatementLine,
 )
-from evdms.reimbursements.payouts import (
+from evdms.reimbursements.services.bank_returns import bank_returns_apply, check_size
+from evdms.reimbursements.services.payouts import (
     COMMON_REASONS,
     payout_batch_create,
     payout_batch_export,

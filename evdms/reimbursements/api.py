@@ -23,21 +23,21 @@ from ninja.files import UploadedFile
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.reimbursements.access import get_statement_for
-from evdms.reimbursements.bank_returns import bank_returns_apply, check_size
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, PayoutLineStatus, Statement
-from evdms.reimbursements.payouts import (
-    payout_batch_create,
-    payout_batch_export,
-    payout_batch_mark_paid,
-    payout_line_fail,
-    payout_line_mark_paid,
-)
 from evdms.reimbursements.selectors import (
     parse_month,
     statement_sessions,
     statements_csv_rows,
 )
 from evdms.reimbursements.selectors import statements_for as _statements_for
+from evdms.reimbursements.services.bank_returns import bank_returns_apply, check_size
+from evdms.reimbursements.services.payouts import (
+    payout_batch_create,
+    payout_batch_export,
+    payout_batch_mark_paid,
+    payout_line_fail,
+    payout_line_mark_paid,
+)
 from evdms.ui.api import check_page, operator_only, page_of, requires
 from evdms.ui.spreadsheets import CsvWriter
 

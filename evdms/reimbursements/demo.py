@@ -12,14 +12,14 @@ from django.utils import timezone
 from evdms.accounts.models import User
 from evdms.enrolment.models import Membership
 from evdms.reimbursements.models import BankAccount, HomePrice, Statement
-from evdms.reimbursements.payouts import (
+from evdms.reimbursements.services import bank_account_set
+from evdms.reimbursements.services.payouts import (
     payout_batch_create,
     payout_batch_export,
     payout_batch_mark_paid,
     payout_line_fail,
 )
-from evdms.reimbursements.services import bank_account_set
-from evdms.reimbursements.statements import statements_run
+from evdms.reimbursements.services.statements import statements_run
 
 DEMO_IBANS = [
     "NL91ABNA0417164300",

@@ -5,7 +5,7 @@ conditional update in the same transaction that writes the outbox row, so two wo
 retried task or a rerun of the month never e-mail a driver twice, and a killed worker
 leaves the statement unclaimed for the next attempt.
 
-Apart from ``statements`` (which queues these e-mails at the end of a run) and ``tasks``
+Apart from ``services.statements`` (which queues these e-mails at the end of a run) and ``tasks``
 (whose task runs that run), so the imports run one way: tasks -> statements -> here.
 """
 

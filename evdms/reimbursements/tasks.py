@@ -7,9 +7,10 @@ from datetime import date
 
 from django_tasks import task
 
+from evdms.reimbursements.services.statements import statements_run
+
 # Re-exported: e-mail tasks queued before it moved are stored under this module's path.
 from evdms.reimbursements.statement_emails import statements_email
-from evdms.reimbursements.statements import statements_run
 
 __all__ = ["make_statements", "statements_email"]
 

@@ -32,7 +32,7 @@ from evdms.charging.models import ChargingSession, SessionStatus
 from evdms.connections.access import connections_for
 from evdms.enrolment.models import Membership
 from evdms.reimbursements.models import statement_reference
-from evdms.reimbursements.statements import CENT
+from evdms.reimbursements.services.statements import CENT
 
 PAGE_SIZE = 50
 # The report's rows: ``values_list`` tuples of ``FIELDS``.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from evdms.charging.models import ChargingSession
 from evdms.charging.services import charger_register
 from evdms.reimbursements.models import Statement
-from evdms.reimbursements.statements import statements_run
+from evdms.reimbursements.services.statements import statements_run
 from evdms.testing.fixtures import client_for, make_connection, make_membership
 
 BEFORE = [

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evdms.accounts.models import Role, User
-from evdms.enrolment.invitations import invitation_batch_create
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, Membership
+from evdms.enrolment.services.invitations import invitation_batch_create
 from evdms.enrolment.tasks import send_invitation_batch
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.concurrency import at_once

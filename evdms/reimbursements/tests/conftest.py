@@ -14,8 +14,8 @@ from evdms.accounts.models import User
 from evdms.charging.models import ChargingSession
 from evdms.charging.services import charger_register
 from evdms.reimbursements.models import Statement, StatementLine
-from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
 from evdms.reimbursements.services import bank_account_set
+from evdms.reimbursements.services.payouts import payout_batch_create, payout_batch_export
 from evdms.testing.fixtures import World, make_connection, make_membership
 
 

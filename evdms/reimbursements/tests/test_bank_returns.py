@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from evdms.notifications.models import OutboundEmail
-from evdms.reimbursements.bank_returns import bank_returns_apply, parse_bank_returns
+from evdms.reimbursements.services.bank_returns import bank_returns_apply, parse_bank_returns
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_a_rejection_in_a_status_report_fails_the_line_once(exported, operator):
 
 
 def test_a_return_notified_later_fails_a_paid_line(exported, operator):
-    from evdms.reimbursements.payouts import payout_batch_mark_paid
+    from evdms.reimbursements.services.payouts import payout_batch_mark_paid
 
     payout_batch_mark_paid(batch=exported["batch"], operator=operator)
     bert = exported["bert"]

@@ -20,9 +20,9 @@ from evdms.charging.bounds import LINE_AMOUNT_MAX, SESSION_WH_STORABLE, Unstorab
 from evdms.charging.models import Charger, ChargingSession
 from evdms.charging.services import charger_register
 from evdms.reimbursements.models import HomePrice, PayoutLine, Statement
-from evdms.reimbursements.payouts import payout_batch_create
 from evdms.reimbursements.services import bank_account_set
-from evdms.reimbursements.statements import LineAmount, statements_run
+from evdms.reimbursements.services.payouts import payout_batch_create
+from evdms.reimbursements.services.statements import LineAmount, statements_run
 from evdms.testing.fixtures import client_for, make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
@@ -261,7 +261,7 @@ def test_a_statement_the_database_refuses_is_held_and_the_run_goes_on(three_driv
     its sessions are held with the reason and every other statement is made."""
     from django.db import DatabaseError
 
-    from evdms.reimbursements import statements
+    from evdms.reimbursements.services import statements
 
     dan = three_drivers["drivers"]["dan"][0]
     write = statements._chunk_write
@@ -286,7 +286,7 @@ def test_a_statement_the_database_refuses_is_held_and_the_run_goes_on(three_driv
 def test_a_batch_takes_what_its_total_holds_and_the_rest_waits_for_the_next(
     make_statement, operator
 ):
-    from evdms.reimbursements import payouts
+    from evdms.reimbursements.services import payouts
 
     first = make_statement("anna@example.com", total="12.34")
     second = make_statement("bert@example.com", total="5.00")

@@ -273,7 +273,7 @@ import django, sys, time
 django.setup()
 from datetime import date
 from unittest import mock
-from evdms.reimbursements import payouts
+from evdms.reimbursements.services import payouts
 from evdms.reimbursements.models import PayoutBatch
 if sys.argv[1] == "kill":
     payouts.payout_batch_create(execution_date=date(2026, 11, 5))

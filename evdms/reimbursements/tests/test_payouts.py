@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from evdms.audit.models import AuditEvent
 from evdms.notifications.models import OutboundEmail
 from evdms.reimbursements.models import PayoutBatch, PayoutLine, Statement
-from evdms.reimbursements.payouts import (
+from evdms.reimbursements.services.payouts import (
     payout_batch_create,
     payout_batch_mark_paid,
     payout_line_fail,

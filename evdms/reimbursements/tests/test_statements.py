@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 from evdms.accounts.models import User
 from evdms.charging.models import ChargingSession
 from evdms.charging.services import charger_register
-from evdms.reimbursements import statements
 from evdms.reimbursements.models import HomePrice, Statement, StatementLine
-from evdms.reimbursements.services import bank_account_set
-from evdms.reimbursements.statements import LineAmount, statement_total, statements_run
+from evdms.reimbursements.services import bank_account_set, statements
+from evdms.reimbursements.services.statements import LineAmount, statement_total, statements_run
 from evdms.reimbursements.tests.conftest import reimbursed_driver
 from evdms.testing.fixtures import make_connection, make_membership
 
@@ -148,7 +147,7 @@ def test_bank_details_given_later_release_the_held_statement_to_that_account(dan
     statement = Statement.objects.get()
     assert (statement.status, statement.held_reason) == ("ready", "")
     assert statement.bank_account == account
-    from evdms.reimbursements.payouts import payout_batch_create
+    from evdms.reimbursements.services.payouts import payout_batch_create
 
     batch = payout_batch_create(execution_date=date(2026, 11, 5))
     assert batch.lines.get().statement == statement  # paid with the next payout
@@ -274,7 +273,7 @@ def test_ready_statements_are_paid_once_by_a_sepa_file(dan):
 
     from django.core.exceptions import ValidationError
 
-    from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
+    from evdms.reimbursements.services.payouts import payout_batch_create, payout_batch_export
 
     session(dan, at(3), 10_000, "a")
     statements_run(date(2026, 10, 1))
@@ -487,8 +486,8 @@ def test_each_driver_gets_the_statement_e_mail_once_whatever_reruns_do(
 
 
 def test_a_payout_export_that_fails_mid_way_leaves_the_batch_as_it_was(dan):
-    from evdms.reimbursements import payouts
     from evdms.reimbursements.models import PayoutBatch
+    from evdms.reimbursements.services import payouts
 
     session(dan, at(3), 10_000, "a")
     statements_run(date(2026, 10, 1))

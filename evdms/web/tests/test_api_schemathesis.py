@@ -74,7 +74,7 @@ def _demo_ids() -> dict[str, list[int]]:
 def _demo_extras(voltlease: Organisation) -> None:
     """What the demo does not make: an invitation batch and a finished report export."""
     from evdms.connections.models import Connection
-    from evdms.enrolment.invitations import invitation_batch_create
+    from evdms.enrolment.services.invitations import invitation_batch_create
     from evdms.reports.services import report_export_request
 
     actor = _actor(voltlease)

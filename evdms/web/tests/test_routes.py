@@ -156,8 +156,8 @@ def _payout_batch(world: World) -> Any:
     if not hasattr(world, "_payout_batch"):
         from datetime import date
 
-        from evdms.reimbursements.payouts import payout_batch_create, payout_batch_export
         from evdms.reimbursements.services import bank_account_set
+        from evdms.reimbursements.services.payouts import payout_batch_create, payout_batch_export
 
         statement = _dora_statement(world)
         bank_account_set(driver=statement.driver, holder="Dora", iban="NL91ABNA0417164300")

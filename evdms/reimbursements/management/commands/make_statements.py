@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from evdms.reimbursements.statements import CHUNK_DRIVERS, statements_run
+from evdms.reimbursements.services.statements import CHUNK_DRIVERS, statements_run
 
 
 class Command(BaseCommand):

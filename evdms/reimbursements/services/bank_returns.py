@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from evdms.accounts.models import User
 from evdms.reimbursements.models import PayoutLine
-from evdms.reimbursements.payouts import COMMON_REASONS, payout_line_fail
+from evdms.reimbursements.services.payouts import COMMON_REASONS, payout_line_fail
 from evdms.ui.forms import size_text
 
 MAX_BYTES = 5 * 1024 * 1024

@@ -17,6 +17,7 @@ from django.utils import timezone
 from email_validator import EmailNotValidError, validate_email
 
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.models import Connection
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus
@@ -301,7 +302,7 @@ def invitation_batch_create(
     )
     audit_record(
         actor=actor,
-        action="invitation_batch.create",
+        action=AuditAction.INVITATION_BATCH_CREATE,
         target=connection,
         changes={"invited": [None, len(accepted)], "rejected": [None, len(rejected)]},
     )

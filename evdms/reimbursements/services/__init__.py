@@ -1,4 +1,6 @@
-"""Writes about reimbursement: bank details and home prices."""
+"""Writes about reimbursement: here bank details and home prices; the monthly statement
+run (``statements``), payout batches (``payouts``) and bank returns (``bank_returns``)
+are modules of this package, each imported by its own path."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from schwifty.exceptions import (
 )
 
 from evdms.accounts.models import User
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging.bounds import OutOfWindow, check_day
 from evdms.notifications.services import email_send
@@ -105,7 +108,7 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
     audit_record(
         actor=None,
         by_user=driver,
-        action="bank_account.set",
+        action=AuditAction.BANK_ACCOUNT_SET,
         target=account,
         changes={
             "iban": [current.masked_iban if current else None, account.masked_iban],
@@ -195,7 +198,7 @@ def home_price_set(
     audit_record(
         actor=None,
         by_user=driver,
-        action="home_price.set",
+        action=AuditAction.HOME_PRICE_SET,
         target=price_row,
         changes={"price_per_kwh": [None, str(value)], "valid_from": [None, valid_from.isoformat()]},
     )

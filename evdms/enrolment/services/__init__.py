@@ -1,5 +1,6 @@
 """Every write about drivers joining: sign-up, requests, approvals, denials, removal,
-withdrawal, leaving, and Revise Benefits."""
+withdrawal, leaving, and Revise Benefits. Invitations by e-mail are ``invitations`` in
+this package."""
 
 from __future__ import annotations
 
@@ -17,15 +18,11 @@ from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
 from evdms.connections.services import connection_create, connection_set_enabled
-from evdms.enrolment.invitations import (
-    invitation_connected,
-    invitation_opened,
-    invitation_requested,
-)
 from evdms.enrolment.models import (
     LIVE_STATUSES,
     Membership,
@@ -33,6 +30,11 @@ from evdms.enrolment.models import (
     TermsAcceptance,
 )
 from evdms.enrolment.rules import join_answers_clean
+from evdms.enrolment.services.invitations import (
+    invitation_connected,
+    invitation_opened,
+    invitation_requested,
+)
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
@@ -186,7 +188,7 @@ def membership_request(
         invitation_requested(invitation=invitation)
     audit_record(
         actor=Actor(organisation=connection.organisation, role="driver", user=driver),
-        action="membership.request",
+        action=AuditAction.MEMBERSHIP_REQUEST,
         target=membership,
         changes={
             "status": [None, "pending"],
@@ -240,7 +242,7 @@ def membership_auto_approve(*, membership: Membership) -> Membership:
     )
     audit_record(
         actor=None,
-        action="membership.auto_approve",
+        action=AuditAction.MEMBERSHIP_AUTO_APPROVE,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["pending", "connected"]},
@@ -272,7 +274,7 @@ def membership_approve(*, actor: Actor, membership: Membership) -> Membership:
     membership = _decide(actor, membership, MembershipStatus.CONNECTED, connected_at=timezone.now())
     audit_record(
         actor=actor,
-        action="membership.approve",
+        action=AuditAction.MEMBERSHIP_APPROVE,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["pending", "connected"]},
@@ -289,7 +291,7 @@ def membership_deny(*, actor: Actor, membership: Membership, message: str = "") 
     membership = _decide(actor, membership, MembershipStatus.DENIED, denial_message=message)
     audit_record(
         actor=actor,
-        action="membership.deny",
+        action=AuditAction.MEMBERSHIP_DENY,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["pending", "denied"], "message": [None, message]},
@@ -331,7 +333,7 @@ def membership_remove(
     membership.refresh_from_db()
     audit_record(
         actor=actor,
-        action="membership.remove",
+        action=AuditAction.MEMBERSHIP_REMOVE,
         target=membership,
         organisation=membership.organisation,
         changes={"status": ["connected", "removed"]},
@@ -352,38 +354,53 @@ def _driver_actor(membership: Membership) -> Actor:
     return Actor(organisation=membership.organisation, role="driver", user=membership.driver)
 
 
-@transaction.atomic
-def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
-    won = Membership.objects.filter(
-        pk=membership.pk, driver=driver, status=MembershipStatus.PENDING
-    ).update(status=MembershipStatus.WITHDRAWN, ended_at=timezone.now())
+def _driver_ends(
+    *,
+    driver: User,
+    membership: Membership,
+    was: MembershipStatus,
+    becomes: MembershipStatus,
+    action: AuditAction,
+    **fields: Any,
+) -> Membership:
+    """The driver's own membership in state ``was`` ends now; a membership that is not
+    the driver's or no longer in that state is AlreadyDecided."""
+    won = Membership.objects.filter(pk=membership.pk, driver=driver, status=was).update(
+        status=becomes, ended_at=timezone.now(), **fields
+    )
     if not won:
         raise AlreadyDecided(membership)
     membership.refresh_from_db()
     audit_record(
         actor=_driver_actor(membership),
-        action="membership.withdraw",
+        action=action,
         target=membership,
-        changes={"status": ["pending", "withdrawn"]},
+        changes={"status": [was, becomes]},
     )
     return membership
+
+
+@transaction.atomic
+def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
+    return _driver_ends(
+        driver=driver,
+        membership=membership,
+        was=MembershipStatus.PENDING,
+        becomes=MembershipStatus.WITHDRAWN,
+        action=AuditAction.MEMBERSHIP_WITHDRAW,
+    )
 
 
 @transaction.atomic
 def membership_leave(*, driver: User, membership: Membership) -> Membership:
-    won = Membership.objects.filter(
-        pk=membership.pk, driver=driver, status=MembershipStatus.CONNECTED
-    ).update(status=MembershipStatus.REMOVED, ended_at=timezone.now(), ended_reason="Left")
-    if not won:
-        raise AlreadyDecided(membership)
-    membership.refresh_from_db()
-    audit_record(
-        actor=_driver_actor(membership),
-        action="membership.leave",
-        target=membership,
-        changes={"status": ["connected", "removed"]},
+    return _driver_ends(
+        driver=driver,
+        membership=membership,
+        was=MembershipStatus.CONNECTED,
+        becomes=MembershipStatus.REMOVED,
+        action=AuditAction.MEMBERSHIP_LEAVE,
+        ended_reason="Left",
     )
-    return membership
 
 
 # --- Revise Benefits ----------------------------------------------------------------
@@ -435,14 +452,14 @@ def connection_revise_benefits(
         )
         audit_record(
             actor=actor,
-            action="membership.move",
+            action=AuditAction.MEMBERSHIP_MOVE,
             target=moved,
             organisation=new.organisation,
             changes={"connection": [old.name, new.name]},
         )
         audit_record(
             actor=actor,
-            action="membership.move",
+            action=AuditAction.MEMBERSHIP_MOVE,
             target=membership,
             organisation=old.organisation,
             changes={"status": ["connected", "removed"], "connection": [old.name, new.name]},

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from evdms.accounts.models import User
+from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging.bounds import MONEY_12_2_MAX
 from evdms.reimbursements.models import (
@@ -94,7 +95,7 @@ def payout_batch_create(*, execution_date: date, operator: User | None = None) -
     audit_record(
         actor=None,
         by_user=operator,
-        action="payout_batch.create",
+        action=AuditAction.PAYOUT_BATCH_CREATE,
         target=batch,
         changes={"statements": [None, len(ready)], "total": [None, batch.total]},
     )
@@ -137,7 +138,7 @@ def payout_batch_export(*, batch: PayoutBatch, operator: User | None = None) -> 
     audit_record(
         actor=None,
         by_user=operator,
-        action="payout_batch.export",
+        action=AuditAction.PAYOUT_BATCH_EXPORT,
         target=batch,
         changes={
             "status": [PayoutBatch.Status.DRAFT, batch.status],
@@ -167,7 +168,7 @@ def _close_if_settled(batch: PayoutBatch, operator: User | None) -> bool:
         audit_record(
             actor=None,
             by_user=operator,
-            action="payout_batch.paid",
+            action=AuditAction.PAYOUT_BATCH_PAID,
             target=batch,
             changes={"status": [PayoutBatch.Status.EXPORTED, PayoutBatch.Status.PAID]},
         )
@@ -192,7 +193,7 @@ def payout_line_mark_paid(*, line: PayoutLine, operator: User | None) -> PayoutL
     Statement.objects.filter(pk=line.statement_id, status=StatementStatus.IN_BATCH).update(
         status=StatementStatus.PAID
     )
-    _audit_line(line, operator, "payout_line.paid", PayoutLineStatus.PENDING)
+    _audit_line(line, operator, AuditAction.PAYOUT_LINE_PAID, PayoutLineStatus.PENDING)
     _close_if_settled(batch, operator)
     return line
 
@@ -219,7 +220,7 @@ def payout_line_fail(*, line: PayoutLine, reason: str, operator: User | None) ->
     Statement.objects.filter(
         pk=line.statement_id, status__in=[StatementStatus.IN_BATCH, StatementStatus.PAID]
     ).update(status=StatementStatus.FAILED)
-    _audit_line(line, operator, "payout_line.fail", old, reason=reason)
+    _audit_line(line, operator, AuditAction.PAYOUT_LINE_FAIL, old, reason=reason)
     _close_if_settled(batch, operator)
     _notify_driver_of_failure(line)
     return line
@@ -244,7 +245,7 @@ def payout_batch_mark_paid(*, batch: PayoutBatch, operator: User | None) -> Payo
         audit_record(
             actor=None,
             by_user=operator,
-            action="payout_batch.lines_paid",
+            action=AuditAction.PAYOUT_BATCH_LINES_PAID,
             target=batch,
             changes={"lines_paid": [None, len(pending)]},
         )
@@ -254,7 +255,7 @@ def payout_batch_mark_paid(*, batch: PayoutBatch, operator: User | None) -> Payo
 
 
 def _audit_line(
-    line: PayoutLine, operator: User | None, action: str, old: str, reason: str = ""
+    line: PayoutLine, operator: User | None, action: AuditAction, old: str, reason: str = ""
 ) -> None:
     changes: dict[str, list[str | None]] = {"status": [old, line.status]}
     if reason:
