@@ -12,6 +12,10 @@ from django.utils import timezone
 
 from evdms.charging.bounds import SESSION_WH_STORABLE
 
+# What a reading measures unless it says otherwise: the meter's register of energy
+# delivered to the car, under the name chargers report it by.
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
 
 class Charger(models.Model):
     """A home charger, registered by its OCPP identity, linked to one driver."""
@@ -144,7 +148,7 @@ class MeterReading(models.Model):
 
     session = models.ForeignKey(ChargingSession, on_delete=models.CASCADE, related_name="readings")
     at = models.DateTimeField()
-    measurand = models.CharField(max_length=60, default="Energy.Active.Import.Register")
+    measurand = models.CharField(max_length=60, default=ENERGY_REGISTER)
     value_wh = models.BigIntegerField()
 
     class Meta:

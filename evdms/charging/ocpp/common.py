@@ -16,8 +16,8 @@ from ocpp.exceptions import (
 )
 from ocpp.messages import unpack
 
-from evdms.charging import bounds, services
-from evdms.charging.protocol_issues import excerpt
+from evdms.charging import bounds
+from evdms.charging.protocol_issues import excerpt, protocol_issue
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
@@ -120,7 +120,7 @@ class RecordingMixin:
             self.current_frame = excerpt(raw_msg)
             problem = await self._route(raw_msg)
         if problem is not None:
-            await sync_to_async(services.protocol_issue)(
+            await sync_to_async(protocol_issue)(
                 self.charger_id, problem[0], problem[1], excerpt(raw_msg)
             )
 
@@ -153,17 +153,25 @@ def _unreadable(raw_msg: Any) -> tuple[str, str] | None:
 
 def charger_time(field: str, value: object) -> datetime:
     """A timestamp a charger sent; a FormatViolation if it is not RFC 3339. Whether it is
-    believable (the window) is the services' part: they store the arrival time instead."""
+    believable (the window) is the session core's part: it stores the arrival time instead."""
     try:
         return bounds.parse_time(value)
     except ValueError as exc:
         raise FormatViolationError(description=f"{field}: {exc}") from exc
 
 
+def check_register_value(field: str, value: object) -> int:
+    """A meter register a charger sent (meterStart, meterStop), refused (a CallError
+    naming the field) when no column holds it. What a home charger cannot reach is
+    stored and held for review by the session core instead."""
+    return bounds.check_int(field, value, -bounds.REGISTER_WH_STORABLE, bounds.REGISTER_WH_STORABLE)
+
+
 def refusing(handler: Handler) -> Handler:
-    """Answers a value the services refuse (``bounds.Unstorable``: wrong type or beyond
-    what its column holds) with the matching CallError instead of an InternalError,
-    and keeps the frame as a ProtocolIssue. A FormatViolation is kept the same way.
+    """Answers a value the services or the session core refuse (``bounds.Unstorable``:
+    wrong type or beyond what its column holds) with the matching CallError instead of
+    an InternalError, and keeps the frame as a ProtocolIssue. A FormatViolation is kept
+    the same way.
 
     The issue is written after the ``except`` block and the refused exception let go of
     its traceback, for the reason ``RecordingMixin`` gives; the CallError is raised
@@ -196,6 +204,4 @@ def refusing(handler: Handler) -> Handler:
 
 
 async def _record(central: RecordingMixin, kind: str, detail: str) -> None:
-    await sync_to_async(services.protocol_issue)(
-        central.charger_id, kind, detail, central.current_frame
-    )
+    await sync_to_async(protocol_issue)(central.charger_id, kind, detail, central.current_frame)

@@ -1,7 +1,9 @@
-"""OCPP 1.6J: the central system's side of each message a home charger sends."""
+"""OCPP 1.6J: the central system's side of each message a home charger sends, and its
+transactions translated into the session core's calls."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -10,11 +12,63 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, RegistrationStatus
 
-from evdms.charging import services
-from evdms.charging.ocpp.common import RecordingMixin, charger_time, refusing
-from evdms.charging.ocpp.persist import group_commit
+from evdms.charging import bounds, services, sessions
+from evdms.charging.models import ChargingSession
+from evdms.charging.ocpp.common import (
+    RecordingMixin,
+    charger_time,
+    check_register_value,
+    refusing,
+)
+from evdms.charging.ocpp.meter import parse_meter_values
+from evdms.charging.ocpp.persist import check_transaction_id_v16, group_commit
 
 HEARTBEAT_INTERVAL = 300
+_ID_TAG_MAX = ChargingSession._meta.get_field("id_tag").max_length or 0
+
+
+# The gateway checks the type of each field (the ocpp package's JSON schemas); these
+# check what the schemas leave open (ranges, sizes) under the fields' OCPP names before
+# the session core, raising ``bounds.Unstorable`` for a value no column can hold.
+
+
+def start_transaction_v16(
+    charger_id: int, connector_id: int, id_tag: str, meter_start: int, timestamp: datetime
+) -> int:
+    """The transaction id for this start: a repeated StartTransaction gets the same one."""
+    bounds.check_int("connectorId", connector_id, 0, bounds.CONNECTOR_ID_MAX)
+    bounds.check_text("idTag", id_tag, _ID_TAG_MAX)
+    check_register_value("meterStart", meter_start)
+    key = sessions.session_start(
+        charger_id=charger_id,
+        connector=connector_id,
+        started_at=timestamp,
+        meter_start_wh=meter_start,
+        token=id_tag,
+    )
+    return int(key)
+
+
+def stop_transaction_v16(
+    charger_id: int,
+    transaction_id: int,
+    meter_stop: int,
+    timestamp: datetime,
+    reason: str = "",
+    transaction_data: list[dict[str, Any]] | None = None,
+) -> None:
+    """Close the session. A stop for an unknown transaction is kept as a flagged session."""
+    check_transaction_id_v16(transaction_id)
+    check_register_value("meterStop", meter_stop)
+    sessions.session_finish(
+        charger_id=charger_id,
+        key=str(transaction_id),
+        ended_at=timestamp,
+        meter_stop_wh=meter_stop,
+        reason=reason or "Local",
+        report=parse_meter_values(transaction_data),
+        unknown_flag="StopTransaction for an unknown transaction",
+    )
 
 
 def _now() -> str:
@@ -64,7 +118,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kw: Any
     ) -> Any:
         transaction_id = await group_commit().run(
-            services.start_transaction_v16,
+            start_transaction_v16,
             self.charger_id,
             connector_id,
             id_tag,
@@ -85,7 +139,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @refusing
     async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, **kw: Any) -> Any:
         await group_commit().run(
-            services.stop_transaction_v16,
+            stop_transaction_v16,
             self.charger_id,
             transaction_id,
             meter_stop,

@@ -6,7 +6,8 @@ lost), while the database commits once per batch instead of once per message: wi
 thousands of chargers the commit, not the statement, is what costs.
 
 OCPP 1.6 MeterValues, nearly all of the traffic, have a cheaper path still: the plain
-ones of a batch are written together (see ``evdms.charging.meter_batch``).
+ones of a batch are written together (see ``evdms.charging.ocpp.meter_batch``); the
+others go to the session core (``meter_values_v16``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
-from evdms.charging import services
-from evdms.charging.meter import parse_meter_values
-from evdms.charging.meter_batch import (
+from evdms.charging import bounds, sessions
+from evdms.charging.ocpp.common import without_tracebacks
+from evdms.charging.ocpp.meter import parse_meter_values
+from evdms.charging.ocpp.meter_batch import (
     PlainWrite,
     SessionKey,
     SessionState,
@@ -32,7 +34,7 @@ from evdms.charging.meter_batch import (
     plan_plain,
     write_plain,
 )
-from evdms.charging.ocpp.common import without_tracebacks
+from evdms.charging.protocol_issues import protocol_issue
 
 FLUSH_AFTER = 0.005  # seconds a first write waits for others to join its batch
 MAX_BATCH = 500
@@ -57,6 +59,31 @@ class MeterValues16:
 
 Item = Call | MeterValues16
 Result = tuple[bool, Any]
+
+
+def check_transaction_id_v16(value: object) -> int:
+    """Our 1.6 transaction ids are the sessions' keys the core handed out at the start."""
+    return bounds.check_int("transactionId", value, 0, bounds.TRANSACTION_ID_MAX)
+
+
+def meter_values_v16(
+    charger_id: int, transaction_id: int | None, meter_value: list[dict[str, Any]]
+) -> None:
+    """A 1.6 MeterValues with every rule (the session core), one message at a time:
+    readings for no known transaction are kept as a protocol issue."""
+    if transaction_id is not None:
+        check_transaction_id_v16(transaction_id)
+    report = parse_meter_values(meter_value)
+    if transaction_id is not None and sessions.session_add_readings(
+        charger_id=charger_id, key=str(transaction_id), report=report
+    ):
+        return
+    if report.readings:
+        protocol_issue(
+            charger_id,
+            "MeterValues for unknown transaction",
+            f"transaction {transaction_id}: {len(report.readings)} reading(s)",
+        )
 
 
 class SessionMemory:
@@ -124,10 +151,7 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
 
     def full(index: int, item: Item) -> None:
         if isinstance(item, MeterValues16):
-            item = Call(
-                services.meter_values_v16,
-                (item.charger_id, item.transaction_id, item.meter_value),
-            )
+            item = Call(meter_values_v16, (item.charger_id, item.transaction_id, item.meter_value))
         try:
             with transaction.atomic():
                 results[index] = (True, item.fn(*item.args))

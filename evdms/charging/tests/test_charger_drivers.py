@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from evdms.accounts.models import Grant, User
 from evdms.charging.models import Charger, ChargingSession
-from evdms.charging.services import charger_register, start_transaction_v16
+from evdms.charging.ocpp.handlers_v16 import start_transaction_v16
+from evdms.charging.services import charger_register
 from evdms.testing.fixtures import (
     client_for,
     make_connection,

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evdms.charging import services
 from evdms.charging.models import Charger, ChargingSession, MeterReading, ProtocolIssue
+from evdms.charging.ocpp.handlers_v16 import start_transaction_v16, stop_transaction_v16
 from evdms.charging.ocpp.persist import Call, MeterValues16, SessionMemory, _run_batch
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def chargers(world) -> list[Charger]:
 
 
 def start(charger: Charger, meter: int = 1000) -> int:
-    return services.start_transaction_v16(charger.pk, 1, "HOME", meter, START)
+    return start_transaction_v16(charger.pk, 1, "HOME", meter, START)
 
 
 def mv(charger: Charger, transaction: int | None, minutes: int, wh: Any) -> MeterValues16:
@@ -109,7 +110,7 @@ def test_a_session_completed_elsewhere_is_not_trusted_from_memory(chargers):
     memory = SessionMemory()
     _run_batch([mv(a, ta, 15, 2000)], memory)
     # Another gateway process (or anything not going through this memory) stops it.
-    services.stop_transaction_v16(a.pk, ta, 4000, START + timedelta(hours=1))
+    stop_transaction_v16(a.pk, ta, 4000, START + timedelta(hours=1))
     results = _run_batch([mv(a, ta, 30, 3000)], memory)
     assert results == [(True, None)]
     session = ChargingSession.objects.get(pk=ta)
@@ -122,9 +123,7 @@ def test_a_stop_in_the_same_batch_is_seen_by_later_messages(chargers):
     ta = start(a)
     memory = SessionMemory()
     _run_batch([mv(a, ta, 15, 2000)], memory)
-    stop = Call(
-        services.stop_transaction_v16, (a.pk, ta, 4000, START + timedelta(hours=1), "Local", None)
-    )
+    stop = Call(stop_transaction_v16, (a.pk, ta, 4000, START + timedelta(hours=1), "Local", None))
     results = _run_batch([mv(a, ta, 30, 3000), stop, mv(a, ta, 45, 9000)], memory)
     assert all(ok for ok, _ in results)
     session = ChargingSession.objects.get(pk=ta)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from evdms.accounts.models import User
 from evdms.audit.models import AuditEvent
-from evdms.charging import services as charging
 from evdms.charging.bounds import LINE_AMOUNT_MAX, SESSION_WH_STORABLE, Unstorable
 from evdms.charging.models import Charger, ChargingSession
+from evdms.charging.ocpp import handlers_v16 as charging
 from evdms.charging.services import charger_register
 from evdms.reimbursements.models import HomePrice, PayoutLine, Statement
 from evdms.reimbursements.services import bank_account_set

@@ -1,9 +1,8 @@
-"""Meter values as chargers send them (OCPP 1.6 and 2.0.1), turned into integer Wh."""
+"""Meter values as chargers send them (OCPP 1.6 and 2.0.1), turned into the session
+core's readings in integer Wh."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
@@ -14,31 +13,16 @@ from evdms.charging.bounds import (
     check_time,
     parse_time,
 )
+from evdms.charging.models import ENERGY_REGISTER
+from evdms.charging.sessions import MeterReport, Reading
 
-ENERGY_REGISTER = "Energy.Active.Import.Register"
 # 2.0.1's unitOfMeasure.multiplier: a power of ten; real meters use -3 … 6.
 MULTIPLIER_RANGE = range(-9, 10)
-# An OCMF document is one to two thousand characters; what is kept per session is bounded
-# so a charger cannot grow one row without end.
+# An OCMF document is one to two thousand characters; what the session core keeps per
+# session is bounded too (``sessions.SIGNED_SESSION_MAX``).
 SIGNED_VALUE_MAX = 10_000
-SIGNED_SESSION_MAX = 200_000
 
-
-@dataclass(frozen=True)
-class Reading:
-    at: datetime
-    measurand: str
-    value_wh: int
-
-
-@dataclass
-class ParsedMeterValues:
-    readings: list[Reading]
-    signed_data: list[str]
-    problems: list[str]
-
-
-__all__ = ["ParsedMeterValues", "Reading", "Unstorable", "parse_meter_values", "parse_time"]
+__all__ = ["MeterReport", "Reading", "Unstorable", "parse_meter_values", "parse_time"]
 
 
 def to_wh(value: Any, unit: str, multiplier: int = 0) -> int:
@@ -63,7 +47,7 @@ def to_wh(value: Any, unit: str, multiplier: int = 0) -> int:
         raise ValueError(f"{value!r} is not a decimal number") from exc
 
 
-def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> ParsedMeterValues:
+def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> MeterReport:
     """Energy register readings (other measurands are ignored), signed data kept verbatim.
 
     Works for both versions: 1.6 has ``unit`` and string values, 2.0.1 has
@@ -72,7 +56,7 @@ def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> ParsedMeterV
     cannot be trusted, so neither can its place in the session); one too large for any
     column raises ``Unstorable``.
     """
-    result = ParsedMeterValues([], [], [])
+    result = MeterReport()
     for entry in meter_value or []:
         try:
             at = check_time(parse_time(entry["timestamp"]))
@@ -103,11 +87,11 @@ def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> ParsedMeterV
             if wh < 0:
                 result.problems.append(f"negative meter reading {wh} Wh")
                 continue
-            result.readings.append(Reading(at, measurand, wh))
+            result.readings.append(Reading(at, wh, measurand))
     return result
 
 
-def _keep_signed(value: Any, result: ParsedMeterValues) -> None:
+def _keep_signed(value: Any, result: MeterReport) -> None:
     text = str(value)
     if len(text) > SIGNED_VALUE_MAX:
         result.problems.append(f"signed meter data of {len(text)} characters not kept")

@@ -8,9 +8,9 @@ the sessions' energy and one multi-row ``INSERT`` for the readings, whatever its
 
 Everything else (an unknown transaction, a retransmission or late reading, a register
 going down, bad or signed values, an energy beyond the bounds, a completed session) is
-not "plain" and goes through ``services.meter_values_v16`` one message at a time, which
-has every rule. So the fast path only ever does what the full service would have done
-in the plain case.
+not "plain" and goes through ``persist.meter_values_v16`` (the session core) one message
+at a time, which has every rule. So the fast path only ever does what the session core
+would have done in the plain case.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from evdms.charging.bounds import REGISTER_WH_PLAUSIBLE, max_session_wh
-from evdms.charging.meter import ParsedMeterValues, Reading
 from evdms.charging.models import ChargingSession, MeterReading, SessionStatus
+from evdms.charging.sessions import MeterReport, Reading
 
 SessionKey = tuple[int, str]  # (charger id, OCPP transaction id)
 
@@ -86,7 +86,7 @@ def load_states(keys: set[SessionKey]) -> dict[SessionKey, SessionState]:
     return states
 
 
-def plan_plain(state: SessionState, parsed: ParsedMeterValues) -> PlainWrite | None:
+def plan_plain(state: SessionState, parsed: MeterReport) -> PlainWrite | None:
     """The write for a plain message, and ``state`` moved past it; ``None`` if the
     message is not plain (the caller then uses the full service)."""
     if parsed.problems or parsed.signed_data or not parsed.readings:
