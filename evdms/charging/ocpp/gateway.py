@@ -19,7 +19,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
-from evdms.charging import services
+from evdms.accounts.keyed_hash import Match
+from evdms.charging import credentials, services
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
 
@@ -45,22 +46,34 @@ def _basic_auth(request: Request) -> tuple[str, str] | None:
     return user, password
 
 
+async def _password_ok(charger_id: int, stored: str, password: str) -> bool:
+    """The keyed hash is checked here, on the event loop (a few microseconds). A legacy
+    argon2 hash takes about 0.15 s of CPU: in a thread (argon2 releases the GIL, so other
+    handshakes go on meanwhile), then replaced by the keyed hash."""
+    if credentials.is_fast_hash(stored):
+        match = credentials.charger_password_match(password, stored)
+    else:
+        match = await asyncio.to_thread(credentials.legacy_password_match, password, stored)
+    if match is Match.STALE:
+        # False if the password was changed meanwhile: then this one is no longer valid.
+        return await sync_to_async(services.charger_password_rehash)(
+            charger_id=charger_id, old_hash=stored, password=password
+        )
+    return match is Match.YES
+
+
 async def process_request(connection: ServerConnection, request: Request) -> Response | None:
     """Refuse at the handshake: unknown identity (404), missing or wrong password (401)."""
     identity = _identity(request.path)
     if not identity:
         return connection.respond(HTTPStatus.NOT_FOUND, "Connect to /ocpp/<charger identity>\n")
-    credentials = _basic_auth(request)
-    if credentials is None or credentials[0] != identity:
+    basic = _basic_auth(request)
+    if basic is None or basic[0] != identity:
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "Basic authentication required\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
         return response
     charger = await sync_to_async(services.charger_by_identity)(identity)
-    # argon2 releases the GIL: checks of chargers connecting together use every core,
-    # instead of queueing on the one database thread (2,000 chargers took 6 minutes).
-    if charger is None or not await asyncio.to_thread(
-        services.charger_password_ok, charger, credentials[1]
-    ):
+    if charger is None or not await _password_ok(charger.pk, charger.password_hash, basic[1]):
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
     connection.charger_id = charger.pk  # type: ignore[attr-defined]
     return None
@@ -109,9 +122,9 @@ async def start_gateway(host: str, port: int) -> Server:
         subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
         process_request=process_request,
         ping_interval=60,
-        # The handshake includes the charger's argon2 check (about 0.2 s of CPU): when
-        # thousands reconnect at once on a busy machine, the 10 s default refused many,
-        # and each refusal comes back as another handshake.
+        # When thousands reconnect at once on a busy machine, handshakes queue for the
+        # database (and, for chargers still on a legacy argon2 hash, for the CPU): the
+        # 10 s default refused many, and each refusal comes back as another handshake.
         open_timeout=60,
         # A larger message closes the connection (1009) before it is read into memory.
         max_size=settings.OCPP_MAX_MESSAGE_BYTES,
