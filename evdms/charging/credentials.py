@@ -22,6 +22,7 @@ from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 
 from evdms.accounts.keyed_hash import Match, is_keyed_hash, keyed_hash, keyed_hash_match
+from evdms.charging.models import Charger
 
 MIN_LENGTH = 16
 MAX_LENGTH = 40
@@ -111,3 +112,12 @@ def legacy_password_match(password: str, stored: str) -> Match:
     """Against a hash from before the keyed hash (argon2): about 0.15 s of CPU, so never on
     the event loop. A match is ``STALE``: the caller stores the keyed hash instead."""
     return Match.STALE if check_password(password, stored) else Match.NO
+
+
+def charger_password_hashes(identities: list[str]) -> dict[str, tuple[int, str]]:
+    """The id and stored hash of each registered charger among ``identities``: read for
+    many handshakes at once (see ``ocpp.handshake``)."""
+    rows = Charger.objects.filter(identity__in=identities).values_list(
+        "identity", "pk", "password_hash"
+    )
+    return {identity: (pk, stored) for identity, pk, stored in rows}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import gc
 import logging
 from http import HTTPStatus
@@ -23,6 +24,8 @@ from evdms.accounts.keyed_hash import Match
 from evdms.charging import credentials, services
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
+from evdms.charging.ocpp.handshake import password_hashes
+from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)
 SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
@@ -72,10 +75,10 @@ async def process_request(connection: ServerConnection, request: Request) -> Res
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "Basic authentication required\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
         return response
-    charger = await sync_to_async(services.charger_by_identity)(identity)
-    if charger is None or not await _password_ok(charger.pk, charger.password_hash, basic[1]):
+    found = await password_hashes().get(identity)
+    if found is None or not await _password_ok(*found, basic[1]):
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
-    connection.charger_id = charger.pk  # type: ignore[attr-defined]
+    connection.charger_id = found[0]  # type: ignore[attr-defined]
     return None
 
 
@@ -89,7 +92,11 @@ async def handler(connection: ServerConnection) -> None:
     cls: Any = CentralSystem16 if protocol == "ocpp1.6" else CentralSystem201
     central = cls(identity, connection)
     central.charger_id = charger_id
-    await sync_to_async(services.charger_seen)(charger_id, online=True, protocol=protocol)
+    # With the other writes of the moment, in one transaction: after a restart the whole
+    # fleet comes online within seconds (see ``persist``).
+    await group_commit().run(
+        functools.partial(services.charger_seen, online=True, protocol=protocol), charger_id
+    )
     too_large = ""
     try:
         await central.start()
@@ -103,7 +110,7 @@ async def handler(connection: ServerConnection) -> None:
         # an operator must see it, with the charger it hit.
         logger.warning("charger %s disconnected by an unexpected error", identity, exc_info=True)
     finally:
-        await sync_to_async(services.charger_seen)(charger_id, online=False)
+        await group_commit().run(functools.partial(services.charger_seen, online=False), charger_id)
     if too_large:  # recorded out of the except block: see RecordingMixin
         await sync_to_async(services.protocol_issue)(
             charger_id, "Message too large", f"{too_large}; the connection was closed (1009)"
@@ -131,6 +138,9 @@ async def start_gateway(host: str, port: int) -> Server:
         # A charger has one request in flight at a time (OCPP): a few frames of buffer
         # are plenty, and bound what a connection sending faster than we read holds.
         max_queue=4,
+        # A fleet reconnecting at once: the default listen backlog (100) dropped their
+        # connection attempts, which chargers retry only after a second or more.
+        backlog=4096,
     )
 
 

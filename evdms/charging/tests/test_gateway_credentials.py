@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 from websockets.exceptions import InvalidStatus
@@ -137,10 +139,22 @@ def test_two_hundred_chargers_connecting_at_once_all_boot(gateway, world):
         for i in range(200)
     )
 
-    async def crowd() -> list[str]:
-        return await asyncio.gather(
-            *(boot(gateway, f"CROWD-{i:03d}", f"{PASSWORD}-{i:03d}") for i in range(200))
-        )
+    async def crowd() -> tuple[list[str], int]:
+        async def one(i: int) -> tuple[str, Any]:
+            identity = f"CROWD-{i:03d}"
+            connection = await open_connection(gateway, identity, f"{PASSWORD}-{i:03d}", "1.6")
+            charger = Charger16(identity, connection)
+            listener = asyncio.create_task(charger.start())
+            reply = await charger.boot()
+            listener.cancel()
+            return str(reply.status), connection
 
-    assert run_async(crowd()) == ["Accepted"] * 200
-    assert Charger.objects.filter(vendor="evdms-sim").count() == 200
+        booted = await asyncio.gather(*(one(i) for i in range(200)))
+        # Read while all are still connected: their hang-ups are writes of the gateway.
+        stored = await sync_to_async(Charger.objects.filter(vendor="evdms-sim").count)()
+        await asyncio.gather(*(connection.close() for _, connection in booted))
+        return [status for status, _ in booted], stored
+
+    statuses, stored = run_async(crowd())
+    assert statuses == ["Accepted"] * 200
+    assert stored == 200
