@@ -67,7 +67,7 @@ def identity(i: int) -> str:
     return f"STORM-{i:05d}"
 
 
-async def storm(url: str, chargers: int, timeout: float) -> dict[str, Any]:
+async def storm(url: str, chargers: int, timeout: float, legacy: bool) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
     boot_times: list[float] = []
@@ -76,7 +76,8 @@ async def storm(url: str, chargers: int, timeout: float) -> dict[str, Any]:
     everyone_started = asyncio.Event()
 
     async def one(i: int) -> None:
-        token = base64.b64encode(f"{identity(i)}:{PASSWORD}-{i}".encode()).decode()
+        password = PASSWORD if legacy else f"{PASSWORD}-{i}"
+        token = base64.b64encode(f"{identity(i)}:{password}".encode()).decode()
         await everyone_started.wait()
         t0 = time.perf_counter()
         try:
@@ -119,19 +120,25 @@ async def storm(url: str, chargers: int, timeout: float) -> dict[str, Any]:
     }
 
 
-def prepare_database(env: dict[str, str], chargers: int) -> None:
+def prepare_database(env: dict[str, str], chargers: int, legacy: bool) -> None:
+    # --legacy: argon2 hashes as before the keyed hash, the first storm after upgrading.
+    # One hash for all (of one password), as hashing thousands would take minutes.
+    hashed = "LEGACY" if legacy else 'charger_password_hash(f"{PASSWORD}-{i}")'
     code = f"""
 import django; django.setup()
 from django.core.management import call_command
 from evdms.accounts.models import Organisation
+from django.contrib.auth.hashers import make_password
 from evdms.charging.credentials import charger_password_hash
 from evdms.charging.models import Charger
 call_command("migrate", verbosity=0)
+PASSWORD = {PASSWORD!r}
+LEGACY = make_password(PASSWORD) if {legacy!r} else None
 # A PostgreSQL database is reused between runs: start from no storm data (only that).
 org, _ = Organisation.objects.get_or_create(slug="storm", defaults=dict(name="Storm", kind="leasing_company"))
 Charger.objects.filter(organisation=org).delete()
 Charger.objects.bulk_create(
-    [Charger(organisation=org, identity=f"STORM-{{i:05d}}", serial="S", password_hash=charger_password_hash(f"{PASSWORD}-{{i}}")) for i in range({chargers})],
+    [Charger(organisation=org, identity=f"STORM-{{i:05d}}", serial="S", password_hash={hashed}) for i in range({chargers})],
     batch_size=1000,
 )
 """
@@ -150,10 +157,21 @@ print(Charger.objects.filter(organisation__slug="storm", vendor="storm").count()
     return int(out.stdout.strip())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far: what its handshakes cost, whatever
+    else the machine runs meanwhile."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chargers", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=120, help="per charger, seconds")
+    parser.add_argument(
+        "--legacy", action="store_true", help="chargers on argon2 hashes (before upgrading)"
+    )
     args = parser.parse_args()
     raise_fd_limit()
     env = {
@@ -165,8 +183,12 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
-    print(f"{args.chargers} chargers at once; database: {database}; load {load_average()}")
-    prepare_database(env, args.chargers)
+    hashes = "argon2 (legacy)" if args.legacy else "keyed"
+    print(
+        f"{args.chargers} chargers at once, {hashes} hashes; database: {database}; "
+        f"load {load_average()}"
+    )
+    prepare_database(env, args.chargers, args.legacy)
     results = {}
     for name in ("bare", "gateway"):
         port = free_port()
@@ -179,21 +201,30 @@ def main() -> None:
         )
         try:
             wait_port(port)
+            time.sleep(1)  # the gateway's start-up is not the storm's cost
+            cpu_before = cpu_seconds(server.pid)
+            client_before = time.process_time()
             results[name] = r = asyncio.run(
-                storm(f"ws://127.0.0.1:{port}/ocpp", args.chargers, args.timeout)
+                storm(f"ws://127.0.0.1:{port}/ocpp", args.chargers, args.timeout, args.legacy)
             )
+            r["cpu_s"] = cpu_seconds(server.pid) - cpu_before
+            r["client_cpu_s"] = time.process_time() - client_before
         finally:
             server.terminate()
             server.wait(30)
         print(
             f"{name:8} booted {r['booted']:6d}/{args.chargers}, failed {r['failures'] or 0}; "
             f"all booted after {r['all_booted_s']:6.2f} s; connect-to-boot "
-            f"p50 {r['p50_s']:5.2f} s, p99 {r['p99_s']:5.2f} s; load {load_average()}"
+            f"p50 {r['p50_s']:5.2f} s, p99 {r['p99_s']:5.2f} s; server CPU {r['cpu_s']:5.1f} s "
+            f"(chargers' {r['client_cpu_s']:5.1f} s); "
+            f"load {load_average()}"
         )
     stored = booted_in_database(env)
     print(f"gateway  stored the boot of {stored} chargers")
     ratio = results["gateway"]["all_booted_s"] / results["bare"]["all_booted_s"]
     print(f"ratio gateway/bare (time until all booted): {ratio:.2f}")
+    cpu_ratio = results["gateway"]["cpu_s"] / results["bare"]["cpu_s"]
+    print(f"ratio gateway/bare (server CPU for the storm): {cpu_ratio:.2f}")
     if results["gateway"]["booted"] < args.chargers or stored < args.chargers:
         raise SystemExit("not every charger booted")
 
