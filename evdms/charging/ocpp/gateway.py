@@ -24,7 +24,7 @@ from evdms.accounts.keyed_hash import Match
 from evdms.charging import credentials, services
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
-from evdms.charging.ocpp.handshake import password_hashes
+from evdms.charging.ocpp.handshake import legacy_checks, password_hashes
 from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ async def _password_ok(charger_id: int, stored: str, password: str) -> bool:
     if credentials.is_fast_hash(stored):
         match = credentials.charger_password_match(password, stored)
     else:
-        match = await asyncio.to_thread(credentials.legacy_password_match, password, stored)
+        async with legacy_checks():
+            match = await asyncio.to_thread(credentials.legacy_password_match, password, stored)
     if match is Match.STALE:
         # False if the password was changed meanwhile: then this one is no longer valid.
         return await sync_to_async(services.charger_password_rehash)(

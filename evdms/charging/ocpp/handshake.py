@@ -1,4 +1,5 @@
-"""Chargers' password hashes read for the handshake, many in one query.
+"""Chargers' password hashes read for the handshake, many in one query; legacy argon2
+checks limited to one per core.
 
 After a gateway restart every charger of the fleet opens its websocket within seconds.
 A look-up each would be a hand-off each to the one database thread and back, and with
@@ -11,6 +12,7 @@ is read at once, as before.
 from __future__ import annotations
 
 import asyncio
+import os
 import weakref
 
 from asgiref.sync import sync_to_async
@@ -18,6 +20,11 @@ from asgiref.sync import sync_to_async
 from evdms.charging import credentials
 
 MAX_BATCH = 500  # identities per query: within every database's limit of parameters
+# Argon2 checks at once. The first storm after upgrading has every charger on a legacy
+# hash (about 0.15 s of CPU each, on eight threads): more at once only made each take
+# longer, so that many outlived their handshake's timeout, wasted, and starved the event
+# loop. A handshake that times out while waiting for its turn costs nothing.
+LEGACY_CHECKS_AT_ONCE = os.cpu_count() or 1
 
 
 class PasswordHashes:
@@ -55,14 +62,22 @@ class PasswordHashes:
 
 
 # One per event loop, as ``persist.group_commit``: tests run a gateway per loop.
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PasswordHashes] = (
-    weakref.WeakKeyDictionary()
-)
+_per_loop: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, tuple[PasswordHashes, asyncio.Semaphore]
+] = weakref.WeakKeyDictionary()
+
+
+def _of_this_loop() -> tuple[PasswordHashes, asyncio.Semaphore]:
+    loop = asyncio.get_running_loop()
+    mine = _per_loop.get(loop)
+    if mine is None:
+        mine = _per_loop[loop] = (PasswordHashes(), asyncio.Semaphore(LEGACY_CHECKS_AT_ONCE))
+    return mine
 
 
 def password_hashes() -> PasswordHashes:
-    loop = asyncio.get_running_loop()
-    hashes = _per_loop.get(loop)
-    if hashes is None:
-        hashes = _per_loop[loop] = PasswordHashes()
-    return hashes
+    return _of_this_loop()[0]
+
+
+def legacy_checks() -> asyncio.Semaphore:
+    return _of_this_loop()[1]
