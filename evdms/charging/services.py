@@ -141,10 +141,6 @@ def charger_link(*, actor: Actor, charger: Charger, driver: User | None) -> Char
     return charger
 
 
-def charger_by_identity(identity: str) -> Charger | None:
-    return Charger.objects.filter(identity=identity).first()
-
-
 def charger_password_rehash(*, charger_id: int, old_hash: str, password: str) -> bool:
     """Store the keyed hash of a password the charger just proved (its stored hash was a
     legacy argon2 one, or made with an old secret key). Only over the hash it was checked
