@@ -52,8 +52,8 @@ GUESSABLE_MESSAGE = (
 
 
 def generate_charger_password() -> str:
-    """24 characters from ``[A-Za-z0-9_-]`` (144 random bits): accepted by every charger's
-    configuration screen we know of, and within OCPP's 16 to 40."""
+    """24 characters from ``[A-Za-z0-9_-]`` (144 random bits), within OCPP's 16 to 40:
+    nothing to escape in a provisioning script or a charger's configuration page."""
     return secrets.token_urlsafe(18)
 
 
