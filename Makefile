@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-reports bench-statements
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-storm bench-reports bench-statements
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -65,6 +65,9 @@ bench-invitations: $(STAMP)
 
 bench-ocpp: $(STAMP)
 	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --rate 1000 --seconds 15
+
+bench-ocpp-storm: $(STAMP)
+	$(BIN)/python bench/ocpp_storm.py --chargers 2000
 
 bench-reports: $(STAMP)
 	$(BIN)/python bench/reports.py --sessions 1000000 --drivers 100000

@@ -48,6 +48,10 @@ else:
         "EVDMS_SECRET_KEY", "development-only-key-never-used-in-production-0123456789abcdef"
     )
 
+# Keys retired from EVDMS_SECRET_KEY, newest first: sessions, signed links and chargers'
+# password hashes made with them still verify (chargers' are re-hashed on connection).
+SECRET_KEY_FALLBACKS = env_list("EVDMS_SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list(
     "EVDMS_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )

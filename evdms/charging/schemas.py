@@ -12,7 +12,11 @@ class ChargerIn(Schema):
     serial: str = Field(min_length=1, max_length=50)
     vendor: str = ""
     model: str = ""
-    password: str | None = Field(default=None, description="set once; generated when left out")
+    password: str | None = Field(
+        default=None,
+        description="the charger's basic-auth password: 16 to 40 characters, random; "
+        "generated when left out (recommended), shown once in the answer",
+    )
     driver_email: str | None = None
 
 

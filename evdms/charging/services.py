@@ -5,10 +5,8 @@ calls these (through ``sync_to_async``); each is atomic and safe to call twice."
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +17,11 @@ from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging import bounds
+from evdms.charging.credentials import (
+    charger_password_hash,
+    charger_password_problem,
+    generate_charger_password,
+)
 from evdms.charging.models import Charger, ChargingSession, SessionReview
 
 # The gateway keeps what it cannot accept through the services, like everything else.
@@ -57,6 +60,7 @@ def charger_register(
     driver: User | None = None,
 ) -> tuple[Charger, str]:
     """Register a charger; returns it and its password (shown once, stored hashed).
+    Without ``password`` one is generated: what chargers should have (see ``credentials``).
 
     ``driver`` must have a live membership in ``organisation`` (find them with
     ``enrolment.access.find_driver_for``, which also says which organisation).
@@ -74,9 +78,12 @@ def charger_register(
         errors["identity"] = ["A charger with this identity is registered already."]
     if not serial.strip():
         errors["serial"] = ["This field is required."]
-    password = password or secrets.token_urlsafe(18)
-    if len(password) < 16:
-        errors["password"] = ["Use at least 16 characters (OCPP security profile 1)."]
+    if password:
+        problem = charger_password_problem(password)
+        if problem:
+            errors["password"] = [problem]
+    else:
+        password = generate_charger_password()
     if errors:
         raise ValidationError(errors)
     charger = Charger.objects.create(
@@ -85,7 +92,7 @@ def charger_register(
         serial=serial.strip(),
         vendor=vendor.strip(),
         model=model.strip(),
-        password_hash=make_password(password),
+        password_hash=charger_password_hash(password),
         driver=driver,
     )
     audit_record(
@@ -114,15 +121,15 @@ def charger_link(*, actor: Actor, charger: Charger, driver: User | None) -> Char
     return charger
 
 
-def charger_by_identity(identity: str) -> Charger | None:
-    return Charger.objects.filter(identity=identity).first()
-
-
-def charger_password_ok(charger: Charger, password: str) -> bool:
-    """Checks the password only (no database): the gateway runs it off the database
-    thread, as each check costs about 0.2 s of CPU (argon2) and a restarted gateway
-    has every charger reconnecting at once."""
-    return check_password(password, charger.password_hash)
+def charger_password_rehash(*, charger_id: int, old_hash: str, password: str) -> bool:
+    """Store the keyed hash of a password the charger just proved (its stored hash was a
+    legacy argon2 one, or made with an old secret key). Only over the hash it was checked
+    against: a password an admin set meanwhile is kept. True if replaced."""
+    return bool(
+        Charger.objects.filter(pk=charger_id, password_hash=old_hash).update(
+            password_hash=charger_password_hash(password)
+        )
+    )
 
 
 # --- what chargers report -----------------------------------------------------------

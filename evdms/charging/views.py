@@ -65,6 +65,8 @@ def charger_register(request: HttpRequest) -> HttpResponse:
         k: request.POST.get(k, "").strip()
         for k in ("identity", "serial", "vendor", "model", "driver")
     }
+    # Not stripped: spaces around a password are part of it, and a charger sends them.
+    values["password"] = request.POST.get("password", "")
     membership = find_driver_for(actor, values["driver"])
     try:
         if values["driver"] and membership is None:
@@ -74,6 +76,7 @@ def charger_register(request: HttpRequest) -> HttpResponse:
             organisation=membership.organisation if membership else actor.organisation,
             identity=values["identity"],
             serial=values["serial"],
+            password=values["password"] or None,
             vendor=values["vendor"],
             model=values["model"],
             driver=membership.driver if membership else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import gc
 import logging
 from http import HTTPStatus
@@ -19,9 +20,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
-from evdms.charging import services
+from evdms.accounts.keyed_hash import Match
+from evdms.charging import credentials, services
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
+from evdms.charging.ocpp.handshake import legacy_checks, password_hashes
+from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)
 SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
@@ -45,24 +49,37 @@ def _basic_auth(request: Request) -> tuple[str, str] | None:
     return user, password
 
 
+async def _password_ok(charger_id: int, stored: str, password: str) -> bool:
+    """The keyed hash is checked here, on the event loop (a few microseconds). A legacy
+    argon2 hash takes about 0.15 s of CPU: in a thread (argon2 releases the GIL, so other
+    handshakes go on meanwhile), then replaced by the keyed hash."""
+    if credentials.is_fast_hash(stored):
+        match = credentials.charger_password_match(password, stored)
+    else:
+        async with legacy_checks():
+            match = await asyncio.to_thread(credentials.legacy_password_match, password, stored)
+    if match is Match.STALE:
+        # False if the password was changed meanwhile: then this one is no longer valid.
+        return await sync_to_async(services.charger_password_rehash)(
+            charger_id=charger_id, old_hash=stored, password=password
+        )
+    return match is Match.YES
+
+
 async def process_request(connection: ServerConnection, request: Request) -> Response | None:
     """Refuse at the handshake: unknown identity (404), missing or wrong password (401)."""
     identity = _identity(request.path)
     if not identity:
         return connection.respond(HTTPStatus.NOT_FOUND, "Connect to /ocpp/<charger identity>\n")
-    credentials = _basic_auth(request)
-    if credentials is None or credentials[0] != identity:
+    basic = _basic_auth(request)
+    if basic is None or basic[0] != identity:
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "Basic authentication required\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
         return response
-    charger = await sync_to_async(services.charger_by_identity)(identity)
-    # argon2 releases the GIL: checks of chargers connecting together use every core,
-    # instead of queueing on the one database thread (2,000 chargers took 6 minutes).
-    if charger is None or not await asyncio.to_thread(
-        services.charger_password_ok, charger, credentials[1]
-    ):
+    found = await password_hashes().get(identity)
+    if found is None or not await _password_ok(*found, basic[1]):
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
-    connection.charger_id = charger.pk  # type: ignore[attr-defined]
+    connection.charger_id = found[0]  # type: ignore[attr-defined]
     return None
 
 
@@ -76,7 +93,11 @@ async def handler(connection: ServerConnection) -> None:
     cls: Any = CentralSystem16 if protocol == "ocpp1.6" else CentralSystem201
     central = cls(identity, connection)
     central.charger_id = charger_id
-    await sync_to_async(services.charger_seen)(charger_id, online=True, protocol=protocol)
+    # With the other writes of the moment, in one transaction: after a restart the whole
+    # fleet comes online within seconds (see ``persist``).
+    await group_commit().run(
+        functools.partial(services.charger_seen, online=True, protocol=protocol), charger_id
+    )
     too_large = ""
     try:
         await central.start()
@@ -90,7 +111,7 @@ async def handler(connection: ServerConnection) -> None:
         # an operator must see it, with the charger it hit.
         logger.warning("charger %s disconnected by an unexpected error", identity, exc_info=True)
     finally:
-        await sync_to_async(services.charger_seen)(charger_id, online=False)
+        await group_commit().run(functools.partial(services.charger_seen, online=False), charger_id)
     if too_large:  # recorded out of the except block: see RecordingMixin
         await sync_to_async(services.protocol_issue)(
             charger_id, "Message too large", f"{too_large}; the connection was closed (1009)"
@@ -109,15 +130,18 @@ async def start_gateway(host: str, port: int) -> Server:
         subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
         process_request=process_request,
         ping_interval=60,
-        # The handshake includes the charger's argon2 check (about 0.2 s of CPU): when
-        # thousands reconnect at once on a busy machine, the 10 s default refused many,
-        # and each refusal comes back as another handshake.
+        # When thousands reconnect at once on a busy machine, handshakes queue for the
+        # database (and, for chargers still on a legacy argon2 hash, for the CPU): the
+        # 10 s default refused many, and each refusal comes back as another handshake.
         open_timeout=60,
         # A larger message closes the connection (1009) before it is read into memory.
         max_size=settings.OCPP_MAX_MESSAGE_BYTES,
         # A charger has one request in flight at a time (OCPP): a few frames of buffer
         # are plenty, and bound what a connection sending faster than we read holds.
         max_queue=4,
+        # A fleet reconnecting at once: the default listen backlog (100) dropped their
+        # connection attempts, which chargers retry only after a second or more.
+        backlog=4096,
     )
 
 

@@ -3,6 +3,7 @@ transactions translated into the session core's calls."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -79,11 +80,16 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.boot_notification)
     @refusing
     async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
-        await sync_to_async(services.charger_seen)(
+        # With the other writes of the moment (see ``persist``): a restarted gateway has
+        # the whole fleet booting within seconds.
+        await group_commit().run(
+            functools.partial(
+                services.charger_seen,
+                vendor=charge_point_vendor[:50],
+                model=charge_point_model[:50],
+                firmware=str(kw.get("firmware_version", ""))[:50],
+            ),
             self.charger_id,
-            vendor=charge_point_vendor[:50],
-            model=charge_point_model[:50],
-            firmware=str(kw.get("firmware_version", ""))[:50],
         )
         return call_result.BootNotification(
             current_time=_now(), interval=HEARTBEAT_INTERVAL, status=RegistrationStatus.accepted

@@ -87,9 +87,7 @@ def test_the_page_answers_a_foreign_driver_exactly_like_an_unknown_address(world
 
 
 def test_linking_an_existing_charger_to_a_foreign_driver_is_refused(world, dora):
-    charger, _ = charger_register(
-        actor=None, organisation=world.org_a, identity="H-1", serial="S", password="x" * 16
-    )
+    charger, _ = charger_register(actor=None, organisation=world.org_a, identity="H-1", serial="S")
     nadia = client_for(world.nadia)
     for email in (dora.email, GHOST):
         page = nadia.post(
@@ -160,7 +158,6 @@ def two_memberships(world):
         organisation=world.org_a,
         identity="HOME-A",
         serial="S",
-        password="x" * 16,
         driver=dan,
     )
     return {"dan": dan, "voltlease": voltlease, "rival": rival, "charger": charger}

@@ -33,7 +33,6 @@ def reimbursed_driver(world: World, connection: Any) -> dict[str, Any]:
         organisation=world.org_a,
         identity="D-1",
         serial="S",
-        password="x" * 16,
         driver=driver,
     )
     bank_account_set(driver=driver, holder="Dan Driver", iban="NL91ABNA0417164300")
@@ -80,7 +79,6 @@ def make_statement(world: World) -> Callable[..., Statement]:
             organisation=organisation,
             identity=f"C-{driver.pk}-{month:%Y%m}",
             serial="S",
-            password="x" * 16,
             driver=driver,
         )
         statement = Statement.objects.create(

@@ -52,7 +52,6 @@ def driver_with_charger(world, connection, email: str, price: str = "0.25"):
         organisation=world.org_a,
         identity=f"C-{email.split('@')[0]}",
         serial="S",
-        password="x" * 16,
         driver=driver,
     )
     bank_account_set(driver=driver, holder=email, iban="NL91ABNA0417164300")

@@ -65,7 +65,6 @@ def build_world() -> None:
             organisation=org,
             identity=f"K-{n}",
             serial="S",
-            password="x" * 16,
             driver=driver,
         )
         if n != DRIVERS - 2:

@@ -181,7 +181,6 @@ def test_an_interrupted_run_leaves_whole_statements_and_a_rerun_completes_it(wor
         organisation=world.org_a,
         identity="E-1",
         serial="S",
-        password="x" * 16,
         driver=other,
     )
     HomePrice.objects.create(
@@ -374,7 +373,6 @@ def more_drivers(world, dan, count: int) -> list[User]:
             organisation=world.org_a,
             identity=f"C-{n}",
             serial="S",
-            password="x" * 16,
             driver=driver,
         )
         HomePrice.objects.create(

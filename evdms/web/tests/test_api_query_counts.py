@@ -66,7 +66,6 @@ class Rows:
             organisation=self.world.org_a,
             identity=f"Q-{n}",
             serial="S",
-            password="x" * 16,
             driver=driver,
         )
         started = datetime(2026, 10, 1, 18, tzinfo=UTC) + timedelta(days=n % 20)

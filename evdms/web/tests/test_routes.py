@@ -98,7 +98,7 @@ def _org_a_charger(world: World) -> Any:
     from evdms.charging.services import charger_register
 
     charger, _ = charger_register(
-        actor=None, organisation=world.org_a, identity="ROUTE-1", serial="S", password="x" * 16
+        actor=None, organisation=world.org_a, identity="ROUTE-1", serial="S"
     )
     return charger
 

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("identity")
         parser.add_argument("--serial", required=True)
-        parser.add_argument("--password", help="at least 16 characters; generated when left out")
+        parser.add_argument(
+            "--password", help="16 to 40 random characters; generated when left out (recommended)"
+        )
         parser.add_argument("--driver", help="the driver's e-mail address")
         parser.add_argument(
             "--organisation",

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -31,12 +32,17 @@ class Command(BaseCommand):
             help="register the simulated chargers in this organisation first",
         )
         parser.add_argument("--driver", help="e-mail of the driver to link registered chargers to")
+        parser.add_argument(
+            "--password",
+            help="the chargers' password: needed for chargers registered before; chargers "
+            "registered now get a generated one each when left out",
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
         identities = [
             f"{o['prefix']}-{o['protocol'].replace('.', '')}-{i:04d}" for i in range(o["count"])
         ]
-        password = "simulated-charger-password"
+        passwords = dict.fromkeys(identities, o["password"])
         if o["register"]:
             organisation = Organisation.objects.filter(slug=o["register"]).first()
             if organisation is None:
@@ -51,16 +57,30 @@ class Command(BaseCommand):
                     raise CommandError(f"{NOT_YOUR_DRIVER} ({organisation.name}: {o['driver']!r})")
                 # As on the Chargers page: the charger belongs to the driver's organisation.
                 organisation, driver = membership.organisation, membership.driver
+            registered = set(
+                Charger.objects.filter(identity__in=identities).values_list("identity", flat=True)
+            )
             for identity in identities:
-                if not Charger.objects.filter(identity=identity).exists():
-                    charger_register(
-                        actor=None,
-                        organisation=organisation,
-                        identity=identity,
-                        serial=f"SN-{identity}",
-                        password=password,
-                        driver=driver,
-                    )
+                if identity not in registered:
+                    try:
+                        _, passwords[identity] = charger_register(
+                            actor=None,
+                            organisation=organisation,
+                            identity=identity,
+                            serial=f"SN-{identity}",
+                            password=o["password"],
+                            driver=driver,
+                        )
+                    except ValidationError as exc:
+                        raise CommandError("; ".join(exc.messages)) from exc
+        # A password is shown once, when it is made: one generated on an earlier run is
+        # not known any more.
+        unknown = [identity for identity, password in passwords.items() if not password]
+        if unknown:
+            raise CommandError(
+                f"{unknown[0]} is registered already (of {len(unknown)}): give its --password, "
+                "or another --prefix to register new ones."
+            )
         start = timezone.now() - timedelta(hours=2)
 
         async def everything() -> list[Any]:
@@ -69,7 +89,7 @@ class Command(BaseCommand):
                     run_charger(
                         o["url"],
                         identity,
-                        password,
+                        passwords[identity],
                         o["protocol"],
                         [
                             SimulatedSession(start + timedelta(hours=3 * k), 1_000_000 + k * 10_000)
