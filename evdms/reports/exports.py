@@ -12,43 +12,27 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import repeat
 from typing import IO, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.utils import timezone
 
-from evdms.reports.transactions import (
-    ReportRows,
-    Transaction,
-    TransactionType,
-    cost_and_reimbursed,
-    duration_text,
-    reference_of,
-    with_times_as_text,
+from evdms.reports.transaction_row import (
+    COPY_JOINS,
+    CSV_FORM,
+    FIELDS,
+    HEADINGS,
+    TRANSACTION_COLUMNS,
+    Cell,
+    Column,
+    blank_if_none,
+    spreadsheet_value,
 )
+from evdms.reports.transactions import ReportRows, with_times_as_text
 from evdms.web.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
 
-HEADINGS = [
-    "Date/time",
-    "Driver",
-    "Driver e-mail",
-    "Driver verification 1",
-    "Driver verification 2",
-    "Connection",
-    "Customer ID",
-    "Organisation",
-    "Type",
-    "Charger or location",
-    "Energy (kWh)",
-    "Duration",
-    "Cost",
-    "Reimbursed amount",
-    "Purpose",
-    "Currency",
-    "Statement / invoice",
-]
-HOME = TransactionType.LABELS[TransactionType.HOME]
 FETCH = 5000  # rows per database round trip
 BUFFER = 1 << 20  # bytes handed on at a time
 PROGRESS_EVERY = 20_000  # rows between progress reports
@@ -62,49 +46,43 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: datetime | None) -> datetime | None:
     # SQLite's driver parses declared datetime columns into naive UTC datetimes.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _month(value: date | str | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _cells(row: tuple[Any, ...], tz: Any) -> tuple[Any, ...]:
+def _stored_time(value: str | None) -> datetime | None:
+    # Naive, but UTC like every stored time: differences between two are right.
+    return None if value is None else datetime.fromisoformat(value)
+
+
+# The fields the database driver gives in another form than Django would: from the
+# driver's own conversion (the XLSX writer), and from SQLite's stored text (``_csv_rows``).
+_FROM_DRIVER: dict[str, Callable[[Any], Any]] = {
+    "started_at": _utc,
+    "ended_at": _utc,
+    "statement_line__driver_price": _money,
+    "statement_line__amount": _money,
+    "statement_line__statement__month": _month,
+}
+_FROM_STORED_TEXT: dict[str, Callable[[Any], Any]] = {
+    **_FROM_DRIVER,
+    "started_at": _stored_time,
+    "ended_at": _stored_time,
+}
+
+
+def _cells(row: tuple[Any, ...], tz: Any) -> list[Any]:
     """One report row's cells, typed (the XLSX writer keeps numbers as numbers), from a
     row as the database driver gave it."""
-    t = Transaction.from_values(
-        (
-            *row[:1],
-            _utc(row[1]),
-            _utc(row[2]) if row[2] else None,
-            *row[3:13],
-            _money(row[13]),
-            _money(row[14]),
-            row[15],
-            _month(row[16]),
-        )
-    )
-    return (
-        t.started_at.astimezone(tz).replace(tzinfo=None),
-        t.driver_name,
-        t.driver_email,
-        t.verification_1,
-        t.verification_2,
-        t.connection,
-        t.customer_id,
-        t.organisation,
-        t.type,
-        t.charger,
-        t.energy_wh,
-        t.duration_seconds,
-        t.cost,
-        t.reimbursed,
-        t.purpose,
-        t.currency,
-        t.reference,
-    )
+    values = dict(zip(FIELDS, row, strict=True))
+    for name, convert in _FROM_DRIVER.items():
+        values[name] = convert(values[name])
+    return [spreadsheet_value(column, column.value(values), tz) for column in TRANSACTION_COLUMNS]
 
 
 class _LocalTime:
@@ -132,60 +110,45 @@ class _LocalTime:
         return local + utc[13:16]
 
 
-def _csv_row(row: tuple[Any, ...], local_time: _LocalTime) -> list[Any]:
-    """One report row as CSV cells from SQLite (times as stored text): the same values as
-    ``_cells``, as text, and as PostgreSQL's COPY writes them. Written out once more here
-    because this runs a million times for a large export."""
-    (
-        _pk,
-        started,
-        ended,
-        wh,
-        name,
-        email,
-        v1,
-        v2,
-        connection,
-        customer_id,
-        organisation,
-        charger,
-        currency,
-        driver_price,
-        amount,
-        statement_id,
-        month,
-    ) = row
-    cost: Decimal | str | None = ""
-    reimbursed: Decimal | str | None = ""
-    reference = ""
-    if driver_price is not None:
-        cost, reimbursed = cost_and_reimbursed(wh, _money(driver_price), _money(amount))
-        reference = reference_of(statement_id, _month(month))
-    duration = ""
-    if ended:
-        seconds = int(
-            (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
-        )
-        duration = duration_text(seconds)
-    return [
-        local_time(started),
-        name or email,
-        email,
-        v1,
-        v2,
-        connection,
-        customer_id,
-        organisation,
-        HOME,
-        charger,
-        f"{wh // 1000}.{wh % 1000:03d}",
-        duration,
-        cost,
-        reimbursed,
-        "",
-        currency,
-        reference,
-    ]
+def _csv_column(
+    column: Column,
+    stored: dict[str, tuple[Any, ...]],
+    converted: dict[str, Iterable[Any]],
+    local_time: _LocalTime,
+    count: int,
+) -> Iterable[Any]:
+    """One column's CSV cells for a batch, from its fields' values as SQLite stores them:
+    the same values as ``_cells``, as text, and as PostgreSQL's COPY writes them. Made a
+    column at a time, so that a column written as stored (most are) costs nothing per
+    row, and the others one call per row: a large export has a million rows."""
+    if column.cell is Cell.TIME:
+        return map(local_time, stored[column.reads[0]])
+    if not column.reads:
+        return repeat(column.value({}), count)
+    form = CSV_FORM.get(column.cell)
+    # CsvWriter writes None as an empty cell, as ``blank_if_none`` would make it.
+    if column.make is None or column.make is blank_if_none:
+        values: Iterable[Any] = stored[column.reads[0]]
+    else:
+        for name in column.reads:
+            if name not in converted:
+                convert = _FROM_STORED_TEXT.get(name)
+                field = stored[name]
+                converted[name] = field if convert is None else list(map(convert, field))
+        values = map(column.make, *(converted[name] for name in column.reads))
+    return values if form is None else map(form, values)
+
+
+def _csv_rows(batch: list[tuple[Any, ...]], local_time: _LocalTime) -> Iterator[tuple[Any, ...]]:
+    stored = dict(zip(FIELDS, zip(*batch, strict=True), strict=True))
+    converted: dict[str, Iterable[Any]] = {}
+    return zip(
+        *(
+            _csv_column(column, stored, converted, local_time, len(batch))
+            for column in TRANSACTION_COLUMNS
+        ),
+        strict=True,
+    )
 
 
 def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -208,7 +171,7 @@ def _python_csv_chunks(
     writer = CsvWriter(buffer, lineterminator="\n")
     done = reported = 0
     for batch in batches:
-        writer.writerows([_csv_row(row, local_time) for row in batch])
+        writer.writerows(_csv_rows(batch, local_time))
         done += len(batch)
         if buffer.tell() >= BUFFER:
             yield buffer.getvalue().encode()
@@ -222,35 +185,17 @@ def _python_csv_chunks(
         progress(done)
 
 
-# PostgreSQL writes the CSV itself (COPY … TO STDOUT): the same cells as ``_csv_row``,
-# computed in SQL over the report's own query, with the same formula guard on the text
-# people typed (the other text cells are made here and start with a digit or a letter).
-# Empty text is written as NULL so that both writers leave it unquoted; tests compare the
-# two outputs cell by cell.
-_PG_CELLS = f"""
-    to_char(t.started_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'),
-    {pg_text_cell("COALESCE(NULLIF(t.driver__full_name, ''), t.driver__email)")},
-    {pg_text_cell("NULLIF(t.driver__email, '')")},
-    {pg_text_cell("NULLIF(t.verification_1, '')")},
-    {pg_text_cell("NULLIF(t.verification_2, '')")},
-    {pg_text_cell("NULLIF(t.connection__name, '')")},
-    {pg_text_cell("NULLIF(t.connection__customer_id, '')")},
-    {pg_text_cell("NULLIF(t.connection__organisation__name, '')")},
-    %s,
-    {pg_text_cell("NULLIF(t.charger__identity, '')")},
-    (t.energy_wh / 1000)::text || '.' || lpad((t.energy_wh %% 1000)::text, 3, '0'),
-    CASE WHEN t.ended_at IS NULL THEN NULL ELSE
-        (d.s / 3600)::text || ':' || lpad(((d.s %% 3600) / 60)::text, 2, '0')
-        || ':' || lpad((d.s %% 60)::text, 2, '0') END,
-    round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2),
-    round(t.statement_line__amount, 2),
-    NULL,
-    {pg_text_cell("NULLIF(t.connection__currency, '')")},
-    CASE WHEN t.statement_line__statement_id IS NULL THEN NULL ELSE
-        'ST-' || to_char(t.statement_line__statement__month, 'YYYYMM') || '-'
-        || lpad(t.statement_line__statement_id::text,
-                greatest(7, length(t.statement_line__statement_id::text)), '0') END
-"""
+def _copy_cells() -> tuple[str, list[Any]]:
+    """The report's columns in PostgreSQL's SQL, for COPY, and their parameters: the same
+    cells as ``_csv_column``, with the same formula guard on the text people typed (the
+    other cells are made by us and start with a digit or a letter). Tests compare the two
+    writers' outputs cell by cell."""
+    cells = [
+        pg_text_cell(column.sql) if column.cell is Cell.TEXT else column.sql
+        for column in TRANSACTION_COLUMNS
+    ]
+    parameters = [p for column in TRANSACTION_COLUMNS for p in column.sql_parameters()]
+    return ",\n".join(cells), parameters
 
 
 def _sql(rows: ReportRows) -> tuple[str, tuple[Any, ...]] | None:
@@ -270,10 +215,10 @@ def _pg_csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None) -> 
             progress(0)
         return
     sql, params = compiled
+    cells, cell_params = _copy_cells()
     # Only constants and Django's compiled query go into the text; values are parameters.
     copy_sql = (
-        f"COPY (SELECT {_PG_CELLS} FROM ({sql}) t, LATERAL (SELECT "  # noqa: S608
-        "floor(extract(epoch FROM t.ended_at - t.started_at))::bigint AS s) d) "
+        f"COPY (SELECT {cells} FROM ({sql}) t, {COPY_JOINS}) "  # noqa: S608
         "TO STDOUT WITH (FORMAT csv)"
     )
     database = connections[rows.db]
@@ -281,9 +226,7 @@ def _pg_csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None) -> 
     done = 0
     with (
         database.cursor() as wrapper,
-        wrapper.cursor.copy(
-            copy_sql, [timezone.get_current_timezone_name(), HOME, *params]
-        ) as copy,
+        wrapper.cursor.copy(copy_sql, [*cell_params, *params]) as copy,
     ):
         pending = bytearray()
         while block := copy.read():
@@ -329,14 +272,14 @@ def write_xlsx(
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     tz = timezone.get_current_timezone()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Transactions")
     sheet.freeze_panes = "A2"
-    widths = (17, 22, 28, 18, 18, 24, 14, 20, 8, 20, 12, 10, 10, 12, 10, 9, 18)
-    for letter, width in zip("ABCDEFGHIJKLMNOPQ", widths, strict=True):
-        sheet.column_dimensions[letter].width = width
+    for index, column in enumerate(TRANSACTION_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
     header = []
     for heading in HEADINGS:
         cell = WriteOnlyCell(sheet, value=heading)
@@ -346,25 +289,7 @@ def write_xlsx(
     done = reported = 0
     for batch in batches:
         for row in batch:
-            started, *middle, wh, seconds, cost, reimbursed, purpose, currency, ref = _cells(
-                row, tz
-            )
-            sheet.append(
-                xlsx_cells(
-                    sheet,
-                    [
-                        started,
-                        *middle,
-                        Decimal(wh) / 1000,
-                        duration_text(seconds),
-                        cost,
-                        reimbursed,
-                        purpose,
-                        currency,
-                        ref,
-                    ],
-                )
-            )
+            sheet.append(xlsx_cells(sheet, _cells(row, tz)))
         done += len(batch)
         if progress is not None and done - reported >= PROGRESS_EVERY:
             progress(done)
