@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import repeat
@@ -55,13 +55,9 @@ def _month(value: date | str | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _stored_time(value: str | None) -> datetime | None:
-    # Naive, but UTC like every stored time: differences between two are right.
-    return None if value is None else datetime.fromisoformat(value)
-
-
 # The fields the database driver gives in another form than Django would: from the
-# driver's own conversion (the XLSX writer), and from SQLite's stored text (``_csv_rows``).
+# driver's own conversion (the XLSX writer), and from SQLite's stored text (the CSV
+# writer, which converts only values that are there).
 _FROM_DRIVER: dict[str, Callable[[Any], Any]] = {
     "started_at": _utc,
     "ended_at": _utc,
@@ -71,8 +67,9 @@ _FROM_DRIVER: dict[str, Callable[[Any], Any]] = {
 }
 _FROM_STORED_TEXT: dict[str, Callable[[Any], Any]] = {
     **_FROM_DRIVER,
-    "started_at": _stored_time,
-    "ended_at": _stored_time,
+    # Naive, but UTC like every stored time: differences between two are right.
+    "started_at": datetime.fromisoformat,
+    "ended_at": datetime.fromisoformat,
 }
 
 
@@ -110,45 +107,71 @@ class _LocalTime:
         return local + utc[13:16]
 
 
-def _csv_column(
-    column: Column,
-    stored: dict[str, tuple[Any, ...]],
-    converted: dict[str, Iterable[Any]],
-    local_time: _LocalTime,
-    count: int,
-) -> Iterable[Any]:
-    """One column's CSV cells for a batch, from its fields' values as SQLite stores them:
-    the same values as ``_cells``, as text, and as PostgreSQL's COPY writes them. Made a
-    column at a time, so that a column written as stored (most are) costs nothing per
-    row, and the others one call per row: a large export has a million rows."""
+class _StoredBatch:
+    """A batch of rows as SQLite stores them (times as text), a field at a time."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.count = len(rows)
+        self.fields = dict(zip(FIELDS, zip(*rows, strict=True), strict=True))
+        self._present: dict[str, list[int] | None] = {}
+        self._converted: dict[tuple[str, str | None], Sequence[Any]] = {}
+
+    def present(self, name: str) -> list[int] | None:
+        """The rows where the field has a value; None when every row has one."""
+        if name not in self._present:
+            values = self.fields[name]
+            self._present[name] = (
+                [i for i, v in enumerate(values) if v is not None] if None in values else None
+            )
+        return self._present[name]
+
+    def converted(self, name: str, rows: list[int] | None) -> Sequence[Any]:
+        """The field's values (of ``rows`` only, when given) as Django would give them."""
+        key = (name, None if rows is None else "present")
+        if key not in self._converted:
+            values: Sequence[Any] = self.fields[name]
+            if rows is not None:
+                values = [values[i] for i in rows]
+            convert = _FROM_STORED_TEXT.get(name)
+            if convert is not None:
+                if None in values:
+                    values = [v if v is None else convert(v) for v in values]
+                else:
+                    values = list(map(convert, values))
+            self._converted[key] = values
+        return self._converted[key]
+
+
+def _csv_column(column: Column, batch: _StoredBatch, local_time: _LocalTime) -> Iterable[Any]:
+    """One column's CSV cells for a batch: the same values as ``_cells``, as text, and
+    as PostgreSQL's COPY writes them. Made a column at a time, so that a column written
+    as stored (most are) costs nothing per row, and the others a call or two per row: a
+    large export has a million rows."""
     if column.cell is Cell.TIME:
-        return map(local_time, stored[column.reads[0]])
+        return map(local_time, batch.fields[column.reads[0]])
     if not column.reads:
-        return repeat(column.value({}), count)
+        return repeat(column.value({}), batch.count)
     form = CSV_FORM.get(column.cell)
     # CsvWriter writes None as an empty cell, as ``blank_if_none`` would make it.
     if column.make is None or column.make is blank_if_none:
-        values: Iterable[Any] = stored[column.reads[0]]
-    else:
-        for name in column.reads:
-            if name not in converted:
-                convert = _FROM_STORED_TEXT.get(name)
-                field = stored[name]
-                converted[name] = field if convert is None else list(map(convert, field))
-        values = map(column.make, *(converted[name] for name in column.reads))
-    return values if form is None else map(form, values)
+        values = batch.fields[column.reads[0]]
+        return values if form is None else map(form, values)
+    rows = None if column.blank_without is None else batch.present(column.blank_without)
+    made: Iterable[Any] = map(column.make, *(batch.converted(f, rows) for f in column.reads))
+    if form is not None:
+        made = map(form, made)
+    if rows is None:
+        return made
+    cells: list[Any] = [None] * batch.count  # blank, as CsvWriter writes None
+    for i, cell in zip(rows, made, strict=True):
+        cells[i] = cell
+    return cells
 
 
-def _csv_rows(batch: list[tuple[Any, ...]], local_time: _LocalTime) -> Iterator[tuple[Any, ...]]:
-    stored = dict(zip(FIELDS, zip(*batch, strict=True), strict=True))
-    converted: dict[str, Iterable[Any]] = {}
-    return zip(
-        *(
-            _csv_column(column, stored, converted, local_time, len(batch))
-            for column in TRANSACTION_COLUMNS
-        ),
-        strict=True,
-    )
+def _csv_rows(rows: list[tuple[Any, ...]], local_time: _LocalTime) -> Iterator[tuple[Any, ...]]:
+    batch = _StoredBatch(rows)
+    columns = [_csv_column(column, batch, local_time) for column in TRANSACTION_COLUMNS]
+    return zip(*columns, strict=True)
 
 
 def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:

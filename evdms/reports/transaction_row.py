@@ -134,6 +134,9 @@ class Column:
     sql: str = "NULL"
     sql_parameters: Callable[[], tuple[Any, ...]] = _no_parameters
     sort: str | None = None  # ORM ordering; None: not sortable
+    # The field without which the cell is blank (a session not on a statement has no
+    # cost): a file writer may leave such cells empty without making them.
+    blank_without: str | None = None
     width: int = 12  # the spreadsheet column's width
     on_page: bool = True
 
@@ -235,6 +238,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         Cell.DURATION,
         ("started_at", "ended_at"),
         duration_seconds,
+        blank_without="ended_at",
         sql="""CASE WHEN t.ended_at IS NULL THEN NULL ELSE
         (d.s / 3600)::text || ':' || lpad(((d.s %% 3600) / 60)::text, 2, '0')
         || ':' || lpad((d.s %% 60)::text, 2, '0') END""",
@@ -248,6 +252,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         Cell.MONEY,
         ("energy_wh", "statement_line__driver_price", "statement_line__amount"),
         cost_of,
+        blank_without="statement_line__statement_id",
         sql="round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2)",
         sort="statement_line__cost",
         width=10,
@@ -259,6 +264,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         Cell.MONEY,
         ("statement_line__driver_price", "statement_line__amount"),
         reimbursed_of,
+        blank_without="statement_line__statement_id",
         sql="round(t.statement_line__amount, 2)",
         sort="statement_line__amount",
     ),
@@ -272,6 +278,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         Cell.LABEL,
         ("statement_line__statement_id", "statement_line__statement__month"),
         reference_of,
+        blank_without="statement_line__statement_id",
         sql="""CASE WHEN t.statement_line__statement_id IS NULL THEN NULL ELSE
         'ST-' || to_char(t.statement_line__statement__month, 'YYYYMM') || '-'
         || lpad(t.statement_line__statement_id::text,
