@@ -139,6 +139,12 @@ class Column:
     blank_without: str | None = None
     width: int = 12  # the spreadsheet column's width
     on_page: bool = True
+    page_detail: str | None = None  # a ``Transaction`` attribute the page shows under it
+    page_blank: str = ""  # why the page's cell is blank (its title), when it can be
+
+    @property
+    def numeric(self) -> bool:
+        return self.cell in (Cell.ENERGY, Cell.DURATION, Cell.MONEY)
 
     def value(self, row: Mapping[str, Any]) -> Any:
         """This column's value from one row of the query (field → value, as Django or the
@@ -185,6 +191,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         Cell.TEXT,
         ("driver__full_name", "driver__email"),
         driver_name,
+        page_detail="driver_email",
         sql="COALESCE(NULLIF(t.driver__full_name, ''), t.driver__email)",
         sort="driver__full_name",
         width=22,
@@ -253,6 +260,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         ("energy_wh", "statement_line__driver_price", "statement_line__amount"),
         cost_of,
         blank_without="statement_line__statement_id",
+        page_blank="Known once the session is on a reimbursement statement",
         sql="round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2)",
         sort="statement_line__cost",
         width=10,
@@ -265,6 +273,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         ("statement_line__driver_price", "statement_line__amount"),
         reimbursed_of,
         blank_without="statement_line__statement_id",
+        page_blank="Not on a reimbursement statement yet",
         sql="round(t.statement_line__amount, 2)",
         sort="statement_line__amount",
     ),
@@ -367,3 +376,15 @@ class Transaction:
     @property
     def duration(self) -> str:
         return duration_text(self.duration_seconds)
+
+    def page_cells(self) -> list[tuple[Column, Any, Any]]:
+        """The page's cells: (column, value, what it shows under it). Energy and duration
+        read as in the CSV file; the template writes the time and the blanks."""
+        cells = []
+        for column in TRANSACTION_COLUMNS:
+            if column.on_page:
+                value = getattr(self, column.field)
+                form = CSV_FORM.get(column.cell)
+                detail = getattr(self, column.page_detail) if column.page_detail else None
+                cells.append((column, value if form is None else form(value), detail))
+        return cells

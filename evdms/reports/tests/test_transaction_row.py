@@ -29,6 +29,7 @@ from evdms.enrolment.models import Membership
 from evdms.reports import exports
 from evdms.reports.tests.conftest import Fleet, at, on_statement
 from evdms.reports.tests.test_exports import body
+from evdms.reports.tests.test_transactions import URL, rows_of
 from evdms.reports.transaction_row import (
     FIELDS,
     TRANSACTION_COLUMNS,
@@ -174,11 +175,33 @@ def test_the_api_items_are_the_definitions_rows(two: Fleet, client, api_key_for)
     assert dan["started_at"] == "2026-10-03T19:05:00Z"
 
 
-def test_the_page_shows_the_definitions_columns(two: Fleet):
-    html = client_for(two.world.ana).get(reverse("reports:transactions")).content.decode()
+def test_the_page_shows_the_definitions_columns_and_cells(two: Fleet):
+    html = client_for(two.world.ana).get(URL, {"sort": "started"}).content.decode()
     head = html.split('<table class="report">')[1].split("</thead>")[0]
     shown = [
         " ".join(re.sub(r"<[^>]+>", " ", th).split())
         for th in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)
     ]
-    assert [t.rstrip(" ▲▼") for t in shown] == [c.heading for c in TRANSACTION_COLUMNS if c.on_page]
+    on_page = [c for c in TRANSACTION_COLUMNS if c.on_page]
+    assert [t.rstrip(" ▲▼") for t in shown] == [c.heading for c in on_page]
+    tz = timezone.get_current_timezone()
+    expected = []
+    for row in definition_values(two):
+        value = dict(zip(TRANSACTION_COLUMNS, row, strict=True))
+        cells = []
+        for c in on_page:
+            if c.cell is Cell.TIME:
+                cells.append(timezone.localtime(value[c], tz).strftime("%-d %b %Y %H:%M"))
+                continue
+            text = csv_value(c, value[c], tz)  # as in the files, unguarded (this is HTML)
+            cells.append("—" if text in ("", None) else str(text))
+        expected.append(cells)
+    driver = on_page.index(TRANSACTION_COLUMNS[column("driver")])
+    expected[0][driver] = "Dan Driver dan@example.com"  # the e-mail under the name
+    expected[1][driver] = "Eve Ellis eve@example.com"
+    assert rows_of(html) == expected
+    assert expected[0][:3] == [
+        "3 Oct 2026 21:05",
+        "Dan Driver dan@example.com",
+        "=1+1",
+    ]
