@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from itertools import repeat
 from typing import IO, Any
@@ -24,11 +25,12 @@ from evdms.reports.transaction_row import (
     CSV_FORM,
     FIELDS,
     HEADINGS,
+    SPREADSHEET_FORM,
     TRANSACTION_COLUMNS,
     Cell,
     Column,
     blank_if_none,
-    spreadsheet_value,
+    local_minute,
 )
 from evdms.reports.transactions import ReportRows, with_times_as_text
 from evdms.web.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
@@ -73,15 +75,6 @@ _FROM_STORED_TEXT: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _cells(row: tuple[Any, ...], tz: Any) -> list[Any]:
-    """One report row's cells, typed (the XLSX writer keeps numbers as numbers), from a
-    row as the database driver gave it."""
-    values = dict(zip(FIELDS, row, strict=True))
-    for name, convert in _FROM_DRIVER.items():
-        values[name] = convert(values[name])
-    return [spreadsheet_value(column, column.value(values), tz) for column in TRANSACTION_COLUMNS]
-
-
 class _LocalTime:
     """UTC text as stored by SQLite ("2026-10-03 19:05:00") → local "2026-10-03 21:05".
 
@@ -107,12 +100,15 @@ class _LocalTime:
         return local + utc[13:16]
 
 
-class _StoredBatch:
-    """A batch of rows as SQLite stores them (times as text), a field at a time."""
+class _Batch:
+    """A batch of the query's rows, a field at a time: each field's values as the driver
+    gave them, and converted (once, values that are there only) as Django would give
+    them."""
 
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], convert: Mapping[str, Callable[[Any], Any]]):
         self.count = len(rows)
         self.fields = dict(zip(FIELDS, zip(*rows, strict=True), strict=True))
+        self._convert = convert
         self._present: dict[str, list[int] | None] = {}
         self._converted: dict[tuple[str, str | None], Sequence[Any]] = {}
 
@@ -125,14 +121,14 @@ class _StoredBatch:
             )
         return self._present[name]
 
-    def converted(self, name: str, rows: list[int] | None) -> Sequence[Any]:
-        """The field's values (of ``rows`` only, when given) as Django would give them."""
+    def converted(self, name: str, rows: list[int] | None = None) -> Sequence[Any]:
+        """The field's values (of ``rows`` only, when given), converted."""
         key = (name, None if rows is None else "present")
         if key not in self._converted:
             values: Sequence[Any] = self.fields[name]
             if rows is not None:
                 values = [values[i] for i in rows]
-            convert = _FROM_STORED_TEXT.get(name)
+            convert = self._convert.get(name)
             if convert is not None:
                 if None in values:
                     values = [v if v is None else convert(v) for v in values]
@@ -142,36 +138,65 @@ class _StoredBatch:
         return self._converted[key]
 
 
-def _csv_column(column: Column, batch: _StoredBatch, local_time: _LocalTime) -> Iterable[Any]:
-    """One column's CSV cells for a batch: the same values as ``_cells``, as text, and
-    as PostgreSQL's COPY writes them. Made a column at a time, so that a column written
-    as stored (most are) costs nothing per row, and the others a call or two per row: a
-    large export has a million rows."""
-    if column.cell is Cell.TIME:
-        return map(local_time, batch.fields[column.reads[0]])
-    if not column.reads:
-        return repeat(column.value({}), batch.count)
-    form = CSV_FORM.get(column.cell)
-    # CsvWriter writes None as an empty cell, as ``blank_if_none`` would make it.
-    if column.make is None or column.make is blank_if_none:
-        values = batch.fields[column.reads[0]]
-        return values if form is None else map(form, values)
-    rows = None if column.blank_without is None else batch.present(column.blank_without)
-    made: Iterable[Any] = map(column.make, *(batch.converted(f, rows) for f in column.reads))
-    if form is not None:
-        made = map(form, made)
-    if rows is None:
-        return made
-    cells: list[Any] = [None] * batch.count  # blank, as CsvWriter writes None
-    for i, cell in zip(rows, made, strict=True):
-        cells[i] = cell
-    return cells
+@dataclass(frozen=True)
+class _FileCells:
+    """How one kind of file writes the columns' values."""
+
+    convert: Mapping[str, Callable[[Any], Any]]  # the fields the driver gives otherwise
+    forms: Mapping[Cell, Callable[[Any], Any]]  # CSV_FORM or SPREADSHEET_FORM
+    times: Callable[[_Batch, str], Iterable[Any]]  # a time field's cells
+    none_is_blank: bool  # the file writes None as it writes ""
+
+    def column(self, column: Column, batch: _Batch) -> Iterable[Any]:
+        """One column's cells for a batch. Made a column at a time, so that a column
+        written as it is stored (most are) costs nothing per row, and the others a call
+        or two per row: a large export has a million rows."""
+        if column.cell is Cell.TIME:
+            return self.times(batch, column.reads[0])
+        if not column.reads:
+            return repeat(column.value({}), batch.count)
+        form = self.forms.get(column.cell)
+        if column.make is None or (self.none_is_blank and column.make is blank_if_none):
+            values = batch.converted(column.reads[0])
+            return values if form is None else map(form, values)
+        rows = None if column.blank_without is None else batch.present(column.blank_without)
+        made: Iterable[Any] = map(column.make, *(batch.converted(f, rows) for f in column.reads))
+        if form is not None:
+            made = map(form, made)
+        if rows is None:
+            return made
+        blank = column.make(*(None for _ in column.reads))  # what a blank row makes
+        cells: list[Any] = [blank if form is None else form(blank)] * batch.count
+        for i, cell in zip(rows, made, strict=True):
+            cells[i] = cell
+        return cells
+
+    def rows(self, rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """The batch's rows of cells, in the columns' order."""
+        batch = _Batch(rows, self.convert)
+        columns = [self.column(column, batch) for column in TRANSACTION_COLUMNS]
+        return zip(*columns, strict=True)
 
 
-def _csv_rows(rows: list[tuple[Any, ...]], local_time: _LocalTime) -> Iterator[tuple[Any, ...]]:
-    batch = _StoredBatch(rows)
-    columns = [_csv_column(column, batch, local_time) for column in TRANSACTION_COLUMNS]
-    return zip(*columns, strict=True)
+def _for_csv(local_time: _LocalTime) -> _FileCells:
+    """CSV cells from SQLite's stored text: the same values as the XLSX writer, as text,
+    and as PostgreSQL's COPY writes them."""
+    return _FileCells(
+        convert=_FROM_STORED_TEXT,
+        forms=CSV_FORM,
+        times=lambda batch, name: map(local_time, batch.fields[name]),
+        none_is_blank=True,  # CsvWriter writes None as an empty cell
+    )
+
+
+def _for_spreadsheet(tz: tzinfo) -> _FileCells:
+    """Typed cells (numbers stay numbers) from rows as the database driver gives them."""
+    return _FileCells(
+        convert=_FROM_DRIVER,
+        forms=SPREADSHEET_FORM,
+        times=lambda batch, name: map(local_minute, batch.converted(name), repeat(tz)),
+        none_is_blank=False,
+    )
 
 
 def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -189,12 +214,12 @@ def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) 
 def _python_csv_chunks(
     batches: Iterable[list[tuple[Any, ...]]], progress: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
-    local_time = _LocalTime(timezone.get_current_timezone())
+    cells = _for_csv(_LocalTime(timezone.get_current_timezone()))
     buffer = io.StringIO()
     writer = CsvWriter(buffer, lineterminator="\n")
     done = reported = 0
     for batch in batches:
-        writer.writerows(_csv_rows(batch, local_time))
+        writer.writerows(cells.rows(batch))
         done += len(batch)
         if buffer.tell() >= BUFFER:
             yield buffer.getvalue().encode()
@@ -210,7 +235,7 @@ def _python_csv_chunks(
 
 def _copy_cells() -> tuple[str, list[Any]]:
     """The report's columns in PostgreSQL's SQL, for COPY, and their parameters: the same
-    cells as ``_csv_column``, with the same formula guard on the text people typed (the
+    cells as ``_for_csv``, with the same formula guard on the text people typed (the
     other cells are made by us and start with a digit or a letter). Tests compare the two
     writers' outputs cell by cell."""
     cells = [
@@ -270,8 +295,8 @@ def row_batches(rows: ReportRows) -> Iterator[list[tuple[Any, ...]]]:
     (PostgreSQL) or step by step (SQLite), so memory stays flat.
 
     The rows come as the database driver gives them: Django's per-value converters would
-    cost more than the query itself on a million rows, so ``_cells`` and ``_csv_row``
-    convert the few values that need it.
+    cost more than the query itself on a million rows, so ``_Batch`` converts the few
+    values that need it.
     """
     compiled = _sql(rows)
     if compiled is None:
@@ -297,7 +322,7 @@ def write_xlsx(
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    tz = timezone.get_current_timezone()
+    cells = _for_spreadsheet(timezone.get_current_timezone())
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Transactions")
     sheet.freeze_panes = "A2"
@@ -311,8 +336,8 @@ def write_xlsx(
     sheet.append(header)
     done = reported = 0
     for batch in batches:
-        for row in batch:
-            sheet.append(xlsx_cells(sheet, _cells(row, tz)))
+        for row in cells.rows(batch):
+            sheet.append(xlsx_cells(sheet, row))
         done += len(batch)
         if progress is not None and done - reported >= PROGRESS_EVERY:
             progress(done)

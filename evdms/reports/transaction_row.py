@@ -321,20 +321,6 @@ def local_minute(moment: datetime, tz: tzinfo) -> datetime:
     return moment.astimezone(tz).replace(tzinfo=None)
 
 
-def spreadsheet_value(column: Column, value: Any, tz: tzinfo) -> Any:
-    if column.cell is Cell.TIME:
-        return local_minute(value, tz)
-    form = SPREADSHEET_FORM.get(column.cell)
-    return value if form is None else form(value)
-
-
-def csv_value(column: Column, value: Any, tz: tzinfo) -> Any:
-    if column.cell is Cell.TIME:
-        return local_minute(value, tz).strftime("%Y-%m-%d %H:%M")
-    form = CSV_FORM.get(column.cell)
-    return value if form is None else form(value)
-
-
 @dataclass(frozen=True)
 class Transaction:
     """One report row as people see it: the page's row and the API's item, with the

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -31,12 +31,13 @@ from evdms.reports.tests.conftest import Fleet, at, on_statement
 from evdms.reports.tests.test_exports import body
 from evdms.reports.tests.test_transactions import URL, rows_of
 from evdms.reports.transaction_row import (
+    CSV_FORM,
     FIELDS,
+    SPREADSHEET_FORM,
     TRANSACTION_COLUMNS,
     Cell,
     Column,
-    csv_value,
-    spreadsheet_value,
+    local_minute,
 )
 from evdms.reports.transactions import parse_transaction_query, transactions_for
 from evdms.testing.fixtures import client_for
@@ -64,6 +65,22 @@ def definition_values(fleet: Fleet) -> list[list[Any]]:
         [column.value(dict(zip(FIELDS, row, strict=True))) for column in TRANSACTION_COLUMNS]
         for row in rows
     ]
+
+
+def spreadsheet_value(column: Column, value: Any, tz: tzinfo) -> Any:
+    """One value as the definition says a spreadsheet shows it."""
+    if column.cell is Cell.TIME:
+        return local_minute(value, tz)
+    form = SPREADSHEET_FORM.get(column.cell)
+    return value if form is None else form(value)
+
+
+def csv_value(column: Column, value: Any, tz: tzinfo) -> Any:
+    """One value as the definition says a CSV file shows it (before the guard)."""
+    if column.cell is Cell.TIME:
+        return local_minute(value, tz).strftime("%Y-%m-%d %H:%M")
+    form = CSV_FORM.get(column.cell)
+    return value if form is None else form(value)
 
 
 def column(key: str) -> int:
