@@ -96,12 +96,6 @@ def reimbursed_of(driver_price: Decimal | None, amount: Decimal | None) -> Decim
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-def cost_and_reimbursed(
-    wh: int, driver_price: Decimal | None, amount: Decimal | None
-) -> tuple[Decimal | None, Decimal | None]:
-    return cost_of(wh, driver_price, amount), reimbursed_of(driver_price, amount)
-
-
 def reference_of(statement_id: int | None, month: date | None) -> str:
     return "" if statement_id is None or month is None else statement_reference(statement_id, month)
 
@@ -122,6 +116,8 @@ def _no_parameters() -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the report, for every writer."""
+
     key: str  # the page's and the API's sort key
     heading: str  # on the page and in every file
     field: str  # the attribute of ``Transaction`` (the API item's field) it shows
@@ -134,8 +130,8 @@ class Column:
     sql: str = "NULL"
     sql_parameters: Callable[[], tuple[Any, ...]] = _no_parameters
     sort: str | None = None  # ORM ordering; None: not sortable
-    # The field without which the cell is blank (a session not on a statement has no
-    # cost): a file writer may leave such cells empty without making them.
+    # The field without which the value is what ``make`` gives for no values at all (a
+    # session not on a statement has no cost): a writer need not make it row by row.
     blank_without: str | None = None
     width: int = 12  # the spreadsheet column's width
     on_page: bool = True
@@ -159,7 +155,7 @@ def _text(key: str, heading: str, field: str, width: int, **options: Any) -> Col
     return Column(
         key,
         heading,
-        options.pop("attribute", key),
+        key,
         Cell.TEXT,
         (field,),
         sql=f"NULLIF(t.{field}, '')",
