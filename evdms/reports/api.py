@@ -17,8 +17,8 @@ from evdms.reports.downloads import CSV_TYPE, export_download
 from evdms.reports.exports import csv_chunks, stamp
 from evdms.reports.models import ExportFormat, ReportExport
 from evdms.reports.services import report_export_request
+from evdms.reports.transaction_row import Transaction
 from evdms.reports.transactions import (
-    Transaction,
     TransactionQuery,
     TransactionRows,
     check_in_view,

@@ -9,46 +9,32 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
+from itertools import repeat
 from typing import IO, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.utils import timezone
 
-from evdms.reports.transactions import (
-    ReportRows,
-    Transaction,
-    TransactionType,
-    cost_and_reimbursed,
-    duration_text,
-    reference_of,
-    with_times_as_text,
+from evdms.reports.transaction_row import (
+    COPY_JOINS,
+    CSV_FORM,
+    FIELDS,
+    HEADINGS,
+    SPREADSHEET_FORM,
+    TRANSACTION_COLUMNS,
+    Cell,
+    Column,
+    blank_if_none,
+    local_minute,
 )
+from evdms.reports.transactions import ReportRows, with_times_as_text
 from evdms.ui.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
 
-HEADINGS = [
-    "Date/time",
-    "Driver",
-    "Driver e-mail",
-    "Driver verification 1",
-    "Driver verification 2",
-    "Connection",
-    "Customer ID",
-    "Organisation",
-    "Type",
-    "Charger or location",
-    "Energy (kWh)",
-    "Duration",
-    "Cost",
-    "Reimbursed amount",
-    "Purpose",
-    "Currency",
-    "Statement / invoice",
-]
-HOME = TransactionType.LABELS[TransactionType.HOME]
 FETCH = 5000  # rows per database round trip
 BUFFER = 1 << 20  # bytes handed on at a time
 PROGRESS_EVERY = 20_000  # rows between progress reports
@@ -62,49 +48,31 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: datetime | None) -> datetime | None:
     # SQLite's driver parses declared datetime columns into naive UTC datetimes.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _month(value: date | str | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _cells(row: tuple[Any, ...], tz: Any) -> tuple[Any, ...]:
-    """One report row's cells, typed (the XLSX writer keeps numbers as numbers), from a
-    row as the database driver gave it."""
-    t = Transaction.from_values(
-        (
-            *row[:1],
-            _utc(row[1]),
-            _utc(row[2]) if row[2] else None,
-            *row[3:13],
-            _money(row[13]),
-            _money(row[14]),
-            row[15],
-            _month(row[16]),
-        )
-    )
-    return (
-        t.started_at.astimezone(tz).replace(tzinfo=None),
-        t.driver_name,
-        t.driver_email,
-        t.verification_1,
-        t.verification_2,
-        t.connection,
-        t.customer_id,
-        t.organisation,
-        t.type,
-        t.charger,
-        t.energy_wh,
-        t.duration_seconds,
-        t.cost,
-        t.reimbursed,
-        t.purpose,
-        t.currency,
-        t.reference,
-    )
+# The fields the database driver gives in another form than Django would: from the
+# driver's own conversion (the XLSX writer), and from SQLite's stored text (the CSV
+# writer, which converts only values that are there).
+_FROM_DRIVER: dict[str, Callable[[Any], Any]] = {
+    "started_at": _utc,
+    "ended_at": _utc,
+    "statement_line__driver_price": _money,
+    "statement_line__amount": _money,
+    "statement_line__statement__month": _month,
+}
+_FROM_STORED_TEXT: dict[str, Callable[[Any], Any]] = {
+    **_FROM_DRIVER,
+    # Naive, but UTC like every stored time: differences between two are right.
+    "started_at": datetime.fromisoformat,
+    "ended_at": datetime.fromisoformat,
+}
 
 
 class _LocalTime:
@@ -132,60 +100,103 @@ class _LocalTime:
         return local + utc[13:16]
 
 
-def _csv_row(row: tuple[Any, ...], local_time: _LocalTime) -> list[Any]:
-    """One report row as CSV cells from SQLite (times as stored text): the same values as
-    ``_cells``, as text, and as PostgreSQL's COPY writes them. Written out once more here
-    because this runs a million times for a large export."""
-    (
-        _pk,
-        started,
-        ended,
-        wh,
-        name,
-        email,
-        v1,
-        v2,
-        connection,
-        customer_id,
-        organisation,
-        charger,
-        currency,
-        driver_price,
-        amount,
-        statement_id,
-        month,
-    ) = row
-    cost: Decimal | str | None = ""
-    reimbursed: Decimal | str | None = ""
-    reference = ""
-    if driver_price is not None:
-        cost, reimbursed = cost_and_reimbursed(wh, _money(driver_price), _money(amount))
-        reference = reference_of(statement_id, _month(month))
-    duration = ""
-    if ended:
-        seconds = int(
-            (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
-        )
-        duration = duration_text(seconds)
-    return [
-        local_time(started),
-        name or email,
-        email,
-        v1,
-        v2,
-        connection,
-        customer_id,
-        organisation,
-        HOME,
-        charger,
-        f"{wh // 1000}.{wh % 1000:03d}",
-        duration,
-        cost,
-        reimbursed,
-        "",
-        currency,
-        reference,
-    ]
+class _Batch:
+    """A batch of the query's rows, a field at a time: each field's values as the driver
+    gave them, and converted (once, values that are there only) as Django would give
+    them."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], convert: Mapping[str, Callable[[Any], Any]]):
+        self.count = len(rows)
+        self.fields = dict(zip(FIELDS, zip(*rows, strict=True), strict=True))
+        self._convert = convert
+        self._present: dict[str, list[int] | None] = {}
+        self._converted: dict[tuple[str, str | None], Sequence[Any]] = {}
+
+    def present(self, name: str) -> list[int] | None:
+        """The rows where the field has a value; None when every row has one."""
+        if name not in self._present:
+            values = self.fields[name]
+            self._present[name] = (
+                [i for i, v in enumerate(values) if v is not None] if None in values else None
+            )
+        return self._present[name]
+
+    def converted(self, name: str, rows: list[int] | None = None) -> Sequence[Any]:
+        """The field's values (of ``rows`` only, when given), converted."""
+        key = (name, None if rows is None else "present")
+        if key not in self._converted:
+            values: Sequence[Any] = self.fields[name]
+            if rows is not None:
+                values = [values[i] for i in rows]
+            convert = self._convert.get(name)
+            if convert is not None:
+                if None in values:
+                    values = [v if v is None else convert(v) for v in values]
+                else:
+                    values = list(map(convert, values))
+            self._converted[key] = values
+        return self._converted[key]
+
+
+@dataclass(frozen=True)
+class _FileCells:
+    """How one kind of file writes the columns' values."""
+
+    convert: Mapping[str, Callable[[Any], Any]]  # the fields the driver gives otherwise
+    forms: Mapping[Cell, Callable[[Any], Any]]  # CSV_FORM or SPREADSHEET_FORM
+    times: Callable[[_Batch, str], Iterable[Any]]  # a time field's cells
+    none_is_blank: bool  # the file writes None as it writes ""
+
+    def column(self, column: Column, batch: _Batch) -> Iterable[Any]:
+        """One column's cells for a batch. Made a column at a time, so that a column
+        written as it is stored (most are) costs nothing per row, and the others a call
+        or two per row: a large export has a million rows."""
+        if column.cell is Cell.TIME:
+            return self.times(batch, column.reads[0])
+        if not column.reads:
+            return repeat(column.value({}), batch.count)
+        form = self.forms.get(column.cell)
+        if column.make is None or (self.none_is_blank and column.make is blank_if_none):
+            values = batch.converted(column.reads[0])
+            return values if form is None else map(form, values)
+        rows = None if column.blank_without is None else batch.present(column.blank_without)
+        made: Iterable[Any] = map(column.make, *(batch.converted(f, rows) for f in column.reads))
+        if form is not None:
+            made = map(form, made)
+        if rows is None:
+            return made
+        blank = column.make(*(None for _ in column.reads))  # what a blank row makes
+        cells: list[Any] = [blank if form is None else form(blank)] * batch.count
+        for i, cell in zip(rows, made, strict=True):
+            cells[i] = cell
+        return cells
+
+    def rows(self, rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """The batch's rows of cells, in the columns' order."""
+        batch = _Batch(rows, self.convert)
+        columns = [self.column(column, batch) for column in TRANSACTION_COLUMNS]
+        return zip(*columns, strict=True)
+
+
+def _for_csv(local_time: _LocalTime) -> _FileCells:
+    """CSV cells from SQLite's stored text: the same values as the XLSX writer, as text,
+    and as PostgreSQL's COPY writes them."""
+    return _FileCells(
+        convert=_FROM_STORED_TEXT,
+        forms=CSV_FORM,
+        times=lambda batch, name: map(local_time, batch.fields[name]),
+        none_is_blank=True,  # CsvWriter writes None as an empty cell
+    )
+
+
+def _for_spreadsheet(tz: tzinfo) -> _FileCells:
+    """Typed cells (numbers stay numbers) from rows as the database driver gives them."""
+    return _FileCells(
+        convert=_FROM_DRIVER,
+        forms=SPREADSHEET_FORM,
+        times=lambda batch, name: map(local_minute, batch.converted(name), repeat(tz)),
+        none_is_blank=False,
+    )
 
 
 def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -203,12 +214,12 @@ def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) 
 def _python_csv_chunks(
     batches: Iterable[list[tuple[Any, ...]]], progress: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
-    local_time = _LocalTime(timezone.get_current_timezone())
+    cells = _for_csv(_LocalTime(timezone.get_current_timezone()))
     buffer = io.StringIO()
     writer = CsvWriter(buffer, lineterminator="\n")
     done = reported = 0
     for batch in batches:
-        writer.writerows([_csv_row(row, local_time) for row in batch])
+        writer.writerows(cells.rows(batch))
         done += len(batch)
         if buffer.tell() >= BUFFER:
             yield buffer.getvalue().encode()
@@ -222,35 +233,17 @@ def _python_csv_chunks(
         progress(done)
 
 
-# PostgreSQL writes the CSV itself (COPY … TO STDOUT): the same cells as ``_csv_row``,
-# computed in SQL over the report's own query, with the same formula guard on the text
-# people typed (the other text cells are made here and start with a digit or a letter).
-# Empty text is written as NULL so that both writers leave it unquoted; tests compare the
-# two outputs cell by cell.
-_PG_CELLS = f"""
-    to_char(t.started_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'),
-    {pg_text_cell("COALESCE(NULLIF(t.driver__full_name, ''), t.driver__email)")},
-    {pg_text_cell("NULLIF(t.driver__email, '')")},
-    {pg_text_cell("NULLIF(t.verification_1, '')")},
-    {pg_text_cell("NULLIF(t.verification_2, '')")},
-    {pg_text_cell("NULLIF(t.connection__name, '')")},
-    {pg_text_cell("NULLIF(t.connection__customer_id, '')")},
-    {pg_text_cell("NULLIF(t.connection__organisation__name, '')")},
-    %s,
-    {pg_text_cell("NULLIF(t.charger__identity, '')")},
-    (t.energy_wh / 1000)::text || '.' || lpad((t.energy_wh %% 1000)::text, 3, '0'),
-    CASE WHEN t.ended_at IS NULL THEN NULL ELSE
-        (d.s / 3600)::text || ':' || lpad(((d.s %% 3600) / 60)::text, 2, '0')
-        || ':' || lpad((d.s %% 60)::text, 2, '0') END,
-    round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2),
-    round(t.statement_line__amount, 2),
-    NULL,
-    {pg_text_cell("NULLIF(t.connection__currency, '')")},
-    CASE WHEN t.statement_line__statement_id IS NULL THEN NULL ELSE
-        'ST-' || to_char(t.statement_line__statement__month, 'YYYYMM') || '-'
-        || lpad(t.statement_line__statement_id::text,
-                greatest(7, length(t.statement_line__statement_id::text)), '0') END
-"""
+def _copy_cells() -> tuple[str, list[Any]]:
+    """The report's columns in PostgreSQL's SQL, for COPY, and their parameters: the same
+    cells as ``_for_csv``, with the same formula guard on the text people typed (the
+    other cells are made by us and start with a digit or a letter). Tests compare the two
+    writers' outputs cell by cell."""
+    cells = [
+        pg_text_cell(column.sql) if column.cell is Cell.TEXT else column.sql
+        for column in TRANSACTION_COLUMNS
+    ]
+    parameters = [p for column in TRANSACTION_COLUMNS for p in column.sql_parameters()]
+    return ",\n".join(cells), parameters
 
 
 def _sql(rows: ReportRows) -> tuple[str, tuple[Any, ...]] | None:
@@ -270,10 +263,10 @@ def _pg_csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None) -> 
             progress(0)
         return
     sql, params = compiled
+    cells, cell_params = _copy_cells()
     # Only constants and Django's compiled query go into the text; values are parameters.
     copy_sql = (
-        f"COPY (SELECT {_PG_CELLS} FROM ({sql}) t, LATERAL (SELECT "  # noqa: S608
-        "floor(extract(epoch FROM t.ended_at - t.started_at))::bigint AS s) d) "
+        f"COPY (SELECT {cells} FROM ({sql}) t, {COPY_JOINS}) "  # noqa: S608
         "TO STDOUT WITH (FORMAT csv)"
     )
     database = connections[rows.db]
@@ -281,9 +274,7 @@ def _pg_csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None) -> 
     done = 0
     with (
         database.cursor() as wrapper,
-        wrapper.cursor.copy(
-            copy_sql, [timezone.get_current_timezone_name(), HOME, *params]
-        ) as copy,
+        wrapper.cursor.copy(copy_sql, [*cell_params, *params]) as copy,
     ):
         pending = bytearray()
         while block := copy.read():
@@ -304,8 +295,8 @@ def row_batches(rows: ReportRows) -> Iterator[list[tuple[Any, ...]]]:
     (PostgreSQL) or step by step (SQLite), so memory stays flat.
 
     The rows come as the database driver gives them: Django's per-value converters would
-    cost more than the query itself on a million rows, so ``_cells`` and ``_csv_row``
-    convert the few values that need it.
+    cost more than the query itself on a million rows, so ``_Batch`` converts the few
+    values that need it.
     """
     compiled = _sql(rows)
     if compiled is None:
@@ -329,14 +320,14 @@ def write_xlsx(
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    tz = timezone.get_current_timezone()
+    cells = _for_spreadsheet(timezone.get_current_timezone())
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Transactions")
     sheet.freeze_panes = "A2"
-    widths = (17, 22, 28, 18, 18, 24, 14, 20, 8, 20, 12, 10, 10, 12, 10, 9, 18)
-    for letter, width in zip("ABCDEFGHIJKLMNOPQ", widths, strict=True):
-        sheet.column_dimensions[letter].width = width
+    for index, column in enumerate(TRANSACTION_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
     header = []
     for heading in HEADINGS:
         cell = WriteOnlyCell(sheet, value=heading)
@@ -345,26 +336,8 @@ def write_xlsx(
     sheet.append(header)
     done = reported = 0
     for batch in batches:
-        for row in batch:
-            started, *middle, wh, seconds, cost, reimbursed, purpose, currency, ref = _cells(
-                row, tz
-            )
-            sheet.append(
-                xlsx_cells(
-                    sheet,
-                    [
-                        started,
-                        *middle,
-                        Decimal(wh) / 1000,
-                        duration_text(seconds),
-                        cost,
-                        reimbursed,
-                        purpose,
-                        currency,
-                        ref,
-                    ],
-                )
-            )
+        for row in cells.rows(batch):
+            sheet.append(xlsx_cells(sheet, row))
         done += len(batch)
         if progress is not None and done - reported >= PROGRESS_EVERY:
             progress(done)

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
@@ -31,40 +30,22 @@ from evdms.accounts.permissions import Actor
 from evdms.charging.models import ChargingSession, SessionStatus
 from evdms.connections.access import connections_for
 from evdms.enrolment.models import Membership
-from evdms.reimbursements.models import statement_reference
-from evdms.reimbursements.services.statements import CENT
+from evdms.reports.transaction_row import (
+    FIELDS,
+    TRANSACTION_COLUMNS,
+    Transaction,
+    TransactionType,
+)
 
 PAGE_SIZE = 50
-# The report's rows: ``values_list`` tuples of ``FIELDS``.
+# The report's rows: ``values_list`` tuples of ``FIELDS`` (evdms/reports/transaction_row.py).
 ReportRows = QuerySet[ChargingSession, tuple[Any, ...]]
 MAX_SEARCH = 100
 
 
-class TransactionType:
-    HOME = "home"
-    PUBLIC = "public"
-    CHOICES: tuple[tuple[str, str], ...] = (("home", "Home"), ("public", "Public"))
-    LABELS: Mapping[str, str] = dict(CHOICES)
-
-
-# Column key → (heading, ORM ordering). The headings are the reference product's words.
+# Column key → (heading, ORM ordering) of the page's columns, from the row's definition.
 COLUMNS: dict[str, tuple[str, str | None]] = {
-    "started": ("Date/time", "started_at"),
-    "driver": ("Driver", "driver__full_name"),
-    "verification_1": ("Driver verification 1", "verification_1"),
-    "verification_2": ("Driver verification 2", "verification_2"),
-    "connection": ("Connection", "connection__name"),
-    "customer_id": ("Customer ID", "connection__customer_id"),
-    "organisation": ("Organisation", "connection__organisation__name"),
-    "type": ("Type", None),  # one type today: nothing to order by
-    "charger": ("Charger or location", "charger__identity"),
-    "energy": ("Energy (kWh)", "energy_wh"),
-    "duration": ("Duration", "duration_order"),
-    "cost": ("Cost", "statement_line__cost"),
-    "reimbursed": ("Reimbursed amount", "statement_line__amount"),
-    "purpose": ("Purpose", None),  # public sessions only; home sessions have none
-    "currency": ("Currency", "connection__currency"),
-    "reference": ("Statement / invoice", "statement_line__statement_id"),
+    column.key: (column.heading, column.sort) for column in TRANSACTION_COLUMNS if column.on_page
 }
 DEFAULT_SORT = "-started"
 
@@ -298,125 +279,6 @@ class TransactionRows:
     def __getitem__(self, index: slice) -> list[tuple[Any, ...]]:
         start = index.start or 0
         return transactions_slice(self.actor, self.query, start, (index.stop or start) - start)
-
-
-# What one row reads; ``Transaction.from_values`` turns it into what people see.
-FIELDS = (
-    "pk",
-    "started_at",
-    "ended_at",
-    "energy_wh",
-    "driver__full_name",
-    "driver__email",
-    "verification_1",
-    "verification_2",
-    "connection__name",
-    "connection__customer_id",
-    "connection__organisation__name",
-    "charger__identity",
-    "connection__currency",
-    "statement_line__driver_price",
-    "statement_line__amount",
-    "statement_line__statement_id",
-    "statement_line__statement__month",
-)
-
-
-def duration_text(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-
-
-def cost_and_reimbursed(
-    wh: int, driver_price: Decimal | None, amount: Decimal | None
-) -> tuple[Decimal | None, Decimal | None]:
-    """What the energy cost the driver at their declared home price, and what was
-    reimbursed, each half-up to the cent; unknown until the session is on a statement."""
-    if driver_price is None or amount is None:
-        return None, None
-    cost = (Decimal(wh) / 1000 * driver_price).quantize(CENT, ROUND_HALF_UP)
-    return cost, amount.quantize(CENT, ROUND_HALF_UP)
-
-
-def reference_of(statement_id: int | None, month: date | None) -> str:
-    return "" if statement_id is None or month is None else statement_reference(statement_id, month)
-
-
-@dataclass(frozen=True)
-class Transaction:
-    """One report row as people see it. Amounts are rounded half-up to the cent for
-    display; a statement's total is rounded once from the exact amounts, so the sum of
-    displayed rows can differ from the statement by a cent or two."""
-
-    id: int
-    started_at: datetime
-    ended_at: datetime | None
-    energy_wh: int
-    driver_name: str
-    driver_email: str
-    verification_1: str
-    verification_2: str
-    connection: str
-    customer_id: str
-    organisation: str
-    type: str
-    charger: str
-    duration_seconds: int | None
-    cost: Decimal | None
-    reimbursed: Decimal | None
-    purpose: str
-    currency: str
-    reference: str
-
-    @classmethod
-    def from_values(cls, row: tuple[Any, ...]) -> Transaction:
-        (
-            pk,
-            started,
-            ended,
-            wh,
-            name,
-            email,
-            v1,
-            v2,
-            connection,
-            customer_id,
-            organisation,
-            charger,
-            currency,
-            driver_price,
-            amount,
-            statement_id,
-            month,
-        ) = row
-        cost, reimbursed = cost_and_reimbursed(wh, driver_price, amount)
-        return cls(
-            id=pk,
-            started_at=started,
-            ended_at=ended,
-            energy_wh=wh,
-            driver_name=name or email,
-            driver_email=email,
-            verification_1=v1 or "",
-            verification_2=v2 or "",
-            connection=connection,
-            customer_id=customer_id,
-            organisation=organisation,
-            type=TransactionType.LABELS[TransactionType.HOME],
-            charger=charger,
-            duration_seconds=int((ended - started).total_seconds()) if ended else None,
-            cost=cost,
-            reimbursed=reimbursed,
-            purpose="",
-            currency=currency,
-            reference=reference_of(statement_id, month),
-        )
-
-    @property
-    def duration(self) -> str:
-        return duration_text(self.duration_seconds)
 
 
 def transactions_page(rows: Iterable[tuple[Any, ...]]) -> Iterator[Transaction]:

@@ -20,11 +20,11 @@ from evdms.reports.access import exports_for, get_export_for
 from evdms.reports.downloads import export_download, small_export
 from evdms.reports.models import ExportFormat
 from evdms.reports.services import report_export_request
+from evdms.reports.transaction_row import TransactionType
 from evdms.reports.transactions import (
     COLUMNS,
     PAGE_SIZE,
     TransactionRows,
-    TransactionType,
     check_in_view,
     customer_ids_in_view,
     parse_transaction_query,

@@ -280,7 +280,7 @@ def test_stored_utc_text_becomes_local_time_across_clock_changes(zone, utc, loca
 
 
 def test_formulas_are_neutralised_the_same_way_on_every_database(fleet: Fleet):
-    """The guard of evdms/web/spreadsheets.py in Python (SQLite) and in COPY's SQL
+    """The guard of evdms/ui/spreadsheets.py in Python (SQLite) and in COPY's SQL
     (PostgreSQL): the same bytes, a carriage return inside a text quoted by both."""
     from evdms.enrolment.models import Membership
 

@@ -6,7 +6,7 @@ admin gave the connection a formula-like name and Customer ID. Every export is m
 (``EXPORTS``), its cells read back, and none may start like a formula. The source and the
 API's schema are searched for exports too: one that is not in ``EXPORTS`` fails
 ``test_every_export_of_the_product_is_in_this_test``, and one that writes CSV or XLSX
-without the shared guard (evdms/web/spreadsheets.py) fails
+without the shared guard (evdms/ui/spreadsheets.py) fails
 ``test_exports_write_only_through_the_guard``.
 
 Run on SQLite and on PostgreSQL (where the database writes the report's CSV).
