@@ -206,7 +206,8 @@ def test_the_shared_interface_package_imports_no_area_above_it():
         for module in MODULES
         if _inside(module, "ui")
         for target in _imports(module, top_level_only=False)
-        if not any(_inside(target, part) for part in allowed)
+        # the accounts package itself is loaded on the way to its modules
+        if target != f"{PACKAGE}.accounts" and not any(_inside(target, part) for part in allowed)
     )
     assert wrong == []
 
