@@ -18,13 +18,14 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from evdms.charging import services
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
 
 logger = logging.getLogger(__name__)
-SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
+SUBPROTOCOLS = [Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")]
 PATH_PREFIX = "/ocpp/"
 
 
@@ -62,6 +63,8 @@ async def process_request(connection: ServerConnection, request: Request) -> Res
         services.charger_password_ok, charger, credentials[1]
     ):
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
+    # Handed to the handler on the connection, where websockets leaves a server's own
+    # per-connection data; its class declares no such attribute, so the ignores stay.
     connection.charger_id = charger.pk  # type: ignore[attr-defined]
     return None
 
@@ -106,7 +109,7 @@ async def start_gateway(host: str, port: int) -> Server:
         handler,
         host,
         port,
-        subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
+        subprotocols=SUBPROTOCOLS,
         process_request=process_request,
         ping_interval=60,
         # The handshake includes the charger's argon2 check (about 0.2 s of CPU): when
