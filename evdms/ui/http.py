@@ -17,7 +17,9 @@ from evdms.accounts.permissions import Actor
 
 
 class AuthenticatedRequest(HttpRequest):
-    """A logged-in user, admin or driver (``login_required``, ``account_required``)."""
+    """A logged-in user, admin or driver (``login_required``, ``account_required``), or a
+    platform operator in the admin site's own views and actions (``admin_view`` lets in
+    only a logged-in staff user)."""
 
     user: User
     # Set by TwoFactorMiddleware on a set-up page while the second factor is owed: the
