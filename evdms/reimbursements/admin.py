@@ -44,10 +44,10 @@ class BankAccountAdmin(admin.ModelAdmin):
     readonly_fields = fields
     search_fields = ("driver__email",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
