@@ -16,14 +16,14 @@ from ocpp.exceptions import (
 )
 from ocpp.messages import unpack
 
+from evdms.charging import bounds, services
+from evdms.charging.protocol_issues import excerpt
+
 if TYPE_CHECKING:
     # What the mixin is mixed into, for its calls up to the ocpp package's methods.
     from ocpp.charge_point import ChargePoint as _MixedInto
 else:
     _MixedInto = object
-
-from evdms.charging import bounds, services
-from evdms.charging.protocol_issues import excerpt
 
 Central = TypeVar("Central", bound="RecordingMixin")
 Params = ParamSpec("Params")
