@@ -33,7 +33,7 @@ def client_ip(request: HttpRequest) -> str:
     the last address in X-Forwarded-For, the one the proxy itself added (any earlier
     entry came from the client and may be made up)."""
     if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
         last = forwarded.rsplit(",", 1)[-1].strip()
         if last:
             return last

@@ -4,15 +4,17 @@ only the public pages and the pages that let it set one up."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_otp.middleware import is_verified
 
 from evdms.accounts.selectors import has_two_factor, may_use_two_factor, two_factor_required
+from evdms.ui.http import AuthenticatedRequest
 
 
 class TwoFactorMiddleware:
@@ -26,7 +28,9 @@ class TwoFactorMiddleware:
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
+        # django-otp's check, the one OTPMiddleware installs as ``user.is_verified()``
+        # (an attribute added at run time, which the type checker cannot see).
+        if not user.is_authenticated or is_verified(user):
             return None
         access = getattr(view, "access", None)
         match = request.resolver_match
@@ -43,7 +47,7 @@ class TwoFactorMiddleware:
             return redirect_to_login(request.get_full_path())
         if two_factor_required(user):
             if access == "account":
-                request.must_set_up_two_factor = True  # type: ignore[attr-defined]
+                cast(AuthenticatedRequest, request).must_set_up_two_factor = True
                 return None
             return redirect("accounts:two_factor")
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
 from evdms.accounts.models import Admin, AdminStatus, ApiKey, Organisation, Role, User
@@ -54,7 +55,7 @@ class Actor:
     api_key: ApiKey | None = None
 
     @classmethod
-    def for_user(cls, user: User) -> Actor | None:
+    def for_user(cls, user: User | AnonymousUser) -> Actor | None:
         """The actor for a logged-in user, or None when they are not an active admin."""
         if not user.is_authenticated:
             return None

@@ -61,11 +61,11 @@ def authenticator_of(user: User, *, confirmed: bool = True) -> TOTPDevice | None
 def has_two_factor(user: User) -> bool:
     """Two-factor is on once an authenticator app is confirmed; recovery codes only
     stand in for it."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def two_factor_required(user: User) -> bool:

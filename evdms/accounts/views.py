@@ -43,6 +43,7 @@ from evdms.accounts.permissions import Permission
 from evdms.audit.selectors import audit_events_for
 from evdms.ui.decorators import account_required, admin_required, public
 from evdms.ui.forms import add_service_errors
+from evdms.ui.http import AdminRequest, AuthenticatedRequest
 
 # --- log in, log out, password reset ------------------------------------------------
 
@@ -203,7 +204,7 @@ def _qr_svg(device: TOTPDevice) -> str:
 
 
 def _two_factor_render(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     *,
     code_form: AuthenticatorCodeForm | None = None,
     begin_form: ReauthenticateForm | None = None,
@@ -211,15 +212,15 @@ def _two_factor_render(
     disable_form: ReauthenticateForm | None = None,
 ) -> HttpResponse:
     user = request.user
-    enabled = selectors.has_two_factor(user)  # type: ignore[arg-type]
-    pending = None if enabled else selectors.authenticator_of(user, confirmed=False)  # type: ignore[arg-type]
-    admin = user.admin_or_none  # type: ignore[union-attr]
+    enabled = selectors.has_two_factor(user)
+    pending = None if enabled else selectors.authenticator_of(user, confirmed=False)
+    admin = user.admin_or_none
     context: dict[str, Any] = {
         "enabled": enabled,
         "pending": pending,
-        "required": selectors.two_factor_required(user),  # type: ignore[arg-type]
+        "required": selectors.two_factor_required(user),
         "organisation": admin.organisation if admin is not None else None,
-        "codes_left": selectors.recovery_codes_left(user) if enabled else 0,  # type: ignore[arg-type]
+        "codes_left": selectors.recovery_codes_left(user) if enabled else 0,
         "code_form": code_form or AuthenticatorCodeForm(),
         "begin_form": begin_form or ReauthenticateForm(prefix="begin"),
         "renew_form": renew_form or ReauthenticateForm(prefix="renew"),
@@ -245,13 +246,13 @@ def _recovery_codes_render(request: HttpRequest, codes: list[str]) -> HttpRespon
 
 
 @account_required
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     return _two_factor_render(request)
 
 
 @require_POST
 @account_required
-def two_factor_begin(request: HttpRequest) -> HttpResponse:
+def two_factor_begin(request: AuthenticatedRequest) -> HttpResponse:
     # The password again, as for every change to the second factor: a borrowed or
     # stolen session must not put its own app on the account and keep the recovery
     # codes, locking the owner out (a password reset does not remove two-factor).
@@ -259,7 +260,7 @@ def two_factor_begin(request: HttpRequest) -> HttpResponse:
     if not _proven(request, form):
         return _two_factor_render(request, begin_form=form)
     try:
-        services.two_factor_begin(user=request.user)  # type: ignore[arg-type]
+        services.two_factor_begin(user=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.info(request, message)
@@ -268,12 +269,12 @@ def two_factor_begin(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @account_required
-def two_factor_enable(request: HttpRequest) -> HttpResponse:
+def two_factor_enable(request: AuthenticatedRequest) -> HttpResponse:
     form = AuthenticatorCodeForm(request.POST)
     if form.is_valid():
         try:
             check, codes = services.two_factor_enable(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 code=form.cleaned_data["code"],
             )
         except ValidationError as exc:
@@ -287,14 +288,14 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
     return _two_factor_render(request, code_form=form)
 
 
-def _proven(request: HttpRequest, form: ReauthenticateForm) -> bool:
+def _proven(request: AuthenticatedRequest, form: ReauthenticateForm) -> bool:
     """The password or a code of the logged-in user, checked again before a change to
     their second factor; a wrong one counts towards the lock-out like at log-in."""
     if not form.is_valid():
         return False
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user
     if not AxesProxyHandler.is_allowed(request, {"username": user.email}):
-        request.axes_locked_out = True  # type: ignore[attr-defined]
+        request.axes_locked_out = True
         return False
     proof = form.cleaned_data["proof"]
     if services.is_code_shaped(proof):
@@ -309,12 +310,12 @@ def _proven(request: HttpRequest, form: ReauthenticateForm) -> bool:
 
 @require_POST
 @account_required
-def recovery_codes_renew(request: HttpRequest) -> HttpResponse:
+def recovery_codes_renew(request: AuthenticatedRequest) -> HttpResponse:
     form = ReauthenticateForm(request.POST, prefix="renew")
     if not _proven(request, form):
         return _two_factor_render(request, renew_form=form)
     try:
-        codes = services.recovery_codes_renew(user=request.user)  # type: ignore[arg-type]
+        codes = services.recovery_codes_renew(user=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -325,11 +326,11 @@ def recovery_codes_renew(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @account_required
-def two_factor_disable(request: HttpRequest) -> HttpResponse:
+def two_factor_disable(request: AuthenticatedRequest) -> HttpResponse:
     form = ReauthenticateForm(request.POST, prefix="disable")
     if not _proven(request, form):
         return _two_factor_render(request, disable_form=form)
-    services.two_factor_disable(user=request.user)  # type: ignore[arg-type]
+    services.two_factor_disable(user=request.user)
     messages.success(request, "Two-factor authentication is off.")
     return redirect("accounts:two_factor")
 
@@ -411,8 +412,8 @@ def _accept_as_account(
 
 
 @admin_required(Permission.MANAGE_ADMINS)
-def admins(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def admins(request: AdminRequest) -> HttpResponse:
+    actor = request.actor
     form = AdminInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -431,8 +432,8 @@ def admins(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required(Permission.MANAGE_ADMINS)
-def admin_detail(request: HttpRequest, admin_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
+    actor = request.actor
     admin = get_admin_for(actor, admin_id)
     form = AdminRoleForm(request.POST or None, initial={"role": admin.role})
     if request.method == "POST" and form.is_valid():
@@ -457,8 +458,8 @@ def admin_detail(request: HttpRequest, admin_id: int) -> HttpResponse:
     )
 
 
-def _admin_action(request: HttpRequest, admin_id: int, action: Any, done: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def _admin_action(request: AdminRequest, admin_id: int, action: Any, done: str) -> HttpResponse:
+    actor = request.actor
     admin = get_admin_for(actor, admin_id)
     try:
         action(actor=actor, admin=admin)
@@ -472,19 +473,19 @@ def _admin_action(request: HttpRequest, admin_id: int, action: Any, done: str) -
 
 @require_POST
 @admin_required(Permission.MANAGE_ADMINS)
-def admin_disable(request: HttpRequest, admin_id: int) -> HttpResponse:
+def admin_disable(request: AdminRequest, admin_id: int) -> HttpResponse:
     return _admin_action(request, admin_id, services.admin_disable, "Admin disabled.")
 
 
 @require_POST
 @admin_required(Permission.MANAGE_ADMINS)
-def admin_enable(request: HttpRequest, admin_id: int) -> HttpResponse:
+def admin_enable(request: AdminRequest, admin_id: int) -> HttpResponse:
     return _admin_action(request, admin_id, services.admin_enable, "Admin enabled.")
 
 
 @require_POST
 @admin_required(Permission.MANAGE_ADMINS)
-def admin_resend(request: HttpRequest, admin_id: int) -> HttpResponse:
+def admin_resend(request: AdminRequest, admin_id: int) -> HttpResponse:
     return _admin_action(
         request, admin_id, services.admin_invitation_resend, "A new set-up link was sent."
     )
@@ -498,8 +499,8 @@ def _organisation_initial(organisation: Organisation) -> dict[str, Any]:
 
 
 @admin_required(Permission.MANAGE_SETTINGS)
-def settings_page(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def settings_page(request: AdminRequest) -> HttpResponse:
+    actor = request.actor
     organisation = actor.organisation
     form = OrganisationForm(request.POST or None, initial=_organisation_initial(organisation))
     if request.method == "POST" and form.is_valid():
@@ -514,13 +515,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 def _settings_render(
-    request: HttpRequest,
+    request: AdminRequest,
     *,
     form: OrganisationForm | None = None,
     key_form: ApiKeyForm,
     new_key: str | None = None,
 ) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     organisation = actor.organisation
     form = form or OrganisationForm(initial=_organisation_initial(organisation))
     has_errors = bool(form.errors or key_form.errors)
@@ -541,8 +542,8 @@ def _settings_render(
 
 @require_POST
 @admin_required(Permission.MANAGE_SETTINGS)
-def api_key_create(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def api_key_create(request: AdminRequest) -> HttpResponse:
+    actor = request.actor
     key_form = ApiKeyForm(request.POST)
     new_key = None
     if key_form.is_valid():
@@ -562,8 +563,8 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.MANAGE_SETTINGS)
-def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def api_key_revoke(request: AdminRequest, key_id: int) -> HttpResponse:
+    actor = request.actor
     key = get_api_key_for(actor, key_id)
     services.api_key_revoke(actor=actor, key=key)
     messages.success(request, f"API key “{key.name}” revoked.")

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from evdms.audit.models import AuditEvent
 
@@ -10,11 +13,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("actor_label", "target_label", "action")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
-    def has_add_permission(self, request):  # the log is written by services only
+    def has_add_permission(self, request: HttpRequest) -> bool:  # written by services only
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Router, Status
 
 from evdms.accounts.permissions import Actor, Permission
@@ -25,6 +24,7 @@ from evdms.charging.schemas import (
 from evdms.charging.selectors import SessionFilter, sessions_visible_to
 from evdms.enrolment.access import find_driver_for
 from evdms.ui.api import check_page, page_of, requires
+from evdms.ui.http import ApiRequest
 
 router = Router(tags=["home charging"])
 
@@ -69,17 +69,17 @@ def session_out(s: ChargingSession) -> dict[str, Any]:
 
 
 @router.get("/chargers", response=list[ChargerOut], auth=requires(Permission.VIEW_DASHBOARD))
-def chargers_list(request: HttpRequest) -> list[dict[str, Any]]:
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+def chargers_list(request: ApiRequest) -> list[dict[str, Any]]:
+    actor: Actor = request.auth
     return [charger_out(c) for c in chargers_for(actor).select_related("driver")]
 
 
 @router.post("/chargers", response={201: ChargerCreated}, auth=requires(Permission.MANAGE_DRIVERS))
-def chargers_register(request: HttpRequest, payload: ChargerIn) -> Status[dict[str, Any]]:
+def chargers_register(request: ApiRequest, payload: ChargerIn) -> Status[dict[str, Any]]:
     """Register a charger. With a ``driver_email`` of a driver of the key's organisation,
     or of one that granted it rights, the charger belongs to that driver's organisation.
     The password is returned only here."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     membership = None
     if payload.driver_email:
         membership = find_driver_for(actor, payload.driver_email)
@@ -99,13 +99,13 @@ def chargers_register(request: HttpRequest, payload: ChargerIn) -> Status[dict[s
 
 
 @router.get("/chargers/{charger_id}", response=ChargerOut, auth=requires(Permission.VIEW_DASHBOARD))
-def chargers_read(request: HttpRequest, charger_id: int) -> dict[str, Any]:
-    return charger_out(get_charger_for(request.auth, charger_id))  # type: ignore[attr-defined]
+def chargers_read(request: ApiRequest, charger_id: int) -> dict[str, Any]:
+    return charger_out(get_charger_for(request.auth, charger_id))
 
 
 @router.get("/charging-sessions", response=SessionPage, auth=requires(Permission.VIEW_DASHBOARD))
 def sessions_list(
-    request: HttpRequest,
+    request: ApiRequest,
     charger: str = "",
     driver: str = "",
     start: datetime | None = None,
@@ -117,7 +117,7 @@ def sessions_list(
     """Home sessions of connections with Home Charging Data Sharing. ``start``/``end``
     bound the session start (ISO 8601 with a time zone); ``review=pending`` lists the
     sessions held out of reimbursement until reviewed."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     if start and end and end <= start:
         raise ValidationError({"end": ["The end of the period must be after its start."]})
     check_page(offset, limit)
@@ -143,10 +143,10 @@ def sessions_list(
     response=SessionReviewOut,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
-def sessions_review(request: HttpRequest, session_id: int, payload: SessionReviewIn) -> Any:
+def sessions_review(request: ApiRequest, session_id: int, payload: SessionReviewIn) -> Any:
     """Accept (it counts on the next statement run) or reject (never reimbursed) a
     session held for review. 422 when it is not awaiting review."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     session = services.session_review(
         actor=actor,
         session=get_session_for(actor, session_id),

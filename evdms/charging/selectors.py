@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -43,7 +45,7 @@ def sessions_visible_to(actor: Actor, f: SessionFilter | None = None) -> QuerySe
     return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
 
 
-def monthly_energy_without_sharing(actor: Actor) -> QuerySet:
+def monthly_energy_without_sharing(actor: Actor) -> QuerySet[ChargingSession, Mapping[str, Any]]:
     """For connections without data sharing, only what reimbursement needs: per month and
     driver, the number of sessions and the energy."""
     return (

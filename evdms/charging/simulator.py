@@ -15,6 +15,7 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 
 def _iso(at: datetime) -> str:
@@ -39,7 +40,7 @@ async def open_connection(
     token = base64.b64encode(f"{identity}:{password}".encode()).decode()
     return await connect(
         f"{url.rstrip('/')}/{identity}",
-        subprotocols=[f"ocpp{protocol}"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol(f"ocpp{protocol}")],
         additional_headers={"Authorization": f"Basic {token}"},
         open_timeout=10,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,14 +19,15 @@ from evdms.charging.selectors import (
 )
 from evdms.enrolment.access import find_driver_for
 from evdms.ui.decorators import admin_required, login_required
+from evdms.ui.http import AdminRequest, AuthenticatedRequest
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+def _actor(request: AdminRequest) -> Actor:
+    return request.actor
 
 
 def _chargers_page(
-    request: HttpRequest,
+    request: AdminRequest,
     *,
     errors: dict[str, list[str]] | None = None,
     values: dict[str, str] | None = None,
@@ -53,13 +54,13 @@ def _chargers_page(
 
 
 @admin_required(Permission.VIEW_DASHBOARD)
-def charger_list(request: HttpRequest) -> HttpResponse:
+def charger_list(request: AdminRequest) -> HttpResponse:
     return _chargers_page(request)
 
 
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
-def charger_register(request: HttpRequest) -> HttpResponse:
+def charger_register(request: AdminRequest) -> HttpResponse:
     actor = _actor(request)
     values = {
         k: request.POST.get(k, "").strip()
@@ -88,7 +89,7 @@ def charger_register(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required(Permission.VIEW_DASHBOARD)
-def charger_detail(request: HttpRequest, charger_id: int) -> HttpResponse:
+def charger_detail(request: AdminRequest, charger_id: int) -> HttpResponse:
     actor = _actor(request)
     charger = get_charger_for(actor, charger_id)
     sessions = sessions_visible_to(actor, SessionFilter(charger=charger.identity))[:50]
@@ -105,7 +106,7 @@ def charger_detail(request: HttpRequest, charger_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
-def charger_link(request: HttpRequest, charger_id: int) -> HttpResponse:
+def charger_link(request: AdminRequest, charger_id: int) -> HttpResponse:
     actor = _actor(request)
     charger = get_charger_for(actor, charger_id)
     email = request.POST.get("driver", "")
@@ -120,7 +121,7 @@ def charger_link(request: HttpRequest, charger_id: int) -> HttpResponse:
 
 
 @admin_required(Permission.VIEW_DASHBOARD)
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: AdminRequest) -> HttpResponse:
     actor = _actor(request)
     page = Paginator(sessions_visible_to(actor), 50).get_page(request.GET.get("page"))
     return render(
@@ -137,7 +138,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
-def session_review(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_review(request: AdminRequest, session_id: int) -> HttpResponse:
     session = get_session_for(_actor(request), session_id)
     decision = request.POST.get("decision", "")
     if decision not in ("accept", "reject"):
@@ -158,6 +159,6 @@ def session_review(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
-def my_sessions(request: HttpRequest) -> HttpResponse:
-    page = Paginator(own_sessions(request.user), 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
+    page = Paginator(own_sessions(request.user), 50).get_page(request.GET.get("page"))
     return render(request, "charging/my_sessions.html", {"page": page})

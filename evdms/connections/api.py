@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
@@ -14,6 +13,7 @@ from evdms.connections.models import Connection
 from evdms.connections.schemas import ConnectionIn, ConnectionOut, ConnectionPage, ConnectionPatch
 from evdms.connections.selectors import connected_driver_count, invite_url, with_connected_drivers
 from evdms.ui.api import check_page, page_of, requires
+from evdms.ui.http import ApiRequest
 
 router = Router(tags=["connections"])
 
@@ -46,11 +46,11 @@ def _reload(connection: Connection) -> Connection:
 
 @router.get("/connections", response=ConnectionPage, auth=requires(Permission.VIEW_CONNECTIONS))
 def connections_list(
-    request: HttpRequest, search: str = "", offset: int = 0, limit: int = 50
+    request: ApiRequest, search: str = "", offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
     """Connections of the organisations this key acts for, by name; ``search`` matches the
     name, the name for drivers or the Customer ID."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     check_page(offset, limit, 500)
     rows = with_connected_drivers(connections_for(actor)).order_by("name", "pk")
     if search:
@@ -61,9 +61,9 @@ def connections_list(
 @router.post(
     "/connections", response={201: ConnectionOut}, auth=requires(Permission.EDIT_CONNECTIONS)
 )
-def connections_create(request: HttpRequest, payload: ConnectionIn) -> Status[dict[str, Any]]:
+def connections_create(request: ApiRequest, payload: ConnectionIn) -> Status[dict[str, Any]]:
     """Create a connection. Fields that do not apply are ignored and stored empty."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     data = payload.model_dump()
     if data.get("organisation") is None:
         data["organisation"] = actor.organisation.pk
@@ -76,8 +76,8 @@ def connections_create(request: HttpRequest, payload: ConnectionIn) -> Status[di
     response=ConnectionOut,
     auth=requires(Permission.VIEW_CONNECTIONS),
 )
-def connections_read(request: HttpRequest, connection_id: int) -> dict[str, Any]:
-    connection = get_connection_for(request.auth, connection_id)  # type: ignore[attr-defined]
+def connections_read(request: ApiRequest, connection_id: int) -> dict[str, Any]:
+    connection = get_connection_for(request.auth, connection_id)
     return _out(_reload(connection))
 
 
@@ -87,11 +87,11 @@ def connections_read(request: HttpRequest, connection_id: int) -> dict[str, Any]
     auth=requires(Permission.EDIT_CONNECTIONS),
 )
 def connections_update(
-    request: HttpRequest, connection_id: int, payload: ConnectionPatch
+    request: ApiRequest, connection_id: int, payload: ConnectionPatch
 ) -> dict[str, Any]:
     """Change the fields sent. Changing benefits while drivers are connected needs
     ``confirm_benefit_change: true``."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     connection = get_connection_for(actor, connection_id)
     changes = payload.model_dump(exclude_unset=True)
     confirm = bool(changes.pop("confirm_benefit_change", False))
@@ -108,11 +108,11 @@ def connections_update(
     auth=requires(Permission.EDIT_CONNECTIONS),
 )
 def connections_logo_upload(
-    request: HttpRequest, connection_id: int, file: File[UploadedFile]
+    request: ApiRequest, connection_id: int, file: File[UploadedFile]
 ) -> dict[str, Any]:
     """Upload the logo (multipart/form-data, field ``file``): GIF, JPEG or PNG by content,
     exactly 60 × 30 px, at most 524,288 bytes."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     connection = get_connection_for(actor, connection_id)
     connection = services.connection_update(
         actor=actor, connection=connection, changes={}, logo=file
@@ -125,8 +125,8 @@ def connections_logo_upload(
     response=ConnectionOut,
     auth=requires(Permission.EDIT_CONNECTIONS),
 )
-def connections_logo_delete(request: HttpRequest, connection_id: int) -> dict[str, Any]:
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+def connections_logo_delete(request: ApiRequest, connection_id: int) -> dict[str, Any]:
+    actor: Actor = request.auth
     connection = get_connection_for(actor, connection_id)
     connection = services.connection_update(
         actor=actor, connection=connection, changes={}, logo=services.RemoveLogo

@@ -158,6 +158,8 @@ class ConnectionForm(forms.Form):
                 required=False,
             )
         self.order_fields(FIELD_ORDER)
+        # Hints the field template reads (field.field.mandatory, .show_when): Django's Field
+        # declares no such attributes, so these two ignores stay.
         for name, field in self.fields.items():
             field.mandatory = name in MANDATORY  # type: ignore[attr-defined]
             if name in SHOW_WHEN:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+from typing import TypeAlias
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -27,7 +28,7 @@ _READERS: tuple[type[ImageFile], ...] = (
     GifImagePlugin.GifImageFile,
 )
 # A logo as given: the bytes, or the uploaded file (read here, no further than needed).
-Logo = bytes | File
+Logo: TypeAlias = "bytes | File[bytes]"
 
 
 def _header(data: bytes) -> ImageFile | None:

@@ -309,7 +309,9 @@ class Connection(models.Model):
             items.append(text)
         if self.reimburse_home_charging and self.max_price_per_kwh is not None:
             price = self.max_price_per_kwh.normalize()
-            if price.as_tuple().exponent > -2:  # type: ignore[operator]
+            exponent = price.as_tuple().exponent
+            assert isinstance(exponent, int)  # a DecimalField holds finite numbers only
+            if exponent > -2:
                 price = price.quantize(Decimal("0.01"))
             items.append(f"Home charging reimbursed (up to {self.currency} {price} per kWh)")
         if self.pay_for_public_charging:

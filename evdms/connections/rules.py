@@ -162,7 +162,9 @@ def _decimal(value: Any, *, places: int, limit: Decimal, what: str) -> Decimal:
         raise ValidationError(f"Enter {what} greater than 0.")
     if number > limit:
         raise ValidationError(f"Enter {what} of at most {limit}.")
-    if -number.as_tuple().exponent > places:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number's ("n", "N", "F" are for NaN, ∞)
+    if -exponent > places:
         raise ValidationError(f"Use at most {places} decimal places.")
     return number
 

@@ -25,6 +25,7 @@ from evdms.connections.models import Connection
 from evdms.connections.selectors import connected_driver_count, invite_url
 from evdms.ui.decorators import admin_required, public
 from evdms.ui.forms import add_service_errors
+from evdms.ui.http import AdminRequest
 from evdms.ui.uploads import uploaded_file
 
 LIST_NAME = "connections"
@@ -40,13 +41,13 @@ def _organisation_choices(actor: Actor) -> list[tuple[int, str]]:
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)
-def connection_list(request: HttpRequest) -> HttpResponseBase:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def connection_list(request: AdminRequest) -> HttpResponseBase:
+    actor: Actor = request.actor
     query = listing.parse_query(request.GET)
     rows = listing.apply(connections_for(actor), query)
     visible = [
         k
-        for k in list_columns(request.user, LIST_NAME, listing.DEFAULT_VISIBLE)  # type: ignore[arg-type]
+        for k in list_columns(request.user, LIST_NAME, listing.DEFAULT_VISIBLE)
         if k in listing.COLUMN_BY_KEY
     ]
     export = request.GET.get("export")
@@ -92,10 +93,10 @@ def connection_list(request: HttpRequest) -> HttpResponseBase:
 
 @require_POST
 @admin_required(Permission.VIEW_CONNECTIONS)
-def connection_columns(request: HttpRequest) -> HttpResponse:
+def connection_columns(request: AdminRequest) -> HttpResponse:
     chosen = [k for k in request.POST.getlist("columns") if k in listing.COLUMN_BY_KEY]
     list_columns_save(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         list_name=LIST_NAME,
         columns=chosen or listing.DEFAULT_VISIBLE,
     )
@@ -119,8 +120,8 @@ def _form_page(
 
 
 @admin_required(Permission.EDIT_CONNECTIONS)
-def connection_new(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def connection_new(request: AdminRequest) -> HttpResponse:
+    actor: Actor = request.actor
     choices = _organisation_choices(actor)
     initial: dict[str, Any] = {
         "organisation": actor.organisation.pk,
@@ -149,8 +150,8 @@ def connection_new(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)
-def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     connection = get_connection_for(actor, connection_id)
     return render(
         request,
@@ -168,8 +169,8 @@ def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
 
 
 @admin_required(Permission.EDIT_CONNECTIONS)
-def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def connection_edit(request: AdminRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     connection = get_connection_for(actor, connection_id)
     drivers = connected_driver_count(connection)
     form = ConnectionForm(
@@ -203,8 +204,8 @@ def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.EDIT_CONNECTIONS)
-def connection_toggle(request: HttpRequest, connection_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def connection_toggle(request: AdminRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     connection = get_connection_for(actor, connection_id)
     enable = request.POST.get("enabled") == "yes"
     services.connection_set_enabled(actor=actor, connection=connection, enabled=enable)
@@ -223,8 +224,8 @@ def _qr(connection: Connection) -> segno.QRCode:
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)
-def connection_qr_svg(request: HttpRequest, connection_id: int) -> HttpResponse:
-    connection = get_connection_for(request.actor, connection_id)  # type: ignore[attr-defined]
+def connection_qr_svg(request: AdminRequest, connection_id: int) -> HttpResponse:
+    connection = get_connection_for(request.actor, connection_id)
     import io
 
     out = io.BytesIO()
@@ -239,10 +240,10 @@ def connection_qr_svg(request: HttpRequest, connection_id: int) -> HttpResponse:
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)
-def connection_qr_png(request: HttpRequest, connection_id: int) -> HttpResponse:
+def connection_qr_png(request: AdminRequest, connection_id: int) -> HttpResponse:
     import io
 
-    connection = get_connection_for(request.actor, connection_id)  # type: ignore[attr-defined]
+    connection = get_connection_for(request.actor, connection_id)
     out = io.BytesIO()
     _qr(connection).save(out, kind="png", scale=10)
     response = HttpResponse(out.getvalue(), content_type="image/png")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.errors import HttpError
 
@@ -31,6 +30,7 @@ from evdms.enrolment.selectors import (
 )
 from evdms.enrolment.services.invitations import invitation_batch_create
 from evdms.ui.api import ErrorOut, check_page, page_of, requires
+from evdms.ui.http import ApiRequest
 
 router = Router(tags=["drivers"])
 
@@ -69,9 +69,9 @@ def _decided(exc: services.AlreadyDecided) -> HttpError:
 @router.get(
     "/connection-requests", response=MembershipPage, auth=requires(Permission.MANAGE_DRIVERS)
 )
-def requests_list(request: HttpRequest, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+def requests_list(request: ApiRequest, offset: int = 0, limit: int = 50) -> dict[str, Any]:
     """Pending connection requests, oldest first."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     return _page(pending_requests_for(actor), offset, limit)
 
 
@@ -80,8 +80,8 @@ def requests_list(request: HttpRequest, offset: int = 0, limit: int = 50) -> dic
     response=DECISION,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
-def requests_approve(request: HttpRequest, membership_id: int) -> dict[str, Any]:
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+def requests_approve(request: ApiRequest, membership_id: int) -> dict[str, Any]:
+    actor: Actor = request.auth
     membership = get_membership_for(actor, membership_id)
     try:
         return _out(services.membership_approve(actor=actor, membership=membership))
@@ -94,9 +94,9 @@ def requests_approve(request: HttpRequest, membership_id: int) -> dict[str, Any]
     response=DECISION,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
-def requests_deny(request: HttpRequest, membership_id: int, payload: DenyIn) -> dict[str, Any]:
+def requests_deny(request: ApiRequest, membership_id: int, payload: DenyIn) -> dict[str, Any]:
     """Deny with an optional message, which the driver receives by e-mail."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     membership = get_membership_for(actor, membership_id)
     try:
         return _out(
@@ -108,7 +108,7 @@ def requests_deny(request: HttpRequest, membership_id: int, payload: DenyIn) -> 
 
 @router.get("/drivers", response=MembershipPage, auth=requires(Permission.MANAGE_DRIVERS))
 def drivers_list(
-    request: HttpRequest,
+    request: ApiRequest,
     status: str = "",
     connection: str = "",
     q: str = "",
@@ -117,7 +117,7 @@ def drivers_list(
     limit: int = 50,
 ) -> dict[str, Any]:
     """Drivers of the organisations this key acts for (one row per connection they had)."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     query = parse_driver_query({"status": status, "connection": connection, "q": q, "sort": sort})
     if query.errors:
         raise ValidationError({"query": query.errors})
@@ -129,9 +129,9 @@ def drivers_list(
     response=DECISION,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
-def drivers_remove(request: HttpRequest, membership_id: int) -> dict[str, Any]:
+def drivers_remove(request: ApiRequest, membership_id: int) -> dict[str, Any]:
     """End a connected driver's benefits now; the driver is told by e-mail."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     membership = get_membership_for(actor, membership_id)
     try:
         return _out(services.membership_remove(actor=actor, membership=membership))
@@ -160,11 +160,11 @@ def _batch_out(batch: InvitationBatch) -> dict[str, Any]:
     auth=requires(Permission.MANAGE_DRIVERS),
 )
 def invitations_create(
-    request: HttpRequest, connection_id: int, payload: InvitationsIn
+    request: ApiRequest, connection_id: int, payload: InvitationsIn
 ) -> Status[dict[str, Any]]:
     """Invite addresses; invalid and duplicate ones are reported per item (``line`` is the
     1-based position in ``emails``) and the rest are sent by the worker."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     connection = get_connection_for(actor, connection_id)
     batch = invitation_batch_create(actor=actor, connection=connection, emails=payload.emails)
     return Status(202, _batch_out(batch))
@@ -175,9 +175,9 @@ def invitations_create(
     response=InvitationBatchOut,
     auth=requires(Permission.MANAGE_DRIVERS),
 )
-def invitations_read(request: HttpRequest, connection_id: int, batch_id: int) -> dict[str, Any]:
+def invitations_read(request: ApiRequest, connection_id: int, batch_id: int) -> dict[str, Any]:
     """Progress of a batch of invitations and how many were opened, requested, connected."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     return _batch_out(get_invitation_batch_for(actor, connection_id, batch_id))
 
 
@@ -187,11 +187,11 @@ def invitations_read(request: HttpRequest, connection_id: int, batch_id: int) ->
     auth=requires(Permission.MANAGE_DRIVERS),
 )
 def invitations_list(
-    request: HttpRequest, connection_id: int, status: str = "", offset: int = 0, limit: int = 50
+    request: ApiRequest, connection_id: int, status: str = "", offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
     """A connection's invitations, newest first; ``status`` one of queued, sent, opened,
     requested, connected."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     connection = get_connection_for(actor, connection_id)
     if status and status not in InvitationStatus.values:
         raise ValidationError(

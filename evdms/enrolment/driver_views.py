@@ -23,6 +23,7 @@ from evdms.enrolment.selectors import own_memberships
 from evdms.enrolment.services.invitations import invitation_opened
 from evdms.ui.decorators import login_required, public
 from evdms.ui.forms import add_service_errors
+from evdms.ui.http import AuthenticatedRequest
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -63,10 +64,10 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def resend_confirmation(request: HttpRequest) -> HttpResponse:
+def resend_confirmation(request: AuthenticatedRequest) -> HttpResponse:
     next_url = _safe_next(request, reverse("enrolment:my_connections"))
-    services.driver_resend_confirmation(user=request.user, next_url=next_url)  # type: ignore[arg-type]
-    messages.success(request, f"We sent a new confirmation link to {request.user.email}.")  # type: ignore[union-attr]
+    services.driver_resend_confirmation(user=request.user, next_url=next_url)
+    messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
     return redirect(next_url)
 
 
@@ -138,23 +139,23 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def my_connections(request: HttpRequest) -> HttpResponse:
+def my_connections(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "enrolment/my_connections.html",
         {
-            "memberships": own_memberships(request.user),  # type: ignore[arg-type]
-            "unconfirmed": request.user.email_confirmed_at is None,  # type: ignore[union-attr]
+            "memberships": own_memberships(request.user),
+            "unconfirmed": request.user.email_confirmed_at is None,
         },
     )
 
 
 @require_POST
 @login_required
-def withdraw(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_own_membership(request.user, membership_id)  # type: ignore[arg-type]
+def withdraw(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    membership = get_own_membership(request.user, membership_id)
     try:
-        services.membership_withdraw(driver=request.user, membership=membership)  # type: ignore[arg-type]
+        services.membership_withdraw(driver=request.user, membership=membership)
         messages.success(request, "Your request was withdrawn.")
     except services.AlreadyDecided:
         messages.info(request, "This request was already decided.")
@@ -163,10 +164,10 @@ def withdraw(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def leave(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_own_membership(request.user, membership_id)  # type: ignore[arg-type]
+def leave(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    membership = get_own_membership(request.user, membership_id)
     try:
-        services.membership_leave(driver=request.user, membership=membership)  # type: ignore[arg-type]
+        services.membership_leave(driver=request.user, membership=membership)
         messages.success(
             request, f"You left {membership.connection.name_for_drivers}: its benefits ended now."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 
@@ -16,13 +16,14 @@ from evdms.enrolment.selectors import invitation_counts
 from evdms.enrolment.services.invitations import MAX_ADDRESSES, invitation_batch_create
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import size_text
+from evdms.ui.http import AdminRequest
 
 UPLOAD_LIMIT = 5 * 1024 * 1024  # bytes (5 MB): 10,000 rows of a wide staff export still fit
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def invite(request: HttpRequest, connection_id: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
+    actor: Actor = request.actor
     connection = get_connection_for(actor, connection_id)
     errors: dict[str, list[str]] = {}
     text = ""
@@ -80,8 +81,8 @@ SHOWN = 500  # invitations listed on the page; the API pages through all of them
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def invitation_batch(request: HttpRequest, connection_id: int, batch_id: int) -> HttpResponse:
-    batch = get_invitation_batch_for(request.actor, connection_id, batch_id)  # type: ignore[attr-defined]
+def invitation_batch(request: AdminRequest, connection_id: int, batch_id: int) -> HttpResponse:
+    batch = get_invitation_batch_for(request.actor, connection_id, batch_id)
     counts = invitation_counts(batch)
     return render(
         request,
@@ -97,9 +98,9 @@ def invitation_batch(request: HttpRequest, connection_id: int, batch_id: int) ->
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def invitation_progress(request: HttpRequest, connection_id: int, batch_id: int) -> HttpResponse:
+def invitation_progress(request: AdminRequest, connection_id: int, batch_id: int) -> HttpResponse:
     """The progress bar alone, polled by htmx until the batch is finished."""
-    batch = get_invitation_batch_for(request.actor, connection_id, batch_id)  # type: ignore[attr-defined]
+    batch = get_invitation_batch_for(request.actor, connection_id, batch_id)
     response = render(
         request, "enrolment/_progress.html", {"batch": batch, "connection": batch.connection}
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,6 +28,7 @@ from evdms.enrolment.selectors import (
 )
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
+from evdms.ui.http import AdminRequest
 from evdms.ui.spreadsheets import CsvWriter
 from evdms.ui.uploads import uploaded_file
 
@@ -46,15 +47,15 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+def _actor(request: AdminRequest) -> Actor:
+    return request.actor
 
 
 # --- Connection Requests ------------------------------------------------------------
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def requests_list(request: HttpRequest) -> HttpResponse:
+def requests_list(request: AdminRequest) -> HttpResponse:
     pending = pending_requests_for(_actor(request))
     page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "enrolment/requests.html", {"page": page})
@@ -62,7 +63,7 @@ def requests_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
-def requests_decide(request: HttpRequest) -> HttpResponse:
+def requests_decide(request: AdminRequest) -> HttpResponse:
     """Approve or deny one request (buttons on its row) or the ticked ones in bulk."""
     actor = _actor(request)
     # A row's own button names its request in the URL; the bulk buttons use the ticks.
@@ -110,7 +111,7 @@ def _csv(rows: Any) -> Any:
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def drivers_list(request: HttpRequest) -> HttpResponseBase:
+def drivers_list(request: AdminRequest) -> HttpResponseBase:
     actor = _actor(request)
     query = parse_driver_query(request.GET)
     rows = drivers_for(actor, query)
@@ -140,7 +141,7 @@ def drivers_list(request: HttpRequest) -> HttpResponseBase:
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def driver_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
+def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
     actor = _actor(request)
     membership = get_membership_for(actor, membership_id)
     others = (
@@ -163,7 +164,7 @@ def driver_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
-def drivers_remove(request: HttpRequest) -> HttpResponse:
+def drivers_remove(request: AdminRequest) -> HttpResponse:
     """Remove one driver (button on their page) or the ticked ones on the Drivers page."""
     actor = _actor(request)
     ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
@@ -188,7 +189,7 @@ def drivers_remove(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
-def revise_benefits(request: HttpRequest, connection_id: int) -> HttpResponse:
+def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
     actor = _actor(request)
     old = get_connection_for(actor, connection_id)
     connected = list(

@@ -32,6 +32,7 @@ from evdms.reimbursements.services.payouts import (
     payout_line_fail,
     payout_line_mark_paid,
 )
+from evdms.ui.http import AuthenticatedRequest
 
 
 @admin.register(BankAccount)
@@ -43,10 +44,10 @@ class BankAccountAdmin(admin.ModelAdmin):
     readonly_fields = fields
     search_fields = ("driver__email",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -167,7 +168,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def create_view(self, request: HttpRequest) -> HttpResponse:
+    def create_view(self, request: AuthenticatedRequest) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
         initial = {"execution_date": timezone.localdate() + timedelta(days=2)}
@@ -176,7 +177,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
             try:
                 batch = payout_batch_create(
                     execution_date=form.cleaned_data["execution_date"],
-                    operator=request.user,  # type: ignore[arg-type]
+                    operator=request.user,
                 )
             except ValidationError as exc:
                 _errors(request, exc)
@@ -195,7 +196,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/reimbursements/payoutbatch/create.html", context)
 
-    def returns_view(self, request: HttpRequest) -> HttpResponse:
+    def returns_view(self, request: AuthenticatedRequest) -> HttpResponse:
         """Upload the bank's pain.002 or camt.054: its rejected and returned payments are
         reported failed, as by hand."""
         if not self.has_change_permission(request):
@@ -207,7 +208,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
                 check_size(upload.size)
                 result = bank_returns_apply(
                     content=upload.read(),
-                    operator=request.user,  # type: ignore[arg-type]
+                    operator=request.user,
                 )
             except ValidationError as exc:
                 _errors(request, exc)
@@ -232,14 +233,14 @@ class PayoutBatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export and download the SEPA file (pain.001)")
     def download_sepa(
-        self, request: HttpRequest, queryset: QuerySet[PayoutBatch]
+        self, request: AuthenticatedRequest, queryset: QuerySet[PayoutBatch]
     ) -> HttpResponse | None:
         if queryset.count() != 1:
             messages.error(request, "Choose one batch: each has its own file.")
             return None
         batch = queryset.get()
         try:
-            xml = payout_batch_export(batch=batch, operator=request.user)  # type: ignore[arg-type]
+            xml = payout_batch_export(batch=batch, operator=request.user)
         except ValidationError as exc:
             _errors(request, exc)
             return None
@@ -248,10 +249,10 @@ class PayoutBatchAdmin(admin.ModelAdmin):
         return response
 
     @admin.action(description="Mark paid (every line not reported failed)")
-    def mark_paid(self, request: HttpRequest, queryset: QuerySet[PayoutBatch]) -> None:
+    def mark_paid(self, request: AuthenticatedRequest, queryset: QuerySet[PayoutBatch]) -> None:
         for batch in queryset.order_by("pk"):
             try:
-                payout_batch_mark_paid(batch=batch, operator=request.user)  # type: ignore[arg-type]
+                payout_batch_mark_paid(batch=batch, operator=request.user)
             except ValidationError as exc:
                 _errors(request, exc)
             else:
@@ -292,11 +293,11 @@ class PayoutLineAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Mark paid")
-    def mark_paid(self, request: HttpRequest, queryset: QuerySet[PayoutLine]) -> None:
+    def mark_paid(self, request: AuthenticatedRequest, queryset: QuerySet[PayoutLine]) -> None:
         done = 0
         for line in queryset.order_by("pk"):
             try:
-                payout_line_mark_paid(line=line, operator=request.user)  # type: ignore[arg-type]
+                payout_line_mark_paid(line=line, operator=request.user)
             except ValidationError as exc:
                 _errors(request, exc)
             else:
@@ -306,7 +307,7 @@ class PayoutLineAdmin(admin.ModelAdmin):
 
     @admin.action(description="Report failed (returned by the bank)…")
     def mark_failed(
-        self, request: HttpRequest, queryset: QuerySet[PayoutLine]
+        self, request: AuthenticatedRequest, queryset: QuerySet[PayoutLine]
     ) -> HttpResponse | None:
         # An intermediate page asks for the reason, then posts back to this action.
         form = PayoutLineFailForm(request.POST if "apply" in request.POST else None)
@@ -317,7 +318,7 @@ class PayoutLineAdmin(admin.ModelAdmin):
                     payout_line_fail(
                         line=line,
                         reason=form.cleaned_data["reason"],
-                        operator=request.user,  # type: ignore[arg-type]
+                        operator=request.user,
                     )
                 except ValidationError as exc:
                     _errors(request, exc)

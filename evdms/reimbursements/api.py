@@ -11,11 +11,11 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -39,7 +39,11 @@ from evdms.reimbursements.services.payouts import (
     payout_line_mark_paid,
 )
 from evdms.ui.api import check_page, operator_only, page_of, requires
+from evdms.ui.http import ApiRequest, OperatorApiRequest
 from evdms.ui.spreadsheets import CsvWriter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 router = Router(tags=["reimbursement"])
 
@@ -101,7 +105,7 @@ def _out(s: Statement) -> dict[str, Any]:
 
 @router.get("/statements", response=StatementPage, auth=requires(Permission.VIEW_REPORTS))
 def statements_list(
-    request: HttpRequest,
+    request: ApiRequest,
     month: str = "",
     connection_id: int | None = None,
     status: str = "",
@@ -111,16 +115,16 @@ def statements_list(
     """Reimbursement statements of the organisation's drivers, newest month first
     (``month`` as YYYY-MM; ``status``: ready, held, in_batch, paid, failed)."""
     check_page(offset, limit)
-    rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
+    rows = statements_for(request.auth, month, connection_id, status)
     return page_of(rows, offset, limit, _out)
 
 
 @router.get("/statements.csv", auth=requires(Permission.VIEW_REPORTS))
 def statements_csv(
-    request: HttpRequest, month: str = "", connection_id: int | None = None, status: str = ""
+    request: ApiRequest, month: str = "", connection_id: int | None = None, status: str = ""
 ) -> HttpResponse:
     """The same statements as CSV."""
-    rows = statements_for(request.auth, month, connection_id, status)  # type: ignore[attr-defined]
+    rows = statements_for(request.auth, month, connection_id, status)
     out = io.StringIO()
     CsvWriter(out).writerows(statements_csv_rows(rows))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -133,10 +137,10 @@ def statements_csv(
     response=StatementDetail,
     auth=requires(Permission.VIEW_REPORTS),
 )
-def statements_get(request: HttpRequest, statement_id: int) -> dict[str, Any]:
+def statements_get(request: ApiRequest, statement_id: int) -> dict[str, Any]:
     """One statement; its sessions only when the connection has Home Charging Data
     Sharing (otherwise ``sessions`` is null and only the summary is given)."""
-    statement = get_statement_for(request.auth, statement_id)  # type: ignore[attr-defined]
+    statement = get_statement_for(request.auth, statement_id)
     lines = statement_sessions(statement)
     totals = statement.lines.aggregate(energy=Sum("energy_wh"))
     return {
@@ -207,7 +211,13 @@ class PayoutLineFailIn(Schema):
     reason: str
 
 
-def _batches() -> QuerySet[PayoutBatch]:
+class _LineCounts(TypedDict):
+    line_count: int
+    pending_count: int
+    failed_count: int
+
+
+def _batches() -> QuerySet[WithAnnotations[PayoutBatch, _LineCounts]]:
     return PayoutBatch.objects.annotate(
         line_count=Count("lines"),
         pending_count=Count("lines", filter=Q(lines__status=PayoutLineStatus.PENDING)),
@@ -215,7 +225,7 @@ def _batches() -> QuerySet[PayoutBatch]:
     ).order_by("-created_at", "-pk")
 
 
-def _batch_out(batch: PayoutBatch) -> dict[str, Any]:
+def _batch_out(batch: WithAnnotations[PayoutBatch, _LineCounts]) -> dict[str, Any]:
     return {
         "id": batch.pk,
         "status": batch.status,
@@ -223,9 +233,9 @@ def _batch_out(batch: PayoutBatch) -> dict[str, Any]:
         "execution_date": batch.execution_date,
         "message_id": batch.message_id,
         "total": batch.total,
-        "lines": batch.line_count,  # type: ignore[attr-defined]
-        "pending": batch.pending_count,  # type: ignore[attr-defined]
-        "failed": batch.failed_count,  # type: ignore[attr-defined]
+        "lines": batch.line_count,
+        "pending": batch.pending_count,
+        "failed": batch.failed_count,
         "exported_at": batch.exported_at,
         "paid_at": batch.paid_at,
     }
@@ -253,8 +263,8 @@ def _batch_detail(batch_id: int) -> dict[str, Any]:
     }
 
 
-def _operator(request: HttpRequest) -> User:
-    return request.operator  # type: ignore[attr-defined]
+def _operator(request: OperatorApiRequest) -> User:
+    return request.operator
 
 
 def _line(batch_id: int, line_id: int) -> PayoutLine:
@@ -263,7 +273,7 @@ def _line(batch_id: int, line_id: int) -> PayoutLine:
 
 @router.get("/payout-batches", response=PayoutBatchPage, auth=operator_only)
 def payout_batches_list(
-    request: HttpRequest, status: str = "", offset: int = 0, limit: int = 100
+    request: OperatorApiRequest, status: str = "", offset: int = 0, limit: int = 100
 ) -> dict[str, Any]:
     """Payout batches, newest first (``status``: draft, exported or paid). Operators only."""
     check_page(offset, limit)
@@ -276,20 +286,22 @@ def payout_batches_list(
 
 
 @router.post("/payout-batches", response={201: PayoutBatchDetail}, auth=operator_only)
-def payout_batches_create(request: HttpRequest, data: PayoutBatchIn) -> Status[dict[str, Any]]:
+def payout_batches_create(
+    request: OperatorApiRequest, data: PayoutBatchIn
+) -> Status[dict[str, Any]]:
     """A draft batch of every statement ready to be paid (422 when there is none)."""
     batch = payout_batch_create(execution_date=data.execution_date, operator=_operator(request))
     return Status(201, _batch_detail(batch.pk))
 
 
 @router.get("/payout-batches/{payout_batch_id}", response=PayoutBatchDetail, auth=operator_only)
-def payout_batches_get(request: HttpRequest, payout_batch_id: int) -> dict[str, Any]:
+def payout_batches_get(request: OperatorApiRequest, payout_batch_id: int) -> dict[str, Any]:
     """A batch with its lines (one per statement)."""
     return _batch_detail(payout_batch_id)
 
 
 @router.post("/payout-batches/{payout_batch_id}/export", auth=operator_only)
-def payout_batches_export(request: HttpRequest, payout_batch_id: int) -> HttpResponse:
+def payout_batches_export(request: OperatorApiRequest, payout_batch_id: int) -> HttpResponse:
     """The batch's SEPA credit transfer file (pain.001.001.09). The first call exports
     the batch; later calls return the very same file."""
     batch = get_object_or_404(PayoutBatch, pk=payout_batch_id)
@@ -302,7 +314,7 @@ def payout_batches_export(request: HttpRequest, payout_batch_id: int) -> HttpRes
 @router.post(
     "/payout-batches/{payout_batch_id}/paid", response=PayoutBatchDetail, auth=operator_only
 )
-def payout_batches_mark_paid(request: HttpRequest, payout_batch_id: int) -> dict[str, Any]:
+def payout_batches_mark_paid(request: OperatorApiRequest, payout_batch_id: int) -> dict[str, Any]:
     """The bank executed the file: every line not reported failed is paid. Repeatable."""
     batch = get_object_or_404(PayoutBatch, pk=payout_batch_id)
     payout_batch_mark_paid(batch=batch, operator=_operator(request))
@@ -315,7 +327,7 @@ def payout_batches_mark_paid(request: HttpRequest, payout_batch_id: int) -> dict
     auth=operator_only,
 )
 def payout_lines_mark_paid(
-    request: HttpRequest, payout_batch_id: int, payout_line_id: int
+    request: OperatorApiRequest, payout_batch_id: int, payout_line_id: int
 ) -> dict[str, Any]:
     """One payment was made. Repeatable; refused for a line reported failed."""
     payout_line_mark_paid(line=_line(payout_batch_id, payout_line_id), operator=_operator(request))
@@ -328,7 +340,7 @@ def payout_lines_mark_paid(
     auth=operator_only,
 )
 def payout_lines_fail(
-    request: HttpRequest, payout_batch_id: int, payout_line_id: int, data: PayoutLineFailIn
+    request: OperatorApiRequest, payout_batch_id: int, payout_line_id: int, data: PayoutLineFailIn
 ) -> dict[str, Any]:
     """The bank returned one payment (``reason`` as it said, e.g. "AC04 closed account").
     The statement becomes ``failed``, the driver is e-mailed, the amount goes to the
@@ -349,7 +361,7 @@ class BankReturnsOut(Schema):
 
 
 @router.post("/payout-returns", response=BankReturnsOut, auth=operator_only)
-def payout_returns_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
+def payout_returns_import(request: OperatorApiRequest, file: File[UploadedFile]) -> dict[str, Any]:
     """The bank's pain.002 status report or camt.054 notification: every payment it
     rejected or returned is reported failed (by end-to-end id), as by hand. Sending the
     same file again changes nothing."""

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Sum
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,19 +32,20 @@ from evdms.reimbursements.selectors import (
 )
 from evdms.ui.decorators import admin_required, login_required
 from evdms.ui.forms import add_service_errors
+from evdms.ui.http import AdminRequest, AuthenticatedRequest
 from evdms.ui.spreadsheets import CsvWriter
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     bank_form: BankAccountForm | None = None,
     price_form: HomePriceForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     driver = request.user
-    memberships = list(reimbursing_memberships(driver))  # type: ignore[arg-type]
+    memberships = list(reimbursing_memberships(driver))
     caps = sorted({(m.connection.currency, m.connection.max_price_per_kwh) for m in memberships})
-    history = list(price_history(driver)[:24])  # type: ignore[arg-type]
+    history = list(price_history(driver)[:24])
     over_cap = [
         (m.connection, history[0].price_per_kwh)
         for m in memberships
@@ -59,30 +60,30 @@ def _page(
             "memberships": memberships,
             "caps": caps,
             "lowest_cap": min((c for _, c in caps if c is not None), default=None),
-            "account": current_bank_account(driver),  # type: ignore[arg-type]
+            "account": current_bank_account(driver),
             "bank_form": bank_form or BankAccountForm(),
             "price_form": price_form or HomePriceForm(),
             "history": history,
             "over_cap": over_cap,
-            "statements": Statement.objects.filter(driver=driver).select_related("connection")[:24],  # type: ignore[misc]
+            "statements": Statement.objects.filter(driver=driver).select_related("connection")[:24],
         },
         status=status,
     )
 
 
 @login_required
-def my_reimbursement(request: HttpRequest) -> HttpResponse:
+def my_reimbursement(request: AuthenticatedRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
 @login_required
-def bank_account(request: HttpRequest) -> HttpResponse:
+def bank_account(request: AuthenticatedRequest) -> HttpResponse:
     form = BankAccountForm(request.POST)
     form.is_valid()
     try:
         account = services.bank_account_set(
-            driver=request.user,  # type: ignore[arg-type]
+            driver=request.user,
             holder=request.POST.get("holder", ""),
             iban=request.POST.get("iban", ""),
             bic=request.POST.get("bic", ""),
@@ -96,13 +97,13 @@ def bank_account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def home_price(request: HttpRequest) -> HttpResponse:
+def home_price(request: AuthenticatedRequest) -> HttpResponse:
     form = HomePriceForm(request.POST)
     if not form.is_valid():
         return _page(request, price_form=form, status=422)
     try:
         price = services.home_price_set(
-            driver=request.user,  # type: ignore[arg-type]
+            driver=request.user,
             price=request.POST.get("price_per_kwh", ""),
             valid_from=form.cleaned_data.get("valid_from"),
             confirmed=bool(form.cleaned_data.get("confirm")),
@@ -115,7 +116,7 @@ def home_price(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def statement_download(request: HttpRequest, statement_id: int) -> HttpResponse:
+def statement_download(request: AuthenticatedRequest, statement_id: int) -> HttpResponse:
     """A driver's own statement as PDF (another driver's is a 404)."""
     from django.shortcuts import get_object_or_404
 
@@ -163,10 +164,10 @@ def _statement_filters(
 
 
 @admin_required(Permission.VIEW_REPORTS)
-def statements(request: HttpRequest) -> HttpResponseBase:
+def statements(request: AdminRequest) -> HttpResponseBase:
     """The organisation's reimbursement statements: month, driver, connection, kWh,
     amount and status, filtered, paged and exported as CSV."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     chosen, values, errors = _statement_filters(actor, request.GET)
     rows = statements_for(actor, **chosen)
     if request.GET.get("export") == "csv":
@@ -196,10 +197,10 @@ def statements(request: HttpRequest) -> HttpResponseBase:
 
 
 @admin_required(Permission.VIEW_REPORTS)
-def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+def statement_detail(request: AdminRequest, statement_id: int) -> HttpResponse:
     """One statement: its summary always; its sessions only when the connection shares
     home charging data with the organisation."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     statement = get_statement_for(actor, statement_id)
     lines = statement_sessions(statement)
     return render(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
@@ -27,6 +27,7 @@ from evdms.reports.transactions import (
     transactions_for,
 )
 from evdms.ui.api import check_page, page_of, requires
+from evdms.ui.http import ApiRequest
 
 router = Router(tags=["reports"])
 
@@ -100,14 +101,14 @@ def _export_out(export: ReportExport) -> dict[str, Any]:
     "/reports/transactions", response=TransactionPage, auth=requires(Permission.VIEW_REPORTS)
 )
 def transactions_list(
-    request: HttpRequest,
+    request: ApiRequest,
     filters: Query[TransactionFilters],
     offset: int = 0,
     limit: int = 100,
 ) -> dict[str, Any]:
     """One row per charging session. Dates are days (YYYY-MM-DD, inclusive) in the
     organisation's time zone; ``sort`` is a column key, ``-`` first for descending."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     check_page(offset, limit)
     rows = TransactionRows(actor, _query(actor, filters))
     return {
@@ -119,10 +120,10 @@ def transactions_list(
 
 @router.get("/reports/transactions.csv", auth=requires(Permission.VIEW_REPORTS))
 def transactions_csv(
-    request: HttpRequest, filters: Query[TransactionFilters]
+    request: ApiRequest, filters: Query[TransactionFilters]
 ) -> StreamingHttpResponse:
     """The whole filtered report as CSV, streamed (any size, flat memory)."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     rows = transactions_for(actor, _query(actor, filters))
     response = StreamingHttpResponse(csv_chunks(rows), content_type=CSV_TYPE)
     response["Content-Disposition"] = f'attachment; filename="transactions-{stamp()}.csv"'
@@ -130,9 +131,9 @@ def transactions_csv(
 
 
 @router.post("/reports/exports", response={202: ExportOut}, auth=requires(Permission.VIEW_REPORTS))
-def exports_create(request: HttpRequest, payload: ExportIn) -> Status[dict[str, Any]]:
+def exports_create(request: ApiRequest, payload: ExportIn) -> Status[dict[str, Any]]:
     """Make a CSV or XLSX export in the worker; poll it, then download its file."""
-    actor: Actor = request.auth  # type: ignore[attr-defined]
+    actor: Actor = request.auth
     if payload.format not in ExportFormat.values:
         raise ValidationError({"format": ["Use csv or xlsx."]})
     query = _query(actor, payload)
@@ -147,8 +148,8 @@ def exports_create(request: HttpRequest, payload: ExportIn) -> Status[dict[str, 
 @router.get(
     "/reports/exports/{export_id}", response=ExportOut, auth=requires(Permission.VIEW_REPORTS)
 )
-def exports_read(request: HttpRequest, export_id: int) -> dict[str, Any]:
-    return _export_out(get_export_for(request.auth, export_id))  # type: ignore[attr-defined]
+def exports_read(request: ApiRequest, export_id: int) -> dict[str, Any]:
+    return _export_out(get_export_for(request.auth, export_id))
 
 
 @router.get(
@@ -156,5 +157,5 @@ def exports_read(request: HttpRequest, export_id: int) -> dict[str, Any]:
     auth=requires(Permission.VIEW_REPORTS),
     url_name="reports_export_file",
 )
-def exports_file(request: HttpRequest, export_id: int) -> StreamingHttpResponse:
-    return export_download(get_export_for(request.auth, export_id))  # type: ignore[attr-defined]
+def exports_file(request: ApiRequest, export_id: int) -> StreamingHttpResponse:
+    return export_download(get_export_for(request.auth, export_id))

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,17 +33,18 @@ from evdms.reports.transactions import (
     transactions_page,
 )
 from evdms.ui.decorators import admin_required
+from evdms.ui.http import AdminRequest
 
 # Up to this many rows an export is made while the admin waits; above, in the worker.
 SYNC_EXPORT_ROWS = 20_000
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+def _actor(request: AdminRequest) -> Actor:
+    return request.actor
 
 
 @admin_required(Permission.VIEW_REPORTS)
-def transactions(request: HttpRequest) -> HttpResponse:
+def transactions(request: AdminRequest) -> HttpResponse:
     actor = _actor(request)
     query = check_in_view(actor, parse_transaction_query(request.GET))
     rows: Any = TransactionRows(actor, query)  # a lazy sequence: counts, then one slice
@@ -75,7 +76,7 @@ def transactions(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required(Permission.VIEW_REPORTS)
-def transactions_export(request: HttpRequest) -> HttpResponseBase:
+def transactions_export(request: AdminRequest) -> HttpResponseBase:
     """Small exports download at once; large ones are made in the worker."""
     actor = _actor(request)
     fmt = request.POST.get("format", "")
@@ -103,12 +104,12 @@ def transactions_export(request: HttpRequest) -> HttpResponseBase:
 
 
 @admin_required(Permission.VIEW_REPORTS)
-def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_status(request: AdminRequest, export_id: int) -> HttpResponse:
     """One export's line with its progress bar, polled by htmx until it is ready."""
     export = get_export_for(_actor(request), export_id)
     return render(request, "reports/_export.html", {"export": export})
 
 
 @admin_required(Permission.VIEW_REPORTS)
-def export_file(request: HttpRequest, export_id: int) -> StreamingHttpResponse | FileResponse:
+def export_file(request: AdminRequest, export_id: int) -> StreamingHttpResponse | FileResponse:
     return export_download(get_export_for(_actor(request), export_id))

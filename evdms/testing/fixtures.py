@@ -77,7 +77,7 @@ class World:
             Role.NETWORK_MANAGER: self.nadia,
             Role.CONNECTIONS_OFFICER: self.otto,
             Role.ANALYST: self.ana,
-        }[role]  # type: ignore[index]
+        }[Role(role)]
 
     def actor(self, admin: Admin) -> Actor:
         assert admin.user is not None

@@ -8,16 +8,18 @@ import them without importing the module that imports the routers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.security import HttpBearer
 
+from evdms.accounts.models import User
 from evdms.accounts.operator_keys import operator_api_key_authenticate
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.accounts.services import api_key_authenticate
+from evdms.ui.http import ApiRequest, OperatorApiRequest
 
 
 class ApiKeyAuth(HttpBearer):
@@ -38,7 +40,7 @@ class ApiKeyAuth(HttpBearer):
         actor = Actor.for_api_key(key)
         if self.permission is not None:
             require(actor, self.permission)
-        request.actor = actor  # type: ignore[attr-defined]
+        cast(ApiRequest, request).actor = actor
         return actor
 
 
@@ -51,10 +53,10 @@ class OperatorKeyAuth(HttpBearer):
     ``manage.py create_api_key --operator EMAIL``). An organisation key is refused with
     403: no organisation role reaches operator operations."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         operator = operator_api_key_authenticate(token)
         if operator is not None:
-            request.operator = operator  # type: ignore[attr-defined]
+            cast(OperatorApiRequest, request).operator = operator
             return operator
         if api_key_authenticate(token) is not None:
             raise PermissionDenied("This operation is for platform operators.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -14,8 +14,17 @@ from django.http.response import HttpResponseBase
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.selectors import may_use_two_factor
+from evdms.ui.http import AdminRequest
 
 View = Callable[..., HttpResponseBase]
+
+
+def _guarded(view: View, access: str) -> View:
+    """Mark ``view`` with who may open it: the URL-conf test and the two-factor
+    middleware read ``view.access``. (A function keeps its attributes in ``__dict__``,
+    which is typed, where ``Callable`` has no ``access``.)"""
+    view.__dict__["access"] = access
+    return view
 
 
 def admin_required(permission: Permission) -> Callable[[View], View]:
@@ -31,19 +40,18 @@ def admin_required(permission: Permission) -> Callable[[View], View]:
                 raise PermissionDenied("This page is for organisation admins.")
             if not actor.can(permission):
                 raise PermissionDenied("Your role does not give access to this page.")
-            request.actor = actor  # type: ignore[attr-defined]
+            # From here on the request is what AdminRequest declares.
+            cast(AdminRequest, request).actor = actor
             return view(request, *args, **kwargs)
 
-        wrapper.access = permission  # type: ignore[attr-defined]
-        return wrapper
+        return _guarded(wrapper, permission)
 
     return decorator
 
 
 def public(view: View) -> View:
     """Open to anyone (log-in, set-up links, the invite landing page)."""
-    view.access = "public"  # type: ignore[attr-defined]
-    return view
+    return _guarded(view, "public")
 
 
 def login_required(view: View) -> View:
@@ -55,8 +63,7 @@ def login_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
-    wrapper.access = "login"  # type: ignore[attr-defined]
-    return wrapper
+    return _guarded(wrapper, "login")
 
 
 def account_required(view: View) -> View:
@@ -71,5 +78,4 @@ def account_required(view: View) -> View:
             raise PermissionDenied("This page is for admins and platform operators.")
         return view(request, *args, **kwargs)
 
-    wrapper.access = "account"  # type: ignore[attr-defined]
-    return wrapper
+    return _guarded(wrapper, "account")

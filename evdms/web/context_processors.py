@@ -30,7 +30,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
 def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None and getattr(request, "user", None) is not None:
-        actor = Actor.for_user(request.user)  # type: ignore[arg-type]
+        actor = Actor.for_user(request.user)
     if actor is None:
         return {"nav_items": [], "current_actor": None}
     if getattr(request, "must_set_up_two_factor", False):

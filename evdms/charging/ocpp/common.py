@@ -5,7 +5,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from ocpp.exceptions import (
@@ -19,7 +19,15 @@ from ocpp.messages import unpack
 from evdms.charging import bounds
 from evdms.charging.protocol_issues import excerpt, protocol_issue
 
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for its calls up to the ocpp package's methods.
+    from ocpp.charge_point import ChargePoint as _MixedInto
+else:
+    _MixedInto = object
+
+Central = TypeVar("Central", bound="RecordingMixin")
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
 
 LOGGED_CHARS = 200  # of a frame, or of what was wrong with it, in a log line
 
@@ -90,7 +98,7 @@ class ShortFrameLog(logging.LoggerAdapter[logging.Logger]):
 FRAME_LOG = ShortFrameLog(logging.getLogger("ocpp"))
 
 
-class RecordingMixin:
+class RecordingMixin(_MixedInto):
     """Keeps every frame we cannot route (not JSON, not OCPP) as a ProtocolIssue, and
     answers a frame that is OCPP but breaks its schema with a CallError (the ocpp
     package does that), so the connection stays up for the next message.
@@ -126,7 +134,7 @@ class RecordingMixin:
 
     async def _handle_call(self, msg: Any) -> Any:
         try:
-            return await super()._handle_call(msg)  # type: ignore[misc]
+            return await super()._handle_call(msg)
         except OCPPError as error:
             # A schema violation's details carry the whole frame, and its cause the
             # offending value: the CallError echoed a junk frame back twice over.
@@ -137,7 +145,7 @@ class RecordingMixin:
 
     async def _route(self, raw_msg: Any) -> tuple[str, str] | None:
         try:
-            await super().route_message(raw_msg)  # type: ignore[misc]
+            await super().route_message(raw_msg)
         except Exception as exc:
             return "Handler failed", _described(exc)
         return None
@@ -167,7 +175,9 @@ def check_register_value(field: str, value: object) -> int:
     return bounds.check_int(field, value, -bounds.REGISTER_WH_STORABLE, bounds.REGISTER_WH_STORABLE)
 
 
-def refusing(handler: Handler) -> Handler:
+def refusing(
+    handler: Callable[Concatenate[Central, Params], Awaitable[Result]],
+) -> Callable[Concatenate[Central, Params], Awaitable[Result]]:
     """Answers a value the services or the session core refuse (``bounds.Unstorable``:
     wrong type or beyond what its column holds) with the matching CallError instead of
     an InternalError, and keeps the frame as a ProtocolIssue. A FormatViolation is kept
@@ -178,7 +188,7 @@ def refusing(handler: Handler) -> Handler:
     without a local naming it (see the ``finally``)."""
 
     @functools.wraps(handler)
-    async def wrapper(self: RecordingMixin, *args: Any, **kwargs: Any) -> Any:
+    async def wrapper(self: Central, *args: Params.args, **kwargs: Params.kwargs) -> Result:
         try:
             return await handler(self, *args, **kwargs)
         except bounds.Unstorable as exc:
@@ -200,7 +210,7 @@ def refusing(handler: Handler) -> Handler:
             # through the frame, holding the whole message for the collector.
             del error
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 async def _record(central: RecordingMixin, kind: str, detail: str) -> None:

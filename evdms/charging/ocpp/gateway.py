@@ -19,6 +19,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from evdms.accounts.keyed_hash import Match
 from evdms.charging import credentials, services
@@ -28,7 +29,7 @@ from evdms.charging.ocpp.handshake import legacy_checks, password_hashes
 from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)
-SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
+SUBPROTOCOLS = [Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")]
 PATH_PREFIX = "/ocpp/"
 
 
@@ -79,6 +80,8 @@ async def process_request(connection: ServerConnection, request: Request) -> Res
     found = await password_hashes().get(identity)
     if found is None or not await _password_ok(*found, basic[1]):
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
+    # Handed to the handler on the connection, where websockets leaves a server's own
+    # per-connection data; its class declares no such attribute, so the ignores stay.
     connection.charger_id = found[0]  # type: ignore[attr-defined]
     return None
 
@@ -127,7 +130,7 @@ async def start_gateway(host: str, port: int) -> Server:
         handler,
         host,
         port,
-        subprotocols=SUBPROTOCOLS,  # type: ignore[arg-type]
+        subprotocols=SUBPROTOCOLS,
         process_request=process_request,
         ping_interval=60,
         # When thousands reconnect at once on a busy machine, handshakes queue for the

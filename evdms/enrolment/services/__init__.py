@@ -117,8 +117,8 @@ def _notify_connected(membership: Membership) -> None:
             context={"membership": membership, "connection": connection},
             organisation=membership.organisation,
         )
-    if membership.invitation_id:
-        invitation_connected(invitation=membership.invitation)  # type: ignore[arg-type]
+    if membership.invitation is not None:  # (no query when there is none)
+        invitation_connected(invitation=membership.invitation)
 
 
 def _live_membership(connection: Connection, driver: User) -> Membership | None:

@@ -159,7 +159,9 @@ def parse_price(raw: Any) -> Decimal:
         raise ValidationError("Enter a price greater than 0.")
     if price > PRICE_LIMIT:
         raise ValidationError(f"Enter a price of at most {PRICE_LIMIT} per kWh.")
-    if -price.as_tuple().exponent > 4:  # type: ignore[operator]
+    exponent = price.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number's ("n", "N", "F" are for NaN, ∞)
+    if -exponent > 4:
         raise ValidationError("Use at most 4 decimal places.")
     return price
 

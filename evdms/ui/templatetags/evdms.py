@@ -34,7 +34,9 @@ def price(value: Any) -> str:
     if value in (None, ""):
         return ""
     number = Decimal(str(value)).normalize()
-    if number.as_tuple().exponent > -2:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # prices are finite ("n", "N", "F" are for NaN, ∞)
+    if exponent > -2:
         number = number.quantize(Decimal("0.01"))
     return f"{number:f}"
 

@@ -84,7 +84,7 @@ class Command(BaseCommand):
         start = timezone.now() - timedelta(hours=2)
 
         async def everything() -> list[Any]:
-            return await asyncio.gather(
+            ran: list[Any] = await asyncio.gather(
                 *[
                     run_charger(
                         o["url"],
@@ -99,6 +99,7 @@ class Command(BaseCommand):
                     for identity in identities
                 ]
             )
+            return ran
 
         results = asyncio.run(everything())
         self.stdout.write(
