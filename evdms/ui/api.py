@@ -16,9 +16,9 @@ from ninja import Schema
 from ninja.security import HttpBearer
 
 from evdms.accounts.models import User
-from evdms.accounts.operator_keys import operator_api_key_authenticate
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.accounts.services import api_key_authenticate
+from evdms.accounts.services.operator_keys import operator_api_key_authenticate
 from evdms.ui.http import ApiRequest, OperatorApiRequest
 
 

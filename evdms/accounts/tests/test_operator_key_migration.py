@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from evdms.accounts.models import OperatorApiKey, User
-from evdms.accounts.operator_keys import _sha256, operator_api_key_authenticate
+from evdms.accounts.services.operator_keys import _sha256, operator_api_key_authenticate
 
 BEFORE = [
     ("accounts", "0008_organisation_require_two_factor"),

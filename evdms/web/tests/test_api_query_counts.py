@@ -145,7 +145,7 @@ def test_a_list_answers_in_as_many_queries_with_five_rows_as_with_one(world, pat
     rows = Rows(world)
     make = ROW_MAKERS[path]
     if path == "/api/v1/payout-batches":
-        from evdms.accounts.operator_keys import operator_api_key_create
+        from evdms.accounts.services.operator_keys import operator_api_key_create
 
         petra = User.objects.create_user(
             "petra@platform.example", "petra's passphrase", is_staff=True

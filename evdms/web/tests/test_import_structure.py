@@ -200,7 +200,7 @@ def test_the_shared_interface_package_imports_no_area_above_it():
     (who is acting, with which permissions) and nothing of the areas or of the top
     package, not even lazily."""
     allowed = {"accounts.permissions", "accounts.selectors", "accounts.services"}
-    allowed |= {"accounts.models", "accounts.operator_keys", "ui"}
+    allowed |= {"accounts.models", "ui"}
     wrong = sorted(
         f"{module} imports {target}"
         for module in MODULES

@@ -370,7 +370,7 @@ def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
 
 def _operator_key() -> str:
     from evdms.accounts.models import User
-    from evdms.accounts.operator_keys import operator_api_key_create
+    from evdms.accounts.services.operator_keys import operator_api_key_create
 
     petra = User.objects.create_user("petra@platform.example", "petra's passphrase", is_staff=True)
     return operator_api_key_create(operator=petra, name="route test")[1]

@@ -50,7 +50,7 @@ class Command(BaseCommand):
 
     def _operator_key(self, email: str, name: str) -> None:
         from evdms.accounts.models import User
-        from evdms.accounts.operator_keys import operator_api_key_create
+        from evdms.accounts.services.operator_keys import operator_api_key_create
 
         user = User.objects.filter(email=email.strip().lower()).first()
         if user is None:
