@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from evdms.accounts.access import organisations_acting_for
@@ -129,6 +130,32 @@ def charger_password_ok(charger: Charger, password: str) -> bool:
 
 def charger_seen(charger_id: int, **fields: Any) -> None:
     Charger.objects.filter(pk=charger_id).update(last_seen_at=timezone.now(), **fields)
+
+
+def charger_connected(charger_id: int, protocol: str) -> int:
+    """A connection accepted for the charger: online, and its epoch, newer than any
+    connection before it in any gateway process.
+
+    On PostgreSQL the UPDATE waits for a batch of another process holding the
+    charger's row (``ocpp.persist``): once it returns, that process can store nothing
+    more from its older connection, and what it stored is committed and visible."""
+    with transaction.atomic():
+        Charger.objects.filter(pk=charger_id).update(
+            connection_epoch=F("connection_epoch") + 1,
+            online=True,
+            protocol=protocol,
+            last_seen_at=timezone.now(),
+        )
+        return int(
+            Charger.objects.filter(pk=charger_id).values_list("connection_epoch", flat=True).get()
+        )
+
+
+def charger_disconnected(charger_id: int, epoch: int) -> None:
+    """Offline, unless a newer connection (here or in another process) took over."""
+    Charger.objects.filter(pk=charger_id, connection_epoch=epoch).update(
+        online=False, last_seen_at=timezone.now()
+    )
 
 
 def charger_connector_status(charger_id: int, connector_id: int, status: str) -> None:

@@ -8,6 +8,8 @@ import base64
 import binascii
 import gc
 import logging
+import weakref
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -20,8 +22,10 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from evdms.charging import services
+from evdms.charging.ocpp.common import SUPERSEDED_CODE, SUPERSEDED_REASON
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
+from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)
 SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
@@ -66,6 +70,54 @@ async def process_request(connection: ServerConnection, request: Request) -> Res
     return None
 
 
+@dataclass
+class LiveConnections:
+    """This process's newest connection of each charger, with its epoch.
+
+    A charger whose network dropped it often reconnects before we noticed the old
+    socket is dead: the newer connection wins and the older one is closed at once.
+    (One superseded from another process is closed at its next write, which the batch
+    refuses.)"""
+
+    newest: dict[int, tuple[int, ServerConnection]] = field(default_factory=dict)
+    closing: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def accept(self, charger_id: int, epoch: int, connection: ServerConnection) -> None:
+        current = self.newest.get(charger_id)
+        if current is not None and current[0] > epoch:  # a newer one got here first
+            self._close(connection)
+            return
+        self.newest[charger_id] = (epoch, connection)
+        if current is not None:
+            self._close(current[1])
+
+    def leave(self, charger_id: int, connection: ServerConnection) -> None:
+        current = self.newest.get(charger_id)
+        if current is not None and current[1] is connection:
+            del self.newest[charger_id]
+
+    def _close(self, connection: ServerConnection) -> None:
+        # Not awaited: a dead socket's closing handshake waits for its timeout, and the
+        # new connection must not.
+        task = asyncio.create_task(connection.close(SUPERSEDED_CODE, SUPERSEDED_REASON))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+
+
+# One per event loop, as the group commit (tests run a gateway per loop).
+_live: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveConnections] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def live_connections() -> LiveConnections:
+    loop = asyncio.get_running_loop()
+    live = _live.get(loop)
+    if live is None:
+        live = _live[loop] = LiveConnections()
+    return live
+
+
 async def handler(connection: ServerConnection) -> None:
     identity = _identity(connection.request.path if connection.request else "")
     charger_id: int = connection.charger_id  # type: ignore[attr-defined]
@@ -76,7 +128,10 @@ async def handler(connection: ServerConnection) -> None:
     cls: Any = CentralSystem16 if protocol == "ocpp1.6" else CentralSystem201
     central = cls(identity, connection)
     central.charger_id = charger_id
-    await sync_to_async(services.charger_seen)(charger_id, online=True, protocol=protocol)
+    # Here, not at the handshake: only a connection that is open takes the charger over.
+    epoch = central.epoch = await group_commit().connected(charger_id, protocol)
+    live = live_connections()
+    live.accept(charger_id, epoch, connection)
     too_large = ""
     try:
         await central.start()
@@ -90,7 +145,8 @@ async def handler(connection: ServerConnection) -> None:
         # an operator must see it, with the charger it hit.
         logger.warning("charger %s disconnected by an unexpected error", identity, exc_info=True)
     finally:
-        await sync_to_async(services.charger_seen)(charger_id, online=False)
+        live.leave(charger_id, connection)
+        await sync_to_async(services.charger_disconnected)(charger_id, epoch)
     if too_large:  # recorded out of the except block: see RecordingMixin
         await sync_to_async(services.protocol_issue)(
             charger_id, "Message too large", f"{too_large}; the connection was closed (1009)"

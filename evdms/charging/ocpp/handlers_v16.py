@@ -124,6 +124,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
             id_tag,
             meter_start,
             charger_time("timestamp", timestamp),
+            epoch=self.epoch,
         )
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
@@ -132,7 +133,9 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.meter_values)
     @refusing
     async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kw: Any) -> Any:
-        await group_commit().meter_values_16(self.charger_id, kw.get("transaction_id"), meter_value)
+        await group_commit().meter_values_16(
+            self.charger_id, kw.get("transaction_id"), meter_value, epoch=self.epoch
+        )
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
@@ -146,6 +149,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
             charger_time("timestamp", timestamp),
             str(kw.get("reason", "")),
             kw.get("transaction_data"),
+            epoch=self.epoch,
         )
         return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
 

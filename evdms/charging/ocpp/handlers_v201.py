@@ -134,6 +134,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
             kw.get("meter_value"),
             kw.get("id_token"),
             kw.get("evse"),
+            epoch=self.epoch,
         )
         if kw.get("id_token"):
             return call_result.TransactionEvent(
