@@ -128,8 +128,14 @@ def charger_password_ok(charger: Charger, password: str) -> bool:
 # --- what chargers report -----------------------------------------------------------
 
 
-def charger_seen(charger_id: int, **fields: Any) -> None:
-    Charger.objects.filter(pk=charger_id).update(last_seen_at=timezone.now(), **fields)
+def charger_seen(charger_id: int, epoch: int | None = None, **fields: Any) -> bool:
+    """False, and nothing written, if ``epoch`` is no longer the charger's newest
+    connection's: a connection another gateway process took over learns it here at its
+    next heartbeat, even if it sends nothing else."""
+    chargers = Charger.objects.filter(pk=charger_id)
+    if epoch is not None:
+        chargers = chargers.filter(connection_epoch=epoch)
+    return chargers.update(last_seen_at=timezone.now(), **fields) > 0
 
 
 def charger_connected(charger_id: int, protocol: str) -> int:

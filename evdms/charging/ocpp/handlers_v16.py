@@ -16,6 +16,7 @@ from evdms.charging import bounds, services, sessions
 from evdms.charging.models import ChargingSession
 from evdms.charging.ocpp.common import (
     RecordingMixin,
+    Superseded,
     charger_time,
     check_register_value,
     refusing,
@@ -79,12 +80,14 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.boot_notification)
     @refusing
     async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
-        await sync_to_async(services.charger_seen)(
+        if not await sync_to_async(services.charger_seen)(
             self.charger_id,
+            self.epoch,
             vendor=charge_point_vendor[:50],
             model=charge_point_model[:50],
             firmware=str(kw.get("firmware_version", ""))[:50],
-        )
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.BootNotification(
             current_time=_now(), interval=HEARTBEAT_INTERVAL, status=RegistrationStatus.accepted
         )
@@ -92,9 +95,10 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.heartbeat)
     @refusing
     async def on_heartbeat(self) -> Any:
-        await sync_to_async(services.charger_seen)(
-            self.charger_id, last_heartbeat_at=timezone.now()
-        )
+        if not await sync_to_async(services.charger_seen)(
+            self.charger_id, self.epoch, last_heartbeat_at=timezone.now()
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.Heartbeat(current_time=_now())
 
     @on(Action.status_notification)

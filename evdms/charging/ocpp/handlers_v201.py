@@ -14,7 +14,7 @@ from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationSta
 
 from evdms.charging import bounds, services, sessions
 from evdms.charging.models import ChargingSession
-from evdms.charging.ocpp.common import RecordingMixin, charger_time, refusing
+from evdms.charging.ocpp.common import RecordingMixin, Superseded, charger_time, refusing
 from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
 from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.persist import group_commit
@@ -78,12 +78,14 @@ class CentralSystem201(RecordingMixin, ChargePoint):
     @on(Action.boot_notification)
     @refusing
     async def on_boot(self, charging_station: dict[str, Any], reason: str, **kw: Any) -> Any:
-        await sync_to_async(services.charger_seen)(
+        if not await sync_to_async(services.charger_seen)(
             self.charger_id,
+            self.epoch,
             vendor=str(charging_station.get("vendor_name", ""))[:50],
             model=str(charging_station.get("model", ""))[:50],
             firmware=str(charging_station.get("firmware_version", ""))[:50],
-        )
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.BootNotification(
             current_time=timezone.now().isoformat(),
             interval=HEARTBEAT_INTERVAL,
@@ -93,9 +95,10 @@ class CentralSystem201(RecordingMixin, ChargePoint):
     @on(Action.heartbeat)
     @refusing
     async def on_heartbeat(self) -> Any:
-        await sync_to_async(services.charger_seen)(
-            self.charger_id, last_heartbeat_at=timezone.now()
-        )
+        if not await sync_to_async(services.charger_seen)(
+            self.charger_id, self.epoch, last_heartbeat_at=timezone.now()
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.Heartbeat(current_time=timezone.now().isoformat())
 
     @on(Action.status_notification)

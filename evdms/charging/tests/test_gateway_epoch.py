@@ -158,6 +158,26 @@ def test_a_write_from_a_connection_another_process_superseded_is_refused_and_clo
     assert Charger.objects.get(identity="HOME-1").online is True
 
 
+@pytest.mark.parametrize("protocol", ["1.6", "2.0.1"])
+def test_a_connection_another_process_took_over_is_closed_at_its_next_heartbeat(
+    gateway, chargers, protocol
+):
+    async def scenario() -> object:
+        connection = await open_connection(gateway, "HOME-1", PASSWORD, protocol)
+        await ask(connection, "Heartbeat", {})
+        before = (await Charger.objects.aget(identity="HOME-1")).last_heartbeat_at
+        await Charger.objects.filter(identity="HOME-1").aupdate(
+            connection_epoch=F("connection_epoch") + 1
+        )
+        await send(connection, "Heartbeat", {})
+        assert await closed_as_superseded(connection) == SUPERSEDED
+        return before
+
+    before = run_async(scenario())
+    assert before is not None
+    assert Charger.objects.get(identity="HOME-1").last_heartbeat_at == before
+
+
 def test_a_batch_stores_nothing_of_a_superseded_connection_and_all_of_the_others(chargers):
     a, b = chargers
     at: datetime = START
