@@ -77,7 +77,7 @@ class LiveConnections:
     A charger whose network dropped it often reconnects before we noticed the old
     socket is dead: the newer connection wins and the older one is closed at once.
     (One superseded from another process is closed at its next write, which the batch
-    refuses.)"""
+    refuses, or its next BootNotification or Heartbeat.)"""
 
     newest: dict[int, tuple[int, ServerConnection]] = field(default_factory=dict)
     closing: set[asyncio.Task[None]] = field(default_factory=set)
