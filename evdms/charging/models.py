@@ -41,6 +41,10 @@ class Charger(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     connector_status = models.JSONField(default=dict, blank=True)
+    # Counts the connections the gateways accepted: the newest one holds the current
+    # value, and what an older one sends is no longer stored (a charger that moved to
+    # another gateway process while its old socket was still open there).
+    connection_epoch = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from evdms.accounts.access import organisations_acting_for
@@ -135,8 +136,40 @@ def charger_password_rehash(*, charger_id: int, old_hash: str, password: str) ->
 # --- what chargers report -----------------------------------------------------------
 
 
-def charger_seen(charger_id: int, **fields: Any) -> None:
-    Charger.objects.filter(pk=charger_id).update(last_seen_at=timezone.now(), **fields)
+def charger_seen(charger_id: int, epoch: int | None = None, **fields: Any) -> bool:
+    """False, and nothing written, if ``epoch`` is no longer the charger's newest
+    connection's: a connection another gateway process took over learns it here at its
+    next heartbeat, even if it sends nothing else."""
+    chargers = Charger.objects.filter(pk=charger_id)
+    if epoch is not None:
+        chargers = chargers.filter(connection_epoch=epoch)
+    return chargers.update(last_seen_at=timezone.now(), **fields) > 0
+
+
+def charger_connected(charger_id: int, protocol: str) -> int:
+    """A connection accepted for the charger: online, and its epoch, newer than any
+    connection before it in any gateway process.
+
+    On PostgreSQL the UPDATE waits for a batch of another process holding the
+    charger's row (``ocpp.persist``): once it returns, that process can store nothing
+    more from its older connection, and what it stored is committed and visible."""
+    with transaction.atomic():
+        Charger.objects.filter(pk=charger_id).update(
+            connection_epoch=F("connection_epoch") + 1,
+            online=True,
+            protocol=protocol,
+            last_seen_at=timezone.now(),
+        )
+        return int(
+            Charger.objects.filter(pk=charger_id).values_list("connection_epoch", flat=True).get()
+        )
+
+
+def charger_disconnected(charger_id: int, epoch: int) -> None:
+    """Offline, unless a newer connection (here or in another process) took over."""
+    Charger.objects.filter(pk=charger_id, connection_epoch=epoch).update(
+        online=False, last_seen_at=timezone.now()
+    )
 
 
 def charger_connector_status(charger_id: int, connector_id: int, status: str) -> None:

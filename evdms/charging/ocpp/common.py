@@ -15,6 +15,7 @@ from ocpp.exceptions import (
     TypeConstraintViolationError,
 )
 from ocpp.messages import unpack
+from websockets.exceptions import ConnectionClosed
 
 from evdms.charging import bounds
 from evdms.charging.protocol_issues import excerpt, protocol_issue
@@ -30,6 +31,16 @@ Params = ParamSpec("Params")
 Result = TypeVar("Result")
 
 LOGGED_CHARS = 200  # of a frame, or of what was wrong with it, in a log line
+SUPERSEDED_CODE = 4000  # the close code for a connection a newer one replaced
+SUPERSEDED_REASON = "superseded by a newer connection"
+
+
+class Superseded(Exception):
+    """The charger connected again (to this gateway process or another) since this
+    connection was accepted: what it sends is not stored, and it is closed."""
+
+    def __init__(self) -> None:
+        super().__init__(SUPERSEDED_REASON)
 
 
 def describe(exc: BaseException) -> str:
@@ -89,7 +100,11 @@ class ShortFrameLog(logging.LoggerAdapter[logging.Logger]):
         if exc_info is True:
             exc_info = sys.exc_info()
         error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
-        if isinstance(error, OCPPError):
+        if isinstance(error, Superseded):  # routine: a charger moved on
+            level, kwargs["exc_info"] = logging.DEBUG, None
+            if not self.isEnabledFor(level):
+                return
+        elif isinstance(error, OCPPError):
             kwargs["exc_info"] = None
             msg, args = f"{msg}: %s", (*args, excerpt(describe(error), LOGGED_CHARS))
         self.logger.log(level, msg, *args, **kwargs)
@@ -114,6 +129,9 @@ class RecordingMixin(_MixedInto):
     """
 
     charger_id: int
+    # This connection's epoch (``Charger.connection_epoch``), stored with each write
+    # so that the batch refuses writes of a connection a newer one replaced.
+    epoch: int | None = None
     # An excerpt of the frame being handled (a connection's messages are handled one at
     # a time), kept with the ProtocolIssue when a handler refuses it.
     current_frame: str = ""
@@ -146,6 +164,8 @@ class RecordingMixin(_MixedInto):
     async def _route(self, raw_msg: Any) -> tuple[str, str] | None:
         try:
             await super().route_message(raw_msg)
+        except ConnectionClosed:
+            raise  # gone before its answer (or closed as superseded): not the frame's fault
         except Exception as exc:
             return "Handler failed", _described(exc)
         return None
@@ -181,7 +201,8 @@ def refusing(
     """Answers a value the services or the session core refuse (``bounds.Unstorable``:
     wrong type or beyond what its column holds) with the matching CallError instead of
     an InternalError, and keeps the frame as a ProtocolIssue. A FormatViolation is kept
-    the same way.
+    the same way. A write refused because a newer connection took the charger over
+    (``Superseded``) is not answered at all: the connection is closed.
 
     The issue is written after the ``except`` block and the refused exception let go of
     its traceback, for the reason ``RecordingMixin`` gives; the CallError is raised
@@ -189,8 +210,11 @@ def refusing(
 
     @functools.wraps(handler)
     async def wrapper(self: Central, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+        superseded = False
         try:
             return await handler(self, *args, **kwargs)
+        except Superseded:
+            superseded = True
         except bounds.Unstorable as exc:
             detail = f"{exc.field}: {exc}"
             kind = (
@@ -201,6 +225,12 @@ def refusing(
         except FormatViolationError as exc:
             detail = str(exc.description)
             error = without_tracebacks(exc)
+        if superseded:
+            # Closed before anything is answered: the charger must not take a message
+            # we did not store for acknowledged. Sending the CallError then fails
+            # (ConnectionClosed), which ends this connection's handler.
+            await self._connection.close(SUPERSEDED_CODE, SUPERSEDED_REASON)
+            raise Superseded
         await _record(self, "Refused value", detail)
         try:
             raise error

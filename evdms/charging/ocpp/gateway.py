@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import gc
 import logging
+import weakref
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -23,6 +24,7 @@ from websockets.typing import Subprotocol
 
 from evdms.accounts.keyed_hash import Match
 from evdms.charging import credentials, services
+from evdms.charging.ocpp.common import SUPERSEDED_CODE, SUPERSEDED_REASON
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
 from evdms.charging.ocpp.handshake import legacy_checks, password_hashes
@@ -86,6 +88,54 @@ async def process_request(connection: ServerConnection, request: Request) -> Res
     return None
 
 
+@dataclass
+class LiveConnections:
+    """This process's newest connection of each charger, with its epoch.
+
+    A charger whose network dropped it often reconnects before we noticed the old
+    socket is dead: the newer connection wins and the older one is closed at once.
+    (One superseded from another process is closed at its next write, which the batch
+    refuses, or its next BootNotification or Heartbeat.)"""
+
+    newest: dict[int, tuple[int, ServerConnection]] = field(default_factory=dict)
+    closing: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def accept(self, charger_id: int, epoch: int, connection: ServerConnection) -> None:
+        current = self.newest.get(charger_id)
+        if current is not None and current[0] > epoch:  # a newer one got here first
+            self._close(connection)
+            return
+        self.newest[charger_id] = (epoch, connection)
+        if current is not None:
+            self._close(current[1])
+
+    def leave(self, charger_id: int, connection: ServerConnection) -> None:
+        current = self.newest.get(charger_id)
+        if current is not None and current[1] is connection:
+            del self.newest[charger_id]
+
+    def _close(self, connection: ServerConnection) -> None:
+        # Not awaited: a dead socket's closing handshake waits for its timeout, and the
+        # new connection must not.
+        task = asyncio.create_task(connection.close(SUPERSEDED_CODE, SUPERSEDED_REASON))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+
+
+# One per event loop, as the group commit (tests run a gateway per loop).
+_live: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveConnections] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def live_connections() -> LiveConnections:
+    loop = asyncio.get_running_loop()
+    live = _live.get(loop)
+    if live is None:
+        live = _live[loop] = LiveConnections()
+    return live
+
+
 async def handler(connection: ServerConnection) -> None:
     identity = _identity(connection.request.path if connection.request else "")
     charger_id: int = connection.charger_id  # type: ignore[attr-defined]
@@ -96,11 +146,12 @@ async def handler(connection: ServerConnection) -> None:
     cls: Any = CentralSystem16 if protocol == "ocpp1.6" else CentralSystem201
     central = cls(identity, connection)
     central.charger_id = charger_id
+    # Here, not at the handshake: only a connection that is open takes the charger over.
     # With the other writes of the moment, in one transaction: after a restart the whole
     # fleet comes online within seconds (see ``persist``).
-    await group_commit().run(
-        functools.partial(services.charger_seen, online=True, protocol=protocol), charger_id
-    )
+    epoch = central.epoch = await group_commit().connected(charger_id, protocol)
+    live = live_connections()
+    live.accept(charger_id, epoch, connection)
     too_large = ""
     try:
         await central.start()
@@ -114,7 +165,8 @@ async def handler(connection: ServerConnection) -> None:
         # an operator must see it, with the charger it hit.
         logger.warning("charger %s disconnected by an unexpected error", identity, exc_info=True)
     finally:
-        await group_commit().run(functools.partial(services.charger_seen, online=False), charger_id)
+        live.leave(charger_id, connection)
+        await group_commit().run(services.charger_disconnected, charger_id, epoch)
     if too_large:  # recorded out of the except block: see RecordingMixin
         await sync_to_async(services.protocol_issue)(
             charger_id, "Message too large", f"{too_large}; the connection was closed (1009)"

@@ -17,6 +17,7 @@ from evdms.charging import bounds, services, sessions
 from evdms.charging.models import ChargingSession
 from evdms.charging.ocpp.common import (
     RecordingMixin,
+    Superseded,
     charger_time,
     check_register_value,
     refusing,
@@ -82,7 +83,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
         # With the other writes of the moment (see ``persist``): a restarted gateway has
         # the whole fleet booting within seconds.
-        await group_commit().run(
+        seen = await group_commit().run(
             functools.partial(
                 services.charger_seen,
                 vendor=charge_point_vendor[:50],
@@ -90,7 +91,10 @@ class CentralSystem16(RecordingMixin, ChargePoint):
                 firmware=str(kw.get("firmware_version", ""))[:50],
             ),
             self.charger_id,
+            self.epoch,
         )
+        if not seen:
+            raise Superseded  # closed by ``refusing``
         return call_result.BootNotification(
             current_time=_now(), interval=HEARTBEAT_INTERVAL, status=RegistrationStatus.accepted
         )
@@ -98,9 +102,10 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.heartbeat)
     @refusing
     async def on_heartbeat(self) -> Any:
-        await sync_to_async(services.charger_seen)(
-            self.charger_id, last_heartbeat_at=timezone.now()
-        )
+        if not await sync_to_async(services.charger_seen)(
+            self.charger_id, self.epoch, last_heartbeat_at=timezone.now()
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.Heartbeat(current_time=_now())
 
     @on(Action.status_notification)
@@ -130,6 +135,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
             id_tag,
             meter_start,
             charger_time("timestamp", timestamp),
+            epoch=self.epoch,
         )
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
@@ -138,7 +144,9 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.meter_values)
     @refusing
     async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kw: Any) -> Any:
-        await group_commit().meter_values_16(self.charger_id, kw.get("transaction_id"), meter_value)
+        await group_commit().meter_values_16(
+            self.charger_id, kw.get("transaction_id"), meter_value, epoch=self.epoch
+        )
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
@@ -152,6 +160,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
             charger_time("timestamp", timestamp),
             str(kw.get("reason", "")),
             kw.get("transaction_data"),
+            epoch=self.epoch,
         )
         return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
 

@@ -15,7 +15,7 @@ from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationSta
 
 from evdms.charging import bounds, services, sessions
 from evdms.charging.models import ChargingSession
-from evdms.charging.ocpp.common import RecordingMixin, charger_time, refusing
+from evdms.charging.ocpp.common import RecordingMixin, Superseded, charger_time, refusing
 from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
 from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.persist import group_commit
@@ -81,7 +81,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
     async def on_boot(self, charging_station: dict[str, Any], reason: str, **kw: Any) -> Any:
         # With the other writes of the moment (see ``persist``): a restarted gateway has
         # the whole fleet booting within seconds.
-        await group_commit().run(
+        seen = await group_commit().run(
             functools.partial(
                 services.charger_seen,
                 vendor=str(charging_station.get("vendor_name", ""))[:50],
@@ -89,7 +89,10 @@ class CentralSystem201(RecordingMixin, ChargePoint):
                 firmware=str(charging_station.get("firmware_version", ""))[:50],
             ),
             self.charger_id,
+            self.epoch,
         )
+        if not seen:
+            raise Superseded  # closed by ``refusing``
         return call_result.BootNotification(
             current_time=timezone.now().isoformat(),
             interval=HEARTBEAT_INTERVAL,
@@ -99,9 +102,10 @@ class CentralSystem201(RecordingMixin, ChargePoint):
     @on(Action.heartbeat)
     @refusing
     async def on_heartbeat(self) -> Any:
-        await sync_to_async(services.charger_seen)(
-            self.charger_id, last_heartbeat_at=timezone.now()
-        )
+        if not await sync_to_async(services.charger_seen)(
+            self.charger_id, self.epoch, last_heartbeat_at=timezone.now()
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.Heartbeat(current_time=timezone.now().isoformat())
 
     @on(Action.status_notification)
@@ -140,6 +144,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
             kw.get("meter_value"),
             kw.get("id_token"),
             kw.get("evse"),
+            epoch=self.epoch,
         )
         if kw.get("id_token"):
             return call_result.TransactionEvent(

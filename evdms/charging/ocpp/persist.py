@@ -8,6 +8,13 @@ thousands of chargers the commit, not the statement, is what costs.
 OCPP 1.6 MeterValues, nearly all of the traffic, have a cheaper path still: the plain
 ones of a batch are written together (see ``evdms.charging.ocpp.meter_batch``); the
 others go to the session core (``meter_values_v16``).
+
+Several gateway processes may share one PostgreSQL database, and a charger may connect
+to another while its old socket is still open on the first. Each write carries the
+epoch of the connection it came from (``Charger.connection_epoch``); a batch locks its
+chargers' rows and stores nothing of a connection a newer one replaced (``Superseded``).
+A new connection's epoch increment waits for that lock, so one connection at a time
+writes for a charger, and the next reads what the previous one stored.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
-from evdms.charging import bounds, sessions
-from evdms.charging.ocpp.common import without_tracebacks
+from evdms.charging import bounds, services, sessions
+from evdms.charging.models import Charger
+from evdms.charging.ocpp.common import Superseded, without_tracebacks
 from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.meter_batch import (
     PlainWrite,
@@ -48,6 +56,7 @@ class Call:
 
     fn: Callable[..., Any]
     args: tuple[Any, ...]
+    epoch: int | None = None  # of the connection it came from; None: not checked
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class MeterValues16:
     charger_id: int
     transaction_id: int | None
     meter_value: list[dict[str, Any]]
+    epoch: int | None = None
 
 
 Item = Call | MeterValues16
@@ -143,6 +153,32 @@ def _detached(error: Exception) -> Exception:
     return error
 
 
+def _charger_of(item: Item) -> int:
+    return item.charger_id if isinstance(item, MeterValues16) else int(item.args[0])
+
+
+def _superseded(items: Sequence[Item]) -> set[int]:
+    """The indexes of items whose connection is no longer its charger's newest.
+
+    The chargers' rows stay locked to the batch's commit (FOR NO KEY UPDATE: a new
+    connection's epoch increment waits, inserts referring to the charger do not), in
+    one order, so two processes' batches never deadlock on them."""
+    checked = {_charger_of(item) for item in items if item.epoch is not None}
+    if not checked:
+        return set()
+    epochs = dict(
+        Charger.objects.select_for_update(no_key=True)
+        .filter(pk__in=checked)
+        .order_by("pk")
+        .values_list("pk", "connection_epoch")
+    )
+    return {
+        index
+        for index, item in enumerate(items)
+        if item.epoch is not None and epochs.get(_charger_of(item)) != item.epoch
+    }
+
+
 def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
     """Each message stands alone: one bad message never undoes the others."""
     _keep_connection()
@@ -176,17 +212,23 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
 
     try:
         with transaction.atomic():
+            superseded = _superseded(items)
+            for index in superseded:
+                results[index] = (False, Superseded())
             # Sessions not in memory are read once for the whole batch; one forgotten
             # during the batch is left to the full service for the rest of it.
             cold = {
                 key
-                for item in items
+                for index, item in enumerate(items)
                 if isinstance(item, MeterValues16)
+                and index not in superseded
                 and (key := _key(item)) is not None
                 and memory.get(key) is None
             }
             memory.remember(load_states(cold))
             for index, item in enumerate(items):
+                if index in superseded:
+                    continue
                 key = _key(item) if isinstance(item, MeterValues16) else None
                 state = memory.get(key) if key is not None else None
                 if isinstance(item, MeterValues16) and state is not None:
@@ -214,14 +256,34 @@ class GroupCommit:
         self._flusher: asyncio.Task[None] | None = None
         self._memory = SessionMemory()
 
-    async def run(self, fn: Callable[..., Any], charger_id: int, *args: Any) -> Any:
-        """``fn(charger_id, *args)`` in the next batch; its result once committed."""
-        return await self._submit(Call(fn, (charger_id, *args)))
+    async def connected(self, charger_id: int, protocol: str) -> int:
+        """A new connection's epoch. What this process remembers of the charger's
+        sessions is forgotten (in the database thread, which alone touches it): another
+        process may have stored readings since."""
+
+        def connect() -> int:
+            _keep_connection()
+            epoch = services.charger_connected(charger_id, protocol)
+            self._memory.forget_charger(charger_id)
+            return epoch
+
+        return await sync_to_async(connect)()
+
+    async def run(
+        self, fn: Callable[..., Any], charger_id: int, *args: Any, epoch: int | None = None
+    ) -> Any:
+        """``fn(charger_id, *args)`` in the next batch; its result once committed;
+        ``Superseded`` if ``epoch`` is no longer the charger's newest connection's."""
+        return await self._submit(Call(fn, (charger_id, *args), epoch))
 
     async def meter_values_16(
-        self, charger_id: int, transaction_id: int | None, meter_value: list[dict[str, Any]]
+        self,
+        charger_id: int,
+        transaction_id: int | None,
+        meter_value: list[dict[str, Any]],
+        epoch: int | None = None,
     ) -> None:
-        await self._submit(MeterValues16(charger_id, transaction_id, meter_value))
+        await self._submit(MeterValues16(charger_id, transaction_id, meter_value, epoch))
 
     async def _submit(self, item: Item) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
