@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from evdms.charging.protocol_issues import protocol_issues_purge
+from evdms.charging.services.protocol_issues import protocol_issues_purge
 
 
 @task()

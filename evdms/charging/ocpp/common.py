@@ -18,7 +18,7 @@ from ocpp.messages import unpack
 from websockets.exceptions import ConnectionClosed
 
 from evdms.charging import bounds
-from evdms.charging.protocol_issues import excerpt, protocol_issue
+from evdms.charging.services.protocol_issues import excerpt, protocol_issue
 
 if TYPE_CHECKING:
     # What the mixin is mixed into, for its calls up to the ocpp package's methods.

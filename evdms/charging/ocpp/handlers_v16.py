@@ -13,7 +13,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, RegistrationStatus
 
-from evdms.charging import bounds, services, sessions
+from evdms.charging import bounds, services
 from evdms.charging.models import ChargingSession
 from evdms.charging.ocpp.common import (
     RecordingMixin,
@@ -24,6 +24,7 @@ from evdms.charging.ocpp.common import (
 )
 from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.persist import check_transaction_id_v16, group_commit
+from evdms.charging.services import sessions
 
 HEARTBEAT_INTERVAL = 300
 _ID_TAG_MAX = ChargingSession._meta.get_field("id_tag").max_length or 0

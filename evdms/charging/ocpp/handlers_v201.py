@@ -13,12 +13,13 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationStatusEnumType
 
-from evdms.charging import bounds, services, sessions
+from evdms.charging import bounds, services
 from evdms.charging.models import ChargingSession
 from evdms.charging.ocpp.common import RecordingMixin, Superseded, charger_time, refusing
 from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
 from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.persist import group_commit
+from evdms.charging.services import sessions
 
 EVENTS = {
     "Started": sessions.SessionEvent.STARTED,

@@ -14,7 +14,7 @@ from evdms.charging.bounds import (
     parse_time,
 )
 from evdms.charging.models import ENERGY_REGISTER
-from evdms.charging.sessions import MeterReport, Reading
+from evdms.charging.services.sessions import MeterReport, Reading
 
 # 2.0.1's unitOfMeasure.multiplier: a power of ten; real meters use -3 … 6.
 MULTIPLIER_RANGE = range(-9, 10)

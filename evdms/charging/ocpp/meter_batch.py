@@ -24,7 +24,7 @@ from django.db.models import OuterRef, Subquery
 
 from evdms.charging.bounds import REGISTER_WH_PLAUSIBLE, max_session_wh
 from evdms.charging.models import ChargingSession, MeterReading, SessionStatus
-from evdms.charging.sessions import MeterReport, Reading
+from evdms.charging.services.sessions import MeterReport, Reading
 
 SessionKey = tuple[int, str]  # (charger id, OCPP transaction id)
 

@@ -29,7 +29,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
-from evdms.charging import bounds, services, sessions
+from evdms.charging import bounds, services
 from evdms.charging.models import Charger
 from evdms.charging.ocpp.common import Superseded, without_tracebacks
 from evdms.charging.ocpp.meter import parse_meter_values
@@ -42,7 +42,8 @@ from evdms.charging.ocpp.meter_batch import (
     plan_plain,
     write_plain,
 )
-from evdms.charging.protocol_issues import protocol_issue
+from evdms.charging.services import sessions
+from evdms.charging.services.protocol_issues import protocol_issue
 
 FLUSH_AFTER = 0.005  # seconds a first write waits for others to join its batch
 MAX_BATCH = 500

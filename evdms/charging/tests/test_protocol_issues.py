@@ -13,8 +13,8 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from evdms.charging.models import ISSUES_OVER_LIMIT, ProtocolIssue
-from evdms.charging.protocol_issues import protocol_issue
 from evdms.charging.services import charger_register
+from evdms.charging.services.protocol_issues import protocol_issue
 from evdms.reimbursements.scheduler import scheduler_tick
 from evdms.testing.concurrency import at_once
 
@@ -29,7 +29,7 @@ def register(world, identity: str):
 
 
 def at(moment: datetime):
-    return mock.patch("evdms.charging.protocol_issues.timezone.now", return_value=moment)
+    return mock.patch("evdms.charging.services.protocol_issues.timezone.now", return_value=moment)
 
 
 @override_settings(PROTOCOL_ISSUES_PER_CHARGER_HOUR=10)
@@ -82,7 +82,7 @@ def test_issues_past_their_keeping_time_are_purged_daily_and_recent_ones_kept(wo
     now = datetime(2026, 11, 20, 6, tzinfo=UTC)
     for days, kind in [(31, "old"), (30.5, "just too old"), (29, "recent"), (0, "today")]:
         ProtocolIssue.objects.create(charger=charger, kind=kind, at=now - timedelta(days=days))
-    with mock.patch("evdms.charging.protocol_issues.timezone.now", return_value=now):
+    with mock.patch("evdms.charging.services.protocol_issues.timezone.now", return_value=now):
         runs = scheduler_tick(now)
         assert ("purge_protocol_issues", "2026-11-20") in [(r.job, r.period) for r in runs]
         assert set(ProtocolIssue.objects.values_list("kind", flat=True)) == {"recent", "today"}
@@ -91,7 +91,7 @@ def test_issues_past_their_keeping_time_are_purged_daily_and_recent_ones_kept(wo
         assert "purge_protocol_issues" not in later  # once a day, however often it looks
     assert ProtocolIssue.objects.filter(kind="stale").exists()
     tomorrow = now + timedelta(days=1)
-    with mock.patch("evdms.charging.protocol_issues.timezone.now", return_value=tomorrow):
+    with mock.patch("evdms.charging.services.protocol_issues.timezone.now", return_value=tomorrow):
         assert "purge_protocol_issues" in [r.job for r in scheduler_tick(tomorrow)]
     assert set(ProtocolIssue.objects.values_list("kind", flat=True)) == {"recent", "today"}
 

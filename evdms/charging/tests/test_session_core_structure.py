@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import evdms.charging.sessions
+import evdms.charging.services.sessions
 
-SESSIONS = Path(evdms.charging.sessions.__file__)
+SESSIONS = Path(evdms.charging.services.sessions.__file__)
 ADAPTER_PACKAGE = "evdms.charging.ocpp"
 
 # Names of OCPP messages, fields and enumerations (1.6 and 2.0.1, in their JSON
@@ -101,7 +101,7 @@ def test_the_session_core_imports_neither_the_ocpp_package_nor_the_ocpp_adapters
 def test_loading_the_session_core_loads_no_ocpp_module_through_its_imports_either():
     """In a fresh interpreter with Django set up, as a roaming worker would have it."""
     code = (
-        "import sys, django; django.setup(); import evdms.charging.sessions; "
+        "import sys, django; django.setup(); import evdms.charging.services.sessions; "
         "print(sorted(m for m in sys.modules if m == 'ocpp' or m.startswith('ocpp.') "
         f"or m.startswith({ADAPTER_PACKAGE!r})))"
     )
@@ -109,7 +109,7 @@ def test_loading_the_session_core_loads_no_ocpp_module_through_its_imports_eithe
     loaded = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
-        cwd=SESSIONS.parents[2],
+        cwd=SESSIONS.parents[3],
         capture_output=True,
         text=True,
         check=True,

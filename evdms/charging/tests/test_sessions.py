@@ -13,11 +13,10 @@ import pytest
 from django.utils import timezone
 
 from evdms.accounts.models import User
-from evdms.charging import sessions
 from evdms.charging.bounds import Unstorable
 from evdms.charging.models import Charger, ChargingSession, MeterReading
-from evdms.charging.services import charger_register
-from evdms.charging.sessions import MeterReport, Reading, SessionEvent
+from evdms.charging.services import charger_register, sessions
+from evdms.charging.services.sessions import MeterReport, Reading, SessionEvent
 from evdms.testing.fixtures import make_connection, make_membership
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
 from evdms.charging.models import ChargingSession, SessionReview
-from evdms.charging.sessions import sessions_hold
+from evdms.charging.services.sessions import sessions_hold
 from evdms.connections.models import Connection
 from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements import checkpoints

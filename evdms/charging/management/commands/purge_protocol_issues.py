@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from evdms.charging.protocol_issues import protocol_issues_purge
+from evdms.charging.services.protocol_issues import protocol_issues_purge
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """Every write about chargers: the registry (register, link, authenticate), what a
 charger says about itself, and an admin's review of a held session. What chargers report
-about sessions goes through the session core, ``evdms.charging.sessions``. The gateway
+about sessions goes through the session core, ``evdms.charging.services.sessions``. The gateway
 calls these (through ``sync_to_async``); each is atomic and safe to call twice."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from evdms.charging.credentials import (
 from evdms.charging.models import Charger, ChargingSession, SessionReview
 
 # The gateway keeps what it cannot accept through the services, like everything else.
-from evdms.charging.protocol_issues import protocol_issue as protocol_issue
+from evdms.charging.services.protocol_issues import protocol_issue as protocol_issue
 from evdms.enrolment.models import LIVE_STATUSES, Membership
 
 # The same words for an unknown address and for another organisation's driver.
