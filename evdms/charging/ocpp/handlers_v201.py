@@ -4,7 +4,6 @@ events translated into the session core's calls."""
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -13,67 +12,13 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationStatusEnumType
 
-from evdms.charging import bounds, services
-from evdms.charging.models import ChargingSession
+from evdms.charging import services
 from evdms.charging.ocpp.common import RecordingMixin, Superseded, charger_time, refusing
+from evdms.charging.ocpp.events_v201 import transaction_event_v201
 from evdms.charging.ocpp.handlers_v16 import HEARTBEAT_INTERVAL
-from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.persist import group_commit
-from evdms.charging.services import sessions
 
-EVENTS = {
-    "Started": sessions.SessionEvent.STARTED,
-    "Updated": sessions.SessionEvent.UPDATED,
-    "Ended": sessions.SessionEvent.ENDED,
-}
-
-
-def _evse_connector(evse: dict[str, Any] | None) -> int:
-    evse = evse or {}
-    for field in ("id", "connector_id"):
-        if evse.get(field) is not None:
-            bounds.check_int(f"evse.{field}", evse[field], 0, bounds.CONNECTOR_ID_MAX)
-    return int(evse.get("connector_id") or evse.get("id") or 1)
-
-
-def transaction_event_v201(
-    charger_id: int,
-    event_type: str,
-    timestamp: datetime,
-    seq_no: int,
-    transaction_info: dict[str, Any],
-    meter_value: list[dict[str, Any]] | None,
-    id_token: dict[str, Any] | None,
-    evse: dict[str, Any] | None,
-) -> None:
-    """Started / Updated / Ended, in any order and any number of times: one session.
-
-    The fields are checked under their OCPP names first (the schemas leave ranges and
-    sizes open), so a refusal names what the charger sent."""
-    transaction_id = bounds.check_text(
-        "transactionInfo.transactionId",
-        transaction_info.get("transaction_id"),
-        ChargingSession._meta.get_field("transaction_id").max_length or 0,
-    )
-    bounds.check_int("seqNo", seq_no, 0, bounds.INT_STORABLE)
-    connector_id = _evse_connector(evse)
-    id_tag = bounds.check_text(
-        "idToken.idToken",
-        (id_token or {}).get("id_token", ""),
-        ChargingSession._meta.get_field("id_tag").max_length or 0,
-    )
-    sessions.session_event(
-        charger_id=charger_id,
-        key=transaction_id,
-        event=EVENTS[event_type],
-        at=timestamp,
-        sequence=seq_no,
-        connector=connector_id,
-        token=id_tag,
-        report=parse_meter_values(meter_value),
-        stop_reason=str(transaction_info.get("stopped_reason") or "Local"),
-        early_flag=f"{event_type} arrived before Started",
-    )
+__all__ = ["CentralSystem201", "transaction_event_v201"]
 
 
 class CentralSystem201(RecordingMixin, ChargePoint):
@@ -135,8 +80,8 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         transaction_info: dict[str, Any],
         **kw: Any,
     ) -> Any:
-        await group_commit().run(
-            transaction_event_v201,
+        # Through the batch writer's fast path when plain (see ``persist``).
+        await group_commit().transaction_event_201(
             self.charger_id,
             event_type,
             charger_time("timestamp", timestamp),

@@ -1,4 +1,5 @@
-"""Many OCPP 1.6 MeterValues written at once: the gateway's hot path.
+"""Many OCPP 1.6 MeterValues and 2.0.1 TransactionEvent ``Updated`` written at once: the
+gateway's hot path.
 
 A charging session sends a reading every few seconds to minutes, and nearly every one is
 the plain case: the session is active, the readings are later than everything stored,
@@ -8,9 +9,14 @@ the sessions' energy and one multi-row ``INSERT`` for the readings, whatever its
 
 Everything else (an unknown transaction, a retransmission or late reading, a register
 going down, bad or signed values, an energy beyond the bounds, a completed session) is
-not "plain" and goes through ``persist.meter_values_v16`` (the session core) one message
-at a time, which has every rule. So the fast path only ever does what the session core
-would have done in the plain case.
+not "plain" and goes through ``persist.meter_values_v16`` or ``transaction_event_v201``
+(the session core) one message at a time, which has every rule. So the fast path only
+ever does what the session core would have done in the plain case.
+
+A 2.0.1 session's energy is recomputed by the core from its first and highest readings
+(``session_event``), and its start is its first reading; an event is plain only while
+the stored session is exactly what that recomputation gives, so adding later, not lower
+readings changes it the way the fast path does.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery
 
 from evdms.charging.bounds import REGISTER_WH_PLAUSIBLE, max_session_wh
 from evdms.charging.models import ChargingSession, MeterReading, SessionStatus
@@ -38,6 +44,18 @@ class SessionState:
     energy_wh: int
     last_at: datetime | None
     last_wh: int | None
+    first_wh: int | None = None  # the earliest reading's, by time
+    peak_wh: int | None = None  # the highest reading's
+    has_token: bool = False
+
+
+def _as_events_make_it(state: SessionState) -> bool:
+    """What ``session_event`` would store for this session from its readings alone."""
+    if state.first_wh is None or state.peak_wh is None:
+        return False
+    return state.meter_start_wh == state.first_wh and state.energy_wh == max(
+        0, state.peak_wh - state.first_wh
+    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,7 @@ class PlainWrite:
     session_pk: int
     readings: list[Reading]
     energy_wh: int
+    sequence: int | None = None  # a 2.0.1 event's seqNo: the session's last is the highest
 
 
 class StaleState(Exception):
@@ -56,6 +75,13 @@ def load_states(keys: set[SessionKey]) -> dict[SessionKey, SessionState]:
     if not keys:
         return {}
     latest = MeterReading.objects.filter(session=OuterRef("pk")).order_by("-at")
+    earliest = MeterReading.objects.filter(session=OuterRef("pk")).order_by("at")
+    peak = (
+        MeterReading.objects.filter(session=OuterRef("pk"))
+        .values("session")
+        .annotate(peak=Max("value_wh"))
+        .values("peak")
+    )
     rows = (
         ChargingSession.objects.filter(
             charger_id__in={charger for charger, _ in keys},
@@ -67,6 +93,8 @@ def load_states(keys: set[SessionKey]) -> dict[SessionKey, SessionState]:
         .annotate(
             last_at=Subquery(latest.values("at")[:1]),
             last_wh=Subquery(latest.values("value_wh")[:1]),
+            first_wh=Subquery(earliest.values("value_wh")[:1]),
+            peak_wh=Subquery(peak[:1]),
         )
         .values_list(
             "pk",
@@ -76,20 +104,33 @@ def load_states(keys: set[SessionKey]) -> dict[SessionKey, SessionState]:
             "energy_wh",
             "last_at",
             "last_wh",
+            "first_wh",
+            "peak_wh",
+            "id_tag",
         )
     )
     states: dict[SessionKey, SessionState] = {}
-    for pk, charger_id, transaction_id, start, energy, last_at, last_wh in rows:
+    for pk, charger_id, transaction_id, start, energy, last_at, last_wh, first, top, tag in rows:
         # The IN × IN query may match more; the start is not null (filtered).
         if (charger_id, transaction_id) in keys and start is not None:
-            states[(charger_id, transaction_id)] = SessionState(pk, start, energy, last_at, last_wh)
+            states[(charger_id, transaction_id)] = SessionState(
+                pk, start, energy, last_at, last_wh, first, top, bool(tag)
+            )
     return states
 
 
-def plan_plain(state: SessionState, parsed: MeterReport) -> PlainWrite | None:
+def plan_plain(
+    state: SessionState, parsed: MeterReport, *, sequence: int | None = None, token: str = ""
+) -> PlainWrite | None:
     """The write for a plain message, and ``state`` moved past it; ``None`` if the
-    message is not plain (the caller then uses the full service)."""
+    message is not plain (the caller then uses the full service).
+
+    With ``sequence``, the message is a 2.0.1 event's (``session_event``): plain also
+    only if it brings no token the session lacks, and the session is as events make it.
+    """
     if parsed.problems or parsed.signed_data or not parsed.readings:
+        return None
+    if sequence is not None and ((token and not state.has_token) or not _as_events_make_it(state)):
         return None
     last_at, last_wh = state.last_at, state.last_wh
     for reading in parsed.readings:  # strictly later and never lower, in arrival order
@@ -99,11 +140,15 @@ def plan_plain(state: SessionState, parsed: MeterReport) -> PlainWrite | None:
             return None
         last_at, last_wh = reading.at, reading.value_wh
     highest = max(r.value_wh for r in parsed.readings)
-    if highest > REGISTER_WH_PLAUSIBLE or highest - state.meter_start_wh > max_session_wh():
+    energy = max(state.energy_wh, highest - state.meter_start_wh)
+    if highest > REGISTER_WH_PLAUSIBLE or energy > max_session_wh():
         return None  # the full service flags and holds the session
     state.last_at, state.last_wh = last_at, last_wh
-    state.energy_wh = max(state.energy_wh, highest - state.meter_start_wh)
-    return PlainWrite(state.pk, list(parsed.readings), state.energy_wh)
+    if state.first_wh is None:
+        state.first_wh = parsed.readings[0].value_wh  # all later than anything stored
+    state.peak_wh = highest if state.peak_wh is None else max(state.peak_wh, highest)
+    state.energy_wh = energy
+    return PlainWrite(state.pk, list(parsed.readings), state.energy_wh, sequence)
 
 
 def write_plain(writes: list[PlainWrite]) -> None:
@@ -115,9 +160,12 @@ def write_plain(writes: list[PlainWrite]) -> None:
     if not writes:
         return
     energy: dict[int, int] = {}
+    sequences: dict[int, int] = {}
     for write in writes:  # a later message of the same session has the higher energy
         energy[write.session_pk] = max(energy.get(write.session_pk, 0), write.energy_wh)
-    updated = _raise_energy(energy)
+        if write.sequence is not None:
+            sequences[write.session_pk] = max(sequences.get(write.session_pk, 0), write.sequence)
+    updated = _raise_energy(energy, sequences)
     if updated != len(energy):
         raise StaleState(f"{len(energy) - updated} remembered session(s) changed")
     MeterReading.objects.bulk_create(
@@ -132,21 +180,29 @@ def write_plain(writes: list[PlainWrite]) -> None:
     )
 
 
-def _raise_energy(energy: dict[int, int]) -> int:
+def _raise_energy(energy: dict[int, int], sequences: dict[int, int]) -> int:
     """``UPDATE … SET energy_wh = CASE id …`` for active sessions; the rows updated.
 
     Written as SQL because building the same with ``Case(When(…))`` for a batch of
     hundreds of sessions cost more than the database's work. GREATEST (MAX on SQLite):
-    energy never goes down, even if our memory of a session were behind.
+    energy never goes down, even if our memory of a session were behind; nor does the
+    last sequence number of a session reported in events (``session_event``'s rule).
     """
     greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
     sessions = ChargingSession._meta.db_table
     cases = " ".join(f"WHEN %s THEN {greatest}(energy_wh, %s)" for _ in energy)
-    ids = ", ".join("%s" for _ in energy)
     params: list[Any] = [value for pair in energy.items() for value in pair]
+    assignments = f"energy_wh = CASE id {cases} ELSE energy_wh END"
+    if sequences:
+        seq_cases = " ".join(
+            f"WHEN %s THEN {greatest}(COALESCE(last_seq_no, %s), %s)" for _ in sequences
+        )
+        assignments += f", last_seq_no = CASE id {seq_cases} ELSE last_seq_no END"
+        params += [value for pk, seq in sequences.items() for value in (pk, seq, seq)]
+    ids = ", ".join("%s" for _ in energy)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {sessions} SET energy_wh = CASE id {cases} ELSE energy_wh END "  # noqa: S608 (only placeholders)
+            f"UPDATE {sessions} SET {assignments} "  # noqa: S608 (only placeholders)
             f"WHERE id IN ({ids}) AND status = %s AND meter_stop_wh IS NULL",
             [*params, *energy, SessionStatus.ACTIVE.value],
         )

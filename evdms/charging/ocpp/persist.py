@@ -5,9 +5,10 @@ So a charger is acknowledged only once its message is stored (nothing acknowledg
 lost), while the database commits once per batch instead of once per message: with
 thousands of chargers the commit, not the statement, is what costs.
 
-OCPP 1.6 MeterValues, nearly all of the traffic, have a cheaper path still: the plain
-ones of a batch are written together (see ``evdms.charging.ocpp.meter_batch``); the
-others go to the session core (``meter_values_v16``).
+Meter readings, nearly all of the traffic (OCPP 1.6 MeterValues, 2.0.1 TransactionEvent
+``Updated``), have a cheaper path still: the plain ones of a batch are written together
+(see ``evdms.charging.ocpp.meter_batch``); the others go to the session core
+(``meter_values_v16``, ``transaction_event_v201``), as do 2.0.1's other events.
 
 Several gateway processes may share one PostgreSQL database, and a charger may connect
 to another while its old socket is still open on the first. Each write carries the
@@ -24,6 +25,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -32,6 +34,7 @@ from django.db import connection, transaction
 from evdms.charging import bounds, services
 from evdms.charging.models import Charger
 from evdms.charging.ocpp.common import Superseded, without_tracebacks
+from evdms.charging.ocpp.events_v201 import check_transaction_event, transaction_event_v201
 from evdms.charging.ocpp.meter import parse_meter_values
 from evdms.charging.ocpp.meter_batch import (
     PlainWrite,
@@ -68,7 +71,38 @@ class MeterValues16:
     epoch: int | None = None
 
 
-Item = Call | MeterValues16
+@dataclass(frozen=True)
+class TransactionEvent201:
+    """``transaction_event_v201``'s arguments; only a plain ``Updated`` takes the fast path."""
+
+    charger_id: int
+    event_type: str
+    timestamp: datetime
+    seq_no: int
+    transaction_info: dict[str, Any]
+    meter_value: list[dict[str, Any]] | None
+    id_token: dict[str, Any] | None
+    evse: dict[str, Any] | None
+    epoch: int | None = None
+
+    def as_call(self) -> Call:
+        return Call(
+            transaction_event_v201,
+            (
+                self.charger_id,
+                self.event_type,
+                self.timestamp,
+                self.seq_no,
+                self.transaction_info,
+                self.meter_value,
+                self.id_token,
+                self.evse,
+            ),
+        )
+
+
+Readings = MeterValues16 | TransactionEvent201
+Item = Call | Readings
 Result = tuple[bool, Any]
 
 
@@ -137,10 +171,29 @@ def _keep_connection() -> None:
         connection.errors_occurred = False
 
 
-def _key(item: MeterValues16) -> SessionKey | None:
-    if item.transaction_id is None:
+def _key(item: Item) -> SessionKey | None:
+    """The session a message may add plain readings to; ``None``: the full service."""
+    if isinstance(item, MeterValues16) and item.transaction_id is not None:
+        return (item.charger_id, str(item.transaction_id))
+    if isinstance(item, TransactionEvent201) and item.event_type == "Updated":
+        key = item.transaction_info.get("transaction_id")
+        return (item.charger_id, key) if isinstance(key, str) else None
+    return None
+
+
+def _plan(item: Readings, state: SessionState) -> PlainWrite | None:
+    """The fast path's write, or ``None``: anything unusual (a bad field included) is
+    the full service's, which refuses or flags it as it always does."""
+    try:
+        report = parse_meter_values(item.meter_value)
+        if isinstance(item, MeterValues16):
+            return plan_plain(state, report)
+        checked = check_transaction_event(
+            item.seq_no, item.transaction_info, item.id_token, item.evse
+        )
+        return plan_plain(state, report, sequence=checked.sequence, token=checked.token)
+    except Exception:
         return None
-    return (item.charger_id, str(item.transaction_id))
 
 
 def _detached(error: Exception) -> Exception:
@@ -155,7 +208,7 @@ def _detached(error: Exception) -> Exception:
 
 
 def _charger_of(item: Item) -> int:
-    return item.charger_id if isinstance(item, MeterValues16) else int(item.args[0])
+    return int(item.args[0]) if isinstance(item, Call) else item.charger_id
 
 
 def _superseded(items: Sequence[Item]) -> set[int]:
@@ -184,11 +237,13 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
     """Each message stands alone: one bad message never undoes the others."""
     _keep_connection()
     results: list[Result | None] = [None] * len(items)
-    plain: list[tuple[int, MeterValues16, PlainWrite]] = []
+    plain: list[tuple[int, Readings, PlainWrite]] = []
 
     def full(index: int, item: Item) -> None:
         if isinstance(item, MeterValues16):
             item = Call(meter_values_v16, (item.charger_id, item.transaction_id, item.meter_value))
+        elif isinstance(item, TransactionEvent201):
+            item = item.as_call()
         try:
             with transaction.atomic():
                 results[index] = (True, item.fn(*item.args))
@@ -221,8 +276,7 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
             cold = {
                 key
                 for index, item in enumerate(items)
-                if isinstance(item, MeterValues16)
-                and index not in superseded
+                if index not in superseded
                 and (key := _key(item)) is not None
                 and memory.get(key) is None
             }
@@ -230,13 +284,10 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
             for index, item in enumerate(items):
                 if index in superseded:
                     continue
-                key = _key(item) if isinstance(item, MeterValues16) else None
+                key = _key(item)
                 state = memory.get(key) if key is not None else None
-                if isinstance(item, MeterValues16) and state is not None:
-                    try:
-                        write = plan_plain(state, parse_meter_values(item.meter_value))
-                    except Exception:
-                        write = None
+                if state is not None and not isinstance(item, Call):
+                    write = _plan(item, state)
                     if write is not None:
                         plain.append((index, item, write))
                         continue
@@ -285,6 +336,32 @@ class GroupCommit:
         epoch: int | None = None,
     ) -> None:
         await self._submit(MeterValues16(charger_id, transaction_id, meter_value, epoch))
+
+    async def transaction_event_201(
+        self,
+        charger_id: int,
+        event_type: str,
+        timestamp: datetime,
+        seq_no: int,
+        transaction_info: dict[str, Any],
+        meter_value: list[dict[str, Any]] | None,
+        id_token: dict[str, Any] | None,
+        evse: dict[str, Any] | None,
+        epoch: int | None = None,
+    ) -> None:
+        await self._submit(
+            TransactionEvent201(
+                charger_id,
+                event_type,
+                timestamp,
+                seq_no,
+                transaction_info,
+                meter_value,
+                id_token,
+                evse,
+                epoch,
+            )
+        )
 
     async def _submit(self, item: Item) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
