@@ -5,7 +5,12 @@ Both servers run as their own process on loopback; this process plays the charge
 (OCPP 1.6J frames over websockets). Printed: connections held, messages/s, p50/p99
 acknowledgement latency at a fixed offered rate, and the ratio gateway / bare.
 
+With ``--protocol 2.0.1`` the chargers speak OCPP 2.0.1: a TransactionEvent ``Started``
+each, then TransactionEvent ``Updated`` with one energy reading where 1.6 sends
+MeterValues (the bare server answers those in 2.0.1 too).
+
     .venv/bin/python bench/ocpp_gateway.py [--chargers 2000] [--rate 1000] [--seconds 15]
+        [--protocol 1.6|2.0.1]
 """
 
 from __future__ import annotations
@@ -32,19 +37,29 @@ PASSWORD = "bench-charger-Kx9-Qm2-Lw4"
 BARE_SERVER = r"""
 import asyncio, contextlib, sys
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call_result
-from ocpp.v16.enums import Action
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-class Bare(ChargePoint):
-    @on(Action.meter_values)
-    def on_meter_values(self, **kw):
-        return call_result.MeterValues()
+if sys.argv[2] == "1.6":
+    from ocpp.v16 import ChargePoint, call_result
+    from ocpp.v16.enums import Action
 
-    @on(Action.start_transaction)
-    def on_start(self, **kw):
-        return call_result.StartTransaction(transaction_id=1, id_tag_info={"status": "Accepted"})
+    class Bare(ChargePoint):
+        @on(Action.meter_values)
+        def on_meter_values(self, **kw):
+            return call_result.MeterValues()
+
+        @on(Action.start_transaction)
+        def on_start(self, **kw):
+            return call_result.StartTransaction(transaction_id=1, id_tag_info={"status": "Accepted"})
+else:
+    from ocpp.v201 import ChargePoint, call_result
+    from ocpp.v201.enums import Action
+
+    class Bare(ChargePoint):
+        @on(Action.transaction_event)
+        def on_transaction_event(self, **kw):
+            return call_result.TransactionEvent()
 
 async def handler(connection):
     # The load generator hanging up at the end is no error to print.
@@ -52,7 +67,7 @@ async def handler(connection):
         await Bare(connection.request.path.rsplit("/", 1)[-1], connection).start()
 
 async def main(port):
-    async with serve(handler, "127.0.0.1", port, subprotocols=["ocpp1.6"], ping_interval=None) as server:
+    async with serve(handler, "127.0.0.1", port, subprotocols=["ocpp" + sys.argv[2]], ping_interval=None) as server:
         await server.serve_forever()
 
 asyncio.run(main(int(sys.argv[1])))
@@ -80,7 +95,57 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
 
-async def run_load(url: str, chargers: int, rate: int, seconds: float) -> dict[str, float]:
+def start_frame(protocol: str, n: int) -> list[Any]:
+    if protocol == "1.6":
+        start = {
+            "connectorId": 1,
+            "idTag": "HOME",
+            "meterStart": 0,
+            "timestamp": "2026-11-25T00:00:00Z",
+        }
+        return [2, f"s{n}", "StartTransaction", start]
+    started = {
+        "eventType": "Started",
+        "timestamp": "2026-11-25T00:00:00Z",
+        "triggerReason": "Authorized",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": f"BENCH-TX-{n:05d}"},
+        "evse": {"id": 1, "connectorId": 1},
+    }
+    return [2, f"s{n}", "TransactionEvent", started]
+
+
+def reading_frame(protocol: str, transaction: Any, seq: int) -> list[Any]:
+    """One energy reading, at a time of its own, higher than the one before."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_700_000_000 + seq)) + "Z"
+    if protocol == "1.6":
+        values = {
+            "connectorId": 1,
+            "transactionId": transaction,
+            "meterValue": [
+                {"timestamp": at, "sampledValue": [{"value": str(seq * 10), "unit": "Wh"}]}
+            ],
+        }
+        return [2, f"m{seq}", "MeterValues", values]
+    updated = {
+        "eventType": "Updated",
+        "timestamp": at,
+        "triggerReason": "MeterValuePeriodic",
+        "seqNo": seq + 1,
+        "transactionInfo": {"transactionId": transaction},
+        "meterValue": [
+            {
+                "timestamp": at,
+                "sampledValue": [{"value": seq * 10, "unitOfMeasure": {"unit": "Wh"}}],
+            }
+        ],
+    }
+    return [2, f"m{seq}", "TransactionEvent", updated]
+
+
+async def run_load(
+    url: str, chargers: int, rate: int, seconds: float, protocol: str = "1.6"
+) -> dict[str, float]:
     from websockets.asyncio.client import connect
 
     async def open_one(i: int) -> Any:
@@ -88,7 +153,7 @@ async def run_load(url: str, chargers: int, rate: int, seconds: float) -> dict[s
         token = base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
         return await connect(
             f"{url}/{identity}",
-            subprotocols=["ocpp1.6"],
+            subprotocols=[f"ocpp{protocol}"],
             additional_headers={"Authorization": f"Basic {token}"},
             ping_interval=None,
             open_timeout=600,
@@ -107,25 +172,14 @@ async def run_load(url: str, chargers: int, rate: int, seconds: float) -> dict[s
         )
     held = len(connections)
     # Every charger starts a transaction, then reports meter values.
-    transactions = []
+    transactions: list[Any] = []
     for n, ws in enumerate(connections):
-        await ws.send(
-            json.dumps(
-                [
-                    2,
-                    f"s{n}",
-                    "StartTransaction",
-                    {
-                        "connectorId": 1,
-                        "idTag": "HOME",
-                        "meterStart": 0,
-                        "timestamp": "2026-11-25T00:00:00Z",
-                    },
-                ]
-            )
-        )
+        await ws.send(json.dumps(start_frame(protocol, n)))
         reply = json.loads(await ws.recv())
-        transactions.append(reply[2]["transactionId"])
+        if protocol == "1.6":
+            transactions.append(reply[2]["transactionId"])
+        else:  # 2.0.1: the charger names its transaction
+            transactions.append(f"BENCH-TX-{n:05d}")
     latencies: list[float] = []
     sent = 0
     interval = 1 / rate
@@ -133,19 +187,7 @@ async def run_load(url: str, chargers: int, rate: int, seconds: float) -> dict[s
 
     async def one(index: int, seq: int) -> None:
         ws = connections[index]
-        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_700_000_000 + seq)) + "Z"
-        frame = [
-            2,
-            f"m{seq}",
-            "MeterValues",
-            {
-                "connectorId": 1,
-                "transactionId": transactions[index],
-                "meterValue": [
-                    {"timestamp": at, "sampledValue": [{"value": str(seq * 10), "unit": "Wh"}]}
-                ],
-            },
-        ]
+        frame = reading_frame(protocol, transactions[index], seq)
         t0 = time.perf_counter()
         await ws.send(json.dumps(frame))
         await ws.recv()
@@ -223,6 +265,7 @@ def main() -> None:
     parser.add_argument("--chargers", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=1000, help="offered MeterValues per second")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--protocol", choices=["1.6", "2.0.1"], default="1.6")
     args = parser.parse_args()
     raise_fd_limit()
     env = {
@@ -235,13 +278,13 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
-    print(f"load average before: {load_average()}; database: {database}")
+    print(f"load average before: {load_average()}; database: {database}; OCPP {args.protocol}")
     prepare_database(env, args.chargers)
     results = {}
     for name in ("bare", "gateway"):
         port = free_port()
         if name == "bare":
-            command = [sys.executable, "-c", BARE_SERVER, str(port)]
+            command = [sys.executable, "-c", BARE_SERVER, str(port), args.protocol]
         else:
             command = [sys.executable, "manage.py", "run_ocpp_gateway", "--port", str(port)]
         server = subprocess.Popen(
@@ -250,7 +293,13 @@ def main() -> None:
         try:
             wait_port(port)
             results[name] = asyncio.run(
-                run_load(f"ws://127.0.0.1:{port}/ocpp", args.chargers, args.rate, args.seconds)
+                run_load(
+                    f"ws://127.0.0.1:{port}/ocpp",
+                    args.chargers,
+                    args.rate,
+                    args.seconds,
+                    args.protocol,
+                )
             )
         finally:
             server.terminate()
@@ -260,7 +309,7 @@ def main() -> None:
         print(
             f"{name:8} held {r['held']:5.0f} connections; {r['acked']:6.0f} acks, {r['per_second']:7.0f} msg/s, p50 {r['p50_ms']:6.1f} ms, p99 {r['p99_ms']:6.1f} ms"
         )
-    # Every acknowledged MeterValues carries one reading with its own timestamp: all of
+    # Every acknowledged MeterValues (or Updated) carries one reading with its own timestamp: all of
     # them must be in the database (the bare server stores nothing).
     stored = stored_readings(env)
     print(f"gateway  stored {stored} readings for {results['gateway']['acked']:.0f} acks")

@@ -280,3 +280,28 @@ def test_every_acknowledged_meter_value_is_in_the_database(gateway, home, world)
     assert run_async(all_chargers()) == [30, 30, 30, 30]
     assert MeterReading.objects.count() == 120
     assert sorted(ChargingSession.objects.values_list("energy_wh", flat=True)) == [3000] * 4
+
+
+def test_2_0_1_updated_readings_take_the_batch_fast_path_over_a_real_socket(
+    gateway, home, monkeypatch
+):
+    from evdms.charging.ocpp import persist
+
+    one_at_a_time: list[str] = []
+    core = persist.transaction_event_v201
+
+    def counted(*args):
+        one_at_a_time.append(args[1])
+        core(*args)
+
+    monkeypatch.setattr(persist, "transaction_event_v201", counted)
+    session = SimulatedSession(
+        start=timezone.now() - timedelta(hours=3), meter_start_wh=50_000, steps_wh=[700] * 6
+    )
+    run_async(run_charger(gateway, "HOME-1", PASSWORD, "2.0.1", [session]))
+    # Started brings the first reading; every Updated after it is plain.
+    assert one_at_a_time == ["Started", "Ended"]
+    stored = ChargingSession.objects.get()
+    assert stored.status == "completed" and stored.energy_wh == 4200
+    assert stored.meter_start_wh == 50_000 and stored.last_seq_no == 6
+    assert MeterReading.objects.filter(session=stored).count() == 7
