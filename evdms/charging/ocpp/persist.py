@@ -15,7 +15,8 @@ to another while its old socket is still open on the first. Each write carries t
 epoch of the connection it came from (``Charger.connection_epoch``); a batch locks its
 chargers' rows and stores nothing of a connection a newer one replaced (``Superseded``).
 A new connection's epoch increment waits for that lock, so one connection at a time
-writes for a charger, and the next reads what the previous one stored.
+writes for a charger, and the next reads what the previous one stored. The increment is
+itself an item of a batch (``Connect``), checked in queue order with the writes.
 """
 
 from __future__ import annotations
@@ -101,8 +102,17 @@ class TransactionEvent201:
         )
 
 
+@dataclass(frozen=True)
+class Connect:
+    """A new connection: its charger's epoch goes up (``services.charger_connected``)."""
+
+    charger_id: int
+    protocol: str
+    epoch: None = None  # it makes the epoch, no earlier one is checked
+
+
 Readings = MeterValues16 | TransactionEvent201
-Item = Call | Readings
+Item = Call | Readings | Connect
 Result = tuple[bool, Any]
 
 
@@ -211,35 +221,36 @@ def _charger_of(item: Item) -> int:
     return int(item.args[0]) if isinstance(item, Call) else item.charger_id
 
 
-def _superseded(items: Sequence[Item]) -> set[int]:
-    """The indexes of items whose connection is no longer its charger's newest.
+def _lock_epochs(items: Sequence[Item]) -> dict[int, int]:
+    """The connection epochs of the chargers whose epoch the batch checks or changes.
 
     The chargers' rows stay locked to the batch's commit (FOR NO KEY UPDATE: a new
-    connection's epoch increment waits, inserts referring to the charger do not), in
-    one order, so two processes' batches never deadlock on them."""
-    checked = {_charger_of(item) for item in items if item.epoch is not None}
+    connection's epoch increment in another process waits, inserts referring to the
+    charger do not), in one order, so two processes' batches never deadlock on them."""
+    checked = {
+        _charger_of(item) for item in items if item.epoch is not None or isinstance(item, Connect)
+    }
     if not checked:
-        return set()
-    epochs = dict(
+        return {}
+    return dict(
         Charger.objects.select_for_update(no_key=True)
         .filter(pk__in=checked)
         .order_by("pk")
         .values_list("pk", "connection_epoch")
     )
-    return {
-        index
-        for index, item in enumerate(items)
-        if item.epoch is not None and epochs.get(_charger_of(item)) != item.epoch
-    }
 
 
 def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
-    """Each message stands alone: one bad message never undoes the others."""
+    """Each message stands alone: one bad message never undoes the others.
+
+    Epochs are checked in queue order: a new connection's increment (``Connect``) in the
+    batch refuses what its old connection queued after it, as a batch of its own would
+    have, and keeps what was queued before it."""
     _keep_connection()
     results: list[Result | None] = [None] * len(items)
     plain: list[tuple[int, Readings, PlainWrite]] = []
 
-    def full(index: int, item: Item) -> None:
+    def full(index: int, item: Call | Readings) -> None:
         if isinstance(item, MeterValues16):
             item = Call(meter_values_v16, (item.charger_id, item.transaction_id, item.meter_value))
         elif isinstance(item, TransactionEvent201):
@@ -266,23 +277,39 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
                 full(index, item)
         plain.clear()
 
+    def connect(index: int, item: Connect) -> None:
+        try:
+            with transaction.atomic():
+                epoch = services.charger_connected(item.charger_id, item.protocol)
+            epochs[item.charger_id] = epoch
+            results[index] = (True, epoch)
+        except Exception as exc:
+            results[index] = (False, _detached(exc))
+        # Another process may have stored readings since we remembered them.
+        memory.forget_charger(item.charger_id)
+
+    def superseded(item: Item) -> bool:
+        return item.epoch is not None and epochs.get(_charger_of(item)) != item.epoch
+
     try:
         with transaction.atomic():
-            superseded = _superseded(items)
-            for index in superseded:
-                results[index] = (False, Superseded())
+            epochs = _lock_epochs(items)
             # Sessions not in memory are read once for the whole batch; one forgotten
             # during the batch is left to the full service for the rest of it.
             cold = {
                 key
-                for index, item in enumerate(items)
-                if index not in superseded
+                for item in items
+                if not superseded(item)
                 and (key := _key(item)) is not None
                 and memory.get(key) is None
             }
             memory.remember(load_states(cold))
             for index, item in enumerate(items):
-                if index in superseded:
+                if isinstance(item, Connect):  # no session write: pending ones may wait
+                    connect(index, item)
+                    continue
+                if superseded(item):
+                    results[index] = (False, Superseded())
                     continue
                 key = _key(item)
                 state = memory.get(key) if key is not None else None
@@ -313,13 +340,9 @@ class GroupCommit:
         sessions is forgotten (in the database thread, which alone touches it): another
         process may have stored readings since."""
 
-        def connect() -> int:
-            _keep_connection()
-            epoch = services.charger_connected(charger_id, protocol)
-            self._memory.forget_charger(charger_id)
-            return epoch
-
-        return await sync_to_async(connect)()
+        # In the batch: in a reconnect storm one hand-off to the database thread per
+        # connection cost more than the increments (2,000 chargers: 18.6 s against 12.4 s).
+        return int(await self._submit(Connect(charger_id, protocol)))
 
     async def run(
         self, fn: Callable[..., Any], charger_id: int, *args: Any, epoch: int | None = None

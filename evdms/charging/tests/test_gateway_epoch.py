@@ -21,7 +21,7 @@ from evdms.charging import services
 from evdms.charging.models import Charger, ChargingSession, MeterReading
 from evdms.charging.ocpp.common import Superseded
 from evdms.charging.ocpp.handlers_v16 import start_transaction_v16, stop_transaction_v16
-from evdms.charging.ocpp.persist import Call, MeterValues16, SessionMemory, _run_batch
+from evdms.charging.ocpp.persist import Call, Connect, MeterValues16, SessionMemory, _run_batch
 from evdms.charging.simulator import open_connection
 from evdms.testing.aio import run_async
 
@@ -212,3 +212,35 @@ def test_a_batch_stores_nothing_of_a_superseded_connection_and_all_of_the_others
     assert readings(ta) == [2000, 3200]
     assert readings(tb) == [4000]
     assert ChargingSession.objects.get(pk=ta).status == "active"
+
+
+def test_a_new_connection_in_a_batch_refuses_what_its_old_one_queued_after_it(chargers):
+    a, b = chargers
+    ta = start_transaction_v16(a.pk, 1, "HOME", 1000, START)
+    old_a = services.charger_connected(a.pk, "ocpp1.6")
+    epoch_b = services.charger_connected(b.pk, "ocpp1.6")
+    memory = SessionMemory()
+
+    def mv(minutes: int, wh: int, epoch: int) -> MeterValues16:
+        return MeterValues16(a.pk, ta, meter_value(minutes, wh, "sampled_value"), epoch)
+
+    assert _run_batch([mv(10, 2000, old_a)], memory) == [(True, None)]  # remembered
+    results = _run_batch(
+        [
+            mv(20, 3000, old_a),  # queued before the charger connected again: kept
+            Connect(a.pk, "ocpp2.0.1"),
+            Connect(b.pk, "ocpp1.6"),
+            mv(30, 4000, old_a),  # its old socket, after the new one won: refused
+            Call(services.charger_seen, (a.pk, old_a)),  # a boot checks for itself: not seen
+            mv(40, 5000, old_a + 1),  # the new connection's
+        ],
+        memory,
+    )
+    assert [ok for ok, _ in results] == [True, True, True, False, True, True]
+    assert results[1] == (True, old_a + 1) and results[2] == (True, epoch_b + 1)
+    assert isinstance(results[3][1], Superseded) and results[4] == (True, False)
+    assert readings(ta) == [2000, 3000, 5000]
+    charger = Charger.objects.get(pk=a.pk)
+    assert charger.connection_epoch == old_a + 1 and charger.protocol == "ocpp2.0.1"
+    # And the same connections as batches of their own say the same.
+    assert _run_batch([mv(50, 6000, old_a)], memory)[0][0] is False
