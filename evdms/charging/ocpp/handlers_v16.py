@@ -112,9 +112,10 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.status_notification)
     @refusing
     async def on_status(self, connector_id: int, error_code: str, status: str, **kw: Any) -> Any:
-        await sync_to_async(services.charger_connector_status)(
-            self.charger_id, connector_id, status
-        )
+        if not await sync_to_async(services.charger_connector_status)(
+            self.charger_id, connector_id, status, self.epoch
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.StatusNotification()
 
     @on(Action.authorize)

@@ -59,9 +59,10 @@ class CentralSystem201(RecordingMixin, ChargePoint):
     async def on_status(
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **kw: Any
     ) -> Any:
-        await sync_to_async(services.charger_connector_status)(
-            self.charger_id, connector_id, connector_status
-        )
+        if not await sync_to_async(services.charger_connector_status)(
+            self.charger_id, connector_id, connector_status, self.epoch
+        ):
+            raise Superseded  # closed by ``refusing``
         return call_result.StatusNotification()
 
     @on(Action.authorize)

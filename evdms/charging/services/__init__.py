@@ -172,14 +172,24 @@ def charger_disconnected(charger_id: int, epoch: int) -> None:
     )
 
 
-def charger_connector_status(charger_id: int, connector_id: int, status: str) -> None:
+def charger_connector_status(
+    charger_id: int, connector_id: int, status: str, epoch: int | None = None
+) -> bool:
+    """False, and nothing written, if ``epoch`` is no longer the charger's newest
+    connection's: an old socket must not overwrite what the live one reported."""
     bounds.check_int("connectorId", connector_id, 0, bounds.CONNECTOR_ID_MAX)
     bounds.check_text("status", status, 50)
     with transaction.atomic():
-        charger = Charger.objects.select_for_update().get(pk=charger_id)
+        chargers = Charger.objects.select_for_update().filter(pk=charger_id)
+        if epoch is not None:
+            chargers = chargers.filter(connection_epoch=epoch)
+        charger = chargers.first()
+        if charger is None:
+            return False
         charger.connector_status = {**charger.connector_status, str(connector_id): status}
         charger.last_seen_at = timezone.now()
         charger.save(update_fields=["connector_status", "last_seen_at"])
+    return True
 
 
 # --- review of held sessions ----------------------------------------------------------

@@ -244,3 +244,30 @@ def test_a_new_connection_in_a_batch_refuses_what_its_old_one_queued_after_it(ch
     assert charger.connection_epoch == old_a + 1 and charger.protocol == "ocpp2.0.1"
     # And the same connections as batches of their own say the same.
     assert _run_batch([mv(50, 6000, old_a)], memory)[0][0] is False
+
+
+@pytest.mark.parametrize("protocol", ["1.6", "2.0.1"])
+def test_a_superseded_connection_cannot_overwrite_the_connector_status(gateway, chargers, protocol):
+    if protocol == "1.6":
+        status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+        faulted = {**status, "status": "Faulted"}
+    else:
+        status = {
+            "timestamp": timezone.now().isoformat(),
+            "connectorStatus": "Available",
+            "evseId": 1,
+            "connectorId": 1,
+        }
+        faulted = {**status, "connectorStatus": "Faulted"}
+
+    async def scenario() -> None:
+        connection = await open_connection(gateway, "HOME-1", PASSWORD, protocol)
+        await ask(connection, "StatusNotification", status)
+        await Charger.objects.filter(identity="HOME-1").aupdate(
+            connection_epoch=F("connection_epoch") + 1
+        )
+        await send(connection, "StatusNotification", faulted)
+        assert await closed_as_superseded(connection) == SUPERSEDED
+
+    run_async(scenario())
+    assert Charger.objects.get(identity="HOME-1").connector_status == {"1": "Available"}
