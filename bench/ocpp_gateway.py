@@ -65,6 +65,26 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 
+# --gc-log: the gateway with a hook that prints each garbage collection longer than 50 ms
+# (the bench's eyes only; the gateway itself is unchanged).
+GC_LOGGED_GATEWAY = r"""
+import gc, sys, time
+started = {}
+def pause(phase, info):
+    if phase == "start":
+        started["t"] = time.perf_counter()
+    elif "t" in started:
+        took = time.perf_counter() - started.pop("t")
+        if took > 0.05:
+            print(f"gateway gc: generation {info['generation']} took {took * 1000:.0f} ms, "
+                  f"{info['collected']} collected", file=sys.stderr, flush=True)
+gc.callbacks.append(pause)
+sys.argv = ["manage.py", "run_ocpp_gateway", "--port", sys.argv[1]]
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -168,6 +188,7 @@ async def run_load(
         ready.set()
         await asyncio.to_thread(go.wait)
     latencies: list[float] = []
+    sent_at: list[float] = []  # when each was sent, from the start: where the slow ones sit
     cpu_before = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
@@ -178,6 +199,7 @@ async def run_load(
         await ws.send(meter_values(transactions[index], seq))
         await ws.recv()
         latencies.append(time.perf_counter() - t0)
+        sent_at.append(t0 - started)
 
     async def closed_loop(index: int) -> None:
         seq = 0
@@ -227,7 +249,13 @@ async def run_load(
     cpu = time.process_time() - cpu_before
     for ws in connections:
         await ws.close()
-    return {"held": held, "latencies": latencies, "elapsed": elapsed, "cpu_s": cpu}
+    return {
+        "held": held,
+        "latencies": latencies,
+        "sent_at": sent_at,
+        "elapsed": elapsed,
+        "cpu_s": cpu,
+    }
 
 
 def _load_process(args: tuple[Any, ...], kwargs: dict[str, Any], queue: Any) -> None:
@@ -285,6 +313,11 @@ def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) ->
     if errors:
         raise SystemExit(f"a load process failed: {errors[0]}")
     latencies = sorted(x for r in results for x in r["latencies"])
+    slow: dict[int, int] = {}  # second of sending -> acks slower than 100 ms
+    for r in results:
+        for at, latency in zip(r["sent_at"], r["latencies"], strict=True):
+            if latency > 0.1:
+                slow[int(at)] = slow.get(int(at), 0) + 1
     elapsed = max(r["elapsed"] for r in results)
     held = sum(r["held"] for r in results)
     return {
@@ -302,6 +335,7 @@ def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) ->
         "rss_connected": rss_connected,
         "rss_end": rss_end,
         "per_connection": (rss_connected - rss_idle) / held if held else 0,
+        "slow": slow,
     }
 
 
@@ -366,6 +400,7 @@ def main() -> None:
     )
     parser.add_argument("--processes", type=int, default=1, help="load generator processes")
     parser.add_argument("--connect-parallel", type=int, default=4, help="handshakes in flight")
+    parser.add_argument("--gc-log", action="store_true", help="print the gateway's long GC pauses")
     parser.add_argument("--only", choices=["bare", "gateway"], help="run against one server only")
     args = parser.parse_args()
     args.mode = "closed" if args.closed_loop else "interval" if args.interval else "rate"
@@ -401,6 +436,8 @@ def main() -> None:
         port = free_port()
         if name == "bare":
             command = [sys.executable, "-c", BARE_SERVER, str(port)]
+        elif args.gc_log:
+            command = [sys.executable, "-c", GC_LOGGED_GATEWAY, str(port)]
         else:
             command = [sys.executable, "manage.py", "run_ocpp_gateway", "--port", str(port)]
         server = subprocess.Popen(
@@ -435,6 +472,12 @@ def main() -> None:
             f"server CPU {r['server_cpu']:.0f} %, busiest load process CPU {r['client_cpu']:.0f} % "
             f"of a core; load average {load_average()}"
         )
+        if r["slow"]:
+            worst = sorted(r["slow"].items(), key=lambda kv: -kv[1])[:8]
+            print(
+                f"{'':8} acks slower than 100 ms: {sum(r['slow'].values())}; busiest seconds "
+                "(from the start: count) " + ", ".join(f"{s}: {n}" for s, n in sorted(worst))
+            )
     if "gateway" in results:
         # Every acknowledged MeterValues carries one reading with its own timestamp: all
         # of them must be in the database, once (the bare server stores nothing).
