@@ -136,6 +136,8 @@ async def run_load(
     connect_parallel: int = 4,
     ready: Any = None,
     go: Any = None,
+    finished: Any = None,
+    hang_up: Any = None,
 ) -> dict[str, Any]:
     """Play chargers ``first`` … ``first + count - 1``. ``mode``: "rate" (this process
     offers ``rate`` messages/s round-robin), "closed" (each charger sends its next
@@ -247,6 +249,11 @@ async def run_load(
         await asyncio.gather(*pending)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_before
+    if ready is not None:
+        # Not one process hanging up thousands while another still measures: the
+        # closing handshakes would slow the others' acknowledgements.
+        finished.set()
+        await asyncio.to_thread(hang_up.wait)
     for ws in connections:
         await ws.close()
     return {
@@ -284,16 +291,17 @@ def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) ->
     rss_idle = rss_bytes(server_pid)
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    go = context.Event()
-    workers, readies = [], []
+    go, hang_up = context.Event(), context.Event()
+    workers, readies, finishes = [], [], []
     share = -(-chargers // processes)
     for p in range(processes):
         first, count = p * share, min(share, chargers - p * share)
-        ready = context.Event()
+        ready, finished = context.Event(), context.Event()
         readies.append(ready)
+        finishes.append(finished)
+        events = {"ready": ready, "go": go, "finished": finished, "hang_up": hang_up}
         worker = context.Process(
-            target=_load_process,
-            args=((url, first, count), {**kwargs, "ready": ready, "go": go}, queue),
+            target=_load_process, args=((url, first, count), {**kwargs, **events}, queue)
         )
         worker.start()
         workers.append(worker)
@@ -305,8 +313,13 @@ def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) ->
     connect_s = time.perf_counter() - t_connect
     rss_connected = rss_bytes(server_pid)
     go.set()
-    results = [queue.get() for _ in workers]
+    for finished in finishes:
+        while not finished.wait(1):
+            if not any(w.is_alive() for w in workers):
+                raise SystemExit("the load processes died during the run")
     rss_end = rss_bytes(server_pid)
+    hang_up.set()
+    results = [queue.get() for _ in workers]
     for worker in workers:
         worker.join()
     errors = [r["error"] for r in results if "error" in r]
