@@ -65,7 +65,7 @@ async def chargers_process(
         "sessions_stopped": 0,
         "drops": 0,
         "errors": {},
-        "latencies": [],
+        "latencies": {},  # per action: the slow ones may be one kind
     }
     drop_now: set[int] = set()
 
@@ -88,7 +88,7 @@ async def chargers_process(
         t0 = time.perf_counter()
         await ws.send(json.dumps([2, message_id, action, payload]))
         reply = json.loads(await asyncio.wait_for(ws.recv(), 60))
-        stats["latencies"].append(time.perf_counter() - t0)
+        stats["latencies"].setdefault(action, []).append(time.perf_counter() - t0)
         if reply[0] != 3 or reply[1] != message_id:
             # Grouped by kind: an error code, not the message id.
             raise RuntimeError(f"{action} answered {reply[0]}: {reply[2] if reply[0] == 4 else ''}")
@@ -411,7 +411,11 @@ def main() -> None:
         errors[f"admin {kind}"] = errors.get(f"admin {kind}", 0) + n
     acked = sum(r["acked"] for r in results)
     started_sessions = sum(r["sessions_started"] for r in results)
-    latencies = sorted(x for r in results for x in r["latencies"])
+    latencies = sorted(x for r in results for xs in r["latencies"].values() for x in xs)
+    by_action: dict[str, list[float]] = {}
+    for r in results:
+        for action, xs in r["latencies"].items():
+            by_action.setdefault(action, []).extend(xs)
     pages = admin_out.get("latencies", [])
 
     def p(values: list[float], q: float) -> float:
@@ -423,6 +427,9 @@ def main() -> None:
         f"p99 {p(latencies, 0.99):.1f} ms; drops and reconnects {sum(r['drops'] for r in results)}; "
         f"load process CPU {max(r['cpu_percent'] for r in results):.0f} % of a core"
     )
+    for action, xs in sorted(by_action.items()):
+        xs.sort()
+        print(f"  {action:17} {len(xs):7d}, p50 {p(xs, 0.5):7.1f} ms, p99 {p(xs, 0.99):7.1f} ms")
     print(
         f"sessions started {started_sessions}, stopped {sum(r['sessions_stopped'] for r in results)}; "
         f"in the database {in_db['sessions']}, finished {in_db['finished']}"
