@@ -69,7 +69,7 @@ bench-ocpp: $(STAMP)
 # Closed loop (no rate cap) at 100, 2,000 and 10,000 chargers, gateway vs bare each time.
 bench-ocpp-saturated: $(STAMP)
 	$(BIN)/python bench/ocpp_gateway.py --chargers 100 --closed-loop --seconds 15
-	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --closed-loop --seconds 15 --processes 2 --connect-parallel 20
+	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --closed-loop --seconds 15 --processes 2 --connect-parallel 50
 	$(BIN)/python bench/ocpp_gateway.py --chargers 10000 --closed-loop --seconds 15 --processes 2 --connect-parallel 50
 
 # Issue #13 point 2: 10,000 connected, one MeterValues each every 10 s (1,000/s).
