@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-storm bench-reports bench-statements
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-reports bench-statements
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -65,6 +65,19 @@ bench-invitations: $(STAMP)
 
 bench-ocpp: $(STAMP)
 	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --rate 1000 --seconds 15
+
+# Closed loop (no rate cap) at 100, 2,000 and 10,000 chargers, gateway vs bare each time.
+bench-ocpp-saturated: $(STAMP)
+	$(BIN)/python bench/ocpp_gateway.py --chargers 100 --closed-loop --seconds 15
+	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --closed-loop --seconds 15 --processes 2 --connect-parallel 50
+	$(BIN)/python bench/ocpp_gateway.py --chargers 10000 --closed-loop --seconds 15 --processes 2 --connect-parallel 50
+
+# Issue #13 point 2: 10,000 connected, one MeterValues each every 10 s (1,000/s).
+bench-ocpp-10k: $(STAMP)
+	$(BIN)/python bench/ocpp_gateway.py --chargers 10000 --interval 10 --seconds 60 --processes 2 --connect-parallel 50
+
+bench-ocpp-soak: $(STAMP)
+	$(BIN)/python bench/ocpp_soak.py --chargers 2000 --minutes 10 --admins 20
 
 bench-ocpp-storm: $(STAMP)
 	$(BIN)/python bench/ocpp_storm.py --chargers 2000

@@ -2,15 +2,18 @@
 persisted, against a bare ``ocpp``-package server that only acknowledges.
 
 Both servers run as their own process on loopback; this process plays the chargers
-(OCPP 1.6J frames over websockets). Printed: connections held, messages/s, p50/p99
+(OCPP 1.6J frames over websockets; ``--protocol 2.0.1``: a TransactionEvent ``Started``
+each, then TransactionEvent ``Updated`` with one energy reading where 1.6 sends
+MeterValues, and the bare server answers those in 2.0.1 too). Printed: connections held, messages/s, p50/p99
 acknowledgement latency at a fixed offered rate, and the ratio gateway / bare.
 
-With ``--protocol 2.0.1`` the chargers speak OCPP 2.0.1: a TransactionEvent ``Started``
-each, then TransactionEvent ``Updated`` with one energy reading where 1.6 sends
-MeterValues (the bare server answers those in 2.0.1 too).
-
     .venv/bin/python bench/ocpp_gateway.py [--chargers 2000] [--rate 1000] [--seconds 15]
-        [--protocol 1.6|2.0.1]
+        [--protocol 1.6|2.0.1] [--closed-loop | --interval 10] [--processes 1] [--connect-parallel 4] [--only gateway]
+
+``--closed-loop``: saturated throughput, each charger sends its next MeterValues as soon
+as the previous one is acknowledged. ``--interval S``: each charger one every S seconds
+(10,000 chargers at 10 s: 1,000/s). ``--processes``: the load generator as several
+processes, when one cannot drive the chargers (its CPU is printed).
 """
 
 from __future__ import annotations
@@ -74,6 +77,26 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 
+# --gc-log: the gateway with a hook that prints each garbage collection longer than 50 ms
+# (the bench's eyes only; the gateway itself is unchanged).
+GC_LOGGED_GATEWAY = r"""
+import gc, sys, time
+started = {}
+def pause(phase, info):
+    if phase == "start":
+        started["t"] = time.perf_counter()
+    elif "t" in started:
+        took = time.perf_counter() - started.pop("t")
+        if took > 0.05:
+            print(f"gateway gc: generation {info['generation']} took {took * 1000:.0f} ms, "
+                  f"{info['collected']} collected", file=sys.stderr, flush=True)
+gc.callbacks.append(pause)
+sys.argv = ["manage.py", "run_ocpp_gateway", "--port", sys.argv[1]]
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,6 +116,14 @@ def wait_port(port: int, seconds: float = 30) -> None:
 def raise_fd_limit() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def start_frame(protocol: str, n: int) -> list[Any]:
@@ -144,8 +175,26 @@ def reading_frame(protocol: str, transaction: Any, seq: int) -> list[Any]:
 
 
 async def run_load(
-    url: str, chargers: int, rate: int, seconds: float, protocol: str = "1.6"
-) -> dict[str, float]:
+    url: str,
+    first: int,
+    count: int,
+    *,
+    mode: str,
+    rate: float,
+    interval: float,
+    seconds: float,
+    total: int,
+    connect_parallel: int = 4,
+    ready: Any = None,
+    go: Any = None,
+    finished: Any = None,
+    hang_up: Any = None,
+    protocol: str = "1.6",
+) -> dict[str, Any]:
+    """Play chargers ``first`` … ``first + count - 1``. ``mode``: "rate" (this process
+    offers ``rate`` messages/s round-robin), "closed" (each charger sends its next
+    MeterValues as soon as the previous one is acknowledged) or "interval" (each charger
+    every ``interval`` seconds, staggered over the ``total`` chargers of all processes)."""
     from websockets.asyncio.client import connect
 
     async def open_one(i: int) -> Any:
@@ -153,7 +202,7 @@ async def run_load(
         token = base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
         return await connect(
             f"{url}/{identity}",
-            subprotocols=[f"ocpp{protocol}"],
+            subprotocols=[f"ocpp{protocol}"],  # type: ignore[list-item]
             additional_headers={"Authorization": f"Basic {token}"},
             ping_interval=None,
             open_timeout=600,
@@ -163,63 +212,193 @@ async def run_load(
             compression=None,
         )
 
-    # 4 handshakes in flight at a time: this benchmark measures messages once connected;
-    # all chargers connecting at once is bench/ocpp_storm.py.
-    connections = []
-    for first in range(0, chargers, 4):
+    # A few handshakes in flight at a time (4 by default): this benchmark measures
+    # messages once connected; all chargers connecting at once is bench/ocpp_storm.py.
+    connections: list[Any] = []
+    indices = range(first, first + count)
+    for at in range(0, count, connect_parallel):
         connections += await asyncio.gather(
-            *(open_one(i) for i in range(first, min(first + 4, chargers)))
+            *(open_one(i) for i in indices[at : at + connect_parallel])
         )
     held = len(connections)
+
     # Every charger starts a transaction, then reports meter values.
-    transactions: list[Any] = []
-    for n, ws in enumerate(connections):
+    async def start(n: int, ws: Any) -> Any:
         await ws.send(json.dumps(start_frame(protocol, n)))
         reply = json.loads(await ws.recv())
         if protocol == "1.6":
-            transactions.append(reply[2]["transactionId"])
-        else:  # 2.0.1: the charger names its transaction
-            transactions.append(f"BENCH-TX-{n:05d}")
+            return int(reply[2]["transactionId"])
+        return f"BENCH-TX-{n:05d}"  # 2.0.1: the charger names its transaction
+
+    transactions: list[Any] = []
+    for at in range(0, held, 200):
+        transactions += await asyncio.gather(
+            *(start(n, ws) for n, ws in enumerate(connections[at : at + 200], at))
+        )
+    if ready is not None:  # several load processes: all connected, then all start
+        ready.set()
+        await asyncio.to_thread(go.wait)
     latencies: list[float] = []
-    sent = 0
-    interval = 1 / rate
+    sent_at: list[float] = []  # when each was sent, from the start: where the slow ones sit
+    cpu_before = time.process_time()
     started = time.perf_counter()
+    deadline = started + seconds
 
     async def one(index: int, seq: int) -> None:
         ws = connections[index]
-        frame = reading_frame(protocol, transactions[index], seq)
         t0 = time.perf_counter()
-        await ws.send(json.dumps(frame))
+        await ws.send(json.dumps(reading_frame(protocol, transactions[index], seq)))
         await ws.recv()
         latencies.append(time.perf_counter() - t0)
+        sent_at.append(t0 - started)
 
-    pending: set[asyncio.Task[None]] = set()
-    busy = [False] * held
-    while time.perf_counter() - started < seconds:
-        target = started + sent * interval
-        delay = target - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        index = sent % held
-        if busy[index]:  # one request in flight per charger, as OCPP requires
+    async def closed_loop(index: int) -> None:
+        seq = 0
+        while time.perf_counter() < deadline:
+            seq += 1
+            await one(index, seq)
+
+    async def every_interval(index: int) -> None:
+        # Staggered over all chargers, so the offered rate is even: total / interval.
+        tick = started + interval * ((first + index) % total) / total
+        seq = 0
+        while tick < deadline:
+            delay = tick - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            seq += 1
+            await one(index, seq)
+            tick += interval
+            # An acknowledgement later than the next tick: send at once, skip none.
+
+    if mode == "closed":
+        await asyncio.gather(*(closed_loop(i) for i in range(held)))
+    elif mode == "interval":
+        await asyncio.gather(*(every_interval(i) for i in range(held)))
+    else:
+        pending: set[asyncio.Task[None]] = set()
+        busy = [False] * held
+        sent = 0
+        while time.perf_counter() < deadline:
+            target = started + sent / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            index = sent % held
+            if busy[index]:  # one request in flight per charger, as OCPP requires
+                sent += 1
+                continue
+            busy[index] = True
+            task = asyncio.create_task(one(index, sent))
+            task.add_done_callback(
+                lambda t, i=index: (busy.__setitem__(i, False), pending.discard(t))
+            )
+            pending.add(task)
             sent += 1
-            continue
-        busy[index] = True
-        task = asyncio.create_task(one(index, sent))
-        task.add_done_callback(lambda t, i=index: (busy.__setitem__(i, False), pending.discard(t)))
-        pending.add(task)
-        sent += 1
-    await asyncio.gather(*pending)
+        await asyncio.gather(*pending)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    if ready is not None:
+        # Not one process hanging up thousands while another still measures: the
+        # closing handshakes would slow the others' acknowledgements.
+        finished.set()
+        await asyncio.to_thread(hang_up.wait)
     for ws in connections:
         await ws.close()
-    latencies.sort()
+    return {
+        "held": held,
+        "latencies": latencies,
+        "sent_at": sent_at,
+        "elapsed": elapsed,
+        "cpu_s": cpu,
+    }
+
+
+def _load_process(args: tuple[Any, ...], kwargs: dict[str, Any], queue: Any) -> None:
+    raise_fd_limit()
+    try:
+        queue.put(asyncio.run(run_load(*args, **kwargs)))
+    except BaseException as exc:  # the parent must not wait for a result forever
+        queue.put({"error": repr(exc)})
+        raise
+
+
+def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
+    """Run the load in ``args.processes`` processes (one cannot drive 10,000 chargers
+    in closed loop: its CPU is the limit), each playing an equal share of chargers."""
+    import multiprocessing
+
+    processes = max(1, args.processes)
+    kwargs = {
+        "mode": args.mode,
+        "rate": args.rate / processes,
+        "interval": args.interval,
+        "seconds": args.seconds,
+        "total": chargers,
+        "connect_parallel": args.connect_parallel,
+        "protocol": args.protocol,
+    }
+    rss_idle = rss_bytes(server_pid)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    go, hang_up = context.Event(), context.Event()
+    workers, readies, finishes = [], [], []
+    share = -(-chargers // processes)
+    for p in range(processes):
+        first, count = p * share, min(share, chargers - p * share)
+        ready, finished = context.Event(), context.Event()
+        readies.append(ready)
+        finishes.append(finished)
+        events = {"ready": ready, "go": go, "finished": finished, "hang_up": hang_up}
+        worker = context.Process(
+            target=_load_process, args=((url, first, count), {**kwargs, **events}, queue)
+        )
+        worker.start()
+        workers.append(worker)
+    t_connect = time.perf_counter()
+    for ready in readies:
+        while not ready.wait(1):
+            if not any(w.is_alive() for w in workers):
+                raise SystemExit("the load processes died before connecting")
+    connect_s = time.perf_counter() - t_connect
+    rss_connected = rss_bytes(server_pid)
+    go.set()
+    for finished in finishes:
+        while not finished.wait(1):
+            if not any(w.is_alive() for w in workers):
+                raise SystemExit("the load processes died during the run")
+    rss_end = rss_bytes(server_pid)
+    hang_up.set()
+    results = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        raise SystemExit(f"a load process failed: {errors[0]}")
+    latencies = sorted(x for r in results for x in r["latencies"])
+    slow: dict[int, int] = {}  # second of sending -> acks slower than 100 ms
+    for r in results:
+        for at, latency in zip(r["sent_at"], r["latencies"], strict=True):
+            if latency > 0.1:
+                slow[int(at)] = slow.get(int(at), 0) + 1
+    elapsed = max(r["elapsed"] for r in results)
+    held = sum(r["held"] for r in results)
     return {
         "held": held,
         "acked": len(latencies),
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else 0,
+        "max_ms": latencies[-1] * 1000 if latencies else 0,
+        "connect_s": connect_s,
+        # Busiest load process's CPU over the run, in % of one core: near 100 % it, not
+        # the server, is the limit.
+        "client_cpu": max(r["cpu_s"] / r["elapsed"] for r in results) * 100,
+        "rss_idle": rss_idle,
+        "rss_connected": rss_connected,
+        "rss_end": rss_end,
+        "per_connection": (rss_connected - rss_idle) / held if held else 0,
+        "slow": slow,
     }
 
 
@@ -260,14 +439,39 @@ def load_average() -> str:
         return " ".join(f.read().split()[:3])
 
 
+def process_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chargers", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=1000, help="offered MeterValues per second")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="saturated: each charger sends its next as soon as the last is acknowledged",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=0,
+        help="each charger sends one MeterValues every this many seconds (instead of --rate)",
+    )
+    parser.add_argument("--processes", type=int, default=1, help="load generator processes")
+    parser.add_argument("--connect-parallel", type=int, default=4, help="handshakes in flight")
+    parser.add_argument("--gc-log", action="store_true", help="print the gateway's long GC pauses")
     parser.add_argument("--protocol", choices=["1.6", "2.0.1"], default="1.6")
+    parser.add_argument("--only", choices=["bare", "gateway"], help="run against one server only")
     args = parser.parse_args()
+    args.mode = "closed" if args.closed_loop else "interval" if args.interval else "rate"
     raise_fd_limit()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < args.chargers + 100:
+        raise SystemExit(f"open files limit {soft} (hard {hard}): too low for {args.chargers}")
     env = {
         **os.environ,
         "EVDMS_VAR_DIR": tempfile.mkdtemp(prefix="evdms-bench-"),
@@ -278,13 +482,26 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
-    print(f"load average before: {load_average()}; database: {database}; OCPP {args.protocol}")
+    offered = {
+        "closed": "closed loop (no rate cap)",
+        "interval": f"one MeterValues per charger every {args.interval:g} s "
+        f"({args.chargers / args.interval if args.interval else 0:.0f}/s offered)",
+        "rate": f"{args.rate}/s offered",
+    }[args.mode]
+    print(
+        f"{args.chargers} chargers, {offered}, {args.seconds:g} s, "
+        f"{args.processes} load process(es); database: {database}; OCPP {args.protocol}; "
+        f"open files limit {soft}; load average before: {load_average()}"
+    )
     prepare_database(env, args.chargers)
     results = {}
-    for name in ("bare", "gateway"):
+    names = [args.only] if args.only else ["bare", "gateway"]
+    for name in names:
         port = free_port()
         if name == "bare":
             command = [sys.executable, "-c", BARE_SERVER, str(port), args.protocol]
+        elif args.gc_log:
+            command = [sys.executable, "-c", GC_LOGGED_GATEWAY, str(port)]
         else:
             command = [sys.executable, "manage.py", "run_ocpp_gateway", "--port", str(port)]
         server = subprocess.Popen(
@@ -292,31 +509,50 @@ def main() -> None:
         )
         try:
             wait_port(port)
-            results[name] = asyncio.run(
-                run_load(
-                    f"ws://127.0.0.1:{port}/ocpp",
-                    args.chargers,
-                    args.rate,
-                    args.seconds,
-                    args.protocol,
-                )
+            time.sleep(1)  # start-up is not the load's cost
+            cpu_before = process_cpu_seconds(server.pid)
+            wall_before = time.perf_counter()
+            results[name] = r = drive(
+                f"ws://127.0.0.1:{port}/ocpp", args.chargers, args, server.pid
+            )
+            # Over connecting and the run: a rough share, for "who is the limit".
+            r["server_cpu"] = (
+                (process_cpu_seconds(server.pid) - cpu_before)
+                / (time.perf_counter() - wall_before)
+                * 100
             )
         finally:
             server.terminate()
-            server.wait(10)
-        r = results[name]
-        print(f"load average after {name}: {load_average()}")
+            server.wait(30)
+        mb = 1024 * 1024
         print(
-            f"{name:8} held {r['held']:5.0f} connections; {r['acked']:6.0f} acks, {r['per_second']:7.0f} msg/s, p50 {r['p50_ms']:6.1f} ms, p99 {r['p99_ms']:6.1f} ms"
+            f"{name:8} held {r['held']:5.0f} connections (connected in {r['connect_s']:.1f} s); "
+            f"{r['acked']:7.0f} acks, {r['per_second']:7.0f} msg/s, p50 {r['p50_ms']:6.1f} ms, "
+            f"p99 {r['p99_ms']:6.1f} ms, max {r['max_ms']:6.1f} ms"
         )
-    # Every acknowledged MeterValues (or Updated) carries one reading with its own timestamp: all of
-    # them must be in the database (the bare server stores nothing).
-    stored = stored_readings(env)
-    print(f"gateway  stored {stored} readings for {results['gateway']['acked']:.0f} acks")
-    if stored < results["gateway"]["acked"]:
-        raise SystemExit("acknowledged readings are missing from the database")
-    ratio = results["gateway"]["per_second"] / results["bare"]["per_second"]
-    print(f"ratio gateway/bare (messages/s at {args.rate}/s offered): {ratio:.2f}")
+        print(
+            f"{'':8} RSS idle {r['rss_idle'] / mb:.0f} MB, connected {r['rss_connected'] / mb:.0f} MB, "
+            f"end {r['rss_end'] / mb:.0f} MB ({r['per_connection'] / 1024:.1f} KB per connection); "
+            f"server CPU {r['server_cpu']:.0f} %, busiest load process CPU {r['client_cpu']:.0f} % "
+            f"of a core; load average {load_average()}"
+        )
+        if r["slow"]:
+            worst = sorted(r["slow"].items(), key=lambda kv: -kv[1])[:8]
+            print(
+                f"{'':8} acks slower than 100 ms: {sum(r['slow'].values())}; busiest seconds "
+                "(from the start: count) " + ", ".join(f"{s}: {n}" for s, n in sorted(worst))
+            )
+    if "gateway" in results:
+        # Every acknowledged MeterValues carries one reading with its own timestamp: all
+        # of them must be in the database, once (the bare server stores nothing).
+        stored = stored_readings(env)
+        acked = results["gateway"]["acked"]
+        print(f"gateway  stored {stored} readings for {acked:.0f} acks")
+        if stored < acked:
+            raise SystemExit("acknowledged readings are missing from the database")
+    if len(results) == 2:
+        ratio = results["gateway"]["per_second"] / results["bare"]["per_second"]
+        print(f"ratio gateway/bare (messages/s, {offered}): {ratio:.2f}")
 
 
 if __name__ == "__main__":
