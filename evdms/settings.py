@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "evdms.enrolment",
     "evdms.reimbursements",
     "evdms.charging",
+    "evdms.installations",
     "evdms.reports",
     "evdms.ui",
     "evdms.web",

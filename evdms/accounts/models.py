@@ -113,6 +113,14 @@ class Role(models.TextChoices):
     NETWORK_MANAGER = "network_manager", _("Network Manager")
     CONNECTIONS_OFFICER = "connections_officer", _("Connections Officer")
     ANALYST = "analyst", _("Analyst")
+    # Admins of an installer company (the installer portal).
+    INSTALLER_MANAGER = "installer_manager", _("Installer manager")
+    INSTALLER_TECHNICIAN = "installer_technician", _("Installer technician")
+
+
+# Which roles an organisation's admins and API keys may have, by its kind.
+INSTALLER_ROLES = (Role.INSTALLER_MANAGER, Role.INSTALLER_TECHNICIAN)
+ORGANISATION_ROLES = (Role.NETWORK_MANAGER, Role.CONNECTIONS_OFFICER, Role.ANALYST)
 
 
 class AdminStatus(models.TextChoices):

@@ -24,20 +24,52 @@ class Permission(StrEnum):
     EDIT_CONNECTIONS = "edit_connections"
     MANAGE_DRIVERS = "manage_drivers"  # invite, approve, remove
     VIEW_REPORTS = "view_reports"  # view and export
+    # Installations, organisation side: the report and the jobs; deciding on quotes.
+    VIEW_INSTALLATIONS = "view_installations"
+    APPROVE_QUOTES = "approve_quotes"
+    # Installations, installer side (the installer portal): their own company's jobs.
+    WORK_INSTALLATION_JOBS = "work_installation_jobs"  # contact, survey, schedule, install
+    QUOTE_INSTALLATION_JOBS = "quote_installation_jobs"  # quotes, cancelling, declarations
+
+
+# What only an installer company's admins do; an organisation's roles never get these.
+INSTALLER_PERMISSIONS = frozenset(
+    {Permission.WORK_INSTALLATION_JOBS, Permission.QUOTE_INSTALLATION_JOBS}
+)
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    Role.NETWORK_MANAGER: frozenset(Permission),
+    Role.NETWORK_MANAGER: frozenset(Permission) - INSTALLER_PERMISSIONS,
     Role.CONNECTIONS_OFFICER: frozenset(
         {
             Permission.VIEW_DASHBOARD,
             Permission.VIEW_CONNECTIONS,
             Permission.EDIT_CONNECTIONS,
             Permission.MANAGE_DRIVERS,
+            Permission.VIEW_INSTALLATIONS,
+            Permission.APPROVE_QUOTES,
         }
     ),
     Role.ANALYST: frozenset(
-        {Permission.VIEW_DASHBOARD, Permission.VIEW_CONNECTIONS, Permission.VIEW_REPORTS}
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.VIEW_CONNECTIONS,
+            Permission.VIEW_REPORTS,
+            Permission.VIEW_INSTALLATIONS,
+        }
+    ),
+    # An installer company's manager also manages its admins and API keys.
+    Role.INSTALLER_MANAGER: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.MANAGE_ADMINS,
+            Permission.MANAGE_SETTINGS,
+            Permission.VIEW_AUDIT,
+            *INSTALLER_PERMISSIONS,
+        }
+    ),
+    Role.INSTALLER_TECHNICIAN: frozenset(
+        {Permission.VIEW_DASHBOARD, Permission.WORK_INSTALLATION_JOBS}
     ),
 }
 

@@ -58,6 +58,17 @@ class AuditAction(models.TextChoices):
     PAYOUT_BATCH_PAID = "payout_batch.paid", "Payout batch paid"
     PAYOUT_LINE_PAID = "payout_line.paid", "Payout line paid"
     PAYOUT_LINE_FAIL = "payout_line.fail", "Payout line failed"
+    INSTALLER_CERTIFY = "installer.certify", "Installer company certified"
+    INSTALLER_UPDATE = "installer.update", "Installer company updated"
+    INSTALLATION_CREATE = "installation.create", "Installation job created"
+    INSTALLATION_ASSIGN = "installation.assign", "Installation job assigned"
+    INSTALLATION_MOVE = "installation.move", "Installation job moved to revised benefits"
+    INSTALLATION_TRANSITION = "installation.transition", "Installation job status changed"
+    INSTALLATION_CONTACT = "installation.contact", "Installation contact attempt recorded"
+    INSTALLATION_DOCUMENT = "installation.document", "Installation document uploaded"
+    INSTALLATION_APPOINTMENT = "installation.appointment", "Installation appointment changed"
+    QUOTE_SUBMIT = "quote.submit", "Installation quote submitted"
+    QUOTE_DECIDE = "quote.decide", "Installation quote decided"
 
 
 class AuditEvent(models.Model):

@@ -160,6 +160,25 @@ class Connection(models.Model):
             "Budget Model: what you pay at most per installation; the rest is quoted to the driver."
         ),
     )
+    # Direct Model: the organisation pays this for the standard package (incl. VAT).
+    installation_standard_price = models.DecimalField(
+        _("Standard installation package price"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Direct Model: what you pay for the standard installation package, incl. VAT; "
+            "extra work is quoted to the driver."
+        ),
+    )
+    # With Home warranty and labour; empty: the installer's own terms.
+    installation_warranty_months = models.PositiveSmallIntegerField(
+        _("Warranty length (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Home warranty and labour: from commissioning. Empty: the installer's terms."),
+    )
     reimburse_home_charging = models.BooleanField(
         _("Reimburse Home Charging"),
         default=False,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class InstallationsConfig(AppConfig):
+    name = "evdms.installations"
+    label = "installations"
+    verbose_name = "Installations"
