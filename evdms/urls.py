@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("evdms.reimbursements.urls")),
     path("", include("evdms.charging.urls")),
     path("", include("evdms.reports.urls")),
+    path("", include("evdms.installations.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),
 ]

@@ -25,6 +25,18 @@ DEMO_ADMINS = [
     ("analyst@voltlease.example", "Ana Analyst", "voltlease", Role.ANALYST),
     ("manager@acme.example", "Alice Acme", "acme-logistics", Role.NETWORK_MANAGER),
     ("manager@northwind.example", "Noah Northwind", "northwind-foods", Role.NETWORK_MANAGER),
+    (
+        "manager@brightspark.example",
+        "Ines Installer",
+        "brightspark-installers",
+        Role.INSTALLER_MANAGER,
+    ),
+    (
+        "tech@brightspark.example",
+        "Theo Technician",
+        "brightspark-installers",
+        Role.INSTALLER_TECHNICIAN,
+    ),
 ]
 
 ORGANISATIONS = [

@@ -59,18 +59,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
     # An installer company's manager also manages its admins and API keys.
+    # No VIEW_DASHBOARD: that opens the organisation's pages (chargers, sessions); the
+    # installer portal has its own.
     Role.INSTALLER_MANAGER: frozenset(
         {
-            Permission.VIEW_DASHBOARD,
             Permission.MANAGE_ADMINS,
             Permission.MANAGE_SETTINGS,
             Permission.VIEW_AUDIT,
             *INSTALLER_PERMISSIONS,
         }
     ),
-    Role.INSTALLER_TECHNICIAN: frozenset(
-        {Permission.VIEW_DASHBOARD, Permission.WORK_INSTALLATION_JOBS}
-    ),
+    Role.INSTALLER_TECHNICIAN: frozenset({Permission.WORK_INSTALLATION_JOBS}),
 }
 
 

@@ -71,12 +71,18 @@ class World:
     otto: Admin  # Connections Officer of A
     ana: Admin  # Analyst of A
     bob: Admin  # Network Manager of B
+    # Installer roles, made in A only so the role matrix test reaches A's objects with
+    # every role (real installer admins belong to an installer company).
+    ivan: Admin  # Installer manager
+    tess: Admin  # Installer technician
 
     def admin_of_role(self, role: str) -> Admin:
         return {
             Role.NETWORK_MANAGER: self.nadia,
             Role.CONNECTIONS_OFFICER: self.otto,
             Role.ANALYST: self.ana,
+            Role.INSTALLER_MANAGER: self.ivan,
+            Role.INSTALLER_TECHNICIAN: self.tess,
         }[Role(role)]
 
     def actor(self, admin: Admin) -> Actor:
@@ -101,6 +107,12 @@ def world(db: None) -> World:
         ),
         ana=make_admin(org_a, "ana@voltlease.example", Role.ANALYST, full_name="Ana Analyst"),
         bob=make_admin(org_b, "bob@rival.example", Role.NETWORK_MANAGER, full_name="Bob Rival"),
+        ivan=make_admin(
+            org_a, "ivan@voltlease.example", Role.INSTALLER_MANAGER, full_name="Ivan Installer"
+        ),
+        tess=make_admin(
+            org_a, "tess@voltlease.example", Role.INSTALLER_TECHNICIAN, full_name="Tess Technician"
+        ),
     )
 
 

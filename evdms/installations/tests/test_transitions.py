@@ -42,7 +42,7 @@ def test_a_step_moves_the_job_stamps_it_and_keeps_history(world, job):
 
 
 def test_a_step_from_the_wrong_status_is_refused_field_level(world, job):
-    job, installer = job
+    job, _ = job
     with pytest.raises(WrongStep) as refused:
         job_transition(job_id=job.pk, to=JobStatus.INSTALLED, party=Party.INSTALLER)
     assert "cannot be moved to “installed”" in refused.value.message_dict["status"][0]
