@@ -51,7 +51,7 @@ def test_the_command_certifies_with_regions_and_capacity(db):
         stdout=out,
     )
     company = InstallerCompany.objects.get(organisation=organisation)
-    assert company.capacity == 5 and company.certified_until.isoformat() == until
+    assert company.capacity == 5 and company.certified_until == datetime.date.fromisoformat(until)
     assert sorted(company.regions.values_list("country", "postcode_prefix")) == [
         ("BE", ""),
         ("NL", "10"),
