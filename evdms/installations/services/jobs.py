@@ -823,6 +823,39 @@ def on_membership_connected(sender: Any, membership: Membership, **kwargs: Any) 
     job_create_for_membership(membership=membership)
 
 
+def job_cancel_for_ended_membership(
+    *, membership: Membership, actor: Actor | None = None, by_user: User | None = None
+) -> InstallationJob | None:
+    """The driver left the connection, or was removed: their open job for it is
+    cancelled (the installer and the driver are told). Returns it, or None."""
+    job = (
+        InstallationJob.objects.filter(membership=membership, status__in=OPEN_STATUSES)
+        .only("pk")
+        .first()
+    )
+    if job is None:
+        return None
+    who = "The driver left" if actor is None else "The organisation removed the driver from"
+    return job_cancel(
+        job=job,
+        party=Party.ORGANISATION,
+        reason=f"{who} the connection “{membership.connection.name}”.",
+        actor=actor,
+        by_user=by_user,
+        checked=True,
+    )
+
+
+def on_membership_ended(
+    sender: Any,
+    membership: Membership,
+    actor: Actor | None = None,
+    by_user: User | None = None,
+    **kwargs: Any,
+) -> None:
+    job_cancel_for_ended_membership(membership=membership, actor=actor, by_user=by_user)
+
+
 def on_membership_moved(
     sender: Any, old: Membership, new: Membership, actor: Actor | None = None, **kwargs: Any
 ) -> None:

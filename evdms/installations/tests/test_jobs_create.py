@@ -252,3 +252,26 @@ def test_bulk_approval_starts_a_job_per_driver(world):
     )
     assert (done, skipped) == (3, 0)
     assert InstallationJob.objects.filter(installer__isnull=False).count() == 3
+
+
+def test_leaving_or_being_removed_cancels_the_open_job(world):
+    installer = make_installer()
+    connection = make_connection(world.org_a, approval_type="auto")
+    leaving = joined(connection)
+    enrolment.membership_leave(driver=leaving.driver, membership=leaving)
+    job = InstallationJob.objects.get(driver=leaving.driver)
+    assert job.status == JobStatus.CANCELLED and "The driver left" in job.cancel_reason
+    assert JobTransition.objects.get(job=job, to_status="cancelled").by_label == "dora@example.com"
+    removed = joined(connection, driver("eli@example.com"))
+    enrolment.membership_remove(actor=world.actor(world.otto), membership=removed)
+    job = InstallationJob.objects.get(driver=removed.driver)
+    assert job.status == JobStatus.CANCELLED and "removed the driver" in job.cancel_reason
+    cancelled_to = [
+        e.to for e in OutboundEmail.objects.filter(template="installation_cancelled").order_by("pk")
+    ]
+    assert cancelled_to == [
+        ["dora@example.com"],
+        [installer.manager.email],
+        ["eli@example.com"],
+        [installer.manager.email],
+    ]
