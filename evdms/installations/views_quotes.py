@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Permission
 from evdms.installations.access import get_job_for_driver, get_job_for_organisation
-from evdms.installations.models import InstallationJob, PartApproval, Quote, QuoteStatus
+from evdms.installations.models import InstallationJob, Quote
 from evdms.installations.services.quotes import (
     LINK_MESSAGES,
     approval_link_for,
     link_problem,
+    may_decide,
     quote_decide_by_driver,
     quote_decide_by_link,
     quote_decide_by_organisation,
@@ -32,7 +33,10 @@ REASON_MAX = 500
 
 
 def latest_quote(job: InstallationJob) -> Quote | None:
-    return job.quotes.prefetch_related("lines").order_by("-number").first()
+    quote = job.quotes.prefetch_related("lines").order_by("-number").first()
+    if quote is not None:
+        quote.job = job  # the job already loaded, with its connection and driver
+    return quote
 
 
 def _decision(request: HttpRequest) -> tuple[bool | None, str]:
@@ -71,16 +75,17 @@ def organisation_quote(request: AdminRequest, job_id: int) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     quote = latest_quote(job)
-    may_decide = (
-        quote is not None
-        and request.actor.can(Permission.APPROVE_QUOTES)
-        and quote.status == QuoteStatus.AWAITING_APPROVAL
-        and quote.organisation_approval == PartApproval.PENDING
-    )
+    awaiting = may_decide(quote, "organisation")
     return render(
         request,
         "installations/organisation_quote.html",
-        {"job": job, "quote": quote, "may_decide": may_decide, "earlier": _earlier(job, quote)},
+        {
+            "job": job,
+            "quote": quote,
+            "awaiting": awaiting,
+            "may_decide": awaiting and request.actor.can(Permission.APPROVE_QUOTES),
+            "earlier": _earlier(job, quote),
+        },
     )
 
 
@@ -148,18 +153,13 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
                 )
                 return redirect("installations:driver_quote", job_id=job.pk)
     quote = latest_quote(job)
-    may_decide = (
-        quote is not None
-        and quote.status == QuoteStatus.AWAITING_APPROVAL
-        and quote.driver_approval == PartApproval.PENDING
-    )
     return render(
         request,
         "installations/driver_quote.html",
         {
             "job": job,
             "quote": quote,
-            "may_decide": may_decide,
+            "may_decide": may_decide(quote, "driver"),
             "errors": errors,
             "reason": request.POST.get("reason", "") if errors else "",
         },

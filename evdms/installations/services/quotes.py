@@ -517,9 +517,20 @@ def link_problem(link: QuoteApprovalLink, now: datetime.datetime | None = None) 
     if (
         quote.status != QuoteStatus.AWAITING_APPROVAL
         or quote.organisation_approval != PartApproval.PENDING
+        or quote.job.status != JobStatus.QUOTED  # e.g. the job was cancelled meanwhile
     ):
         return "closed"
     return None
+
+
+def may_decide(quote: Quote | None, part: str) -> bool:
+    """Whether ``part`` ("organisation" or "driver") of the quote awaits its decision."""
+    return (
+        quote is not None
+        and quote.status == QuoteStatus.AWAITING_APPROVAL
+        and getattr(quote, f"{part}_approval") == PartApproval.PENDING
+        and quote.job.status == JobStatus.QUOTED
+    )
 
 
 def approval_link_for(*, token: str) -> QuoteApprovalLink | None:
@@ -544,7 +555,7 @@ def quote_decide_by_link(*, token: str, approve: bool, reason: str = "") -> Quot
         raise ValidationError({"__all__": ["This approval link is not known."]})
     with transaction.atomic():
         link = QuoteApprovalLink.objects.select_for_update().get(pk=found.pk)
-        quote = Quote.objects.select_for_update().get(pk=link.quote_id)
+        quote = Quote.objects.select_for_update().select_related("job").get(pk=link.quote_id)
         link.quote = quote
         problem = link_problem(link)
         if problem is not None:

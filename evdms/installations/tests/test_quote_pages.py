@@ -253,3 +253,18 @@ def test_another_driver_gets_404(quoted):
     )
     quote.refresh_from_db()
     assert quote.driver_approval == "pending"
+
+
+def test_a_cancelled_job_closes_its_link_and_its_forms(world, quoted):
+    job, _, url, dora = quoted
+    type(job).objects.filter(pk=job.pk).update(status="cancelled", cancel_reason="Moved abroad")
+    closed = Client().get(url)
+    assert closed.status_code == 410 and "no longer valid" in closed.content.decode()
+    assert (
+        'value="approve"'
+        not in client_for(world.nadia).get(f"/installations/jobs/{job.pk}/quote/").content.decode()
+    )
+    assert (
+        'value="approve"'
+        not in _driver_client(dora).get(f"/my/installation/{job.pk}/quote/").content.decode()
+    )
