@@ -294,3 +294,41 @@ def test_an_older_open_quote_is_withdrawn_by_a_new_one(customised):
     token = _link_token(OutboundEmail.objects.filter(template="quote_for_approval").earliest("pk"))
     link = approval_link_for(token=token)
     assert link is not None and link.quote.number == 1 and link_problem(link) == "closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uses_of_a_link_at_once_decide_once(world):
+    """Two requests with the same link at the same moment: one decision, one refusal."""
+    import threading
+
+    from django.db import connection as db
+
+    job, _, actor = _setup(world, "customised_quoting")
+    quote_submit(actor=actor, job=job, lines=LINES[:2])
+    token = _link_token(OutboundEmail.objects.get(template="quote_for_approval"))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(approve: bool) -> None:
+        barrier.wait()
+        try:
+            quote_decide_by_link(token=token, approve=approve, reason="" if approve else "No")
+            outcomes.append("decided")
+        except ValidationError as refused:
+            outcomes.append(refused.messages[0])
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=decide, args=(flag,)) for flag in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [
+        "This approval link was already used. Each link can be used once.",
+        "decided",
+    ]
+    quote = Quote.objects.get()
+    assert quote.status in ("approved", "declined")
+    assert JobTransition.objects.filter(job=job, from_status="quoted").count() == 1
+    assert AuditEvent.objects.filter(action="quote.decide").count() == 1
