@@ -41,6 +41,7 @@ PUBLIC_ROUTES = {
     "enrolment:signup",
     "enrolment:confirm_email",  # its signed token is the secret
     "enrolment:join_request",  # shows sign-up / log-in to visitors
+    "installations:quote_approval",  # the signed, expiring, single-use link is the secret
 }
 # Pages for any logged-in user (drivers); each shows only the user's own things.
 LOGIN_ROUTES = {
@@ -53,6 +54,7 @@ LOGIN_ROUTES = {
     "reimbursements:home_price",
     "charging:my_sessions",  # the driver's own sessions
     "reimbursements:statement_pdf",  # the driver's own statements
+    "installations:driver_quote",  # the driver's own installation's quote
 }
 # Pages about one's own log-in, for any admin and for platform operators (not drivers).
 ACCOUNT_ROUTES = {
@@ -169,6 +171,30 @@ def _payout_batch(world: World) -> Any:
     return world._payout_batch  # type: ignore[attr-defined]
 
 
+def _org_a_job(world: World) -> Any:
+    """An installation job of Dora for a connection of Voltlease, assigned to an installer
+    company on Voltlease itself (where the world's installer admins are), so organisation,
+    installer and driver pages all reach it."""
+    if not hasattr(world, "_job"):
+        import datetime
+
+        from django.utils import timezone
+
+        from evdms.accounts.models import User
+        from evdms.installations.models import InstallerCompany
+        from evdms.testing.installations import make_job
+
+        company, _ = InstallerCompany.objects.get_or_create(
+            organisation=world.org_a,
+            defaults={"certified_until": timezone.now().date() + datetime.timedelta(days=30)},
+        )
+        dora = User.objects.filter(email="dora@example.com").first() or User.objects.create_user(
+            "dora@example.com", "dora's passphrase 1"
+        )
+        world._job = make_job(_org_a_connection(world), dora, company, status="quoted")  # type: ignore[attr-defined]
+    return world._job  # type: ignore[attr-defined]
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -182,6 +208,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "export_id": lambda w: _org_a_export(w).pk,
     "payout_batch_id": lambda w: _payout_batch(w).pk,
     "payout_line_id": lambda w: _payout_batch(w).lines.get().pk,
+    "job_id": lambda w: _org_a_job(w).pk,
 }
 
 
