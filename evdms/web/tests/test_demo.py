@@ -46,7 +46,7 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
     from evdms.enrolment.models import MembershipStatus
 
     assert set(Membership.objects.values_list("status", flat=True)) == set(MembershipStatus.values)
-    assert Membership.objects.count() == 20
+    assert Membership.objects.count() == 32  # 20 drivers, 12 more for the installations
     from evdms.charging.models import Charger
 
     assert Charger.objects.filter(driver__isnull=False).count() >= 5
@@ -65,3 +65,51 @@ def test_seed_demo_is_idempotent_and_covers_roles_and_benefits():
     assert Statement.objects.filter(status="carried_over").count() == 1
     assert Statement.objects.filter(carry_overs__isnull=False).count() == 1
     assert Statement.objects.filter(status="paid").exists()
+
+
+def test_the_demo_has_installations_in_every_status_and_payment_model():
+    call_command("seed_demo")
+    from evdms.installations.models import (
+        DocumentKind,
+        InstallationJob,
+        JobDocument,
+        JobStatus,
+        Quote,
+        QuoteStatus,
+    )
+
+    jobs = InstallationJob.objects.all()
+    assert set(jobs.values_list("status", flat=True)) == set(JobStatus.values)
+    assert set(jobs.values_list("connection__installation_payment_model", flat=True)) == set(
+        InstallationPaymentModel.values
+    )
+    assert not jobs.filter(installer__isnull=True).exists()  # all assigned to the installer
+    assert Quote.objects.filter(status=QuoteStatus.DECLINED).count() == 1
+    declined = Quote.objects.get(status=QuoteStatus.DECLINED).job
+    assert (
+        declined.status == JobStatus.SURVEYED
+        and declined.history.filter(
+            to_status=JobStatus.SURVEYED, from_status=JobStatus.QUOTED
+        ).exists()
+    )
+    cancelled = jobs.filter(status=JobStatus.CANCELLED)
+    assert cancelled.exists() and not cancelled.filter(cancel_reason="").exists()
+    done = jobs.filter(status=JobStatus.COMPLETED)
+    assert JobDocument.objects.filter(job__in=done, kind=DocumentKind.DECLARATION).count() == 2
+    # Warranty and labour from the commissioning date (Voltlease_Home Direct: 36 months).
+    direct = done.get(connection__name="Voltlease_Home Direct")
+    assert direct.commissioned_at is not None and direct.warranty_until is not None
+    assert direct.warranty_until.year == direct.commissioned_at.year + 3
+    # Dates spread over the last weeks, in order: the report has days in status to show.
+    for job in jobs:
+        stamps = [job.created_at] + [h.at for h in job.history.all()]
+        assert stamps == sorted(stamps)
+    assert jobs.filter(created_at__lt=timezone_days_ago(30)).exists()
+
+
+def timezone_days_ago(days: int):
+    import datetime
+
+    from django.utils import timezone
+
+    return timezone.now() - datetime.timedelta(days=days)

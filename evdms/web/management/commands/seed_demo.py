@@ -8,6 +8,7 @@ from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
 from evdms.charging.demo import seed_chargers
 from evdms.connections.demo import seed_connections
 from evdms.enrolment.demo import demo_driver_logins, seed_drivers
+from evdms.installations.demo import installation_logins, seed_installations, seed_installers
 from evdms.reimbursements.demo import seed_reimbursements
 
 
@@ -17,10 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         logins = seed_accounts()
         seed_connections()
+        # Before the drivers join: their installation jobs are assigned as they connect.
+        seed_installers()
         seed_drivers()
         seed_chargers()
+        seed_installations()
         seed_reimbursements()
-        logins += demo_driver_logins()
+        logins += demo_driver_logins() + installation_logins()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")
         )
