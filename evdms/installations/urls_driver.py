@@ -1,3 +1,16 @@
-from django.urls import URLPattern
+"""The driver's own installation, under /my/installation/."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from evdms.installations import views_driver
+
+urlpatterns: list[URLPattern] = [
+    path("", views_driver.my_installation, name="my-installation"),
+    path("<int:job_id>/photo/", views_driver.driver_photo, name="my-installation-photo"),
+    path("<int:job_id>/move/", views_driver.move_request, name="my-installation-move"),
+    path(
+        "<int:job_id>/documents/<int:document_id>/",
+        views_driver.driver_document,
+        name="my-installation-document",
+    ),
+]
