@@ -86,7 +86,7 @@ class CentralSystem16(RecordingMixin, ChargePoint):
         # the whole fleet booting within seconds.
         seen = await group_commit().run(
             functools.partial(
-                services.charger_seen,
+                services.charger_booted,
                 vendor=charge_point_vendor[:50],
                 model=charge_point_model[:50],
                 firmware=str(kw.get("firmware_version", ""))[:50],

@@ -29,7 +29,7 @@ class CentralSystem201(RecordingMixin, ChargePoint):
         # the whole fleet booting within seconds.
         seen = await group_commit().run(
             functools.partial(
-                services.charger_seen,
+                services.charger_booted,
                 vendor=str(charging_station.get("vendor_name", ""))[:50],
                 model=str(charging_station.get("model", ""))[:50],
                 firmware=str(charging_station.get("firmware_version", ""))[:50],

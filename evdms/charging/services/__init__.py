@@ -27,6 +27,7 @@ from evdms.charging.models import Charger, ChargingSession, SessionReview
 
 # The gateway keeps what it cannot accept through the services, like everything else.
 from evdms.charging.services.protocol_issues import protocol_issue as protocol_issue
+from evdms.charging.signals import charger_booted as charger_booted_signal
 from evdms.enrolment.models import LIVE_STATUSES, Membership
 
 # The same words for an unknown address and for another organisation's driver.
@@ -144,6 +145,16 @@ def charger_seen(charger_id: int, epoch: int | None = None, **fields: Any) -> bo
     if epoch is not None:
         chargers = chargers.filter(connection_epoch=epoch)
     return chargers.update(last_seen_at=timezone.now(), **fields) > 0
+
+
+def charger_booted(charger_id: int, epoch: int | None = None, **fields: Any) -> bool:
+    """A BootNotification: ``charger_seen`` with what the charger says about itself, and,
+    if accepted, ``signals.charger_booted`` (an installation job's charger commissions
+    its job). False, nothing written and nothing sent, as ``charger_seen``."""
+    if not charger_seen(charger_id, epoch, **fields):
+        return False
+    charger_booted_signal.send(sender=Charger, charger_id=charger_id)
+    return True
 
 
 def charger_connected(charger_id: int, protocol: str) -> int:

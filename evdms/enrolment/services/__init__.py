@@ -35,6 +35,7 @@ from evdms.enrolment.services.invitations import (
     invitation_opened,
     invitation_requested,
 )
+from evdms.enrolment.signals import membership_connected, membership_moved
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
@@ -248,6 +249,7 @@ def membership_auto_approve(*, membership: Membership) -> Membership:
         changes={"status": ["pending", "connected"]},
     )
     _notify_connected(membership)
+    membership_connected.send(sender=Membership, membership=membership, actor=None)
     return membership
 
 
@@ -280,6 +282,7 @@ def membership_approve(*, actor: Actor, membership: Membership) -> Membership:
         changes={"status": ["pending", "connected"]},
     )
     _notify_connected(membership)
+    membership_connected.send(sender=Membership, membership=membership, actor=actor)
     return membership
 
 
@@ -464,6 +467,7 @@ def connection_revise_benefits(
             organisation=old.organisation,
             changes={"status": ["connected", "removed"], "connection": [old.name, new.name]},
         )
+        membership_moved.send(sender=Membership, old=membership, new=moved, actor=actor)
     if disable_old and old.enabled:
         connection_set_enabled(actor=actor, connection=old, enabled=False)
     return new, len(chosen)
