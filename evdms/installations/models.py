@@ -312,6 +312,10 @@ class JobDocument(models.Model):
 # --- quotes ----------------------------------------------------------------------------
 
 
+# Amounts are whole cents; "adds up" is checked to within half a cent (see below).
+HALF_CENT = Decimal("0.005")
+
+
 class QuoteStatus(models.TextChoices):
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
     APPROVED = "approved", _("Approved")
@@ -376,9 +380,16 @@ class Quote(models.Model):
         ordering: ClassVar = ["job", "number"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["job", "number"], name="quote_number_once_per_job"),
+            # To the cent: SQLite adds decimals as floating point (1285.63 + 120.99 is
+            # 1406.6200000000001 there), so an exact equality refuses a right quote.
             models.CheckConstraint(
                 condition=Q(
-                    total_incl_vat=models.F("organisation_share") + models.F("driver_share")
+                    total_incl_vat__gt=models.F("organisation_share")
+                    + models.F("driver_share")
+                    - HALF_CENT,
+                    total_incl_vat__lt=models.F("organisation_share")
+                    + models.F("driver_share")
+                    + HALF_CENT,
                 ),
                 name="quote_shares_add_up",
             ),
@@ -390,6 +401,16 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.number} for job {self.job_id}"
+
+    @property
+    def payment_model_label(self) -> str:
+        """The payment model's name, as the connection form shows it."""
+        from evdms.connections.models import InstallationPaymentModel
+
+        try:
+            return str(InstallationPaymentModel(self.payment_model).label)
+        except ValueError:
+            return self.payment_model
 
 
 class QuoteLine(models.Model):
@@ -420,7 +441,14 @@ class QuoteLine(models.Model):
                 name="quote_line_vat_rate_range",
             ),
             models.CheckConstraint(
-                condition=Q(total_incl_vat=models.F("organisation_part") + models.F("driver_part")),
+                condition=Q(
+                    total_incl_vat__gt=models.F("organisation_part")
+                    + models.F("driver_part")
+                    - HALF_CENT,
+                    total_incl_vat__lt=models.F("organisation_part")
+                    + models.F("driver_part")
+                    + HALF_CENT,
+                ),
                 name="quote_line_parts_add_up",
             ),
         ]

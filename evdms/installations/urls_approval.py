@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from evdms.installations import views_quotes
+
+urlpatterns = [
+    path("<str:token>/", views_quotes.quote_approval, name="quote_approval"),
+]

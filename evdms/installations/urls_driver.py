@@ -1,10 +1,10 @@
 """The driver's own installation, under /my/installation/."""
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from evdms.installations import views_driver
 
-urlpatterns: list[URLPattern] = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views_driver.my_installation, name="my-installation"),
     path("<int:job_id>/photo/", views_driver.driver_photo, name="my-installation-photo"),
     path("<int:job_id>/move/", views_driver.move_request, name="my-installation-move"),
@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern] = [
         views_driver.driver_document,
         name="my-installation-document",
     ),
+    # --- quotes (the quotes piece) ---
+    path("", include("evdms.installations.urls_driver_quotes")),
 ]

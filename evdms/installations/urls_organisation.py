@@ -1,3 +1,6 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    # --- quotes (the quotes piece) ---
+    path("", include("evdms.installations.urls_quotes")),
+]
