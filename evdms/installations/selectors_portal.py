@@ -7,7 +7,8 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor
@@ -55,12 +56,10 @@ def installer_jobs(actor: Actor, query: JobQuery) -> QuerySet[InstallationJob]:
         rows = rows.filter(status=query.status)
     if query.search:
         text = query.search
-        compact = text.replace(" ", "")
-        rows = rows.filter(
-            Q(driver__full_name__icontains=text)
-            | Q(postcode__icontains=text)
-            | Q(postcode__icontains=compact)
-        )
+        compact = text.replace(" ", "").upper()
+        rows = rows.annotate(
+            compact_postcode=Replace(Upper("postcode"), Value(" "), Value(""))
+        ).filter(Q(driver__full_name__icontains=text) | Q(compact_postcode__contains=compact))
     name = JOB_SORTS[query.sort.lstrip("-")]
     if query.sort.startswith("-"):
         return rows.order_by(f"-{name}", "-pk")
