@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Replace, Upper
+from django.http import Http404
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor
@@ -48,10 +49,19 @@ def parse_job_query(params: Mapping[str, str]) -> JobQuery:
     return query
 
 
+def company_jobs(actor: Actor) -> QuerySet[InstallationJob]:
+    """The actor's installer company's jobs; none for an installer admin whose
+    organisation is not (or no longer) an installer company."""
+    try:
+        return jobs_for_installer(actor)
+    except Http404:
+        return InstallationJob.objects.none()
+
+
 def installer_jobs(actor: Actor, query: JobQuery) -> QuerySet[InstallationJob]:
     """The actor's company's jobs matching ``query``: search by the driver's name or the
-    postcode (with or without its space)."""
-    rows = jobs_for_installer(actor).select_related("driver", "connection", "organisation")
+    postcode (whatever its spaces and case)."""
+    rows = company_jobs(actor).select_related("driver", "connection", "organisation")
     if query.status:
         rows = rows.filter(status=query.status)
     if query.search:

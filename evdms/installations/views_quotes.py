@@ -42,9 +42,14 @@ def _decision(request: HttpRequest) -> tuple[bool | None, str]:
 
 
 def _errors(error: ValidationError) -> dict[str, list[str]]:
+    """Messages by field; ``general`` for those of no field (a template cannot read
+    ``__all__``)."""
     if hasattr(error, "error_dict"):
-        return {k: [str(m) for e in v for m in e.messages] for k, v in error.error_dict.items()}
-    return {"__all__": [str(m) for m in error.messages]}
+        return {
+            ("general" if k == "__all__" else k): [str(m) for e in v for m in e.messages]
+            for k, v in error.error_dict.items()
+        }
+    return {"general": [str(m) for m in error.messages]}
 
 
 def _the_quote(job: InstallationJob, request: HttpRequest) -> Quote | None:
@@ -126,9 +131,9 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
         approve, reason = _decision(request)
         quote = _the_quote(job, request)
         if quote is None:
-            errors = {"__all__": ["This quote was replaced by a newer one; nothing was changed."]}
+            errors = {"general": ["This quote was replaced by a newer one; nothing was changed."]}
         elif approve is None:
-            errors = {"__all__": ["Choose Approve or Decline."]}
+            errors = {"general": ["Choose Approve or Decline."]}
         else:
             try:
                 quote_decide_by_driver(
@@ -203,7 +208,7 @@ def quote_approval(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         approve, reason = _decision(request)
         if approve is None:
-            errors = {"__all__": ["Choose Approve or Decline."]}
+            errors = {"general": ["Choose Approve or Decline."]}
         else:
             try:
                 decided = quote_decide_by_link(token=token, approve=approve, reason=reason)

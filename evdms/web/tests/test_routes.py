@@ -41,6 +41,7 @@ PUBLIC_ROUTES = {
     "enrolment:signup",
     "enrolment:confirm_email",  # its signed token is the secret
     "enrolment:join_request",  # shows sign-up / log-in to visitors
+    "installations:quote_approval",  # the signed, expiring, single-use link is the secret
 }
 # Pages for any logged-in user (drivers); each shows only the user's own things.
 LOGIN_ROUTES = {
@@ -53,6 +54,7 @@ LOGIN_ROUTES = {
     "reimbursements:home_price",
     "charging:my_sessions",  # the driver's own sessions
     "reimbursements:statement_pdf",  # the driver's own statements
+    "installations:driver_quote",  # the driver's own installation's quote
     "installations:my-installation",  # the driver's own installation jobs
     "installations:my-installation-photo",
     "installations:my-installation-move",
@@ -174,12 +176,11 @@ def _payout_batch(world: World) -> Any:
 
 
 def _org_a_job(world: World) -> Any:
-    """An installation job of Voltlease's connection, assigned to Voltlease acting as an
-    installer company too (as world.ivan and world.tess are installer admins of A), so
-    every role reaches it from its own side: the organisation's roles through the
-    connection, the installer roles through the assignment."""
+    """An installation job of Dora for a connection of Voltlease, assigned to an installer
+    company on Voltlease itself (where the world's installer admins are), so organisation,
+    installer and driver pages all reach it."""
     if not hasattr(world, "_job"):
-        from datetime import timedelta
+        import datetime
 
         from django.utils import timezone
 
@@ -187,11 +188,14 @@ def _org_a_job(world: World) -> Any:
         from evdms.installations.models import InstallerCompany
         from evdms.testing.installations import make_job
 
-        company = InstallerCompany.objects.create(
-            organisation=world.org_a, certified_until=timezone.now().date() + timedelta(days=30)
+        company, _ = InstallerCompany.objects.get_or_create(
+            organisation=world.org_a,
+            defaults={"certified_until": timezone.now().date() + datetime.timedelta(days=30)},
         )
-        jo = User.objects.create_user("jo@example.com", "jo's passphrase 123")
-        world._job = make_job(_org_a_connection(world), jo, company)  # type: ignore[attr-defined]
+        dora = User.objects.filter(email="dora@example.com").first() or User.objects.create_user(
+            "dora@example.com", "dora's passphrase 1"
+        )
+        world._job = make_job(_org_a_connection(world), dora, company, status="quoted")  # type: ignore[attr-defined]
     return world._job  # type: ignore[attr-defined]
 
 
