@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from evdms.accounts.permissions import Actor, Permission
-from evdms.installations.access import get_job_for_installer, jobs_for_installer
+from evdms.installations.access import get_job_for_installer
 from evdms.installations.models import (
     STATUS_ORDER,
     ContactAttempt,
@@ -28,7 +28,7 @@ from evdms.installations.models import (
     Quote,
 )
 from evdms.installations.payer_split import LineInput
-from evdms.installations.selectors_portal import days_in_status
+from evdms.installations.selectors_portal import company_jobs, days_in_status
 from evdms.installations.services import documents as document_services
 from evdms.installations.services import jobs as job_services
 from evdms.installations.services.quotes import quote_submit
@@ -320,7 +320,7 @@ def jobs_list(
     check_page(offset, limit)
     if status and status not in JobStatus.values:
         raise ValidationError({"status": [f"Use one of: {', '.join(JobStatus.values)}."]})
-    rows = jobs_for_installer(request.auth).select_related("driver", "connection", "organisation")
+    rows = company_jobs(request.auth).select_related("driver", "connection", "organisation")
     if status:
         rows = rows.filter(status=status)
     return page_of(rows.order_by("-created_at", "-pk"), offset, limit, job_out)
