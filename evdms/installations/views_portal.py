@@ -7,6 +7,7 @@ the form keeps what was typed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -57,6 +58,7 @@ from evdms.installations.selectors_portal import (
 from evdms.installations.services import documents as document_services
 from evdms.installations.services import jobs as job_services
 from evdms.installations.services.quotes import quote_submit
+from evdms.installations.services.transitions import Party
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -307,8 +309,6 @@ def job_declaration(request: AdminRequest, job_id: int) -> HttpResponse:
 @require_POST
 @admin_required(Permission.QUOTE_INSTALLATION_JOBS)
 def job_cancel(request: AdminRequest, job_id: int) -> HttpResponse:
-    from evdms.installations.services.transitions import Party
-
     return _step(
         request,
         job_id,
@@ -341,12 +341,13 @@ def job_quote(request: AdminRequest, job_id: int) -> HttpResponse:
     rows = [row for row in rows if not row_is_empty(row)] or rows[:1]
     lines: list[LineInput] = []
     for row in rows:
-        numbers = {}
+        numbers: dict[str, Decimal] = {}
         for name in ("quantity", "unit_price", "vat_rate"):
             value = parse_decimal(row.values[name])
             if value is None:
                 row.errors[name] = ["Enter a number, e.g. 1 or 249.50."]
-            numbers[name] = value
+            else:
+                numbers[name] = value
         if not row.errors:
             lines.append(
                 LineInput(
@@ -398,8 +399,9 @@ def document_response(document: JobDocument) -> HttpResponse:
     """A job's file with its stored content type, never sniffed into something else;
     photos shown in the page, declarations downloaded."""
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        document.kind == DocumentKind.DECLARATION, document.filename
+    response["Content-Disposition"] = (
+        content_disposition_header(document.kind == DocumentKind.DECLARATION, document.filename)
+        or "attachment"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-cache"
