@@ -35,7 +35,7 @@ from evdms.enrolment.services.invitations import (
     invitation_opened,
     invitation_requested,
 )
-from evdms.enrolment.signals import membership_connected, membership_moved
+from evdms.enrolment.signals import membership_connected, membership_ended, membership_moved
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
@@ -347,6 +347,7 @@ def membership_remove(
         context={"membership": membership, "connection": membership.connection},
         organisation=membership.organisation,
     )
+    membership_ended.send(sender=Membership, membership=membership, actor=actor, by_user=None)
     return membership
 
 
@@ -396,7 +397,7 @@ def membership_withdraw(*, driver: User, membership: Membership) -> Membership:
 
 @transaction.atomic
 def membership_leave(*, driver: User, membership: Membership) -> Membership:
-    return _driver_ends(
+    membership = _driver_ends(
         driver=driver,
         membership=membership,
         was=MembershipStatus.CONNECTED,
@@ -404,6 +405,8 @@ def membership_leave(*, driver: User, membership: Membership) -> Membership:
         action=AuditAction.MEMBERSHIP_LEAVE,
         ended_reason="Left",
     )
+    membership_ended.send(sender=Membership, membership=membership, actor=None, by_user=driver)
+    return membership
 
 
 # --- Revise Benefits ----------------------------------------------------------------

@@ -713,22 +713,33 @@ def job_installed(
     return job_now, password
 
 
-def job_commission_for_charger(*, charger_id: int) -> InstallationJob | None:
-    """The charger's first accepted BootNotification: its installed job becomes
-    commissioned (by the platform, "charger <identity>"), with the warranty period when
-    the connection gives home warranty and labour. One indexed query for any other
-    charger: this runs for every boot of the fleet."""
-    job_id = (
+def installed_job_of_charger(charger_id: int) -> int | None:
+    """The id of the charger's job waiting for commissioning: one query on the charger's
+    unique index (this runs for every boot of the fleet)."""
+    return (
         InstallationJob.objects.filter(charger_id=charger_id, status=JobStatus.INSTALLED)
+        .order_by()
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def job_commission_for_charger(*, charger_id: int) -> InstallationJob | None:
+    """The charger's first accepted BootNotification: its installed job becomes
+    commissioned (by the platform, "charger <identity>"), with the warranty period when
+    the connection gives home warranty and labour. None for any other charger, or when
+    the job was commissioned meanwhile."""
+    job_id = installed_job_of_charger(charger_id)
     if job_id is None:
         return None
+    return _commission(job_id, charger_id)
+
+
+def _commission(job_id: int, charger_id: int) -> InstallationJob | None:
     with transaction.atomic():
         locked = _locked(job_id)
-        if locked.status != JobStatus.INSTALLED:  # a second boot, at once
-            return None
+        if locked.status != JobStatus.INSTALLED or locked.charger_id != charger_id:
+            return None  # a second boot, at once
         identity = Charger.objects.filter(pk=charger_id).values_list("identity", flat=True).get()
         moved = job_transition(
             job_id=locked.pk,
@@ -812,6 +823,39 @@ def on_membership_connected(sender: Any, membership: Membership, **kwargs: Any) 
     job_create_for_membership(membership=membership)
 
 
+def job_cancel_for_ended_membership(
+    *, membership: Membership, actor: Actor | None = None, by_user: User | None = None
+) -> InstallationJob | None:
+    """The driver left the connection, or was removed: their open job for it is
+    cancelled (the installer and the driver are told). Returns it, or None."""
+    job = (
+        InstallationJob.objects.filter(membership=membership, status__in=OPEN_STATUSES)
+        .only("pk")
+        .first()
+    )
+    if job is None:
+        return None
+    who = "The driver left" if actor is None else "The organisation removed the driver from"
+    return job_cancel(
+        job=job,
+        party=Party.ORGANISATION,
+        reason=f"{who} the connection “{membership.connection.name}”.",
+        actor=actor,
+        by_user=by_user,
+        checked=True,
+    )
+
+
+def on_membership_ended(
+    sender: Any,
+    membership: Membership,
+    actor: Actor | None = None,
+    by_user: User | None = None,
+    **kwargs: Any,
+) -> None:
+    job_cancel_for_ended_membership(membership=membership, actor=actor, by_user=by_user)
+
+
 def on_membership_moved(
     sender: Any, old: Membership, new: Membership, actor: Actor | None = None, **kwargs: Any
 ) -> None:
@@ -821,9 +865,11 @@ def on_membership_moved(
 def on_charger_booted(sender: Any, charger_id: int, **kwargs: Any) -> None:
     """Never fails the boot: a commissioning that cannot be done now is logged, and the
     next boot tries again."""
+    job_id = installed_job_of_charger(charger_id)
+    if job_id is None:
+        return
     try:
-        with transaction.atomic():
-            job_commission_for_charger(charger_id=charger_id)
+        _commission(job_id, charger_id)  # in a savepoint of its own
     except (WrongStep, Http404):
         return
     except Exception:

@@ -225,3 +225,53 @@ def _connection_data() -> dict[str, object]:
     from evdms.testing.fixtures import VALID_CONNECTION
 
     return dict(VALID_CONNECTION)
+
+
+def test_revise_benefits_leaves_a_completed_job_where_it_is(world):
+    make_installer()
+    old = make_connection(world.org_a, approval_type="auto")
+    membership = joined(old)
+    InstallationJob.objects.update(status=JobStatus.COMPLETED)
+    enrolment.connection_revise_benefits(
+        actor=world.actor(world.nadia),
+        old=old,
+        data={**_connection_data(), "name": "Voltlease_Home_2025"},
+        membership_ids=[membership.pk],
+        disable_old=False,
+    )
+    job = InstallationJob.objects.get()  # no second installation for the same driver
+    assert job.connection == old and job.status == JobStatus.COMPLETED
+
+
+def test_bulk_approval_starts_a_job_per_driver(world):
+    make_installer()
+    connection = make_connection(world.org_a)
+    memberships = [joined(connection, driver(f"d{i}@example.com")) for i in range(3)]
+    done, skipped = enrolment.bulk(
+        enrolment.membership_approve, actor=world.actor(world.otto), memberships=memberships
+    )
+    assert (done, skipped) == (3, 0)
+    assert InstallationJob.objects.filter(installer__isnull=False).count() == 3
+
+
+def test_leaving_or_being_removed_cancels_the_open_job(world):
+    installer = make_installer()
+    connection = make_connection(world.org_a, approval_type="auto")
+    leaving = joined(connection)
+    enrolment.membership_leave(driver=leaving.driver, membership=leaving)
+    job = InstallationJob.objects.get(driver=leaving.driver)
+    assert job.status == JobStatus.CANCELLED and "The driver left" in job.cancel_reason
+    assert JobTransition.objects.get(job=job, to_status="cancelled").by_label == "dora@example.com"
+    removed = joined(connection, driver("eli@example.com"))
+    enrolment.membership_remove(actor=world.actor(world.otto), membership=removed)
+    job = InstallationJob.objects.get(driver=removed.driver)
+    assert job.status == JobStatus.CANCELLED and "removed the driver" in job.cancel_reason
+    cancelled_to = [
+        e.to for e in OutboundEmail.objects.filter(template="installation_cancelled").order_by("pk")
+    ]
+    assert cancelled_to == [
+        ["dora@example.com"],
+        [installer.manager.email],
+        ["eli@example.com"],
+        [installer.manager.email],
+    ]
