@@ -130,6 +130,10 @@ def _steps(request: AdminRequest, job: InstallationJob) -> set[str]:
     }
 
 
+def _status_label(status: str) -> str:
+    return str(JobStatus(status).label) if status in JobStatus.values else (status or "—")
+
+
 def _job_render(
     request: AdminRequest,
     job: InstallationJob,
@@ -144,7 +148,9 @@ def _job_render(
     context = {
         "job": job,
         "days_in_status": days_in_status(job),
-        "history": job.history.select_related("by"),
+        "history": [
+            (t, _status_label(t.from_status), _status_label(t.to_status)) for t in job.history.all()
+        ],
         "contacts": job.contacts.all(),
         "documents": job_documents(job),
         "quotes": job_quotes(job),

@@ -176,6 +176,7 @@ def test_a_contact_attempt_is_recorded_and_a_wrong_one_keeps_what_was_typed(worl
     assert job.status == JobStatus.CONTACTED
     page = tess.get(job_url(job)).content.decode()
     assert "Reached the driver" in page
+    assert "Assigned → Contacted" in page
 
 
 def test_the_survey_and_a_photo_which_is_served_as_stored(world, sparkfit, job):
