@@ -347,3 +347,22 @@ def test_the_declaration_completes_a_commissioned_job(world, sparkfit, job):
     assert served["Content-Disposition"].startswith("attachment")
     assert served["X-Content-Type-Options"] == "nosniff"
     assert served.content == bytes(document.content)
+
+
+def test_the_jobs_list_answers_in_as_many_queries_with_five_jobs_as_with_one(
+    world, sparkfit, connection, job
+):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    tess = client_for(sparkfit.technician)
+    url = reverse("installations:portal-jobs")
+    tess.get(url)
+    with CaptureQueriesContext(db) as one:
+        tess.get(url)
+    for n in range(4):
+        make_job(connection, driver(f"d{n}@example.com", f"Driver {n}"), sparkfit.company)
+    with CaptureQueriesContext(db) as five:
+        page = tess.get(url).content.decode()
+    assert "Driver 3" in page
+    assert len(five) == len(one)
