@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from evdms.accounts.models import Role
+from evdms.accounts.models import Organisation, OrganisationKind, Role, roles_for_kind
 from evdms.notifications.services import email_send
 
 
@@ -44,20 +44,40 @@ class OutboxPasswordResetForm(PasswordResetForm):
         )
 
 
-class AdminInviteForm(forms.Form):
+ROLE_HELP = {
+    OrganisationKind.INSTALLER: (
+        "Installer manager: the jobs, quotes, cancelling, declarations, admins and API keys. "
+        "Installer technician: the jobs' contact, survey, appointment and installation."
+    ),
+    "": (
+        "Network Manager: everything, including admins. Connections Officer: connections "
+        "and drivers. Analyst: reports only."
+    ),
+}
+
+
+class RoleChoicesForm(forms.Form):
+    """A form with a ``role`` field offering only the roles of the organisation's kind
+    (installer roles for an installer company, the organisation roles for the others)."""
+
+    role: forms.ChoiceField
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["role"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(r.value, r.label) for r in roles_for_kind(organisation.kind)]
+        if field.help_text:
+            field.help_text = ROLE_HELP.get(organisation.kind, ROLE_HELP[""])
+
+
+class AdminInviteForm(RoleChoicesForm):
     full_name = forms.CharField(label="Full name", max_length=150)
     email = forms.EmailField(label="E-mail address")
-    role = forms.ChoiceField(
-        label="Role",
-        choices=Role.choices,
-        help_text=(
-            "Network Manager: everything, including admins. Connections Officer: connections "
-            "and drivers. Analyst: reports only."
-        ),
-    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, help_text=ROLE_HELP[""])
 
 
-class AdminRoleForm(forms.Form):
+class AdminRoleForm(RoleChoicesForm):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
@@ -103,7 +123,7 @@ class OrganisationForm(forms.Form):
     )
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(RoleChoicesForm):
     name = forms.CharField(
         label="Key name", max_length=100, help_text="What uses it, e.g. CRM sync."
     )

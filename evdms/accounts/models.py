@@ -123,6 +123,17 @@ INSTALLER_ROLES = (Role.INSTALLER_MANAGER, Role.INSTALLER_TECHNICIAN)
 ORGANISATION_ROLES = (Role.NETWORK_MANAGER, Role.CONNECTIONS_OFFICER, Role.ANALYST)
 
 
+def roles_for_kind(kind: str) -> tuple[Role, ...]:
+    """The roles an organisation of this kind gives its admins and API keys: an installer
+    company only the installer roles, every other organisation only the organisation's."""
+    return INSTALLER_ROLES if kind == OrganisationKind.INSTALLER else ORGANISATION_ROLES
+
+
+def managing_role(kind: str) -> Role:
+    """The role that manages an organisation of this kind (its admins, its settings)."""
+    return Role.INSTALLER_MANAGER if kind == OrganisationKind.INSTALLER else Role.NETWORK_MANAGER
+
+
 class AdminStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INVITED = "invited", _("Invited")

@@ -11,8 +11,8 @@ from evdms.accounts.models import (
     ApiKey,
     ListPreference,
     Organisation,
-    Role,
     User,
+    managing_role,
 )
 
 
@@ -36,8 +36,12 @@ def account_with_address(email: str) -> User | None:
 
 
 def active_network_managers(organisation: Organisation) -> QuerySet[Admin]:
+    """The active admins who manage the organisation: its Network Managers, or an
+    installer company's installer managers."""
     return Admin.objects.filter(
-        organisation=organisation, role=Role.NETWORK_MANAGER, status=AdminStatus.ACTIVE
+        organisation=organisation,
+        role=managing_role(organisation.kind),
+        status=AdminStatus.ACTIVE,
     )
 
 

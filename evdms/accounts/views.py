@@ -414,7 +414,7 @@ def _accept_as_account(
 @admin_required(Permission.MANAGE_ADMINS)
 def admins(request: AdminRequest) -> HttpResponse:
     actor = request.actor
-    form = AdminInviteForm(request.POST or None)
+    form = AdminInviteForm(request.POST or None, organisation=actor.organisation)
     if request.method == "POST" and form.is_valid():
         try:
             admin = services.admin_invite(actor=actor, **form.cleaned_data)
@@ -435,7 +435,9 @@ def admins(request: AdminRequest) -> HttpResponse:
 def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
     actor = request.actor
     admin = get_admin_for(actor, admin_id)
-    form = AdminRoleForm(request.POST or None, initial={"role": admin.role})
+    form = AdminRoleForm(
+        request.POST or None, initial={"role": admin.role}, organisation=actor.organisation
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.admin_change_role(actor=actor, admin=admin, role=form.cleaned_data["role"])
@@ -511,7 +513,7 @@ def settings_page(request: AdminRequest) -> HttpResponse:
         else:
             messages.success(request, "Organisation settings saved.")
             return redirect("accounts:settings")
-    return _settings_render(request, form=form, key_form=ApiKeyForm())
+    return _settings_render(request, form=form, key_form=ApiKeyForm(organisation=organisation))
 
 
 def _settings_render(
@@ -544,7 +546,7 @@ def _settings_render(
 @admin_required(Permission.MANAGE_SETTINGS)
 def api_key_create(request: AdminRequest) -> HttpResponse:
     actor = request.actor
-    key_form = ApiKeyForm(request.POST)
+    key_form = ApiKeyForm(request.POST, organisation=actor.organisation)
     new_key = None
     if key_form.is_valid():
         try:
@@ -555,7 +557,7 @@ def api_key_create(request: AdminRequest) -> HttpResponse:
             add_service_errors(key_form, exc)
         else:
             messages.success(request, f"API key “{key.name}” created. Copy it now.")
-            key_form = ApiKeyForm()
+            key_form = ApiKeyForm(organisation=actor.organisation)
     response = _settings_render(request, key_form=key_form, new_key=new_key)
     response["Cache-Control"] = "no-store"  # the page holds a secret
     return response

@@ -31,6 +31,8 @@ from evdms.accounts.models import (
     PasswordResetRequest,
     Role,
     User,
+    managing_role,
+    roles_for_kind,
 )
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.accounts.selectors import account_with_address, active_network_managers, has_two_factor
@@ -46,17 +48,30 @@ def _sha256(value: str) -> str:
 
 
 def _keep_a_network_manager(admin: Admin, *, losing: str) -> None:
-    """An organisation must keep one active Network Manager, or nobody can manage it."""
-    if admin.role != Role.NETWORK_MANAGER or admin.status != AdminStatus.ACTIVE:
+    """An organisation must keep one active Network Manager (an installer company one
+    installer manager), or nobody can manage it."""
+    manager = managing_role(admin.organisation.kind)
+    if admin.role != manager or admin.status != AdminStatus.ACTIVE:
         return
     others = active_network_managers(admin.organisation).exclude(pk=admin.pk)
     if not others.select_for_update().exists():
         raise ValidationError(
             {
-                "role": f"{admin.full_name or admin.email} is the last active Network Manager "
+                "role": f"{admin.full_name or admin.email} is the last active {manager.label} "
                 f"and cannot {losing}."
             }
         )
+
+
+def role_refusal(organisation: Organisation, role: str) -> str | None:
+    """Why ``role`` cannot be given to an admin or API key of ``organisation`` (None
+    when it can): an installer company has only the installer roles, every other
+    organisation only the organisation roles."""
+    allowed = roles_for_kind(organisation.kind)
+    if role in allowed:
+        return None
+    names = ", ".join(str(r.label) for r in allowed)
+    return f"Choose one of the roles of your organisation: {names}."
 
 
 # --- admins -------------------------------------------------------------------------
@@ -105,6 +120,9 @@ def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admi
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
+    refusal = role_refusal(actor.organisation, role)
+    if refusal:
+        raise ValidationError({"role": refusal})
     if Admin.objects.filter(organisation=actor.organisation, email=email).exists():
         raise ValidationError(
             {"email": "This address is already an admin of your organisation or invited."}
@@ -255,7 +273,10 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     )
     if admin.role == role:
         return admin
-    if role != Role.NETWORK_MANAGER:
+    refusal = role_refusal(admin.organisation, role)
+    if refusal:
+        raise ValidationError({"role": refusal})
+    if role != managing_role(admin.organisation.kind):
         _keep_a_network_manager(admin, losing="lose that role")
     old = admin.role
     admin.role = role
@@ -381,12 +402,16 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its plain text, which is never shown again.
 
-    ``actor`` is None only for the provisioning command run by a platform operator.
+    ``actor`` is None only for the provisioning command run by a platform operator
+    (which checks the role against the organisation's kind itself) and for tests.
     """
     if actor is not None:
         require(actor, Permission.MANAGE_SETTINGS)
         if organisation.pk != actor.organisation.pk:
             raise ValidationError("A key can only be made for your own organisation.")
+        refusal = role_refusal(organisation, role)
+        if refusal:
+            raise ValidationError({"role": refusal})
     prefix = secrets.token_hex(6)
     plain = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(

@@ -117,6 +117,17 @@ class Rows:
     def payout_batch(self) -> None:
         PayoutBatch.objects.create(execution_date=date(2026, 11, 5))
 
+    def installer_job(self) -> None:
+        """A job assigned to Voltlease acting as an installer company too (the world's
+        installer admins are Voltlease's), listed with an installer manager's key."""
+        from evdms.installations.models import InstallerCompany
+        from evdms.testing.installations import make_job
+
+        company, _ = InstallerCompany.objects.get_or_create(organisation=self.world.org_a)
+        n = next(_numbers)
+        driver = User.objects.create_user(f"homeowner{n}@example.com", "a long passphrase here")
+        make_job(self.connection, driver, company)
+
 
 ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/admins": Rows.admin,
@@ -129,6 +140,7 @@ ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/statements": Rows.statement,
     "/api/v1/payout-batches": Rows.payout_batch,
     "/api/v1/reports/transactions": Rows.session,
+    "/api/v1/installer/jobs": Rows.installer_job,
 }
 
 
@@ -152,9 +164,8 @@ def test_a_list_answers_in_as_many_queries_with_five_rows_as_with_one(world, pat
         )
         key = operator_api_key_create(operator=petra, name="query count")[1]
     else:
-        key = api_key_create(
-            actor=None, organisation=world.org_a, name="query count", role="network_manager"
-        )[1]
+        role = "installer_manager" if path.startswith("/api/v1/installer/") else "network_manager"
+        key = api_key_create(actor=None, organisation=world.org_a, name="query count", role=role)[1]
     client = Client(headers={"Authorization": f"Bearer {key}"})
     url = path.replace("{connection_id}", str(rows.connection.pk))
 

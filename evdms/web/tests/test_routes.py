@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from evdms.accounts.models import Role
-from evdms.accounts.permissions import ROLE_PERMISSIONS, Permission
+from evdms.accounts.permissions import INSTALLER_PERMISSIONS, ROLE_PERMISSIONS, Permission
 from evdms.accounts.services import api_key_create
 from evdms.api import api
 from evdms.testing.fixtures import World, client_for, make_connection, make_membership
@@ -55,6 +55,10 @@ LOGIN_ROUTES = {
     "charging:my_sessions",  # the driver's own sessions
     "reimbursements:statement_pdf",  # the driver's own statements
     "installations:driver_quote",  # the driver's own installation's quote
+    "installations:my-installation",  # the driver's own installation jobs
+    "installations:my-installation-photo",
+    "installations:my-installation-move",
+    "installations:my-installation-document",
 }
 # Pages about one's own log-in, for any admin and for platform operators (not drivers).
 ACCOUNT_ROUTES = {
@@ -195,6 +199,21 @@ def _org_a_job(world: World) -> Any:
     return world._job  # type: ignore[attr-defined]
 
 
+def _org_a_job_document(world: World) -> Any:
+    """The installer declaration of that job (a document the driver may open too)."""
+    from evdms.installations.models import JobDocument
+
+    return JobDocument.objects.create(
+        job=_org_a_job(world),
+        kind="declaration",
+        filename="declaration.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4",
+        size=8,
+        sha256="0" * 64,
+    )
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -209,7 +228,19 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "payout_batch_id": lambda w: _payout_batch(w).pk,
     "payout_line_id": lambda w: _payout_batch(w).lines.get().pk,
     "job_id": lambda w: _org_a_job(w).pk,
+    "document_id": lambda w: _org_a_job_document(w).pk,
 }
+
+
+def _outsider(world: World, permission: Permission | None) -> Any:
+    """Someone with every permission of the route's side, of another organisation: Bob
+    (Network Manager of B) for an organisation's page, the installer manager of another
+    installer company for an installer's page."""
+    if permission in INSTALLER_PERMISSIONS:
+        from evdms.testing.installations import make_installer
+
+        return make_installer("rival-fit", "Rival Fit").manager
+    return world.bob
 
 
 def _walk(
@@ -280,7 +311,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(world, role, name, patter
 )
 def test_an_admin_of_another_organisation_gets_404(world, name, pattern, permission):
     url = fill(pattern, world)
-    bob = client_for(world.bob)  # Network Manager: every permission, wrong organisation
+    bob = client_for(_outsider(world, permission))  # every permission, wrong organisation
     assert bob.get(url).status_code in (404, 405)
     assert bob.post(url).status_code == 404
 
@@ -383,8 +414,9 @@ def test_each_api_key_role_gets_exactly_what_the_matrix_allows(
 def test_an_api_key_of_another_organisation_sees_what_a_missing_object_shows(
     world, method, path, operation
 ):
+    outsider = _outsider(world, _permission_of(operation))
     _, key = api_key_create(
-        actor=None, organisation=world.org_b, name="outsider", role=Role.NETWORK_MANAGER
+        actor=None, organisation=outsider.organisation, name="outsider", role=outsider.role
     )
     foreign = re.sub(r"\{(\w+)\}", lambda m: str(OBJECT_MAKERS[m.group(1)](world)), path)
     missing = re.sub(r"\{(\w+)\}", "999999", path)

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from evdms.accounts.models import Organisation, Role
-from evdms.accounts.services import api_key_create
+from evdms.accounts.models import Organisation, Role, managing_role
+from evdms.accounts.services import api_key_create, role_refusal
 
 
 class Command(BaseCommand):
@@ -22,7 +22,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--name", required=True, help="what uses the key")
         parser.add_argument(
-            "--role", default=Role.NETWORK_MANAGER, choices=Role.values, help="the key's role"
+            "--role",
+            choices=Role.values,
+            help="the key's role; one of the organisation's kind (an installer company: "
+            "installer_manager or installer_technician). Default: the managing role "
+            "(network_manager, installer_manager)",
         )
 
     def handle(
@@ -31,7 +35,7 @@ class Command(BaseCommand):
         organisation: str | None,
         operator: str | None,
         name: str,
-        role: str,
+        role: str | None,
         **options: Any,
     ) -> None:
         if bool(organisation) == bool(operator):
@@ -42,6 +46,10 @@ class Command(BaseCommand):
         org = Organisation.objects.filter(slug=organisation).first()
         if org is None:
             raise CommandError(f"No organisation with the slug {organisation!r}.")
+        role = role or managing_role(org.kind)
+        refusal = role_refusal(org, role)
+        if refusal:
+            raise CommandError(f"{org.name} is {org.get_kind_display().lower()}: {refusal}")
         try:
             _, plain = api_key_create(actor=None, organisation=org, name=name, role=role)
         except ValidationError as exc:
