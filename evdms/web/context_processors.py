@@ -22,6 +22,8 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Home charging", "charging:sessions", Permission.VIEW_DASHBOARD),
     ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
     ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),
+    ("Installations", "installations:report", Permission.VIEW_INSTALLATIONS),
+    ("Installer portal", "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
 ]

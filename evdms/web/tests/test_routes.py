@@ -169,6 +169,42 @@ def _payout_batch(world: World) -> Any:
     return world._payout_batch  # type: ignore[attr-defined]
 
 
+def _org_a_job(world: World) -> Any:
+    """One installation job per test of a connection of Voltlease, assigned to an
+    installer company of its own."""
+    if not hasattr(world, "_job"):
+        from evdms.accounts.models import User
+        from evdms.testing.installations import make_installer, make_job
+
+        driver = User.objects.create_user("ines@example.com", "ines's passphrase 1")
+        installer = make_installer(slug="route-installer", name="Route Installer")
+        connection = make_connection(world.org_a, name="Route test installations")
+        world._job = make_job(connection, driver, installer.company)  # type: ignore[attr-defined]
+    return world._job  # type: ignore[attr-defined]
+
+
+def _org_a_job_document(world: World) -> Any:
+    from evdms.installations.models import JobDocument
+
+    return JobDocument.objects.create(
+        job=_org_a_job(world),
+        kind="declaration",
+        filename="declaration.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4 route test",
+        size=19,
+        sha256="0" * 64,
+    )
+
+
+def _org_a_installation_export(world: World) -> Any:
+    """A finished installation report export of Voltlease."""
+    export = _org_a_export(world)
+    export.report = "installations"
+    export.save(update_fields=["report"])
+    return export
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -182,6 +218,9 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "export_id": lambda w: _org_a_export(w).pk,
     "payout_batch_id": lambda w: _payout_batch(w).pk,
     "payout_line_id": lambda w: _payout_batch(w).lines.get().pk,
+    "job_id": lambda w: _org_a_job(w).pk,
+    "document_id": lambda w: _org_a_job_document(w).pk,
+    "installation_export_id": lambda w: _org_a_installation_export(w).pk,
 }
 
 
