@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -28,7 +28,7 @@ from evdms.installations.report_row import (
     Column,
     local_day,
 )
-from evdms.reports.exports import BUFFER, PROGRESS_EVERY, row_batches
+from evdms.reports.exports import BUFFER, FETCH, PROGRESS_EVERY
 from evdms.ui.spreadsheets import CsvWriter, pg_text_cell, xlsx_cells
 
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
@@ -74,7 +74,7 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _utc(value: Any) -> datetime | None:
+def _utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
@@ -84,8 +84,27 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def row_batches(rows: ReportRows) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows in batches, as the database driver gives them, read with a server-side
+    cursor (PostgreSQL) or step by step (SQLite), so memory stays flat (as the
+    transaction report's ``row_batches``)."""
+    from django.core.exceptions import EmptyResultSet
+
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return
+    cursor = connections[rows.db].chunked_cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(FETCH):
+            yield batch
+    finally:
+        cursor.close()
+
+
 def _csv_column(
-    column: Column, fields: dict[str, Sequence[Any]], local: _LocalDay, now: datetime
+    column: Column, fields: Mapping[str, Sequence[Any]], local: _LocalDay, now: datetime
 ) -> Iterable[Any]:
     """One column's CSV cells for a batch, from the stored values, as COPY writes them."""
     if column.cell is Cell.DAY:
@@ -97,8 +116,8 @@ def _csv_column(
         return map(_money_text, fields[column.reads[0]])
     if column.key == "days_in_status":
         return [
-            None if v is None else max(0, (now - _utc(v)).days)  # type: ignore[operator]
-            for v in fields[column.reads[0]]
+            None if moment is None else max(0, (now - moment).days)
+            for moment in map(_utc, fields[column.reads[0]])
         ]
     if column.make is None:
         return fields[column.reads[0]]
@@ -119,7 +138,7 @@ def csv_chunks(rows: ReportRows, progress: Callable[[int], None] | None = None) 
     if connections[rows.db].vendor == "postgresql":
         yield from _pg_csv_chunks(rows, progress)
     else:
-        yield from _python_csv_chunks(row_batches(with_times_as_text(rows)), progress)  # type: ignore[arg-type]
+        yield from _python_csv_chunks(row_batches(with_times_as_text(rows)), progress)
 
 
 def _python_csv_chunks(

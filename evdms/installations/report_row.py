@@ -82,6 +82,16 @@ def declaration_path(job_id: int, document_id: int | None) -> str:
     return f"/installations/jobs/{job_id}/documents/{document_id}/"
 
 
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal | float | None) -> Decimal | None:
+    """An amount to the cent (SQLite gives a subquery's decimal as an int or a float)."""
+    if value is None:
+        return None
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(CENT)
+
+
 def _no_parameters() -> tuple[Any, ...]:
     return ()
 
@@ -145,7 +155,9 @@ def _day(key: str, heading: str, field: str, **options: Any) -> Column:
 
 
 def _money(key: str, heading: str, field: str, **options: Any) -> Column:
-    return Column(key, heading, Cell.MONEY, (field,), sql=f"t.{field}::text", **options)
+    return Column(
+        key, heading, Cell.MONEY, (field,), cents, sql=f"t.{field}::text", width=12, **options
+    )
 
 
 def _status_sql() -> str:

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_tasks import task
 
 from evdms.accounts.permissions import Actor
-from evdms.installations.exports import csv_chunks, write_xlsx
+from evdms.installations.exports import csv_chunks, row_batches, write_xlsx
 from evdms.installations.report import installations_for, parse_installation_query
-from evdms.reports.exports import BUFFER, row_batches
+from evdms.reports.exports import BUFFER
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.tasks import _Chunks, _claim, report_export_fail
 
@@ -47,7 +47,7 @@ def installation_export_run(*, export_id: int) -> str:
                 for piece in csv_chunks(rows, progress):
                     spool.write(piece)
             else:
-                write_xlsx(row_batches(rows), spool, progress)  # type: ignore[arg-type]
+                write_xlsx(row_batches(rows), spool, progress)
             spool.seek(0)
             while data := spool.read(BUFFER):
                 out.add(data)

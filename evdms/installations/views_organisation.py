@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
 from evdms.installations.access import get_job_for_organisation
-from evdms.installations.exports import csv_chunks, xlsx_file
+from evdms.installations.exports import csv_chunks, row_batches, xlsx_file
 from evdms.installations.models import (
     JobDocument,
     JobStatus,
@@ -46,7 +46,7 @@ from evdms.installations.report import (
 from evdms.installations.services.exports import installation_export_request
 from evdms.installations.tasks import REPORT
 from evdms.reports.downloads import CSV_TYPE, XLSX_TYPE, export_download
-from evdms.reports.exports import row_batches, stamp
+from evdms.reports.exports import stamp
 from evdms.reports.models import ExportFormat, ReportExport
 from evdms.ui.decorators import admin_required
 from evdms.ui.http import AdminRequest
@@ -70,7 +70,7 @@ def small_export(rows: ReportRows, fmt: str) -> StreamingHttpResponse | FileResp
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
         response = FileResponse(
-            xlsx_file(row_batches(rows)),  # type: ignore[arg-type]
+            xlsx_file(row_batches(rows)),
             as_attachment=True,
             filename=name,
             content_type=XLSX_TYPE,
