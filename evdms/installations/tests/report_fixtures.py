@@ -85,8 +85,8 @@ def a_quote(job: InstallationJob, number: int = 1, **fields: object) -> Quote:
     return quote
 
 
-@pytest.fixture
-def jobs(world: World) -> Jobs:
+@pytest.fixture(name="jobs")
+def jobs_fixture(world: World) -> Jobs:
     sparkfit = make_installer()
     voltwerk = make_installer(slug="voltwerk", name="Voltwerk Elektro")
     acme = make_connection(world.org_a, name="Acme_Home", customer_id="CRM-1")

@@ -16,7 +16,11 @@ from evdms.installations.report import (
     installations_slice,
     parse_installation_query,
 )
-from evdms.installations.tests.report_fixtures import Jobs, driver, jobs  # noqa: F401
+from evdms.installations.tests.report_fixtures import (  # noqa: F401
+    Jobs,
+    driver,
+    jobs_fixture,
+)
 from evdms.testing.fixtures import client_for, make_connection
 from evdms.testing.installations import make_job
 
