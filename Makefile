@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-reports bench-statements
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -81,6 +81,10 @@ bench-ocpp-soak: $(STAMP)
 
 bench-ocpp-storm: $(STAMP)
 	$(BIN)/python bench/ocpp_storm.py --chargers 2000
+
+# Two gateway processes on one database, chargers moving between them (issue #13, point 3).
+bench-ocpp-two-gateways: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_two} $(BIN)/python bench/ocpp_two_gateways.py --chargers 2000 --seconds 60
 
 bench-reports: $(STAMP)
 	$(BIN)/python bench/reports.py --sessions 1000000 --drivers 100000

@@ -15,24 +15,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import multiprocessing
-import os
 import random
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from ocpp_gateway import free_port, load_average, raise_fd_limit, rss_bytes, wait_port
+from ocpp_gateway import (
+    bench_env,
+    charger_socket,
+    database_name,
+    free_port,
+    load_average,
+    raise_fd_limit,
+    rss_bytes,
+    wait_port,
+)
+from ocpp_gateway import prepare_database as prepare_chargers
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "soak-charger-Kx9-Qm2-Lw4"
 ADMIN_PASSWORD = "soak-admin-password-2026"
 BASE_TIME = 1_700_000_000  # each charger's own clock: one second per message it sends
 WH_PER_TICK = 3  # 10.8 kW for a synthetic second: a plausible home charger
@@ -56,7 +62,6 @@ async def chargers_process(
     ready: Any,
     go: Any,
 ) -> dict[str, Any]:
-    from websockets.asyncio.client import connect
 
     rng = random.Random(first)
     stats: dict[str, Any] = {
@@ -73,15 +78,7 @@ async def chargers_process(
         stats["errors"][kind] = stats["errors"].get(kind, 0) + 1
 
     async def open_one(i: int) -> Any:
-        token = base64.b64encode(f"{identity(i)}:{PASSWORD}".encode()).decode()
-        return await connect(
-            f"{url}/{identity(i)}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            additional_headers={"Authorization": f"Basic {token}"},
-            ping_interval=None,
-            open_timeout=120,
-            compression=None,
-        )
+        return await charger_socket(url, identity(i))
 
     async def call(ws: Any, i: int, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         message_id = f"{action[:1]}{rng.getrandbits(48):x}"
@@ -250,27 +247,16 @@ def tree_rss(pid: int) -> int:
 
 
 def prepare_database(env: dict[str, str], chargers: int, admins: int) -> None:
-    code = f"""
-import django; django.setup()
-from django.core.management import call_command
+    """The soak's chargers, and ``admins`` Network Managers of their organisation."""
+    admin_code = f"""
 from django.utils import timezone
-from evdms.accounts.models import Admin, AdminStatus, Organisation, Role, User
-from evdms.charging.credentials import charger_password_hash
-from evdms.charging.models import Charger, ChargingSession, ProtocolIssue
-call_command("migrate", verbosity=0)
-# A PostgreSQL database is reused between runs: start from no soak data (only that).
-org, _ = Organisation.objects.get_or_create(slug="soak", defaults=dict(name="Soak", kind="leasing_company"))
-ChargingSession.objects.filter(charger__organisation=org).delete()
-ProtocolIssue.objects.filter(charger__organisation=org).delete()
-Charger.objects.filter(organisation=org).delete()
-hashed = charger_password_hash({PASSWORD!r})
-Charger.objects.bulk_create([Charger(organisation=org, identity=f"SOAK-{{i:05d}}", serial="S", password_hash=hashed) for i in range({chargers})], batch_size=1000)
+from evdms.accounts.models import Admin, AdminStatus, Role, User
 for n in range({admins}):
     email = f"admin{{n:02d}}@soak.example"
     user = User.objects.filter(email=email).first() or User.objects.create_user(email, {ADMIN_PASSWORD!r}, full_name=f"Soak Admin {{n}}")
     Admin.objects.get_or_create(user=user, defaults=dict(email=email, full_name=user.full_name, organisation=org, role=Role.NETWORK_MANAGER, status=AdminStatus.ACTIVE, activated_at=timezone.now()))
 """
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    prepare_chargers(env, chargers, slug="soak", then=admin_code)
 
 
 def stored(env: dict[str, str]) -> dict[str, int]:
@@ -303,15 +289,8 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
     raise_fd_limit()
-    env = {
-        **os.environ,
-        "EVDMS_VAR_DIR": tempfile.mkdtemp(prefix="evdms-soak-"),
-        "EVDMS_ENV": "development",
-        "EVDMS_DEBUG": "false",  # as in production
-        "DJANGO_SETTINGS_MODULE": "evdms.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    env = bench_env("evdms-soak-")
+    database = database_name(env)
     print(
         f"soak: {args.chargers} chargers, {args.minutes:g} min, {args.admins} admins, a MeterValues "
         f"every {args.interval:g} s; database: {database}; load {load_average()}"

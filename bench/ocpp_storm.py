@@ -17,16 +17,23 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from ocpp_gateway import free_port, load_average, raise_fd_limit, wait_port
+from ocpp_gateway import (
+    bench_env,
+    database_name,
+    ensure_database,
+    free_port,
+    load_average,
+    process_cpu_seconds,
+    raise_fd_limit,
+    wait_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "storm-charger-Kx9-Qm2"  # each charger's own: this, a dash and its number
@@ -123,6 +130,7 @@ async def storm(url: str, chargers: int, timeout: float, legacy: bool) -> dict[s
 def prepare_database(env: dict[str, str], chargers: int, legacy: bool) -> None:
     # --legacy: argon2 hashes as before the keyed hash, the first storm after upgrading.
     # One hash for all (of one password), as hashing thousands would take minutes.
+    ensure_database(env)
     hashed = "LEGACY" if legacy else 'charger_password_hash(f"{PASSWORD}-{i}")'
     code = f"""
 import django; django.setup()
@@ -157,14 +165,6 @@ print(Charger.objects.filter(organisation__slug="storm", vendor="storm").count()
     return int(out.stdout.strip())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far: what its handshakes cost, whatever
-    else the machine runs meanwhile."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chargers", type=int, default=2000)
@@ -174,15 +174,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     raise_fd_limit()
-    env = {
-        **os.environ,
-        "EVDMS_VAR_DIR": tempfile.mkdtemp(prefix="evdms-bench-"),
-        "EVDMS_ENV": "development",
-        "EVDMS_DEBUG": "false",  # as in production
-        "DJANGO_SETTINGS_MODULE": "evdms.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    env = bench_env()
+    database = database_name(env)
     hashes = "argon2 (legacy)" if args.legacy else "keyed"
     print(
         f"{args.chargers} chargers at once, {hashes} hashes; database: {database}; "
@@ -202,12 +195,12 @@ def main() -> None:
         try:
             wait_port(port)
             time.sleep(1)  # the gateway's start-up is not the storm's cost
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before = process_cpu_seconds(server.pid)
             client_before = time.process_time()
             results[name] = r = asyncio.run(
                 storm(f"ws://127.0.0.1:{port}/ocpp", args.chargers, args.timeout, args.legacy)
             )
-            r["cpu_s"] = cpu_seconds(server.pid) - cpu_before
+            r["cpu_s"] = process_cpu_seconds(server.pid) - cpu_before
             r["client_cpu_s"] = time.process_time() - client_before
         finally:
             server.terminate()

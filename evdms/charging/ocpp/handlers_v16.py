@@ -169,6 +169,9 @@ class CentralSystem16(RecordingMixin, ChargePoint):
     @on(Action.data_transfer)
     @refusing
     async def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        # Not kept from a connection a newer one took over (here or in another process).
+        if not await sync_to_async(services.charger_seen)(self.charger_id, self.epoch):
+            raise Superseded  # closed by ``refusing``
         # No vendor extensions are understood; say so instead of pretending.
         await sync_to_async(services.protocol_issue)(
             self.charger_id, "DataTransfer", f"vendor {vendor_id}: {kw}"

@@ -271,3 +271,22 @@ def test_a_superseded_connection_cannot_overwrite_the_connector_status(gateway, 
 
     run_async(scenario())
     assert Charger.objects.get(identity="HOME-1").connector_status == {"1": "Available"}
+
+
+def test_a_superseded_connection_cannot_leave_a_data_transfer_issue(gateway, chargers):
+    from evdms.charging.models import ProtocolIssue
+
+    async def scenario() -> None:
+        connection = await open_connection(gateway, "HOME-1", PASSWORD, "1.6")
+        await ask(connection, "DataTransfer", {"vendorId": "acme", "data": "first"})
+        await Charger.objects.filter(identity="HOME-1").aupdate(
+            connection_epoch=F("connection_epoch") + 1
+        )
+        await send(connection, "DataTransfer", {"vendorId": "acme", "data": "second"})
+        assert await closed_as_superseded(connection) == SUPERSEDED
+
+    run_async(scenario())
+    kept = list(
+        ProtocolIssue.objects.filter(charger__identity="HOME-1").values_list("detail", flat=True)
+    )
+    assert len(kept) == 1 and "first" in kept[0]

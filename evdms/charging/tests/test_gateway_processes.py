@@ -32,15 +32,15 @@ from evdms.charging.tests.test_gateway_epoch import (
 from evdms.testing.aio import run_async
 
 ROOT = Path(__file__).resolve().parents[3]
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # SQLite's test database lives in this process's memory: no other process sees it.
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a shared PostgreSQL"),
-]
+# The scale-out path is PostgreSQL; the same runs on SQLite too, whose test database is
+# a file (WAL, IMMEDIATE transactions) that other processes open as well.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _database_url() -> str:
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
