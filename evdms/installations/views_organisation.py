@@ -3,6 +3,7 @@ exports, one job's page and its documents."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -43,6 +46,7 @@ from evdms.installations.report import (
     installers_in_view,
     parse_installation_query,
 )
+from evdms.installations.report_row import Cell, Column, InstallationRow
 from evdms.installations.services.exports import installation_export_request
 from evdms.installations.tasks import REPORT
 from evdms.reports.downloads import CSV_TYPE, XLSX_TYPE, export_download
@@ -79,6 +83,28 @@ def small_export(rows: ReportRows, fmt: str) -> StreamingHttpResponse | FileResp
     return response
 
 
+def _cell(column: Column, value: Any, row: InstallationRow) -> tuple[bool, str]:
+    """One page cell: whether it is a number, and its HTML (escaped here, once, rather
+    than through a template's branches for each of a page's 800 cells)."""
+    if column.key == "job":
+        return True, format_html(
+            '<a href="{}">{}</a>', reverse("installations:job", args=[value]), value
+        )
+    if column.key == "declaration":
+        return False, format_html('<a href="{}">Declaration</a>', value) if value else "—"
+    if column.key == "driver":
+        return False, format_html('{}<br><span class="muted">{}</span>', value, row.driver_email)
+    if value is None or value == "":
+        return column.numeric, "—"
+    if column.cell is Cell.DAY:
+        return False, date_format(value, "j M Y")
+    return column.numeric, escape(value)
+
+
+def page_rows(rows: Iterable[InstallationRow]) -> list[list[tuple[bool, str]]]:
+    return [[_cell(column, value, row) for column, value in row.page_cells()] for row in rows]
+
+
 @admin_required(Permission.VIEW_INSTALLATIONS)
 def report(request: AdminRequest) -> HttpResponse:
     actor = request.actor
@@ -91,7 +117,7 @@ def report(request: AdminRequest) -> HttpResponse:
         "installations/report.html",
         {
             "page": page,
-            "rows": list(installations_page(page.object_list)),
+            "rows": page_rows(installations_page(page.object_list)),
             "query": query,
             "columns": COLUMNS,
             "default_sort": DEFAULT_SORT,
