@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -157,9 +157,11 @@ def parse_installation_query(params: Mapping[str, Any]) -> InstallationQuery:
 def installers_in_view(actor: Actor) -> list[tuple[int, str]]:
     """The installer companies that have jobs of the actor's organisations (the filter's
     choices): (id, name)."""
-    ids = jobs_for_organisation(actor).exclude(installer=None).values("installer_id")
+    # One EXISTS per company through the (organisation, installer) index: there are few
+    # companies and many jobs.
+    jobs = jobs_for_organisation(actor).filter(installer_id=OuterRef("pk"))
     return list(
-        InstallerCompany.objects.filter(pk__in=ids)
+        InstallerCompany.objects.filter(Exists(jobs))
         .order_by("organisation__name")
         .values_list("pk", "organisation__name")
     )
