@@ -33,6 +33,7 @@ from evdms.accounts.api import router as accounts_router
 from evdms.charging.api import router as charging_router
 from evdms.connections.api import router as connections_router
 from evdms.enrolment.api import router as enrolment_router
+from evdms.installations.api import router as installations_router
 from evdms.installations.api_installer import router as installer_router
 from evdms.reimbursements.api import router as reimbursements_router
 from evdms.reports.api import router as reports_router
@@ -243,3 +244,4 @@ api.add_router("/", charging_router)
 api.add_router("/", reimbursements_router)
 api.add_router("/", reports_router)
 api.add_router("/installer", installer_router)
+api.add_router("/", installations_router)

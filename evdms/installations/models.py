@@ -214,6 +214,11 @@ class InstallationJob(models.Model):
             models.Index(fields=["organisation", "-created_at", "-id"]),
             # The installer portal and assignment by load.
             models.Index(fields=["installer", "status"]),
+            # The report: its installer filter and choices, "days in status" (sorting)
+            # and "overdue" (open statuses, changed before a day).
+            models.Index(fields=["organisation", "installer"]),
+            models.Index(fields=["organisation", "status_changed_at"]),
+            models.Index(fields=["organisation", "status", "status_changed_at"]),
         ]
 
     def __str__(self) -> str:

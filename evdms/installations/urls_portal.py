@@ -1,10 +1,11 @@
-"""The installer portal under /installer/ (the portal's home page is the dashboard's)."""
+"""The installer portal under /installer/: its home (open jobs and SLA) and the jobs."""
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from evdms.installations import views_portal as views
 
-urlpatterns: list[URLPattern] = [
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("evdms.installations.urls_portal_home")),
     path("jobs/", views.jobs, name="portal-jobs"),
     path("jobs/<int:job_id>/", views.job_detail, name="portal-job"),
     path("jobs/<int:job_id>/contact/", views.job_contact, name="portal-job-contact"),

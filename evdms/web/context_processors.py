@@ -22,7 +22,9 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Home charging", "charging:sessions", Permission.VIEW_DASHBOARD),
     ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
     ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),
+    ("Installations", "installations:report", Permission.VIEW_INSTALLATIONS),
     # The installer portal: installer roles have none of the entries above.
+    ("Overview", "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),
     ("Jobs", "installations:portal-jobs", Permission.WORK_INSTALLATION_JOBS),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
@@ -43,7 +45,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for label, name, permission in NAVIGATION:
         if actor.can(permission):
             url = reverse(name)
-            current = path == url if url == "/" else path.startswith(url)
+            # A start page is current only itself, not the pages below it.
+            exact = url == "/" or name == "installations:portal_home"
+            current = path == url if exact else path.startswith(url)
             count = None
             if name == "enrolment:requests":  # the pending count, always in sight
                 count = pending_count_for(actor)

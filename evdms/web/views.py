@@ -13,6 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from evdms.accounts.models import AdminStatus
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.selectors import admins_of, api_keys_of
+from evdms.installations.report import installation_figures
 from evdms.notifications.models import OutboundEmail
 from evdms.reports.charts import bar_chart
 from evdms.reports.dashboard import dashboard_for
@@ -26,7 +27,12 @@ def home(request: HttpRequest) -> HttpResponse:
     on their connections."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if Actor.for_user(request.user) is not None:
+    actor = Actor.for_user(request.user)
+    if actor is not None:
+        if not actor.can(Permission.VIEW_DASHBOARD) and actor.can(
+            Permission.WORK_INSTALLATION_JOBS
+        ):
+            return redirect("installations:portal_home")  # installers have their own
         return redirect("web:dashboard")
     if request.user.is_staff:
         return redirect("admin:index")
@@ -63,6 +69,8 @@ def dashboard(request: AdminRequest) -> HttpResponse:
             ),
         ]
     context: dict[str, object] = {"figures": figures, "board": board}
+    if actor.can(Permission.VIEW_INSTALLATIONS):
+        context["installations"] = installation_figures(actor)
     if actor.can(Permission.VIEW_REPORTS):
         labels = [f"{m:%b %y}" for m in board.months]
         kwh = [Decimal(wh) / 1000 for wh in board.energy_wh]

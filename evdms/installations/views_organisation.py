@@ -1,0 +1,240 @@
+"""The organisation's installation pages: the Home Charger Installation Report, its
+exports, one job's page and its documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape, format_html
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from evdms.accounts.permissions import Actor, Permission
+from evdms.connections.access import connections_for
+from evdms.installations.access import get_job_for_organisation
+from evdms.installations.exports import csv_chunks, row_batches, xlsx_file
+from evdms.installations.models import (
+    JobDocument,
+    JobStatus,
+    PartApproval,
+    Quote,
+    QuoteStatus,
+)
+from evdms.installations.report import (
+    COLUMNS,
+    DEFAULT_SORT,
+    OVERDUE_DAYS,
+    PAGE_SIZE,
+    InstallationRows,
+    ReportRows,
+    check_in_view,
+    customer_ids_in_view,
+    installation_row,
+    installations_count,
+    installations_for,
+    installations_page,
+    installers_in_view,
+    parse_installation_query,
+)
+from evdms.installations.report_row import Cell, Column, InstallationRow
+from evdms.installations.services.exports import installation_export_request
+from evdms.installations.tasks import REPORT
+from evdms.reports.downloads import CSV_TYPE, XLSX_TYPE, export_download
+from evdms.reports.exports import stamp
+from evdms.reports.models import ExportFormat, ReportExport
+from evdms.ui.decorators import admin_required
+from evdms.ui.http import AdminRequest
+
+# Up to this many rows an export is made while the admin waits; above, in the worker.
+SYNC_EXPORT_ROWS = 20_000
+
+
+def exports_for(actor: Actor) -> QuerySet[ReportExport]:
+    """This report's exports of the actor's own organisation, not yet expired."""
+    return ReportExport.objects.filter(
+        organisation=actor.organisation, report=REPORT, expires_at__gt=timezone.now()
+    )
+
+
+def small_export(rows: ReportRows, fmt: str) -> StreamingHttpResponse | FileResponse:
+    name = f"installations-{stamp()}.{fmt}"
+    response: StreamingHttpResponse | FileResponse
+    if fmt == ExportFormat.CSV:
+        response = StreamingHttpResponse(csv_chunks(rows), content_type=CSV_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = FileResponse(
+            xlsx_file(row_batches(rows)),
+            as_attachment=True,
+            filename=name,
+            content_type=XLSX_TYPE,
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _cell(column: Column, value: Any, row: InstallationRow) -> tuple[bool, str]:
+    """One page cell: whether it is a number, and its HTML (escaped here, once, rather
+    than through a template's branches for each of a page's 800 cells)."""
+    if column.key == "job":
+        return True, format_html(
+            '<a href="{}">{}</a>', reverse("installations:job", args=[value]), value
+        )
+    if column.key == "declaration":
+        return False, format_html('<a href="{}">Declaration</a>', value) if value else "—"
+    if column.key == "driver":
+        return False, format_html('{}<br><span class="muted">{}</span>', value, row.driver_email)
+    if value is None or value == "":
+        return column.numeric, "—"
+    if column.cell is Cell.DAY:
+        return False, date_format(value, "j M Y")
+    return column.numeric, escape(value)
+
+
+def page_rows(rows: Iterable[InstallationRow]) -> list[list[tuple[bool, str]]]:
+    return [[_cell(column, value, row) for column, value in row.page_cells()] for row in rows]
+
+
+@admin_required(Permission.VIEW_INSTALLATIONS)
+def report(request: AdminRequest) -> HttpResponse:
+    actor = request.actor
+    query = check_in_view(actor, parse_installation_query(request.GET))
+    rows: Any = InstallationRows(actor, query)  # a lazy sequence: counts, then one slice
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = query.as_params()
+    return render(
+        request,
+        "installations/report.html",
+        {
+            "page": page,
+            "rows": page_rows(installations_page(page.object_list)),
+            "query": query,
+            "columns": COLUMNS,
+            "default_sort": DEFAULT_SORT,
+            "statuses": JobStatus.choices,
+            "installers": installers_in_view(actor),
+            "connections": list(connections_for(actor).order_by("name").values_list("pk", "name")),
+            "customer_ids": customer_ids_in_view(actor),
+            "default_overdue_days": OVERDUE_DAYS,
+            "querystring": urlencode(params),
+            "sort_querystring": urlencode({k: v for k, v in params.items() if k != "sort"}),
+            "exports": list(exports_for(actor).order_by("-created_at")[:5]),
+            "sync_limit": SYNC_EXPORT_ROWS,
+            "time_zone": timezone.get_current_timezone_name(),
+        },
+    )
+
+
+@require_POST
+@admin_required(Permission.VIEW_INSTALLATIONS)
+def report_export(request: AdminRequest) -> HttpResponseBase:
+    """Small exports download at once; large ones are made in the worker."""
+    actor = request.actor
+    fmt = request.POST.get("format", "")
+    query = check_in_view(actor, parse_installation_query(request.POST))
+    back = reverse("installations:report") + "?" + urlencode(query.as_params())
+    if fmt not in ExportFormat.values:
+        messages.error(request, "Choose CSV or Excel (XLSX) for the export.")
+        return redirect(back)
+    total = installations_count(actor, query)
+    if total <= SYNC_EXPORT_ROWS:
+        return small_export(installations_for(actor, query), fmt)
+    export = installation_export_request(
+        actor=actor, format=fmt, params=query.as_params(), rows_total=total
+    )
+    messages.success(
+        request,
+        f"{total:,} rows: the export is being made. It will be ready below in a moment "
+        "and kept for 7 days.",
+    )
+    return redirect(back + f"#export-{export.pk}")
+
+
+@admin_required(Permission.VIEW_INSTALLATIONS)
+def export_status(request: AdminRequest, installation_export_id: int) -> HttpResponse:
+    """One export's line with its progress bar, polled by htmx until it is ready."""
+    export = get_object_or_404(exports_for(request.actor), pk=installation_export_id)
+    return render(request, "installations/_export.html", {"export": export})
+
+
+@admin_required(Permission.VIEW_INSTALLATIONS)
+def export_file(request: AdminRequest, installation_export_id: int) -> StreamingHttpResponse:
+    return export_download(get_object_or_404(exports_for(request.actor), pk=installation_export_id))
+
+
+def _decide_url(job_id: int) -> str:
+    """The organisation's quote decision page (built by the quotes piece); empty while
+    it is not there."""
+    try:
+        return reverse("installations:quote-decide", args=[job_id])
+    except NoReverseMatch:
+        return ""
+
+
+@admin_required(Permission.VIEW_INSTALLATIONS)
+def job(request: AdminRequest, job_id: int) -> HttpResponse:
+    actor = request.actor
+    found = get_job_for_organisation(actor, job_id)
+    row = installation_row(actor, found.pk)
+    if row is None:  # pragma: no cover - the look-up above already scoped it
+        raise Http404
+    quotes = list(Quote.objects.filter(job=found).prefetch_related("lines").order_by("-number"))
+    awaiting = next(
+        (
+            q
+            for q in quotes
+            if q.status == QuoteStatus.AWAITING_APPROVAL
+            and q.organisation_approval == PartApproval.PENDING
+        ),
+        None,
+    )
+    return render(
+        request,
+        "installations/job.html",
+        {
+            "job": found,
+            "row": row,
+            "history": list(found.history.select_related("by")),
+            "contacts": list(found.contacts.all()),
+            "documents": list(found.documents.defer("content")),
+            "quotes": quotes,
+            "awaiting_quote": awaiting,
+            "decide_url": _decide_url(found.pk)
+            if awaiting and actor.can(Permission.APPROVE_QUOTES)
+            else "",
+        },
+    )
+
+
+# Served as stored: the types were checked by content at upload, and the browser is told
+# not to guess another (nosniff) nor to run anything in it (sandbox).
+INLINE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
+
+
+@admin_required(Permission.VIEW_INSTALLATIONS)
+def job_document(request: AdminRequest, job_id: int, document_id: int) -> HttpResponse:
+    found = get_job_for_organisation(request.actor, job_id)
+    document = get_object_or_404(JobDocument.objects.filter(job=found), pk=document_id)
+    content_type = (
+        document.content_type
+        if document.content_type in INLINE_TYPES
+        else "application/octet-stream"
+    )
+    response = HttpResponse(bytes(document.content), content_type=content_type)
+    disposition = "inline" if content_type in INLINE_TYPES else "attachment"
+    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ")[:100]
+    response["Content-Disposition"] = f'{disposition}; filename="{safe_name or "document"}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
