@@ -171,8 +171,10 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
-    # The token is in the URL: a link followed from this page must not carry it along.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: a link followed from this page to another site must not
+    # carry it along. Not "no-referrer": with it the browser sends "Origin: null" on the
+    # page's own form, and Django's CSRF check refuses the decision (seen in Chromium).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
