@@ -412,7 +412,7 @@ def _decide(
         quote.status = QuoteStatus.APPROVED
         fields.append("status")
     quote.save(update_fields=fields)
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.QUOTE_DECIDE,
         target=quote,
@@ -426,6 +426,10 @@ def _decide(
         },
         by_user=by_user,
     )
+    if actor is None and by_user is None:
+        # No one logged in (the approval link): the history names the link's recipient.
+        event.actor_label = label[:300]
+        event.save(update_fields=["actor_label"])
     who = "The organisation" if part == Party.ORGANISATION else "The driver"
     if not approve:
         job_transition(

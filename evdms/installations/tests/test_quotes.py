@@ -211,6 +211,8 @@ def test_the_link_approves_once_and_the_last_approval_moves_the_job(customised):
     assert link.used_at is not None and link.decision == "approved"
     event = AuditEvent.objects.get(action="quote.decide")
     assert event.changes["recipient"] == "support@voltlease.example"
+    assert event.actor_label == "approval link sent to support@voltlease.example"
+    assert event.organisation == job.organisation and event.changes["decision"] == "approved"
     quote_decide_by_driver(driver=job.driver, quote=quote, approve=True)
     job.refresh_from_db()
     assert job.status == JobStatus.QUOTE_APPROVED
