@@ -610,6 +610,14 @@ def quote_decide_by_driver(*, driver: User, quote: Quote, approve: bool, reason:
         )
 
 
+def quotes_withdraw_open(*, job: InstallationJob) -> int:
+    """Withdraw the job's quotes still awaiting a decision (for the service that cancels
+    a job, inside its transaction); their approval links stop working. Returns how many."""
+    return Quote.objects.filter(job=job, status=QuoteStatus.AWAITING_APPROVAL).update(
+        status=QuoteStatus.WITHDRAWN
+    )
+
+
 def open_quote(job: InstallationJob) -> Quote | None:
     """The job's latest quote (awaiting a decision or decided), None before any."""
     return job.quotes.order_by("-number").first()
