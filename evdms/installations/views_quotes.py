@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Permission
@@ -171,10 +172,9 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
-    # The token is in the URL: a link followed from this page to another site must not
-    # carry it along. Not "no-referrer": with it the browser sends "Origin: null" on the
-    # page's own form, and Django's CSRF check refuses the decision (seen in Chromium).
-    response["Referrer-Policy"] = "same-origin"
+    # The token is in the URL: a link followed from this page must not carry it along.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
@@ -195,7 +195,14 @@ def _link_invalid(request: HttpRequest, problem: str) -> HttpResponse:
     )
 
 
+# Exempt from Django's CSRF check, on purpose. The page is sent with
+# ``Referrer-Policy: no-referrer`` so the token in its URL never leaves in a Referer; a
+# browser then posts its form with ``Origin: null`` and no Referer, which Django's check
+# refuses (over HTTPS always). Nor would the check protect anything here: the page uses
+# no session or cookie, its only credential is the token in the URL, and whoever holds
+# the token can post without a victim's browser. The form keeps its CSRF field, harmless.
 @public
+@csrf_exempt
 @never_cache
 def quote_approval(request: HttpRequest, token: str) -> HttpResponse:
     """The organisation's part of a quote, decided through the link e-mailed to the

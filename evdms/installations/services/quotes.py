@@ -412,7 +412,7 @@ def _decide(
         quote.status = QuoteStatus.APPROVED
         fields.append("status")
     quote.save(update_fields=fields)
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.QUOTE_DECIDE,
         target=quote,
@@ -426,6 +426,10 @@ def _decide(
         },
         by_user=by_user,
     )
+    if actor is None and by_user is None:
+        # No one logged in (the approval link): the history names the link's recipient.
+        event.actor_label = label[:300]
+        event.save(update_fields=["actor_label"])
     who = "The organisation" if part == Party.ORGANISATION else "The driver"
     if not approve:
         job_transition(
@@ -604,6 +608,14 @@ def quote_decide_by_driver(*, driver: User, quote: Quote, approve: bool, reason:
             by_user=driver,
             check=check,
         )
+
+
+def quotes_withdraw_open(*, job: InstallationJob) -> int:
+    """Withdraw the job's quotes still awaiting a decision (for the service that cancels
+    a job, inside its transaction); their approval links stop working. Returns how many."""
+    return Quote.objects.filter(job=job, status=QuoteStatus.AWAITING_APPROVAL).update(
+        status=QuoteStatus.WITHDRAWN
+    )
 
 
 def open_quote(job: InstallationJob) -> Quote | None:

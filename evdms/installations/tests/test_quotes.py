@@ -29,6 +29,7 @@ from evdms.installations.services.quotes import (
     quote_decide_by_link,
     quote_decide_by_organisation,
     quote_submit,
+    quotes_withdraw_open,
 )
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.fixtures import World, make_connection
@@ -211,6 +212,8 @@ def test_the_link_approves_once_and_the_last_approval_moves_the_job(customised):
     assert link.used_at is not None and link.decision == "approved"
     event = AuditEvent.objects.get(action="quote.decide")
     assert event.changes["recipient"] == "support@voltlease.example"
+    assert event.actor_label == "approval link sent to support@voltlease.example"
+    assert event.organisation == job.organisation and event.changes["decision"] == "approved"
     quote_decide_by_driver(driver=job.driver, quote=quote, approve=True)
     job.refresh_from_db()
     assert job.status == JobStatus.QUOTE_APPROVED
@@ -332,3 +335,14 @@ def test_two_uses_of_a_link_at_once_decide_once(world):
     assert quote.status in ("approved", "declined")
     assert JobTransition.objects.filter(job=job, from_status="quoted").count() == 1
     assert AuditEvent.objects.filter(action="quote.decide").count() == 1
+
+
+def test_cancelling_a_job_can_withdraw_its_open_quote(customised):
+    job, _, actor = customised
+    quote_submit(actor=actor, job=job, lines=LINES)
+    token = _link_token(OutboundEmail.objects.get(template="quote_for_approval"))
+    assert quotes_withdraw_open(job=job) == 1
+    assert Quote.objects.get().status == "withdrawn"
+    with pytest.raises(ValidationError) as closed:
+        quote_decide_by_link(token=token, approve=True)
+    assert "no longer valid" in closed.value.messages[0]
