@@ -378,3 +378,16 @@ def test_installed_twice_at_once_registers_one_charger(world, setup):
     assert Charger.objects.count() == 1
     assert JobTransition.objects.filter(job=job, to_status="installed").count() == 1
     assert InstallationJob.objects.get(pk=job.pk).charger == Charger.objects.get()
+
+
+def test_no_warranty_without_home_warranty_and_labour(world):
+    installer = make_installer()
+    connection = make_connection(world.org_a)  # home warranty and labour: no
+    job = make_job(
+        connection, User.objects.create(email="d@example.com"), installer.company, "installed"
+    )
+    charger, _ = charger_register(actor=None, organisation=world.org_a, identity="C1", serial="S1")
+    InstallationJob.objects.filter(pk=job.pk).update(charger=charger)
+    commissioned = job_commission_for_charger(charger_id=charger.pk)
+    assert commissioned is not None and commissioned.status == JobStatus.COMMISSIONED
+    assert commissioned.warranty_until is None and commissioned.warranty_months is None
