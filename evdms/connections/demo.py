@@ -36,7 +36,9 @@ DEMO_CONNECTIONS: list[tuple[str, str, dict[str, object]]] = [
         {
             **HOME,
             "installation_payment_model": "direct",
+            "installation_standard_price": "1250.00",
             "home_warranty_and_labour": "yes",
+            "installation_warranty_months": "36",
             # Customer IDs and data sharing give the transaction report something to show.
             "customer_id": "CRM-3001",
             "home_charging_data_sharing": "yes",
@@ -111,6 +113,7 @@ DEMO_CONNECTIONS: list[tuple[str, str, dict[str, object]]] = [
         {
             **HOME,
             "installation_payment_model": "direct",
+            "installation_standard_price": "1100.00",
             "reimburse_home_charging": "yes",
             "max_price_per_kwh": "0.27",
             "customer_id": "CRM-2002",

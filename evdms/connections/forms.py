@@ -133,6 +133,15 @@ class ConnectionForm(forms.Form):
         f["installation_payment_model"] = _choice(
             "installation_payment_model", _blank(InstallationPaymentModel)
         )
+        f["installation_warranty_months"] = _text("installation_warranty_months")
+        f["installation_warranty_months"].widget.attrs.update(
+            {"inputmode": "numeric", "placeholder": "24"}
+        )
+        f["installation_standard_price"] = _text("installation_standard_price")
+        f[
+            "installation_standard_price"
+        ].label = f"Standard installation package price ({currency}, incl. VAT)"
+        f["installation_standard_price"].widget.attrs["inputmode"] = "decimal"
         f["installation_budget"] = _text("installation_budget")
         f["installation_budget"].label = f"Installation budget ({currency})"
         f["installation_budget"].widget.attrs["inputmode"] = "decimal"
@@ -173,7 +182,12 @@ def initial_from(connection: Connection) -> dict[str, Any]:
     values["organisation"] = connection.organisation_id
     values["enabled"] = connection.enabled
     values["signed_terms_recipients"] = ", ".join(connection.signed_terms_recipients)
-    for field in ("installation_budget", "max_price_per_kwh"):
+    for field in (
+        "installation_budget",
+        "installation_standard_price",
+        "installation_warranty_months",
+        "max_price_per_kwh",
+    ):
         value = values.get(field)
         values[field] = "" if value is None else str(value)
     return values

@@ -297,6 +297,22 @@ class Connection(models.Model):
                 | (~Q(installation_payment_model="budget") & Q(installation_budget__isnull=True)),
                 name="connection_budget_iff_budget_model",
             ),
+            # Stored only for the Direct Model, and then above 0 (connections made before
+            # the field was in the form may lack it: a quote for one is refused clearly).
+            models.CheckConstraint(
+                condition=Q(installation_standard_price__isnull=True)
+                | Q(installation_payment_model="direct", installation_standard_price__gt=0),
+                name="connection_standard_price_only_direct_model",
+            ),
+            models.CheckConstraint(
+                condition=Q(installation_warranty_months__isnull=True)
+                | Q(
+                    home_warranty_and_labour=True,
+                    installation_warranty_months__gte=1,
+                    installation_warranty_months__lte=120,
+                ),
+                name="connection_warranty_months_only_with_warranty",
+            ),
             models.CheckConstraint(
                 condition=Q(pay_for_public_charging=True, payment_via="direct_invoice_service")
                 | Q(pay_for_public_charging=False, payment_via=""),

@@ -41,8 +41,10 @@ PAGE_ORDER = [
     "support_email",
     "provide_home_charger",
     "home_warranty_and_labour",
+    "installation_warranty_months",
     "installation_handled_by",
     "installation_payment_model",
+    "installation_standard_price",
     "installation_budget",
     "reimburse_home_charging",
     "max_price_per_kwh",
@@ -86,10 +88,19 @@ CHOICE_FIELDS: dict[str, Any] = {
 # field → the (controlling field, value) pairs that must all hold for it to apply.
 SHOW_WHEN: dict[str, list[tuple[str, str]]] = {
     "home_warranty_and_labour": [("provide_home_charger", "yes")],
+    "installation_warranty_months": [
+        ("provide_home_charger", "yes"),
+        ("home_warranty_and_labour", "yes"),
+    ],
     "installation_handled_by": [("provide_home_charger", "yes")],
     "installation_payment_model": [
         ("provide_home_charger", "yes"),
         ("installation_handled_by", InstallationHandledBy.CERTIFIED_INSTALLER),
+    ],
+    "installation_standard_price": [
+        ("provide_home_charger", "yes"),
+        ("installation_handled_by", InstallationHandledBy.CERTIFIED_INSTALLER),
+        ("installation_payment_model", InstallationPaymentModel.DIRECT),
     ],
     "installation_budget": [
         ("provide_home_charger", "yes"),
@@ -107,6 +118,7 @@ SHOW_WHEN: dict[str, list[tuple[str, str]]] = {
 # the installation, and no installation payment model applies.
 REQUIRED_WHEN_SHOWN = {
     "installation_payment_model",
+    "installation_standard_price",
     "installation_budget",
     "max_price_per_kwh",
     "payment_via",
@@ -117,8 +129,10 @@ REQUIRED_WHEN_SHOWN = {
 BENEFIT_FIELDS = [
     "provide_home_charger",
     "home_warranty_and_labour",
+    "installation_warranty_months",
     "installation_handled_by",
     "installation_payment_model",
+    "installation_standard_price",
     "installation_budget",
     "reimburse_home_charging",
     "max_price_per_kwh",
@@ -129,6 +143,7 @@ BENEFIT_FIELDS = [
 
 MAX_PRICE_LIMIT = Decimal("100")
 MAX_BUDGET_LIMIT = Decimal("100000")
+WARRANTY_MONTHS_RANGE = (1, 120)
 TERMS_MAX_LENGTH = 20_000
 LOGO_MAX_BYTES = 524_288
 LOGO_SIZE = (60, 30)
@@ -167,6 +182,17 @@ def _decimal(value: Any, *, places: int, limit: Decimal, what: str) -> Decimal:
     if -exponent > places:
         raise ValidationError(f"Use at most {places} decimal places.")
     return number
+
+
+def _months(value: Any) -> int:
+    low, high = WARRANTY_MONTHS_RANGE
+    text = _text(value)
+    if isinstance(value, bool) or not re.fullmatch(r"\d{1,4}", text):
+        raise ValidationError(f"Enter a whole number of months from {low} to {high}.")
+    months = int(text)
+    if not low <= months <= high:
+        raise ValidationError(f"Enter a whole number of months from {low} to {high}.")
+    return months
 
 
 def check_email(address: str) -> str:
@@ -306,7 +332,12 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
     values["support_email"] = support
 
     # Dependent fields: ignored (stored empty) unless they apply; required where marked.
-    empty = {"installation_budget": None, "max_price_per_kwh": None}
+    empty = {
+        "installation_budget": None,
+        "installation_standard_price": None,
+        "installation_warranty_months": None,
+        "max_price_per_kwh": None,
+    }
     for field in SHOW_WHEN:
         if not applies(field, values):
             if field in YES_NO_FIELDS:
@@ -320,11 +351,18 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
             errors.setdefault(field, []).append(REQUIRED)
             values[field] = empty.get(field, "")
             continue
+        if blank and field == "installation_warranty_months":  # optional: the installer's terms
+            values[field] = None
+            continue
         try:
             if field == "max_price_per_kwh":
                 values[field] = _decimal(given, places=4, limit=MAX_PRICE_LIMIT, what="a price")
             elif field == "installation_budget":
                 values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="a budget")
+            elif field == "installation_standard_price":
+                values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="a price")
+            elif field == "installation_warranty_months":
+                values[field] = _months(given)
             elif field == "signed_terms_recipients":
                 values[field] = clean_email_list(given)
             elif field == "terms_text":

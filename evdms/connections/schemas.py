@@ -21,8 +21,10 @@ class ConnectionIn(Schema):
     support_email: str | None = None
     provide_home_charger: bool | None = False
     home_warranty_and_labour: bool | None = False
+    installation_warranty_months: int | str | None = None
     installation_handled_by: str | None = None
     installation_payment_model: str | None = None
+    installation_standard_price: Decimal | str | None = None
     installation_budget: Decimal | str | None = None
     reimburse_home_charging: bool | None = False
     max_price_per_kwh: Decimal | str | None = None
@@ -63,8 +65,10 @@ class ConnectionOut(Schema):
     support_email: str
     provide_home_charger: bool
     home_warranty_and_labour: bool
+    installation_warranty_months: int | None
     installation_handled_by: str
     installation_payment_model: str
+    installation_standard_price: Decimal | None
     installation_budget: Decimal | None
     reimburse_home_charging: bool
     max_price_per_kwh: Decimal | None

@@ -12,15 +12,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Permission
 from evdms.installations.access import get_job_for_driver, get_job_for_organisation
-from evdms.installations.models import InstallationJob, PartApproval, Quote, QuoteStatus
+from evdms.installations.models import InstallationJob, Quote
 from evdms.installations.services.quotes import (
     LINK_MESSAGES,
     approval_link_for,
     link_problem,
+    may_decide,
     quote_decide_by_driver,
     quote_decide_by_link,
     quote_decide_by_organisation,
@@ -32,7 +34,10 @@ REASON_MAX = 500
 
 
 def latest_quote(job: InstallationJob) -> Quote | None:
-    return job.quotes.prefetch_related("lines").order_by("-number").first()
+    quote = job.quotes.prefetch_related("lines").order_by("-number").first()
+    if quote is not None:
+        quote.job = job  # the job already loaded, with its connection and driver
+    return quote
 
 
 def _decision(request: HttpRequest) -> tuple[bool | None, str]:
@@ -71,16 +76,17 @@ def organisation_quote(request: AdminRequest, job_id: int) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     quote = latest_quote(job)
-    may_decide = (
-        quote is not None
-        and request.actor.can(Permission.APPROVE_QUOTES)
-        and quote.status == QuoteStatus.AWAITING_APPROVAL
-        and quote.organisation_approval == PartApproval.PENDING
-    )
+    awaiting = may_decide(quote, "organisation")
     return render(
         request,
         "installations/organisation_quote.html",
-        {"job": job, "quote": quote, "may_decide": may_decide, "earlier": _earlier(job, quote)},
+        {
+            "job": job,
+            "quote": quote,
+            "awaiting": awaiting,
+            "may_decide": awaiting and request.actor.can(Permission.APPROVE_QUOTES),
+            "earlier": _earlier(job, quote),
+        },
     )
 
 
@@ -148,18 +154,13 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
                 )
                 return redirect("installations:driver_quote", job_id=job.pk)
     quote = latest_quote(job)
-    may_decide = (
-        quote is not None
-        and quote.status == QuoteStatus.AWAITING_APPROVAL
-        and quote.driver_approval == PartApproval.PENDING
-    )
     return render(
         request,
         "installations/driver_quote.html",
         {
             "job": job,
             "quote": quote,
-            "may_decide": may_decide,
+            "may_decide": may_decide(quote, "driver"),
             "errors": errors,
             "reason": request.POST.get("reason", "") if errors else "",
         },
@@ -173,6 +174,7 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
 def _no_referrer(response: HttpResponse) -> HttpResponse:
     # The token is in the URL: a link followed from this page must not carry it along.
     response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
@@ -193,7 +195,14 @@ def _link_invalid(request: HttpRequest, problem: str) -> HttpResponse:
     )
 
 
+# Exempt from Django's CSRF check, on purpose. The page is sent with
+# ``Referrer-Policy: no-referrer`` so the token in its URL never leaves in a Referer; a
+# browser then posts its form with ``Origin: null`` and no Referer, which Django's check
+# refuses (over HTTPS always). Nor would the check protect anything here: the page uses
+# no session or cookie, its only credential is the token in the URL, and whoever holds
+# the token can post without a victim's browser. The form keeps its CSRF field, harmless.
 @public
+@csrf_exempt
 @never_cache
 def quote_approval(request: HttpRequest, token: str) -> HttpResponse:
     """The organisation's part of a quote, decided through the link e-mailed to the

@@ -145,6 +145,7 @@ VALID_CONNECTION: dict[str, object] = {
     "provide_home_charger": "yes",
     "installation_handled_by": "certified_installer",
     "installation_payment_model": "direct",
+    "installation_standard_price": "1500.00",
     "reimburse_home_charging": "yes",
     "max_price_per_kwh": "0.29",
     "approval_type": "manual",

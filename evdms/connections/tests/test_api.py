@@ -24,6 +24,7 @@ API_VALID = {
     "provide_home_charger": True,
     "installation_handled_by": "certified_installer",
     "installation_payment_model": "direct",
+    "installation_standard_price": "1500.00",
     "reimburse_home_charging": True,
     "max_price_per_kwh": "0.29",
     "approval_type": "manual",
@@ -130,7 +131,55 @@ BAD_INPUTS = [
         "signed_terms_recipients",
     ),
     ({"approval_type": "sometimes"}, {"approval_type": "sometimes"}, "approval_type"),
+    (
+        {"installation_standard_price": ""},
+        {"installation_standard_price": None},
+        "installation_standard_price",
+    ),
+    (
+        {"installation_standard_price": "-1"},
+        {"installation_standard_price": -1},
+        "installation_standard_price",
+    ),
+    (
+        {"home_warranty_and_labour": "yes", "installation_warranty_months": "0"},
+        {"home_warranty_and_labour": True, "installation_warranty_months": 0},
+        "installation_warranty_months",
+    ),
+    (
+        {"home_warranty_and_labour": "yes", "installation_warranty_months": "121"},
+        {"home_warranty_and_labour": True, "installation_warranty_months": "121"},
+        "installation_warranty_months",
+    ),
 ]
+
+
+def test_standard_price_and_warranty_length_through_the_api(world, api_key_for, client):
+    headers = api_key_for(world.org_a, Role.CONNECTIONS_OFFICER)
+    created = post(
+        client,
+        headers,
+        {
+            **API_VALID,
+            "installation_standard_price": 1249.5,
+            "home_warranty_and_labour": True,
+            "installation_warranty_months": 36,
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["installation_standard_price"] == "1249.50"
+    assert body["installation_warranty_months"] == 36
+    patched = client.patch(
+        f"/api/v1/connections/{body['id']}",
+        data={"installation_payment_model": "budget", "installation_budget": "900"},
+        content_type="application/json",
+        headers=headers,
+    ).json()
+    # Not the Direct Model any more: the standard price no longer applies and is cleared.
+    assert patched["installation_standard_price"] is None
+    assert patched["installation_budget"] == "900.00"
+    assert patched["installation_warranty_months"] == 36
 
 
 @pytest.mark.parametrize(("form_input", "api_input", "field"), BAD_INPUTS)

@@ -52,7 +52,18 @@ def test_create_a_connection_toggling_dependent_fields_then_edit_it(world, live_
     expect(payment_model).to_be_hidden()  # not handled by a certified installer yet
     field(page, "Installation Handled By").select_option("certified_installer")
     expect(payment_model).to_be_visible()
+    standard_price = field(page, "Standard installation package price (EUR, incl. VAT)")
+    warranty_months = field(page, "Warranty length (months)")
+    expect(standard_price).to_be_hidden()
+    expect(warranty_months).to_be_hidden()  # only with Home warranty and labour
+    warranty.select_option("yes")
+    expect(warranty_months).to_be_visible()
+    warranty.select_option("no")
+    expect(warranty_months).to_be_hidden()
+    payment_model.select_option("direct")
+    expect(standard_price).to_be_visible()
     payment_model.select_option("budget")
+    expect(standard_price).to_be_hidden()
     expect(field(page, "Installation budget (EUR)")).to_be_visible()
     field(page, "Installation budget (EUR)").fill("1500")
 

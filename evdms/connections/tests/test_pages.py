@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection as db_connection
@@ -386,3 +387,34 @@ def test_the_list_uses_a_fixed_number_of_queries(world):
         response = nadia.get(reverse("connections:list"))
     assert len(many) == len(few)
     assert re.search(r"<td>\s*1\s*</td>", response.content.decode())  # counted in the same query
+
+
+def test_the_form_asks_the_standard_price_for_direct_and_the_warranty_length(world):
+    nadia = client_for(world.nadia)
+    page = nadia.get(reverse("connections:new")).content.decode()
+    assert "Standard installation package price (EUR, incl. VAT)" in page
+    shown = re.search(r'id="field-installation_standard_price" data-show-when="([^"]+)"', page)
+    assert shown and "direct" in shown.group(1)
+    shown = re.search(r'id="field-installation_warranty_months" data-show-when="([^"]+)"', page)
+    assert shown and "home_warranty_and_labour" in shown.group(1)
+    refused = nadia.post(
+        reverse("connections:new"), form_data(world, installation_standard_price="")
+    )
+    assert field_errors(refused)["installation_standard_price"] == ["This field is required."]
+    assert not Connection.objects.exists()
+    nadia.post(
+        reverse("connections:new"),
+        form_data(
+            world,
+            installation_standard_price="1499.99",
+            home_warranty_and_labour="yes",
+            installation_warranty_months="48",
+        ),
+    )
+    connection = Connection.objects.get()
+    assert connection.installation_standard_price == Decimal("1499.99")
+    assert connection.installation_warranty_months == 48
+    detail = nadia.get(reverse("connections:detail", args=[connection.pk])).content.decode()
+    assert "standard package EUR 1499.99 incl. VAT" in detail and "48 months" in detail
+    edit = nadia.get(reverse("connections:edit", args=[connection.pk])).content.decode()
+    assert 'value="1499.99"' in edit and 'value="48"' in edit

@@ -21,6 +21,7 @@ HOME = {
     "provide_home_charger": "yes",
     "installation_handled_by": "certified_installer",
     "installation_payment_model": "direct",
+    "installation_standard_price": "1200",
 }
 
 
@@ -77,6 +78,26 @@ IGNORED_WHEN_NOT_APPLICABLE = [
     ),
     ({**HOME, "installation_budget": "900"}, "installation_budget", None),  # not Budget Model
     (
+        {**HOME, "installation_payment_model": "budget", "installation_budget": "900"},
+        "installation_standard_price",
+        None,  # the standard price is for the Direct Model only
+    ),
+    (
+        {"provide_home_charger": "no", "installation_standard_price": "900"},
+        "installation_standard_price",
+        None,
+    ),
+    (
+        {**HOME, "home_warranty_and_labour": "no", "installation_warranty_months": "24"},
+        "installation_warranty_months",
+        None,  # only with Home warranty and labour
+    ),
+    (
+        {"provide_home_charger": "no", "installation_warranty_months": "nonsense"},
+        "installation_warranty_months",
+        None,
+    ),
+    (
         {"provide_home_charger": "no", "reimburse_home_charging": "yes"},
         "reimburse_home_charging",
         False,
@@ -119,6 +140,7 @@ REQUIRED_WHEN_APPLICABLE = [
         "installation_payment_model",
     ),
     ({**HOME, "installation_payment_model": "budget"}, "installation_budget"),
+    ({**HOME, "installation_standard_price": ""}, "installation_standard_price"),
     ({**HOME, "reimburse_home_charging": "yes"}, "max_price_per_kwh"),
     ({"pay_for_public_charging": "yes"}, "payment_via"),
     ({"custom_terms_enabled": "yes"}, "terms_text"),
@@ -255,3 +277,49 @@ def test_terms_have_a_maximum_length():
     assert errors_of(data)["terms_text"] == [
         "Use at most 20,000 characters (this text has 20,001)."
     ]
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        ("abc", "Enter a number, e.g. 0.29."),
+        ("0", "Enter a price greater than 0."),
+        ("-5", "Enter a price greater than 0."),
+        ("1200.123", "Use at most 2 decimal places."),
+        ("100000.01", "Enter a price of at most 100000."),
+    ],
+)
+def test_standard_price_rules(price, message):
+    assert errors_of({**BASE, **HOME, "installation_standard_price": price}) == {
+        "installation_standard_price": [message]
+    }
+
+
+def test_standard_price_is_kept_for_the_direct_model():
+    values = clean_connection_input({**BASE, **HOME, "installation_standard_price": "1249,50"})
+    assert values["installation_standard_price"] == Decimal("1249.50")
+    assert values["installation_warranty_months"] is None  # no warranty asked for
+
+
+@pytest.mark.parametrize("months", ["0", "121", "12.5", "-3", "two", True])
+def test_warranty_months_rules(months):
+    data = {
+        **BASE,
+        **HOME,
+        "home_warranty_and_labour": "yes",
+        "installation_warranty_months": months,
+    }
+    assert errors_of(data) == {
+        "installation_warranty_months": ["Enter a whole number of months from 1 to 120."]
+    }
+
+
+@pytest.mark.parametrize(("months", "stored"), [("", None), ("1", 1), ("120", 120), (36, 36)])
+def test_warranty_months_is_optional_and_kept_with_warranty(months, stored):
+    data = {
+        **BASE,
+        **HOME,
+        "home_warranty_and_labour": "yes",
+        "installation_warranty_months": months,
+    }
+    assert clean_connection_input(data)["installation_warranty_months"] == stored

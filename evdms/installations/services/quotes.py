@@ -55,6 +55,13 @@ MAX_UNIT_PRICE = Decimal("100000.00")
 MAX_DESCRIPTION = 200
 MAX_REASON = 500
 
+
+def token_hash(token: str) -> str:
+    """What is stored of a link's token: its keyed hash (HMAC-SHA256 with a key from
+    ``SECRET_KEY``), as the 64 hex digits the column holds, looked up by equality."""
+    return keyed_hash(token, purpose=LINK_PURPOSE).partition("$")[2]
+
+
 ALREADY_DECIDED = "This quote was already decided; nothing was changed."
 NOT_AWAITING = "This quote no longer awaits a decision; nothing was changed."
 
@@ -199,7 +206,7 @@ def quote_submit(
         raise ValidationError({"notes": ["Keep the notes to 2,000 characters or fewer."]})
     with transaction.atomic():
         locked = (
-            InstallationJob.objects.select_for_update()
+            InstallationJob.objects.select_for_update(of=("self",))
             .select_related("connection", "organisation", "installer", "driver")
             .get(pk=job.pk)
         )
@@ -306,7 +313,7 @@ def quote_submit(
             token = secrets.token_urlsafe(32)
             link = QuoteApprovalLink.objects.create(
                 quote=quote,
-                token_hash=keyed_hash(token, purpose=LINK_PURPOSE),
+                token_hash=token_hash(token),
                 recipient=connection.support_email,
                 created_at=now,
                 expires_at=now + datetime.timedelta(days=LINK_DAYS),
@@ -359,7 +366,7 @@ def _decide(
     extra: Mapping[str, Any] | None = None,
 ) -> Quote:
     """Decide one payer's part; inside the caller's transaction, with the quote locked."""
-    quote = Quote.objects.select_for_update().get(pk=quote_id)
+    quote = Quote.objects.select_for_update(of=("self",)).get(pk=quote_id)
     if check is not None:
         check(quote)
     field = "organisation" if part == Party.ORGANISATION else "driver"
@@ -384,7 +391,7 @@ def _decide(
         )
     job = (
         InstallationJob.objects.select_related("connection", "organisation", "installer", "driver")
-        .select_for_update()
+        .select_for_update(of=("self",))
         .get(pk=quote.job_id)
     )
     if job.status != JobStatus.QUOTED:
@@ -405,7 +412,7 @@ def _decide(
         quote.status = QuoteStatus.APPROVED
         fields.append("status")
     quote.save(update_fields=fields)
-    audit_record(
+    event = audit_record(
         actor=actor,
         action=AuditAction.QUOTE_DECIDE,
         target=quote,
@@ -419,6 +426,10 @@ def _decide(
         },
         by_user=by_user,
     )
+    if actor is None and by_user is None:
+        # No one logged in (the approval link): the history names the link's recipient.
+        event.actor_label = label[:300]
+        event.save(update_fields=["actor_label"])
     who = "The organisation" if part == Party.ORGANISATION else "The driver"
     if not approve:
         job_transition(
@@ -499,7 +510,7 @@ def _find_link(token: str) -> QuoteApprovalLink | None:
         QuoteApprovalLink.objects.select_related(
             "quote", "quote__job", "quote__job__connection", "quote__job__organisation"
         )
-        .filter(token_hash=keyed_hash(token, purpose=LINK_PURPOSE))
+        .filter(token_hash=token_hash(token))
         .first()
     )
 
@@ -517,9 +528,20 @@ def link_problem(link: QuoteApprovalLink, now: datetime.datetime | None = None) 
     if (
         quote.status != QuoteStatus.AWAITING_APPROVAL
         or quote.organisation_approval != PartApproval.PENDING
+        or quote.job.status != JobStatus.QUOTED  # e.g. the job was cancelled meanwhile
     ):
         return "closed"
     return None
+
+
+def may_decide(quote: Quote | None, part: str) -> bool:
+    """Whether ``part`` ("organisation" or "driver") of the quote awaits its decision."""
+    return (
+        quote is not None
+        and quote.status == QuoteStatus.AWAITING_APPROVAL
+        and getattr(quote, f"{part}_approval") == PartApproval.PENDING
+        and quote.job.status == JobStatus.QUOTED
+    )
 
 
 def approval_link_for(*, token: str) -> QuoteApprovalLink | None:
@@ -543,8 +565,12 @@ def quote_decide_by_link(*, token: str, approve: bool, reason: str = "") -> Quot
     if found is None:
         raise ValidationError({"__all__": ["This approval link is not known."]})
     with transaction.atomic():
-        link = QuoteApprovalLink.objects.select_for_update().get(pk=found.pk)
-        quote = Quote.objects.select_for_update().get(pk=link.quote_id)
+        link = QuoteApprovalLink.objects.select_for_update(of=("self",)).get(pk=found.pk)
+        quote = (
+            Quote.objects.select_for_update(of=("self",))
+            .select_related("job")
+            .get(pk=link.quote_id)
+        )
         link.quote = quote
         problem = link_problem(link)
         if problem is not None:
@@ -582,6 +608,14 @@ def quote_decide_by_driver(*, driver: User, quote: Quote, approve: bool, reason:
             by_user=driver,
             check=check,
         )
+
+
+def quotes_withdraw_open(*, job: InstallationJob) -> int:
+    """Withdraw the job's quotes still awaiting a decision (for the service that cancels
+    a job, inside its transaction); their approval links stop working. Returns how many."""
+    return Quote.objects.filter(job=job, status=QuoteStatus.AWAITING_APPROVAL).update(
+        status=QuoteStatus.WITHDRAWN
+    )
 
 
 def open_quote(job: InstallationJob) -> Quote | None:

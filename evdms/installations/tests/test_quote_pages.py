@@ -116,11 +116,16 @@ def test_an_expired_or_unknown_link_says_so_and_nothing_else(quoted):
     assert Quote.objects.get().organisation_approval == "pending"
 
 
-def test_the_link_form_needs_its_csrf_token(quoted):
-    _, _, url, _ = quoted
-    response = Client(enforce_csrf_checks=True).post(url, {"quote": "1", "decision": "approve"})
-    assert response.status_code == 403
-    assert Quote.objects.get().organisation_approval == "pending"
+def test_the_link_form_works_as_a_no_referrer_page_posts_it(quoted):
+    """With no-referrer a browser posts the form with ``Origin: null`` and no Referer;
+    the link's token, not a session, is what authorises the decision."""
+    _, quote, url, _ = quoted
+    response = Client(enforce_csrf_checks=True).post(
+        url, {"quote": "1", "decision": "approve"}, headers={"Origin": "null"}, secure=True
+    )
+    assert response.status_code == 200 and "Quote approved" in response.content.decode()
+    quote.refresh_from_db()
+    assert quote.organisation_approval == "approved"
 
 
 # --- the organisation, in the app -------------------------------------------------------
@@ -253,3 +258,18 @@ def test_another_driver_gets_404(quoted):
     )
     quote.refresh_from_db()
     assert quote.driver_approval == "pending"
+
+
+def test_a_cancelled_job_closes_its_link_and_its_forms(world, quoted):
+    job, _, url, dora = quoted
+    type(job).objects.filter(pk=job.pk).update(status="cancelled", cancel_reason="Moved abroad")
+    closed = Client().get(url)
+    assert closed.status_code == 410 and "no longer valid" in closed.content.decode()
+    assert (
+        'value="approve"'
+        not in client_for(world.nadia).get(f"/installations/jobs/{job.pk}/quote/").content.decode()
+    )
+    assert (
+        'value="approve"'
+        not in _driver_client(dora).get(f"/my/installation/{job.pk}/quote/").content.decode()
+    )

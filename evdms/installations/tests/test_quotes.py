@@ -29,6 +29,7 @@ from evdms.installations.services.quotes import (
     quote_decide_by_link,
     quote_decide_by_organisation,
     quote_submit,
+    quotes_withdraw_open,
 )
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.fixtures import World, make_connection
@@ -211,6 +212,8 @@ def test_the_link_approves_once_and_the_last_approval_moves_the_job(customised):
     assert link.used_at is not None and link.decision == "approved"
     event = AuditEvent.objects.get(action="quote.decide")
     assert event.changes["recipient"] == "support@voltlease.example"
+    assert event.actor_label == "approval link sent to support@voltlease.example"
+    assert event.organisation == job.organisation and event.changes["decision"] == "approved"
     quote_decide_by_driver(driver=job.driver, quote=quote, approve=True)
     job.refresh_from_db()
     assert job.status == JobStatus.QUOTE_APPROVED
@@ -294,3 +297,52 @@ def test_an_older_open_quote_is_withdrawn_by_a_new_one(customised):
     token = _link_token(OutboundEmail.objects.filter(template="quote_for_approval").earliest("pk"))
     link = approval_link_for(token=token)
     assert link is not None and link.quote.number == 1 and link_problem(link) == "closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uses_of_a_link_at_once_decide_once(world):
+    """Two requests with the same link at the same moment: one decision, one refusal."""
+    import threading
+
+    from django.db import connection as db
+
+    job, _, actor = _setup(world, "customised_quoting")
+    quote_submit(actor=actor, job=job, lines=LINES[:2])
+    token = _link_token(OutboundEmail.objects.get(template="quote_for_approval"))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(approve: bool) -> None:
+        barrier.wait()
+        try:
+            quote_decide_by_link(token=token, approve=approve, reason="" if approve else "No")
+            outcomes.append("decided")
+        except ValidationError as refused:
+            outcomes.append(refused.messages[0])
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=decide, args=(flag,)) for flag in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [
+        "This approval link was already used. Each link can be used once.",
+        "decided",
+    ]
+    quote = Quote.objects.get()
+    assert quote.status in ("approved", "declined")
+    assert JobTransition.objects.filter(job=job, from_status="quoted").count() == 1
+    assert AuditEvent.objects.filter(action="quote.decide").count() == 1
+
+
+def test_cancelling_a_job_can_withdraw_its_open_quote(customised):
+    job, _, actor = customised
+    quote_submit(actor=actor, job=job, lines=LINES)
+    token = _link_token(OutboundEmail.objects.get(template="quote_for_approval"))
+    assert quotes_withdraw_open(job=job) == 1
+    assert Quote.objects.get().status == "withdrawn"
+    with pytest.raises(ValidationError) as closed:
+        quote_decide_by_link(token=token, approve=True)
+    assert "no longer valid" in closed.value.messages[0]
