@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements bench-installations
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -91,3 +91,9 @@ bench-reports: $(STAMP)
 
 bench-statements: $(STAMP)
 	$(BIN)/python bench/statements.py --drivers 100000 --sessions-per-driver 30
+
+# The Home Charger Installation Report with 100,000 jobs, on SQLite then PostgreSQL
+# (issue #14); the PostgreSQL database is created when missing and emptied first.
+bench-installations: $(STAMP)
+	$(BIN)/python bench/installations_report.py --jobs 100000
+	DATABASE_URL=$${INSTALLATIONS_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_installations} $(BIN)/python bench/installations_report.py --jobs 100000

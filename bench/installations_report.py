@@ -64,6 +64,18 @@ def fresh_postgres_database(url: str) -> None:
         db.execute(f'CREATE DATABASE "{name}"')
 
 
+def postgres_has_data(url: str) -> bool:
+    """Whether the database of ``url`` holds an earlier run's jobs (for --keep)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as db:
+            row = db.execute("SELECT count(*) FROM installations_installationjob").fetchone()
+    except psycopg.Error:
+        return False
+    return bool(row and row[0])
+
+
 def setup_django(var_dir: str) -> None:
     os.environ.setdefault("EVDMS_VAR_DIR", var_dir)
     os.environ.setdefault("EVDMS_ENV", "test")
@@ -336,17 +348,20 @@ def main() -> None:
     parser.add_argument(
         "--keep",
         metavar="DIR",
-        help="SQLite only: build the data in DIR once and measure it again on later runs",
+        help="build the data once (SQLite: in DIR; PostgreSQL: in DATABASE_URL) and "
+        "measure it again on later runs",
     )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        fresh_postgres_database(url)
-        args.keep = None
     var_dir = args.keep or tempfile.mkdtemp(prefix="evdms-bench-installations-")
     Path(var_dir).mkdir(parents=True, exist_ok=True)
-    reuse = bool(args.keep) and (Path(var_dir) / "evdms.sqlite3").exists()
+    if url.startswith("postgres"):
+        reuse = bool(args.keep) and postgres_has_data(url)
+        if not reuse:
+            fresh_postgres_database(url)
+    else:
+        reuse = bool(args.keep) and (Path(var_dir) / "evdms.sqlite3").exists()
     setup_django(var_dir)
     from django.db import connection
 

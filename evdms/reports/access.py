@@ -12,8 +12,10 @@ from evdms.reports.models import ReportExport
 
 
 def exports_for(actor: Actor) -> QuerySet[ReportExport]:
+    # The transaction report's own: the installation report keeps its exports in the
+    # same table, for roles that may not read this one (evdms/installations).
     return ReportExport.objects.filter(
-        organisation=actor.organisation, expires_at__gt=timezone.now()
+        organisation=actor.organisation, report="transactions", expires_at__gt=timezone.now()
     )
 
 

@@ -16,12 +16,13 @@ from evdms.audit.services import audit_record
 from evdms.installations.documents import Upload, clean_declaration
 from evdms.installations.models import DocumentKind, InstallationJob, JobDocument, JobStatus
 from evdms.installations.services.jobs import (
-    _installer_job,
-    _locked,
-    _refuse_unless,
-    _reload,
+    installer_job_id,
+    job_reloaded,
+    locked_job,
+    refuse_unless,
 )
 from evdms.installations.services.transitions import Party, job_transition
+from evdms.notifications.services import email_send
 
 
 def _declaration_filename(filename: str, job: InstallationJob) -> str:
@@ -34,14 +35,14 @@ def declaration_upload(
     *, actor: Actor, job: InstallationJob | int, upload: Upload, filename: str = ""
 ) -> InstallationJob:
     """An installer manager uploads the declaration: commissioned → completed."""
-    job_id = _installer_job(actor, job, Permission.QUOTE_INSTALLATION_JOBS)
+    job_id = installer_job_id(actor, job, Permission.QUOTE_INSTALLATION_JOBS)
     try:
         pdf = clean_declaration(upload)
     except ValidationError as exc:
         raise ValidationError({"declaration": exc.messages}) from None
     with transaction.atomic():
-        locked = _locked(job_id)
-        _refuse_unless(
+        locked = locked_job(job_id)
+        refuse_unless(
             locked,
             (JobStatus.COMMISSIONED,),
             f"This job is {locked.get_status_display().lower()}; the declaration completes a "
@@ -66,9 +67,7 @@ def declaration_upload(
             changes={"document": [None, f"{DocumentKind.DECLARATION.label}: {name}"]},
         )
         job_transition(job_id=locked.pk, to=JobStatus.COMPLETED, party=Party.INSTALLER, actor=actor)
-        completed = _reload(job_id)
-        from evdms.notifications.services import email_send
-
+        completed = job_reloaded(job_id)
         email_send(
             to=[completed.connection.support_email],
             template="installation_declaration",

@@ -139,7 +139,7 @@ def _email_support(job: InstallationJob, template: str, **extra: Any) -> None:
     )
 
 
-def _installer_job(actor: Actor, job: InstallationJob | int, permission: Permission) -> int:
+def installer_job_id(actor: Actor, job: InstallationJob | int, permission: Permission) -> int:
     """The job's id once the actor may take this step on it: the right role (else
     PermissionDenied) and a job of their own installer company (else Http404)."""
     require(actor, permission)
@@ -147,7 +147,7 @@ def _installer_job(actor: Actor, job: InstallationJob | int, permission: Permiss
     return get_job_for_installer(actor, job_id).pk
 
 
-def _locked(job_id: int) -> InstallationJob:
+def locked_job(job_id: int) -> InstallationJob:
     return (
         InstallationJob.objects.select_for_update(of=("self",))
         .select_related("connection", "driver", "organisation", "installer__organisation")
@@ -155,13 +155,13 @@ def _locked(job_id: int) -> InstallationJob:
     )
 
 
-def _reload(job_id: int) -> InstallationJob:
+def job_reloaded(job_id: int) -> InstallationJob:
     return InstallationJob.objects.select_related(
         "connection", "driver", "organisation", "installer__organisation", "charger"
     ).get(pk=job_id)
 
 
-def _refuse_unless(job: InstallationJob, statuses: tuple[str, ...], message: str) -> None:
+def refuse_unless(job: InstallationJob, statuses: tuple[str, ...], message: str) -> None:
     if job.status not in statuses:
         raise WrongStep({"status": [message]})
 
@@ -304,7 +304,7 @@ def job_move_for_revised_benefits(
             checked=True,
         )
     with transaction.atomic():
-        locked = _locked(job.pk)
+        locked = locked_job(job.pk)
         if locked.status not in OPEN_STATUSES:
             return None
         before = locked.connection.name
@@ -319,7 +319,7 @@ def job_move_for_revised_benefits(
             organisation=locked.organisation,
             changes={"connection": [before, new_connection.name]},
         )
-    return _reload(job.pk)
+    return job_reloaded(job.pk)
 
 
 def job_assign(
@@ -331,7 +331,7 @@ def job_assign(
     if by_user is None or not by_user.is_staff:
         raise PermissionDenied("Only a platform operator assigns installation jobs.")
     with transaction.atomic():
-        locked = _locked(job.pk)
+        locked = locked_job(job.pk)
         if locked.status not in OPEN_STATUSES:
             raise WrongStep(
                 {
@@ -354,7 +354,7 @@ def job_assign(
                 )
         before = locked.installer
         if before is not None and before.pk == chosen.pk:
-            return _reload(locked.pk)
+            return job_reloaded(locked.pk)
         locked.installer = chosen
         fields = ["installer"]
         if locked.assigned_at is None:
@@ -370,7 +370,7 @@ def job_assign(
             by_user=by_user,
         )
         _announce_assignment(locked)
-    return _reload(job.pk)
+    return job_reloaded(job.pk)
 
 
 # --- contact and survey -------------------------------------------------------------------
@@ -387,7 +387,7 @@ def job_contact_record(
 ) -> ContactAttempt:
     """Keep a contact attempt; the first that reached the driver moves the job from
     assigned to contacted."""
-    job_id = _installer_job(actor, job, Permission.WORK_INSTALLATION_JOBS)
+    job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     errors: dict[str, list[str]] = {}
     if channel not in ContactChannel.values:
         errors["channel"] = ["Choose how you contacted the driver."]
@@ -403,8 +403,8 @@ def job_contact_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        locked = _locked(job_id)
-        _refuse_unless(
+        locked = locked_job(job_id)
+        refuse_unless(
             locked,
             OPEN_STATUSES,
             f"This job is {locked.get_status_display().lower()}; no more contact is recorded.",
@@ -434,14 +434,14 @@ def job_contact_record(
 def job_survey_record(*, actor: Actor, job: InstallationJob | int, notes: str) -> InstallationJob:
     """The survey's notes: contacted → surveyed. While surveyed (also after a declined
     quote) the notes can be corrected."""
-    job_id = _installer_job(actor, job, Permission.WORK_INSTALLATION_JOBS)
+    job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     notes = notes.strip()
     if not notes:
         raise ValidationError({"notes": ["Describe what the survey found."]})
     if len(notes) > 10_000:
         raise ValidationError({"notes": ["Use at most 10,000 characters."]})
     with transaction.atomic():
-        locked = _locked(job_id)
+        locked = locked_job(job_id)
         if locked.status == JobStatus.CONTACTED:
             job_transition(
                 job_id=locked.pk, to=JobStatus.SURVEYED, party=Party.INSTALLER, actor=actor
@@ -464,7 +464,7 @@ def job_survey_record(*, actor: Actor, job: InstallationJob | int, notes: str) -
             organisation=locked.organisation,
             changes={"survey_notes": [before or None, notes]},
         )
-    return _reload(job_id)
+    return job_reloaded(job_id)
 
 
 def _photo_filename(filename: str, count: int) -> str:
@@ -517,10 +517,10 @@ def job_photo_add(
     *, actor: Actor, job: InstallationJob | int, upload: Upload, filename: str = ""
 ) -> JobDocument:
     """A survey photo from the installer, on an open job."""
-    job_id = _installer_job(actor, job, Permission.WORK_INSTALLATION_JOBS)
+    job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     with transaction.atomic():
-        locked = _locked(job_id)
-        _refuse_unless(
+        locked = locked_job(job_id)
+        refuse_unless(
             locked,
             OPEN_STATUSES,
             f"This job is {locked.get_status_display().lower()}; no more photos are added.",
@@ -534,8 +534,8 @@ def driver_photo_add(
     """A photo of the wall or fuse box from the driver's own pages, on their open job."""
     job_id = get_job_for_driver(driver, job if isinstance(job, int) else job.pk).pk
     with transaction.atomic():
-        locked = _locked(job_id)
-        _refuse_unless(
+        locked = locked_job(job_id)
+        refuse_unless(
             locked,
             OPEN_STATUSES,
             f"This installation is {locked.get_status_display().lower()}; photos are no longer "
@@ -552,13 +552,13 @@ def job_schedule(
 ) -> InstallationJob:
     """The appointment: quote approved → scheduled, or a new date while scheduled. The
     driver is e-mailed each time."""
-    job_id = _installer_job(actor, job, Permission.WORK_INSTALLATION_JOBS)
+    job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     if appointment_at is None or timezone.is_naive(appointment_at):
         raise ValidationError({"appointment_at": ["Give the date and time of the appointment."]})
     if appointment_at <= timezone.now():
         raise ValidationError({"appointment_at": ["The appointment must be in the future."]})
     with transaction.atomic():
-        locked = _locked(job_id)
+        locked = locked_job(job_id)
         before = locked.appointment_at
         if locked.status == JobStatus.QUOTE_APPROVED:
             job_transition(
@@ -586,7 +586,7 @@ def job_schedule(
                 ]
             },
         )
-        job_now = _reload(job_id)
+        job_now = job_reloaded(job_id)
         _email_driver(job_now, "installation_appointment", rescheduled=before is not None)
     return job_now
 
@@ -602,8 +602,8 @@ def appointment_move_request(
     if len(note) > 500:
         raise ValidationError({"note": ["Use at most 500 characters."]})
     with transaction.atomic():
-        locked = _locked(job_id)
-        _refuse_unless(
+        locked = locked_job(job_id)
+        refuse_unless(
             locked,
             (JobStatus.SCHEDULED,),
             "There is no appointment to move now.",
@@ -629,7 +629,7 @@ def appointment_move_request(
             changes={"move_requested": [None, note]},
             by_user=driver,
         )
-        job_now = _reload(job_id)
+        job_now = job_reloaded(job_id)
         _email_installer(job_now, "installation_move_request", note=note)
     return job_now
 
@@ -647,7 +647,7 @@ def job_installed(
     """Scheduled → installed: the charger is registered (linked to the driver, of the
     job's organisation) with a generated password, returned once for the installer to
     configure the charger. Its first accepted BootNotification commissions the job."""
-    job_id = _installer_job(actor, job, Permission.WORK_INSTALLATION_JOBS)
+    job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     serial, vendor, model = serial.strip(), vendor.strip(), model.strip()
     mid_certificate = mid_certificate.strip()
     errors: dict[str, list[str]] = {}
@@ -666,8 +666,8 @@ def job_installed(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        locked = _locked(job_id)
-        _refuse_unless(
+        locked = locked_job(job_id)
+        refuse_unless(
             locked,
             (JobStatus.SCHEDULED,),
             f"This job is {locked.get_status_display().lower()}; a charger is recorded as "
@@ -708,7 +708,7 @@ def job_installed(
                 "mid_certificate": [None, mid_certificate],
             },
         )
-        job_now = _reload(job_id)
+        job_now = job_reloaded(job_id)
         _email_driver(job_now, "installation_installed")
     return job_now, password
 
@@ -737,7 +737,7 @@ def job_commission_for_charger(*, charger_id: int) -> InstallationJob | None:
 
 def _commission(job_id: int, charger_id: int) -> InstallationJob | None:
     with transaction.atomic():
-        locked = _locked(job_id)
+        locked = locked_job(job_id)
         if locked.status != JobStatus.INSTALLED or locked.charger_id != charger_id:
             return None  # a second boot, at once
         identity = Charger.objects.filter(pk=charger_id).values_list("identity", flat=True).get()
@@ -756,7 +756,7 @@ def _commission(job_id: int, charger_id: int) -> InstallationJob | None:
             InstallationJob.objects.filter(pk=locked.pk).update(
                 warranty_months=months or None, warranty_until=until
             )
-    return _reload(job_id)
+    return job_reloaded(job_id)
 
 
 # --- cancelling ---------------------------------------------------------------------------
@@ -781,7 +781,7 @@ def job_cancel(
         if party == Party.INSTALLER:
             if actor is None:
                 raise PermissionDenied("An installer cancels as an installer admin.")
-            job_id = _installer_job(actor, job_id, Permission.QUOTE_INSTALLATION_JOBS)
+            job_id = installer_job_id(actor, job_id, Permission.QUOTE_INSTALLATION_JOBS)
         elif party == Party.ORGANISATION:
             if actor is None:
                 raise PermissionDenied("An organisation cancels as one of its admins.")
@@ -809,7 +809,7 @@ def job_cancel(
         Quote.objects.filter(job_id=job_id, status=QuoteStatus.AWAITING_APPROVAL).update(
             status=QuoteStatus.WITHDRAWN
         )
-        cancelled = _reload(job_id)
+        cancelled = job_reloaded(job_id)
         _email_driver(cancelled, "installation_cancelled", reason=reason)
         if party != Party.INSTALLER:
             _email_installer(cancelled, "installation_cancelled", reason=reason)

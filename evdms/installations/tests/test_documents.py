@@ -211,3 +211,19 @@ def test_the_declaration_completes_a_commissioned_job_and_is_emailed(world, job)
     assert email.to == ["support@voltlease.example"]
     assert email.attachments[0]["filename"] == "Declaration Dora.pdf"
     assert base64.b64decode(email.attachments[0]["content_b64"]) == content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_declarations_at_once_complete_the_job_once(world, job):
+    from evdms.installations.tests.test_jobs_steps import each_once
+
+    job, installer = job
+    type(job).objects.filter(pk=job.pk).update(status=JobStatus.COMMISSIONED)
+    manager = world.actor(installer.manager)
+    refused = each_once(
+        lambda: declaration_upload(actor=manager, job=job.pk, upload=pdf()),
+        lambda: declaration_upload(actor=manager, job=job.pk, upload=pdf(2)),
+    )
+    assert len(refused) == 1 and "completed" in refused[0]
+    assert JobDocument.objects.filter(kind="declaration").count() == 1
+    assert OutboundEmail.objects.filter(template="installation_declaration").count() == 1

@@ -49,6 +49,23 @@ def setup(world):
     return job, installer, world.actor(installer.technician), world.actor(installer.manager)
 
 
+def each_once(*works):
+    """Run ``works`` at once; the WrongStep messages of those refused."""
+    refused: list[str] = []
+
+    def guarded(work):
+        def run():
+            try:
+                work()
+            except WrongStep as exc:
+                refused.append(exc.message_dict["status"][0])
+
+        return run
+
+    at_once(*(guarded(w) for w in works))
+    return refused
+
+
 def now() -> datetime.datetime:
     return timezone.now()
 
@@ -346,3 +363,31 @@ def test_two_commissionings_at_once_commission_once(world, setup):
         lambda: job_commission_for_charger(charger_id=charger_of(installed)),
     )
     assert JobTransition.objects.filter(job=job, to_status="commissioned").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_installed_twice_at_once_registers_one_charger(world, setup):
+    job, _installer, tech, _ = scheduled_job(setup)
+    refused = each_once(
+        lambda: job_installed(actor=tech, job=job.pk, **INSTALL),
+        lambda: job_installed(
+            actor=tech, job=job.pk, **{**INSTALL, "identity": "DORA-2", "serial": "SN-778"}
+        ),
+    )
+    assert len(refused) == 1 and "installed" in refused[0]
+    assert Charger.objects.count() == 1
+    assert JobTransition.objects.filter(job=job, to_status="installed").count() == 1
+    assert InstallationJob.objects.get(pk=job.pk).charger == Charger.objects.get()
+
+
+def test_no_warranty_without_home_warranty_and_labour(world):
+    installer = make_installer()
+    connection = make_connection(world.org_a)  # home warranty and labour: no
+    job = make_job(
+        connection, User.objects.create(email="d@example.com"), installer.company, "installed"
+    )
+    charger, _ = charger_register(actor=None, organisation=world.org_a, identity="C1", serial="S1")
+    InstallationJob.objects.filter(pk=job.pk).update(charger=charger)
+    commissioned = job_commission_for_charger(charger_id=charger.pk)
+    assert commissioned is not None and commissioned.status == JobStatus.COMMISSIONED
+    assert commissioned.warranty_until is None and commissioned.warranty_months is None

@@ -205,3 +205,19 @@ def test_an_empty_selection_is_an_empty_file(jobs: Jobs):
     rows = installations_for(actor, parse_installation_query({"status": "installed"}))
     header, *data = csv_rows(b"".join(exports.csv_chunks(rows)))
     assert header == HEADINGS and data == []
+
+
+def test_an_installation_export_is_not_on_the_transaction_report(jobs: Jobs):
+    from datetime import timedelta
+
+    export = ReportExport.objects.create(
+        organisation=jobs.world.org_a,
+        role="analyst",
+        report="installations",
+        format="csv",
+        status="done",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    ana = client_for(jobs.world.ana)
+    assert ana.get(reverse("reports:export_file", args=[export.pk])).status_code == 404
+    assert f"export-{export.pk}" not in ana.get(reverse("reports:transactions")).content.decode()

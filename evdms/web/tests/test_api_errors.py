@@ -54,7 +54,8 @@ def test_the_uploads_are_found_in_the_openapi_document():
 
 @pytest.fixture
 def key_for_path(world, api_key_for):
-    """The key an operation takes: the operator's for payouts, a Network Manager's else."""
+    """The key an operation takes: the operator's for payouts, an installer manager's for
+    the installer API, a Network Manager's else."""
     operator = User.objects.create_user(
         "petra@platform.example", "petra's long passphrase", is_staff=True, is_superuser=True
     )
@@ -62,11 +63,15 @@ def key_for_path(world, api_key_for):
     call_command("create_api_key", "--operator", operator.email, "--name", "bank", stdout=out)
     operator_key = {"Authorization": f"Bearer {out.getvalue().strip()}"}
     organisation_key = api_key_for(world.org_a, Role.NETWORK_MANAGER)
+    # The installer API takes an installer company's key.
+    installer_key = api_key_for(world.org_a, Role.INSTALLER_MANAGER, name="installer")
     connection = make_connection(world.org_a, name="Uploads")
 
     def headers_and_url(path: str) -> tuple[dict[str, str], str]:
         url = re.sub(r"\{[^}]+\}", str(connection.pk), path)
-        return (operator_key if "/payout" in path else organisation_key), url
+        if "/payout" in path:
+            return operator_key, url
+        return (installer_key if "/installer/" in path else organisation_key), url
 
     return headers_and_url
 
