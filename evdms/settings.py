@@ -253,7 +253,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- encryption of bank details at rest (see evdms/reimbursements/crypto.py) ------
+# --- encryption of bank details at rest (see evdms/accounts/field_crypto.py) ----
 FIELD_ENCRYPTION_KEYS = env_list("EVDMS_FIELD_ENCRYPTION_KEYS", [])
 if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
     raise ConfigurationError(
