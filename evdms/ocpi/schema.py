@@ -27,7 +27,7 @@ MODULE_IDS = (
     "tokens",
 )
 IMAGE_CATEGORIES = ("CHARGER", "ENTRANCE", "LOCATION", "NETWORK", "OPERATOR", "OTHER", "OWNER")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 _URL = re.compile(r"^https?://[^\s]+$")
 
 
@@ -78,7 +78,7 @@ def check_value(rule: Field, value: Any, where: str) -> list[str]:
             return [f"{where}: only printable characters"]
         if kind == "url" and (len(value) > 255 or not _URL.match(value)):
             return [f"{where}: must be an http(s) URL of at most 255 characters"]
-        if kind == "datetime" and (len(value) > 25 or not _DATETIME.match(value)):
+        if kind == "datetime" and (len(value) > 25 or not DATETIME.match(value)):
             return [f"{where}: must be an RFC 3339 UTC timestamp"]
         if kind == "enum" and value not in rule.choices:
             return [f"{where}: must be one of {', '.join(rule.choices)}"]

@@ -43,6 +43,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from evdms.accounts.keyed_hash import Match, keyed_hash, keyed_hash_candidates, keyed_hash_match
 from evdms.ocpi.models import Partner, PartnerStatus
+from evdms.ocpi.schema import DATETIME
 
 logger = logging.getLogger("evdms.ocpi")
 
@@ -127,7 +128,7 @@ def timestamp(moment: datetime | None = None) -> str:
 
 def parse_timestamp(text: str) -> datetime:
     """An OCPI DateTime (``Z`` or no designator: both UTC); ``ValueError`` otherwise."""
-    if not isinstance(text, str) or len(text) > 25 or "+" in text[10:] or "-" in text[10:]:
+    if not isinstance(text, str) or len(text) > 25 or not DATETIME.match(text):
         raise ValueError(text)
     value = datetime.fromisoformat(text[:-1] if text.endswith("Z") else text)
     if value.tzinfo is not None:
