@@ -330,6 +330,8 @@ OCPI_COUNTRY_CODE, OCPI_PARTY_ID = checked_ocpi_party(
 )
 OCPI_BUSINESS_NAME = env_str("EVDMS_OCPI_BUSINESS_NAME", "evdms")[:100]
 OCPI_BUSINESS_WEBSITE = env_str("EVDMS_OCPI_BUSINESS_WEBSITE", SITE_URL)
+if OCPI_BUSINESS_WEBSITE and not OCPI_BUSINESS_WEBSITE.startswith(("https://", "http://")):
+    raise ConfigurationError("EVDMS_OCPI_BUSINESS_WEBSITE must be an http(s) URL (or empty)")
 # Seconds we wait for a partner's OCPI server (its versions during the handshake).
 OCPI_PEER_TIMEOUT = env_int("EVDMS_OCPI_PEER_TIMEOUT", 10, minimum=1)
 

@@ -120,6 +120,23 @@ def check_credentials(body: Any) -> dict[str, Any]:
     return {"token": body["token"], "url": body["url"], "roles": roles}
 
 
+def _check_parties_free(partner_pk: int | None, credentials: dict[str, Any]) -> None:
+    """Objects partners push are keyed by (country_code, party_id): one party, one
+    partner. A party another active partner holds is refused (2001)."""
+    wanted = {(r["country_code"], r["party_id"]) for r in credentials["roles"]}
+    others = Partner.objects.filter(
+        status__in=(PartnerStatus.REGISTERED, PartnerStatus.SUSPENDED)
+    ).exclude(pk=partner_pk)
+    for other in others:
+        taken = wanted & set(other.parties())
+        if taken:
+            country, party_id = sorted(taken)[0]
+            raise OcpiError(
+                Status.INVALID_PARAMETERS,
+                f"Party {country}*{party_id} is already registered by another partner",
+            )
+
+
 def _store_api(partner: Partner, api: PartnerApi, credentials: dict[str, Any]) -> None:
     partner.versions_url = api.versions_url
     partner.version = api.version
@@ -162,6 +179,7 @@ def partner_register(partner: Partner, body: Any) -> dict[str, Any]:
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
         if locked.status != PartnerStatus.PENDING or locked.token_a_hash != partner.token_a_hash:
             raise OcpiError(Status.CLIENT_ERROR, "Already registered: use PUT", http_status=405)
+        _check_parties_free(locked.pk, credentials)
         _store_api(locked, api, credentials)
         locked.token_a_hash = ""
         locked.token_c_hash = keyed_hash(token_c, purpose=TOKEN_C_PURPOSE)
@@ -187,6 +205,7 @@ def partner_update_credentials(partner: Partner, body: Any) -> dict[str, Any]:
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
         if locked.status != PartnerStatus.REGISTERED or locked.token_c_hash != partner.token_c_hash:
             raise OcpiError(Status.CLIENT_ERROR, "Not registered: use POST", http_status=405)
+        _check_parties_free(locked.pk, credentials)
         _store_api(locked, api, credentials)
         locked.token_c_hash = keyed_hash(token_c, purpose=TOKEN_C_PURPOSE)
         locked.save()
@@ -252,6 +271,10 @@ def partner_connect(
             raise ConnectError(f"The partner's credentials are not valid: {exc.message}") from None
         with transaction.atomic():
             locked = Partner.objects.select_for_update().get(pk=partner.pk)
+            try:
+                _check_parties_free(locked.pk, credentials)
+            except OcpiError as exc:
+                raise ConnectError(exc.message) from None
             _store_api(locked, api, credentials)
             locked.status = PartnerStatus.REGISTERED
             locked.registered_at = timezone.now()

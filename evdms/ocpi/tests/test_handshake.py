@@ -314,3 +314,32 @@ def test_simulate_cpo_command_registers_and_keeps_what_it_learnt(platform, tmp_p
     assert json.loads(state.read_text())["platform_token"] == token_c
     assert Partner.objects.get().status == PartnerStatus.REGISTERED
     assert http("GET", versions_url, token_c).status == 200
+
+
+def test_a_party_already_registered_by_another_partner_is_refused(platform, cpo):
+    versions_url, token_a = add_partner("First")
+    cpo.register_with(versions_url, token_a)
+    _, second_a = add_partner("Second")
+    with SimulatedCpo(party_id="SIM") as twin:  # the same NL*SIM
+        with pytest.raises(PeerError, match=r"2001 Party NL\*SIM is already registered"):
+            twin.register_with(versions_url, second_a)
+    assert Partner.objects.get(name="Second").status == PartnerStatus.PENDING
+
+
+def test_a_trailing_slash_is_accepted(platform, cpo):
+    versions_url, token_a = add_partner()
+    assert http("GET", versions_url + "/", token_a).body["status_code"] == 1000
+    assert http("GET", f"{platform}/ocpi/2.2.1/", token_a).body["status_code"] == 1000
+
+
+def test_a_two_mb_body_over_real_http_is_413_with_2001(platform):
+    _, token_a = add_partner()
+    reply = http(
+        "POST",
+        f"{platform}/ocpi/2.2.1/credentials",
+        token_a,
+        {"token": "x", "padding": "y" * 2_000_000},
+        headers={"X-Request-ID": "big-1", "X-Correlation-ID": "big-c"},
+    )
+    assert reply.status == 413 and reply.body["status_code"] == 2001
+    assert (reply.headers["x-request-id"], reply.headers["x-correlation-id"]) == ("big-1", "big-c")
