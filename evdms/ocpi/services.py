@@ -120,7 +120,7 @@ def check_credentials(body: Any) -> dict[str, Any]:
     return {"token": body["token"], "url": body["url"], "roles": roles}
 
 
-def _check_parties_free(partner_pk: int | None, credentials: dict[str, Any]) -> None:
+def _check_parties_free(partner_pk: int, credentials: dict[str, Any]) -> None:
     """Objects partners push are keyed by (country_code, party_id): one party, one
     partner. A party another active partner holds is refused (2001)."""
     wanted = {(r["country_code"], r["party_id"]) for r in credentials["roles"]}

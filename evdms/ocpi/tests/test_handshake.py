@@ -320,9 +320,11 @@ def test_a_party_already_registered_by_another_partner_is_refused(platform, cpo)
     versions_url, token_a = add_partner("First")
     cpo.register_with(versions_url, token_a)
     _, second_a = add_partner("Second")
-    with SimulatedCpo(party_id="SIM") as twin:  # the same NL*SIM
-        with pytest.raises(PeerError, match=r"2001 Party NL\*SIM is already registered"):
-            twin.register_with(versions_url, second_a)
+    with (
+        SimulatedCpo(party_id="SIM") as twin,  # the same NL*SIM
+        pytest.raises(PeerError, match=r"2001 Party NL\*SIM is already registered"),
+    ):
+        twin.register_with(versions_url, second_a)
     assert Partner.objects.get(name="Second").status == PartnerStatus.PENDING
 
 
