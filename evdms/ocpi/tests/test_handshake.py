@@ -345,3 +345,34 @@ def test_a_two_mb_body_over_real_http_is_413_with_2001(platform):
     )
     assert reply.status == 413 and reply.body["status_code"] == 2001
     assert (reply.headers["x-request-id"], reply.headers["x-correlation-id"]) == ("big-1", "big-c")
+
+
+class ExampleCpo(SimulatedCpo):
+    """Serves the spec's own versions and version details examples (its 2.2.1 URL
+    pointed at this server; the endpoints' URLs left as the example has them)."""
+
+    details_example = "version_details_example.json"
+
+    def versions(self):
+        listed = example("versions_info_example.json")
+        for entry in listed:
+            entry["url"] = f"{self.base_url}/{entry['version']}"
+        return listed
+
+    def version_details(self):
+        return example(self.details_example)
+
+
+class ExampleCpo2(ExampleCpo):
+    details_example = "version_details_example2.json"
+
+
+@pytest.mark.parametrize("simulator", [ExampleCpo, ExampleCpo2], ids=["details 1", "details 2"])
+def test_the_spec_versions_and_details_examples_are_understood(platform, simulator):
+    versions_url, token_a = add_partner()
+    with simulator() as cpo:
+        cpo.register_with(versions_url, token_a)
+    partner = Partner.objects.get()
+    assert partner.status == PartnerStatus.REGISTERED
+    assert partner.endpoints == example(simulator.details_example)["endpoints"]
+    assert partner.endpoint_url("credentials") == "https://example.com/ocpi/2.2/credentials"
