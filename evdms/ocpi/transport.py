@@ -313,14 +313,13 @@ def ocpi_endpoint(
                     None, error.status, error.message, http_status=error.http_status
                 )
             except Exception:
-                # A bug of ours: logged with its traceback, answered in the envelope
-                # (3000, HTTP 500: the partner may retry) rather than Django's HTML page.
+                # A bug of ours: logged with its traceback (for us to fix), answered in
+                # the envelope with 3000, the spec's generic server error, never Django's
+                # HTML 500 page. HTTP 200 as for any request that reached the OCPI layer:
+                # the status code tells the partner nothing was accepted.
                 logger.exception("OCPI %s %s failed", request.method, request.path)
                 response = ocpi_response(
-                    None,
-                    Status.SERVER_ERROR,
-                    "Internal error; it has been logged",
-                    http_status=500,
+                    None, Status.SERVER_ERROR, "Internal error; it has been logged"
                 )
             if not configuration:
                 _answer_routing(response, routing)

@@ -257,7 +257,7 @@ def test_routing_headers_are_answered_swapped_on_functional_modules(rf: RequestF
 def test_a_crash_is_a_3000_envelope_never_an_html_page(rf: RequestFactory, caplog):
     _, token = registered()
     response = functional(rf.get("/ocpi/x", HTTP_AUTHORIZATION=b64(token)), fail="crash")
-    assert response["Content-Type"] == "application/json"
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert json.loads(response.content)["status_code"] == 3000
     assert "a bug" in caplog.text
     unknown = functional(rf.get("/ocpi/x", HTTP_AUTHORIZATION=b64(token)), fail="ocpi")
