@@ -49,10 +49,10 @@ def build(drivers: int, per_driver: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from evdms.accounts import field_crypto as crypto
     from evdms.accounts.models import User
     from evdms.charging.models import Charger, ChargingSession
     from evdms.connections.models import MaxPriceChange
-    from evdms.reimbursements import crypto
     from evdms.reimbursements.models import BankAccount, HomePrice
     from evdms.testing.fixtures import make_connection, make_organisation
 

@@ -95,3 +95,18 @@ def checked_bank_account(iban_name: str, iban: str, bic_name: str, bic: str) -> 
     except SchwiftyException as exc:
         raise ConfigurationError(f"{bic_name}={bic!r} is not a valid BIC: {exc}") from exc
     return account.compact, bank.compact
+
+
+def checked_ocpi_party(
+    country_name: str, country_code: str, party_name: str, party_id: str
+) -> tuple[str, str]:
+    """An OCPI party: a two-letter country code and a three-character party id (letters
+    and digits), upper-cased; anything else would be refused by every partner."""
+    country, party = country_code.strip().upper(), party_id.strip().upper()
+    if len(country) != 2 or not (country.isascii() and country.isalpha()):
+        raise ConfigurationError(
+            f"{country_name}={country_code!r} is not an ISO 3166 alpha-2 country code"
+        )
+    if len(party) != 3 or not (party.isascii() and party.isalnum()):
+        raise ConfigurationError(f"{party_name}={party_id!r} must be 3 letters or digits")
+    return country, party

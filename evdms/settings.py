@@ -19,6 +19,7 @@ from csp.constants import NONE, SELF
 from evdms.env import (
     ConfigurationError,
     checked_bank_account,
+    checked_ocpi_party,
     env_bool,
     env_choice,
     env_int,
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "evdms.enrolment",
     "evdms.reimbursements",
     "evdms.charging",
+    "evdms.ocpi",
     "evdms.installations",
     "evdms.reports",
     "evdms.ui",
@@ -253,7 +255,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- encryption of bank details at rest (see evdms/reimbursements/crypto.py) ------
+# --- encryption of bank details at rest (see evdms/accounts/field_crypto.py) ----
 FIELD_ENCRYPTION_KEYS = env_list("EVDMS_FIELD_ENCRYPTION_KEYS", [])
 if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
     raise ConfigurationError(
@@ -312,6 +314,26 @@ OCPP_MAX_MESSAGE_BYTES = env_int("EVDMS_OCPP_MAX_MESSAGE_BYTES", 262_144, minimu
 # most this many per charger and hour; the rest of that hour is only counted.
 PROTOCOL_ISSUE_DAYS = env_int("EVDMS_PROTOCOL_ISSUE_DAYS", 30, minimum=1)
 PROTOCOL_ISSUES_PER_CHARGER_HOUR = env_int("EVDMS_PROTOCOL_ISSUES_PER_CHARGER_HOUR", 60, minimum=1)
+
+# --- OCPI 2.2.1: the platform as an eMSP (evdms/ocpi) -------------------------------
+# Our party: ISO 3166 alpha-2 country code and the 3-character party id (as registered
+# for eMSP ids); required in production, development defaults otherwise. Our OCPI URLs
+# are built from SITE_URL (<SITE_URL>/ocpi/versions).
+if PRODUCTION:
+    OCPI_COUNTRY_CODE = env_str("EVDMS_OCPI_COUNTRY_CODE")
+    OCPI_PARTY_ID = env_str("EVDMS_OCPI_PARTY_ID")
+else:
+    OCPI_COUNTRY_CODE = env_str("EVDMS_OCPI_COUNTRY_CODE", "NL")
+    OCPI_PARTY_ID = env_str("EVDMS_OCPI_PARTY_ID", "EVD")
+OCPI_COUNTRY_CODE, OCPI_PARTY_ID = checked_ocpi_party(
+    "EVDMS_OCPI_COUNTRY_CODE", OCPI_COUNTRY_CODE, "EVDMS_OCPI_PARTY_ID", OCPI_PARTY_ID
+)
+OCPI_BUSINESS_NAME = env_str("EVDMS_OCPI_BUSINESS_NAME", "evdms")[:100]
+OCPI_BUSINESS_WEBSITE = env_str("EVDMS_OCPI_BUSINESS_WEBSITE", SITE_URL)
+if OCPI_BUSINESS_WEBSITE and not OCPI_BUSINESS_WEBSITE.startswith(("https://", "http://")):
+    raise ConfigurationError("EVDMS_OCPI_BUSINESS_WEBSITE must be an http(s) URL (or empty)")
+# Seconds we wait for a partner's OCPI server (its versions during the handshake).
+OCPI_PEER_TIMEOUT = env_int("EVDMS_OCPI_PEER_TIMEOUT", 10, minimum=1)
 
 # --- bounds on what chargers report (evdms.charging.bounds) ---------------------------
 # A session above either is kept but held out of reimbursement until an admin reviews it.

@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("evdms.reports.urls")),
     path("", include("evdms.installations.urls")),
     path("api/v1/", api.urls),
+    path("ocpi/", include("evdms.ocpi.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -54,3 +54,13 @@ def keyed_hash_match(secret: str, stored: str, *, purpose: str) -> Match:
         if constant_time_compare(digest, _digest(secret, purpose, old_key)):
             return Match.STALE
     return Match.NO
+
+
+def keyed_hash_candidates(secret: str, *, purpose: str) -> list[str]:
+    """Every stored value ``secret`` can match: its hash with the current key first, then
+    with each fallback key. For secrets that are themselves the look-up key (an OCPI
+    credentials token names its partner), so a query ``hash__in=...`` finds the holder."""
+    return [
+        f"{ALGORITHM}${_digest(secret, purpose, key)}"
+        for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    ]

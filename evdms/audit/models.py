@@ -70,6 +70,14 @@ class AuditAction(models.TextChoices):
     QUOTE_SUBMIT = "quote.submit", "Installation quote submitted"
     QUOTE_DECIDE = "quote.decide", "Installation quote decided"
 
+    OCPI_PARTNER_ADD = "ocpi_partner.add", "OCPI partner added"
+    OCPI_PARTNER_REGISTER = "ocpi_partner.register", "OCPI partner registered with us"
+    OCPI_PARTNER_CONNECT = "ocpi_partner.connect", "Registered with an OCPI partner"
+    OCPI_PARTNER_UPDATE = "ocpi_partner.update", "OCPI partner credentials updated"
+    OCPI_PARTNER_UNREGISTER = "ocpi_partner.unregister", "OCPI partner unregistered"
+    OCPI_PARTNER_SUSPEND = "ocpi_partner.suspend", "OCPI partner suspended"
+    OCPI_PARTNER_REACTIVATE = "ocpi_partner.reactivate", "OCPI partner reactivated"
+
 
 class AuditEvent(models.Model):
     """One change a person, an API key or the system made: who, when, what, old → new."""

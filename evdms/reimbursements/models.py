@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from evdms.accounts import field_crypto as crypto
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
-from evdms.reimbursements import crypto
 
 # A payout batch's total: DecimalField(14, 2).
 BATCH_TOTAL_MAX = Decimal("999999999999.99")

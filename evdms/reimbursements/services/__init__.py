@@ -19,12 +19,12 @@ from schwifty.exceptions import (
     SchwiftyException,
 )
 
+from evdms.accounts import field_crypto as crypto
 from evdms.accounts.models import User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging.bounds import OutOfWindow, check_day
 from evdms.notifications.services import email_send
-from evdms.reimbursements import crypto
 from evdms.reimbursements.models import (
     NO_BANK_DETAILS,
     BankAccount,

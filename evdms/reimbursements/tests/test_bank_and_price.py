@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from evdms.accounts import field_crypto as crypto
 from evdms.accounts.models import User
 from evdms.audit.models import AuditEvent
-from evdms.reimbursements import crypto
 from evdms.reimbursements.models import BankAccount, HomePrice
 from evdms.reimbursements.selectors import price_in_force
 from evdms.testing.fixtures import make_connection, make_membership

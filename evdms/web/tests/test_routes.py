@@ -68,9 +68,11 @@ ACCOUNT_ROUTES = {
     "accounts:recovery_codes_renew",
     "accounts:two_factor_disable",
 }
-# Namespaces with their own gate: the Django admin (platform operators) and the API,
-# whose operations are checked one by one below.
-OWN_GATE = {"admin", "api"}
+# Namespaces with their own gate: the Django admin (platform operators), the API, whose
+# operations are checked one by one below, and OCPI, whose every endpoint answers only a
+# partner's credentials token (evdms/ocpi/tests: 401 without one, token A only on
+# versions and credentials).
+OWN_GATE = {"admin", "api", "ocpi"}
 
 
 def _org_a_api_key(world: World) -> int:

@@ -70,6 +70,8 @@ def _production(tmp_path, **env: str) -> dict[str, str]:
         "EVDMS_VAR_DIR": str(tmp_path),
         "EVDMS_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "EVDMS_SEPA_DEBTOR_IBAN": PLATFORM_IBAN,
+        "EVDMS_OCPI_COUNTRY_CODE": "NL",
+        "EVDMS_OCPI_PARTY_ID": "EVX",
         **env,
     }
     return {name: value for name, value in full.items() if value}
@@ -107,6 +109,22 @@ def test_production_pays_from_the_account_it_is_given_and_no_sample_bank(tmp_pat
 )
 def test_production_mode_refuses_to_start_without_a_real_payout_account(tmp_path, iban, message):
     result = _manage(["check"], **_production(tmp_path, EVDMS_SEPA_DEBTOR_IBAN=iban))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EVDMS_OCPI_COUNTRY_CODE": ""}, "EVDMS_OCPI_COUNTRY_CODE must be set"),
+        ({"EVDMS_OCPI_PARTY_ID": ""}, "EVDMS_OCPI_PARTY_ID must be set"),
+        ({"EVDMS_OCPI_COUNTRY_CODE": "NLD"}, "is not an ISO 3166 alpha-2 country code"),
+        ({"EVDMS_OCPI_PARTY_ID": "E-V"}, "EVDMS_OCPI_PARTY_ID='E-V' must be 3 letters or digits"),
+    ],
+    ids=["no country code", "no party id", "three-letter country", "a dash in the party id"],
+)
+def test_production_mode_refuses_to_start_without_our_ocpi_party(tmp_path, env, message):
+    result = _manage(["check"], **_production(tmp_path, **env))
     assert result.returncode != 0
     assert message in result.stderr
 

@@ -1,10 +1,11 @@
-"""Encryption of bank details at rest (Fernet, from the kept ``cryptography`` library).
+"""Encryption of secrets at rest (Fernet, from the kept ``cryptography`` library): drivers'
+bank details and the credentials tokens OCPI partners gave us.
 
 Keys come from ``EVDMS_FIELD_ENCRYPTION_KEYS`` (comma-separated Fernet keys). The first
 key encrypts; every key decrypts. To rotate: put a new key first, keep the old ones
 after it, run ``manage.py rotate_encryption_keys`` (re-encrypts every row with the new
-key), then drop the old keys. Outside production a key is derived from the secret key so
-development needs no set-up.
+key: bank details and OCPI partners' tokens), then drop the old keys. Outside production
+a key is derived from the secret key so development needs no set-up.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def decrypt(token: str) -> str:
         return _fernet(keys()).decrypt(token.encode()).decode()
     except InvalidToken as exc:  # a key was dropped too early: say so, loudly
         raise RuntimeError(
-            "Cannot decrypt bank details with the configured EVDMS_FIELD_ENCRYPTION_KEYS"
+            "Cannot decrypt a stored secret with the configured EVDMS_FIELD_ENCRYPTION_KEYS"
         ) from exc
 
 

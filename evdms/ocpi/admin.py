@@ -1,0 +1,77 @@
+"""OCPI partners for platform operators: status and last traffic at a glance, tokens
+never shown (only whether each is set), suspend and reactivate as actions. Partners are
+added by command (``ocpi_partner_add`` / ``ocpi_partner_connect``): token A is shown once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from evdms.ocpi.models import Partner
+from evdms.ocpi.services import partner_reactivate, partner_suspend
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "status", "last_traffic_at", "registered_at", "created_at")
+    list_filter = ("status", "role")
+    search_fields = ("name",)
+    fields = (
+        "name",
+        "role",
+        "status",
+        "parties",
+        "versions_url",
+        "version",
+        "endpoints",
+        "token_a",
+        "token_b",
+        "token_c",
+        "last_traffic_at",
+        "created_at",
+        "registered_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    actions = ("suspend", "reactivate")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Parties (country code, party id)")
+    def parties(self, obj: Partner) -> str:
+        return (
+            ", ".join(
+                f"{r.get('role')} {c}*{p}"
+                for r, (c, p) in zip(obj.public_roles(), obj.parties(), strict=False)
+            )
+            or "—"
+        )
+
+    @admin.display(description="Token A (ours, to register with)")
+    def token_a(self, obj: Partner) -> str:
+        return "set (stored as a keyed hash)" if obj.token_a_hash else "none"
+
+    @admin.display(description="Token B (theirs, we call them with)")
+    def token_b(self, obj: Partner) -> str:
+        return "set (stored encrypted)" if obj.token_b_encrypted else "none"
+
+    @admin.display(description="Token C (ours, they call us with)")
+    def token_c(self, obj: Partner) -> str:
+        return "set (stored as a keyed hash)" if obj.token_c_hash else "none"
+
+    @admin.action(description="Suspend the selected partners (their tokens stop working)")
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        done = sum(partner_suspend(p, by_user=request.user) for p in queryset)
+        self.message_user(request, f"{done} partner(s) suspended.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate the selected partners")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        done = sum(partner_reactivate(p, by_user=request.user) for p in queryset)
+        self.message_user(request, f"{done} partner(s) reactivated.", messages.SUCCESS)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evdms.ocpi.client import PeerError
+from evdms.ocpi.simulator import SimulatedCpo
+
+
+class Command(BaseCommand):
+    help = (
+        "Play a CPO over real HTTP. With --register URL --token TOKEN_A it registers with a "
+        "running platform; without, it prints its versions URL and a token A for "
+        "`manage.py ocpi_partner_connect`. Then it serves until interrupted (--exit stops "
+        "after registering)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--register", metavar="VERSIONS_URL", help="the platform's versions URL"
+        )
+        parser.add_argument("--token", help="the token A the platform gave (ocpi_partner_add)")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=0, help="0: a free port")
+        parser.add_argument("--party-id", default="SIM")
+        parser.add_argument("--country-code", default="NL")
+        parser.add_argument("--state", type=Path, help="write what it learnt to this JSON file")
+        parser.add_argument("--exit", action="store_true", help="stop after registering")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if bool(options["register"]) != bool(options["token"]):
+            raise CommandError("--register and --token go together")
+        cpo = SimulatedCpo(
+            host=options["host"],
+            port=options["port"],
+            party_id=options["party_id"],
+            country_code=options["country_code"],
+        ).start()
+        try:
+            if options["register"]:
+                try:
+                    token_c = cpo.register_with(options["register"], options["token"])
+                except PeerError as exc:
+                    raise CommandError(f"Registration refused: {exc}") from None
+                self.stdout.write(f"registered; token C: {token_c}")
+            else:
+                self.stdout.write(f"versions URL: {cpo.versions_url}")
+                self.stdout.write(f"token A: {cpo.issue_token_a()}")
+            self.stdout.flush()
+            if options["state"]:
+                options["state"].write_text(json.dumps(cpo.summary(), indent=2))
+            if options["exit"] and options["register"]:
+                return
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            cpo.stop()
