@@ -1,5 +1,6 @@
 """Django admin for platform operators: installer companies (certification, regions,
-capacity) and a read-only list of installation jobs."""
+capacity) and a read-only list of installation jobs, which the operator assigns again
+automatically or to an installer of their choice."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from evdms.accounts.models import OrganisationKind, User
 from evdms.installations.models import InstallationJob, InstallerCompany, InstallerRegion
@@ -108,7 +111,7 @@ class InstallationJobAdmin(admin.ModelAdmin[InstallationJob]):
     list_filter = ("status", "installer", "country")
     list_select_related = ("driver", "organisation", "connection", "installer__organisation")
     search_fields = ("driver__email", "postcode", "charger_serial")
-    actions = ("assign_again",)
+    actions = ("assign_again", "assign_to")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -132,3 +135,55 @@ class InstallationJobAdmin(admin.ModelAdmin[InstallationJob]):
                 )
         if done:
             self.message_user(request, f"{done} job(s) assigned.", messages.SUCCESS)
+
+    @admin.action(description="Assign to an installer of my choice…")
+    def assign_to(
+        self, request: HttpRequest, queryset: QuerySet[InstallationJob]
+    ) -> HttpResponse | None:
+        """First a page to choose the installer (certified today) for the selected jobs;
+        its form posts the action again with ``apply``, which assigns them."""
+        form = AssignForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            installer = form.cleaned_data["installer"]
+            done = 0
+            for job in queryset:
+                try:
+                    job_assign(job=job, installer=installer, by_user=_operator(request))
+                    done += 1
+                except (ValidationError, WrongStep) as exc:
+                    self.message_user(
+                        request, f"Job {job.pk}: {'; '.join(exc.messages)}", messages.WARNING
+                    )
+            if done:
+                self.message_user(
+                    request, f"{done} job(s) assigned to {installer}.", messages.SUCCESS
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/installations/assign_to.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Assign installation jobs",
+                "jobs": queryset.select_related("driver", "installer__organisation"),
+                "form": form,
+                "action": "assign_to",
+                "opts": self.model._meta,
+            },
+        )
+
+
+class AssignForm(forms.Form):
+    installer = forms.ModelChoiceField(
+        label="Installer company",
+        queryset=InstallerCompany.objects.none(),
+        help_text="Certified today; its capacity is not checked when you choose it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["installer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = InstallerCompany.objects.filter(
+            certified_until__gte=timezone.now().date()
+        ).select_related("organisation")

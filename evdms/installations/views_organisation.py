@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import escape, format_html
@@ -173,12 +173,8 @@ def export_file(request: AdminRequest, installation_export_id: int) -> Streaming
 
 
 def _decide_url(job_id: int) -> str:
-    """The organisation's quote decision page (built by the quotes piece); empty while
-    it is not there."""
-    try:
-        return reverse("installations:quote-decide", args=[job_id])
-    except NoReverseMatch:
-        return ""
+    """The organisation's quote decision page."""
+    return reverse("installations:organisation_quote", args=[job_id])
 
 
 @admin_required(Permission.VIEW_INSTALLATIONS)

@@ -138,3 +138,43 @@ def test_organisation_admins_cannot_open_the_installer_admin(world):
         reverse("admin:installations_installercompany_changelist")
     )
     assert response.status_code in (302, 403)
+
+
+def test_the_operator_assigns_jobs_to_an_installer_of_their_choice(world, petra):
+    first = make_installer()
+    chosen = make_installer(slug="voltfix", name="Voltfix", regions=(("BE", ""),))
+    lapsed = make_installer(slug="oldfix", name="Oldfix", certified_for_days=-1)
+    job = make_job(
+        make_connection(world.org_a), User.objects.create(email="d@example.com"), first.company
+    )
+    url = reverse("admin:installations_installationjob_changelist")
+    page = petra.post(url, {"action": "assign_to", "_selected_action": [job.pk]})
+    text = page.content.decode()
+    assert page.status_code == 200 and "Assign installation jobs" in text
+    assert "Voltfix" in text and "Oldfix" not in text  # only certified companies offered
+    refused = petra.post(
+        url,
+        {
+            "action": "assign_to",
+            "_selected_action": [job.pk],
+            "apply": "yes",
+            "installer": lapsed.company.pk,
+        },
+    )
+    assert refused.status_code == 200 and InstallationJob.objects.get().installer == first.company
+    petra.post(
+        url,
+        {
+            "action": "assign_to",
+            "_selected_action": [job.pk],
+            "apply": "yes",
+            "installer": chosen.company.pk,
+        },
+        follow=True,
+    )
+    assert InstallationJob.objects.get().installer == chosen.company
+    from evdms.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="installation.assign")
+    assert event.actor_label == "petra@platform.example"
+    assert event.changes["installer"] == ["Sparkfit Installations", "Voltfix"]

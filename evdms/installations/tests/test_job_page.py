@@ -54,8 +54,8 @@ def test_the_job_page_shows_the_row_history_contacts_documents_and_quotes(jobs: 
         "Reached the driver",
         "Wall is brick",
         "fuse-box.jpg",
-        "Quote 2: Awaiting approval",
-        "Quote 1: Withdrawn",
+        'Quote 2 <span class="badge badge-awaiting_approval">Awaiting approval</span>',
+        'Quote 1 <span class="badge badge-withdrawn">Withdrawn</span>',
         "Standard package",
         "1210.00",
     ):

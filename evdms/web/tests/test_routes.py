@@ -216,6 +216,14 @@ def _org_a_job_document(world: World) -> Any:
     )
 
 
+def _org_a_installation_export(world: World) -> Any:
+    """A finished installation report export of Voltlease."""
+    export = _org_a_export(world)
+    export.report = "installations"
+    export.save(update_fields=["report"])
+    return export
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -231,6 +239,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "payout_line_id": lambda w: _payout_batch(w).lines.get().pk,
     "job_id": lambda w: _org_a_job(w).pk,
     "document_id": lambda w: _org_a_job_document(w).pk,
+    "installation_export_id": lambda w: _org_a_installation_export(w).pk,
 }
 
 
