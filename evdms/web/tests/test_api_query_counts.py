@@ -114,6 +114,18 @@ class Rows:
             status="ready",
         )
 
+    def installation_job(self) -> None:
+        from evdms.enrolment.models import Membership
+        from evdms.installations.models import InstallationJob
+
+        driver = self.driver()
+        InstallationJob.objects.create(
+            organisation=self.world.org_a,
+            connection=self.connection,
+            membership=Membership.objects.get(driver=driver, connection=self.connection),
+            driver=driver,
+        )
+
     def payout_batch(self) -> None:
         PayoutBatch.objects.create(execution_date=date(2026, 11, 5))
 
@@ -140,6 +152,7 @@ ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/statements": Rows.statement,
     "/api/v1/payout-batches": Rows.payout_batch,
     "/api/v1/reports/transactions": Rows.session,
+    "/api/v1/installations": Rows.installation_job,
     "/api/v1/installer/jobs": Rows.installer_job,
 }
 

@@ -101,6 +101,7 @@ class Export:
     make: Callable[[Fleet, dict[str, Any]], bytes]
     hostile: tuple[str, ...]  # the hostile values it must carry (neutralised)
     api_path: str = ""
+    number: float = 12.345  # a number the XLSX file must keep a number
 
 
 REPORT = (NAME, EMAIL, ANSWER_1, ANSWER_2, CONNECTION, CUSTOMER_ID, CHARGER)
@@ -211,6 +212,105 @@ EXPORTS = [
 ]
 
 
+# The Home Charger Installation Report: Dan's job at Acme, with a formula as the serial
+# the installer typed and a quote of 1,210.50.
+INSTALLATIONS = (NAME, EMAIL, CONNECTION, CUSTOMER_ID, CHARGER)
+INSTALLATIONS_NUMBER = 1210.5
+INSTALLATION_MODULES = ("installations/views_organisation.py", "installations/exports.py")
+INSTALLATION_WORKER = ("installations/tasks.py", "installations/exports.py")
+
+
+def _installation_job(fleet: Fleet) -> None:
+    from evdms.installations.models import InstallationJob, Quote
+
+    job = InstallationJob.objects.create(
+        organisation=fleet.world.org_a,
+        connection=fleet.acme,
+        membership=fleet.dan_membership,
+        driver=fleet.dan,
+        status="installed",
+        charger_serial=CHARGER,
+    )
+    Quote.objects.create(
+        job=job,
+        number=1,
+        payment_model="direct",
+        currency="EUR",
+        total_excl_vat=Decimal("1000.41"),
+        total_vat=Decimal("210.09"),
+        total_incl_vat=Decimal("1210.50"),
+        organisation_share=Decimal("1000.00"),
+        driver_share=Decimal("210.50"),
+        status="approved",
+    )
+
+
+def _installations(client: Client, fmt: str, fleet: Fleet) -> bytes:
+    _installation_job(fleet)
+    return _body(client.post(reverse("installations:report_export"), {"format": fmt}))
+
+
+def _installations_in_worker(fleet: Fleet, fmt: str, x: dict[str, Any]) -> bytes:
+    from evdms.installations import views_organisation
+
+    _installation_job(fleet)
+    client = client_for(fleet.world.otto)
+    x["monkeypatch"].setattr(views_organisation, "SYNC_EXPORT_ROWS", 0)
+    with x["on_commit"](execute=True):
+        client.post(reverse("installations:report_export"), {"format": fmt})
+    export = ReportExport.objects.get(format=fmt, report="installations")
+    assert export.status == "done", export.error
+    return _body(client.get(reverse("installations:export_file", args=[export.pk])))
+
+
+def _installations_api(fleet: Fleet, x: dict[str, Any]) -> bytes:
+    _installation_job(fleet)
+    headers = x["api_key"](fleet.world.org_a, Role.ANALYST)
+    return _body(x["client"].get("/api/v1/installations.csv", headers=headers))
+
+
+EXPORTS += [
+    Export(
+        "Installations page CSV",
+        "csv",
+        INSTALLATION_MODULES,
+        lambda f, x: _installations(client_for(f.world.ana), "csv", f),
+        INSTALLATIONS,
+    ),
+    Export(
+        "Installations page XLSX",
+        "xlsx",
+        INSTALLATION_MODULES,
+        lambda f, x: _installations(client_for(f.world.ana), "xlsx", f),
+        INSTALLATIONS,
+        number=INSTALLATIONS_NUMBER,
+    ),
+    Export(
+        "Installations CSV made by the worker",
+        "csv",
+        INSTALLATION_WORKER,
+        lambda f, x: _installations_in_worker(f, "csv", x),
+        INSTALLATIONS,
+    ),
+    Export(
+        "Installations XLSX made by the worker",
+        "xlsx",
+        INSTALLATION_WORKER,
+        lambda f, x: _installations_in_worker(f, "xlsx", x),
+        INSTALLATIONS,
+        number=INSTALLATIONS_NUMBER,
+    ),
+    Export(
+        "Installations API CSV",
+        "csv",
+        ("installations/api.py", "installations/exports.py"),
+        lambda f, x: _installations_api(f, x),
+        INSTALLATIONS,
+        api_path="/api/v1/installations.csv",
+    ),
+]
+
+
 def _csv_cells(data: bytes) -> list[str]:
     return [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row]
 
@@ -249,7 +349,7 @@ def test_no_cell_of_any_export_runs_as_a_formula(
             # Text, kept as text when someone edits the cell (the quote-prefix style). XML
             # reads a carriage return as a line feed.
             assert text_cells[value.replace("\r", "\n")].quotePrefix
-        assert 12.345 in [c.value for c in cells if c.data_type == "n"]  # numbers stay numbers
+        assert export.number in [c.value for c in cells if c.data_type == "n"]  # numbers stay
 
 
 def test_numbers_stay_numbers_even_when_negative():
