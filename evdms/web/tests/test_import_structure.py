@@ -94,7 +94,12 @@ def _app(module: str) -> str:
 
 def _is_views(module: str) -> bool:
     last = module.rsplit(".", 1)[-1]
-    return last == "views" or last.endswith("_views")
+    return last == "views" or last.endswith("_views") or last.startswith("views_")
+
+
+def _is_urls(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return last == "urls" or last.startswith("urls_")
 
 
 def test_no_module_imports_another_apps_views_or_a_views_module_from_its_services():
@@ -105,10 +110,7 @@ def test_no_module_imports_another_apps_views_or_a_views_module_from_its_service
         for module in MODULES
         for target in _imports(module, top_level_only=False)
         if _is_views(target)
-        and not (
-            _app(module) == _app(target)
-            and (_is_views(module) or module.rsplit(".", 1)[-1] == "urls")
-        )
+        and not (_app(module) == _app(target) and (_is_views(module) or _is_urls(module)))
     )
     assert wrong == []
 
