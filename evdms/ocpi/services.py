@@ -31,9 +31,14 @@ REQUIRED_PARTNER_MODULES: dict[str, list[tuple[str, str | None]]] = {
 }
 
 
-def new_token() -> str:
-    """43 URL-safe characters (256 bits): within OCPI's 64 printable ASCII."""
-    return secrets.token_urlsafe(32)
+def new_token(nbytes: int = 32) -> str:
+    """URL-safe characters (43 for the default 256 bits): within OCPI's 64 printable
+    ASCII. Never starting with "-", which a command line would take for an option (one
+    token in 64 did: ``ocpi_partner_connect --token -x…`` failed)."""
+    while True:
+        token = secrets.token_urlsafe(nbytes)
+        if not token.startswith("-"):
+            return token
 
 
 @dataclass

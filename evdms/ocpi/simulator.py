@@ -14,7 +14,6 @@ To extend it (pulling tokens, authorising, pushing sessions and CDRs): add a mod
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from evdms.ocpi import client
+from evdms.ocpi.services import new_token
 from evdms.ocpi.transport import timestamp, token_candidates
 
 VERSION = "2.2.1"
@@ -105,7 +105,7 @@ class SimulatedCpo:
 
     def issue_token_a(self) -> str:
         """A token A for the platform to register with us (``ocpi_partner_connect``)."""
-        token = secrets.token_urlsafe(24)
+        token = new_token(24)
         with self._lock:
             self.state.token_a_issued.add(token)
             self.state.accepted_tokens.add(token)
@@ -187,7 +187,7 @@ class SimulatedCpo:
                 self._learn_platform(body)
             except (client.PeerError, KeyError, TypeError) as exc:
                 return Answer(None, 3001, f"Cannot use your API: {exc}")
-            ours = secrets.token_urlsafe(24)
+            ours = new_token(24)
             with self._lock:
                 state.token_a_issued.discard(token)
                 state.accepted_tokens = {ours}
@@ -199,7 +199,7 @@ class SimulatedCpo:
                 self._learn_platform(body)
             except (client.PeerError, KeyError, TypeError) as exc:
                 return Answer(None, 3001, f"Cannot use your API: {exc}")
-            ours = secrets.token_urlsafe(24)
+            ours = new_token(24)
             with self._lock:
                 state.accepted_tokens = {ours}
             return Answer(self.credentials(ours))
@@ -239,7 +239,7 @@ class SimulatedCpo:
         )
         if credentials_url is None:
             raise client.PeerError("The platform has no credentials module")
-        token_b = secrets.token_urlsafe(24)
+        token_b = new_token(24)
         with self._lock:
             self.state.accepted_tokens.add(token_b)
         try:
@@ -259,7 +259,7 @@ class SimulatedCpo:
     def update_credentials(self) -> str:
         """PUT new credentials (a new token for the platform to call us with); returns
         the platform's new token C. Our old token keeps working until the PUT succeeds."""
-        token_b = secrets.token_urlsafe(24)
+        token_b = new_token(24)
         with self._lock:
             self.state.accepted_tokens.add(token_b)
         try:

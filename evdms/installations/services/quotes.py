@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.keyed_hash import keyed_hash
-from evdms.accounts.models import Admin, AdminStatus, Role, User
+from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
@@ -43,6 +43,7 @@ from evdms.installations.models import (
     QuoteStatus,
 )
 from evdms.installations.payer_split import LineInput
+from evdms.installations.services.jobs import installer_recipients
 from evdms.installations.services.transitions import Party, job_transition, wrong_step_message
 from evdms.notifications.services import email_send
 
@@ -160,21 +161,8 @@ def _reason(approve: bool, reason: str) -> str:
 
 
 def installer_addresses(job: InstallationJob) -> list[str]:
-    """Where the installer hears of a job: the company's jobs e-mail, else its active
-    installer managers."""
-    if job.installer is None:
-        return []
-    if job.installer.jobs_email:
-        return [job.installer.jobs_email]
-    return list(
-        Admin.objects.filter(
-            organisation_id=job.installer.organisation_id,
-            role=Role.INSTALLER_MANAGER,
-            status=AdminStatus.ACTIVE,
-        )
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
+    """Where the installer hears of a job (see ``jobs.installer_recipients``)."""
+    return installer_recipients(job.installer) if job.installer is not None else []
 
 
 def approval_url(token: str) -> str:

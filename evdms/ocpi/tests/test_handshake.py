@@ -228,8 +228,7 @@ def test_we_register_with_a_cpo_by_command(platform, cpo):
         "Simulated CPO",
         "--versions-url",
         cpo.versions_url,
-        "--token",
-        token_a,
+        f"--token={token_a}",
         stdout=out,
     )
 
@@ -260,8 +259,7 @@ def _connect(url: str, token: str) -> None:
         "X",
         "--versions-url",
         url,
-        "--token",
-        token,
+        f"--token={token}",
         stdout=io.StringIO(),
     )
 
@@ -302,8 +300,7 @@ def test_simulate_cpo_command_registers_and_keeps_what_it_learnt(platform, tmp_p
         "simulate_cpo",
         "--register",
         versions_url,
-        "--token",
-        token_a,
+        f"--token={token_a}",
         "--exit",
         "--state",
         str(state),
