@@ -114,6 +114,7 @@ def build(sessions: int, drivers: int) -> None:
                 rows.append(
                     ChargingSession(
                         charger=charger,
+                        organisation_id=charger.organisation_id,
                         driver=u,
                         connection=connections[u.pk % 200],
                         transaction_id=str(n),

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "evdms.enrolment",
     "evdms.reimbursements",
     "evdms.charging",
+    "evdms.public_charging",
     "evdms.ocpi",
     "evdms.installations",
     "evdms.reports",

@@ -54,7 +54,7 @@ def session_out(s: ChargingSession) -> dict[str, Any]:
     duration = s.duration
     return {
         "id": s.pk,
-        "charger": s.charger.identity,
+        "charger": s.charger.identity if s.charger else None,
         "driver_email": s.driver.email if s.driver else None,
         "connection_id": s.connection_id,
         "transaction_id": s.transaction_id,

@@ -57,6 +57,7 @@ def seed_chargers() -> int:
                 break  # no session ends in the future
             session = ChargingSession.objects.create(
                 charger=charger,
+                organisation_id=charger.organisation_id,
                 driver=membership.driver,
                 connection=membership.connection,
                 transaction_id=f"DEMO-{began:%Y%m%d%H}",

@@ -57,6 +57,25 @@ class Charger(models.Model):
 class SessionStatus(models.TextChoices):
     ACTIVE = "active", "Charging"
     COMPLETED = "completed", "Completed"
+    # A public session its operator cancelled with a credit record: kept, shown as
+    # such, counted nowhere (reports, invoices).
+    CREDITED = "credited", "Credited"
+
+
+class SessionKind(models.TextChoices):
+    """Where the car charged. A home session is reimbursed to the driver; a public one
+    (a roaming partner's record) is paid by the organisation when it is business."""
+
+    HOME = "home", "Home"
+    PUBLIC = "public", "Public"
+
+
+class SessionPurpose(models.TextChoices):
+    """A public session's purpose, the driver's to mark: the organisation pays business
+    sessions only; personal ones the driver settles."""
+
+    BUSINESS = "business", "Business"
+    PERSONAL = "personal", "Personal"
 
 
 class SessionReview(models.TextChoices):
@@ -71,10 +90,21 @@ class SessionReview(models.TextChoices):
 
 
 class ChargingSession(models.Model):
-    """One home charging session. The unique keys make retransmitted or late messages
-    land on the same row: a session is never created twice."""
+    """One charging session: at home (a charger of ours over OCPP, or a roaming partner's
+    record of the driver's home charging) or public (a roaming partner's record). The
+    unique keys make retransmitted or late messages land on the same row: a session is
+    never created twice."""
 
-    charger = models.ForeignKey(Charger, on_delete=models.PROTECT, related_name="sessions")
+    # The organisation whose driver charged: the charger's, or the organisation of the
+    # token's membership for a partner's record. Every tenant-scoped read starts here.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=6, choices=SessionKind.choices, default=SessionKind.HOME)
+    # Our charger, for sessions it reported; none for a partner's record.
+    charger = models.ForeignKey(
+        Charger, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
     # Who and under which connection, as they were when the session started.
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -107,11 +137,39 @@ class ChargingSession(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     signed_meter_data = models.TextField(blank=True)  # OCMF, kept verbatim
+    # --- a roaming partner's record (public charging, or home charging it reports) ---
+    # The partner's key for the session, unique across partners: see
+    # ``services.sessions.public_session_record``. Empty for our chargers' sessions.
+    public_key = models.CharField(max_length=100, blank=True)
+    operator = models.CharField(max_length=100, blank=True)  # who runs the charge point
+    location_name = models.CharField(max_length=255, blank=True)
+    location_address = models.CharField(max_length=255, blank=True)  # street, city, country
+    # The partner's price of the session (VAT kept both ways), in ``currency``.
+    cost_excl_vat = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    cost_incl_vat = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)  # ISO 4217
+    # Public sessions only: business (the organisation pays) or personal (the driver).
+    purpose = models.CharField(max_length=8, choices=SessionPurpose.choices, blank=True)
+    # When the month's invoice took the session: its purpose is fixed from then on.
+    invoiced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering: ClassVar = ["-started_at", "-id"]
         constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["public_key"], condition=~Q(public_key=""), name="session_unique_public"
+            ),
+            # Our chargers' sessions are home sessions; a public one has a partner's key.
+            models.CheckConstraint(
+                condition=Q(charger__isnull=True, kind="public") | Q(kind="home"),
+                name="session_public_without_charger",
+            ),
+            # A session is ours (a charger) or a partner's (its key), never neither.
+            models.CheckConstraint(
+                condition=Q(charger__isnull=False) | ~Q(public_key=""),
+                name="session_has_a_source",
+            ),
             models.UniqueConstraint(
                 fields=["charger", "transaction_id"], name="session_unique_transaction"
             ),
@@ -135,10 +193,11 @@ class ChargingSession(models.Model):
                 name="session_connection_time",
             ),
             models.Index(fields=["started_at"]),
+            models.Index(fields=["organisation", "kind", "started_at"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.charger} {self.transaction_id}"
+        return f"{self.charger or self.operator} {self.transaction_id}"
 
     @property
     def duration(self) -> timedelta | None:

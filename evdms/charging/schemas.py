@@ -40,7 +40,7 @@ class ChargerCreated(ChargerOut):
 
 class SessionOut(Schema):
     id: int
-    charger: str
+    charger: str | None
     driver_email: str | None
     connection_id: int | None
     transaction_id: str

@@ -153,7 +153,9 @@ def statements_get(request: ApiRequest, statement_id: int) -> dict[str, Any]:
             {
                 "started_at": line.session.started_at,
                 "ended_at": line.session.ended_at,
-                "charger": line.session.charger.identity,
+                "charger": line.session.charger.identity
+                if line.session.charger
+                else line.session.operator,
                 "energy_wh": line.energy_wh,
                 "price_used": line.price_used,
                 "amount": line.amount,

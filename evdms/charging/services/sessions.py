@@ -18,6 +18,7 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -34,6 +35,8 @@ from evdms.charging.models import (
     Charger,
     ChargingSession,
     MeterReading,
+    SessionKind,
+    SessionPurpose,
     SessionReview,
     SessionStatus,
 )
@@ -114,11 +117,16 @@ def membership_at(charger: Charger, at: datetime | None) -> Membership | None:
     """
     if charger.driver_id is None:
         return None
+    return membership_of(charger.driver_id, charger.organisation_id, at)
+
+
+def membership_of(driver_id: int, organisation_id: int, at: datetime | None) -> Membership | None:
+    """The driver's membership in force in that organisation at ``at`` (now if None)."""
     at = at or timezone.now()
     return (
         Membership.objects.filter(
-            driver_id=charger.driver_id,
-            organisation_id=charger.organisation_id,
+            driver_id=driver_id,
+            organisation_id=organisation_id,
             connected_at__lte=at,
         )
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
@@ -199,6 +207,7 @@ def _new_session(
     membership = membership_at(charger, started_at)
     return ChargingSession(
         charger=charger,
+        organisation_id=charger.organisation_id,
         driver_id=charger.driver_id,
         connection=membership.connection if membership else None,
         transaction_id=key,
@@ -468,7 +477,7 @@ def session_event(
                     flag_and_hold(session, f"{event.value} {clock_problem}")
                 if started and (session.started_at is None or kept_at < session.started_at):
                     session.started_at = kept_at
-                    if session.connection_id is None:
+                    if session.connection_id is None and session.charger is not None:
                         membership = membership_at(session.charger, kept_at)
                         session.connection = membership.connection if membership else None
                 if token and not session.id_tag:
@@ -514,7 +523,7 @@ def sessions_hold(*, session_ids: list[int], reason: str) -> int:
     for session in (
         ChargingSession.objects.select_for_update(of=("self",))
         .filter(pk__in=session_ids)
-        .select_related("charger__organisation")
+        .select_related("organisation")
         .order_by("pk")
     ):
         old = session.review
@@ -525,7 +534,182 @@ def sessions_hold(*, session_ids: list[int], reason: str) -> int:
             actor=None,
             action=AuditAction.CHARGING_SESSION_HOLD,
             target=session,
-            organisation=session.charger.organisation,
+            organisation=session.organisation,
             changes={"review": [old, session.review], "reason": [None, reason]},
         )
     return held
+
+
+# --- sessions a roaming partner reports -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    """What a roaming partner said about one session, in plain values: public charging,
+    or the driver's home charging reported by the partner that runs that charger.
+
+    ``key`` is unique across partners and kinds of record (the adapter builds it from the
+    partner's party and its own id); the same key is the same session, however often and
+    in whatever order it is reported. ``final`` is the partner's closing record (priced,
+    completed): from then on non-final reports of the session change nothing.
+    """
+
+    key: str
+    organisation_id: int
+    driver_id: int
+    transaction_id: str  # the partner's own id for the session
+    started_at: datetime
+    ended_at: datetime | None = None
+    energy_wh: int = 0
+    completed: bool = False
+    final: bool = False
+    home: bool = False
+    token: str = ""
+    operator: str = ""
+    location_name: str = ""
+    location_address: str = ""
+    cost_excl_vat: Decimal | None = None
+    cost_incl_vat: Decimal | None = None
+    currency: str = ""
+    flags: tuple[str, ...] = ()
+    hold: str = ""  # a reason to keep the session out of money until a person reviews it
+
+
+# Not a column: which of a session's values the partner's final record has fixed.
+FINAL_FLAG = "final record received"
+PUBLIC_KEY_MAX = ChargingSession._meta.get_field("public_key").max_length or 0
+
+
+def _default_purpose(session: ChargingSession) -> str:
+    """Business under a connection that pays for public charging, else personal."""
+    if session.kind != SessionKind.PUBLIC:
+        return ""
+    pays = session.connection is not None and session.connection.pay_for_public_charging
+    return SessionPurpose.BUSINESS if pays else SessionPurpose.PERSONAL
+
+
+def _also_from_own_charger(session: ChargingSession) -> ChargingSession | None:
+    """A home session a partner reports that one of our chargers reported too (the same
+    driver, overlapping times): counted once, so the partner's copy is held."""
+    if session.kind != SessionKind.HOME or session.started_at is None:
+        return None
+    end = session.ended_at or session.started_at
+    return (
+        ChargingSession.objects.filter(
+            driver_id=session.driver_id,
+            charger__isnull=False,
+            started_at__lte=end,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=session.started_at))
+        .exclude(review=SessionReview.REJECTED)
+        .order_by("started_at")
+        .first()
+    )
+
+
+def public_session_record(record: PartnerRecord) -> ChargingSession:
+    """Create or update the session a partner reports, attributed to the driver's
+    membership in force at its start in that organisation (none: kept, flagged, paid by
+    no one). Idempotent by ``record.key``; atomic.
+
+    Public sessions keep the partner's energy and price; only what no column holds is
+    refused (``bounds.Unstorable``). A home session reported by a partner meets the same
+    rules as our chargers' (energy a home charger cannot deliver is held) and is held
+    when one of our chargers reported the same charging.
+    """
+    key = bounds.check_text("key", record.key, PUBLIC_KEY_MAX)
+    if not key:
+        raise bounds.Unstorable("key", "key must not be empty")
+    transaction_id = _check_key(record.transaction_id)
+    token = _check_token(record.token)
+    energy = bounds.check_int("energy_wh", record.energy_wh, 0, bounds.SESSION_WH_STORABLE)
+    kind = SessionKind.HOME if record.home else SessionKind.PUBLIC
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                session = (
+                    ChargingSession.objects.select_for_update()
+                    .filter(public_key=key)
+                    .select_related("connection")
+                    .first()
+                )
+                created = session is None
+                if session is None:
+                    membership = membership_of(
+                        record.driver_id, record.organisation_id, record.started_at
+                    )
+                    session = ChargingSession(
+                        organisation_id=record.organisation_id,
+                        kind=kind,
+                        public_key=key,
+                        driver_id=record.driver_id,
+                        connection=membership.connection if membership else None,
+                        flags=_plausibility_flags(record.started_at),
+                    )
+                    if membership is None:
+                        session.flags = [*session.flags, "no membership at the session's start"]
+                    session.purpose = _default_purpose(session)
+                elif FINAL_FLAG in session.flags and not record.final:
+                    return session  # the closing record has spoken
+                elif session.status == SessionStatus.CREDITED:
+                    return session
+                if record.final and session.kind != kind:
+                    # Only the closing record says whether the partner's charger was the
+                    # driver's home charger: a live report is taken for public.
+                    session.kind = kind
+                    session.purpose = _default_purpose(session)
+                session.transaction_id = transaction_id
+                session.id_tag = token or session.id_tag
+                session.started_at = record.started_at
+                session.ended_at = record.ended_at
+                session.energy_wh = energy
+                for name in (
+                    "operator",
+                    "location_name",
+                    "location_address",
+                    "cost_excl_vat",
+                    "cost_incl_vat",
+                    "currency",
+                ):
+                    value = getattr(record, name)
+                    if value not in ("", None):
+                        setattr(session, name, value)
+                if record.completed or record.final:
+                    session.status = SessionStatus.COMPLETED
+                if record.ended_at and record.ended_at < record.started_at:
+                    session.flags = [*session.flags, "ended before it started"]
+                session.flags = [*session.flags, *record.flags]
+                if record.final:
+                    session.flags = [*session.flags, FINAL_FLAG]
+                if record.hold:
+                    flag_and_hold(session, record.hold)
+                if kind == SessionKind.HOME:
+                    _check_energy(session)
+                    twin = _also_from_own_charger(session)
+                    if twin is not None and twin.pk != session.pk:
+                        flag_and_hold(
+                            session, f"also reported by the driver's charger (session {twin.pk})"
+                        )
+                session.flags = list(dict.fromkeys(session.flags))
+                session.save()
+                if created:
+                    session.refresh_from_db(fields=["connection"])
+                return session
+        except IntegrityError:  # the same first report twice at once: read the winner
+            if attempt:
+                raise
+    raise RuntimeError("could not record a partner's session")
+
+
+def public_session_credit(*, key: str, reason: str) -> bool:
+    """The partner cancelled the session (a credit record): kept, shown as credited,
+    counted nowhere. ``False`` if no session has that key. Repeating it changes nothing."""
+    with transaction.atomic():
+        session = ChargingSession.objects.select_for_update().filter(public_key=key).first()
+        if session is None:
+            return False
+        if session.status != SessionStatus.CREDITED:
+            session.status = SessionStatus.CREDITED
+            session.flags = list(dict.fromkeys([*session.flags, reason]))
+            session.save(update_fields=["status", "flags"])
+    return True

@@ -132,6 +132,7 @@ def two_drivers(world):
         started = timezone.now() - timedelta(days=3)
         rows[email] = ChargingSession.objects.create(
             charger=charger,
+            organisation_id=charger.organisation_id,
             driver=driver,
             connection=connection,
             transaction_id="1",

@@ -33,7 +33,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
-from evdms.charging.models import ChargingSession, SessionReview
+from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 from evdms.charging.services.sessions import sessions_hold
 from evdms.connections.models import Connection
 from evdms.connections.selectors import max_price_histories
@@ -182,6 +182,7 @@ class _Run:
     def candidates(self) -> QuerySet[ChargingSession]:
         reimbursing = [pk for pk, cap in self.caps.items() if any(cap.values)]
         return ChargingSession.objects.filter(
+            kind=SessionKind.HOME,
             status="completed",
             started_at__lt=self.end,
             connection_id__in=reimbursing,

@@ -93,6 +93,7 @@ def make_statement(world: World) -> Callable[..., Statement]:
         for number, (started, wh) in enumerate(sessions):
             session = ChargingSession.objects.create(
                 charger=charger,
+                organisation_id=charger.organisation_id,
                 driver=driver,
                 connection=connection,
                 transaction_id=f"{statement.pk}-{number}",

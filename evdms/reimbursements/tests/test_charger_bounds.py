@@ -130,6 +130,7 @@ def test_a_session_no_statement_can_hold_is_held_with_the_reason_and_the_rest_is
     for day in range(1, 12):
         ChargingSession.objects.create(
             charger=charger,
+            organisation_id=charger.organisation_id,
             driver=big,
             connection=connection,
             transaction_id=str(day),

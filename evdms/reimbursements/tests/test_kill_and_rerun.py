@@ -79,6 +79,7 @@ def build_world() -> None:
             started = datetime(2026, 9 if i == 0 else 10, 1 + i * 8, 18, tzinfo=UTC)
             ChargingSession.objects.create(
                 charger=charger,
+                organisation_id=charger.organisation_id,
                 driver=driver,
                 connection=connection,
                 transaction_id=f"{n}-{i}",

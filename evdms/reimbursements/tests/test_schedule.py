@@ -38,6 +38,7 @@ def october_session(world):
     started = datetime(2026, 10, 12, 19, tzinfo=UTC)
     ChargingSession.objects.create(
         charger=dan["charger"],
+        organisation_id=dan["charger"].organisation_id,
         driver=dan["driver"],
         connection=dan["connection"],
         transaction_id="t1",

@@ -44,6 +44,7 @@ def dan(world):
 def session(dan, started: datetime, wh: int, tx: str) -> ChargingSession:
     return ChargingSession.objects.create(
         charger=dan["charger"],
+        organisation_id=dan["charger"].organisation_id,
         driver=dan["driver"],
         connection=dan["connection"],
         transaction_id=tx,
@@ -189,6 +190,7 @@ def test_an_interrupted_run_leaves_whole_statements_and_a_rerun_completes_it(wor
     session(dan, at(5), 8_000, "a")
     ChargingSession.objects.create(
         charger=charger,
+        organisation_id=charger.organisation_id,
         driver=other,
         connection=dan["connection"],
         transaction_id="e",
@@ -385,6 +387,7 @@ def more_drivers(world, dan, count: int) -> list[User]:
         for i in range(4):
             ChargingSession.objects.create(
                 charger=charger,
+                organisation_id=charger.organisation_id,
                 driver=driver,
                 connection=dan["connection"],
                 transaction_id=f"{n}-{i}",

@@ -65,6 +65,7 @@ class Fleet:
         )
         return ChargingSession.objects.create(
             charger=charger,
+            organisation_id=charger.organisation_id,
             driver=driver,
             connection=connection,
             transaction_id=f"T{next(_numbers)}",

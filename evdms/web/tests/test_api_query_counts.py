@@ -71,6 +71,7 @@ class Rows:
         started = datetime(2026, 10, 1, 18, tzinfo=UTC) + timedelta(days=n % 20)
         return ChargingSession.objects.create(
             charger=charger,
+            organisation_id=charger.organisation_id,
             driver=driver,
             connection=self.connection,
             transaction_id=f"Q-{n}",

@@ -115,8 +115,12 @@ def _org_a_held_session(world: World) -> Any:
     """A session of Voltlease's charger, held for review."""
     from evdms.charging.models import ChargingSession
 
+    charger = _org_a_charger(world)
     return ChargingSession.objects.create(
-        charger=_org_a_charger(world), transaction_id="held", review="pending"
+        charger=charger,
+        organisation_id=charger.organisation_id,
+        transaction_id="held",
+        review="pending",
     )
 
 
