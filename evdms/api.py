@@ -35,6 +35,7 @@ from evdms.connections.api import router as connections_router
 from evdms.enrolment.api import router as enrolment_router
 from evdms.installations.api import router as installations_router
 from evdms.installations.api_installer import router as installer_router
+from evdms.public_charging.api_tokens import router as tokens_router
 from evdms.reimbursements.api import router as reimbursements_router
 from evdms.reports.api import router as reports_router
 from evdms.ui.api import ApiKeyAuth, ErrorOut, FieldErrorsOut
@@ -245,3 +246,4 @@ api.add_router("/", reimbursements_router)
 api.add_router("/", reports_router)
 api.add_router("/installer", installer_router)
 api.add_router("/", installations_router)
+api.add_router("/", tokens_router)

@@ -33,6 +33,8 @@ urlpatterns = [
     path("", include("evdms.charging.urls")),
     path("", include("evdms.reports.urls")),
     path("", include("evdms.installations.urls")),
+    path("", include("evdms.public_charging.urls_tokens")),
+    path("", include("evdms.public_charging.urls_sessions")),
     path("api/v1/", api.urls),
     path("ocpi/", include("evdms.ocpi.urls")),
     path("platform-admin/", admin.site.urls),
