@@ -28,6 +28,7 @@ from evdms.charging.ocpp.common import SUPERSEDED_CODE, SUPERSEDED_REASON
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
 from evdms.charging.ocpp.handshake import legacy_checks, password_hashes
+from evdms.charging.ocpp import validation
 from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,8 @@ async def start_gateway(host: str, port: int) -> Server:
     # by default: two thread hand-offs per message, which cost the event loop more than
     # the validation itself (OCPP payloads are small). Validate in the loop instead.
     ocpp.messages.ASYNC_VALIDATION = False
+    # And with compiled schemas: the same checks and answers, a hundred times faster.
+    validation.install()
     return await serve(
         handler,
         host,

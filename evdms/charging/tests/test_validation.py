@@ -1,0 +1,92 @@
+"""The compiled schema checks accept exactly what the ocpp package's own checks accept,
+and refuse the rest with the package's own error (so chargers get the same CallError)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import jsonschema
+import ocpp.messages
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evdms.charging.ocpp import validation
+from bench.ocpp_gateway import reading_frame, start_frame
+
+# Values a charger might put anywhere in a payload.
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=60),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=8), st.integers(), max_size=3),
+)
+
+FRAMES = [
+    start_frame("1.6", 1),
+    reading_frame("1.6", 7, 3),
+    start_frame("2.0.1", 1),
+    reading_frame("2.0.1", "TX-7", 3),
+]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+def _replaced(payload: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copied = copy.deepcopy(payload)
+    target = copied
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return copied
+
+
+def _outcome(validator: Any, payload: Any) -> str | None:
+    try:
+        validator.validate(payload)
+    except jsonschema.ValidationError as error:
+        return f"{error.validator}: {error.message}"
+    return None
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=lambda f: f"{f[2]}-{f[3].get('eventType', '')}")
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_compiled_checks_answer_as_the_package_does(frame: list[Any], data: Any) -> None:
+    version = "2.0.1" if frame[2] == "TransactionEvent" else "1.6"
+    slow = validation._original_get_validator(2, frame[2], version)
+    fast = validation.get_validator(2, frame[2], version)
+    payload = frame[3]
+    path = data.draw(st.sampled_from(_paths(payload)))
+    mutated = _replaced(payload, path, data.draw(JUNK))
+    assert _outcome(fast, mutated) == _outcome(slow, mutated)
+
+
+def test_valid_frames_pass_and_the_package_uses_the_compiled_checks() -> None:
+    validation.install()
+    for frame in FRAMES:
+        version = "2.0.1" if frame[2] == "TransactionEvent" else "1.6"
+        validator = ocpp.messages.get_validator(2, frame[2], version)
+        assert isinstance(validator, validation.CompiledValidator)
+        validator.validate(json.loads(json.dumps(frame[3])))  # raises if refused
+    # The 1.6 schedules the package checks with Decimal floats stay the package's.
+    decimal_validator = ocpp.messages.get_validator(
+        2, "SetChargingProfile", "1.6", parse_float=__import__("decimal").Decimal
+    )
+    assert not isinstance(decimal_validator, validation.CompiledValidator)
