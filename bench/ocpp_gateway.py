@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import json
 import os
 import resource
@@ -212,6 +213,12 @@ def reading_frame(protocol: str, transaction: Any, seq: int) -> list[Any]:
     return [2, f"m{seq}", "TransactionEvent", updated]
 
 
+def _done(busy: list[bool], pending: set[Any], index: int, task: Any) -> None:
+    """A charger's request answered: it may send the next one."""
+    busy[index] = False
+    pending.discard(task)
+
+
 async def run_load(
     url: str,
     first: int,
@@ -323,9 +330,7 @@ async def run_load(
                 continue
             busy[index] = True
             task = asyncio.create_task(one(index, sent))
-            task.add_done_callback(
-                lambda t, i=index: (busy.__setitem__(i, False), pending.discard(t))
-            )
+            task.add_done_callback(functools.partial(_done, busy, pending, index))
             pending.add(task)
             sent += 1
         await asyncio.gather(*pending)

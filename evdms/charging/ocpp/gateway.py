@@ -24,11 +24,11 @@ from websockets.typing import Subprotocol
 
 from evdms.accounts.keyed_hash import Match
 from evdms.charging import credentials, services
+from evdms.charging.ocpp import validation
 from evdms.charging.ocpp.common import SUPERSEDED_CODE, SUPERSEDED_REASON
 from evdms.charging.ocpp.handlers_v16 import CentralSystem16
 from evdms.charging.ocpp.handlers_v201 import CentralSystem201
 from evdms.charging.ocpp.handshake import legacy_checks, password_hashes
-from evdms.charging.ocpp import validation
 from evdms.charging.ocpp.persist import group_commit
 
 logger = logging.getLogger(__name__)

@@ -39,11 +39,11 @@ class CompiledValidator:
 
     def validate(self, payload: Any) -> None:
         try:
-            if self._fast.is_valid(payload):
-                return
+            valid = self._fast.is_valid(payload)
         except Exception:  # a value it cannot take (a Decimal, a huge integer): ask the package
-            pass
-        self._slow.validate(payload)  # raises the package's own error
+            valid = False
+        if not valid:
+            self._slow.validate(payload)  # raises the package's own error
 
 
 def get_validator(
@@ -63,4 +63,4 @@ def get_validator(
 
 def install() -> None:
     """Make the package validate through the compiled validators (idempotent)."""
-    ocpp.messages.get_validator = get_validator  # type: ignore[assignment]
+    ocpp.messages.get_validator = get_validator

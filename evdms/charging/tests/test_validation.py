@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evdms.charging.ocpp import validation
-from bench.ocpp_gateway import reading_frame, start_frame
 
 # Values a charger might put anywhere in a payload.
 JUNK = st.one_of(
@@ -27,11 +26,53 @@ JUNK = st.one_of(
     st.dictionaries(st.text(max_size=8), st.integers(), max_size=3),
 )
 
-FRAMES = [
-    start_frame("1.6", 1),
-    reading_frame("1.6", 7, 3),
-    start_frame("2.0.1", 1),
-    reading_frame("2.0.1", "TX-7", 3),
+AT = "2026-11-25T00:00:00Z"
+# What chargers send most: a start, then energy readings (as the gateway benchmark does).
+FRAMES: list[list[Any]] = [
+    [
+        2,
+        "1",
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "HOME", "meterStart": 0, "timestamp": AT},
+    ],
+    [
+        2,
+        "2",
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "transactionId": 7,
+            "meterValue": [{"timestamp": AT, "sampledValue": [{"value": "30", "unit": "Wh"}]}],
+        },
+    ],
+    [
+        2,
+        "3",
+        "TransactionEvent",
+        {
+            "eventType": "Started",
+            "timestamp": AT,
+            "triggerReason": "Authorized",
+            "seqNo": 0,
+            "transactionInfo": {"transactionId": "TX-7"},
+            "evse": {"id": 1, "connectorId": 1},
+        },
+    ],
+    [
+        2,
+        "4",
+        "TransactionEvent",
+        {
+            "eventType": "Updated",
+            "timestamp": AT,
+            "triggerReason": "MeterValuePeriodic",
+            "seqNo": 4,
+            "transactionInfo": {"transactionId": "TX-7"},
+            "meterValue": [
+                {"timestamp": AT, "sampledValue": [{"value": 30, "unitOfMeasure": {"unit": "Wh"}}]}
+            ],
+        },
+    ],
 ]
 
 
