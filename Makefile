@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements bench-installations
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements bench-installations
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -62,6 +62,10 @@ bench-drivers: $(STAMP)
 
 bench-invitations: $(STAMP)
 	$(BIN)/python bench/invitations.py --addresses 10000
+
+# CPU per message in the ocpp package's own handling, its schema checks against ours.
+bench-ocpp-frames: $(STAMP)
+	$(BIN)/python bench/ocpp_frames.py
 
 bench-ocpp: $(STAMP)
 	$(BIN)/python bench/ocpp_gateway.py --chargers 2000 --rate 1000 --seconds 15

@@ -1,5 +1,12 @@
-"""The ocpp package's schema checks, compiled: the same JSON schemas, the same answers.
+"""The ocpp package, faster where a gateway spends its time, with the same answers.
 
+Two things it does for every message a charger sends, done here once instead of each
+time: checking the payload against its JSON schema, and renaming its keys from OCPP's
+camelCase to the handlers' snake_case. ``install()`` puts both in place of the
+package's own functions (which the package looks up by name at each call); nothing of
+the package is changed otherwise.
+
+**Schema checks, compiled.**
 The package checks every payload against its OCPP JSON schema with ``jsonschema``'s
 pure-Python Draft 4 validator. Measured in one process: 190 µs a 1.6 MeterValues and
 650 µs a 2.0.1 TransactionEvent (its schema is four times the size), most of what a
@@ -17,14 +24,17 @@ accept the same payloads; the session core checks the values it stores itself.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import jsonschema_rs
+import ocpp.charge_point
 import ocpp.messages
 
 _original_get_validator = ocpp.messages.get_validator
+_original_camel_to_snake_case = ocpp.charge_point.camel_to_snake_case
 _compiled: dict[tuple[Any, ...], CompiledValidator] = {}
 _lock = threading.Lock()
 
@@ -61,6 +71,41 @@ def get_validator(
     return validator
 
 
+# **Keys renamed once.** The package renames each key of each message with two regular
+# expression substitutions (24 for a 2.0.1 TransactionEvent: 40 % of the package's time
+# on it). Chargers send the same few dozen keys again and again: each is renamed by the
+# package's own function the first time and remembered. Only short keys are
+# remembered, so a charger sending junk keys cannot fill memory.
+CACHED_KEY_MAX = 64
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered_key(key: str) -> str:
+    return _renamed_key(key)
+
+
+def _renamed_key(key: str) -> str:
+    renamed: dict[str, Any] = _original_camel_to_snake_case({key: None})
+    return next(iter(renamed))
+
+
+def camel_to_snake_case(data: Any) -> Any:
+    """What the package's ``camel_to_snake_case`` returns, for the same ``data``."""
+    if isinstance(data, dict):
+        return {
+            (
+                _remembered_key(key)
+                if isinstance(key, str) and len(key) <= CACHED_KEY_MAX
+                else _renamed_key(key)
+            ): camel_to_snake_case(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [camel_to_snake_case(value) for value in data]
+    return data
+
+
 def install() -> None:
-    """Make the package validate through the compiled validators (idempotent)."""
+    """Put the compiled checks and the remembered renaming in place (idempotent)."""
     ocpp.messages.get_validator = get_validator
+    ocpp.charge_point.camel_to_snake_case = camel_to_snake_case

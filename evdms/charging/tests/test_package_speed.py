@@ -1,5 +1,7 @@
-"""The compiled schema checks accept exactly what the ocpp package's own checks accept,
-and refuse the rest with the package's own error (so chargers get the same CallError)."""
+"""The gateway's speed-ups of the ocpp package answer as the package does: the compiled
+schema checks accept exactly what the package's own checks accept, and refuse the rest
+with the package's own error (so chargers get the same CallError); keys are renamed
+exactly as the package renames them."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evdms.charging.ocpp import validation
+from evdms.charging.ocpp import package_speed
 
 # Values a charger might put anywhere in a payload.
 JUNK = st.one_of(
@@ -111,8 +113,8 @@ def _outcome(validator: Any, payload: Any) -> str | None:
 @given(data=st.data())
 def test_compiled_checks_answer_as_the_package_does(frame: list[Any], data: Any) -> None:
     version = "2.0.1" if frame[2] == "TransactionEvent" else "1.6"
-    slow = validation._original_get_validator(2, frame[2], version)
-    fast = validation.get_validator(2, frame[2], version)
+    slow = package_speed._original_get_validator(2, frame[2], version)
+    fast = package_speed.get_validator(2, frame[2], version)
     payload = frame[3]
     path = data.draw(st.sampled_from(_paths(payload)))
     mutated = _replaced(payload, path, data.draw(JUNK))
@@ -120,14 +122,49 @@ def test_compiled_checks_answer_as_the_package_does(frame: list[Any], data: Any)
 
 
 def test_valid_frames_pass_and_the_package_uses_the_compiled_checks() -> None:
-    validation.install()
+    package_speed.install()
     for frame in FRAMES:
         version = "2.0.1" if frame[2] == "TransactionEvent" else "1.6"
         validator = ocpp.messages.get_validator(2, frame[2], version)
-        assert isinstance(validator, validation.CompiledValidator)
+        assert isinstance(validator, package_speed.CompiledValidator)
         validator.validate(json.loads(json.dumps(frame[3])))  # raises if refused
     # The 1.6 schedules the package checks with Decimal floats stay the package's.
     decimal_validator = ocpp.messages.get_validator(
         2, "SetChargingProfile", "1.6", parse_float=__import__("decimal").Decimal
     )
-    assert not isinstance(decimal_validator, validation.CompiledValidator)
+    assert not isinstance(decimal_validator, package_speed.CompiledValidator)
+
+
+# Keys as chargers send them, and as they might: OCPP's own, acronyms, digits, junk.
+KEYS = st.one_of(
+    st.sampled_from(
+        [
+            "transactionId",
+            "meterValue",
+            "sampledValue",
+            "unitOfMeasure",
+            "ocppCSMSURL",
+            "evseId",
+            "SoC",
+            "chargingStationV2X",
+            "V2GCertificate",
+            "idTag",
+            "",
+        ]
+    ),
+    st.text(max_size=12),
+    st.text(min_size=60, max_size=80, alphabet="aAbB1_"),
+)
+NESTED = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=5)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=NESTED)
+def test_keys_are_renamed_as_the_package_renames_them(data: Any) -> None:
+    assert package_speed.camel_to_snake_case(data) == package_speed._original_camel_to_snake_case(
+        data
+    )
