@@ -83,7 +83,8 @@ def parse_type(raw: str | None) -> str:
 def parse_location(body: Any) -> dict[str, Any] | None:
     """The optional LocationReferences body, checked (CiString(36) location id and EVSE
     uids, at most ``MAX_EVSE_UIDS``); 2001 with the field that is wrong otherwise."""
-    if body is None:
+    if body is None or body == {}:
+        # No body, JSON null or an empty object: peers write all three for "none".
         return None
     problems = schema.check(schema.LOCATION_REFERENCES, body)
     if not problems and len(body.get("evse_uids") or []) > MAX_EVSE_UIDS:
