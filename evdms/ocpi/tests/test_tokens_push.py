@@ -227,3 +227,23 @@ def test_the_scheduler_runs_the_safety_net_every_ten_minutes(platform, cpo, monk
         ScheduledRun.objects.filter(job="ocpi_token_pushes").values_list("period", flat=True)
     )
     assert len(periods) == 1 and len(next(iter(periods))) == 16
+
+
+def test_operators_see_the_outbox_and_can_send_again_now(platform, cpo, admin_client):
+    register(cpo)
+    card = make_token(visual_number="EVD-777")
+    cpo.down = "503"
+    token_changed.send(sender=Token, token=card)
+    listing = admin_client.get("/platform-admin/ocpi/tokenpush/?state=pending").content.decode()
+    assert "EVD-777" in listing and "Waiting to be sent" in listing and "HTTP 503" in listing
+    push = TokenPush.objects.get()
+    detail = admin_client.get(f"/platform-admin/ocpi/tokenpush/{push.pk}/change/")
+    assert detail.status_code == 200 and 'name="revision"' not in detail.content.decode()
+
+    cpo.down = ""
+    admin_client.post(
+        "/platform-admin/ocpi/tokenpush/",
+        {"action": "send_again_now", "_selected_action": [push.pk]},
+    )
+    push.refresh_from_db()
+    assert push.state == PushState.SENT and cpo.state.received_tokens[card.uid]["uid"] == card.uid
