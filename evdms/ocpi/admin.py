@@ -120,7 +120,7 @@ class TokenPushAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again now (pending pushes of the selection)")
     def send_again_now(self, request: HttpRequest, queryset: QuerySet[TokenPush]) -> None:
-        from evdms.ocpi.pushes import enqueue_send  # pushes imports tasks: not at load
+        from evdms.ocpi.pushes import enqueue_send
 
         pending = queryset.filter(state=PushState.PENDING)
         partner_ids = sorted(set(pending.values_list("partner_id", flat=True)))
