@@ -107,10 +107,11 @@ def find_token(uid: str, token_type: str) -> Token:
     # be one of ours: unknown, without a query.
     if not uid or len(uid) > 36 or not all(0x20 <= ord(c) <= 0x7E for c in uid):
         raise unknown_token()
-    token = Token.objects.filter(uid=uid, type=token_type).first()
-    if token is None:
+    # uid is unique: no ORDER BY (``first()`` would add the model's ordering to sort).
+    found = list(Token.objects.filter(uid=uid, type=token_type).order_by()[:1])
+    if not found:
         raise unknown_token()
-    return token
+    return found[0]
 
 
 def authorization_info(token: Token, location: dict[str, Any] | None) -> dict[str, Any]:
