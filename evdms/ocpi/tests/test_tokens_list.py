@@ -142,3 +142,40 @@ def test_a_limit_above_the_maximum_is_capped_and_said_in_x_limit():
     make_token()
     reply = Client(HTTP_AUTHORIZATION=header).get("/ocpi/2.2.1/tokens?limit=50000")
     assert reply["X-Limit"] == "1000" and reply["X-Total-Count"] == "1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_cpo_registers_pulls_and_authorises(platform):
+    import io
+
+    from django.core.management import call_command
+
+    from evdms.ocpi import party
+    from evdms.ocpi.services import partner_add
+    from evdms.public_charging.models import TokenBlock
+
+    valid, lost = make_token(), make_token(valid=False, blocked=TokenBlock.LOST)
+    _, token_a = partner_add(name="Command CPO")
+    out = io.StringIO()
+    call_command(
+        "simulate_cpo",
+        "--register",
+        party.versions_url(),
+        "--token",
+        token_a,
+        "--pull-tokens",
+        "--authorize",
+        valid.uid,
+        "--authorize",
+        f"{lost.uid}:RFID",
+        "--authorize",
+        "NOPE",
+        "--exit",
+        stdout=out,
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("registered; token C: ")
+    assert lines[1] == "pulled 2 tokens (1 valid) in 1 page(s)"
+    assert lines[2].startswith(f"authorize {valid.uid}: ALLOWED (reference ")
+    assert lines[3].startswith(f"authorize {lost.uid}: BLOCKED")
+    assert lines[4].startswith("authorize NOPE: refused (") and "2004" in lines[4]
