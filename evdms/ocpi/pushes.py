@@ -21,6 +21,11 @@ worker.
   ``next_attempt_at``) before it is sent, so a second run, or a second worker, never
   sends it again; a claimed push whose worker died is due again when the lease ends.
 
+Ordering holds with one sender per partner at a time (one worker, or runs that do not
+overlap): with two workers sending two revisions of one token to one partner at the
+same moment, the PUTs could cross; the lease keeps a revision from being sent twice but
+does not serialise a partner's sends (that would hold a lock over an HTTP call).
+
 A partner that registers later gets no backlog: the spec's pull model is for that
 ("wants to request the full list as a start-up of their system"), and it pulls our
 list (``GET tokens``); from its registration on it receives every change.
@@ -28,6 +33,7 @@ list (``GET tokens``); from its registration on it receives every change.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -43,6 +49,8 @@ from evdms.ocpi import client
 from evdms.ocpi.models import Partner, PartnerStatus, PushState, TokenPush
 from evdms.ocpi.tokens import token_object
 from evdms.public_charging.models import Token
+
+logger = logging.getLogger("evdms.ocpi")
 
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
@@ -99,8 +107,13 @@ def token_push_record(token: Token) -> list[TokenPush]:
 
 
 def on_token_changed(sender: Any, token: Token, **kwargs: Any) -> None:
-    """The ``token_changed`` receiver (connected in ``OcpiConfig.ready``)."""
-    token_push_record(token)
+    """The ``token_changed`` receiver (connected in ``OcpiConfig.ready``). It runs after
+    the token's change committed: a failure here must not turn the driver's or admin's
+    finished request into an error page, so it is logged (partners can still pull)."""
+    try:
+        token_push_record(token)
+    except Exception:
+        logger.exception("Could not record the pushes of token %s", token.pk)
 
 
 def enqueue_send(partner_id: int) -> Any:

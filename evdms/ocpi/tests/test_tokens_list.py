@@ -179,3 +179,15 @@ def test_simulate_cpo_registers_pulls_and_authorises(platform):
     assert lines[2].startswith(f"authorize {valid.uid}: ALLOWED (reference ")
     assert lines[3].startswith(f"authorize {lost.uid}: BLOCKED")
     assert lines[4].startswith("authorize NOPE: refused (") and "2004" in lines[4]
+
+
+@pytest.mark.django_db
+def test_every_partner_sees_the_same_list_of_our_tokens():
+    _, first = registered_partner("first-partner-token")
+    _, second = registered_partner("second-partner-token")
+    made = [make_token(), make_token()]
+    seen = [
+        [t["uid"] for t in Client(HTTP_AUTHORIZATION=h).get("/ocpi/2.2.1/tokens").json()["data"]]
+        for h in (first, second)
+    ]
+    assert seen == [[t.uid for t in made]] * 2

@@ -247,3 +247,16 @@ def test_operators_see_the_outbox_and_can_send_again_now(platform, cpo, admin_cl
     )
     push.refresh_from_db()
     assert push.state == PushState.SENT and cpo.state.received_tokens[card.uid]["uid"] == card.uid
+
+
+def test_a_failure_to_record_pushes_does_not_break_the_change(platform, cpo, monkeypatch, caplog):
+    register(cpo)
+    card = make_token()
+
+    def broken(token: Token) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(pushes, "token_push_record", broken)
+    token_changed.send(sender=Token, token=card)  # does not raise
+    assert "Could not record the pushes" in caplog.text
+    assert TokenPush.objects.count() == 0
