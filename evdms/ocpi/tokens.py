@@ -16,6 +16,9 @@ Outcomes of ``authorize`` (the spec's AllowedType):
 - ``NO_CREDIT`` is never answered: there is no prepaid balance, the organisation is
   invoiced after the fact.
 
+A request without LocationReferences is answered all the same (the spec's 2002 "not
+enough information" is for an eMSP that needs the location; we do not).
+
 A uid we do not know, or of another type than asked (``type`` defaults to RFID), is HTTP
 404 with status 2004 and no ``data``.
 """

@@ -132,3 +132,28 @@ def test_authorising_is_two_queries(django_assert_num_queries):
     with django_assert_num_queries(2):
         missing = client.post("/ocpi/2.2.1/tokens/NOPE/authorize", content_type="application/json")
     assert missing.status_code == 404 and missing.json()["status_code"] == 2004
+
+
+@pytest.mark.django_db(transaction=True)
+def test_message_ids_are_echoed_and_routing_headers_answered(platform, cpo, settings):
+    register(cpo)
+    card = make_token()
+    reply = http(
+        "POST",
+        authorize_url(platform, card.uid),
+        cpo.state.platform_token,
+        headers={
+            "X-Request-ID": "req-42",
+            "X-Correlation-ID": "corr-42",
+            "OCPI-from-country-code": "NL",
+            "OCPI-from-party-id": "SIM",
+        },
+    )
+    assert reply.body["data"]["allowed"] == "ALLOWED"
+    assert reply.headers["x-request-id"] == "req-42"
+    assert reply.headers["x-correlation-id"] == "corr-42"
+    assert (reply.headers["ocpi-to-country-code"], reply.headers["ocpi-to-party-id"]) == (
+        "NL",
+        "SIM",
+    )
+    assert reply.headers["ocpi-from-party-id"] == settings.OCPI_PARTY_ID
