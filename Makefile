@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements bench-installations
+.PHONY: run test test-fast lint format lock chromium migrate
+.PHONY: bench-drivers bench-invitations bench-reports bench-statements bench-installations
+.PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
+.PHONY: bench-ocpi-authorize bench-ocpi-token-list
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -101,3 +104,11 @@ bench-statements: $(STAMP)
 bench-installations: $(STAMP)
 	$(BIN)/python bench/installations_report.py --jobs 100000
 	DATABASE_URL=$${INSTALLATIONS_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_installations} $(BIN)/python bench/installations_report.py --jobs 100000
+
+# OCPI tokens: real-time authorize at 200 requests/s against a live server (p50/p99),
+# and the token list with 100,000 tokens (queries and ms per page).
+bench-ocpi-authorize: $(STAMP)
+	$(BIN)/python bench/ocpi_authorize.py --rate 200 --seconds 20
+
+bench-ocpi-token-list: $(STAMP)
+	$(BIN)/python bench/ocpi_token_list.py --tokens 100000

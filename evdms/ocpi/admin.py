@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
-from evdms.ocpi.models import Partner
+from evdms.ocpi.models import Partner, PushState, TokenPush
 from evdms.ocpi.services import partner_reactivate, partner_suspend
 
 
@@ -75,3 +76,55 @@ class PartnerAdmin(admin.ModelAdmin):
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
         done = sum(partner_reactivate(p, by_user=request.user) for p in queryset)
         self.message_user(request, f"{done} partner(s) reactivated.", messages.SUCCESS)
+
+
+@admin.register(TokenPush)
+class TokenPushAdmin(admin.ModelAdmin):
+    """The token outbox: what each partner has heard, what waits and why (its last
+    error), read-only. "Send again now" makes failed pushes due at once; the worker
+    still sends only the newest revision of each token."""
+
+    list_display = (
+        "token",
+        "partner",
+        "revision",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+    )
+    list_filter = ("state", "partner")
+    search_fields = ("token__uid", "token__visual_number", "last_error")
+    list_select_related = ("token", "partner")
+    readonly_fields = (
+        "partner",
+        "token",
+        "revision",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    fields = readonly_fields
+    actions = ("send_again_now",)
+    show_full_result_count = False  # no COUNT(*) of a large outbox on every page
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Send again now (pending pushes of the selection)")
+    def send_again_now(self, request: HttpRequest, queryset: QuerySet[TokenPush]) -> None:
+        from evdms.ocpi.pushes import enqueue_send
+
+        pending = queryset.filter(state=PushState.PENDING)
+        partner_ids = sorted(set(pending.values_list("partner_id", flat=True)))
+        done = pending.update(next_attempt_at=timezone.now())
+        for partner_id in partner_ids:
+            enqueue_send(partner_id)
+        self.message_user(request, f"{done} push(es) due now.", messages.SUCCESS)

@@ -167,3 +167,46 @@ def check_token(token: Any) -> bool:
         and 0 < len(token) <= 64
         and all(0x21 <= ord(c) <= 0x7E for c in token)
     )
+
+
+# --- Tokens module (we are the Sender) -------------------------------------------------
+
+TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
+WHITELIST_TYPES = ("ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER")
+PROFILE_TYPES = ("CHEAP", "FAST", "GREEN", "REGULAR")
+ALLOWED_TYPES = ("ALLOWED", "BLOCKED", "EXPIRED", "NO_CREDIT", "NOT_ALLOWED")
+DISPLAY_TEXT = {
+    "language": Field("string", max_length=2),
+    "text": Field("string", max_length=512),
+}
+ENERGY_CONTRACT = {
+    "supplier_name": Field("string", max_length=64),
+    "contract_id": Field("string", required=False, max_length=64),
+}
+TOKEN = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "uid": Field("cistring", max_length=36),
+    "type": Field("enum", choices=TOKEN_TYPES),
+    "contract_id": Field("cistring", max_length=36),
+    "visual_number": Field("string", required=False, max_length=64),
+    "issuer": Field("string", max_length=64),
+    "group_id": Field("cistring", required=False, max_length=36),
+    "valid": Field("bool"),
+    "whitelist": Field("enum", choices=WHITELIST_TYPES),
+    "language": Field("string", required=False, max_length=2),
+    "default_profile_type": Field("enum", required=False, choices=PROFILE_TYPES),
+    "energy_contract": Field("object", required=False, schema=ENERGY_CONTRACT),
+    "last_updated": Field("datetime"),
+}
+LOCATION_REFERENCES = {
+    "location_id": Field("cistring", max_length=36),
+    "evse_uids": Field("list", required=False, item=Field("cistring", max_length=36)),
+}
+AUTHORIZATION_INFO = {
+    "allowed": Field("enum", choices=ALLOWED_TYPES),
+    "token": Field("object", schema=TOKEN),
+    "location": Field("object", required=False, schema=LOCATION_REFERENCES),
+    "authorization_reference": Field("cistring", required=False, max_length=36),
+    "info": Field("object", required=False, schema=DISPLAY_TEXT),
+}

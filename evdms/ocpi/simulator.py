@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
-from evdms.ocpi import client
+from evdms.ocpi import client, schema
 from evdms.ocpi.services import new_token
-from evdms.ocpi.transport import timestamp, token_candidates
+from evdms.ocpi.transport import authorization_header, timestamp, token_candidates
 
 VERSION = "2.2.1"
 
@@ -49,12 +51,17 @@ class CpoState:
     platform_versions_url: str = ""
     platform_endpoints: list[dict[str, Any]] = field(default_factory=list)
     platform_roles: list[dict[str, Any]] = field(default_factory=list)
+    # Tokens the platform pushed to our Tokens Receiver: the latest object per uid, in
+    # order of their latest arrival, and every PUT as it came.
+    received_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token_puts: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SimulatedCpo:
     # (module identifier, our interface role, path under /ocpi/cpo/2.2.1/, handler name).
     MODULES: list[tuple[str, str, str, str]] = [
         ("credentials", "SENDER", "credentials", "handle_credentials"),
+        ("tokens", "RECEIVER", "tokens", "handle_tokens"),
     ]
 
     def __init__(
@@ -77,6 +84,11 @@ class SimulatedCpo:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread: threading.Thread | None = None
+        # "" (up), "503" (every request answered HTTP 503) or "unreachable" (the
+        # connection is closed without an answer): a partner that is down.
+        self.down = ""
+        self._local = threading.local()
+        self.pages: list[dict[str, str]] = []  # the headers of the last pull's pages
 
     # --- the server ----------------------------------------------------------------
 
@@ -138,10 +150,12 @@ class SimulatedCpo:
         }
 
     def dispatch(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
+        self, method: str, path: str, headers: dict[str, str], body: bytes, query: str = ""
     ) -> tuple[Answer, dict[str, str]]:
         with self._lock:
             self.requests.append((method, path, headers))
+        # The query string, for handlers that need a URL parameter (``type``).
+        self._local.query = parse_qs(query)
         echo = {
             "X-Request-ID": headers.get("x-request-id") or str(uuid.uuid4()),
             "X-Correlation-ID": headers.get("x-correlation-id") or str(uuid.uuid4()),
@@ -298,6 +312,88 @@ class SimulatedCpo:
         url = self.platform_url(identifier, role) + path
         return client.call(method, url, self.state.platform_token, body)
 
+    # --- tokens (we are the Receiver; the platform is the Sender) ----------------------
+
+    def query_parameter(self, name: str, default: str = "") -> str:
+        values = getattr(self._local, "query", {}).get(name)
+        return str(values[0]) if values else default
+
+    def handle_tokens(self, method: str, rest: str, token: str, body: Any) -> Answer:
+        """``{url}/{country_code}/{party_id}/{uid}[?type=]``: PUT stores the token (checked
+        against the spec's rules and the URL), GET answers it."""
+        parts = [p for p in rest.split("/") if p]
+        if len(parts) != 3:
+            return Answer(None, 2000, "Expected /{country_code}/{party_id}/{uid}", 404)
+        country_code, party_id, uid = parts
+        token_type = self.query_parameter("type", "RFID")
+        if method == "GET":
+            with self._lock:
+                stored = self.state.received_tokens.get(uid)
+            if stored is None or stored.get("type") != token_type:
+                return Answer(None, 2004, "Unknown token", 404)
+            return Answer(stored)
+        if method != "PUT":
+            return Answer(None, 2000, "Method not allowed", 405)
+        problems = schema.check(schema.TOKEN, body)
+        if not problems and (
+            body["country_code"] != country_code
+            or body["party_id"] != party_id
+            or body["uid"] != uid
+            or body["type"] != token_type
+        ):
+            problems = ["the URL and the object disagree"]
+        if problems:
+            return Answer(None, 2001, "; ".join(problems))
+        with self._lock:
+            self.state.received_tokens.pop(uid, None)
+            self.state.received_tokens[uid] = body
+            self.state.token_puts.append(body)
+        return Answer(None)
+
+    def get_page(self, url: str) -> tuple[Any, dict[str, str]]:
+        """GET one page of a platform list: (data, lower-cased headers)."""
+        request = urllib.request.Request(  # noqa: S310 (the platform's own http(s) URL)
+            url,
+            headers={
+                "Authorization": authorization_header(self.state.platform_token),
+                "X-Request-ID": str(uuid.uuid4()),
+                "X-Correlation-ID": str(uuid.uuid4()),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw, headers = response.read(), dict(response.headers)
+        except (urllib.error.URLError, OSError) as exc:
+            raise client.PeerError(f"GET {url} failed: {exc}") from None
+        envelope = json.loads(raw)
+        if envelope.get("status_code") != 1000:
+            raise client.PeerError(f"GET {url} answered {envelope.get('status_code')}")
+        return envelope.get("data"), {k.lower(): v for k, v in headers.items()}
+
+    def pull_tokens(self, **filters: str) -> list[dict[str, Any]]:
+        """Every token of the platform's list (its Sender interface), following the
+        ``Link: <…>; rel="next"`` pages; ``filters`` go on the first URL (date_from, …)."""
+        url = self.platform_url("tokens", "SENDER")
+        if filters:
+            url += "?" + "&".join(f"{k}={quote(v)}" for k, v in filters.items())
+        tokens: list[dict[str, Any]] = []
+        self.pages = []
+        next_url: str | None = url
+        while next_url:
+            data, headers = self.get_page(next_url)
+            self.pages.append(headers)
+            tokens += data
+            link = headers.get("link", "")
+            next_url = link[1 : link.index(">")] if link.startswith("<") else None
+        return tokens
+
+    def authorize(
+        self, uid: str, kind: str = "RFID", location: dict[str, Any] | None = None
+    ) -> Any:
+        """A real-time authorisation (the AuthorizationInfo); ``PeerError`` on 404."""
+        path = f"/{quote(uid, safe='')}/authorize?type={kind}"
+        return self.call_platform("POST", "tokens", role="SENDER", path=path, body=location)
+
     def summary(self) -> dict[str, Any]:
         return {
             "versions_url": self.versions_url,
@@ -315,7 +411,14 @@ def _handler_for(cpo: SimulatedCpo) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer, extra = cpo.dispatch(self.command, urlsplit(self.path).path, headers, body)
+            if cpo.down == "unreachable":
+                self.close_connection = True
+                return  # no answer at all: the caller sees the connection dropped
+            if cpo.down:
+                answer, extra = Answer(None, 3000, "Service unavailable", 503), dict[str, str]()
+            else:
+                url = urlsplit(self.path)
+                answer, extra = cpo.dispatch(self.command, url.path, headers, body, url.query)
             envelope: dict[str, Any] = {
                 "status_code": answer.status_code,
                 "status_message": answer.message,

@@ -232,7 +232,7 @@ def _touch(partner: Partner) -> None:
         partner.last_traffic_at = now
 
 
-def _read_json(request: HttpRequest) -> Any:
+def _read_json(request: HttpRequest, *, optional: bool = False) -> Any:
     too_large = OcpiError(
         Status.INVALID_PARAMETERS,
         f"The request body is larger than {MAX_BODY_BYTES} bytes",
@@ -251,6 +251,8 @@ def _read_json(request: HttpRequest) -> Any:
     if len(raw) > MAX_BODY_BYTES:
         raise too_large
     if not raw:
+        if optional:
+            return None
         raise OcpiError(Status.INVALID_PARAMETERS, "The request has no JSON body", http_status=400)
     try:
         return json.loads(raw)
@@ -293,11 +295,13 @@ def _echo_ids(request: HttpRequest, response: HttpResponse) -> None:
 
 
 def ocpi_endpoint(
-    *, methods: tuple[str, ...], configuration: bool = False
+    *, methods: tuple[str, ...], configuration: bool = False, optional_body: bool = False
 ) -> Callable[[Callable[Concatenate[OcpiRequest, P], HttpResponse]], Callable[..., HttpResponse]]:
     """Make a view an OCPI endpoint (see the module's docstring). ``configuration`` is
     True for the versions and credentials modules: token A accepted, no routing headers.
-    The view finds the partner, the credential and the parsed body in ``request.ocpi``."""
+    The view finds the partner, the credential and the parsed body in ``request.ocpi``;
+    ``optional_body`` lets a POST come without one (``body`` is then None), as the
+    Tokens module's authorize may."""
 
     def decorate(
         view: Callable[Concatenate[OcpiRequest, P], HttpResponse],
@@ -344,7 +348,11 @@ def ocpi_endpoint(
                 return response
             partner, credential = authenticate(request, configuration=configuration)
             _touch(partner)
-            body = _read_json(request) if request.method in {"POST", "PUT", "PATCH"} else None
+            body = (
+                _read_json(request, optional=optional_body)
+                if request.method in {"POST", "PUT", "PATCH"}
+                else None
+            )
             ocpi_request: OcpiRequest = request  # type: ignore[assignment]  # adds .ocpi
             ocpi_request.ocpi = OcpiContext(
                 partner=partner, credential=credential, body=body, routing=routing

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from evdms.ocpi import views
+from evdms.ocpi import views, views_tokens
 from evdms.ocpi.transport import not_found
 
 app_name = "ocpi"
@@ -10,6 +10,12 @@ urlpatterns = [
     re_path(r"^versions/?$", views.versions, name="versions"),
     re_path(r"^2\.2\.1/?$", views.version_details, name="version_details"),
     re_path(r"^2\.2\.1/credentials/?$", views.credentials, name="credentials"),
+    re_path(r"^2\.2\.1/tokens/?$", views_tokens.token_list, name="tokens"),
+    re_path(
+        r"^2\.2\.1/tokens/+(?P<uid>[^/]+)/authorize/?$",
+        views_tokens.token_authorize,
+        name="token_authorize",
+    ),
     # Anything else under /ocpi/ answers in the envelope, not with an HTML page.
     re_path(r"^(?P<path>.*)$", not_found, name="not_found"),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -55,9 +55,23 @@ def _enqueue_protocol_issues_purge(period: str) -> Any:
     return purge_protocol_issues.enqueue()
 
 
+def every_ten_minutes(now: datetime) -> str:
+    """Due once in each ten minutes (UTC): 144 ScheduledRun rows a day, for a safety
+    net that must not wait an hour yet must not add a row each scheduler tick."""
+    moment = now.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H}:{moment.minute // 10}0"
+
+
+def _enqueue_ocpi_token_pushes(period: str) -> Any:
+    from evdms.ocpi.tasks import ocpi_token_pushes_due
+
+    return ocpi_token_pushes_due.enqueue()
+
+
 JOBS = [
     Job("make_statements", previous_month, _enqueue_statements),
     Job("purge_protocol_issues", today, _enqueue_protocol_issues_purge),
+    Job("ocpi_token_pushes", every_ten_minutes, _enqueue_ocpi_token_pushes),
 ]
 
 

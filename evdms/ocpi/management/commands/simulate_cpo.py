@@ -30,6 +30,16 @@ class Command(BaseCommand):
         parser.add_argument("--country-code", default="NL")
         parser.add_argument("--state", type=Path, help="write what it learnt to this JSON file")
         parser.add_argument("--exit", action="store_true", help="stop after registering")
+        parser.add_argument(
+            "--pull-tokens", action="store_true", help="after registering, pull the token list"
+        )
+        parser.add_argument(
+            "--authorize",
+            action="append",
+            default=[],
+            metavar="UID[:TYPE]",
+            help="after registering, authorise this token in real time (repeatable)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["register"]) != bool(options["token"]):
@@ -47,6 +57,7 @@ class Command(BaseCommand):
                 except PeerError as exc:
                     raise CommandError(f"Registration refused: {exc}") from None
                 self.stdout.write(f"registered; token C: {token_c}")
+                self._tokens(cpo, options)
             else:
                 self.stdout.write(f"versions URL: {cpo.versions_url}")
                 self.stdout.write(f"token A: {cpo.issue_token_a()}")
@@ -61,3 +72,27 @@ class Command(BaseCommand):
             pass
         finally:
             cpo.stop()
+
+    def _tokens(self, cpo: SimulatedCpo, options: dict[str, Any]) -> None:
+        """Pull the platform's token list and authorise tokens, as a CPO's start-up and
+        its charge points would."""
+        try:
+            if options["pull_tokens"]:
+                tokens = cpo.pull_tokens()
+                valid = sum(1 for t in tokens if t.get("valid"))
+                self.stdout.write(
+                    f"pulled {len(tokens)} tokens ({valid} valid) in {len(cpo.pages)} page(s)"
+                )
+            for wanted in options["authorize"]:
+                uid, _, kind = wanted.partition(":")
+                try:
+                    info = cpo.authorize(uid, kind or "RFID")
+                except PeerError as exc:
+                    self.stdout.write(f"authorize {uid}: refused ({exc})")
+                    continue
+                self.stdout.write(
+                    f"authorize {uid}: {info['allowed']} "
+                    f"(reference {info.get('authorization_reference', '-')})"
+                )
+        except PeerError as exc:
+            raise CommandError(f"Tokens: {exc}") from None
