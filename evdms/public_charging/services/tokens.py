@@ -76,9 +76,11 @@ def _send_after_commit(tokens: Iterable[Token]) -> None:
         transaction.on_commit(partial(token_changed.send, sender=Token, token=token))
 
 
-def _refresh(tokens: QuerySet[Token]) -> list[Token]:
+def _refresh(tokens: QuerySet[Token], *, record: bool = True) -> list[Token]:
     """Recompute ``valid`` of ``tokens`` with a fixed number of queries (however many
-    drivers they belong to); returns the tokens whose validity changed, reloaded."""
+    drivers they belong to); returns the tokens whose validity changed, reloaded.
+    ``record``: write the validity's audit rows (not when the caller records the change
+    that caused it, a block or an unblock, in a row of its own)."""
     locked = list(
         tokens.select_for_update().only("pk", "driver_id", "organisation_id", "valid", "blocked")
     )
@@ -105,7 +107,9 @@ def _refresh(tokens: QuerySet[Token]) -> list[Token]:
     changed = list(Token.objects.filter(pk__in=to_valid + to_invalid).order_by("pk"))
     # One insert for all rows (a connection's drivers at once), same shape as audit_record.
     AuditEvent.objects.bulk_create(
-        [
+        []
+        if not record
+        else [
             AuditEvent(
                 at=now,
                 actor_label="system",
@@ -316,7 +320,7 @@ def _set_block(token: Token, block: str) -> tuple[Token, str] | None:
         return None
     was = locked.blocked
     Token.objects.filter(pk=locked.pk).update(blocked=block)
-    changed = _refresh(Token.objects.filter(pk=locked.pk))
+    changed = _refresh(Token.objects.filter(pk=locked.pk), record=False)
     if not changed:
         # Partners see nothing new (it was not valid anyway); keep the row's own state.
         locked.refresh_from_db()
