@@ -9,7 +9,9 @@ from evdms.public_charging.services.tokens import UID_MAX, VISUAL_NUMBER_MAX
 
 
 class CardIssueForm(forms.Form):
-    driver_email = forms.EmailField(
+    # Plain text fields with outer bounds only: the service checks each value and says
+    # what is wrong next to every field at once.
+    driver_email = forms.CharField(
         label="Driver's e-mail address",
         max_length=254,
         help_text="A driver connected to one of your connections that pays for public charging.",
@@ -23,8 +25,9 @@ class CardIssueForm(forms.Form):
     )
     visual_number = forms.CharField(
         label="Number printed on the card",
-        max_length=VISUAL_NUMBER_MAX,
+        max_length=VISUAL_NUMBER_MAX * 3,
         required=False,
+        help_text=f"Up to {VISUAL_NUMBER_MAX} characters.",
     )
 
 
