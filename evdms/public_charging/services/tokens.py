@@ -58,7 +58,7 @@ class NotACard(Exception):
 # --- validity -------------------------------------------------------------------------
 
 
-def _paying_memberships() -> QuerySet[Membership]:
+def paying_memberships() -> QuerySet[Membership]:
     return Membership.objects.filter(
         status=MembershipStatus.CONNECTED,
         ended_at__isnull=True,
@@ -68,7 +68,7 @@ def _paying_memberships() -> QuerySet[Membership]:
 
 
 def membership_pays(membership: Membership) -> bool:
-    return _paying_memberships().filter(pk=membership.pk).exists()
+    return paying_memberships().filter(pk=membership.pk).exists()
 
 
 def _send_after_commit(tokens: Iterable[Token]) -> None:
@@ -88,7 +88,7 @@ def _refresh(tokens: QuerySet[Token], *, record: bool = True) -> list[Token]:
         return []
     pairs = {(t.driver_id, t.organisation_id) for t in locked}
     paying = set(
-        _paying_memberships()
+        paying_memberships()
         .filter(driver_id__in={d for d, _ in pairs}, organisation_id__in={o for _, o in pairs})
         .values_list("driver_id", "organisation_id")
     )
@@ -153,7 +153,7 @@ def connection_tokens_sync(*, connection: Connection) -> list[Token]:
             organisation_id=connection.organisation_id, type=TokenType.APP_USER
         ).values("driver_id")
         for membership in (
-            _paying_memberships().filter(connection_id=connection.pk).exclude(driver_id__in=have)
+            paying_memberships().filter(connection_id=connection.pk).exclude(driver_id__in=have)
         ):
             _app_token_create(membership)
     return tokens_refresh_for_connection(connection=connection)

@@ -182,3 +182,12 @@ def test_drivers_find_their_tokens_in_the_navigation_and_admins_theirs(world, da
     assert (
         f'href="{LIST}"' not in client_for(world.ana).get(reverse("web:dashboard")).content.decode()
     )
+
+
+def test_platform_operators_see_tokens_in_the_admin_but_cannot_change_them(admin_client, dan):
+    app = Token.objects.get(driver=dan)
+    listing = admin_client.get("/platform-admin/public_charging/token/").content.decode()
+    assert app.uid in listing and app.contract_id in listing
+    assert admin_client.get("/platform-admin/public_charging/token/add/").status_code == 403
+    detail = admin_client.get(f"/platform-admin/public_charging/token/{app.pk}/change/")
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
