@@ -134,6 +134,9 @@ def report_lost(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
         messages.error(request, "Only a charging card can be reported lost.")
         return redirect("public_charging_tokens:my_tokens")
     if request.method == "POST":
+        if token.blocked:  # reported twice (two tabs): nothing changes, no second e-mail
+            messages.info(request, f"Card {token.visual_number or token.uid} is already blocked.")
+            return redirect("public_charging_tokens:my_tokens")
         services.token_report_lost(driver=request.user, token=token)
         messages.success(
             request,

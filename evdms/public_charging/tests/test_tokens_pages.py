@@ -162,6 +162,9 @@ def test_a_driver_sees_their_tokens_and_reports_a_card_lost_after_confirming(wor
     assert OutboundEmail.objects.get(template="charging_card_lost").to == ["dan@example.com"]
     page = client.get(MINE).content.decode()
     assert "Lost" in page and "We sent you an e-mail" in page
+    client.post(lost_url)  # again, from a second tab
+    assert "is already blocked" in client.get(MINE).content.decode()
+    assert OutboundEmail.objects.filter(template="charging_card_lost").count() == 1
 
 
 def test_a_driver_cannot_report_someone_elses_card(world, dan):
