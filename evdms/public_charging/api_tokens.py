@@ -87,6 +87,8 @@ def tokens_list(
         raise ValidationError(
             {"driver": [f"Use at most {selectors.DRIVER_FILTER_MAX} characters."]}
         )
+    if "\x00" in driver:  # PostgreSQL refuses a NUL in a query; no name holds one
+        raise ValidationError({"driver": ["Remove the NUL character."]})
     rows = selectors.filter_by_driver(selectors.tokens_for(actor), driver)
     return page_of(rows, offset, limit, _out)
 

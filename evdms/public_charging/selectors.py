@@ -58,7 +58,8 @@ def get_own_token(driver: User, token_id: int) -> Token:
 def driver_membership_for(actor: Actor, email: str) -> Membership | None:
     """The live membership of the driver with this address among the actor's
     organisations (None for an unknown address and another organisation's driver alike)."""
-    if not isinstance(email, str) or len(email) > 254:
+    # A NUL cannot be in an address, and PostgreSQL refuses it in a query.
+    if not isinstance(email, str) or len(email) > 254 or "\x00" in email:
         return None
     return find_driver_for(actor, email)
 

@@ -47,11 +47,20 @@ def test_bad_paging_and_a_long_filter_are_field_errors(world, drivers, api_key_f
     headers = api_key_for(world.org_a)
     response = Client().get(URL, {"limit": 0}, headers=headers)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "limit"
-    response = Client().get(URL, {"driver": "x" * 201}, headers=headers)
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == [
-        "query",
-        "driver",
-    ]
+    for driver in ("x" * 201, "dan\x00"):
+        response = Client().get(URL, {"driver": driver}, headers=headers)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == [
+            "query",
+            "driver",
+        ]
+    response = Client().post(
+        URL,
+        {"driver_email": "dan@example.com\x00", "uid": "04A1B2C3"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "driver_email"]
 
 
 def test_another_organisations_key_sees_none_of_the_tokens(world, drivers, api_key_for):

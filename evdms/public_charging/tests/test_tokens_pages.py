@@ -194,3 +194,22 @@ def test_platform_operators_see_tokens_in_the_admin_but_cannot_change_them(admin
     assert admin_client.get("/platform-admin/public_charging/token/add/").status_code == 403
     detail = admin_client.get(f"/platform-admin/public_charging/token/{app.pk}/change/")
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+
+
+def test_the_list_page_answers_in_as_many_queries_with_many_tokens_as_with_one(world, dan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    nadia = client_for(world.nadia)
+    nadia.get(LIST)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert nadia.get(LIST).status_code == 200
+        return len(captured)
+
+    with_one = queries()
+    public = paying_connection(world.org_a, name="Many")
+    for n in range(6):
+        connected(world, public, person(f"many{n}@example.com"))
+    assert queries() == with_one
