@@ -22,7 +22,7 @@ from evdms.public_charging.contract_ids import is_valid
 from evdms.public_charging.models import Token, TokenType
 from evdms.public_charging.services import tokens
 from evdms.public_charging.signals import token_changed
-from evdms.testing.fixtures import World, make_connection, make_membership
+from evdms.testing.fixtures import VALID_CONNECTION, World, make_connection, make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -158,33 +158,27 @@ def test_the_tokens_of_a_connection_refresh_with_a_fixed_number_of_queries(
 def test_revise_benefits_to_a_connection_that_does_not_pay_makes_the_tokens_not_valid(world):
     public = paying_connection(world.org_a)
     dan, eva = person("dan@example.com"), person("eva@example.com")
-    moving, staying = connected(world, public, dan), connected(world, public, eva)
-    data = {
-        key: value
-        for key, value in make_connection.__globals__["VALID_CONNECTION"].items()
-        if key != "organisation"
-    }
+    moving = connected(world, public, dan)
+    connected(world, public, eva)
     enrolment.connection_revise_benefits(
         actor=world.actor(world.nadia),
         old=public,
-        data={**data, "name": "No public"},
+        data={**VALID_CONNECTION, "name": "No public"},
         membership_ids=[moving.pk],
         disable_old=False,
     )
     assert app_token(dan).valid is False
     assert app_token(eva).valid is True
-    assert staying.pk
 
 
 def test_revise_benefits_to_another_paying_connection_keeps_the_token(world):
     public = paying_connection(world.org_a)
     dan = person("dan@example.com")
     moving = connected(world, public, dan)
-    data = dict(make_connection.__globals__["VALID_CONNECTION"])
     enrolment.connection_revise_benefits(
         actor=world.actor(world.nadia),
         old=public,
-        data={**data, **PAYING, "name": "Public 2027"},
+        data={**VALID_CONNECTION, **PAYING, "name": "Public 2027"},
         membership_ids=[moving.pk],
         disable_old=True,
     )
