@@ -78,6 +78,12 @@ class AuditAction(models.TextChoices):
     OCPI_PARTNER_SUSPEND = "ocpi_partner.suspend", "OCPI partner suspended"
     OCPI_PARTNER_REACTIVATE = "ocpi_partner.reactivate", "OCPI partner reactivated"
 
+    CHARGING_TOKEN_ISSUE = "charging_token.issue", "Charging token issued"
+    CHARGING_TOKEN_BLOCK = "charging_token.block", "Charging card blocked"
+    CHARGING_TOKEN_UNBLOCK = "charging_token.unblock", "Charging card unblocked"
+    CHARGING_TOKEN_LOST = "charging_token.lost", "Charging card reported lost by the driver"
+    CHARGING_TOKEN_VALIDITY = "charging_token.validity", "Charging token validity changed"
+
 
 class AuditEvent(models.Model):
     """One change a person, an API key or the system made: who, when, what, old → new."""

@@ -28,6 +28,7 @@ from evdms.connections.rules import (
     clean_connection_input,
 )
 from evdms.connections.selectors import connected_driver_count
+from evdms.connections.signals import connection_changed
 
 # Fields a person edits (the organisation is fixed; the logo is handled on its own).
 EDITABLE_FIELDS = [f for f in PAGE_ORDER if f not in ("organisation", "logo")]
@@ -224,6 +225,7 @@ def connection_update(
             organisation=connection.organisation,
             changes=changed,
         )
+        connection_changed.send(sender=Connection, connection=connection)
     return connection
 
 
@@ -243,4 +245,5 @@ def connection_set_enabled(*, actor: Actor, connection: Connection, enabled: boo
             organisation=connection.organisation,
             changes={"enabled": [not enabled, enabled]},
         )
+        connection_changed.send(sender=Connection, connection=connection)
     return connection

@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
     ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),
     ("Installations", "installations:report", Permission.VIEW_INSTALLATIONS),
+    ("Charging tokens", "public_charging_tokens:tokens", Permission.MANAGE_DRIVERS),
     # The installer portal: installer roles have none of the entries above.
     ("Overview", "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),
     ("Jobs", "installations:portal-jobs", Permission.WORK_INSTALLATION_JOBS),
@@ -31,12 +32,19 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
 ]
 
 
+# A driver's own pages beyond the three in the base template (label, URL name): append.
+DRIVER_LINKS: list[tuple[str, str]] = [
+    ("My charging tokens", "public_charging_tokens:my_tokens"),
+]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None and getattr(request, "user", None) is not None:
         actor = Actor.for_user(request.user)
     if actor is None:
-        return {"nav_items": [], "current_actor": None}
+        links = [{"label": label, "url": reverse(name)} for label, name in DRIVER_LINKS]
+        return {"nav_items": [], "current_actor": None, "driver_links": links}
     if getattr(request, "must_set_up_two_factor", False):
         # Every page but the set-up is closed until it is done: offer none.
         return {"nav_items": [], "current_actor": actor}

@@ -17,6 +17,7 @@ LISTS = [
     "/api/v1/charging-sessions",
     "/api/v1/statements",
     "/api/v1/reports/transactions",
+    "/api/v1/charging-tokens",
 ]
 
 

@@ -141,6 +141,18 @@ class Rows:
         driver = User.objects.create_user(f"homeowner{n}@example.com", "a long passphrase here")
         make_job(self.connection, driver, company)
 
+    def charging_token(self) -> None:
+        from evdms.public_charging.models import Token
+
+        n = next(_numbers)
+        Token.objects.create(
+            organisation=self.world.org_a,
+            driver=self.driver(),
+            type="RFID",
+            uid=f"04{n:08X}",
+            contract_id=f"NL-EVD-C{n:08d}-0",
+        )
+
 
 ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/admins": Rows.admin,
@@ -155,6 +167,7 @@ ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/reports/transactions": Rows.session,
     "/api/v1/installations": Rows.installation_job,
     "/api/v1/installer/jobs": Rows.installer_job,
+    "/api/v1/charging-tokens": Rows.charging_token,
 }
 
 

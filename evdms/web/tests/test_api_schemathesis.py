@@ -67,8 +67,15 @@ def _demo_ids() -> dict[str, list[int]]:
         "export_id": ids(ReportExport.objects, {"organisation__slug": "voltlease"}),
         "payout_batch_id": list(PayoutBatch.objects.values_list("pk", flat=True)),
         "payout_line_id": list(PayoutLine.objects.values_list("pk", flat=True)[:6]),
+        "token_id": _token_ids(ids),
         "_organisation": [Organisation.objects.get(**volt).pk],
     }
+
+
+def _token_ids(ids: Any) -> list[int]:
+    from evdms.public_charging.models import Token
+
+    return ids(Token.objects.order_by("-type", "pk"), {"organisation__slug": "voltlease"}, 6)
 
 
 def _demo_extras(voltlease: Organisation) -> None:

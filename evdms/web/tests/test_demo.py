@@ -113,3 +113,23 @@ def timezone_days_ago(days: int):
     from django.utils import timezone
 
     return timezone.now() - datetime.timedelta(days=days)
+
+
+def test_the_demo_has_app_tokens_and_two_cards_one_blocked():
+    from evdms.public_charging.models import Token
+    from evdms.public_charging.services.tokens import paying_memberships
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # twice: no second card, no second app token
+    paying = paying_memberships().values_list("driver_id", "organisation_id")
+    apps = set(
+        Token.objects.filter(type="APP_USER", valid=True).values_list(
+            "driver_id", "organisation_id"
+        )
+    )
+    assert set(paying) <= apps and apps
+    cards = Token.objects.filter(type="RFID").order_by("uid")
+    assert [(c.visual_number, c.blocked, c.valid) for c in cards] == [
+        ("EVD-CARD-0001", "", True),
+        ("EVD-CARD-0002", "blocked", False),
+    ]

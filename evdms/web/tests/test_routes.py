@@ -59,6 +59,8 @@ LOGIN_ROUTES = {
     "installations:my-installation-photo",
     "installations:my-installation-move",
     "installations:my-installation-document",
+    "public_charging_tokens:my_tokens",  # the driver's own charging tokens
+    "public_charging_tokens:report_lost",
 }
 # Pages about one's own log-in, for any admin and for platform operators (not drivers).
 ACCOUNT_ROUTES = {
@@ -228,6 +230,21 @@ def _org_a_installation_export(world: World) -> Any:
     return export
 
 
+def _dora_card(world: World) -> Any:
+    """An RFID card of Dora, a driver of Voltlease (organisation A)."""
+    from evdms.public_charging.models import Token
+
+    membership = _org_a_membership(world)
+    return Token.objects.create(
+        organisation=world.org_a,
+        driver=membership.driver,
+        type="RFID",
+        uid="04A1B2C3D4",
+        contract_id="NL-EVD-CROUTE001-0",
+        visual_number="ROUTE-1",
+    )
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -244,6 +261,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "job_id": lambda w: _org_a_job(w).pk,
     "document_id": lambda w: _org_a_job_document(w).pk,
     "installation_export_id": lambda w: _org_a_installation_export(w).pk,
+    "token_id": lambda w: _dora_card(w).pk,
 }
 
 
