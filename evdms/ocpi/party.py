@@ -17,6 +17,7 @@ VERSION = "2.2.1"
 # relevant (the module is symmetric); the spec advises SENDER for one's own.
 MODULES: list[tuple[str, str, str]] = [
     ("credentials", "SENDER", "ocpi:credentials"),
+    ("cdrs", "RECEIVER", "ocpi:cdrs"),
 ]
 
 

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from evdms.ocpi import views
+from evdms.ocpi import views, views_cdrs
 from evdms.ocpi.transport import not_found
 
 app_name = "ocpi"
@@ -10,6 +10,12 @@ urlpatterns = [
     re_path(r"^versions/?$", views.versions, name="versions"),
     re_path(r"^2\.2\.1/?$", views.version_details, name="version_details"),
     re_path(r"^2\.2\.1/credentials/?$", views.credentials, name="credentials"),
+    re_path(r"^2\.2\.1/cdrs/?$", views_cdrs.cdrs, name="cdrs"),
+    re_path(
+        r"^2\.2\.1/cdrs/(?P<country_code>[^/]{1,2})/(?P<party_id>[^/]{1,3})/(?P<cdr_id>.{1,39}?)/?$",
+        views_cdrs.cdr_detail,
+        name="cdr",
+    ),
     # Anything else under /ocpi/ answers in the envelope, not with an HTML page.
     re_path(r"^(?P<path>.*)$", not_found, name="not_found"),
 ]

@@ -115,13 +115,17 @@ def test_our_versions_and_details_follow_the_spec(client: Client, token_a: str):
     details = client.get("/ocpi/2.2.1", HTTP_AUTHORIZATION=b64(token_a)).json()
     assert schema.check(schema.VERSION_DETAILS, details["data"]) == []
     assert details["data"]["version"] == "2.2.1"
-    assert details["data"]["endpoints"] == [
-        {
-            "identifier": "credentials",
-            "role": "SENDER",
-            "url": "http://127.0.0.1:8000/ocpi/2.2.1/credentials",
-        }
-    ]
+    # Credentials first; each module a helper adds follows (see party.MODULES).
+    assert details["data"]["endpoints"][0] == {
+        "identifier": "credentials",
+        "role": "SENDER",
+        "url": "http://127.0.0.1:8000/ocpi/2.2.1/credentials",
+    }
+    assert {
+        "identifier": "cdrs",
+        "role": "RECEIVER",
+        "url": "http://127.0.0.1:8000/ocpi/2.2.1/cdrs",
+    } in details["data"]["endpoints"]
 
 
 def test_a_body_over_one_mib_is_refused_with_2001(client: Client, token_a: str):
