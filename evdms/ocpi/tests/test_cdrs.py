@@ -345,7 +345,7 @@ def test_not_json_is_http_400(registered, dana):
 
 def test_a_wrong_token_and_token_a_after_registration_are_401(registered, dana):
     url = registered.platform_url("cdrs", "RECEIVER")
-    for token in ("not-a-token-of-ours", registered.token_a):  # type: ignore[attr-defined]
+    for token in ("not-a-token-of-ours", registered.token_a):
         reply = http("POST", url, token, cdr_body())
         assert reply.status == 401 and reply.body["status_code"] == 2000
     assert Cdr.objects.count() == 0
