@@ -33,8 +33,9 @@ from django.db.models import Q
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging import bounds
-from evdms.charging.models import ChargingSession
+from evdms.charging.models import ChargingSession, SessionStatus
 from evdms.charging.services.sessions import (
+    FINAL_FLAG,
     PartnerRecord,
     public_session_credit,
     public_session_record,
@@ -213,10 +214,27 @@ def check_cdr(partner: Partner, body: Any) -> CheckedCdr:
 # --- storing ---------------------------------------------------------------------------
 
 
-def _session_key(cdr: CheckedCdr) -> str:
-    if cdr.session_id:
-        return session_key(cdr.country_code, cdr.party_id, cdr.session_id)
-    return cdr_key(cdr.country_code, cdr.party_id, cdr.object_id)
+def _session_key(cdr: CheckedCdr) -> tuple[str, str]:
+    """The key of the session the CDR closes, or a flag saying why it closes none.
+
+    Normally its ``session_id``'s (where the live session landed), else its own id's.
+    After a credit CDR the CPO sends a new CDR for the same session (spec, credit
+    CDRs): the credited session stays credited and the new CDR makes a session of its
+    own. A second CDR for a session another CDR already closed, with no credit between,
+    is a partner's mistake: kept for the operator, not counted twice."""
+    own = cdr_key(cdr.country_code, cdr.party_id, cdr.object_id)
+    if not cdr.session_id:
+        return own, ""
+    key = session_key(cdr.country_code, cdr.party_id, cdr.session_id)
+    existing = ChargingSession.objects.filter(public_key=key).values_list("status", "flags").first()
+    if existing is None:
+        return key, ""
+    status, flags = existing
+    if status == SessionStatus.CREDITED:
+        return own, ""
+    if FINAL_FLAG in flags:
+        return "", f"session {cdr.session_id} is already closed by another CDR: not counted twice"
+    return key, ""
 
 
 def _match(partner: Partner, checked: CheckedCdr) -> tuple[ChargingSession | None, list[str]]:
@@ -242,9 +260,12 @@ def _match(partner: Partner, checked: CheckedCdr) -> tuple[ChargingSession | Non
         .first()
     )
     location_name, operator = known or ("", "")
+    key, problem = _session_key(checked)
+    if problem:
+        return None, [problem]
     session = public_session_record(
         PartnerRecord(
-            key=_session_key(checked),
+            key=key,
             organisation_id=token.organisation_id,
             driver_id=token.driver_id,
             transaction_id=checked.session_id or checked.object_id,

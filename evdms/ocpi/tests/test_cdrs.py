@@ -439,3 +439,29 @@ def test_another_partner_cannot_read_a_cdr_and_sees_a_404(registered, dana, plat
 
 def test_the_version_details_list_the_cdrs_receiver(registered, platform):
     assert registered.platform_url("cdrs", "RECEIVER") == f"{platform}/ocpi/2.2.1/cdrs"
+
+
+def test_after_a_credit_the_reissued_cdr_makes_a_session_of_its_own(registered, dana):
+    original = cdr_body()
+    registered.push_cdr(original)
+    registered.push_cdr(credit_of(original))
+
+    registered.push_cdr(cdr_body(id="CDR-2", total_cost={"excl_vat": 3.0, "incl_vat": 3.3}))
+
+    credited, reissued = ChargingSession.objects.order_by("pk")
+    assert credited.status == SessionStatus.CREDITED
+    assert reissued.status == SessionStatus.COMPLETED
+    assert reissued.public_key == "NL*SIM*C*CDR-2" and reissued.cost_excl_vat == Decimal(3)
+    assert Cdr.objects.get(object_id="CDR-2").charging_session == reissued
+
+
+def test_a_second_cdr_for_a_closed_session_is_kept_flagged_not_counted_twice(registered, dana):
+    registered.push_cdr(cdr_body())
+
+    registered.push_cdr(cdr_body(id="CDR-2", total_energy=30.0))
+
+    session = ChargingSession.objects.get()
+    assert session.energy_wh == 15342
+    second = Cdr.objects.get(object_id="CDR-2")
+    assert second.charging_session is None and second.needs_attention
+    assert second.flags == ["session S-1 is already closed by another CDR: not counted twice"]
