@@ -37,6 +37,7 @@ from evdms.charging.models import ChargingSession, SessionStatus
 from evdms.charging.services.sessions import (
     FINAL_FLAG,
     PartnerRecord,
+    by_public_key,
     public_session_credit,
     public_session_record,
 )
@@ -226,7 +227,7 @@ def _session_key(cdr: CheckedCdr) -> tuple[str, str]:
     if not cdr.session_id:
         return own, ""
     key = session_key(cdr.country_code, cdr.party_id, cdr.session_id)
-    existing = ChargingSession.objects.filter(public_key=key).values_list("status", "flags").first()
+    existing = by_public_key(key).values_list("status", "flags").first()
     if existing is None:
         return key, ""
     status, flags = existing
@@ -340,7 +341,10 @@ def _store(partner: Partner, checked: CheckedCdr) -> Cdr:
     if not checked.credit:
         # Credits that came first; normally none (one indexed query).
         waiting = Cdr.objects.filter(
-            **owner, credit=True, credit_reference_id=checked.object_id, credits__isnull=True
+            **owner,
+            credit=True,
+            credit_reference_id=checked.object_id,
+            credits__isnull=True,
         )
         for credit in waiting.select_for_update():
             _apply_credit(credit, cdr)
@@ -359,8 +363,10 @@ def cdr_receive(partner: Partner, body: Any) -> tuple[Cdr, bool]:
         party_id=checked.party_id,
         object_id=checked.object_id,
     )
+    # What the answer needs (the Location); a retransmission reads no body.
+    fields = ("pk", "country_code", "party_id", "object_id")
     for attempt in range(2):
-        existing = Cdr.objects.filter(owner).first()
+        existing = Cdr.objects.filter(owner).only(*fields).first()
         if existing is not None:
             return existing, False
         try:

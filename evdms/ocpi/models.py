@@ -234,5 +234,7 @@ class Cdr(PartnerObject):
             )
         ]
         indexes = [
-            models.Index(fields=["needs_attention", "received_at"], name="ocpi_cdr_attention")
+            models.Index(fields=["needs_attention", "received_at"], name="ocpi_cdr_attention"),
+            # A new CDR looks for credits that arrived before it.
+            models.Index(fields=["credit_reference_id"], name="ocpi_cdr_credit_reference"),
         ]
