@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements bench-installations
+.PHONY: run test test-fast lint format lock chromium migrate bench-drivers bench-invitations bench-ocpp bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways bench-reports bench-statements bench-installations bench-ocpi-cdrs
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -97,3 +97,8 @@ bench-statements: $(STAMP)
 bench-installations: $(STAMP)
 	$(BIN)/python bench/installations_report.py --jobs 100000
 	DATABASE_URL=$${INSTALLATIONS_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_installations} $(BIN)/python bench/installations_report.py --jobs 100000
+
+# OCPI CDR ingest over HTTP (gunicorn): at least 500 CDRs/s, every CDR stored once.
+bench-ocpi-cdrs: $(STAMP)
+	$(BIN)/python bench/ocpi_cdrs.py --cdrs 5000 --drivers 500
+	DATABASE_URL=$${CDRS_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_cdrs} $(BIN)/python bench/ocpi_cdrs.py --cdrs 5000 --drivers 500
