@@ -313,7 +313,7 @@ def _needs_attention(flags: list[str]) -> bool:
     return any(flag not in _INFORMATIONAL for flag in flags)
 
 
-def _store(partner: Partner, checked: CheckedCdr) -> Cdr:
+def _store(partner: Partner, checked: CheckedCdr, waiting: list[int]) -> Cdr:
     cdr = Cdr(
         partner=partner,
         country_code=checked.country_code,
@@ -338,15 +338,9 @@ def _store(partner: Partner, checked: CheckedCdr) -> Cdr:
         cdr.charging_session = session
     cdr.needs_attention = _needs_attention(cdr.flags)
     cdr.save(force_insert=True)
-    if not checked.credit:
-        # Credits that came first; normally none (one indexed query).
-        waiting = Cdr.objects.filter(
-            **owner,
-            credit=True,
-            credit_reference_id=checked.object_id,
-            credits__isnull=True,
-        )
-        for credit in waiting.select_for_update():
+    if waiting and not checked.credit:
+        # Credits that came first (found with the retransmission check); normally none.
+        for credit in Cdr.objects.select_for_update().filter(pk__in=waiting, credits__isnull=True):
             _apply_credit(credit, cdr)
             credit.needs_attention = _needs_attention(credit.flags)
             credit.save(update_fields=["credits", "charging_session", "flags", "needs_attention"])
@@ -358,20 +352,21 @@ def cdr_receive(partner: Partner, body: Any) -> tuple[Cdr, bool]:
     when it breaks a rule (nothing stored). Atomic; a retransmission, even concurrent,
     returns the CDR first stored and changes nothing."""
     checked = check_cdr(partner, body)
-    owner = Q(
-        country_code=checked.country_code,
-        party_id=checked.party_id,
-        object_id=checked.object_id,
+    # One indexed query: the CDR itself if it is a retransmission, else the credits
+    # that arrived before it. Only what the answer (the Location) needs: no body.
+    found = Cdr.objects.filter(country_code=checked.country_code, party_id=checked.party_id).filter(
+        Q(object_id=checked.object_id)
+        | Q(credit=True, credit_reference_id=checked.object_id, credits__isnull=True)
     )
-    # What the answer needs (the Location); a retransmission reads no body.
     fields = ("pk", "country_code", "party_id", "object_id")
     for attempt in range(2):
-        existing = Cdr.objects.filter(owner).only(*fields).first()
+        rows = list(found.only(*fields))
+        existing = next((r for r in rows if r.object_id == checked.object_id), None)
         if existing is not None:
             return existing, False
         try:
             with transaction.atomic():
-                return _store(partner, checked), True
+                return _store(partner, checked, [r.pk for r in rows]), True
         except IntegrityError:
             # The same CDR at the same moment: the other request stored it; read it.
             if attempt:

@@ -642,7 +642,6 @@ def public_session_record(record: PartnerRecord) -> ChargingSession:
                     .select_related("connection")
                     .first()
                 )
-                created = session is None
                 if session is None:
                     membership = membership_of(
                         record.driver_id, record.organisation_id, record.started_at
@@ -701,8 +700,6 @@ def public_session_record(record: PartnerRecord) -> ChargingSession:
                         )
                 session.flags = list(dict.fromkeys(session.flags))
                 session.save()
-                if created:
-                    session.refresh_from_db(fields=["connection"])
                 return session
         except IntegrityError:  # the same first report twice at once: read the winner
             if attempt:
