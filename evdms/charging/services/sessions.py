@@ -636,7 +636,9 @@ def public_session_record(record: PartnerRecord) -> ChargingSession:
         try:
             with transaction.atomic():
                 session = (
-                    ChargingSession.objects.select_for_update()
+                    # of=self: the connection is a nullable join, and PostgreSQL locks
+                    # no outer join's nullable side (every partner's record failed there).
+                    ChargingSession.objects.select_for_update(of=("self",))
                     .filter(public_key=key)
                     .exclude(public_key="")  # see by_public_key
                     .select_related("connection")
