@@ -227,13 +227,15 @@ def _session_key(cdr: CheckedCdr) -> tuple[str, str]:
     if not cdr.session_id:
         return own, ""
     key = session_key(cdr.country_code, cdr.party_id, cdr.session_id)
-    existing = by_public_key(key).values_list("status", "flags").first()
+    existing = by_public_key(key).values_list("pk", "status", "flags").first()
     if existing is None:
         return key, ""
-    status, flags = existing
+    pk, status, flags = existing
     if status == SessionStatus.CREDITED:
         return own, ""
-    if FINAL_FLAG in flags:
+    # A final record alone is not enough: the Sessions module may have closed it; only
+    # another CDR of that session makes this one a second bill.
+    if FINAL_FLAG in flags and Cdr.objects.filter(charging_session_id=pk, credit=False).exists():
         return "", f"session {cdr.session_id} is already closed by another CDR: not counted twice"
     return key, ""
 

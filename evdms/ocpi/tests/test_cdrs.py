@@ -465,3 +465,28 @@ def test_a_second_cdr_for_a_closed_session_is_kept_flagged_not_counted_twice(reg
     second = Cdr.objects.get(object_id="CDR-2")
     assert second.charging_session is None and second.needs_attention
     assert second.flags == ["session S-1 is already closed by another CDR: not counted twice"]
+
+
+def test_the_cdr_closes_the_live_session_the_sessions_module_reported(registered, dana, org_a):
+    from evdms.charging.services.sessions import PartnerRecord, public_session_record
+
+    driver, _ = dana
+    live = public_session_record(
+        PartnerRecord(
+            key="NL*SIM*S*S-1",
+            organisation_id=org_a.pk,
+            driver_id=driver.pk,
+            transaction_id="S-1",
+            started_at=STARTED,
+            energy_wh=2000,
+            completed=True,  # even a session reported COMPLETED (and final) is not a CDR
+            final=True,
+        )
+    )
+
+    registered.push_cdr(cdr_body())
+
+    session = ChargingSession.objects.get()
+    assert session.pk == live.pk and session.energy_wh == 15342
+    assert session.cost_incl_vat == Decimal("4.4")
+    assert Cdr.objects.get().charging_session == session
