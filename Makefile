@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast lint format lock chromium migrate
 .PHONY: bench-drivers bench-invitations bench-reports bench-statements bench-installations
 .PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
-.PHONY: bench-ocpi-authorize bench-ocpi-token-list
+.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -112,3 +112,7 @@ bench-ocpi-authorize: $(STAMP)
 
 bench-ocpi-token-list: $(STAMP)
 	$(BIN)/python bench/ocpi_token_list.py --tokens 100000
+# OCPI CDR ingest over HTTP (gunicorn): at least 500 CDRs/s, every CDR stored once.
+bench-ocpi-cdrs: $(STAMP)
+	$(BIN)/python bench/ocpi_cdrs.py --cdrs 5000 --drivers 500
+	DATABASE_URL=$${CDRS_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_cdrs} $(BIN)/python bench/ocpi_cdrs.py --cdrs 5000 --drivers 500

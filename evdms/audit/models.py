@@ -77,6 +77,7 @@ class AuditAction(models.TextChoices):
     OCPI_PARTNER_UNREGISTER = "ocpi_partner.unregister", "OCPI partner unregistered"
     OCPI_PARTNER_SUSPEND = "ocpi_partner.suspend", "OCPI partner suspended"
     OCPI_PARTNER_REACTIVATE = "ocpi_partner.reactivate", "OCPI partner reactivated"
+    OCPI_CDR_RESOLVE = "ocpi_cdr.resolve", "OCPI CDR needing attention resolved"
 
     CHARGING_TOKEN_ISSUE = "charging_token.issue", "Charging token issued"
     CHARGING_TOKEN_BLOCK = "charging_token.block", "Charging card blocked"

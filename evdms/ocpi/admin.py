@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from evdms.ocpi.models import Partner, PushState, TokenPush
+from evdms.ocpi.cdrs import cdr_resolve
+from evdms.ocpi.models import Cdr, Partner, PushState, TokenPush
 from evdms.ocpi.services import partner_reactivate, partner_suspend
 
 
@@ -128,3 +129,56 @@ class TokenPushAdmin(admin.ModelAdmin):
         for partner_id in partner_ids:
             enqueue_send(partner_id)
         self.message_user(request, f"{done} push(es) due now.", messages.SUCCESS)
+
+
+@admin.register(Cdr)
+class CdrAdmin(admin.ModelAdmin):
+    """CDRs as partners sent them: read-only (a CDR is never changed), those that need
+    attention (unknown token, no membership, a credit waiting for its original) one
+    filter away, and an action to mark them resolved (audited)."""
+
+    list_display = (
+        "__str__",
+        "partner",
+        "token_uid",
+        "credit",
+        "needs_attention",
+        "flag_list",
+        "received_at",
+    )
+    list_filter = ("needs_attention", "credit", "partner")
+    search_fields = ("object_id", "token_uid", "credit_reference_id")
+    fields = (
+        "partner",
+        "country_code",
+        "party_id",
+        "object_id",
+        "token_uid",
+        "charging_session",
+        "credit",
+        "credit_reference_id",
+        "credits",
+        "needs_attention",
+        "flags",
+        "last_updated",
+        "received_at",
+        "body",
+    )
+    readonly_fields = fields
+    actions = ("resolve",)
+    list_select_related = ("partner",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Flags")
+    def flag_list(self, obj: Cdr) -> str:
+        return "; ".join(obj.flags) or "—"
+
+    @admin.action(description="Mark the selected CDRs resolved")
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Cdr]) -> None:
+        done = sum(cdr_resolve(c, by_user=request.user) for c in queryset)
+        self.message_user(request, f"{done} CDR(s) marked resolved.", messages.SUCCESS)

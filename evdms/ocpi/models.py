@@ -209,6 +209,8 @@ class Cdr(PartnerObject):
     token, no membership) has ``flags`` and ``needs_attention``: it is shown to platform
     operators and never counted until one resolves it."""
 
+    # A credit CDR's id may be 39 characters (the original's 36 with "-C" or the like).
+    object_id = models.CharField(max_length=39)
     token_uid = models.CharField(max_length=36, blank=True)
     charging_session = models.ForeignKey(
         "charging.ChargingSession",
@@ -232,5 +234,7 @@ class Cdr(PartnerObject):
             )
         ]
         indexes = [
-            models.Index(fields=["needs_attention", "received_at"], name="ocpi_cdr_attention")
+            models.Index(fields=["needs_attention", "received_at"], name="ocpi_cdr_attention"),
+            # A new CDR looks for credits that arrived before it.
+            models.Index(fields=["credit_reference_id"], name="ocpi_cdr_credit_reference"),
         ]

@@ -18,6 +18,7 @@ VERSION = "2.2.1"
 MODULES: list[tuple[str, str, str]] = [
     ("credentials", "SENDER", "ocpi:credentials"),
     ("tokens", "SENDER", "ocpi:tokens"),
+    ("cdrs", "RECEIVER", "ocpi:cdrs"),
 ]
 
 

@@ -8,6 +8,7 @@ their objects here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,7 @@ _URL = re.compile(r"^https?://[^\s]+$")
 class Field:
     """One property: its kind, whether it must be present, and its limits."""
 
-    kind: str  # string, cistring, url, datetime, int, bool, enum, object, list
+    kind: str  # string, cistring, url, datetime, int, number, bool, enum, object, list
     required: bool = True
     max_length: int | None = None
     choices: tuple[str, ...] = ()
@@ -82,10 +83,27 @@ def check_value(rule: Field, value: Any, where: str) -> list[str]:
             return [f"{where}: must be an RFC 3339 UTC timestamp"]
         if kind == "enum" and value not in rule.choices:
             return [f"{where}: must be one of {', '.join(rule.choices)}"]
+        pattern = rule.extra.get("pattern")
+        if pattern is not None and not pattern.fullmatch(value):
+            return [f"{where}: {rule.extra.get('pattern_text', 'wrong format')}"]
         return []
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and "min" in rule.extra and value < rule.extra["min"]:
+            return [f"{where}: must be at least {rule.extra['min']}"]
         return [] if ok else [f"{where}: must be a whole number"]
+    if kind == "number":
+        # JSON numbers; finite (json.loads takes NaN and Infinity) and, where the field
+        # says so, not negative and not beyond what the column it lands in holds.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [f"{where}: must be a number"]
+        if isinstance(value, float) and not math.isfinite(value):
+            return [f"{where}: must be a finite number"]
+        if "min" in rule.extra and value < rule.extra["min"]:
+            return [f"{where}: must not be negative"]
+        if "max" in rule.extra and abs(value) > rule.extra["max"]:
+            return [f"{where}: at most {rule.extra['max']}"]
+        return []
     if kind == "bool":
         return [] if isinstance(value, bool) else [f"{where}: must be true or false"]
     if kind == "object":
@@ -175,6 +193,143 @@ TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
 WHITELIST_TYPES = ("ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER")
 PROFILE_TYPES = ("CHEAP", "FAST", "GREEN", "REGULAR")
 ALLOWED_TYPES = ("ALLOWED", "BLOCKED", "EXPIRED", "NO_CREDIT", "NOT_ALLOWED")
+# --- CDRs (we are the Receiver) --------------------------------------------------------
+# What ``evdms.ocpi.cdrs`` checks a CDR against before anything of it is stored. Amounts
+# and volumes are non-negative (a credit CDR's ``total_cost`` is the exception, checked
+# there) and at most ``CDR_NUMBER_MAX``: more than any column we keep them in holds.
+
+CDR_NUMBER_MAX = 1_000_000_000
+CDR_AUTH_METHODS = ("AUTH_REQUEST", "COMMAND", "WHITELIST")
+CDR_TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
+CDR_DIMENSION_TYPES = (
+    "CURRENT",
+    "ENERGY",
+    "ENERGY_EXPORT",
+    "ENERGY_IMPORT",
+    "MAX_CURRENT",
+    "MIN_CURRENT",
+    "MAX_POWER",
+    "MIN_POWER",
+    "PARKING_TIME",
+    "POWER",
+    "RESERVATION_TIME",
+    "STATE_OF_CHARGE",
+    "TIME",
+)
+# Dimensions that may be negative (energy fed back into the grid, current or power
+# flowing from the EV).
+CDR_SIGNED_DIMENSIONS = ("CURRENT", "ENERGY", "MIN_CURRENT", "MIN_POWER", "POWER")
+CDR_CONNECTOR_TYPES = (
+    "CHADEMO",
+    "CHAOJI",
+    *(f"DOMESTIC_{letter}" for letter in "ABCDEFGHIJKLMNO"),
+    "GBT_AC",
+    "GBT_DC",
+    "IEC_60309_2_single_16",
+    "IEC_60309_2_three_16",
+    "IEC_60309_2_three_32",
+    "IEC_60309_2_three_64",
+    "IEC_62196_T1",
+    "IEC_62196_T1_COMBO",
+    "IEC_62196_T2",
+    "IEC_62196_T2_COMBO",
+    "IEC_62196_T3A",
+    "IEC_62196_T3C",
+    "NEMA_5_20",
+    "NEMA_6_30",
+    "NEMA_6_50",
+    "NEMA_10_30",
+    "NEMA_10_50",
+    "NEMA_14_30",
+    "NEMA_14_50",
+    "PANTOGRAPH_BOTTOM_UP",
+    "PANTOGRAPH_TOP_DOWN",
+    "TESLA_R",
+    "TESLA_S",
+)
+CDR_CONNECTOR_FORMATS = ("SOCKET", "CABLE")
+CDR_POWER_TYPES = ("AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC")
+CDR_TARIFF_DIMENSION_TYPES = ("ENERGY", "FLAT", "PARKING_TIME", "TIME")
+CDR_TARIFF_TYPES = (
+    "AD_HOC_PAYMENT",
+    "PROFILE_CHEAP",
+    "PROFILE_FAST",
+    "PROFILE_GREEN",
+    "REGULAR",
+)
+
+
+def _amount(*, required: bool = True) -> Field:
+    return Field("number", required=required, extra={"min": 0, "max": CDR_NUMBER_MAX})
+
+
+PRICE = {
+    "excl_vat": _amount(),
+    "incl_vat": _amount(required=False),
+}
+GEO_LOCATION = {
+    "latitude": Field(
+        "string",
+        max_length=10,
+        extra={
+            "pattern": re.compile(r"-?[0-9]{1,2}\.[0-9]{5,7}"),
+            "pattern_text": "decimal degrees with 5 to 7 decimals, e.g. 50.770774",
+        },
+    ),
+    "longitude": Field(
+        "string",
+        max_length=11,
+        extra={
+            "pattern": re.compile(r"-?[0-9]{1,3}\.[0-9]{5,7}"),
+            "pattern_text": "decimal degrees with 5 to 7 decimals, e.g. -126.104965",
+        },
+    ),
+}
+CDR_TOKEN = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "uid": Field("cistring", max_length=36),
+    "type": Field("enum", choices=CDR_TOKEN_TYPES),
+    "contract_id": Field("cistring", max_length=36),
+}
+CDR_LOCATION = {
+    "id": Field("cistring", max_length=36),
+    "name": Field("string", required=False, max_length=255),
+    "address": Field("string", max_length=45),
+    "city": Field("string", max_length=45),
+    "postal_code": Field("string", required=False, max_length=10),
+    "state": Field("string", required=False, max_length=20),
+    "country": Field("string", max_length=3),
+    "coordinates": Field("object", schema=GEO_LOCATION),
+    "evse_uid": Field("cistring", max_length=36),
+    "evse_id": Field("cistring", max_length=48),
+    "connector_id": Field("cistring", max_length=36),
+    "connector_standard": Field("enum", choices=CDR_CONNECTOR_TYPES),
+    "connector_format": Field("enum", choices=CDR_CONNECTOR_FORMATS),
+    "connector_power_type": Field("enum", choices=CDR_POWER_TYPES),
+}
+CDR_DIMENSION = {
+    "type": Field("enum", choices=CDR_DIMENSION_TYPES),
+    # The sign rule depends on the type: checked in ``evdms.ocpi.cdrs``.
+    "volume": Field("number", extra={"max": CDR_NUMBER_MAX}),
+}
+CHARGING_PERIOD = {
+    "start_date_time": Field("datetime"),
+    "dimensions": Field("list", schema=CDR_DIMENSION, min_items=1),
+    "tariff_id": Field("cistring", required=False, max_length=36),
+}
+SIGNED_VALUE = {
+    "nature": Field("cistring", max_length=32),
+    "plain_data": Field("string", max_length=512),
+    "signed_data": Field("string", max_length=5000),
+}
+SIGNED_DATA = {
+    "encoding_method": Field("cistring", max_length=36),
+    "encoding_method_version": Field("int", required=False),
+    "public_key": Field("string", required=False, max_length=512),
+    "signed_values": Field("list", schema=SIGNED_VALUE, min_items=1),
+    "url": Field("string", required=False, max_length=512),
+}
 DISPLAY_TEXT = {
     "language": Field("string", max_length=2),
     "text": Field("string", max_length=512),
@@ -209,4 +364,71 @@ AUTHORIZATION_INFO = {
     "location": Field("object", required=False, schema=LOCATION_REFERENCES),
     "authorization_reference": Field("cistring", required=False, max_length=36),
     "info": Field("object", required=False, schema=DISPLAY_TEXT),
+}
+CDR_PRICE_COMPONENT = {
+    "type": Field("enum", choices=CDR_TARIFF_DIMENSION_TYPES),
+    "price": _amount(),
+    "vat": Field("number", required=False, extra={"min": 0, "max": 100}),
+    "step_size": Field("int", extra={"min": 0}),
+}
+CDR_TARIFF_ELEMENT = {
+    "price_components": Field("list", schema=CDR_PRICE_COMPONENT, min_items=1),
+    # Kept as received with the CDR; what it restricts is the tariff's business.
+    "restrictions": Field("object", required=False, schema={}),
+}
+CDR_TARIFF = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "currency": Field("string", max_length=3),
+    "type": Field("enum", required=False, choices=CDR_TARIFF_TYPES),
+    "tariff_alt_text": Field("list", required=False, schema=DISPLAY_TEXT),
+    "tariff_alt_url": Field("url", required=False),
+    "min_price": Field("object", required=False, schema=PRICE),
+    "max_price": Field("object", required=False, schema=PRICE),
+    "elements": Field("list", schema=CDR_TARIFF_ELEMENT, min_items=1),
+    "start_date_time": Field("datetime", required=False),
+    "end_date_time": Field("datetime", required=False),
+    "energy_mix": Field("object", required=False, schema={}),
+    "last_updated": Field("datetime"),
+}
+CDR = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    # 39 for credit CDRs (an id with "-C" appended); 36 for others, checked in cdrs.py.
+    "id": Field("cistring", max_length=39),
+    "start_date_time": Field("datetime"),
+    "end_date_time": Field("datetime"),
+    "session_id": Field("cistring", required=False, max_length=36),
+    "cdr_token": Field("object", schema=CDR_TOKEN),
+    "auth_method": Field("enum", choices=CDR_AUTH_METHODS),
+    "authorization_reference": Field("cistring", required=False, max_length=36),
+    "cdr_location": Field("object", schema=CDR_LOCATION),
+    "meter_id": Field("string", required=False, max_length=255),
+    "currency": Field("string", max_length=3),
+    "tariffs": Field("list", required=False, schema=CDR_TARIFF),
+    "charging_periods": Field("list", schema=CHARGING_PERIOD, min_items=1),
+    "signed_data": Field("object", required=False, schema=SIGNED_DATA),
+    # A credit CDR's total_cost is negative: its sign is checked in cdrs.py.
+    "total_cost": Field(
+        "object",
+        schema={
+            "excl_vat": Field("number", extra={"max": CDR_NUMBER_MAX}),
+            "incl_vat": Field("number", required=False, extra={"max": CDR_NUMBER_MAX}),
+        },
+    ),
+    "total_fixed_cost": Field("object", required=False, schema=PRICE),
+    "total_energy": _amount(),
+    "total_energy_cost": Field("object", required=False, schema=PRICE),
+    "total_time": _amount(),
+    "total_time_cost": Field("object", required=False, schema=PRICE),
+    "total_parking_time": _amount(required=False),
+    "total_parking_cost": Field("object", required=False, schema=PRICE),
+    "total_reservation_cost": Field("object", required=False, schema=PRICE),
+    "remark": Field("string", required=False, max_length=255),
+    "invoice_reference_id": Field("cistring", required=False, max_length=39),
+    "credit": Field("bool", required=False),
+    "credit_reference_id": Field("cistring", required=False, max_length=39),
+    "home_charging_compensation": Field("bool", required=False),
+    "last_updated": Field("datetime"),
 }

@@ -394,6 +394,26 @@ class SimulatedCpo:
         path = f"/{quote(uid, safe='')}/authorize?type={kind}"
         return self.call_platform("POST", "tokens", role="SENDER", path=path, body=location)
 
+    # --- CDRs (we are their Sender: the platform is the Receiver) ---------------------
+
+    def push_cdr(self, cdr: dict[str, Any]) -> str:
+        """POST a CDR to the platform's CDRs Receiver; returns the ``Location`` it
+        answered (where the CDR can be read back). ``PeerError`` when it is refused."""
+        url = self.platform_url("cdrs", "RECEIVER")
+        status, headers, envelope = _raw_call("POST", url, self.state.platform_token, cdr)
+        code = envelope.get("status_code") if isinstance(envelope, dict) else None
+        if status not in (200, 201) or code != 1000:
+            message = envelope.get("status_message", "") if isinstance(envelope, dict) else ""
+            raise client.PeerError(f"POST {url} answered HTTP {status}, OCPI {code} {message}")
+        location = headers.get("location", "")
+        if not location:
+            raise client.PeerError(f"POST {url} answered no Location header")
+        return location
+
+    def get_cdr(self, location_url: str) -> Any:
+        """The CDR at the URL ``push_cdr`` returned, as the platform keeps it."""
+        return client.call("GET", location_url, self.state.platform_token)
+
     def summary(self) -> dict[str, Any]:
         return {
             "versions_url": self.versions_url,
@@ -441,3 +461,31 @@ def _handler_for(cpo: SimulatedCpo) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+def _raw_call(method: str, url: str, token: str, body: Any) -> tuple[int, dict[str, str], Any]:
+    """One call whose HTTP status and headers matter (``client.call`` gives the data
+    only): (status, lower-cased headers, the parsed envelope or None)."""
+    request = urllib.request.Request(  # noqa: S310 (the platform's own http(s) URL)
+        url,
+        data=json.dumps(body).encode(),
+        headers={
+            "Authorization": authorization_header(token),
+            "Content-Type": "application/json",
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": str(uuid.uuid4()),
+        },
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, raw, headers = response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        status, raw, headers = exc.code, exc.read(), dict(exc.headers)
+    except (urllib.error.URLError, OSError) as exc:
+        raise client.PeerError(f"{method} {url} could not be reached: {exc}") from None
+    try:
+        envelope = json.loads(raw) if raw else None
+    except ValueError:
+        envelope = None
+    return status, {k.lower(): v for k, v in headers.items()}, envelope

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from evdms.ocpi import views, views_tokens
+from evdms.ocpi import views, views_cdrs, views_tokens
 from evdms.ocpi.transport import not_found
 
 app_name = "ocpi"
@@ -15,6 +15,12 @@ urlpatterns = [
         r"^2\.2\.1/tokens/+(?P<uid>[^/]+)/authorize/?$",
         views_tokens.token_authorize,
         name="token_authorize",
+    ),
+    re_path(r"^2\.2\.1/cdrs/?$", views_cdrs.cdrs, name="cdrs"),
+    re_path(
+        r"^2\.2\.1/cdrs/(?P<country_code>[^/]{1,2})/(?P<party_id>[^/]{1,3})/(?P<cdr_id>.{1,39}?)/?$",
+        views_cdrs.cdr_detail,
+        name="cdr",
     ),
     # Anything else under /ocpi/ answers in the envelope, not with an HTML page.
     re_path(r"^(?P<path>.*)$", not_found, name="not_found"),

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from evdms.audit.models import AuditAction
@@ -607,6 +607,14 @@ def _also_from_own_charger(session: ChargingSession) -> ChargingSession | None:
     )
 
 
+def by_public_key(key: str) -> QuerySet[ChargingSession]:
+    """The session of a partner's key. The unique index on ``public_key`` is partial
+    (``NOT public_key = ''``): SQLite uses a partial index only when the query repeats
+    its condition, else every look-up scans the whole table (a CDR at a million
+    sessions took a full scan). PostgreSQL infers it either way."""
+    return ChargingSession.objects.filter(public_key=key).exclude(public_key="")
+
+
 def public_session_record(record: PartnerRecord) -> ChargingSession:
     """Create or update the session a partner reports, attributed to the driver's
     membership in force at its start in that organisation (none: kept, flagged, paid by
@@ -628,12 +636,14 @@ def public_session_record(record: PartnerRecord) -> ChargingSession:
         try:
             with transaction.atomic():
                 session = (
-                    ChargingSession.objects.select_for_update()
+                    # of=self: the connection is a nullable join, and PostgreSQL locks
+                    # no outer join's nullable side (every partner's record failed there).
+                    ChargingSession.objects.select_for_update(of=("self",))
                     .filter(public_key=key)
+                    .exclude(public_key="")  # see by_public_key
                     .select_related("connection")
                     .first()
                 )
-                created = session is None
                 if session is None:
                     membership = membership_of(
                         record.driver_id, record.organisation_id, record.started_at
@@ -692,8 +702,6 @@ def public_session_record(record: PartnerRecord) -> ChargingSession:
                         )
                 session.flags = list(dict.fromkeys(session.flags))
                 session.save()
-                if created:
-                    session.refresh_from_db(fields=["connection"])
                 return session
         except IntegrityError:  # the same first report twice at once: read the winner
             if attempt:
@@ -705,7 +713,12 @@ def public_session_credit(*, key: str, reason: str) -> bool:
     """The partner cancelled the session (a credit record): kept, shown as credited,
     counted nowhere. ``False`` if no session has that key. Repeating it changes nothing."""
     with transaction.atomic():
-        session = ChargingSession.objects.select_for_update().filter(public_key=key).first()
+        session = (
+            ChargingSession.objects.select_for_update()
+            .filter(public_key=key)
+            .exclude(public_key="")  # see by_public_key
+            .first()
+        )
         if session is None:
             return False
         if session.status != SessionStatus.CREDITED:

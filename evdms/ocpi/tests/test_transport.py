@@ -121,6 +121,11 @@ def test_our_versions_and_details_follow_the_spec(client: Client, token_a: str):
         "role": "SENDER",
         "url": "http://127.0.0.1:8000/ocpi/2.2.1/credentials",
     }
+    assert {
+        "identifier": "cdrs",
+        "role": "RECEIVER",
+        "url": "http://127.0.0.1:8000/ocpi/2.2.1/cdrs",
+    } in details["data"]["endpoints"]
 
 
 def test_a_body_over_one_mib_is_refused_with_2001(client: Client, token_a: str):
