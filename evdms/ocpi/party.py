@@ -17,6 +17,9 @@ VERSION = "2.2.1"
 # relevant (the module is symmetric); the spec advises SENDER for one's own.
 MODULES: list[tuple[str, str, str]] = [
     ("credentials", "SENDER", "ocpi:credentials"),
+    ("sessions", "RECEIVER", "ocpi:sessions"),
+    ("locations", "RECEIVER", "ocpi:locations"),
+    ("tariffs", "RECEIVER", "ocpi:tariffs"),
 ]
 
 

@@ -35,7 +35,7 @@ _URL = re.compile(r"^https?://[^\s]+$")
 class Field:
     """One property: its kind, whether it must be present, and its limits."""
 
-    kind: str  # string, cistring, url, datetime, int, bool, enum, object, list
+    kind: str  # string, cistring, url, datetime, int, number, bool, enum, object, list
     required: bool = True
     max_length: int | None = None
     choices: tuple[str, ...] = ()
@@ -86,6 +86,19 @@ def check_value(rule: Field, value: Any, where: str) -> list[str]:
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return [] if ok else [f"{where}: must be a whole number"]
+    if kind == "number":
+        # A JSON number (OCPI's ``number``); never NaN or infinity (Python's json reads
+        # them), within the rule's ``min`` / ``max`` when it has them.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [f"{where}: must be a number"]
+        if value != value or value in (float("inf"), float("-inf")):
+            return [f"{where}: must be a finite number"]
+        low, high = rule.extra.get("min"), rule.extra.get("max")
+        if low is not None and value < low:
+            return [f"{where}: must be at least {low}"]
+        if high is not None and value > high:
+            return [f"{where}: must be at most {high}"]
+        return []
     if kind == "bool":
         return [] if isinstance(value, bool) else [f"{where}: must be true or false"]
     if kind == "object":
@@ -167,3 +180,343 @@ def check_token(token: Any) -> bool:
         and 0 < len(token) <= 64
         and all(0x21 <= ord(c) <= 0x7E for c in token)
     )
+
+
+# --- Sessions, Locations, Tariffs (what CPOs push to us, the Receiver) -----------------
+# Shared types first (types.asciidoc, and the CDR module's CdrToken / ChargingPeriod,
+# which Sessions reuse). Where the spec's own examples leave out a field its tables call
+# required, and we use nothing of it, the rule says so and accepts it missing: refusing
+# the spec's examples would refuse conformant CPOs that copied them.
+
+TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
+AUTH_METHODS = ("AUTH_REQUEST", "COMMAND", "WHITELIST")
+SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")
+CDR_DIMENSION_TYPES = (
+    "CURRENT",
+    "ENERGY",
+    "ENERGY_EXPORT",
+    "ENERGY_IMPORT",
+    "MAX_CURRENT",
+    "MIN_CURRENT",
+    "MAX_POWER",
+    "MIN_POWER",
+    "PARKING_TIME",
+    "POWER",
+    "RESERVATION_TIME",
+    "STATE_OF_CHARGE",
+    "TIME",
+)
+# Money and energy: never negative; at most what a column of ours holds (14 digits).
+_AMOUNT = {"min": 0, "max": 9_999_999_999}
+
+DISPLAY_TEXT = {
+    "language": Field("string", max_length=2),
+    "text": Field("string", max_length=512),
+}
+PRICE = {
+    "excl_vat": Field("number", extra=_AMOUNT),
+    "incl_vat": Field("number", required=False, extra=_AMOUNT),
+}
+CDR_TOKEN = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "uid": Field("cistring", max_length=36),
+    "type": Field("enum", choices=TOKEN_TYPES),
+    "contract_id": Field("cistring", max_length=36),
+}
+CDR_DIMENSION = {
+    "type": Field("enum", choices=CDR_DIMENSION_TYPES),
+    # Negative for energy fed back, current or power from the EV to the grid.
+    "volume": Field("number"),
+}
+CHARGING_PERIOD = {
+    "start_date_time": Field("datetime"),
+    "dimensions": Field("list", schema=CDR_DIMENSION, min_items=1),
+    "tariff_id": Field("cistring", required=False, max_length=36),
+}
+SESSION = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "start_date_time": Field("datetime"),
+    "end_date_time": Field("datetime", required=False),
+    "kwh": Field("number", extra=_AMOUNT),
+    "cdr_token": Field("object", schema=CDR_TOKEN),
+    "auth_method": Field("enum", choices=AUTH_METHODS),
+    "authorization_reference": Field("cistring", required=False, max_length=36),
+    "location_id": Field("cistring", max_length=36),
+    "evse_uid": Field("cistring", max_length=36),
+    "connector_id": Field("cistring", max_length=36),
+    "meter_id": Field("string", required=False, max_length=255),
+    "currency": Field("string", max_length=3),
+    "charging_periods": Field("list", required=False, schema=CHARGING_PERIOD),
+    "total_cost": Field("object", required=False, schema=PRICE),
+    "status": Field("enum", choices=SESSION_STATUSES),
+    "last_updated": Field("datetime"),
+}
+
+LOCATION_STATUSES = (
+    "AVAILABLE",
+    "BLOCKED",
+    "CHARGING",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "PLANNED",
+    "REMOVED",
+    "RESERVED",
+    "UNKNOWN",
+)
+CAPABILITIES = (
+    "CHARGING_PROFILE_CAPABLE",
+    "CHARGING_PREFERENCES_CAPABLE",
+    "CHIP_CARD_SUPPORT",
+    "CONTACTLESS_CARD_SUPPORT",
+    "CREDIT_CARD_PAYABLE",
+    "DEBIT_CARD_PAYABLE",
+    "PED_TERMINAL",
+    "REMOTE_START_STOP_CAPABLE",
+    "RESERVABLE",
+    "RFID_READER",
+    "START_SESSION_CONNECTOR_REQUIRED",
+    "TOKEN_GROUP_CAPABLE",
+    "UNLOCK_CAPABLE",
+)
+CONNECTOR_TYPES = (
+    "CHADEMO",
+    "CHAOJI",
+    *(f"DOMESTIC_{letter}" for letter in "ABCDEFGHIJKLMNO"),
+    "GBT_AC",
+    "GBT_DC",
+    "IEC_60309_2_single_16",
+    "IEC_60309_2_three_16",
+    "IEC_60309_2_three_32",
+    "IEC_60309_2_three_64",
+    "IEC_62196_T1",
+    "IEC_62196_T1_COMBO",
+    "IEC_62196_T2",
+    "IEC_62196_T2_COMBO",
+    "IEC_62196_T3A",
+    "IEC_62196_T3C",
+    "NEMA_5_20",
+    "NEMA_6_30",
+    "NEMA_6_50",
+    "NEMA_10_30",
+    "NEMA_10_50",
+    "NEMA_14_30",
+    "NEMA_14_50",
+    "PANTOGRAPH_BOTTOM_UP",
+    "PANTOGRAPH_TOP_DOWN",
+    "TESLA_R",
+    "TESLA_S",
+)
+CONNECTOR_FORMATS = ("SOCKET", "CABLE")
+POWER_TYPES = ("AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC")
+PARKING_TYPES = (
+    "ALONG_MOTORWAY",
+    "PARKING_GARAGE",
+    "PARKING_LOT",
+    "ON_DRIVEWAY",
+    "ON_STREET",
+    "UNDERGROUND_GARAGE",
+)
+PARKING_RESTRICTIONS = ("EV_ONLY", "PLUGGED", "DISABLED", "CUSTOMERS", "MOTORCYCLES")
+FACILITIES = (
+    "HOTEL",
+    "RESTAURANT",
+    "CAFE",
+    "MALL",
+    "SUPERMARKET",
+    "SPORT",
+    "RECREATION_AREA",
+    "NATURE",
+    "MUSEUM",
+    "BIKE_SHARING",
+    "BUS_STOP",
+    "TAXI_STAND",
+    "TRAM_STOP",
+    "METRO_STATION",
+    "TRAIN_STATION",
+    "AIRPORT",
+    "PARKING_LOT",
+    "CARPOOL_PARKING",
+    "FUEL_STATION",
+    "WIFI",
+)
+ENERGY_SOURCE_CATEGORIES = (
+    "NUCLEAR",
+    "GENERAL_FOSSIL",
+    "COAL",
+    "GAS",
+    "GENERAL_GREEN",
+    "SOLAR",
+    "WIND",
+    "WATER",
+)
+ENVIRONMENTAL_IMPACT_CATEGORIES = ("NUCLEAR_WASTE", "CARBON_DIOXIDE")
+LATITUDE = re.compile(r"^-?[0-9]{1,2}\.[0-9]{5,7}$")
+LONGITUDE = re.compile(r"^-?[0-9]{1,3}\.[0-9]{5,7}$")
+HOUR_MINUTE = re.compile(r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")
+
+GEO_LOCATION = {
+    # The spec's regexes (decimal degrees) are checked by ``evdms.ocpi.locations``.
+    "latitude": Field("string", max_length=10),
+    "longitude": Field("string", max_length=11),
+}
+ADDITIONAL_GEO_LOCATION = {
+    **GEO_LOCATION,
+    "name": Field("object", required=False, schema=DISPLAY_TEXT),
+}
+PUBLISH_TOKEN = {
+    "uid": Field("cistring", required=False, max_length=36),
+    "type": Field("enum", required=False, choices=TOKEN_TYPES),
+    "visual_number": Field("string", required=False, max_length=64),
+    "issuer": Field("string", required=False, max_length=64),
+    "group_id": Field("cistring", required=False, max_length=36),
+}
+REGULAR_HOURS = {
+    "weekday": Field("int"),
+    "period_begin": Field("string", max_length=5),
+    "period_end": Field("string", max_length=5),
+}
+EXCEPTIONAL_PERIOD = {
+    "period_begin": Field("datetime"),
+    "period_end": Field("datetime"),
+}
+HOURS = {
+    "twentyfourseven": Field("bool"),
+    "regular_hours": Field("list", required=False, schema=REGULAR_HOURS),
+    "exceptional_openings": Field("list", required=False, schema=EXCEPTIONAL_PERIOD),
+    "exceptional_closings": Field("list", required=False, schema=EXCEPTIONAL_PERIOD),
+}
+ENERGY_SOURCE = {
+    "source": Field("enum", choices=ENERGY_SOURCE_CATEGORIES),
+    "percentage": Field("number", extra={"min": 0, "max": 100}),
+}
+ENVIRONMENTAL_IMPACT = {
+    "category": Field("enum", choices=ENVIRONMENTAL_IMPACT_CATEGORIES),
+    "amount": Field("number", extra={"min": 0}),
+}
+ENERGY_MIX = {
+    "is_green_energy": Field("bool"),
+    "energy_sources": Field("list", required=False, schema=ENERGY_SOURCE),
+    "environ_impact": Field("list", required=False, schema=ENVIRONMENTAL_IMPACT),
+    "supplier_name": Field("string", required=False, max_length=64),
+    "energy_product_name": Field("string", required=False, max_length=64),
+}
+STATUS_SCHEDULE = {
+    "period_begin": Field("datetime"),
+    "period_end": Field("datetime", required=False),
+    "status": Field("enum", choices=LOCATION_STATUSES),
+}
+CONNECTOR = {
+    "id": Field("cistring", max_length=36),
+    "standard": Field("enum", choices=CONNECTOR_TYPES),
+    "format": Field("enum", choices=CONNECTOR_FORMATS),
+    # Required in the spec's table; its "add an EVSE" example leaves these four out.
+    "power_type": Field("enum", required=False, choices=POWER_TYPES),
+    "max_voltage": Field("int", required=False),
+    "max_amperage": Field("int", required=False),
+    "max_electric_power": Field("int", required=False),
+    "tariff_ids": Field("list", required=False, item=Field("cistring", max_length=36)),
+    "terms_and_conditions": Field("url", required=False),
+    "last_updated": Field("datetime", required=False),
+}
+EVSE = {
+    "uid": Field("cistring", max_length=36),
+    "evse_id": Field("cistring", required=False, max_length=48),
+    "status": Field("enum", choices=LOCATION_STATUSES),
+    "status_schedule": Field("list", required=False, schema=STATUS_SCHEDULE),
+    "capabilities": Field("list", required=False, item=Field("enum", choices=CAPABILITIES)),
+    "connectors": Field("list", schema=CONNECTOR, min_items=1),
+    "floor_level": Field("string", required=False, max_length=4),
+    "coordinates": Field("object", required=False, schema=GEO_LOCATION),
+    # string(16); the spec's "add an EVSE" example sends a number, which
+    # ``evdms.ocpi.locations`` turns into its text before the check.
+    "physical_reference": Field("string", required=False, max_length=16),
+    "directions": Field("list", required=False, schema=DISPLAY_TEXT),
+    "parking_restrictions": Field(
+        "list", required=False, item=Field("enum", choices=PARKING_RESTRICTIONS)
+    ),
+    "images": Field("list", required=False, schema=IMAGE),
+    "last_updated": Field("datetime"),
+}
+LOCATION = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "publish": Field("bool"),
+    "publish_allowed_to": Field("list", required=False, schema=PUBLISH_TOKEN),
+    "name": Field("string", required=False, max_length=255),
+    "address": Field("string", max_length=45),
+    "city": Field("string", max_length=45),
+    "postal_code": Field("string", required=False, max_length=10),
+    "state": Field("string", required=False, max_length=20),
+    "country": Field("string", max_length=3),
+    "coordinates": Field("object", schema=GEO_LOCATION),
+    "related_locations": Field("list", required=False, schema=ADDITIONAL_GEO_LOCATION),
+    "parking_type": Field("enum", required=False, choices=PARKING_TYPES),
+    "evses": Field("list", required=False, schema=EVSE),
+    "directions": Field("list", required=False, schema=DISPLAY_TEXT),
+    "operator": Field("object", required=False, schema=BUSINESS_DETAILS),
+    "suboperator": Field("object", required=False, schema=BUSINESS_DETAILS),
+    "owner": Field("object", required=False, schema=BUSINESS_DETAILS),
+    "facilities": Field("list", required=False, item=Field("enum", choices=FACILITIES)),
+    "time_zone": Field("string", max_length=255),
+    "opening_times": Field("object", required=False, schema=HOURS),
+    "charging_when_closed": Field("bool", required=False),
+    "images": Field("list", required=False, schema=IMAGE),
+    "energy_mix": Field("object", required=False, schema=ENERGY_MIX),
+    "last_updated": Field("datetime"),
+}
+
+TARIFF_TYPES = ("AD_HOC_PAYMENT", "PROFILE_CHEAP", "PROFILE_FAST", "PROFILE_GREEN", "REGULAR")
+TARIFF_DIMENSION_TYPES = ("ENERGY", "FLAT", "PARKING_TIME", "TIME")
+DAYS_OF_WEEK = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+RESERVATION_RESTRICTIONS = ("RESERVATION", "RESERVATION_EXPIRES")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+PRICE_COMPONENT = {
+    "type": Field("enum", choices=TARIFF_DIMENSION_TYPES),
+    "price": Field("number", extra=_AMOUNT),
+    "vat": Field("number", required=False, extra={"min": 0, "max": 100}),
+    "step_size": Field("int"),
+}
+TARIFF_RESTRICTIONS = {
+    "start_time": Field("string", required=False, max_length=5),
+    "end_time": Field("string", required=False, max_length=5),
+    "start_date": Field("string", required=False, max_length=10),
+    "end_date": Field("string", required=False, max_length=10),
+    "min_kwh": Field("number", required=False, extra={"min": 0}),
+    "max_kwh": Field("number", required=False, extra={"min": 0}),
+    "min_current": Field("number", required=False),
+    "max_current": Field("number", required=False),
+    "min_power": Field("number", required=False),
+    "max_power": Field("number", required=False),
+    "min_duration": Field("int", required=False),
+    "max_duration": Field("int", required=False),
+    "day_of_week": Field("list", required=False, item=Field("enum", choices=DAYS_OF_WEEK)),
+    "reservation": Field("enum", required=False, choices=RESERVATION_RESTRICTIONS),
+}
+TARIFF_ELEMENT = {
+    "price_components": Field("list", schema=PRICE_COMPONENT, min_items=1),
+    "restrictions": Field("object", required=False, schema=TARIFF_RESTRICTIONS),
+}
+TARIFF = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "currency": Field("string", max_length=3),
+    "type": Field("enum", required=False, choices=TARIFF_TYPES),
+    "tariff_alt_text": Field("list", required=False, schema=DISPLAY_TEXT),
+    "tariff_alt_url": Field("url", required=False),
+    "min_price": Field("object", required=False, schema=PRICE),
+    "max_price": Field("object", required=False, schema=PRICE),
+    "elements": Field("list", schema=TARIFF_ELEMENT, min_items=1),
+    "start_date_time": Field("datetime", required=False),
+    "end_date_time": Field("datetime", required=False),
+    "energy_mix": Field("object", required=False, schema=ENERGY_MIX),
+    # Required in the spec's table; its own PUT example has none (the time received
+    # stands in for it, ``evdms.ocpi.tariffs``).
+    "last_updated": Field("datetime", required=False),
+}
+CURRENCY = re.compile(r"^[A-Z]{3}$")

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from evdms.ocpi import views
+from evdms.ocpi import views, views_locations, views_sessions, views_tariffs
 from evdms.ocpi.transport import not_found
 
 app_name = "ocpi"
@@ -10,6 +10,26 @@ urlpatterns = [
     re_path(r"^versions/?$", views.versions, name="versions"),
     re_path(r"^2\.2\.1/?$", views.version_details, name="version_details"),
     re_path(r"^2\.2\.1/credentials/?$", views.credentials, name="credentials"),
+    # Client Owned Objects pushed by CPOs (we are the Receiver): /{country_code}/{party_id}/{id}.
+    re_path(r"^2\.2\.1/sessions/?$", views_sessions.module, name="sessions"),
+    re_path(
+        r"^2\.2\.1/sessions/(?P<country_code>[^/]+)/(?P<party_id>[^/]+)/(?P<session_id>[^/]+)/?$",
+        views_sessions.session,
+        name="session",
+    ),
+    re_path(r"^2\.2\.1/locations/?$", views_locations.module, name="locations"),
+    re_path(
+        r"^2\.2\.1/locations/(?P<country_code>[^/]+)/(?P<party_id>[^/]+)/(?P<location_id>[^/]+)"
+        r"(?:/(?P<evse_uid>[^/]+)(?:/(?P<connector_id>[^/]+))?)?/?$",
+        views_locations.location,
+        name="location",
+    ),
+    re_path(r"^2\.2\.1/tariffs/?$", views_tariffs.module, name="tariffs"),
+    re_path(
+        r"^2\.2\.1/tariffs/(?P<country_code>[^/]+)/(?P<party_id>[^/]+)/(?P<tariff_id>[^/]+)/?$",
+        views_tariffs.tariff,
+        name="tariff",
+    ),
     # Anything else under /ocpi/ answers in the envelope, not with an HTML page.
     re_path(r"^(?P<path>.*)$", not_found, name="not_found"),
 ]
