@@ -220,6 +220,7 @@ def test_a_patch_after_the_final_record_changes_nothing(cpos):
     session = live_session()
     assert cpo.push_session(session)["status_code"] == 1000
     started = ChargingSession.objects.get().started_at
+    assert started is not None
     # What the CDR (H3's module) does: the closing, priced record of the same key.
     public_session_record(
         PartnerRecord(
