@@ -234,7 +234,7 @@ def _gent_evse_with(**changes: Any) -> dict[str, Any]:
                 opening_times={
                     "twentyfourseven": False,
                     "regular_hours": [
-                        {"weekday": 8, "period_begin": "8:00", "period_end": "20:00"}
+                        {"weekday": 8, "period_begin": "08:00", "period_end": "20:00"}
                     ],
                 }
             ),
@@ -262,6 +262,7 @@ def test_an_invalid_location_is_2001_naming_the_field_and_stores_nothing(cpos, l
     answer = cpo.send_platform("PUT", "locations", "/BE/BEC/LOC1", location)
     assert answer["http_status"] == 200 and answer["status_code"] == 2001
     assert problem in answer["status_message"]
+    assert ";" not in answer["status_message"]  # that problem alone
     assert not PartnerLocation.objects.exists()
 
 

@@ -350,6 +350,7 @@ def test_an_invalid_session_is_2001_naming_the_field_and_stores_nothing(cpos, se
 
     assert answer["http_status"] == 200 and answer["status_code"] == 2001
     assert problem in answer["status_message"]
+    assert ";" not in answer["status_message"]  # that problem alone
     assert not PartnerSession.objects.exists() and not ChargingSession.objects.exists()
 
 
