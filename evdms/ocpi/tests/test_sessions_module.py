@@ -392,3 +392,38 @@ def test_a_long_id_in_the_url_is_2001(cpos):
     cpo = cpos("NL", "SIM")
     answer = cpo.send_platform("PUT", "sessions", "/NL/SIM/" + "x" * 37, live_session(id="x" * 37))
     assert answer["status_code"] == 2001 and "session_id" in answer["status_message"]
+
+
+# --- platform operators ---------------------------------------------------------------
+
+
+def test_operators_see_pushed_objects_read_only_and_which_sessions_no_driver_sees(
+    admin_client, cpos
+):
+    make_driver_token("APP-DANA-1")
+    cpo = cpos("NL", "SIM")
+    assert cpo.push_location(sim_location())["status_code"] == 1000
+    assert cpo.push_session(live_session())["status_code"] == 1000
+    assert cpo.push_session(live_session(uid="NOT-OURS", id="S-STRAY"))["status_code"] == 1000
+    assert (
+        cpo.push_tariff(
+            {**example("tariff_1_simple_2hour.json"), "country_code": "NL", "party_id": "SIM"}
+        )["status_code"]
+        == 1000
+    )
+
+    sessions_page = admin_client.get("/platform-admin/ocpi/partnersession/")
+    assert sessions_page.status_code == 200
+    listing = sessions_page.content.decode()
+    assert "S-STRAY" in listing and "S-1" in listing and "NL*SIM" in listing
+    assert 'alt="False"' in listing and 'alt="True"' in listing  # shown to a driver or not
+    locations_page = admin_client.get("/platform-admin/ocpi/partnerlocation/").content.decode()
+    assert "Gent Zuid" in locations_page and "Simulated Charging" in locations_page
+    tariffs_page = admin_client.get("/platform-admin/ocpi/partnertariff/").content.decode()
+    assert "EUR" in tariffs_page
+    stray = PartnerSession.objects.get(object_id="S-STRAY")
+    detail = admin_client.get(f"/platform-admin/ocpi/partnersession/{stray.pk}/change/")
+    assert detail.status_code == 200 and 'name="status"' not in detail.content.decode()
+    assert admin_client.get("/platform-admin/ocpi/partnersession/add/").status_code == 403
+    deleted = admin_client.post(f"/platform-admin/ocpi/partnersession/{stray.pk}/delete/")
+    assert deleted.status_code == 403 and PartnerSession.objects.count() == 2
