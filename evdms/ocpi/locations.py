@@ -90,25 +90,27 @@ def evse_problems(evse: Any, where: str = "") -> list[str]:
 
 
 def location_problems(body: Any) -> list[str]:
-    if isinstance(body, dict):
-        for evse in body.get("evses") or []:
-            _normalise_evse(evse)
-    problems = schema.check(schema.LOCATION, body)
     if not isinstance(body, dict):
-        return problems
-    problems += _coordinate_problems(body.get("coordinates"), "coordinates")
-    for index, related in enumerate(body.get("related_locations") or []):
-        problems += _coordinate_problems(related, f"related_locations[{index}]")
+        return schema.check(schema.LOCATION, body)
     evses = body.get("evses") or []
-    for index, evse in enumerate(evses if isinstance(evses, list) else []):
+    evses = evses if isinstance(evses, list) else []  # any other type: the rules say so
+    for evse in evses:
+        _normalise_evse(evse)
+    problems = schema.check(schema.LOCATION, body)
+    problems += _coordinate_problems(body.get("coordinates"), "coordinates")
+    related_locations = body.get("related_locations") or []
+    for index, related in enumerate(
+        related_locations if isinstance(related_locations, list) else []
+    ):
+        problems += _coordinate_problems(related, f"related_locations[{index}]")
+    for index, evse in enumerate(evses):
         if isinstance(evse, dict):
             where = f"evses[{index}].coordinates"
             problems += _coordinate_problems(evse.get("coordinates"), where)
     problems += _hours_problems(body.get("opening_times"), "opening_times")
-    if isinstance(evses, list):
-        uids = [e.get("uid") for e in evses if isinstance(e, dict)]
-        if len(uids) != len(set(uids)):
-            problems.append("evses: each uid once")
+    uids = [e.get("uid") for e in evses if isinstance(e, dict)]
+    if len(uids) != len(set(map(str, uids))):
+        problems.append("evses: each uid once")
     return problems
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -56,3 +57,26 @@ def make_driver_token(
         contract_id=f"{settings.OCPI_COUNTRY_CODE}-{settings.OCPI_PARTY_ID}-C{uid[:8]}",
         valid=True,
     )
+
+
+# Values of every JSON type (and the NaN Python's json reads), none right for any field.
+JUNK: list[Any] = [None, 7, -1.5, float("nan"), True, "x" * 600, "", [], [1], {}, {"a": 1}]
+
+
+def mutations(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(where, the whole object with that one place replaced by a junk value), for every
+    place in ``value`` (each key of each object, each item of each list), deep."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else key
+            for junk in JUNK:
+                yield where, {**value, key: junk}
+            for deeper, changed in mutations(inner, where):
+                yield deeper, {**value, key: changed}
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            where = f"{path}[{index}]"
+            for junk in JUNK:
+                yield where, [*value[:index], junk, *value[index + 1 :]]
+            for deeper, changed in mutations(inner, where):
+                yield deeper, [*value[:index], changed, *value[index + 1 :]]

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from evdms.ocpi import locations, schema
 from evdms.ocpi.models import PartnerLocation
 from evdms.ocpi.tests.conftest import EXAMPLES, example, http
-from evdms.ocpi.tests.pushing import registered_cpos
+from evdms.ocpi.tests.pushing import mutations, registered_cpos
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -311,3 +312,18 @@ def test_delete_and_post_are_405(cpos, platform):
             method, f"{platform}/ocpi/2.2.1/locations/BE/BEC/LOC1", cpo.state.platform_token
         )
         assert reply.status == 405 and reply.body["status_code"] == 2000
+
+
+def test_no_malformed_location_evse_or_connector_breaks_the_checks():
+    """Every place of the spec's location (and of an EVSE, a connector) replaced by a
+    value of the wrong type or size: the checks answer a list of problems, never raise
+    (which would be a 3000 and a half-understood body)."""
+    checked = 0
+    for _, body in mutations(gent()):
+        assert isinstance(locations.location_problems(copy.deepcopy(body)), list)
+        checked += 1
+    for _, body in mutations(gent()["evses"][0]):
+        assert isinstance(locations.evse_problems(copy.deepcopy(body)), list)
+    for _, body in mutations(gent()["evses"][0]["connectors"][0]):
+        assert isinstance(schema.check(schema.CONNECTOR, body), list)
+    assert checked > 500

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from evdms.charging.models import ChargingSession, SessionKind, SessionStatus
 from evdms.charging.services.sessions import PartnerRecord, public_session_record
-from evdms.ocpi import party
+from evdms.ocpi import party, sessions
 from evdms.ocpi.keys import session_key
 from evdms.ocpi.models import PartnerSession
 from evdms.ocpi.tests.conftest import example, http
-from evdms.ocpi.tests.pushing import make_driver_token, registered_cpos
-from evdms.ocpi.transport import timestamp
+from evdms.ocpi.tests.pushing import make_driver_token, mutations, registered_cpos
+from evdms.ocpi.transport import OcpiError, timestamp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -427,3 +427,14 @@ def test_operators_see_pushed_objects_read_only_and_which_sessions_no_driver_see
     assert admin_client.get("/platform-admin/ocpi/partnersession/add/").status_code == 403
     deleted = admin_client.post(f"/platform-admin/ocpi/partnersession/{stray.pk}/delete/")
     assert deleted.status_code == 403 and PartnerSession.objects.count() == 2
+
+
+def test_no_malformed_session_breaks_the_checks():
+    """Every place of the spec's finished session replaced by a value of the wrong type
+    or size: the checks answer problems, never raise (a 3000)."""
+    for _, body in mutations(example("session_example_2_short_finished.json")):
+        try:
+            problems = sessions.session_problems(body)
+        except OcpiError as error:  # a timestamp of the right form but no real moment
+            problems = [error.message]
+        assert isinstance(problems, list)

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from evdms.ocpi import tariffs
 from evdms.ocpi.models import PartnerTariff
 from evdms.ocpi.tests.conftest import EXAMPLES, example, http
-from evdms.ocpi.tests.pushing import registered_cpos
+from evdms.ocpi.tests.pushing import mutations, registered_cpos
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,9 +40,9 @@ def test_one_cpo_pushes_every_tariff_example(cpos):
         tariff = example(name)
         by_party.setdefault((tariff["country_code"], tariff["party_id"]), []).append(tariff)
     stored = 0
-    for (country_code, party_id), tariffs in by_party.items():
+    for (country_code, party_id), pushed in by_party.items():
         cpo = cpos(country_code, party_id)
-        for tariff in tariffs:
+        for tariff in pushed:
             answer = cpo.push_tariff(tariff)
             assert answer["status_code"] == 1000, (tariff["id"], answer)
             path = f"/{country_code}/{party_id}/{tariff['id']}"
@@ -185,3 +186,12 @@ def test_an_invalid_tariff_is_2001_naming_the_field_and_stores_nothing(cpos, tar
     assert problem in answer["status_message"]
     assert ";" not in answer["status_message"]  # that problem alone
     assert not PartnerTariff.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["tariff_4_complex.json", "tariff_12_025kwh_min_price.json"])
+def test_no_malformed_tariff_breaks_the_checks(name):
+    """Every place of a spec tariff replaced by a value of the wrong type or size: the
+    checks answer problems, never raise (a 3000)."""
+    tariff = example(name)
+    for _, body in mutations(tariff):
+        assert isinstance(tariffs.tariff_problems(body), list)
