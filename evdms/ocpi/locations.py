@@ -48,18 +48,6 @@ def _normalise_evse(evse: Any) -> None:
             evse["physical_reference"] = str(reference)
 
 
-def _coordinate_problems(value: Any, where: str) -> list[str]:
-    if not isinstance(value, dict):
-        return []
-    problems = []
-    latitude, longitude = value.get("latitude"), value.get("longitude")
-    if isinstance(latitude, str) and not schema.LATITUDE.match(latitude):
-        problems.append(f"{where}.latitude: decimal degrees, e.g. 51.047599")
-    if isinstance(longitude, str) and not schema.LONGITUDE.match(longitude):
-        problems.append(f"{where}.longitude: decimal degrees, e.g. 3.729944")
-    return problems
-
-
 def _hours_problems(hours: Any, where: str) -> list[str]:
     if not isinstance(hours, dict):
         return []
@@ -72,21 +60,17 @@ def _hours_problems(hours: Any, where: str) -> list[str]:
             continue
         at = f"{where}.regular_hours[{index}]"
         weekday = period.get("weekday")
-        if isinstance(weekday, int) and not 1 <= weekday <= 7:
+        if isinstance(weekday, int) and weekday > 7:  # below 1: the field rules say so
             problems.append(f"{at}.weekday: 1 (Monday) to 7 (Sunday)")
-        for name in ("period_begin", "period_end"):
-            value = period.get(name)
-            if isinstance(value, str) and not schema.HOUR_MINUTE.match(value):
-                problems.append(f"{at}.{name}: hours and minutes, e.g. 08:00")
+        begin, end = period.get("period_begin"), period.get("period_end")
+        if isinstance(begin, str) and isinstance(end, str) and end <= begin:
+            problems.append(f"{at}.period_end: later than period_begin")
     return problems
 
 
 def evse_problems(evse: Any, where: str = "") -> list[str]:
     _normalise_evse(evse)
-    problems = schema.check(schema.EVSE, evse, where)
-    if isinstance(evse, dict):
-        problems += _coordinate_problems(evse.get("coordinates"), _at(where, "coordinates"))
-    return problems
+    return schema.check(schema.EVSE, evse, where)
 
 
 def location_problems(body: Any) -> list[str]:
@@ -97,25 +81,11 @@ def location_problems(body: Any) -> list[str]:
     for evse in evses:
         _normalise_evse(evse)
     problems = schema.check(schema.LOCATION, body)
-    problems += _coordinate_problems(body.get("coordinates"), "coordinates")
-    related_locations = body.get("related_locations") or []
-    for index, related in enumerate(
-        related_locations if isinstance(related_locations, list) else []
-    ):
-        problems += _coordinate_problems(related, f"related_locations[{index}]")
-    for index, evse in enumerate(evses):
-        if isinstance(evse, dict):
-            where = f"evses[{index}].coordinates"
-            problems += _coordinate_problems(evse.get("coordinates"), where)
     problems += _hours_problems(body.get("opening_times"), "opening_times")
     uids = [e.get("uid") for e in evses if isinstance(e, dict)]
     if len(uids) != len(set(map(str, uids))):
         problems.append("evses: each uid once")
     return problems
-
-
-def _at(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
 
 
 def address_of(body: dict[str, Any], partner: Partner) -> Address:

@@ -8,6 +8,7 @@ their objects here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,22 +83,26 @@ def check_value(rule: Field, value: Any, where: str) -> list[str]:
             return [f"{where}: must be an RFC 3339 UTC timestamp"]
         if kind == "enum" and value not in rule.choices:
             return [f"{where}: must be one of {', '.join(rule.choices)}"]
+        pattern = rule.extra.get("pattern")
+        if pattern is not None and not pattern.fullmatch(value):
+            return [f"{where}: {rule.extra.get('pattern_text', 'wrong format')}"]
         return []
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and "min" in rule.extra and value < rule.extra["min"]:
+            return [f"{where}: must be at least {rule.extra['min']}"]
         return [] if ok else [f"{where}: must be a whole number"]
     if kind == "number":
-        # A JSON number (OCPI's ``number``); never NaN or infinity (Python's json reads
-        # them), within the rule's ``min`` / ``max`` when it has them.
+        # JSON numbers; finite (json.loads takes NaN and Infinity) and, where the field
+        # says so, not negative and not beyond what the column it lands in holds.
         if isinstance(value, bool) or not isinstance(value, int | float):
             return [f"{where}: must be a number"]
-        if value != value or value in (float("inf"), float("-inf")):
+        if isinstance(value, float) and not math.isfinite(value):
             return [f"{where}: must be a finite number"]
-        low, high = rule.extra.get("min"), rule.extra.get("max")
-        if low is not None and value < low:
-            return [f"{where}: must be at least {low}"]
-        if high is not None and value > high:
-            return [f"{where}: must be at most {high}"]
+        if "min" in rule.extra and value < rule.extra["min"]:
+            return [f"{where}: must not be negative"]
+        if "max" in rule.extra and abs(value) > rule.extra["max"]:
+            return [f"{where}: at most {rule.extra['max']}"]
         return []
     if kind == "bool":
         return [] if isinstance(value, bool) else [f"{where}: must be true or false"]
@@ -188,9 +193,11 @@ def check_token(token: Any) -> bool:
 # required, and we use nothing of it, the rule says so and accepts it missing: refusing
 # the spec's examples would refuse conformant CPOs that copied them.
 
-TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
-AUTH_METHODS = ("AUTH_REQUEST", "COMMAND", "WHITELIST")
-SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")
+# The types the CDRs module defines as well, verbatim as it does (a merge keeps one
+# copy of each).
+CDR_NUMBER_MAX = 1_000_000_000
+CDR_AUTH_METHODS = ("AUTH_REQUEST", "COMMAND", "WHITELIST")
+CDR_TOKEN_TYPES = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
 CDR_DIMENSION_TYPES = (
     "CURRENT",
     "ENERGY",
@@ -206,43 +213,106 @@ CDR_DIMENSION_TYPES = (
     "STATE_OF_CHARGE",
     "TIME",
 )
-# Money and energy: never negative; at most what a column of ours holds (14 digits).
-_AMOUNT = {"min": 0, "max": 9_999_999_999}
+CDR_CONNECTOR_TYPES = (
+    "CHADEMO",
+    "CHAOJI",
+    *(f"DOMESTIC_{letter}" for letter in "ABCDEFGHIJKLMNO"),
+    "GBT_AC",
+    "GBT_DC",
+    "IEC_60309_2_single_16",
+    "IEC_60309_2_three_16",
+    "IEC_60309_2_three_32",
+    "IEC_60309_2_three_64",
+    "IEC_62196_T1",
+    "IEC_62196_T1_COMBO",
+    "IEC_62196_T2",
+    "IEC_62196_T2_COMBO",
+    "IEC_62196_T3A",
+    "IEC_62196_T3C",
+    "NEMA_5_20",
+    "NEMA_6_30",
+    "NEMA_6_50",
+    "NEMA_10_30",
+    "NEMA_10_50",
+    "NEMA_14_30",
+    "NEMA_14_50",
+    "PANTOGRAPH_BOTTOM_UP",
+    "PANTOGRAPH_TOP_DOWN",
+    "TESLA_R",
+    "TESLA_S",
+)
+CDR_CONNECTOR_FORMATS = ("SOCKET", "CABLE")
+CDR_POWER_TYPES = ("AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC")
+CDR_TARIFF_DIMENSION_TYPES = ("ENERGY", "FLAT", "PARKING_TIME", "TIME")
+CDR_TARIFF_TYPES = (
+    "AD_HOC_PAYMENT",
+    "PROFILE_CHEAP",
+    "PROFILE_FAST",
+    "PROFILE_GREEN",
+    "REGULAR",
+)
 
-DISPLAY_TEXT = {
-    "language": Field("string", max_length=2),
-    "text": Field("string", max_length=512),
-}
+
+def _amount(*, required: bool = True) -> Field:
+    return Field("number", required=required, extra={"min": 0, "max": CDR_NUMBER_MAX})
+
+
 PRICE = {
-    "excl_vat": Field("number", extra=_AMOUNT),
-    "incl_vat": Field("number", required=False, extra=_AMOUNT),
+    "excl_vat": _amount(),
+    "incl_vat": _amount(required=False),
+}
+GEO_LOCATION = {
+    "latitude": Field(
+        "string",
+        max_length=10,
+        extra={
+            "pattern": re.compile(r"-?[0-9]{1,2}\.[0-9]{5,7}"),
+            "pattern_text": "decimal degrees with 5 to 7 decimals, e.g. 50.770774",
+        },
+    ),
+    "longitude": Field(
+        "string",
+        max_length=11,
+        extra={
+            "pattern": re.compile(r"-?[0-9]{1,3}\.[0-9]{5,7}"),
+            "pattern_text": "decimal degrees with 5 to 7 decimals, e.g. -126.104965",
+        },
+    ),
 }
 CDR_TOKEN = {
     "country_code": Field("cistring", max_length=2),
     "party_id": Field("cistring", max_length=3),
     "uid": Field("cistring", max_length=36),
-    "type": Field("enum", choices=TOKEN_TYPES),
+    "type": Field("enum", choices=CDR_TOKEN_TYPES),
     "contract_id": Field("cistring", max_length=36),
 }
 CDR_DIMENSION = {
     "type": Field("enum", choices=CDR_DIMENSION_TYPES),
-    # Negative for energy fed back, current or power from the EV to the grid.
-    "volume": Field("number"),
+    # The sign rule depends on the type: checked in ``evdms.ocpi.cdrs``.
+    "volume": Field("number", extra={"max": CDR_NUMBER_MAX}),
 }
 CHARGING_PERIOD = {
     "start_date_time": Field("datetime"),
     "dimensions": Field("list", schema=CDR_DIMENSION, min_items=1),
     "tariff_id": Field("cistring", required=False, max_length=36),
 }
+DISPLAY_TEXT = {
+    "language": Field("string", max_length=2),
+    "text": Field("string", max_length=512),
+}
+
+
+SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")
+
 SESSION = {
     "country_code": Field("cistring", max_length=2),
     "party_id": Field("cistring", max_length=3),
     "id": Field("cistring", max_length=36),
     "start_date_time": Field("datetime"),
     "end_date_time": Field("datetime", required=False),
-    "kwh": Field("number", extra=_AMOUNT),
+    "kwh": Field("number", extra={"min": 0, "max": CDR_NUMBER_MAX}),
     "cdr_token": Field("object", schema=CDR_TOKEN),
-    "auth_method": Field("enum", choices=AUTH_METHODS),
+    "auth_method": Field("enum", choices=CDR_AUTH_METHODS),
     "authorization_reference": Field("cistring", required=False, max_length=36),
     "location_id": Field("cistring", max_length=36),
     "evse_uid": Field("cistring", max_length=36),
@@ -281,36 +351,6 @@ CAPABILITIES = (
     "TOKEN_GROUP_CAPABLE",
     "UNLOCK_CAPABLE",
 )
-CONNECTOR_TYPES = (
-    "CHADEMO",
-    "CHAOJI",
-    *(f"DOMESTIC_{letter}" for letter in "ABCDEFGHIJKLMNO"),
-    "GBT_AC",
-    "GBT_DC",
-    "IEC_60309_2_single_16",
-    "IEC_60309_2_three_16",
-    "IEC_60309_2_three_32",
-    "IEC_60309_2_three_64",
-    "IEC_62196_T1",
-    "IEC_62196_T1_COMBO",
-    "IEC_62196_T2",
-    "IEC_62196_T2_COMBO",
-    "IEC_62196_T3A",
-    "IEC_62196_T3C",
-    "NEMA_5_20",
-    "NEMA_6_30",
-    "NEMA_6_50",
-    "NEMA_10_30",
-    "NEMA_10_50",
-    "NEMA_14_30",
-    "NEMA_14_50",
-    "PANTOGRAPH_BOTTOM_UP",
-    "PANTOGRAPH_TOP_DOWN",
-    "TESLA_R",
-    "TESLA_S",
-)
-CONNECTOR_FORMATS = ("SOCKET", "CABLE")
-POWER_TYPES = ("AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC")
 PARKING_TYPES = (
     "ALONG_MOTORWAY",
     "PARKING_GARAGE",
@@ -353,30 +393,27 @@ ENERGY_SOURCE_CATEGORIES = (
     "WATER",
 )
 ENVIRONMENTAL_IMPACT_CATEGORIES = ("NUCLEAR_WASTE", "CARBON_DIOXIDE")
-LATITUDE = re.compile(r"^-?[0-9]{1,2}\.[0-9]{5,7}$")
-LONGITUDE = re.compile(r"^-?[0-9]{1,3}\.[0-9]{5,7}$")
-HOUR_MINUTE = re.compile(r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")
-
-GEO_LOCATION = {
-    # The spec's regexes (decimal degrees) are checked by ``evdms.ocpi.locations``.
-    "latitude": Field("string", max_length=10),
-    "longitude": Field("string", max_length=11),
+HOUR_MINUTE = {
+    "pattern": re.compile(r"([0-1][0-9]|2[0-3]):[0-5][0-9]"),
+    "pattern_text": "hours and minutes in 24h form, e.g. 08:00",
 }
+DATE = {"pattern": re.compile(r"\d{4}-\d{2}-\d{2}"), "pattern_text": "a date, e.g. 2026-12-31"}
+
 ADDITIONAL_GEO_LOCATION = {
     **GEO_LOCATION,
     "name": Field("object", required=False, schema=DISPLAY_TEXT),
 }
 PUBLISH_TOKEN = {
     "uid": Field("cistring", required=False, max_length=36),
-    "type": Field("enum", required=False, choices=TOKEN_TYPES),
+    "type": Field("enum", required=False, choices=CDR_TOKEN_TYPES),
     "visual_number": Field("string", required=False, max_length=64),
     "issuer": Field("string", required=False, max_length=64),
     "group_id": Field("cistring", required=False, max_length=36),
 }
 REGULAR_HOURS = {
-    "weekday": Field("int"),
-    "period_begin": Field("string", max_length=5),
-    "period_end": Field("string", max_length=5),
+    "weekday": Field("int", extra={"min": 1}),  # to 7 (Sunday): ``evdms.ocpi.locations``
+    "period_begin": Field("string", max_length=5, extra=HOUR_MINUTE),
+    "period_end": Field("string", max_length=5, extra=HOUR_MINUTE),
 }
 EXCEPTIONAL_PERIOD = {
     "period_begin": Field("datetime"),
@@ -410,10 +447,10 @@ STATUS_SCHEDULE = {
 }
 CONNECTOR = {
     "id": Field("cistring", max_length=36),
-    "standard": Field("enum", choices=CONNECTOR_TYPES),
-    "format": Field("enum", choices=CONNECTOR_FORMATS),
+    "standard": Field("enum", choices=CDR_CONNECTOR_TYPES),
+    "format": Field("enum", choices=CDR_CONNECTOR_FORMATS),
     # Required in the spec's table; its "add an EVSE" example leaves these four out.
-    "power_type": Field("enum", required=False, choices=POWER_TYPES),
+    "power_type": Field("enum", required=False, choices=CDR_POWER_TYPES),
     "max_voltage": Field("int", required=False),
     "max_amperage": Field("int", required=False),
     "max_electric_power": Field("int", required=False),
@@ -469,23 +506,20 @@ LOCATION = {
     "last_updated": Field("datetime"),
 }
 
-TARIFF_TYPES = ("AD_HOC_PAYMENT", "PROFILE_CHEAP", "PROFILE_FAST", "PROFILE_GREEN", "REGULAR")
-TARIFF_DIMENSION_TYPES = ("ENERGY", "FLAT", "PARKING_TIME", "TIME")
 DAYS_OF_WEEK = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 RESERVATION_RESTRICTIONS = ("RESERVATION", "RESERVATION_EXPIRES")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 PRICE_COMPONENT = {
-    "type": Field("enum", choices=TARIFF_DIMENSION_TYPES),
-    "price": Field("number", extra=_AMOUNT),
+    "type": Field("enum", choices=CDR_TARIFF_DIMENSION_TYPES),
+    "price": Field("number", extra={"min": 0, "max": CDR_NUMBER_MAX}),
     "vat": Field("number", required=False, extra={"min": 0, "max": 100}),
-    "step_size": Field("int"),
+    "step_size": Field("int", extra={"min": 0}),
 }
 TARIFF_RESTRICTIONS = {
-    "start_time": Field("string", required=False, max_length=5),
-    "end_time": Field("string", required=False, max_length=5),
-    "start_date": Field("string", required=False, max_length=10),
-    "end_date": Field("string", required=False, max_length=10),
+    "start_time": Field("string", required=False, max_length=5, extra=HOUR_MINUTE),
+    "end_time": Field("string", required=False, max_length=5, extra=HOUR_MINUTE),
+    "start_date": Field("string", required=False, max_length=10, extra=DATE),
+    "end_date": Field("string", required=False, max_length=10, extra=DATE),
     "min_kwh": Field("number", required=False, extra={"min": 0}),
     "max_kwh": Field("number", required=False, extra={"min": 0}),
     "min_current": Field("number", required=False),
@@ -506,7 +540,7 @@ TARIFF = {
     "party_id": Field("cistring", max_length=3),
     "id": Field("cistring", max_length=36),
     "currency": Field("string", max_length=3),
-    "type": Field("enum", required=False, choices=TARIFF_TYPES),
+    "type": Field("enum", required=False, choices=CDR_TARIFF_TYPES),
     "tariff_alt_text": Field("list", required=False, schema=DISPLAY_TEXT),
     "tariff_alt_url": Field("url", required=False),
     "min_price": Field("object", required=False, schema=PRICE),

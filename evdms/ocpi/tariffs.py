@@ -34,21 +34,6 @@ def tariff_problems(body: Any) -> list[str]:
     )
     if start is not None and end is not None and end < start:
         problems.append("end_date_time: before start_date_time")
-    for index, element in enumerate(body["elements"]):
-        restrictions = element.get("restrictions") or {}
-        where = f"elements[{index}].restrictions"
-        for name in ("start_time", "end_time"):
-            value = restrictions.get(name)
-            if value is not None and not schema.HOUR_MINUTE.match(value):
-                problems.append(f"{where}.{name}: hours and minutes, e.g. 13:30")
-        for name in ("start_date", "end_date"):
-            value = restrictions.get(name)
-            if value is not None and not schema.DATE.match(value):
-                problems.append(f"{where}.{name}: a date, e.g. 2026-12-31")
-        for component_index, component in enumerate(element["price_components"]):
-            if component["step_size"] < 0:
-                at = f"elements[{index}].price_components[{component_index}].step_size"
-                problems.append(f"{at}: must not be negative")
     return problems
 
 

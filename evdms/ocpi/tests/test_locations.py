@@ -241,6 +241,17 @@ def _gent_evse_with(**changes: Any) -> dict[str, Any]:
             ),
             "opening_times.regular_hours[0].weekday",
         ),
+        (
+            _gent_with(
+                opening_times={
+                    "twentyfourseven": False,
+                    "regular_hours": [
+                        {"weekday": 1, "period_begin": "20:00", "period_end": "08:00"}
+                    ],
+                }
+            ),
+            "opening_times.regular_hours[0].period_end: later than period_begin",
+        ),
         (_gent_with(id="LOC2"), "id: 'LOC2' is not the URL's 'LOC1'"),
     ],
     ids=[
@@ -255,6 +266,7 @@ def _gent_evse_with(**changes: Any) -> dict[str, Any]:
         "evse without connectors",
         "closed without hours",
         "bad weekday",
+        "closing before opening",
         "id not the URL's",
     ],
 )

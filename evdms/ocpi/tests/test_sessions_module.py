@@ -308,7 +308,7 @@ def _without(name: str) -> dict[str, Any]:
     [
         (_without("cdr_token"), "cdr_token: required"),
         (_without("start_date_time"), "start_date_time: required"),
-        (live_session(kwh=-1), "kwh: must be at least 0"),
+        (live_session(kwh=-1), "kwh: must not be negative"),
         (live_session(kwh="12"), "kwh: must be a number"),
         (live_session(status="CHARGING"), "status: must be one of"),
         (live_session(currency="euro"), "currency: at most 3 characters"),
