@@ -20,6 +20,7 @@ from evdms.ocpi.models import PartnerSession
 from evdms.ocpi.tests.conftest import example, http
 from evdms.ocpi.tests.pushing import make_driver_token, mutations, registered_cpos
 from evdms.ocpi.transport import OcpiError, timestamp
+from evdms.testing.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -438,3 +439,14 @@ def test_no_malformed_session_breaks_the_checks():
         except OcpiError as error:  # a timestamp of the right form but no real moment
             problems = [error.message]
         assert isinstance(problems, list)
+
+
+def test_the_same_new_session_pushed_twice_at_once_is_one_session(platform, cpos):
+    make_driver_token("APP-DANA-1")
+    cpo = cpos("NL", "SIM")
+    answers: list[dict[str, Any]] = []
+    at_once(*[lambda: answers.append(cpo.push_session(live_session()))] * 3)
+    assert [a["status_code"] for a in answers] == [1000] * 3
+    assert sorted(a["http_status"] for a in answers) == [200, 200, 201]  # one created it
+    assert PartnerSession.objects.count() == 1 and ChargingSession.objects.count() == 1
+    assert PartnerSession.objects.get().charging_session == ChargingSession.objects.get()
