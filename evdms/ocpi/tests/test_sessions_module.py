@@ -178,6 +178,17 @@ def test_the_spec_example_with_our_token_shows_for_its_driver(cpos, settings):
     assert charging.driver_id == token.driver_id and charging.status == SessionStatus.COMPLETED
     assert charging.energy_wh == 41120
 
+    # The spec's PATCH examples: a new charging period with the energy so far, a new cost.
+    periods = cpo.patch_session(session, example("session_patch_example_charging_period.json"))
+    assert periods["status_code"] == 1000
+    charging.refresh_from_db()
+    assert charging.energy_wh == 15000 and str(charging.cost_incl_vat) == "0.8800"
+    cost = cpo.patch_session(session, example("session_patch_example_total_cost.json"))
+    assert cost["status_code"] == 1000
+    charging.refresh_from_db()
+    assert (str(charging.cost_excl_vat), str(charging.cost_incl_vat)) == ("0.6000", "0.6600")
+    assert charging.energy_wh == 15000 and ChargingSession.objects.count() == 1
+
 
 def test_a_session_for_a_token_not_ours_is_kept_and_shown_to_no_one(cpos):
     make_driver_token("APP-DANA-1")
