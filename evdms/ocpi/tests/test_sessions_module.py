@@ -70,6 +70,11 @@ def test_our_version_details_list_the_three_receivers(platform, cpos):
     modules = {(e["identifier"], e["role"]) for e in cpo.state.platform_endpoints}
     assert {("sessions", "RECEIVER"), ("locations", "RECEIVER"), ("tariffs", "RECEIVER")} <= modules
     assert party.absolute("ocpi:sessions") == f"{platform}/ocpi/2.2.1/sessions"
+    # The module URLs themselves hold no object: the answer says where objects are.
+    for module in ("sessions", "locations", "tariffs"):
+        reply = http("GET", cpo.platform_url(module), cpo.state.platform_token)
+        assert reply.status == 404 and reply.body["status_code"] == 2000
+        assert "{country_code}/{party_id}" in reply.body["status_message"]
 
 
 @pytest.mark.parametrize(
