@@ -12,7 +12,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from evdms.ocpi.cdrs import cdr_resolve
-from evdms.ocpi.models import Cdr, Partner, PushState, TokenPush
+from evdms.ocpi.models import (
+    Cdr,
+    Partner,
+    PartnerLocation,
+    PartnerSession,
+    PartnerTariff,
+    PushState,
+    TokenPush,
+)
 from evdms.ocpi.services import partner_reactivate, partner_suspend
 
 
@@ -182,3 +190,63 @@ class CdrAdmin(admin.ModelAdmin):
     def resolve(self, request: HttpRequest, queryset: QuerySet[Cdr]) -> None:
         done = sum(cdr_resolve(c, by_user=request.user) for c in queryset)
         self.message_user(request, f"{done} CDR(s) marked resolved.", messages.SUCCESS)
+
+
+# --- what CPOs pushed: read-only (the partner owns these objects; we only keep them) --
+
+
+class PushedObjectAdmin(admin.ModelAdmin):
+    """A partner's pushed objects, as received: nobody here edits or removes them."""
+
+    list_select_related = ("partner",)
+    ordering = ("-received_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Owner (country code*party id)")
+    def owner(self, obj: PartnerLocation | PartnerTariff | PartnerSession) -> str:
+        return f"{obj.country_code}*{obj.party_id}"
+
+
+@admin.register(PartnerLocation)
+class PartnerLocationAdmin(PushedObjectAdmin):
+    list_display = (
+        "object_id",
+        "owner",
+        "name",
+        "address",
+        "operator_name",
+        "partner",
+        "last_updated",
+    )
+    list_filter = ("partner",)
+    search_fields = ("object_id", "country_code", "party_id", "name", "address")
+
+
+@admin.register(PartnerTariff)
+class PartnerTariffAdmin(PushedObjectAdmin):
+    list_display = ("object_id", "owner", "currency", "partner", "last_updated")
+    list_filter = ("currency", "partner")
+    search_fields = ("object_id", "country_code", "party_id")
+
+
+@admin.register(PartnerSession)
+class PartnerSessionAdmin(PushedObjectAdmin):
+    """``shown`` says whether the session is a driver's (our token); one that is not
+    (another eMSP's or an unknown token) is kept here and shown to no driver."""
+
+    list_display = ("object_id", "owner", "status", "shown", "partner", "last_updated")
+    # "Empty" driver session: kept, shown to no driver (not our token).
+    list_filter = ("status", ("charging_session", admin.EmptyFieldListFilter), "partner")
+    search_fields = ("object_id", "country_code", "party_id")
+
+    @admin.display(description="Shown to a driver", boolean=True)
+    def shown(self, obj: PartnerSession) -> bool:
+        return obj.charging_session_id is not None

@@ -19,6 +19,9 @@ MODULES: list[tuple[str, str, str]] = [
     ("credentials", "SENDER", "ocpi:credentials"),
     ("tokens", "SENDER", "ocpi:tokens"),
     ("cdrs", "RECEIVER", "ocpi:cdrs"),
+    ("sessions", "RECEIVER", "ocpi:sessions"),
+    ("locations", "RECEIVER", "ocpi:locations"),
+    ("tariffs", "RECEIVER", "ocpi:tariffs"),
 ]
 
 

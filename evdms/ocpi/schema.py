@@ -432,3 +432,287 @@ CDR = {
     "home_charging_compensation": Field("bool", required=False),
     "last_updated": Field("datetime"),
 }
+
+# --- Sessions, Locations, Tariffs (what CPOs push to us, the Receiver) -----------------
+# Built on the CDR module's shared types above (CdrToken, ChargingPeriod, Price…). Where
+# the spec's own examples leave out a field its tables call required, and we use nothing
+# of it, the rule says so and accepts it missing: refusing the spec's examples would
+# refuse conformant CPOs that copied them.
+
+
+SESSION_STATUSES = ("ACTIVE", "COMPLETED", "INVALID", "PENDING", "RESERVATION")
+
+SESSION = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "start_date_time": Field("datetime"),
+    "end_date_time": Field("datetime", required=False),
+    "kwh": Field("number", extra={"min": 0, "max": CDR_NUMBER_MAX}),
+    "cdr_token": Field("object", schema=CDR_TOKEN),
+    "auth_method": Field("enum", choices=CDR_AUTH_METHODS),
+    "authorization_reference": Field("cistring", required=False, max_length=36),
+    "location_id": Field("cistring", max_length=36),
+    "evse_uid": Field("cistring", max_length=36),
+    "connector_id": Field("cistring", max_length=36),
+    "meter_id": Field("string", required=False, max_length=255),
+    "currency": Field("string", max_length=3),
+    "charging_periods": Field("list", required=False, schema=CHARGING_PERIOD),
+    "total_cost": Field("object", required=False, schema=PRICE),
+    "status": Field("enum", choices=SESSION_STATUSES),
+    "last_updated": Field("datetime"),
+}
+
+LOCATION_STATUSES = (
+    "AVAILABLE",
+    "BLOCKED",
+    "CHARGING",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "PLANNED",
+    "REMOVED",
+    "RESERVED",
+    "UNKNOWN",
+)
+
+CAPABILITIES = (
+    "CHARGING_PROFILE_CAPABLE",
+    "CHARGING_PREFERENCES_CAPABLE",
+    "CHIP_CARD_SUPPORT",
+    "CONTACTLESS_CARD_SUPPORT",
+    "CREDIT_CARD_PAYABLE",
+    "DEBIT_CARD_PAYABLE",
+    "PED_TERMINAL",
+    "REMOTE_START_STOP_CAPABLE",
+    "RESERVABLE",
+    "RFID_READER",
+    "START_SESSION_CONNECTOR_REQUIRED",
+    "TOKEN_GROUP_CAPABLE",
+    "UNLOCK_CAPABLE",
+)
+
+PARKING_TYPES = (
+    "ALONG_MOTORWAY",
+    "PARKING_GARAGE",
+    "PARKING_LOT",
+    "ON_DRIVEWAY",
+    "ON_STREET",
+    "UNDERGROUND_GARAGE",
+)
+
+PARKING_RESTRICTIONS = ("EV_ONLY", "PLUGGED", "DISABLED", "CUSTOMERS", "MOTORCYCLES")
+
+FACILITIES = (
+    "HOTEL",
+    "RESTAURANT",
+    "CAFE",
+    "MALL",
+    "SUPERMARKET",
+    "SPORT",
+    "RECREATION_AREA",
+    "NATURE",
+    "MUSEUM",
+    "BIKE_SHARING",
+    "BUS_STOP",
+    "TAXI_STAND",
+    "TRAM_STOP",
+    "METRO_STATION",
+    "TRAIN_STATION",
+    "AIRPORT",
+    "PARKING_LOT",
+    "CARPOOL_PARKING",
+    "FUEL_STATION",
+    "WIFI",
+)
+
+ENERGY_SOURCE_CATEGORIES = (
+    "NUCLEAR",
+    "GENERAL_FOSSIL",
+    "COAL",
+    "GAS",
+    "GENERAL_GREEN",
+    "SOLAR",
+    "WIND",
+    "WATER",
+)
+
+ENVIRONMENTAL_IMPACT_CATEGORIES = ("NUCLEAR_WASTE", "CARBON_DIOXIDE")
+
+HOUR_MINUTE = {
+    "pattern": re.compile(r"([0-1][0-9]|2[0-3]):[0-5][0-9]"),
+    "pattern_text": "hours and minutes in 24h form, e.g. 08:00",
+}
+
+DATE = {"pattern": re.compile(r"\d{4}-\d{2}-\d{2}"), "pattern_text": "a date, e.g. 2026-12-31"}
+
+ADDITIONAL_GEO_LOCATION = {
+    **GEO_LOCATION,
+    "name": Field("object", required=False, schema=DISPLAY_TEXT),
+}
+
+PUBLISH_TOKEN = {
+    "uid": Field("cistring", required=False, max_length=36),
+    "type": Field("enum", required=False, choices=CDR_TOKEN_TYPES),
+    "visual_number": Field("string", required=False, max_length=64),
+    "issuer": Field("string", required=False, max_length=64),
+    "group_id": Field("cistring", required=False, max_length=36),
+}
+
+REGULAR_HOURS = {
+    "weekday": Field("int", extra={"min": 1}),  # to 7 (Sunday): ``evdms.ocpi.locations``
+    "period_begin": Field("string", max_length=5, extra=HOUR_MINUTE),
+    "period_end": Field("string", max_length=5, extra=HOUR_MINUTE),
+}
+
+EXCEPTIONAL_PERIOD = {
+    "period_begin": Field("datetime"),
+    "period_end": Field("datetime"),
+}
+
+HOURS = {
+    "twentyfourseven": Field("bool"),
+    "regular_hours": Field("list", required=False, schema=REGULAR_HOURS),
+    "exceptional_openings": Field("list", required=False, schema=EXCEPTIONAL_PERIOD),
+    "exceptional_closings": Field("list", required=False, schema=EXCEPTIONAL_PERIOD),
+}
+
+ENERGY_SOURCE = {
+    "source": Field("enum", choices=ENERGY_SOURCE_CATEGORIES),
+    "percentage": Field("number", extra={"min": 0, "max": 100}),
+}
+
+ENVIRONMENTAL_IMPACT = {
+    "category": Field("enum", choices=ENVIRONMENTAL_IMPACT_CATEGORIES),
+    "amount": Field("number", extra={"min": 0}),
+}
+
+ENERGY_MIX = {
+    "is_green_energy": Field("bool"),
+    "energy_sources": Field("list", required=False, schema=ENERGY_SOURCE),
+    "environ_impact": Field("list", required=False, schema=ENVIRONMENTAL_IMPACT),
+    "supplier_name": Field("string", required=False, max_length=64),
+    "energy_product_name": Field("string", required=False, max_length=64),
+}
+
+STATUS_SCHEDULE = {
+    "period_begin": Field("datetime"),
+    "period_end": Field("datetime", required=False),
+    "status": Field("enum", choices=LOCATION_STATUSES),
+}
+
+CONNECTOR = {
+    "id": Field("cistring", max_length=36),
+    "standard": Field("enum", choices=CDR_CONNECTOR_TYPES),
+    "format": Field("enum", choices=CDR_CONNECTOR_FORMATS),
+    # Required in the spec's table; its "add an EVSE" example leaves these four out.
+    "power_type": Field("enum", required=False, choices=CDR_POWER_TYPES),
+    "max_voltage": Field("int", required=False),
+    "max_amperage": Field("int", required=False),
+    "max_electric_power": Field("int", required=False),
+    "tariff_ids": Field("list", required=False, item=Field("cistring", max_length=36)),
+    "terms_and_conditions": Field("url", required=False),
+    "last_updated": Field("datetime", required=False),
+}
+
+EVSE = {
+    "uid": Field("cistring", max_length=36),
+    "evse_id": Field("cistring", required=False, max_length=48),
+    "status": Field("enum", choices=LOCATION_STATUSES),
+    "status_schedule": Field("list", required=False, schema=STATUS_SCHEDULE),
+    "capabilities": Field("list", required=False, item=Field("enum", choices=CAPABILITIES)),
+    "connectors": Field("list", schema=CONNECTOR, min_items=1),
+    "floor_level": Field("string", required=False, max_length=4),
+    "coordinates": Field("object", required=False, schema=GEO_LOCATION),
+    # string(16); the spec's "add an EVSE" example sends a number, which
+    # ``evdms.ocpi.locations`` turns into its text before the check.
+    "physical_reference": Field("string", required=False, max_length=16),
+    "directions": Field("list", required=False, schema=DISPLAY_TEXT),
+    "parking_restrictions": Field(
+        "list", required=False, item=Field("enum", choices=PARKING_RESTRICTIONS)
+    ),
+    "images": Field("list", required=False, schema=IMAGE),
+    "last_updated": Field("datetime"),
+}
+
+LOCATION = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "publish": Field("bool"),
+    "publish_allowed_to": Field("list", required=False, schema=PUBLISH_TOKEN),
+    "name": Field("string", required=False, max_length=255),
+    "address": Field("string", max_length=45),
+    "city": Field("string", max_length=45),
+    "postal_code": Field("string", required=False, max_length=10),
+    "state": Field("string", required=False, max_length=20),
+    "country": Field("string", max_length=3),
+    "coordinates": Field("object", schema=GEO_LOCATION),
+    "related_locations": Field("list", required=False, schema=ADDITIONAL_GEO_LOCATION),
+    "parking_type": Field("enum", required=False, choices=PARKING_TYPES),
+    "evses": Field("list", required=False, schema=EVSE),
+    "directions": Field("list", required=False, schema=DISPLAY_TEXT),
+    "operator": Field("object", required=False, schema=BUSINESS_DETAILS),
+    "suboperator": Field("object", required=False, schema=BUSINESS_DETAILS),
+    "owner": Field("object", required=False, schema=BUSINESS_DETAILS),
+    "facilities": Field("list", required=False, item=Field("enum", choices=FACILITIES)),
+    "time_zone": Field("string", max_length=255),
+    "opening_times": Field("object", required=False, schema=HOURS),
+    "charging_when_closed": Field("bool", required=False),
+    "images": Field("list", required=False, schema=IMAGE),
+    "energy_mix": Field("object", required=False, schema=ENERGY_MIX),
+    "last_updated": Field("datetime"),
+}
+
+DAYS_OF_WEEK = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+RESERVATION_RESTRICTIONS = ("RESERVATION", "RESERVATION_EXPIRES")
+
+PRICE_COMPONENT = {
+    "type": Field("enum", choices=CDR_TARIFF_DIMENSION_TYPES),
+    "price": Field("number", extra={"min": 0, "max": CDR_NUMBER_MAX}),
+    "vat": Field("number", required=False, extra={"min": 0, "max": 100}),
+    "step_size": Field("int", extra={"min": 0}),
+}
+
+TARIFF_RESTRICTIONS = {
+    "start_time": Field("string", required=False, max_length=5, extra=HOUR_MINUTE),
+    "end_time": Field("string", required=False, max_length=5, extra=HOUR_MINUTE),
+    "start_date": Field("string", required=False, max_length=10, extra=DATE),
+    "end_date": Field("string", required=False, max_length=10, extra=DATE),
+    "min_kwh": Field("number", required=False, extra={"min": 0}),
+    "max_kwh": Field("number", required=False, extra={"min": 0}),
+    "min_current": Field("number", required=False),
+    "max_current": Field("number", required=False),
+    "min_power": Field("number", required=False),
+    "max_power": Field("number", required=False),
+    "min_duration": Field("int", required=False),
+    "max_duration": Field("int", required=False),
+    "day_of_week": Field("list", required=False, item=Field("enum", choices=DAYS_OF_WEEK)),
+    "reservation": Field("enum", required=False, choices=RESERVATION_RESTRICTIONS),
+}
+
+TARIFF_ELEMENT = {
+    "price_components": Field("list", schema=PRICE_COMPONENT, min_items=1),
+    "restrictions": Field("object", required=False, schema=TARIFF_RESTRICTIONS),
+}
+
+TARIFF = {
+    "country_code": Field("cistring", max_length=2),
+    "party_id": Field("cistring", max_length=3),
+    "id": Field("cistring", max_length=36),
+    "currency": Field("string", max_length=3),
+    "type": Field("enum", required=False, choices=CDR_TARIFF_TYPES),
+    "tariff_alt_text": Field("list", required=False, schema=DISPLAY_TEXT),
+    "tariff_alt_url": Field("url", required=False),
+    "min_price": Field("object", required=False, schema=PRICE),
+    "max_price": Field("object", required=False, schema=PRICE),
+    "elements": Field("list", schema=TARIFF_ELEMENT, min_items=1),
+    "start_date_time": Field("datetime", required=False),
+    "end_date_time": Field("datetime", required=False),
+    "energy_mix": Field("object", required=False, schema=ENERGY_MIX),
+    # Required in the spec's table; its own PUT example has none (the time received
+    # stands in for it, ``evdms.ocpi.tariffs``).
+    "last_updated": Field("datetime", required=False),
+}
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")

@@ -413,6 +413,87 @@ class SimulatedCpo:
     def get_cdr(self, location_url: str) -> Any:
         """The CDR at the URL ``push_cdr`` returned, as the platform keeps it."""
         return client.call("GET", location_url, self.state.platform_token)
+    # --- pushing Client Owned Objects (we are their Sender) ------------------------------
+
+    def send_platform(
+        self, method: str, identifier: str, path: str = "", body: Any = None
+    ) -> dict[str, Any]:
+        """One call to a platform module with our token C; the whole envelope, whatever
+        its status (``envelope["http_status"]`` adds the HTTP status), so callers see
+        refusals as the platform gave them."""
+        url = self.platform_url(identifier) + path
+        headers = {
+            "Authorization": authorization_header(self.state.platform_token),
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": str(uuid.uuid4()),
+            "OCPI-from-country-code": self.country_code,
+            "OCPI-from-party-id": self.party_id,
+        }
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=payload, headers=headers, method=method)  # noqa: S310 (our platform's URL)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        envelope: dict[str, Any] = json.loads(raw or b"{}")
+        envelope["http_status"] = status
+        return envelope
+
+    @staticmethod
+    def _object_path(obj: dict[str, Any], *ids: str | None) -> str:
+        return "/" + "/".join(
+            str(part) for part in (obj["country_code"], obj["party_id"], *ids) if part is not None
+        )
+
+    def push_location(
+        self,
+        location: dict[str, Any],
+        *,
+        evse: dict[str, Any] | None = None,
+        connector: dict[str, Any] | None = None,
+        evse_uid: str | None = None,
+    ) -> dict[str, Any]:
+        """PUT a location, or (``evse``) one EVSE of it, or (``connector`` with its
+        ``evse_uid``) one connector; ``location`` gives the URL's party and id."""
+        if connector is not None:
+            path = self._object_path(location, location["id"], evse_uid, connector["id"])
+            return self.send_platform("PUT", "locations", path, connector)
+        if evse is not None:
+            path = self._object_path(location, location["id"], evse["uid"])
+            return self.send_platform("PUT", "locations", path, evse)
+        return self.send_platform(
+            "PUT", "locations", self._object_path(location, location["id"]), location
+        )
+
+    def patch_location(
+        self,
+        location: dict[str, Any],
+        patch: dict[str, Any],
+        *,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> dict[str, Any]:
+        """PATCH a location, one of its EVSEs or one connector (``location`` names the
+        URL's party and id)."""
+        path = self._object_path(location, location["id"], evse_uid, connector_id)
+        return self.send_platform("PATCH", "locations", path, patch)
+
+    def push_session(self, session: dict[str, Any]) -> dict[str, Any]:
+        return self.send_platform(
+            "PUT", "sessions", self._object_path(session, session["id"]), session
+        )
+
+    def patch_session(self, session: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        """PATCH the session ``session`` names (its party and id) with ``patch``."""
+        path = self._object_path(session, session["id"])
+        return self.send_platform("PATCH", "sessions", path, patch)
+
+    def push_tariff(self, tariff: dict[str, Any]) -> dict[str, Any]:
+        return self.send_platform("PUT", "tariffs", self._object_path(tariff, tariff["id"]), tariff)
 
     def summary(self) -> dict[str, Any]:
         return {

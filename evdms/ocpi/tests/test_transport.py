@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from evdms.ocpi import schema
+from evdms.ocpi import party, schema
 from evdms.ocpi.models import Partner, PartnerStatus
 from evdms.ocpi.services import new_token, partner_add, partner_reactivate, partner_suspend
 from evdms.ocpi.tests.conftest import example
@@ -126,6 +126,9 @@ def test_our_versions_and_details_follow_the_spec(client: Client, token_a: str):
         "role": "RECEIVER",
         "url": "http://127.0.0.1:8000/ocpi/2.2.1/cdrs",
     } in details["data"]["endpoints"]
+    # Every module we implement, each with its role, once (modules add lines to MODULES).
+    listed = [(e["identifier"], e["role"]) for e in details["data"]["endpoints"]]
+    assert listed == [(identifier, role) for identifier, role, _ in party.MODULES]
 
 
 def test_a_body_over_one_mib_is_refused_with_2001(client: Client, token_a: str):
