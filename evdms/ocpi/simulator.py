@@ -413,6 +413,7 @@ class SimulatedCpo:
     def get_cdr(self, location_url: str) -> Any:
         """The CDR at the URL ``push_cdr`` returned, as the platform keeps it."""
         return client.call("GET", location_url, self.state.platform_token)
+
     # --- pushing Client Owned Objects (we are their Sender) ------------------------------
 
     def send_platform(

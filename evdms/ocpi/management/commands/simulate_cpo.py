@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evdms.ocpi.client import PeerError
 from evdms.ocpi.simulator import SimulatedCpo
+from evdms.ocpi.simulator_charge import charge
 
 
 class Command(BaseCommand):
@@ -40,6 +41,16 @@ class Command(BaseCommand):
             metavar="UID[:TYPE]",
             help="after registering, authorise this token in real time (repeatable)",
         )
+        parser.add_argument(
+            "--charge",
+            action="append",
+            default=[],
+            metavar="UID[:TYPE]",
+            help=(
+                "after registering, charge with this token: authorise it, push the location, "
+                "the session (started, completed) and its CDR (repeatable)"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["register"]) != bool(options["token"]):
@@ -58,6 +69,7 @@ class Command(BaseCommand):
                     raise CommandError(f"Registration refused: {exc}") from None
                 self.stdout.write(f"registered; token C: {token_c}")
                 self._tokens(cpo, options)
+                self._charges(cpo, options)
             else:
                 self.stdout.write(f"versions URL: {cpo.versions_url}")
                 self.stdout.write(f"token A: {cpo.issue_token_a()}")
@@ -96,3 +108,16 @@ class Command(BaseCommand):
                 )
         except PeerError as exc:
             raise CommandError(f"Tokens: {exc}") from None
+
+    def _charges(self, cpo: SimulatedCpo, options: dict[str, Any]) -> None:
+        for wanted in options["charge"]:
+            uid, _, kind = wanted.partition(":")
+            try:
+                done = charge(cpo, uid, kind=kind or "APP_USER")
+            except PeerError as exc:
+                self.stdout.write(f"charge {uid}: refused ({exc})")
+                continue
+            self.stdout.write(
+                f"charge {uid}: session {done.session_id} and CDR {done.cdr_id} "
+                f"accepted (CDR at {done.cdr_location})"
+            )
