@@ -13,7 +13,7 @@ from django.db.models.functions import TruncMonth
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
 from evdms.charging.access import chargers_for
-from evdms.charging.models import ChargingSession, SessionReview
+from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 
 
 @dataclass
@@ -59,8 +59,11 @@ def monthly_energy_without_sharing(actor: Actor) -> QuerySet[ChargingSession, Ma
 
 
 def own_sessions(driver: User, f: SessionFilter | None = None) -> QuerySet[ChargingSession]:
-    """A driver always sees their own home sessions."""
-    rows = ChargingSession.objects.filter(driver=driver).select_related("charger", "connection")
+    """A driver always sees their own home sessions (public ones have a page of their
+    own: evdms/public_charging/views_sessions.py)."""
+    rows = ChargingSession.objects.filter(driver=driver, kind=SessionKind.HOME).select_related(
+        "charger", "connection"
+    )
     return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
 
 

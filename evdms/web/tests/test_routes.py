@@ -59,6 +59,8 @@ LOGIN_ROUTES = {
     "installations:my-installation-photo",
     "installations:my-installation-move",
     "installations:my-installation-document",
+    "public_charging_sessions:mine",  # the driver's own public sessions
+    "public_charging_sessions:purpose",
 }
 # Pages about one's own log-in, for any admin and for platform operators (not drivers).
 ACCOUNT_ROUTES = {
