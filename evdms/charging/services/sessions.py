@@ -628,7 +628,7 @@ def public_session_record(record: PartnerRecord) -> ChargingSession:
         try:
             with transaction.atomic():
                 session = (
-                    ChargingSession.objects.select_for_update()
+                    ChargingSession.objects.select_for_update(of=("self",))
                     .filter(public_key=key)
                     .select_related("connection")
                     .first()

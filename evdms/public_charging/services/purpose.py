@@ -31,7 +31,7 @@ def session_purpose_set(*, driver: User, session: ChargingSession, purpose: str)
     # The row is read again under a lock: the invoice run may be taking it right now,
     # and what it took must be what it invoiced.
     current = (
-        ChargingSession.objects.select_for_update()
+        ChargingSession.objects.select_for_update(of=("self",))
         .select_related("organisation")
         .filter(pk=session.pk)
         .first()
