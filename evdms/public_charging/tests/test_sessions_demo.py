@@ -44,7 +44,8 @@ def test_the_demo_has_a_registered_cpo_and_months_of_public_sessions():
         assert cdr.body["currency"] == session.currency == "EUR"
         assert cdr.body["party_id"] == "DCP" and cdr.token_uid
     # The driver's page shows them.
-    driver = sessions.first().driver  # type: ignore[union-attr]
+    driver = sessions.select_related("driver").order_by("pk")[0].driver
+    assert driver is not None
     text = driver_client(driver).get("/my/public-charging/").content.decode()
     assert "Demo CPO" in text
     # Seeding again changes nothing.
