@@ -71,11 +71,12 @@ class Dashboard:
 def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     months = last_months(today)
-    connections = {
-        c.pk: ConnectionFigures(c.pk, c.name, c.customer_id)
-        for c in connections_for(actor).order_by("name").only("pk", "name", "customer_id")
-    }
+    rows = list(
+        connections_for(actor).order_by("name").only("pk", "name", "customer_id", "organisation_id")
+    )
+    connections = {c.pk: ConnectionFigures(c.pk, c.name, c.customer_id) for c in rows}
     ids = list(connections)
+    organisation_ids = sorted({c.organisation_id for c in rows})
     for row in (
         memberships_for(actor)
         .filter(status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING])
@@ -119,9 +120,12 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     public_cost: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     month_index = {m: i for i, m in enumerate(months)}
     for public_row in (
+        # By organisation first: the (organisation, kind, started_at) index reads the
+        # public sessions alone, not every session of the connections.
         ChargingSession.objects.filter(
-            connection_id__in=ids,
+            organisation_id__in=organisation_ids,
             kind=SessionKind.PUBLIC,
+            connection_id__in=ids,
             started_at__gte=bounds[0],
             started_at__lt=bounds[-1],
             status=SessionStatus.COMPLETED,

@@ -176,17 +176,23 @@ def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession
         in_view = in_view.filter(customer_id=query.customer_id)
     if query.connection:
         in_view = in_view.filter(pk=query.connection)
-    connections = list(in_view.values_list("pk", "home_charging_data_sharing"))
-    connection_ids = [pk for pk, _ in connections]
-    sharing = [pk for pk, shares in connections if shares]
+    connections = list(in_view.values_list("pk", "home_charging_data_sharing", "organisation_id"))
+    connection_ids = [pk for pk, _, _ in connections]
+    sharing = [pk for pk, shares, _ in connections if shares]
     if query.type == TransactionType.HOME:
         which = Q(connection_id__in=sharing, kind=SessionKind.HOME)
     elif query.type == TransactionType.PUBLIC:
-        which = Q(connection_id__in=connection_ids, kind=SessionKind.PUBLIC)
+        # By organisation too: the (organisation, kind, started_at) index then reads the
+        # public sessions alone, not every session of the connections.
+        which = Q(
+            organisation_id__in=sorted({org for _, _, org in connections}),
+            kind=SessionKind.PUBLIC,
+            connection_id__in=connection_ids,
+        )
     elif len(sharing) == len(connection_ids):
         which = Q(connection_id__in=connection_ids)  # every session of these: the index alone
     else:
-        others = [pk for pk, shares in connections if not shares]
+        others = [pk for pk, shares, _ in connections if not shares]
         which = Q(connection_id__in=sharing) | Q(connection_id__in=others, kind=SessionKind.PUBLIC)
     # Completed only: a live session is not a transaction yet, and a credited one (its
     # operator cancelled it) counts nowhere; the driver's page shows both.
