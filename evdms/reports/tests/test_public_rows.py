@@ -201,3 +201,29 @@ def test_the_xlsx_file_is_the_definitions_rows(mixed: Fleet):
 
 def test_the_api_items_are_the_definitions_rows(mixed: Fleet, client, api_key_for):
     definition.test_the_api_items_are_the_definitions_rows(mixed, client, api_key_for)
+
+
+@pytest.mark.parametrize("kind", ["", "public"])
+def test_the_page_makes_the_same_number_of_queries_for_few_or_many_public_sessions(
+    fleet: Fleet, kind: str
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _members_since_long_ago(fleet)
+    client = client_for(fleet.world.nadia)
+    public(fleet, fleet.dan_membership, at(1), 1_000)
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL, {"type": kind})
+    for day in range(2, 60):
+        public(
+            fleet,
+            fleet.dan_membership,
+            at(day % 28 + 1, hour=day % 24),
+            1_000 + day,
+            purpose="personal" if day % 3 else "business",
+        )
+        fleet.session(fleet.dan, fleet.acme, at(day % 28 + 1, hour=day % 24), 1_000)
+    with CaptureQueriesContext(connection) as many:
+        client.get(URL, {"type": kind})
+    assert len(few) == len(many)
