@@ -34,6 +34,10 @@ class AuditAction(models.TextChoices):
     CHARGING_SESSION_HOLD = "charging_session.hold", "Charging session held for review"
     CHARGING_SESSION_ACCEPT = "charging_session.accept", "Held charging session accepted"
     CHARGING_SESSION_REJECT = "charging_session.reject", "Held charging session rejected"
+    CHARGING_SESSION_PURPOSE = (
+        "charging_session.purpose",
+        "Public charging session marked business or personal",
+    )
 
     CONNECTION_CREATE = "connection.create", "Connection created"
     CONNECTION_UPDATE = "connection.update", "Connection updated"

@@ -12,7 +12,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.charging import services
 from evdms.charging.access import chargers_for, get_charger_for, get_session_for
 from evdms.charging.bounds import OutOfWindow, check_time
-from evdms.charging.models import Charger, ChargingSession, SessionReview
+from evdms.charging.models import Charger, ChargingSession, SessionKind, SessionReview
 from evdms.charging.schemas import (
     ChargerCreated,
     ChargerIn,
@@ -21,12 +21,13 @@ from evdms.charging.schemas import (
     SessionReviewIn,
     SessionReviewOut,
 )
-from evdms.charging.selectors import SessionFilter, sessions_visible_to
+from evdms.charging.selectors import SessionFilter, sessions_of_kind_visible_to
 from evdms.enrolment.access import find_driver_for
+from evdms.public_charging.selectors_sessions import organisation_sees_details
 from evdms.ui.api import check_page, page_of, requires
 from evdms.ui.http import ApiRequest
 
-router = Router(tags=["home charging"])
+router = Router(tags=["home charging"])  # and the public sessions list
 
 
 def charger_out(charger: Charger) -> dict[str, Any]:
@@ -52,6 +53,10 @@ def charger_out(charger: Charger) -> dict[str, Any]:
 
 def session_out(s: ChargingSession) -> dict[str, Any]:
     duration = s.duration
+    # A personal public session is the driver's to pay: the organisation sees that it
+    # happened, not where, with whom or at what price (evdms/public_charging/selectors_sessions.py).
+    details = organisation_sees_details(s)
+    public = s.kind == SessionKind.PUBLIC
     return {
         "id": s.pk,
         "charger": s.charger.identity if s.charger else None,
@@ -65,6 +70,14 @@ def session_out(s: ChargingSession) -> dict[str, Any]:
         "status": s.status,
         "flags": s.flags,
         "review": s.review,
+        "kind": s.kind,
+        "location_name": s.location_name if public and details else None,
+        "location_address": s.location_address if public and details else None,
+        "operator": s.operator if public and details else None,
+        "cost_excl_vat": s.cost_excl_vat if details else None,
+        "cost_incl_vat": s.cost_incl_vat if details else None,
+        "currency": s.currency if public and details else None,
+        "purpose": s.purpose or None,
     }
 
 
@@ -111,12 +124,16 @@ def sessions_list(
     start: datetime | None = None,
     end: datetime | None = None,
     review: str = "",
+    type: str = "",
     offset: int = 0,
     limit: int = 100,
 ) -> dict[str, Any]:
-    """Home sessions of connections with Home Charging Data Sharing. ``start``/``end``
-    bound the session start (ISO 8601 with a time zone); ``review=pending`` lists the
-    sessions held out of reimbursement until reviewed."""
+    """Home sessions of connections with Home Charging Data Sharing, and public sessions
+    of the organisation's drivers (``type=home`` or ``type=public`` for one kind only).
+    ``start``/``end`` bound the session start (ISO 8601 with a time zone);
+    ``review=pending`` lists the sessions held out of reimbursement until reviewed. Of a
+    personal public session (the driver pays it) only the date, driver, energy and
+    purpose are given: its place, operator and cost are null."""
     actor: Actor = request.auth
     if start and end and end <= start:
         raise ValidationError({"end": ["The end of the period must be after its start."]})
@@ -124,6 +141,8 @@ def sessions_list(
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise ValidationError({name: ["Give a time zone, e.g. 2026-11-01T00:00:00Z."]})
+    if type not in ("", *SessionKind.values):
+        raise ValidationError({"type": ["Use home or public."]})
     if review not in ("", *SessionReview.values):
         raise ValidationError({"review": ["Use pending, accepted or rejected."]})
     for name, value in (("start", start), ("end", end)):
@@ -132,7 +151,7 @@ def sessions_list(
                 check_time(value)
             except OutOfWindow as exc:
                 raise ValidationError({name: [str(exc)]}) from exc
-    rows = sessions_visible_to(actor, SessionFilter(charger, driver, start, end))
+    rows = sessions_of_kind_visible_to(actor, type, SessionFilter(charger, driver, start, end))
     if review:
         rows = rows.filter(review=review)
     return page_of(rows, offset, limit, session_out)

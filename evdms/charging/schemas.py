@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from ninja import Schema
@@ -54,6 +55,17 @@ class SessionOut(Schema):
         description="'' (not needed), pending (held out of reimbursement until reviewed), "
         "accepted or rejected"
     )
+
+    kind: str = Field(description="home or public")
+    # Public sessions (null for home ones, and for a personal public session, whose
+    # place and price are the driver's own).
+    location_name: str | None
+    location_address: str | None
+    operator: str | None
+    cost_excl_vat: Decimal | None = Field(description="the operator's price, excl. VAT")
+    cost_incl_vat: Decimal | None
+    currency: str | None = Field(description="ISO 4217, of the costs")
+    purpose: str | None = Field(description="business or personal (public sessions only)")
 
 
 class SessionReviewIn(Schema):

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
+from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
 from evdms.charging.access import chargers_for
-from evdms.charging.models import ChargingSession, SessionReview
+from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 
 
 @dataclass
@@ -59,8 +60,11 @@ def monthly_energy_without_sharing(actor: Actor) -> QuerySet[ChargingSession, Ma
 
 
 def own_sessions(driver: User, f: SessionFilter | None = None) -> QuerySet[ChargingSession]:
-    """A driver always sees their own home sessions."""
-    rows = ChargingSession.objects.filter(driver=driver).select_related("charger", "connection")
+    """A driver always sees their own home sessions (public ones have a page of their
+    own: evdms/public_charging/views_sessions.py)."""
+    rows = ChargingSession.objects.filter(driver=driver, kind=SessionKind.HOME).select_related(
+        "charger", "connection"
+    )
     return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
 
 
@@ -75,3 +79,32 @@ def sessions_awaiting_review(actor: Actor) -> QuerySet[ChargingSession]:
         .select_related("charger", "driver", "connection")
         .order_by("-started_at", "-pk")
     )
+
+
+def sessions_of_kind_visible_to(
+    actor: Actor, kind: str = "", f: SessionFilter | None = None
+) -> QuerySet[ChargingSession]:
+    """The API's sessions list: home sessions as ``sessions_visible_to`` shows them, and
+    the public sessions of the organisations the actor acts for (a public session has no
+    charger of ours: it belongs to the organisation of the driver's token). ``kind``
+    empty means both. What of a personal public session is shown is the API's to decide
+    (``evdms.public_charging.selectors_sessions.organisation_sees_details``)."""
+    f = f or SessionFilter()
+    home = Q(
+        kind=SessionKind.HOME,
+        charger__in=chargers_for(actor),
+        connection__home_charging_data_sharing=True,
+    )
+    public = Q(
+        kind=SessionKind.PUBLIC,
+        organisation_id__in=organisations_acting_for(actor).values("pk"),
+    )
+    which = (
+        home
+        if kind == SessionKind.HOME
+        else public
+        if kind == SessionKind.PUBLIC
+        else home | public
+    )
+    rows = ChargingSession.objects.filter(which).select_related("charger", "driver", "connection")
+    return _filtered(rows, f).order_by("-started_at", "-pk")

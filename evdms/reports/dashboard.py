@@ -3,6 +3,11 @@
 Monthly energy and reimbursed amounts are totals per organisation and connection; they
 include connections without Home Charging Data Sharing, because a total per month says
 less than what reimbursement already shows them (month, driver, kWh, amount).
+
+Public charging is shown beside home charging: its energy per month (business and
+personal: the report shows both) and what the organisation pays for it, the operators'
+prices incl. VAT of the business sessions (personal ones the drivers pay). Credited
+sessions count nowhere.
 """
 
 from __future__ import annotations
@@ -10,14 +15,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor
 from evdms.charging.access import chargers_for
-from evdms.charging.models import ChargingSession, SessionStatus
+from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
 from evdms.connections.access import connections_for
 from evdms.enrolment.access import memberships_for
 from evdms.enrolment.models import MembershipStatus
@@ -43,8 +49,9 @@ class ConnectionFigures:
     customer_id: str
     connected: int = 0
     pending: int = 0
-    energy_wh: int = 0
+    energy_wh: int = 0  # home charging
     reimbursed: dict[str, Decimal] = field(default_factory=dict)
+    public_energy_wh: int = 0
 
 
 @dataclass
@@ -54,19 +61,22 @@ class Dashboard:
     chargers_online: int
     chargers: int
     months: list[date]
-    energy_wh: list[int]  # per month, oldest first
+    energy_wh: list[int]  # home charging, per month, oldest first
     reimbursed: dict[str, list[Decimal]]  # currency → per month
     per_connection: list[ConnectionFigures]
+    public_energy_wh: list[int] = field(default_factory=list)  # per month, oldest first
+    public_cost: dict[str, list[Decimal]] = field(default_factory=dict)  # business, incl. VAT
 
 
 def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     months = last_months(today)
-    connections = {
-        c.pk: ConnectionFigures(c.pk, c.name, c.customer_id)
-        for c in connections_for(actor).order_by("name").only("pk", "name", "customer_id")
-    }
+    rows = list(
+        connections_for(actor).order_by("name").only("pk", "name", "customer_id", "organisation_id")
+    )
+    connections = {c.pk: ConnectionFigures(c.pk, c.name, c.customer_id) for c in rows}
     ids = list(connections)
+    organisation_ids = sorted({c.organisation_id for c in rows})
     for row in (
         memberships_for(actor)
         .filter(status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING])
@@ -103,6 +113,43 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
             wh = session_row["wh"] or 0
             energy[i] += wh
             connections[session_row["connection_id"]].energy_wh += wh
+    # Public sessions are few beside home ones: one query for the twelve months, by month
+    # (local), connection and currency. Their energy is in the totals above (the same
+    # connections' index range), so home energy is the total less the public energy.
+    public_energy = [0] * len(months)
+    public_cost: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    month_index = {m: i for i, m in enumerate(months)}
+    for public_row in (
+        # By organisation first: the (organisation, kind, started_at) index reads the
+        # public sessions alone, not every session of the connections.
+        ChargingSession.objects.filter(
+            organisation_id__in=organisation_ids,
+            kind=SessionKind.PUBLIC,
+            connection_id__in=ids,
+            started_at__gte=bounds[0],
+            started_at__lt=bounds[-1],
+            status=SessionStatus.COMPLETED,
+        )
+        .annotate(month=TruncMonth("started_at", tzinfo=timezone.get_current_timezone()))
+        .values("month", "connection_id", "currency")
+        .annotate(
+            wh=Sum("energy_wh"),
+            cost=Sum("cost_incl_vat", filter=Q(purpose=SessionPurpose.BUSINESS)),
+        )
+        .order_by()
+    ):
+        month = public_row["month"]
+        index = month_index.get(month.date() if isinstance(month, datetime) else month)
+        if index is None:
+            continue
+        wh = public_row["wh"] or 0
+        public_energy[index] += wh
+        energy[index] -= wh
+        figures = connections[public_row["connection_id"]]
+        figures.public_energy_wh += wh
+        figures.energy_wh -= wh
+        if public_row["cost"] is not None:
+            public_cost[public_row["currency"]][months[index]] += public_row["cost"]
     reimbursed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for statement_row in (
         Statement.objects.filter(connection_id__in=ids, month__gte=months[0])
@@ -125,6 +172,15 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
             for currency, by_month in sorted(reimbursed.items())
         },
         per_connection=list(connections.values()),
+        public_energy_wh=public_energy,
+        # Rounded once, here, half-up to the cent: the sum of exact prices.
+        public_cost={
+            currency: [
+                by_month.get(month, Decimal(0)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                for month in months
+            ]
+            for currency, by_month in sorted(public_cost.items())
+        },
     )
 
 

@@ -66,6 +66,8 @@ _FROM_DRIVER: dict[str, Callable[[Any], Any]] = {
     "statement_line__driver_price": _money,
     "statement_line__amount": _money,
     "statement_line__statement__month": _month,
+    "cost_excl_vat": _money,
+    "cost_incl_vat": _money,
 }
 _FROM_STORED_TEXT: dict[str, Callable[[Any], Any]] = {
     **_FROM_DRIVER,

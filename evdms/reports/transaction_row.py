@@ -31,6 +31,9 @@ class TransactionType:
 
 
 HOME = TransactionType.LABELS[TransactionType.HOME]
+PUBLIC = TransactionType.LABELS[TransactionType.PUBLIC]
+PERSONAL = "personal"
+PURPOSE_LABELS: Mapping[str, str] = {"business": "Business", PERSONAL: "Personal"}
 
 # What the report's query reads for one row (``values_list`` of these, in this order).
 FIELDS = (
@@ -51,6 +54,14 @@ FIELDS = (
     "statement_line__amount",
     "statement_line__statement_id",
     "statement_line__statement__month",
+    # Public sessions (a partner's record): blank or null for home sessions.
+    "kind",
+    "location_name",
+    "operator",
+    "cost_excl_vat",
+    "cost_incl_vat",
+    "purpose",
+    "currency",
 )
 
 
@@ -108,6 +119,44 @@ def blank_if_none(value: str | None) -> str:
     # A verification answer is missing when the driver has no membership of the
     # session's connection any more.
     return value or ""
+
+
+def type_label(kind: str) -> str:
+    return PUBLIC if kind == TransactionType.PUBLIC else HOME
+
+
+def purpose_label(purpose: str) -> str:
+    return PURPOSE_LABELS.get(purpose, "")
+
+
+# A personal public session is the driver's to pay: the organisation sees that it
+# happened (date, driver, energy, "Personal"), not where, with whom or at what price.
+# The same rule as the API's (evdms/public_charging/selectors_sessions.py).
+def charger_or_location(identity: str | None, location: str, purpose: str) -> str:
+    if identity:
+        return identity
+    return "" if purpose == PERSONAL else location
+
+
+def unless_personal(text: str, purpose: str) -> str:
+    return "" if purpose == PERSONAL else text
+
+
+def public_cost(amount: Decimal | None, purpose: str | None) -> Decimal | None:
+    """The operator's price, half-up to the cent; none for a personal session (see
+    above) or a session not priced."""
+    if amount is None or purpose == PERSONAL:
+        return None
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def currency_of(own: str | None, connection: str | None) -> str:
+    """A public session's own currency (the operator's), else the connection's."""
+    return own or connection or ""
+
+
+# What a personal purpose hides, in SQL (for PostgreSQL's COPY).
+_NOT_PERSONAL = "t.purpose IS DISTINCT FROM 'personal'"
 
 
 def _no_parameters() -> tuple[Any, ...]:
@@ -218,13 +267,36 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         "Type",
         "type",
         Cell.LABEL,
-        (),
-        lambda: HOME,  # public sessions join the report when roaming arrives
-        sql="%s",
-        sql_parameters=lambda: (HOME,),
+        ("kind",),
+        type_label,
+        sql="CASE WHEN t.kind = %s THEN %s ELSE %s END",
+        sql_parameters=lambda: (TransactionType.PUBLIC, PUBLIC, HOME),
+        sort="kind",
         width=8,
     ),
-    _text("charger", "Charger or location", "charger__identity", 20),
+    Column(
+        "charger",
+        "Charger or location",
+        "charger",
+        Cell.TEXT,
+        ("charger__identity", "location_name", "purpose"),
+        charger_or_location,
+        sql=f"""COALESCE(NULLIF(t.charger__identity, ''),
+        CASE WHEN {_NOT_PERSONAL} THEN NULLIF(t.location_name, '') END)""",
+        sort="charger__identity",
+        width=20,
+    ),
+    Column(
+        "operator",
+        "Operator",
+        "operator",
+        Cell.TEXT,
+        ("operator", "purpose"),
+        unless_personal,
+        sql=f"CASE WHEN {_NOT_PERSONAL} THEN NULLIF(t.operator, '') END",
+        sort="operator",
+        width=16,
+    ),
     Column(
         "energy",
         "Energy (kWh)",
@@ -256,7 +328,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         ("energy_wh", "statement_line__driver_price", "statement_line__amount"),
         cost_of,
         blank_without="statement_line__statement_id",
-        page_blank="Known once the session is on a reimbursement statement",
+        page_blank="Home sessions: known once the session is on a reimbursement statement",
         sql="round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2)",
         sort="statement_line__cost",
         width=10,
@@ -269,13 +341,58 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         ("statement_line__driver_price", "statement_line__amount"),
         reimbursed_of,
         blank_without="statement_line__statement_id",
-        page_blank="Not on a reimbursement statement yet",
+        page_blank="Home sessions: not on a reimbursement statement yet",
         sql="round(t.statement_line__amount, 2)",
         sort="statement_line__amount",
     ),
-    # Public sessions only (home sessions have none), so nothing to sort by yet.
-    Column("purpose", "Purpose", "purpose", Cell.LABEL, (), lambda: "", width=10),
-    _text("currency", "Currency", "connection__currency", 9),
+    # The operator's price of a public session (home sessions have none).
+    Column(
+        "cost_excl_vat",
+        "Cost excl. VAT",
+        "cost_excl_vat",
+        Cell.MONEY,
+        ("cost_excl_vat", "purpose"),
+        public_cost,
+        blank_without="cost_excl_vat",
+        page_blank="Public sessions only",
+        sql=f"CASE WHEN {_NOT_PERSONAL} THEN round(t.cost_excl_vat, 2) END",
+        sort="cost_excl_vat",
+    ),
+    Column(
+        "cost_incl_vat",
+        "Cost incl. VAT",
+        "cost_incl_vat",
+        Cell.MONEY,
+        ("cost_incl_vat", "purpose"),
+        public_cost,
+        blank_without="cost_incl_vat",
+        page_blank="Public sessions only",
+        sql=f"CASE WHEN {_NOT_PERSONAL} THEN round(t.cost_incl_vat, 2) END",
+        sort="cost_incl_vat",
+    ),
+    # Public sessions only: home sessions have none.
+    Column(
+        "purpose",
+        "Purpose",
+        "purpose",
+        Cell.LABEL,
+        ("purpose",),
+        purpose_label,
+        sql="CASE t.purpose WHEN 'business' THEN 'Business' WHEN 'personal' THEN 'Personal' END",
+        sort="purpose",
+        width=10,
+    ),
+    Column(
+        "currency",
+        "Currency",
+        "currency",
+        Cell.TEXT,
+        ("currency", "connection__currency"),
+        currency_of,
+        sql="COALESCE(NULLIF(t.currency, ''), NULLIF(t.connection__currency, ''))",
+        sort="connection__currency",
+        width=9,
+    ),
     Column(
         "reference",
         "Statement / invoice",
@@ -337,10 +454,13 @@ class Transaction:
     organisation: str
     type: str
     charger: str
+    operator: str
     energy_wh: int
     duration_seconds: int | None
     cost: Decimal | None
     reimbursed: Decimal | None
+    cost_excl_vat: Decimal | None
+    cost_incl_vat: Decimal | None
     purpose: str
     currency: str
     reference: str

@@ -6,8 +6,12 @@ Who sees what:
   through the connection the session was attributed to at its start;
 - home sessions only of connections with Home Charging Data Sharing (without it the
   organisation sees only what reimbursement needs, on the Statements page);
+- public sessions (a roaming partner's record) of every connection in view; of a
+  personal one only the date, driver, energy and "Personal" (no place, operator or
+  price: the driver pays it), see ``transaction_row.charger_or_location``;
 - completed sessions only: a session still charging is not a transaction yet (it is on
-  the Home charging page).
+  the Home charging page), and a credited one (its operator cancelled it with a credit
+  record) is in no report and no total (the driver's page shows it as credited).
 
 The query is built so that the row count never changes the number of queries: the
 connections in view are read first (a short list), then one query reads the page.
@@ -27,7 +31,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor
-from evdms.charging.models import ChargingSession, SessionStatus
+from evdms.charging.models import ChargingSession, SessionKind, SessionStatus
 from evdms.connections.access import connections_for
 from evdms.enrolment.models import Membership
 from evdms.reports.transaction_row import (
@@ -163,18 +167,37 @@ def _with_verification(rows: QuerySet[ChargingSession]) -> QuerySet[ChargingSess
 def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession]:
     """The sessions the report shows, filtered, with no more joins than the filters and
     the order need (counting and paging read only these)."""
-    # The connections in view, with the report's own rules, as a plain id list: one short
-    # query, and the session query then uses its (connection, started_at) index.
-    shared = connections_for(actor).filter(home_charging_data_sharing=True)
+    # The connections in view, with the report's own rules, as plain id lists: one short
+    # query, and the session query then uses its (connection, started_at) index. Home
+    # sessions show for connections that share home charging data; public sessions for
+    # every connection in view (the organisation pays them, or sees that they happened).
+    in_view = connections_for(actor)
     if query.customer_id:
-        shared = shared.filter(customer_id=query.customer_id)
+        in_view = in_view.filter(customer_id=query.customer_id)
     if query.connection:
-        shared = shared.filter(pk=query.connection)
-    connection_ids = list(shared.values_list("pk", flat=True))
-    if query.type == TransactionType.PUBLIC:
-        connection_ids = []  # public sessions join the report when roaming arrives
+        in_view = in_view.filter(pk=query.connection)
+    connections = list(in_view.values_list("pk", "home_charging_data_sharing", "organisation_id"))
+    connection_ids = [pk for pk, _, _ in connections]
+    sharing = [pk for pk, shares, _ in connections if shares]
+    if query.type == TransactionType.HOME:
+        which = Q(connection_id__in=sharing, kind=SessionKind.HOME)
+    elif query.type == TransactionType.PUBLIC:
+        # By organisation too: the (organisation, kind, started_at) index then reads the
+        # public sessions alone, not every session of the connections.
+        which = Q(
+            organisation_id__in=sorted({org for _, _, org in connections}),
+            kind=SessionKind.PUBLIC,
+            connection_id__in=connection_ids,
+        )
+    elif len(sharing) == len(connection_ids):
+        which = Q(connection_id__in=connection_ids)  # every session of these: the index alone
+    else:
+        others = [pk for pk, shares, _ in connections if not shares]
+        which = Q(connection_id__in=sharing) | Q(connection_id__in=others, kind=SessionKind.PUBLIC)
+    # Completed only: a live session is not a transaction yet, and a credited one (its
+    # operator cancelled it) counts nowhere; the driver's page shows both.
     rows = ChargingSession.objects.filter(
-        connection_id__in=connection_ids,
+        which,
         status=SessionStatus.COMPLETED,
         started_at__isnull=False,
     )
@@ -201,7 +224,16 @@ def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession
 
 # Sort keys whose value can be missing (no membership, not on a statement yet): missing
 # ones go last both ways. The others are never null, so their index can serve the order.
-NULLABLE_SORTS = {"verification_1", "verification_2", "cost", "reimbursed", "reference"}
+NULLABLE_SORTS = {
+    "verification_1",
+    "verification_2",
+    "cost",
+    "reimbursed",
+    "reference",
+    "charger",  # public sessions have no charger of ours
+    "cost_excl_vat",
+    "cost_incl_vat",
+}
 
 
 def _ordered(rows: QuerySet[ChargingSession], query: TransactionQuery) -> QuerySet[ChargingSession]:

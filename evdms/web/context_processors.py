@@ -34,6 +34,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
 
 # A driver's own pages beyond the three in the base template (label, URL name): append.
 DRIVER_LINKS: list[tuple[str, str]] = [
+    ("Public charging", "public_charging_sessions:mine"),
     ("My charging tokens", "public_charging_tokens:my_tokens"),
 ]
 

@@ -92,6 +92,26 @@ def dashboard(request: AdminRequest) -> HttpResponse:
             )
             for currency, amounts in board.reimbursed.items()
         ]
+        # Public charging beside home charging (evdms/reports/dashboard.py).
+        public_kwh = [Decimal(wh) / 1000 for wh in board.public_energy_wh]
+        context["public_energy_chart"] = bar_chart(
+            list(zip(labels, [round(v) for v in public_kwh], strict=True)),
+            title="Public charging energy per month",
+            unit="kWh",
+        )
+        context["public_energy_rows"] = list(zip(board.months, public_kwh, strict=True))
+        context["public_cost_charts"] = [
+            (
+                currency,
+                bar_chart(
+                    list(zip(labels, amounts, strict=True)),
+                    title="Business public charging per month",
+                    unit=currency,
+                ),
+                list(zip(board.months, amounts, strict=True)),
+            )
+            for currency, amounts in board.public_cost.items()
+        ]
     return render(request, "web/dashboard.html", context)
 
 

@@ -44,7 +44,7 @@ def test_filter_by_customer_id_export_and_open_the_dashboard(fleet: Fleet, live_
     assert download.suggested_filename.startswith("transactions-")
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
     assert [r[6] for r in rows[1:]] == ["CRM-1", "CRM-1"]
-    assert [r[10] for r in rows[1:]] == ["4.000", "12.345"]  # newest first, as on the page
+    assert [r[11] for r in rows[1:]] == ["4.000", "12.345"]  # newest first, as on the page
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("img", name="Home charging energy per month (kWh)")).to_be_visible()

@@ -82,3 +82,28 @@ def test_the_dashboard_makes_the_same_number_of_queries_whatever_the_data(fleet:
     with CaptureQueriesContext(connection) as many:
         client.get(URL)
     assert len(few) == len(many)
+
+
+def test_public_charging_beside_home_charging_per_month(fleet: Fleet):
+    from evdms.charging.services.sessions import public_session_credit
+    from evdms.reports.tests.test_public_rows import _members_since_long_ago, public
+
+    _members_since_long_ago(fleet)
+    fleet.session(fleet.dan, fleet.acme, at(3, month=10), 10_000)
+    public(fleet, fleet.dan_membership, at(4, month=10), 2_000, cost="5.005")
+    public(fleet, fleet.dan_membership, at(5, month=10), 3_000, cost="4.00", purpose="personal")
+    credited = public(fleet, fleet.dan_membership, at(6, month=10), 9_000, cost="50")
+    public_session_credit(key=credited.public_key, reason="credit CDR")
+    public(fleet, fleet.dan_membership, at(7, month=9), 1_000, cost="1.004")
+    rival = Membership.objects.get(driver=fleet.rob)
+    public(fleet, rival, at(7, month=10), 77_000, cost="99")  # another organisation
+    board = dashboard_for(fleet.world.actor(fleet.world.nadia), today=date(2026, 11, 25))
+    assert board.energy_wh[-3:] == [0, 10_000, 0]  # home only
+    assert board.public_energy_wh[-3:] == [1_000, 5_000, 0]  # business and personal
+    # What the organisation pays: business sessions, incl. VAT, to the cent.
+    assert board.public_cost == {"EUR": [Decimal(0)] * 9 + [Decimal("1.00"), Decimal("5.01"), 0]}
+    acme = next(c for c in board.per_connection if c.name == "Acme_Home")
+    assert (acme.energy_wh, acme.public_energy_wh) == (10_000, 6_000)
+    html = client_for(fleet.world.ana).get(URL).content.decode()
+    assert 'aria-label="Public charging energy per month (kWh)"' in html
+    assert "Business public charging per month (EUR, incl. VAT)" in html

@@ -82,16 +82,19 @@ def test_a_small_csv_export_downloads_at_once_with_every_column(three: Fleet):
         "Voltlease",
         "Home",
         f"HOME-{three.dan.pk}",
+        "",  # operator, cost excl. and incl. VAT, purpose: public sessions only
         "12.345",
         "1:35:00",
         "3.83",
         "3.58",
         "",
+        "",
+        "",
         "EUR",
-        rows[0][16],
+        rows[0][19],
     ]
-    assert rows[0][16].startswith("ST-202610-")
-    assert [r[10] for r in rows] == ["12.345", "2.000", "0.999"]
+    assert rows[0][19].startswith("ST-202610-")
+    assert [r[11] for r in rows] == ["12.345", "2.000", "0.999"]
 
 
 def test_the_export_follows_the_filters(three: Fleet):
@@ -109,13 +112,13 @@ def test_an_xlsx_export_has_the_same_rows_with_numbers_as_numbers(three: Fleet):
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert list(cells[0]) == HEADINGS
     assert cells[1][0] == datetime(2026, 10, 3, 21, 5)
-    assert Decimal(str(cells[1][10])) == Decimal("12.345")
-    assert Decimal(str(cells[1][12])) == Decimal("3.83")
-    assert Decimal(str(cells[1][13])) == Decimal("3.58")
+    assert Decimal(str(cells[1][11])) == Decimal("12.345")
+    assert Decimal(str(cells[1][13])) == Decimal("3.83")
+    assert Decimal(str(cells[1][14])) == Decimal("3.58")
     as_text = [
-        [str(c) if c is not None else "" for c in row[1:10]] + [row[16] or ""] for row in cells[1:]
+        [str(c) if c is not None else "" for c in row[1:11]] + [row[19] or ""] for row in cells[1:]
     ]
-    assert as_text == [[*r[1:10], r[16]] for r in csv_data[1:]]
+    assert as_text == [[*r[1:11], r[19]] for r in csv_data[1:]]
 
 
 def test_an_unknown_format_is_refused_with_a_message(three: Fleet):
@@ -254,7 +257,7 @@ def test_awkward_text_is_quoted_the_same_way_on_every_database(fleet: Fleet):
     data = body(response)
     assert data.decode("utf-8-sig").splitlines()[1] == (
         '2026-03-07 01:59,"Seán O\'Brien, ""Jr""",obrien@example.com,,,Globex_Home,CRM-2,'
-        f"Voltlease,Home,HOME-{odd.pk},0.007,0:01:00,0.00,0.00,,EUR,{statement.reference}"
+        f"Voltlease,Home,HOME-{odd.pk},,0.007,0:01:00,0.00,0.00,,,,EUR,{statement.reference}"
     )
     assert data.count(b"\r") == 0
 
@@ -293,7 +296,7 @@ def test_formulas_are_neutralised_the_same_way_on_every_database(fleet: Fleet):
     data = body(client_for(fleet.world.nadia).post(EXPORT, {"format": "csv"}))
     assert data.decode("utf-8-sig").split("\n")[1] == (
         "2026-10-07 09:00,Dan Driver,dan@example.com,'=1+1,\"ok\r@SUM(A1)\",Acme_Home,'-CRM,"
-        f"Voltlease,Home,HOME-{fleet.dan.pk},1.500,0:30:00,,,,EUR,"
+        f"Voltlease,Home,HOME-{fleet.dan.pk},,1.500,0:30:00,,,,,,EUR,"
     )
 
 

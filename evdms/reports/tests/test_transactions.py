@@ -44,11 +44,14 @@ def test_a_row_shows_everything_the_reference_report_has(fleet: Fleet):
         "Voltlease",
         "Home",
         f"HOME-{fleet.dan.pk}",
+        "—",  # operator: public sessions only
         "12.345",
         "1:35:00",
         "3.83",  # 12.345 kWh × 0.31 = 3.82695 → 3.83 (what the energy cost Dan)
         "3.58",  # 12.345 kWh × 0.29 (the cap) = 3.58005 → 3.58
-        "—",
+        "—",  # cost excl. VAT: public sessions only
+        "—",  # cost incl. VAT
+        "—",  # purpose
         "EUR",
         statement.reference,
     ]
@@ -57,7 +60,7 @@ def test_a_row_shows_everything_the_reference_report_has(fleet: Fleet):
 def test_a_session_not_yet_on_a_statement_has_no_cost_or_reference(fleet: Fleet):
     fleet.session(fleet.dan, fleet.acme, at(3), 5_000)
     [row] = rows_of(client_for(fleet.world.nadia).get(URL).content.decode())
-    assert row[11:16] == ["—", "—", "—", "EUR", "—"]
+    assert row[12:19] == ["—", "—", "—", "—", "—", "EUR", "—"]
 
 
 def test_without_data_sharing_sessions_are_not_listed_and_the_page_says_why(fleet: Fleet):
@@ -88,7 +91,7 @@ def test_a_driver_moved_between_connections_keeps_each_sessions_connection(fleet
     )
     fleet.session(fleet.dan, fleet.globex, at(20), 2_000)
     rows = rows_of(client_for(fleet.world.ana).get(URL + "?sort=started").content.decode())
-    assert [(r[4], r[5], r[2], r[9]) for r in rows] == [
+    assert [(r[4], r[5], r[2], r[10]) for r in rows] == [
         ("Acme_Home", "CRM-1", "E-100", "1.000"),
         ("Globex_Home", "CRM-2", "E-200", "2.000"),
     ]
@@ -104,7 +107,7 @@ def test_a_driver_moved_between_connections_keeps_each_sessions_connection(fleet
         ({"start": "2026-10-02", "end": "2026-10-02"}, ["2.000"]),  # one whole local day
         ({"start": "2026-10-03"}, ["3.000"]),
         ({"type": "home"}, ["1.000", "2.000", "3.000"]),
-        ({"type": "public"}, []),  # no public sessions yet
+        ({"type": "public"}, []),  # public sessions: evdms/reports/tests/test_public_rows.py
     ],
 )
 def test_filters(fleet: Fleet, params, expected):
@@ -112,7 +115,7 @@ def test_filters(fleet: Fleet, params, expected):
     fleet.session(fleet.eve, fleet.globex, at(2, hour=0, minute=10), 2_000)
     fleet.session(fleet.dan, fleet.acme, at(3, hour=0, minute=0), 3_000)
     html = client_for(fleet.world.nadia).get(URL, {**params, "sort": "energy"}).content.decode()
-    assert [r[9] for r in rows_of(html)] == expected
+    assert [r[10] for r in rows_of(html)] == expected
 
 
 def test_the_connection_filter_and_sorting_by_each_column(fleet: Fleet):
@@ -121,8 +124,8 @@ def test_the_connection_filter_and_sorting_by_each_column(fleet: Fleet):
     fleet.session(fleet.dan, fleet.acme, at(3), 2_000, minutes=60)
     client = client_for(fleet.world.nadia)
     only = rows_of(client.get(URL, {"connection": fleet.globex.pk}).content.decode())
-    assert [r[9] for r in only] == ["1.000"]
-    energy = lambda sort: [r[9] for r in rows_of(client.get(URL, {"sort": sort}).content.decode())]  # noqa: E731
+    assert [r[10] for r in only] == ["1.000"]
+    energy = lambda sort: [r[10] for r in rows_of(client.get(URL, {"sort": sort}).content.decode())]  # noqa: E731
     assert energy("energy") == ["1.000", "2.000", "3.000"]
     assert energy("-energy") == ["3.000", "2.000", "1.000"]
     assert energy("duration") == ["3.000", "2.000", "1.000"]
@@ -168,7 +171,7 @@ def test_inverted_periods_are_swapped_and_a_huge_page_shows_the_last(fleet: Flee
     fleet.session(fleet.dan, fleet.acme, at(5), 1_000)
     client = client_for(fleet.world.nadia)
     swapped = client.get(URL, {"start": "2026-10-31", "end": "2026-10-01"}).content.decode()
-    assert [r[9] for r in rows_of(swapped)] == ["1.000"]
+    assert [r[10] for r in rows_of(swapped)] == ["1.000"]
     huge = client.get(URL, {"page": "99999999999999999999"})
     assert huge.status_code == 200 and len(rows_of(huge.content.decode())) == 1
 

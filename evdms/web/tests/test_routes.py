@@ -61,6 +61,8 @@ LOGIN_ROUTES = {
     "installations:my-installation-document",
     "public_charging_tokens:my_tokens",  # the driver's own charging tokens
     "public_charging_tokens:report_lost",
+    "public_charging_sessions:mine",  # the driver's own public sessions
+    "public_charging_sessions:purpose",
 }
 # Pages about one's own log-in, for any admin and for platform operators (not drivers).
 ACCOUNT_ROUTES = {

@@ -1,0 +1,60 @@
+"""The driver's Business / Personal mark on a public charging session.
+
+The organisation pays business sessions only, so the mark decides who pays; once the
+month's invoice has taken the session (``invoiced_at``) the mark is part of an invoice
+and stays as it is. A session its operator credited counts nowhere: there is nothing
+left to mark.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from evdms.accounts.models import User
+from evdms.audit.models import AuditAction
+from evdms.audit.services import audit_record
+from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
+
+PURPOSE_FIXED = "The invoice for this month has been made: the purpose can no longer change"
+PURPOSE_CREDITED = "The operator credited this session: it is not charged to anyone."
+PURPOSE_CHOICE = "Choose Business or Personal."
+
+
+@transaction.atomic
+def session_purpose_set(*, driver: User, session: ChargingSession, purpose: str) -> ChargingSession:
+    """Mark the driver's own public session business or personal. Refused (a field error
+    on ``purpose``) once the session is invoiced or credited; marking it as it already
+    is changes nothing and records nothing."""
+    if purpose not in SessionPurpose.values:
+        raise ValidationError({"purpose": [PURPOSE_CHOICE]})
+    # The row is read again under a lock: the invoice run may be taking it right now,
+    # and what it took must be what it invoiced.
+    current = (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(pk=session.pk)
+        .first()
+    )
+    if current is None or current.driver_id != driver.pk or current.kind != SessionKind.PUBLIC:
+        # Views reach here only through ``get_own_public_session``: a caller that does
+        # not is a programming error, not a 404 to show.
+        raise PermissionDenied("Not the driver's public session.")
+    if current.status == SessionStatus.CREDITED:
+        raise ValidationError({"purpose": [PURPOSE_CREDITED]})
+    if current.invoiced_at is not None:
+        raise ValidationError({"purpose": [PURPOSE_FIXED]})
+    old = current.purpose
+    if old == purpose:
+        return current
+    current.purpose = purpose
+    current.save(update_fields=["purpose"])
+    audit_record(
+        actor=None,
+        by_user=driver,
+        action=AuditAction.CHARGING_SESSION_PURPOSE,
+        target=current,
+        organisation=current.organisation,
+        changes={"purpose": [old, purpose]},
+    )
+    return current
