@@ -34,7 +34,7 @@ list (``GET tokens``); from its registration on it receives every change.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -44,6 +44,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from django_tasks import task
 
 from evdms.ocpi import client
 from evdms.ocpi.models import Partner, PartnerStatus, PushState, TokenPush
@@ -117,8 +118,6 @@ def on_token_changed(sender: Any, token: Token, **kwargs: Any) -> None:
 
 
 def enqueue_send(partner_id: int) -> Any:
-    from evdms.ocpi.tasks import ocpi_token_pushes_send
-
     return ocpi_token_pushes_send.enqueue(partner_id=partner_id)
 
 
@@ -242,3 +241,24 @@ def token_pushes_due(now: datetime | None = None) -> list[int]:
     for partner_id in partner_ids:
         enqueue_send(partner_id)
     return partner_ids
+
+
+# --- the worker's tasks (``evdms.ocpi.tasks`` names them too) ---------------------------
+# Defined here, beside the sends they run and the enqueueing above, so that this module
+# and the tasks module do not import each other.
+
+
+@task()
+def ocpi_token_pushes_send(*, partner_id: int) -> dict[str, Any]:
+    """Send one partner's due token pushes; safe to run any number of times."""
+    run = token_pushes_send(partner_id)
+    result = asdict(run)
+    result["retry_at"] = run.retry_at.isoformat() if run.retry_at else None
+    return result
+
+
+@task()
+def ocpi_token_pushes_due() -> list[int]:
+    """The safety net (every 10 minutes, from the scheduler): enqueue a send for each
+    partner with pushes due (retries after a failure, or a lost task)."""
+    return token_pushes_due()
