@@ -35,6 +35,9 @@ from evdms.connections.api import router as connections_router
 from evdms.enrolment.api import router as enrolment_router
 from evdms.installations.api import router as installations_router
 from evdms.installations.api_installer import router as installer_router
+from evdms.invoicing.api import router as invoices_router
+from evdms.invoicing.api_fees import router as fee_schedules_router
+from evdms.invoicing.api_operator import router as invoicing_operator_router
 from evdms.public_charging.api_tokens import router as tokens_router
 from evdms.reimbursements.api import router as reimbursements_router
 from evdms.reports.api import router as reports_router
@@ -247,3 +250,6 @@ api.add_router("/", reports_router)
 api.add_router("/installer", installer_router)
 api.add_router("/", installations_router)
 api.add_router("/", tokens_router)
+api.add_router("/", invoices_router)
+api.add_router("/", fee_schedules_router)
+api.add_router("/", invoicing_operator_router)

@@ -8,6 +8,7 @@ running with a silently wrong default.
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 
@@ -110,3 +111,30 @@ def checked_ocpi_party(
     if len(party) != 3 or not (party.isascii() and party.isalnum()):
         raise ConfigurationError(f"{party_name}={party_id!r} must be 3 letters or digits")
     return country, party
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    """A decimal number, e.g. a VAT rate in percent (0 to 100)."""
+    raw = env_str(name, default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ConfigurationError(f"{name}={raw!r} is not a number") from exc
+    if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
+        raise ConfigurationError(f"{name}={raw!r} must be between 0 and 100")
+    return value
+
+
+def checked_vat_number(name: str, vat_number: str, country: str) -> str:
+    """An EU VAT number with its country prefix and checksum (python-stdnum), compacted;
+    its country must be the seller's, or the invoices would name the wrong state."""
+    from stdnum.eu import vat
+
+    try:
+        compact = vat.validate(vat_number)
+    except Exception as exc:  # stdnum's ValidationError family
+        raise ConfigurationError(f"{name}={vat_number!r} is not a valid VAT number") from exc
+    prefix = "GR" if compact[:2] == "EL" else compact[:2]
+    if prefix != country:
+        raise ConfigurationError(f"{name}={vat_number!r} is not a VAT number of {country}")
+    return compact

@@ -20,8 +20,10 @@ from evdms.env import (
     ConfigurationError,
     checked_bank_account,
     checked_ocpi_party,
+    checked_vat_number,
     env_bool,
     env_choice,
+    env_decimal,
     env_int,
     env_list,
     env_str,
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "evdms.public_charging",
     "evdms.ocpi",
     "evdms.installations",
+    "evdms.invoicing",
     "evdms.reports",
     "evdms.ui",
     "evdms.web",
@@ -300,6 +303,38 @@ if PRODUCTION and SEPA_DEBTOR_IBAN in SAMPLE_IBANS:
         f"EVDMS_SEPA_DEBTOR_IBAN={SEPA_DEBTOR_IBAN} is a well-known sample account; "
         "give the IBAN of the platform's own account that pays the reimbursements"
     )
+
+# --- invoicing: the platform operator, who invoices every organisation (evdms/invoicing)
+# Its legal name, address, VAT number and the account invoices are paid to. Required in
+# production; development defaults otherwise (sample account, a checksum-valid VAT number).
+if PRODUCTION:
+    INVOICE_SELLER_NAME = env_str("EVDMS_INVOICE_SELLER_NAME")
+    INVOICE_SELLER_VAT_NUMBER = env_str("EVDMS_INVOICE_SELLER_VAT_NUMBER")
+    INVOICE_SELLER_IBAN = env_str("EVDMS_INVOICE_SELLER_IBAN")
+else:
+    INVOICE_SELLER_NAME = env_str("EVDMS_INVOICE_SELLER_NAME", "evdms Platform B.V.")
+    INVOICE_SELLER_VAT_NUMBER = env_str("EVDMS_INVOICE_SELLER_VAT_NUMBER", "NL004495445B01")
+    INVOICE_SELLER_IBAN = env_str("EVDMS_INVOICE_SELLER_IBAN", SEPA_DEBTOR_IBAN)
+INVOICE_SELLER_ADDRESS = env_str("EVDMS_INVOICE_SELLER_ADDRESS", "Stationsplein 1")[:100]
+INVOICE_SELLER_POSTCODE = env_str("EVDMS_INVOICE_SELLER_POSTCODE", "1012 AB")[:20]
+INVOICE_SELLER_CITY = env_str("EVDMS_INVOICE_SELLER_CITY", "Amsterdam")[:60]
+INVOICE_SELLER_COUNTRY = env_str("EVDMS_INVOICE_SELLER_COUNTRY", "NL").upper()
+INVOICE_SELLER_EMAIL = env_str("EVDMS_INVOICE_SELLER_EMAIL", "invoices@example.com")
+INVOICE_SELLER_BIC = env_str("EVDMS_INVOICE_SELLER_BIC", "")
+INVOICE_SELLER_IBAN, INVOICE_SELLER_BIC = checked_bank_account(
+    "EVDMS_INVOICE_SELLER_IBAN", INVOICE_SELLER_IBAN, "EVDMS_INVOICE_SELLER_BIC", INVOICE_SELLER_BIC
+)
+if PRODUCTION and INVOICE_SELLER_IBAN in SAMPLE_IBANS:
+    raise ConfigurationError(
+        f"EVDMS_INVOICE_SELLER_IBAN={INVOICE_SELLER_IBAN} is a well-known sample account; "
+        "give the IBAN of the platform's own account that invoices are paid to"
+    )
+INVOICE_SELLER_VAT_NUMBER = checked_vat_number(
+    "EVDMS_INVOICE_SELLER_VAT_NUMBER", INVOICE_SELLER_VAT_NUMBER, INVOICE_SELLER_COUNTRY
+)
+# The standard VAT rate of the seller's country (percent), and days until an invoice is due.
+INVOICE_STANDARD_VAT_RATE = env_decimal("EVDMS_INVOICE_STANDARD_VAT_RATE", "21.00")
+INVOICE_PAYMENT_DAYS = env_int("EVDMS_INVOICE_PAYMENT_DAYS", 30, minimum=1)
 
 # --- the OCPP gateway ----------------------------------------------------------------
 OCPP_HOST = env_str("EVDMS_OCPP_HOST", "127.0.0.1")

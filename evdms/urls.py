@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("evdms.installations.urls")),
     path("", include("evdms.public_charging.urls_tokens")),
     path("", include("evdms.public_charging.urls_sessions")),
+    path("", include("evdms.invoicing.urls")),
     path("api/v1/", api.urls),
     path("ocpi/", include("evdms.ocpi.urls")),
     path("platform-admin/", admin.site.urls),

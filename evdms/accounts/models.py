@@ -91,6 +91,30 @@ class Organisation(models.Model):
         _("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code")
     )
     accounts_payable_email = models.EmailField(_("accounts payable e-mail"), blank=True)
+    # Who the platform's invoices are addressed to (evdms.invoicing), set by a Network
+    # Manager. Each invoice keeps a copy of them as they were when it was issued.
+    billing_name = models.CharField(_("billing name"), max_length=200, blank=True)
+    billing_address = models.CharField(_("billing address"), max_length=200, blank=True)
+    billing_postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    billing_city = models.CharField(_("city"), max_length=100, blank=True)
+    billing_country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2")
+    )
+    # Compact, with its country prefix, checksum-valid (python-stdnum); blank if none.
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    purchase_order_reference = models.CharField(
+        _("purchase order reference"), max_length=100, blank=True
+    )
+    # A customer organisation invoiced through the lease company it granted rights to;
+    # null: invoiced itself.
+    invoice_payer = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pays_invoices_of",
+        verbose_name=_("invoices paid by"),
+    )
     # Set by a Network Manager: every admin must log in with a second factor.
     require_two_factor = models.BooleanField(
         _("require two-factor authentication for admins"), default=False

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     # Installations, installer side (the installer portal): their own company's jobs.
     WORK_INSTALLATION_JOBS = "work_installation_jobs"  # contact, survey, schedule, install
     QUOTE_INSTALLATION_JOBS = "quote_installation_jobs"  # quotes, cancelling, declarations
+    # The platform's invoices to the organisation (evdms.invoicing): list, read, download.
+    VIEW_INVOICES = "view_invoices"
 
 
 # What only an installer company's admins do; an organisation's roles never get these.
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VIEW_CONNECTIONS,
             Permission.VIEW_REPORTS,
             Permission.VIEW_INSTALLATIONS,
+            Permission.VIEW_INVOICES,
         }
     ),
     # An installer company's manager also manages its admins and API keys.

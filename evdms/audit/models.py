@@ -88,6 +88,13 @@ class AuditAction(models.TextChoices):
     CHARGING_TOKEN_UNBLOCK = "charging_token.unblock", "Charging card unblocked"
     CHARGING_TOKEN_LOST = "charging_token.lost", "Charging card reported lost by the driver"
     CHARGING_TOKEN_VALIDITY = "charging_token.validity", "Charging token validity changed"
+    BILLING_DETAILS_UPDATE = "organisation.billing_update", "Billing details updated"
+    FEE_SCHEDULE_SET = "fee_schedule.set", "Fee schedule set"
+    INVOICE_ISSUE = "invoice.issue", "Invoice issued"
+    INVOICE_SEND = "invoice.send", "Invoice e-mailed"
+    INVOICE_PAID = "invoice.paid", "Invoice paid"
+    INVOICE_OVERDUE = "invoice.overdue", "Invoice overdue"
+    CREDIT_NOTE_ISSUE = "credit_note.issue", "Credit note issued"
 
 
 class AuditEvent(models.Model):

@@ -72,6 +72,9 @@ def _production(tmp_path, **env: str) -> dict[str, str]:
         "EVDMS_SEPA_DEBTOR_IBAN": PLATFORM_IBAN,
         "EVDMS_OCPI_COUNTRY_CODE": "NL",
         "EVDMS_OCPI_PARTY_ID": "EVX",
+        "EVDMS_INVOICE_SELLER_NAME": "Platform Operator B.V.",
+        "EVDMS_INVOICE_SELLER_VAT_NUMBER": "NL004495445B01",
+        "EVDMS_INVOICE_SELLER_IBAN": PLATFORM_IBAN,
         **env,
     }
     return {name: value for name, value in full.items() if value}

@@ -1,0 +1,237 @@
+"""Issuing an invoice or a credit note: parties copied, VAT applied, number allocated.
+
+Everything happens in the caller's transaction (``invoice_issue`` is atomic and nests):
+the number comes from the series row read under a lock, so the transaction that issues
+the invoice is the one that takes its number, and a rollback or a crash gives the
+number back. Numbers are therefore gapless per series (one series per kind and year).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from stdnum.iso7064 import mod_97_10
+
+from evdms.accounts.models import Organisation, User
+from evdms.audit.models import AuditAction
+from evdms.audit.services import audit_record
+from evdms.invoicing.models import (
+    SERIES_PREFIX,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSeries,
+    InvoiceStatus,
+    InvoiceVat,
+)
+from evdms.invoicing.vat import Parties, Treatment, line_net, totals, treatment_for
+
+DESCRIPTION_MAX = InvoiceLine._meta.get_field("description").max_length or 300
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """A line to issue. ``net_amount`` given: used as it is (whole cents, e.g. what was
+    paid to a driver); otherwise quantity × unit price, rounded once. ``treatment``
+    given: kept (a credit note repeats its invoice's); otherwise from the parties, with
+    ``pass_through`` for amounts paid in the buyer's name."""
+
+    source: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str = "C62"
+    net_amount: Decimal | None = None
+    pass_through: bool = False
+    treatment: Treatment | None = None
+    session_id: int | None = None
+    credited_session_id: int | None = None
+    payout_line_id: int | None = None
+    job_id: int | None = None
+    credits_line_id: int | None = None
+    driver_id: int | None = None
+    driver_name: str = ""
+    verification_1: str = ""
+    verification_2: str = ""
+    customer_id: str = ""
+    occurred_at: datetime | None = None
+    place: str = ""
+    energy_wh: int | None = None
+
+
+def seller_details() -> dict[str, str]:
+    return {
+        "name": settings.INVOICE_SELLER_NAME,
+        "address": settings.INVOICE_SELLER_ADDRESS,
+        "postcode": settings.INVOICE_SELLER_POSTCODE,
+        "city": settings.INVOICE_SELLER_CITY,
+        "country": settings.INVOICE_SELLER_COUNTRY,
+        "vat_number": settings.INVOICE_SELLER_VAT_NUMBER,
+        "email": settings.INVOICE_SELLER_EMAIL,
+        "iban": settings.INVOICE_SELLER_IBAN,
+        "bic": settings.INVOICE_SELLER_BIC,
+    }
+
+
+def buyer_of(organisation: Organisation) -> Organisation:
+    """Who is invoiced for an organisation's charges: itself, or the payer it named."""
+    return organisation.invoice_payer or organisation
+
+
+def buyer_details(buyer: Organisation) -> dict[str, str]:
+    return {
+        "name": buyer.billing_name or buyer.name,
+        "address": buyer.billing_address,
+        "postcode": buyer.billing_postcode,
+        "city": buyer.billing_city,
+        "country": buyer.billing_country,
+        "vat_number": buyer.vat_number,
+        "email": buyer.accounts_payable_email,
+        "purchase_order_reference": buyer.purchase_order_reference,
+    }
+
+
+def parties_for(buyer: Organisation) -> Parties:
+    return Parties(
+        seller_country=settings.INVOICE_SELLER_COUNTRY,
+        buyer_country=buyer.billing_country,
+        buyer_vat_number=buyer.vat_number,
+        standard_rate=settings.INVOICE_STANDARD_VAT_RATE,
+    )
+
+
+def payment_reference(number: str) -> str:
+    """The ISO 11649 creditor reference of an invoice number: RF, two check digits, the
+    number's letters and digits (TRX-2026-000017 → RF..TRX2026000017)."""
+    body = "".join(ch for ch in number.upper() if ch.isalnum())[:21]
+    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+
+
+def _allocate_number(kind: str, year: int) -> str:
+    """The next number of the kind's series for the year, taken under the series' row
+    lock inside the issuing transaction."""
+    key = f"{SERIES_PREFIX[InvoiceKind(kind)]}-{year}"
+    series = InvoiceSeries.objects.select_for_update().filter(key=key).first()
+    if series is None:
+        try:
+            with transaction.atomic():  # a savepoint: another issuer may create it first
+                InvoiceSeries.objects.create(key=key)
+        except IntegrityError:
+            pass
+        series = InvoiceSeries.objects.select_for_update().get(key=key)
+    number = series.next_number
+    InvoiceSeries.objects.filter(pk=series.pk).update(next_number=number + 1)
+    return f"{key}-{number:06d}"
+
+
+@transaction.atomic
+def invoice_issue(
+    *,
+    organisation: Organisation,
+    kind: str,
+    month: date,
+    lines: Sequence[DraftLine],
+    driver: User | None = None,
+    credits: Invoice | None = None,
+    credit_reason: str = "",
+    issue_date: date | None = None,
+    issued_by: str = "",
+) -> Invoice:
+    """Issue one invoice (or, with ``credits``, a credit note) with these lines. The
+    unique constraints refuse a second invoice for the same month and a source billed
+    twice (``IntegrityError``, the transaction rolls back, the number with it)."""
+    issue_date = issue_date or timezone.localdate()
+    buyer = credits.buyer if credits is not None else buyer_of(organisation)
+    parties = parties_for(buyer)
+    rows: list[InvoiceLine] = []
+    priced: list[tuple[Decimal, Treatment]] = []
+    for position, draft in enumerate(lines, start=1):
+        treatment = draft.treatment or treatment_for(parties, pass_through=draft.pass_through)
+        net = (
+            draft.net_amount
+            if draft.net_amount is not None
+            else line_net(draft.quantity, draft.unit_price)
+        )
+        priced.append((net, treatment))
+        rows.append(
+            InvoiceLine(
+                position=position,
+                source=draft.source,
+                description=draft.description[:DESCRIPTION_MAX],
+                quantity=draft.quantity,
+                unit=draft.unit,
+                unit_price=draft.unit_price,
+                net_amount=net,
+                vat_category=treatment.category,
+                vat_rate=treatment.rate,
+                vat_exemption_reason=treatment.exemption_reason,
+                session_id=draft.session_id,
+                credited_session_id=draft.credited_session_id,
+                payout_line_id=draft.payout_line_id,
+                job_id=draft.job_id,
+                credits_line_id=draft.credits_line_id,
+                driver_id=draft.driver_id,
+                driver_name=draft.driver_name[:300],
+                verification_1=draft.verification_1[:100],
+                verification_2=draft.verification_2[:100],
+                customer_id=draft.customer_id[:100],
+                occurred_at=draft.occurred_at,
+                place=draft.place[:300],
+                energy_wh=draft.energy_wh,
+            )
+        )
+    summed = totals(priced)
+    kind_to_number = InvoiceKind.CREDIT_NOTE if credits is not None else kind
+    number = _allocate_number(kind_to_number, issue_date.year)
+    invoice = Invoice.objects.create(
+        number=number,
+        kind=kind_to_number,
+        organisation=organisation,
+        buyer=buyer,
+        month=month.replace(day=1),
+        driver=driver,
+        credits=credits,
+        credit_reason=credit_reason[:300],
+        issue_date=issue_date,
+        due_date=issue_date + timedelta(days=settings.INVOICE_PAYMENT_DAYS),
+        currency=organisation.currency,
+        total_excl_vat=summed.excl_vat,
+        total_vat=summed.vat,
+        total_incl_vat=summed.incl_vat,
+        payment_reference=payment_reference(number),
+        seller=seller_details(),
+        buyer_details=buyer_details(buyer),
+        status=InvoiceStatus.CREDIT if credits is not None else InvoiceStatus.ISSUED,
+    )
+    for row in rows:
+        row.invoice = invoice
+    InvoiceLine.objects.bulk_create(rows)
+    InvoiceVat.objects.bulk_create(
+        InvoiceVat(
+            invoice=invoice,
+            category=row.category,
+            rate=row.rate,
+            basis=row.basis,
+            amount=row.amount,
+            exemption_reason=row.exemption_reason,
+            exemption_code=row.exemption_code,
+        )
+        for row in summed.breakdown
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.CREDIT_NOTE_ISSUE if credits is not None else AuditAction.INVOICE_ISSUE,
+        target=invoice,
+        organisation=organisation,
+        changes={
+            "total_incl_vat": [None, str(invoice.total_incl_vat)],
+            **({"issued_by": [None, issued_by]} if issued_by else {}),
+        },
+    )
+    return invoice
