@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.installations.report import (
@@ -88,7 +89,8 @@ def test_the_installer_connection_and_period_filters(jobs: Jobs):
     by_installer = page(client, installer=str(jobs.voltwerk.company.pk))
     assert drivers_listed(by_installer) == ["Eve Electric"]
     assert drivers_listed(page(client, connection=str(jobs.globex.pk))) == ["Eve Electric"]
-    created = jobs.eve.created_at.date().isoformat()
+    # The period is in the organisation's local days, as the admin picks them.
+    created = timezone.localtime(jobs.eve.created_at).date().isoformat()
     assert drivers_listed(page(client, start=created, end=created)) == ["Eve Electric"]
 
 
