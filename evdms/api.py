@@ -30,6 +30,7 @@ from ninja.parser import Parser
 from ninja.schema import NinjaGenerateJsonSchema
 
 from evdms.accounts.api import router as accounts_router
+from evdms.accounts.api_billing import router as billing_router
 from evdms.charging.api import router as charging_router
 from evdms.connections.api import router as connections_router
 from evdms.enrolment.api import router as enrolment_router
@@ -242,6 +243,7 @@ api.add_exception_handler(TooManyFilesSent, _too_many)
 # The area routers, mounted last: each declares its operations with the pieces in
 # evdms.ui.api, so none of them imports this module.
 api.add_router("/", accounts_router)
+api.add_router("/", billing_router)
 api.add_router("/", connections_router)
 api.add_router("/", enrolment_router)
 api.add_router("/", charging_router)

@@ -108,11 +108,6 @@ class OrganisationForm(forms.Form):
         help_text="ISO 4217 code, e.g. EUR, GBP.",
         error_messages={"invalid": "Enter a three-letter ISO currency code such as EUR."},
     )
-    accounts_payable_email = forms.EmailField(
-        label="Accounts payable e-mail",
-        required=False,
-        help_text="Invoices of the Direct Invoice Service are sent here.",
-    )
     require_two_factor = forms.BooleanField(
         label="Require two-factor authentication for every admin",
         required=False,
@@ -121,6 +116,71 @@ class OrganisationForm(forms.Form):
             "nothing else until they have."
         ),
     )
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    import pycountry
+
+    countries = sorted(pycountry.countries, key=lambda c: c.name)
+    return [("", "—"), *((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries)]
+
+
+class BillingForm(forms.Form):
+    """Who the platform's invoices are addressed to. The form only shapes the input; the
+    rules (VAT number, country, payer, control characters) are the service's
+    (``services.billing``), so the page and the API give the same messages."""
+
+    billing_name = forms.CharField(
+        label="Billing name",
+        max_length=200,
+        required=False,
+        help_text="The legal name on the invoices; the organisation name if left blank.",
+    )
+    billing_address = forms.CharField(label="Street and number", max_length=200, required=False)
+    billing_postcode = forms.CharField(label="Postcode", max_length=20, required=False)
+    billing_city = forms.CharField(label="City", max_length=100, required=False)
+    billing_country = forms.ChoiceField(label="Country", required=False, choices=())
+    vat_number = forms.CharField(
+        label="VAT number",
+        max_length=40,
+        required=False,
+        help_text="An EU VAT number, e.g. NL004495445B01; it must be of the billing country.",
+    )
+    accounts_payable_email = forms.CharField(
+        label="Accounts payable e-mail",
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput,
+        help_text="Invoices of the Direct Invoice Service are sent here.",
+    )
+    purchase_order_reference = forms.CharField(
+        label="Purchase order reference",
+        max_length=100,
+        required=False,
+        help_text="Quoted on every invoice, if your accounts payable need one.",
+    )
+    invoice_payer = forms.ChoiceField(
+        label="Invoices are paid by",
+        required=False,
+        choices=(),
+        help_text=(
+            "Your organisation, or a lease company you granted rights to. If that grant is "
+            "revoked, your organisation is invoiced itself again."
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, payers: list[Organisation], organisation_name: str, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        country = self.fields["billing_country"]
+        payer = self.fields["invoice_payer"]
+        assert isinstance(country, forms.ChoiceField) and isinstance(payer, forms.ChoiceField)
+        country.choices = _country_choices()
+        payer.choices = [
+            ("", f"{organisation_name} (invoiced itself)"),
+            *((str(o.pk), o.name) for o in payers),
+        ]
 
 
 class ApiKeyForm(RoleChoicesForm):

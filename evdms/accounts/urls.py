@@ -32,6 +32,7 @@ urlpatterns = [
     path("admins/<int:admin_id>/enable/", views.admin_enable, name="admin_enable"),
     path("admins/<int:admin_id>/resend/", views.admin_resend, name="admin_resend"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/billing/", views.billing_update, name="billing_update"),
     path("settings/api-keys/", views.api_key_create, name="api_key_create"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

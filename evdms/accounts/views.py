@@ -32,6 +32,7 @@ from evdms.accounts.forms import (
     AdminSetupForm,
     ApiKeyForm,
     AuthenticatorCodeForm,
+    BillingForm,
     LoginForm,
     OrganisationForm,
     OutboxPasswordResetForm,
@@ -40,6 +41,7 @@ from evdms.accounts.forms import (
 )
 from evdms.accounts.models import Admin, AdminStatus, Organisation, User
 from evdms.accounts.permissions import Permission
+from evdms.accounts.services.billing import BILLING_FIELDS, billing_details_update, payer_candidates
 from evdms.audit.selectors import audit_events_for
 from evdms.ui.decorators import account_required, admin_required, public
 from evdms.ui.forms import add_service_errors
@@ -516,22 +518,57 @@ def settings_page(request: AdminRequest) -> HttpResponse:
     return _settings_render(request, form=form, key_form=ApiKeyForm(organisation=organisation))
 
 
+def _billing_form(organisation: Organisation, data: Any = None) -> BillingForm:
+    initial: dict[str, Any] = {name: getattr(organisation, name) for name in BILLING_FIELDS}
+    initial["invoice_payer"] = str(organisation.invoice_payer_id or "")
+    return BillingForm(
+        data,
+        initial=initial,
+        payers=list(payer_candidates(organisation)),
+        organisation_name=organisation.name,
+    )
+
+
+@require_POST
+@admin_required(Permission.MANAGE_SETTINGS)
+def billing_update(request: AdminRequest) -> HttpResponse:
+    actor = request.actor
+    organisation = actor.organisation
+    billing_form = _billing_form(organisation, request.POST)
+    if billing_form.is_valid():
+        try:
+            billing_details_update(
+                actor=actor, organisation=organisation, **billing_form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(billing_form, exc)
+        else:
+            messages.success(request, "Billing details saved.")
+            return redirect("accounts:settings")
+    return _settings_render(
+        request, billing_form=billing_form, key_form=ApiKeyForm(organisation=organisation)
+    )
+
+
 def _settings_render(
     request: AdminRequest,
     *,
     form: OrganisationForm | None = None,
+    billing_form: BillingForm | None = None,
     key_form: ApiKeyForm,
     new_key: str | None = None,
 ) -> HttpResponse:
     actor = request.actor
     organisation = actor.organisation
     form = form or OrganisationForm(initial=_organisation_initial(organisation))
-    has_errors = bool(form.errors or key_form.errors)
+    billing_form = billing_form or _billing_form(organisation)
+    has_errors = bool(form.errors or billing_form.errors or key_form.errors)
     return render(
         request,
         "accounts/settings.html",
         {
             "form": form,
+            "billing_form": billing_form,
             "key_form": key_form,
             "new_key": new_key,
             "api_keys": selectors.api_keys_of(organisation),

@@ -359,17 +359,19 @@ def organisation_update(
     actor: Actor,
     name: str,
     currency: str,
-    accounts_payable_email: str,
+    accounts_payable_email: str | None = None,
     require_two_factor: bool | None = None,
 ) -> Organisation:
-    """``require_two_factor`` None leaves the setting as it is."""
+    """``accounts_payable_email`` and ``require_two_factor`` None leave them as they are
+    (the address is a billing detail now: ``services.billing``)."""
     require(actor, Permission.MANAGE_SETTINGS)
     organisation = Organisation.objects.select_for_update().get(pk=actor.organisation.pk)
     fields = ["name", "currency", "accounts_payable_email", "require_two_factor"]
     before = snapshot(organisation, fields)
     organisation.name = name.strip()
     organisation.currency = currency.strip().upper()
-    organisation.accounts_payable_email = accounts_payable_email.strip().lower()
+    if accounts_payable_email is not None:
+        organisation.accounts_payable_email = accounts_payable_email.strip().lower()
     if require_two_factor is not None:
         organisation.require_two_factor = require_two_factor
     organisation.full_clean()

@@ -80,7 +80,16 @@ def seller_details() -> dict[str, str]:
 
 
 def buyer_of(organisation: Organisation) -> Organisation:
-    """Who is invoiced for an organisation's charges: itself, or the payer it named."""
+    """Who is invoiced for an organisation's charges: itself, or the payer it named as
+    long as its grant of rights to that payer stands. Once the grant is revoked the
+    organisation is invoiced itself again, though the named payer is still stored."""
+    if organisation.invoice_payer_id is None:
+        return organisation
+    granted = organisation.grants_given.filter(
+        grantee_id=organisation.invoice_payer_id, revoked_at__isnull=True
+    ).exists()
+    if not granted:
+        return organisation
     return organisation.invoice_payer or organisation
 
 
