@@ -153,6 +153,16 @@ class Rows:
             contract_id=f"NL-EVD-C{n:08d}-0",
         )
 
+    def fee_schedule(self) -> None:
+        from evdms.invoicing.services.fees import fee_schedule_create
+
+        n = next(_numbers)
+        fee_schedule_create(
+            actor_label="query count",
+            organisation=self.world.org_a,
+            valid_from=date(2000 + n // 12, n % 12 + 1, 1),
+        )
+
 
 ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/admins": Rows.admin,
@@ -168,7 +178,10 @@ ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/installations": Rows.installation_job,
     "/api/v1/installer/jobs": Rows.installer_job,
     "/api/v1/charging-tokens": Rows.charging_token,
+    "/api/v1/organisations/{organisation_id}/fee-schedules": Rows.fee_schedule,
 }
+# Platform operators' lists: called with an operator's key.
+OPERATOR_LISTS = {"/api/v1/payout-batches", "/api/v1/organisations/{organisation_id}/fee-schedules"}
 
 
 def test_every_list_operation_is_counted_here():
@@ -183,7 +196,7 @@ def _items(body: Any) -> list[Any]:
 def test_a_list_answers_in_as_many_queries_with_five_rows_as_with_one(world, path):
     rows = Rows(world)
     make = ROW_MAKERS[path]
-    if path == "/api/v1/payout-batches":
+    if path in OPERATOR_LISTS:
         from evdms.accounts.services.operator_keys import operator_api_key_create
 
         petra = User.objects.create_user(
@@ -194,7 +207,9 @@ def test_a_list_answers_in_as_many_queries_with_five_rows_as_with_one(world, pat
         role = "installer_manager" if path.startswith("/api/v1/installer/") else "network_manager"
         key = api_key_create(actor=None, organisation=world.org_a, name="query count", role=role)[1]
     client = Client(headers={"Authorization": f"Bearer {key}"})
-    url = path.replace("{connection_id}", str(rows.connection.pk))
+    url = path.replace("{connection_id}", str(rows.connection.pk)).replace(
+        "{organisation_id}", str(world.org_a.pk)
+    )
 
     def listed() -> tuple[int, int]:
         with CaptureQueriesContext(db_connection) as queries:

@@ -68,8 +68,16 @@ def _demo_ids() -> dict[str, list[int]]:
         "payout_batch_id": list(PayoutBatch.objects.values_list("pk", flat=True)),
         "payout_line_id": list(PayoutLine.objects.values_list("pk", flat=True)[:6]),
         "token_id": _token_ids(ids),
+        "organisation_id": list(Organisation.objects.values_list("pk", flat=True)[:4]),
+        "fee_schedule_id": _fee_schedule_ids(),
         "_organisation": [Organisation.objects.get(**volt).pk],
     }
+
+
+def _fee_schedule_ids() -> list[int]:
+    from evdms.invoicing.models import FeeSchedule
+
+    return list(FeeSchedule.objects.values_list("pk", flat=True)[:4])
 
 
 def _token_ids(ids: Any) -> list[int]:

@@ -247,6 +247,17 @@ def _dora_card(world: World) -> Any:
     )
 
 
+def _org_a_fee_schedule(world: World) -> Any:
+    """A fee schedule of Voltlease (only operators reach it)."""
+    from datetime import date
+
+    from evdms.invoicing.services.fees import fee_schedule_create
+
+    return fee_schedule_create(
+        actor_label="route test", organisation=world.org_a, valid_from=date(2026, 11, 1)
+    )
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -264,6 +275,8 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "document_id": lambda w: _org_a_job_document(w).pk,
     "installation_export_id": lambda w: _org_a_installation_export(w).pk,
     "token_id": lambda w: _dora_card(w).pk,
+    "organisation_id": lambda w: w.org_a.pk,  # operators' fee schedules
+    "fee_schedule_id": lambda w: _org_a_fee_schedule(w).pk,
 }
 
 
