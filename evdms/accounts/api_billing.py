@@ -33,7 +33,8 @@ class BillingOut(Schema):
     vat_number: str  # compact, with its country prefix, or blank
     accounts_payable_email: str
     purchase_order_reference: str
-    # Who the invoices are addressed to; null: the organisation itself.
+    # Who the invoices are addressed to; null: the organisation itself (also once its
+    # grant to the payer it named is revoked).
     invoice_payer: PayerOut | None
     # Whom ``invoice_payer`` may name: the organisations yours granted rights to.
     payer_choices: list[PayerOut]
@@ -56,7 +57,10 @@ class BillingPatchIn(Schema):
 
 
 def _out(organisation: Organisation) -> dict[str, Any]:
-    payer = organisation.invoice_payer
+    candidates = list(payer_candidates(organisation).only("name"))
+    # The payer in effect: a payer whose grant was revoked since no longer receives the
+    # invoices (``invoicing.services.issue.buyer_of``), so it is not shown as one.
+    payer = next((o for o in candidates if o.pk == organisation.invoice_payer_id), None)
     return {
         "billing_name": organisation.billing_name,
         "billing_address": organisation.billing_address,
@@ -67,16 +71,14 @@ def _out(organisation: Organisation) -> dict[str, Any]:
         "accounts_payable_email": organisation.accounts_payable_email,
         "purchase_order_reference": organisation.purchase_order_reference,
         "invoice_payer": {"id": payer.pk, "name": payer.name} if payer else None,
-        "payer_choices": [
-            {"id": o.pk, "name": o.name} for o in payer_candidates(organisation).only("name")
-        ],
+        "payer_choices": [{"id": o.pk, "name": o.name} for o in candidates],
     }
 
 
 def _fresh(actor: Actor) -> Organisation:
     # The key's organisation was read when the key was checked; read it again so the
     # answer is what is stored now.
-    return Organisation.objects.select_related("invoice_payer").get(pk=actor.organisation.pk)
+    return Organisation.objects.get(pk=actor.organisation.pk)
 
 
 @router.get("/organisation/billing", response=BillingOut, auth=requires(Permission.VIEW_INVOICES))

@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from evdms.accounts.models import Organisation
 from evdms.invoicing.models import FeeSchedule
 from evdms.invoicing.services.fees import (
     FEE_FIELDS,
+    INVOICED_KINDS,
     fee_schedule_clean,
     fee_schedule_create,
     fee_schedule_month_check,
@@ -37,6 +39,13 @@ class FeeScheduleForm(forms.ModelForm[FeeSchedule]):
             "reimbursement_fee": "Per statement paid, or a percentage (at most 100).",
             "public_fee": "Per business session, or a percentage of its cost (at most 100).",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "organisation" in self.fields:  # only the organisations the platform invoices
+            field = self.fields["organisation"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = Organisation.objects.filter(kind__in=INVOICED_KINDS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -346,6 +346,15 @@ def test_the_api_answers_422_per_field_and_writes_nothing(world, acme, api_key_f
     assert Organisation.objects.get(pk=org.pk).billing_name == ""
 
 
+def test_once_the_grant_is_revoked_the_api_shows_no_payer(world, acme, api_key_for, client):
+    org, _ = acme
+    headers = api_key_for(org)
+    _patch(client, headers, {"invoice_payer": world.org_a.pk})
+    Grant.objects.filter(grantor=org).update(revoked_at=timezone.now())
+    read = client.get(API, headers=headers).json()
+    assert (read["invoice_payer"], read["payer_choices"]) == (None, [])
+
+
 def test_the_api_refuses_a_wrongly_typed_value_with_422(world, api_key_for, client):
     response = _patch(client, api_key_for(world.org_a), {"billing_name": ["a list"]})
     assert response.status_code == 422

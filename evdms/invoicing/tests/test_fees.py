@@ -21,6 +21,7 @@ from evdms.invoicing.models import FeeSchedule
 from evdms.invoicing.selectors import fee_schedules_in_force
 from evdms.invoicing.services.fees import fee_schedule_create
 from evdms.invoicing.services.issue import invoice_issue
+from evdms.testing.concurrency import at_once
 from evdms.testing.fixtures import make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +157,22 @@ def test_a_second_schedule_for_the_same_month_is_refused_as_overlapping(world):
     assert "November 2026" in errors["valid_from"][0]
     assert list(FeeSchedule.objects.all()) == [first]
     assert AuditEvent.objects.filter(action="fee_schedule.set").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_setting_the_same_month_at_once_make_one_schedule(world):
+    refused: list[str] = []
+
+    def attempt(fee: str) -> None:
+        try:
+            _create(world, driver_fee=fee)
+        except ValidationError as exc:
+            refused.extend(exc.messages)
+
+    at_once(lambda: attempt("4.00"), lambda: attempt("5.00"))
+    assert FeeSchedule.objects.count() == 1
+    assert AuditEvent.objects.filter(action="fee_schedule.set").count() == 1
+    assert len(refused) == 1 and refused[0].startswith("Overlapping dates")
 
 
 def test_a_change_applies_from_a_later_month_and_the_history_stays(world):
@@ -333,6 +350,12 @@ def test_the_admin_refuses_an_overlapping_month(world, admin_client):
     assert response.status_code == 200
     assert "Overlapping dates" in response.context["adminform"].form.errors["valid_from"][0]
     assert FeeSchedule.objects.count() == 1
+
+
+def test_the_admin_offers_only_organisations_the_platform_invoices(world, admin_client):
+    make_organisation("fitters", "Fitters", kind=OrganisationKind.INSTALLER)
+    page = admin_client.get(ADD).content.decode()
+    assert "Voltlease" in page and "Fitters" not in page
 
 
 def test_a_schedule_is_read_only_in_the_admin(world, admin_client):
