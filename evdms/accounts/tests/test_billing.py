@@ -114,6 +114,16 @@ def test_an_analyst_cannot_open_or_post_the_settings_billing_form(world):
     assert Organisation.objects.get(pk=world.org_a.pk).billing_name == ""
 
 
+def test_another_organisations_manager_sees_and_saves_only_their_own(world):
+    world.org_a.billing_name = "Voltlease B.V."
+    world.org_a.save()
+    bob = client_for(world.bob)
+    assert "Voltlease B.V." not in bob.get(SETTINGS).content.decode()
+    assert bob.post(BILLING_POST, {**VALID, "billing_name": "Rival Lease Ltd"}).status_code == 302
+    assert Organisation.objects.get(pk=world.org_a.pk).billing_name == "Voltlease B.V."
+    assert Organisation.objects.get(pk=world.org_b.pk).billing_name == "Rival Lease Ltd"
+
+
 def test_the_payer_offered_is_only_an_organisation_granted_rights(world, acme):
     org, carla = acme
     page = client_for(carla).get(SETTINGS).content.decode()
