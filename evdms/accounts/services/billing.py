@@ -225,7 +225,8 @@ def billing_details_update(
     for name, value in values.items():
         setattr(locked, name, value)
     locked.full_clean()
-    locked.save(update_fields=[*values] if values else [])
+    if values:
+        locked.save(update_fields=list(values))
     changes = diff(before, snapshot(locked, BILLING_FIELDS))
     if changes:
         audit_record(
