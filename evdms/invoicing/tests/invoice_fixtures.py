@@ -42,7 +42,8 @@ def session(when: datetime, amount: str, energy_wh: int, driver: str = "Dan Driv
         description="Public charging session",
         quantity=Decimal(energy_wh) / 1000,
         unit="KWH",
-        unit_price=Decimal(0),
+        # What the operator charged per kWh; the line is what it charged in all.
+        unit_price=(Decimal(amount) * 1000 / energy_wh).quantize(Decimal("0.0001")),
         net_amount=Decimal(amount),
         driver_name=driver,
         customer_id="CRM-7",
