@@ -247,6 +247,25 @@ def _dora_card(world: World) -> Any:
     )
 
 
+def _org_a_invoice(world: World) -> Any:
+    """A Services invoice of the platform to Voltlease."""
+    from datetime import date
+    from decimal import Decimal
+
+    from evdms.invoicing.models import InvoiceKind, LineSource
+    from evdms.invoicing.services.issue import DraftLine, invoice_issue
+
+    line = DraftLine(
+        source=LineSource.DRIVER_FEE,
+        description="Monthly fee",
+        quantity=Decimal(1),
+        unit_price=Decimal("5.00"),
+    )
+    return invoice_issue(
+        organisation=world.org_a, kind=InvoiceKind.SERVICES, month=date(2026, 10, 1), lines=[line]
+    )
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -264,6 +283,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "document_id": lambda w: _org_a_job_document(w).pk,
     "installation_export_id": lambda w: _org_a_installation_export(w).pk,
     "token_id": lambda w: _dora_card(w).pk,
+    "invoice_id": lambda w: _org_a_invoice(w).pk,
 }
 
 
