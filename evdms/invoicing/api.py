@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema
 from evdms.accounts.permissions import Actor, Permission
 from evdms.invoicing import downloads
 from evdms.invoicing.access import get_invoice_for
-from evdms.invoicing.models import Invoice, InvoiceLine, InvoiceVat
+from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, InvoiceVat
 from evdms.invoicing.selectors import (
     InvoiceQuery,
     invoice_lines,
@@ -134,11 +134,23 @@ class InvoiceDetail(InvoiceOut):
     credit_notes: list[CreditNoteOut]
 
 
+def _one_of(values: list[str]) -> str:
+    return ": use " + ", ".join(values[:-1]) + " or " + values[-1]
+
+
+_ALLOWED = {"kind": _one_of(InvoiceKind.values), "status": _one_of(InvoiceStatus.values)}
+
+
 def _query(filters: InvoiceFilters) -> InvoiceQuery:
     """The API is strict where the page is forgiving: a bad filter is a 422 naming it."""
     query = parse_invoice_query(filters.dict())
     if query.errors:
-        raise ValidationError({name: [message] for name, message in query.errors.items()})
+        raise ValidationError(
+            {
+                name: [f"{problem}{_ALLOWED.get(name, '')}."]
+                for name, problem in query.errors.items()
+            }
+        )
     return query
 
 

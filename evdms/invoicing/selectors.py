@@ -53,6 +53,10 @@ class InvoiceQuery:
     status: str = ""
     errors: dict[str, str] = field(default_factory=dict)  # field → what was wrong
 
+    def messages(self) -> list[str]:
+        """What the page says of each bad filter: it was dropped, not applied."""
+        return [f"{problem}: showing every {name}." for name, problem in self.errors.items()]
+
     def as_params(self) -> dict[str, str]:
         params = {
             "kind": self.kind,
@@ -78,19 +82,17 @@ def parse_invoice_query(params: Mapping[str, Any]) -> InvoiceQuery:
     errors: dict[str, str] = {}
     kind = str(params.get("kind", "") or "").strip()
     if kind and kind not in InvoiceKind.values:
-        errors["kind"] = f"Unknown kind “{kind[:30]}”: showing every kind."
+        errors["kind"] = f"Unknown kind “{kind[:30]}”"
         kind = ""
     raw_month = str(params.get("month", "") or "").strip()
     month = None
     try:
         month = parse_month(raw_month)
     except ValueError:
-        errors["month"] = (
-            f"The month “{raw_month[:20]}” is not a month (YYYY-MM): showing every month."
-        )
+        errors["month"] = f"The month “{raw_month[:20]}” is not a month (YYYY-MM)"
     status = str(params.get("status", "") or "").strip()
     if status and status not in InvoiceStatus.values:
-        errors["status"] = f"Unknown status “{status[:30]}”: showing every status."
+        errors["status"] = f"Unknown status “{status[:30]}”"
         status = ""
     return InvoiceQuery(kind=kind, month=month, status=status, errors=errors)
 

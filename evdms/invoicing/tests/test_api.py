@@ -86,21 +86,31 @@ def test_the_filters(invoices: Invoices, client, api_key_for, params, expected):
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "field", "message"),
     [
-        ({"kind": "gift"}, "kind"),
-        ({"month": "October"}, "month"),
-        ({"month": "2026-13"}, "month"),
-        ({"month": "2026-10-01"}, "month"),
-        ({"status": "forgiven"}, "status"),
+        (
+            {"kind": "gift"},
+            "kind",
+            "Unknown kind “gift”: use bundle, services, transactions or credit_note.",
+        ),
+        ({"month": "October"}, "month", "The month “October” is not a month (YYYY-MM)."),
+        ({"month": "2026-13"}, "month", "The month “2026-13” is not a month (YYYY-MM)."),
+        ({"month": "2026-10-01"}, "month", "The month “2026-10-01” is not a month (YYYY-MM)."),
+        (
+            {"status": "forgiven"},
+            "status",
+            "Unknown status “forgiven”: use issued, sent, paid, overdue or credit.",
+        ),
     ],
 )
-def test_a_bad_filter_is_a_422_naming_it(invoices: Invoices, client, api_key_for, params, field):
+def test_a_bad_filter_is_a_422_naming_it(
+    invoices: Invoices, client, api_key_for, params, field, message
+):
     response = client.get(LIST, params, headers=api_key_for(invoices.world.org_a))
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["query", field] and error["type"] == "value_error"
-    assert error["msg"]
+    assert error["msg"] == message
 
 
 @pytest.mark.parametrize(("params"), [{"limit": 0}, {"limit": 1001}, {"offset": -1}])
