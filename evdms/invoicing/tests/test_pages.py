@@ -259,3 +259,31 @@ def test_an_empty_list(world):
     page = client_for(world.ana).get(LIST).content.decode()
     assert "No invoices match." in page and "0 invoices" in page
     assert User.objects.filter(email="dan@example.com").count() == 0
+
+
+def test_a_long_transactions_invoice_pages_its_lines_at_a_fixed_cost(invoices: Invoices):
+    from datetime import UTC, datetime, timedelta
+
+    from evdms.invoicing.tests.invoice_fixtures import session
+
+    ana = client_for(invoices.world.ana)
+    url = detail(invoices.transactions)
+    ana.get(url)
+    with CaptureQueriesContext(database) as short:
+        ana.get(url)
+    start = datetime(2026, 9, 1, 8, tzinfo=UTC)
+    long = invoice_issue(
+        organisation=invoices.world.org_a,
+        kind=InvoiceKind.TRANSACTIONS,
+        month=date(2026, 9, 1),
+        lines=[session(start + timedelta(hours=n), "1.00", 1_000) for n in range(250)],
+        issue_date=date(2026, 10, 1),
+    )
+    with CaptureQueriesContext(database) as many:
+        first = ana.get(detail(long))
+    assert len(many) == len(short)
+    page = first.content.decode()
+    assert "Lines 1–200 of 250" in page and "EUR 302.50" in page  # 250.00 + 52.50 VAT
+    assert page.count("Public charging session") == 200
+    rest = ana.get(detail(long), {"page": 2}).content.decode()
+    assert "Lines 201–250 of 250" in rest and rest.count("Public charging session") == 50
