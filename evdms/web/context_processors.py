@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
     ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),
     ("Installations", "installations:report", Permission.VIEW_INSTALLATIONS),
+    ("Invoices", "invoicing:list", Permission.VIEW_INVOICES),
     ("Charging tokens", "public_charging_tokens:tokens", Permission.MANAGE_DRIVERS),
     # The installer portal: installer roles have none of the entries above.
     ("Overview", "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),

@@ -258,6 +258,25 @@ def _org_a_fee_schedule(world: World) -> Any:
     )
 
 
+def _org_a_invoice(world: World) -> Any:
+    """A Services invoice of the platform to Voltlease."""
+    from datetime import date
+    from decimal import Decimal
+
+    from evdms.invoicing.models import InvoiceKind, LineSource
+    from evdms.invoicing.services.issue import DraftLine, invoice_issue
+
+    line = DraftLine(
+        source=LineSource.DRIVER_FEE,
+        description="Monthly fee",
+        quantity=Decimal(1),
+        unit_price=Decimal("5.00"),
+    )
+    return invoice_issue(
+        organisation=world.org_a, kind=InvoiceKind.SERVICES, month=date(2026, 10, 1), lines=[line]
+    )
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -277,6 +296,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "token_id": lambda w: _dora_card(w).pk,
     "organisation_id": lambda w: w.org_a.pk,  # operators' fee schedules
     "fee_schedule_id": lambda w: _org_a_fee_schedule(w).pk,
+    "invoice_id": lambda w: _org_a_invoice(w).pk,
 }
 
 
