@@ -173,7 +173,8 @@ def credit_note_issue(
     # Locked first: the credit left is read and the credit note written under the lock.
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.kind == InvoiceKind.CREDIT_NOTE:
-        corrected = Invoice.objects.filter(pk=locked.credits_id).get()
+        corrected = locked.credits
+        assert corrected is not None  # a database constraint: a credit note credits one
         raise ValidationError(
             {
                 "invoice": [
