@@ -1,0 +1,346 @@
+"""Invoices are paid once (by an operator, or by the bank's camt.054 notification matched
+on the structured reference) and become overdue with exactly one reminder."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from evdms.audit.models import AuditAction, AuditEvent
+from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceStatus, LineSource
+from evdms.invoicing.services.credit_notes import credit_note_issue
+from evdms.invoicing.services.issue import DraftLine, invoice_issue
+from evdms.invoicing.services.payments import (
+    invoice_mark_paid,
+    invoice_payments_import,
+    invoices_mark_overdue,
+)
+from evdms.notifications.models import OutboundEmail
+from evdms.reimbursements import scheduler
+from evdms.reimbursements.scheduler import scheduler_tick
+from evdms.testing.fixtures import make_organisation
+
+pytestmark = pytest.mark.django_db
+ISSUED = date(2026, 10, 1)  # due 31 October
+
+
+@pytest.fixture
+def acme():
+    org = make_organisation("acme", "Acme")
+    org.billing_name, org.billing_country = "Acme B.V.", "NL"
+    org.accounts_payable_email = "ap@acme.example"
+    org.save()
+    return org
+
+
+@pytest.fixture
+def petra(django_user_model):
+    return django_user_model.objects.create_user(
+        "petra@platform.example", "petra's long passphrase", is_staff=True
+    )
+
+
+def issue(org, amount: str = "31.00", month: date = date(2026, 9, 1), kind=InvoiceKind.SERVICES):
+    return invoice_issue(
+        organisation=org,
+        kind=kind,
+        month=month,
+        lines=[
+            DraftLine(
+                source=LineSource.DRIVER_FEE,
+                description="Monthly fee",
+                quantity=Decimal(1),
+                unit_price=Decimal(amount),
+            )
+        ],
+        issue_date=ISSUED,
+    )
+
+
+# --- marked paid by an operator ------------------------------------------------------
+
+
+def test_an_operator_marks_an_invoice_paid_once(acme, petra):
+    invoice = issue(acme)
+    paid = invoice_mark_paid(invoice=invoice, by=petra)
+    assert (paid.status, paid.paid_by) == (InvoiceStatus.PAID, "petra@platform.example")
+    assert paid.paid_at is not None
+    event = AuditEvent.objects.get(action=AuditAction.INVOICE_PAID)
+    assert event.actor_user == petra and event.organisation == acme
+    assert event.changes["status"] == ["issued", "paid"]
+    assert event.changes["amount"] == [None, "37.51"]
+
+    with pytest.raises(ValidationError) as twice:
+        invoice_mark_paid(invoice=invoice, by=petra)
+    day = timezone.localtime(paid.paid_at)
+    assert twice.value.message_dict["status"] == [
+        f"{invoice.number} was marked paid already on "
+        f"{day.day} {day:%B %Y} (petra@platform.example)."
+    ]
+    assert AuditEvent.objects.filter(action=AuditAction.INVOICE_PAID).count() == 1
+
+
+def test_credit_notes_and_invoices_credited_in_full_cannot_be_paid(acme, petra):
+    invoice = issue(acme)
+    note = credit_note_issue(invoice=invoice, reason="Wrong month", issue_date=ISSUED)
+    with pytest.raises(ValidationError, match="is a credit note: there is nothing to pay"):
+        invoice_mark_paid(invoice=note, by=petra)
+    with pytest.raises(ValidationError, match="is credited in full: nothing is left to pay"):
+        invoice_mark_paid(invoice=invoice, by=petra)
+    assert not Invoice.objects.filter(status=InvoiceStatus.PAID).exists()
+
+
+def test_an_overdue_invoice_can_be_paid(acme, petra):
+    invoice = issue(acme)
+    invoices_mark_overdue(date(2026, 11, 1))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OVERDUE
+    assert invoice_mark_paid(invoice=invoice, by=petra).status == InvoiceStatus.PAID
+
+
+# --- camt.054 ---------------------------------------------------------------------------
+
+
+def entry(
+    amount: str,
+    reference: str = "",
+    *,
+    bank_ref: str,
+    direction: str = "CRDT",
+    status: str = "BOOK",
+    free_text: str = "",
+    currency: str = "EUR",
+) -> str:
+    remittance = (
+        f"<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>ISO</Issr></Tp>"
+        f"<Ref>{reference}</Ref></CdtrRefInf></Strd>"
+        if reference
+        else f"<Ustrd>{free_text}</Ustrd>"
+    )
+    return f"""
+      <Ntry>
+        <NtryRef>{bank_ref}</NtryRef>
+        <Amt Ccy="{currency}">{amount}</Amt>
+        <CdtDbtInd>{direction}</CdtDbtInd>
+        <Sts>{status}</Sts>
+        <BookgDt><Dt>2026-11-03</Dt></BookgDt>
+        <ValDt><Dt>2026-11-03</Dt></ValDt>
+        <AcctSvcrRef>{bank_ref}</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly>
+        </Domn></BkTxCd>
+        <NtryDtls>
+          <TxDtls>
+            <Refs>
+              <AcctSvcrRef>{bank_ref}-1</AcctSvcrRef>
+              <EndToEndId>NOTPROVIDED</EndToEndId>
+            </Refs>
+            <AmtDtls><TxAmt><Amt Ccy="{currency}">{amount}</Amt></TxAmt></AmtDtls>
+            <RltdPties>
+              <Dbtr><Nm>Acme B.V.</Nm></Dbtr>
+              <DbtrAcct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></DbtrAcct>
+            </RltdPties>
+            <RmtInf>{remittance}</RmtInf>
+          </TxDtls>
+        </NtryDtls>
+      </Ntry>"""
+
+
+def camt054(*entries: str) -> bytes:
+    """A camt.054.001.02 credit notification as a Dutch bank sends it."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
+          xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr>
+      <MsgId>CAMT054-20261103-0001</MsgId>
+      <CreDtTm>2026-11-03T18:00:00+01:00</CreDtTm>
+    </GrpHdr>
+    <Ntfctn>
+      <Id>NTF-20261103-0001</Id>
+      <CreDtTm>2026-11-03T18:00:00+01:00</CreDtTm>
+      <Acct>
+        <Id><IBAN>NL91ABNA0417164300</IBAN></Id>
+        <Ccy>EUR</Ccy>
+      </Acct>{"".join(entries)}
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>""".encode()
+
+
+UNKNOWN_RF = "RF18539007547034"  # a valid ISO 11649 reference, of no invoice of ours
+
+
+def test_a_camt054_file_pays_the_invoices_it_matches_and_reports_the_rest(acme, petra):
+    exact = issue(acme, "31.00")
+    short = issue(acme, "100.00", month=date(2026, 8, 1))
+    credited = issue(acme, "50.00", month=date(2026, 7, 1))
+    credit_note_issue(
+        invoice=credited,
+        lines=[(credited.lines.get(), Decimal("10.00"))],
+        reason="Two drivers left",
+        issue_date=ISSUED,
+    )
+    content = camt054(
+        entry("37.51", exact.payment_reference, bank_ref="BNK-1"),
+        entry("100.00", short.payment_reference, bank_ref="BNK-2"),
+        # What is due after the credit note (60.50 - 12.10), referenced in free text.
+        entry("48.40", bank_ref="BNK-3", free_text=f"Invoice {credited.payment_reference} thanks"),
+        entry("20.00", UNKNOWN_RF, bank_ref="BNK-4"),
+        entry("37.51", exact.payment_reference, bank_ref="BNK-5", direction="DBIT"),
+        entry("121.00", short.payment_reference, bank_ref="BNK-6", status="PDNG"),
+    )
+
+    result = invoice_payments_import(content=content, operator=petra)
+
+    assert result.paid == [exact.number, credited.number]
+    assert result.unknown == [UNKNOWN_RF]
+    assert result.mismatched == [
+        f"{short.number}: EUR 121.00 is due, the transfer BNK-2-1 brought EUR 100.00. Not applied."
+    ]
+    assert result.already == []
+    statuses = dict(Invoice.objects.values_list("number", "status"))
+    assert statuses[exact.number] == statuses[credited.number] == InvoiceStatus.PAID
+    assert statuses[short.number] == InvoiceStatus.ISSUED
+    exact.refresh_from_db()
+    assert exact.paid_by == "camt.054 BNK-1-1"
+    event = AuditEvent.objects.get(action=AuditAction.INVOICE_PAID, target_id=str(exact.pk))
+    assert event.actor_user == petra and event.changes["booked"] == [None, "2026-11-03"]
+
+    # The same file again changes nothing and says why.
+    audit_rows = AuditEvent.objects.count()
+    again = invoice_payments_import(content=content, operator=petra)
+    assert (again.paid, again.already) == ([], [exact.number, credited.number])
+    assert again.unknown == [UNKNOWN_RF] and len(again.mismatched) == 1
+    assert AuditEvent.objects.count() == audit_rows
+
+
+def test_a_second_transfer_for_a_paid_invoice_is_reported_not_applied(acme, petra):
+    invoice = issue(acme)
+    invoice_payments_import(
+        content=camt054(entry("37.51", invoice.payment_reference, bank_ref="A")), operator=petra
+    )
+    result = invoice_payments_import(
+        content=camt054(entry("37.51", invoice.payment_reference, bank_ref="B")), operator=petra
+    )
+    assert result.paid == [] and result.already == []
+    (message,) = result.mismatched
+    assert message.startswith(f"{invoice.payment_reference} (EUR 37.51): {invoice.number} was ")
+    assert "(camt.054 A-1)" in message
+    invoice.refresh_from_db()
+    assert invoice.paid_by == "camt.054 A-1"
+
+
+def test_a_transfer_in_another_currency_is_not_applied(acme):
+    invoice = issue(acme)
+    result = invoice_payments_import(
+        content=camt054(entry("37.51", invoice.payment_reference, bank_ref="X", currency="CHF"))
+    )
+    assert result.paid == [] and "brought CHF 37.51" in result.mismatched[0]
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.ISSUED
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e "x">]><Document>&e;</Document>',
+            "has a DTD",
+        ),
+        (b"%PDF-1.7 not xml", "not an XML file"),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
+            b"<CstmrPmtStsRpt/></Document>",
+            "camt.054",
+        ),
+        (b"<Document>" + b" " * (5 * 1024 * 1024) + b"</Document>", "at most 5 MB"),
+    ],
+)
+def test_files_that_are_not_a_camt054_notification_are_refused(content, message):
+    with pytest.raises(ValidationError) as refused:
+        invoice_payments_import(content=content)
+    assert message in refused.value.message_dict["file"][0]
+
+
+# --- overdue ----------------------------------------------------------------------------
+
+
+def test_past_due_invoices_become_overdue_with_exactly_one_reminder(
+    acme, petra, mailoutbox, django_capture_on_commit_callbacks
+):
+    late = issue(acme)
+    paid = issue(acme, month=date(2026, 8, 1))
+    invoice_mark_paid(invoice=paid, by=petra)
+    credited = issue(acme, month=date(2026, 7, 1))
+    credit_note_issue(invoice=credited, reason="Cancelled", issue_date=ISSUED)
+    not_due = invoice_issue(
+        organisation=acme,
+        kind=InvoiceKind.TRANSACTIONS,
+        month=date(2026, 10, 1),
+        lines=[DraftLine(LineSource.DRIVER_FEE, "Fee", Decimal(1), Decimal(5))],
+        issue_date=date(2026, 11, 1),
+    )
+    # Due on 31 October: not overdue that day.
+    assert invoices_mark_overdue(date(2026, 10, 31)).overdue == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = invoices_mark_overdue(date(2026, 11, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        second = invoices_mark_overdue(date(2026, 11, 2))
+
+    assert (first.overdue, first.reminded) == ([late.number], [late.number])
+    assert (second.overdue, second.reminded) == ([], [])
+    statuses = dict(Invoice.objects.values_list("number", "status"))
+    assert statuses[late.number] == InvoiceStatus.OVERDUE
+    assert statuses[paid.number] == InvoiceStatus.PAID
+    assert statuses[credited.number] == statuses[not_due.number] == InvoiceStatus.ISSUED
+    (mail,) = mailoutbox
+    assert mail.to == ["ap@acme.example"]
+    assert mail.subject == f"Reminder: invoice {late.number} is overdue"
+    assert "Amount due: EUR 37.51" in mail.body
+    assert late.payment_reference in mail.body and "was due on 31 October 2026" in mail.body
+    late.refresh_from_db()
+    assert late.overdue_at is not None and late.reminded_at is not None
+    assert AuditEvent.objects.filter(action=AuditAction.INVOICE_OVERDUE).count() == 1
+
+
+def test_a_buyer_without_an_address_is_reminded_once_it_has_one(acme):
+    acme.accounts_payable_email = ""
+    acme.save()
+    invoice = issue(acme)
+    assert invoices_mark_overdue(date(2026, 11, 1)).reminded == []
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OVERDUE and invoice.reminded_at is None
+    acme.accounts_payable_email = "finance@acme.example"
+    acme.save()
+    assert invoices_mark_overdue(date(2026, 11, 2)).reminded == [invoice.number]
+    assert invoices_mark_overdue(date(2026, 11, 3)).reminded == []
+    assert list(OutboundEmail.objects.values_list("to", flat=True)) == [["finance@acme.example"]]
+
+
+def test_the_scheduler_runs_the_overdue_check_once_a_day(acme, monkeypatch):
+    monkeypatch.setattr(
+        scheduler, "JOBS", [job for job in scheduler.JOBS if job.name == "mark_overdue_invoices"]
+    )
+    invoice = issue(acme)
+    # 23:30 UTC on 31 October is 00:30 on 1 November in Amsterdam.
+    (run,) = scheduler_tick(datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    assert (run.job, run.period) == ("mark_overdue_invoices", "2026-11-01")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OVERDUE
+    assert scheduler_tick(datetime(2026, 11, 1, 12, tzinfo=UTC)) == []
+    assert OutboundEmail.objects.filter(template="invoice_reminder").count() == 1
+
+
+def test_a_reference_typed_in_groups_of_four_is_read():
+    spaced = " ".join(UNKNOWN_RF[i : i + 4] for i in range(0, len(UNKNOWN_RF), 4))
+    result = invoice_payments_import(
+        content=camt054(entry("5.00", bank_ref="G", free_text=f"Inv. {spaced}, thank you"))
+    )
+    assert result.unknown == [UNKNOWN_RF]
+    nothing = invoice_payments_import(content=camt054(entry("5.00", bank_ref="H", free_text="x")))
+    assert nothing.unknown == ["H-1: EUR 5.00 without a reference"]
