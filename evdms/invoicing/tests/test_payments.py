@@ -276,3 +276,39 @@ def test_a_reference_typed_in_groups_of_four_is_read():
     assert result.unknown == [UNKNOWN_RF]
     nothing = invoice_payments_import(content=camt054(entry("5.00", bank_ref="H", free_text="x")))
     assert nothing.unknown == ["H-1: EUR 5.00 without a reference"]
+
+
+# --- the admin ----------------------------------------------------------------------
+
+
+def test_an_operator_marks_invoices_paid_from_the_admin(acme, petra):
+    from django.test import Client
+    from django.urls import reverse
+
+    petra.is_superuser = True
+    petra.save()
+    client = Client()
+    client.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
+    first = issue(acme)
+    second = issue(acme, "10.00", month=date(2026, 8, 1))
+    invoice_mark_paid(invoice=second, by=petra)
+    changelist = reverse("admin:invoicing_invoice_changelist")
+
+    listed = client.get(changelist, {"month": "2026-09", "status__exact": "issued"})
+    page = listed.content.decode()
+    assert first.number in page and second.number not in page
+    assert "September 2026" in page  # the month filter offers the months invoiced
+
+    done = client.post(
+        changelist,
+        {"action": "mark_paid", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    ).content.decode()
+    assert f"Marked paid: {first.number}." in done
+    assert f"{second.number} was marked paid already on" in done
+    first.refresh_from_db()
+    assert (first.status, first.paid_by) == (InvoiceStatus.PAID, "petra@platform.example")
+
+    detail = client.get(reverse("admin:invoicing_invoice_change", args=[first.pk])).content.decode()
+    assert "Monthly fee" in detail and "VAT breakdown" in detail
+    assert 'name="_save"' not in detail  # read-only: an issued invoice never changes
