@@ -272,3 +272,31 @@ def test_credit_note_numbers_are_gapless_in_their_own_series(acme):
     assert InvoiceSeries.objects.get(key="CRN-2026").next_number == 4
     # The invoices' own series is untouched by credit notes.
     assert InvoiceSeries.objects.get(key="SRV-2026").next_number == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_crediting_at_once_never_credit_more_than_is_left():
+    from evdms.testing.concurrency import at_once
+
+    org = make_organisation("acme", "Acme")
+    invoice = services_invoice(org, fee("100.00"))
+    line = invoice.lines.get()
+    outcomes: list[str] = []
+
+    def credit_60() -> None:
+        try:
+            note = credit_note_issue(
+                invoice=invoice, lines=[(line, Decimal("60.00"))], reason="x", issue_date=ISSUED
+            )
+        except ValidationError as exc:
+            outcomes.append(exc.messages[0])
+        else:
+            outcomes.append(note.number)
+
+    at_once(credit_60, credit_60)
+    assert sorted(outcomes) == [
+        "CRN-2026-000001",
+        "Line 1 (Monthly fee) has EUR 40.00 left to credit; EUR 60.00 is more.",
+    ]
+    assert Invoice.objects.filter(credits=invoice).count() == 1
+    assert InvoiceSeries.objects.get(key="CRN-2026").next_number == 2

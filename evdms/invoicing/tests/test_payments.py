@@ -312,3 +312,30 @@ def test_an_operator_marks_invoices_paid_from_the_admin(acme, petra):
     detail = client.get(reverse("admin:invoicing_invoice_change", args=[first.pk])).content.decode()
     assert "Monthly fee" in detail and "VAT breakdown" in detail
     assert 'name="_save"' not in detail  # read-only: an issued invoice never changes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_and_the_bank_file_paying_at_once_pay_once(petra):
+    from evdms.testing.concurrency import at_once
+
+    org = make_organisation("acme", "Acme")
+    invoice = issue(org)
+    outcomes: list[str] = []
+
+    def by_hand() -> None:
+        try:
+            invoice_mark_paid(invoice=invoice, by=petra)
+        except ValidationError:
+            outcomes.append("refused")
+        else:
+            outcomes.append("paid")
+
+    def by_file() -> None:
+        result = invoice_payments_import(
+            content=camt054(entry("37.51", invoice.payment_reference, bank_ref="Z"))
+        )
+        outcomes.append("paid" if result.paid else "refused")
+
+    at_once(by_hand, by_file)
+    assert sorted(outcomes) == ["paid", "refused"]
+    assert AuditEvent.objects.filter(action=AuditAction.INVOICE_PAID).count() == 1
