@@ -95,6 +95,15 @@ def credit_left(invoice: Invoice) -> CreditLeft:
     )
 
 
+def credit_vat(
+    *, left_basis: Decimal, left_vat: Decimal, credited_basis: Decimal, rate: Decimal
+) -> Decimal:
+    """The VAT a credit of ``credited_basis`` at ``rate`` credits: the VAT of what is
+    left before it less the VAT of what is left after it (see the module's docstring),
+    so what is left keeps exactly the rounded VAT of its basis."""
+    return left_vat - cents((left_basis - credited_basis) * rate / 100)
+
+
 def _money(invoice: Invoice, amount: Decimal) -> str:
     return f"{invoice.currency} {amount:.2f}"
 
@@ -224,9 +233,13 @@ def credit_note_issue(
         if errors:
             raise ValidationError({"lines": errors})
 
-    # See the module's docstring: what is left keeps exactly the VAT of its basis.
     vat_amounts = {
-        key: left.vat.get(key, ZERO) - cents((left.basis.get(key, ZERO) - basis) * key[1] / 100)
+        key: credit_vat(
+            left_basis=left.basis.get(key, ZERO),
+            left_vat=left.vat.get(key, ZERO),
+            credited_basis=basis,
+            rate=key[1],
+        )
         for key, basis in credited_basis.items()
     }
     exemption_codes = dict(

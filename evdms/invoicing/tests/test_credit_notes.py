@@ -8,6 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from evdms.audit.models import AuditAction, AuditEvent
 from evdms.invoicing.models import (
@@ -18,8 +21,9 @@ from evdms.invoicing.models import (
     InvoiceStatus,
     LineSource,
 )
-from evdms.invoicing.services.credit_notes import credit_left, credit_note_issue
+from evdms.invoicing.services.credit_notes import credit_left, credit_note_issue, credit_vat
 from evdms.invoicing.services.issue import DraftLine, invoice_issue
+from evdms.invoicing.vat import cents
 from evdms.testing.fixtures import make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +304,24 @@ def test_two_operators_crediting_at_once_never_credit_more_than_is_left():
     ]
     assert Invoice.objects.filter(credits=invoice).count() == 1
     assert InvoiceSeries.objects.get(key="CRN-2026").next_number == 2
+
+
+@given(
+    parts=st.lists(st.integers(min_value=1, max_value=10**7), min_size=1, max_size=30),
+    rate=st.sampled_from([Decimal("21.00"), Decimal("9.00"), Decimal("7.70"), Decimal("0.00")]),
+)
+@hypothesis_settings(max_examples=300)
+def test_partial_credits_add_up_to_the_invoice_vat_and_never_exceed_what_is_left(parts, rate):
+    """An invoice group of basis Σ parts (in cents) credited part by part."""
+    basis = sum((Decimal(p) / 100 for p in parts), Decimal(0))
+    left_basis, left_vat = basis, cents(basis * rate / 100)
+    invoice_vat = left_vat
+    credited = []
+    for part in (Decimal(p) / 100 for p in parts):
+        vat = credit_vat(left_basis=left_basis, left_vat=left_vat, credited_basis=part, rate=rate)
+        assert Decimal(0) <= vat <= left_vat
+        assert abs(vat - cents(part * rate / 100)) <= Decimal("0.01")
+        left_basis, left_vat = left_basis - part, left_vat - vat
+        assert left_vat == cents(left_basis * rate / 100)  # what is left: its own VAT
+        credited.append(vat)
+    assert sum(credited, Decimal(0)) == invoice_vat
