@@ -28,10 +28,12 @@ from evdms.ui.api import operator_only
 from evdms.ui.http import OperatorApiRequest
 
 router = Router(tags=["invoicing (operators)"])
+# The largest id a database row can have (a 64-bit integer): a larger one is no line.
+ID_MAX = 2**63 - 1
 
 
 class CreditLineIn(Schema):
-    line_id: int = Field(description="the id of a line of the invoice")
+    line_id: int = Field(ge=1, le=ID_MAX, description="the id of a line of the invoice")
     amount: Decimal = Field(description="net amount to credit, excl. VAT, in whole cents")
 
 

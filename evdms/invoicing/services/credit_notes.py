@@ -34,6 +34,7 @@ from django.db.models import Sum
 
 from evdms.accounts.models import User
 from evdms.invoicing.models import (
+    TOTAL_MAX,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -145,6 +146,9 @@ def _checked_lines(
             continue
         if amount <= 0:
             errors.append(f"{label}: the amount to credit must be more than zero.")
+            continue
+        if amount > TOTAL_MAX:  # and no rounding of a number this large can fail below
+            errors.append(f"{label}: at most {TOTAL_MAX} can be credited.")
             continue
         if amount != amount.quantize(CENT):
             errors.append(f"{label}: give the amount in whole cents, e.g. 12.50.")

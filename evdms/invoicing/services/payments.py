@@ -35,7 +35,7 @@ from stdnum import iso11649
 from evdms.accounts.models import User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
-from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+from evdms.invoicing.models import TOTAL_MAX, Invoice, InvoiceKind, InvoiceStatus
 from evdms.notifications.services import email_send
 from evdms.reimbursements.services.bank_returns import check_size
 
@@ -210,7 +210,9 @@ def _amount(element: Element | None) -> tuple[Decimal, str] | None:
         amount = Decimal((element.text or "").strip())
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount < 0:
+    # No bank books more than an invoice can hold; a larger number is not an amount (and
+    # formatting 1E+999999999 for the report would take the worker's memory).
+    if not amount.is_finite() or not 0 <= amount <= TOTAL_MAX:
         return None
     return amount, element.get("Ccy", "").upper()
 

@@ -208,3 +208,19 @@ def test_organisation_keys_never_reach_the_operator_operations(client, api_key_f
         assert client.post(url, body, content_type=JSON).status_code == 401
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED and not invoice.credit_notes.exists()
+
+
+def test_out_of_range_input_is_a_422_not_a_500(client, op, invoice):
+    def post(body):
+        return client.post(credit_url(invoice), body, content_type=JSON, headers=op)
+
+    huge_id = post({"reason": "x", "lines": [{"line_id": 10**20, "amount": "1.00"}]})
+    assert huge_id.status_code == 422
+    assert huge_id.json()["detail"][0]["loc"][-1] == "line_id"
+    huge_amount = post({"reason": "x", "lines": [{"line_id": 1, "amount": 1e308}]})
+    assert huge_amount.status_code == 422
+    long_reason = post({"reason": "x" * 10_000})
+    assert long_reason.status_code == 422
+    assert long_reason.json()["detail"][0]["msg"] == "At most 300 characters."
+    assert client.post(f"/api/v1/invoices/{10**20}/paid", headers=op).status_code == 404
+    assert not Invoice.objects.filter(credits=invoice).exists()

@@ -339,3 +339,37 @@ def test_an_operator_and_the_bank_file_paying_at_once_pay_once(petra):
     at_once(by_hand, by_file)
     assert sorted(outcomes) == ["paid", "refused"]
     assert AuditEvent.objects.filter(action=AuditAction.INVOICE_PAID).count() == 1
+
+
+def test_camt054_version_8_is_read_and_absurd_amounts_are_not_payments(acme):
+    invoice = issue(acme)
+    content = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr><MsgId>M8</MsgId><CreDtTm>2026-11-03T18:00:00Z</CreDtTm></GrpHdr>
+    <Ntfctn>
+      <Id>N8</Id>
+      <Acct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></Acct>
+      <Ntry>
+        <Amt Ccy="EUR">1E+999999999</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <NtryDtls><TxDtls><Amt Ccy="EUR">1E+999999999</Amt>
+          <RmtInf><Strd><CdtrRefInf><Ref>{invoice.payment_reference}</Ref></CdtrRefInf></Strd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+      <Ntry>
+        <Amt Ccy="EUR">37.51</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><DtTm>2026-11-03T10:00:00Z</DtTm></BookgDt>
+        <AcctSvcrRef>E8</AcctSvcrRef>
+        <NtryDtls><TxDtls>
+          <Refs><EndToEndId>ACME-PAY-0042</EndToEndId></Refs>
+          <Amt Ccy="EUR">37.51</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+          <RmtInf><Strd><CdtrRefInf><Ref>{invoice.payment_reference}</Ref></CdtrRefInf></Strd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>""".encode()
+    result = invoice_payments_import(content=content)
+    assert (result.paid, result.mismatched, result.unknown) == ([invoice.number], [], [])
+    invoice.refresh_from_db()
+    assert invoice.paid_by == "camt.054 ACME-PAY-0042"
