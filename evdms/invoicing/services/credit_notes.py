@@ -171,17 +171,18 @@ def _checked_lines(
 
 @transaction.atomic
 def credit_note_issue(
-    *,
     invoice: Invoice,
+    *,
     lines: Sequence[tuple[InvoiceLine, Decimal]] | None = None,
     reason: str,
-    issued_by: User | None = None,
+    issued_by: User | str | None = None,
     issue_date: date | None = None,
 ) -> Invoice:
     """Credit ``invoice``: in full (``lines`` None: everything left on every line) or
     in part (each (invoice line, net amount excl. VAT) given). Refused with a message
     per field, writing nothing, for a credit note of a credit note, an amount that is
-    not positive, and more than is left on a line, at a VAT rate or on the invoice."""
+    not positive, and more than is left on a line, at a VAT rate or on the invoice.
+    ``issued_by``: the operator, or words for who issued it (e.g. "demo data")."""
     reason = _reason(reason)
     # Locked first: the credit left is read and the credit note written under the lock.
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -260,7 +261,7 @@ def credit_note_issue(
         lines=drafts,
         credits=locked,
         credit_reason=reason,
-        issued_by=issued_by.email if issued_by is not None else "",
+        issued_by=issued_by.email if isinstance(issued_by, User) else (issued_by or ""),
         vat_amounts=vat_amounts,
         issue_date=issue_date,
     )

@@ -83,7 +83,7 @@ def _refuse_unpayable(invoice: Invoice) -> Decimal:
 
 
 @transaction.atomic
-def invoice_mark_paid(*, invoice: Invoice, by: User | None, via: str = "") -> Invoice:
+def invoice_mark_paid(invoice: Invoice, by: User | None = None, *, via: str = "") -> Invoice:
     """The buyer paid ``invoice`` (issued, sent or overdue). ``via`` says how, when not
     an operator's word alone (e.g. the bank's transfer). Refused with a message for an
     invoice paid already, a credit note and an invoice credited in full."""
@@ -311,7 +311,7 @@ def _apply_credit(credit: BankCredit, operator: User | None, result: PaymentsImp
         result.paid.append(invoice.number)
 
 
-def invoice_payments_import(*, content: bytes, operator: User | None = None) -> PaymentsImported:
+def invoice_payments_import(content: bytes, *, operator: User | None = None) -> PaymentsImported:
     """Apply a camt.054 file: each transfer bringing exactly what an invoice is due, by
     its structured reference, marks it paid. Each transfer is its own transaction, so one
     that is refused leaves the others applied, and the same file again changes nothing.
