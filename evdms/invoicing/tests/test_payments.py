@@ -205,6 +205,12 @@ def test_past_due_invoices_become_overdue_with_exactly_one_reminder(
     acme, petra, mailoutbox, django_capture_on_commit_callbacks
 ):
     late = issue(acme)
+    # E-mailed, then credited in part: the reminder asks for what is left.
+    sent = issue(acme, month=date(2026, 6, 1))
+    Invoice.objects.filter(pk=sent.pk).update(status=InvoiceStatus.SENT, sent_at=timezone.now())
+    credit_note_issue(
+        invoice=sent, lines=[(sent.lines.get(), Decimal("10.00"))], reason="x", issue_date=ISSUED
+    )
     paid = issue(acme, month=date(2026, 8, 1))
     invoice_mark_paid(invoice=paid, by=petra)
     credited = issue(acme, month=date(2026, 7, 1))
@@ -224,20 +230,21 @@ def test_past_due_invoices_become_overdue_with_exactly_one_reminder(
     with django_capture_on_commit_callbacks(execute=True):
         second = invoices_mark_overdue(date(2026, 11, 2))
 
-    assert (first.overdue, first.reminded) == ([late.number], [late.number])
+    assert first.overdue == first.reminded == [late.number, sent.number]
     assert (second.overdue, second.reminded) == ([], [])
     statuses = dict(Invoice.objects.values_list("number", "status"))
-    assert statuses[late.number] == InvoiceStatus.OVERDUE
+    assert statuses[late.number] == statuses[sent.number] == InvoiceStatus.OVERDUE
     assert statuses[paid.number] == InvoiceStatus.PAID
     assert statuses[credited.number] == statuses[not_due.number] == InvoiceStatus.ISSUED
-    (mail,) = mailoutbox
+    mail, sent_mail = mailoutbox
+    assert "Amount due: EUR 25.41" in sent_mail.body  # 37.51 less the credit of 12.10
     assert mail.to == ["ap@acme.example"]
     assert mail.subject == f"Reminder: invoice {late.number} is overdue"
     assert "Amount due: EUR 37.51" in mail.body
     assert late.payment_reference in mail.body and "was due on 31 October 2026" in mail.body
     late.refresh_from_db()
     assert late.overdue_at is not None and late.reminded_at is not None
-    assert AuditEvent.objects.filter(action=AuditAction.INVOICE_OVERDUE).count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.INVOICE_OVERDUE).count() == 2
 
 
 def test_a_buyer_without_an_address_is_reminded_once_it_has_one(acme):
