@@ -5,14 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 from evdms.invoicing.models import Invoice, InvoiceLine, InvoiceVat
-from evdms.invoicing.services.payments import invoice_mark_paid
+from evdms.invoicing.services.payments import invoice_mark_paid, invoice_payments_import
+from evdms.reimbursements.services.bank_returns import check_size
 from evdms.ui.http import AuthenticatedRequest
+
+# Reports list at most this many items per kind; the rest is counted.
+SHOWN = 20
+
+
+class PaymentsFileForm(forms.Form):
+    file = forms.FileField(
+        label="Credit notification", help_text="the bank's camt.054 (XML), at most 5 MB"
+    )
 
 
 # Bare generics, as in every admin module (see pyproject.toml: ModelAdmin[Model] fails at
@@ -98,6 +112,7 @@ class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     exclude = ("pdf",)
     inlines = [InvoiceLineInline, InvoiceVatInline]
     actions = ["mark_paid"]
+    change_list_template = "admin/invoicing/invoice/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields if f.name != "pdf"]
@@ -111,7 +126,60 @@ class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Mark paid")
+    def has_record_payments_permission(self, request: HttpRequest) -> bool:
+        """Recording a payment changes the invoice's status (only that: it stays
+        read-only here), so it takes the change permission a plain viewer lacks."""
+        return request.user.has_perm("invoicing.change_invoice")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra = {"can_record_payments": self.has_record_payments_permission(request)}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "import-payments/",
+                self.admin_site.admin_view(self.payments_view),
+                name="invoicing_invoice_payments",
+            ),
+            *super().get_urls(),
+        ]
+
+    def payments_view(self, request: AuthenticatedRequest) -> HttpResponse:
+        """Upload the bank's camt.054: each transfer matching an invoice exactly pays it."""
+        if not self.has_record_payments_permission(request):
+            raise PermissionDenied
+        form = PaymentsFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                check_size(upload.size)  # before reading it
+                result = invoice_payments_import(upload.read(), operator=request.user)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    f"{len(result.paid)} invoice(s) paid, {len(result.already)} paid by "
+                    "this file before.",
+                )
+                for message in result.mismatched[:SHOWN]:
+                    messages.warning(request, message)
+                if result.unknown:
+                    messages.warning(
+                        request, "Not our invoices: " + ", ".join(result.unknown[:SHOWN])
+                    )
+                return redirect("admin:invoicing_invoice_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import the bank's credit notification (camt.054)",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/invoicing/invoice/payments.html", context)
+
+    @admin.action(description="Mark paid", permissions=["record_payments"])
     def mark_paid(self, request: AuthenticatedRequest, queryset: QuerySet[Invoice]) -> None:
         paid = []
         for invoice in queryset.order_by("number"):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from evdms.audit.models import AuditAction, AuditEvent
@@ -380,3 +381,48 @@ def test_camt054_version_8_is_read_and_absurd_amounts_are_not_payments(acme):
     assert (result.paid, result.mismatched, result.unknown) == ([invoice.number], [], [])
     invoice.refresh_from_db()
     assert invoice.paid_by == "camt.054 ACME-PAY-0042"
+
+
+def test_an_operator_imports_a_camt054_file_in_the_admin(acme, petra):
+    from django.test import Client
+    from django.urls import reverse
+
+    petra.is_superuser = True
+    petra.save()
+    client = Client()
+    client.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
+    invoice = issue(acme)
+    changelist = client.get(reverse("admin:invoicing_invoice_changelist")).content.decode()
+    assert "Import the bank's credit notification (camt.054)" in changelist
+    upload = reverse("admin:invoicing_invoice_payments")
+    content = camt054(
+        entry("37.51", invoice.payment_reference, bank_ref="ADM"),
+        entry("1.00", UNKNOWN_RF, bank_ref="ADM2"),
+    )
+    done = client.post(
+        upload, {"file": SimpleUploadedFile("camt.xml", content)}, follow=True
+    ).content.decode()
+    assert "1 invoice(s) paid, 0 paid by this file before." in done
+    assert f"Not our invoices: {UNKNOWN_RF}" in done
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    broken = client.post(upload, {"file": SimpleUploadedFile("x.xml", b"<a>")}, follow=True)
+    assert "This is not an XML file" in broken.content.decode()
+
+
+def test_a_staff_member_who_may_only_view_invoices_records_no_payment(acme, petra):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+    from django.urls import reverse
+
+    petra.user_permissions.add(Permission.objects.get(codename="view_invoice"))
+    client = Client()
+    client.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
+    invoice = issue(acme)
+    changelist = reverse("admin:invoicing_invoice_changelist")
+    page = client.get(changelist).content.decode()
+    assert invoice.number in page and "camt.054" not in page and "Mark paid" not in page
+    assert client.get(reverse("admin:invoicing_invoice_payments")).status_code == 403
+    client.post(changelist, {"action": "mark_paid", "_selected_action": [invoice.pk]})
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.ISSUED
