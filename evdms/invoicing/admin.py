@@ -1,3 +1,3 @@
-"""The invoicing app's Django admin: each part in a module of its own."""
+"""The invoicing app's Django admin: each part registers its models in a module of its own."""
 
-from evdms.invoicing import admin_fees  # noqa: F401
+from evdms.invoicing import admin_fees, admin_invoices  # noqa: F401

@@ -9,7 +9,8 @@ the claim, so a scheduler killed in between leaves neither and the next tick ret
 A scheduler that was down on the 1st catches up at its next tick in that month.
 
 It lives in reimbursements because its first job was the monthly statement run; the
-daily purge of old protocol issues (charging) runs through it too.
+daily purge of old protocol issues (charging) and the daily overdue check of invoices
+(invoicing) run through it too.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def _enqueue_protocol_issues_purge(period: str) -> Any:
     return purge_protocol_issues.enqueue()
 
 
+def _enqueue_overdue_invoices(period: str) -> Any:
+    from evdms.invoicing.tasks import mark_overdue_invoices
+
+    return mark_overdue_invoices.enqueue(day=period)
+
+
 def every_ten_minutes(now: datetime) -> str:
     """Due once in each ten minutes (UTC): 144 ScheduledRun rows a day, for a safety
     net that must not wait an hour yet must not add a row each scheduler tick."""
@@ -71,6 +78,7 @@ def _enqueue_ocpi_token_pushes(period: str) -> Any:
 JOBS = [
     Job("make_statements", previous_month, _enqueue_statements),
     Job("purge_protocol_issues", today, _enqueue_protocol_issues_purge),
+    Job("mark_overdue_invoices", today, _enqueue_overdue_invoices),
     Job("ocpi_token_pushes", every_ten_minutes, _enqueue_ocpi_token_pushes),
 ]
 

@@ -8,8 +8,8 @@ number back. Numbers are therefore gapless per series (one series per kind and y
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -30,7 +30,7 @@ from evdms.invoicing.models import (
     InvoiceStatus,
     InvoiceVat,
 )
-from evdms.invoicing.vat import Parties, Treatment, line_net, totals, treatment_for
+from evdms.invoicing.vat import Parties, Totals, Treatment, line_net, totals, treatment_for
 
 DESCRIPTION_MAX = InvoiceLine._meta.get_field("description").max_length or 300
 
@@ -139,6 +139,15 @@ def _allocate_number(kind: str, year: int) -> str:
     return f"{key}-{number:06d}"
 
 
+def _with_vat_amounts(summed: Totals, amounts: Mapping[tuple[str, Decimal], Decimal]) -> Totals:
+    breakdown = tuple(
+        replace(row, amount=amounts.get((row.category, row.rate), row.amount))
+        for row in summed.breakdown
+    )
+    vat = sum((row.amount for row in breakdown), Decimal(0))
+    return Totals(summed.excl_vat, vat, summed.excl_vat + vat, breakdown)
+
+
 @transaction.atomic
 def invoice_issue(
     *,
@@ -151,10 +160,13 @@ def invoice_issue(
     credit_reason: str = "",
     issue_date: date | None = None,
     issued_by: str = "",
+    vat_amounts: Mapping[tuple[str, Decimal], Decimal] | None = None,
 ) -> Invoice:
     """Issue one invoice (or, with ``credits``, a credit note) with these lines. The
     unique constraints refuse a second invoice for the same month and a source billed
-    twice (``IntegrityError``, the transaction rolls back, the number with it)."""
+    twice (``IntegrityError``, the transaction rolls back, the number with it).
+    ``vat_amounts``: a credit note's VAT per (category, rate), where crediting part of
+    an invoice must not round to more VAT than is left (``services.credit_notes``)."""
     issue_date = issue_date or timezone.localdate()
     buyer = credits.buyer if credits is not None else buyer_of(organisation)
     parties = parties_for(buyer)
@@ -196,6 +208,8 @@ def invoice_issue(
             )
         )
     summed = totals(priced)
+    if vat_amounts:
+        summed = _with_vat_amounts(summed, vat_amounts)
     kind_to_number = InvoiceKind.CREDIT_NOTE if credits is not None else kind
     number = _allocate_number(kind_to_number, issue_date.year)
     invoice = Invoice.objects.create(

@@ -1,0 +1,20 @@
+"""Background work of invoicing: the daily overdue check (with its one reminder)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+from django_tasks import task
+
+from evdms.invoicing.services.payments import invoices_mark_overdue
+
+
+@task()
+def mark_overdue_invoices(*, day: str = "") -> dict[str, int]:
+    """Mark the invoices unpaid past their due date on ``day`` (YYYY-MM-DD, local; today
+    when blank) overdue and remind each buyer once. Safe to run again: an invoice is
+    marked and reminded once, however often the task runs."""
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    result = invoices_mark_overdue(today)
+    return {"overdue": len(result.overdue), "reminded": len(result.reminded)}
