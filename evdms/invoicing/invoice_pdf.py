@@ -197,6 +197,9 @@ LINE_HEADINGS = ("#", "Description", "Quantity", "Unit", "Unit price", "VAT", "A
 
 LINE_ALIGN = ("R", "L", "R", "L", "R", "R", "R")
 ROW_HEIGHT = 4.6
+# Where the text of a row sits: ``text()`` places a baseline, and costs half what
+# ``cell()`` does (a 2,000-line invoice has 14,000 of them).
+BASELINE = 3.3
 
 
 def _line_headings(pdf: InvoiceDocument) -> None:
@@ -209,7 +212,7 @@ def _line_headings(pdf: InvoiceDocument) -> None:
 
 
 def _lines(pdf: InvoiceDocument, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
-    """The lines table. Drawn cell by cell (fpdf2's ``table()`` measures and wraps every
+    """The lines table. Drawn text by text (fpdf2's ``table()`` measures and wraps every
     cell, 10 ms a row: 20 s for a 2,000-line invoice); only a description too wide for
     its column is wrapped. On a new page the headings come again."""
     _line_headings(pdf)
@@ -238,15 +241,19 @@ def _lines(pdf: InvoiceDocument, invoice: Invoice, lines: Sequence[InvoiceLine])
             pdf.add_page()
             _line_headings(pdf)
         top = pdf.get_y()
+        baseline = top + BASELINE
+        left = pdf.l_margin
         for index, (width, text, align) in enumerate(
             zip(LINE_WIDTHS, cells, LINE_ALIGN, strict=True)
         ):
             if index == 1 and wrapped is not None:
-                left = pdf.get_x()
+                pdf.set_xy(left, top)
                 pdf.multi_cell(width, ROW_HEIGHT, text, align="L")
-                pdf.set_xy(left + width, top)
+            elif align == "L":
+                pdf.text(left + pdf.c_margin, baseline, text)
             else:
-                pdf.cell(width, ROW_HEIGHT, text, align=align)
+                pdf.text(left + width - pdf.c_margin - pdf.get_string_width(text), baseline, text)
+            left += width
         pdf.set_xy(pdf.l_margin, top + height)
         pdf.set_draw_color(215, 215, 215)
         pdf.line(pdf.l_margin, top + height, pdf.l_margin + sum(LINE_WIDTHS), top + height)

@@ -55,7 +55,8 @@ def services_invoice(org: Organisation, *, lines: int = 10, month: date = MONTH)
 def session_line(n: int, *, driver_name: str = "Anna de Vries") -> DraftLine:
     return DraftLine(
         source=LineSource.PUBLIC_SESSION,
-        description=f"Public charging session {n}",
+        description=f"Public charging session {n}"
+        + (", Fastned Utrecht Centrum, Croeselaan 28, charger NL*FAS*E1234*2" if n == 2 else ""),
         quantity=Decimal("1"),
         unit_price=Decimal("7.8050"),
         driver_name=driver_name,

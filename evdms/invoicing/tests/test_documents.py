@@ -227,6 +227,12 @@ def test_a_long_transactions_invoice_runs_over_pages_with_its_headings_repeated(
     assert f"{invoice.number} · page 2 of {len(reader.pages)}" in second
     assert "Public charging session 150" in "".join(p.extract_text() for p in reader.pages)
     assert "Total to pay" in last
+    first = reader.pages[0].extract_text()
+    # A description too long for its column wraps onto a second line of the same row.
+    assert (
+        "2 Public charging session 2, Fastned Utrecht Centrum,\n"
+        "Croeselaan 28, charger NL*FAS*E1234*2" in first
+    )
     assert "E: Disbursement: paid in the name and for the account of the customer" in last
 
 
