@@ -7,6 +7,7 @@ import csv
 import io
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import drafthorse
 import facturx
@@ -201,12 +202,22 @@ def test_the_pdf_reads_like_an_invoice_and_embeds_its_e_invoice_as_pdfa3():
     root = embedded(data)
     assert facturx.get_level(root) == "en16931"
     assert xpath(root, "//rsm:ExchangedDocument/ram:ID") == [invoice.number]
-    xmp = PdfReader(io.BytesIO(data)).xmp_metadata
+    reader = PdfReader(io.BytesIO(data))
+    xmp = reader.xmp_metadata
     assert xmp is not None
-    pdfaid = "http://www.aiim.org/pdfa/ns/id/"
-    assert xmp.get_nodes_in_namespace("", pdfaid)  # a PDF/A identification…
-    assert b"<pdfaid:part>3</pdfaid:part>" in xmp.stream.get_data()  # …of part 3
-    assert b"/AFRelationship /Data" in data or b"/AFRelationship/Data" in data
+    metadata = xmp.stream.get_data()
+    assert b"<pdfaid:part>3</pdfaid:part>" in metadata  # PDF/A-3…
+    assert b"<pdfaid:conformance>B</pdfaid:conformance>" in metadata  # …B
+    assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in metadata
+    catalogue: Any = reader.trailer["/Root"]
+    intent = catalogue["/OutputIntents"][0].get_object()
+    assert intent["/S"] == "/GTS_PDFA1"  # the colour profile PDF/A requires
+    attached = catalogue["/AF"][0].get_object()
+    assert (attached["/F"], attached["/AFRelationship"]) == ("factur-x.xml", "/Data")
+    resources: Any = reader.pages[0]["/Resources"]
+    for font in resources["/Font"].values():
+        descendant = font.get_object()["/DescendantFonts"][0].get_object()
+        assert "/FontFile2" in descendant["/FontDescriptor"]  # every font embedded
 
 
 def test_a_reverse_charge_invoice_says_so_with_the_customers_vat_number():
