@@ -43,7 +43,9 @@ def _month_end(month: date) -> date:
     return following - timedelta(days=1)
 
 
-def _party(party: TradeParty, details: dict[str, str], *, fallback_country: str) -> None:
+def _party(
+    party: TradeParty, details: dict[str, str], *, fallback_country: str, vat_number: bool
+) -> None:
     """Name, postal address, e-mail and VAT number of a seller or buyer (BG-4 / BG-7).
     A buyer without a billing country is addressed in the seller's country: the VAT
     rules (``vat.treatment_for``) treat it as domestic too."""
@@ -59,7 +61,7 @@ def _party(party: TradeParty, details: dict[str, str], *, fallback_country: str)
     if details.get("email"):
         # BT-34 / BT-49, scheme EM: an e-mail address.
         party.electronic_address.uri_ID = ("EM", details["email"])
-    if details.get("vat_number"):
+    if vat_number and details.get("vat_number"):
         party.tax_registrations.add(TaxRegistration(id=("VA", details["vat_number"])))
 
 
@@ -113,10 +115,20 @@ def invoice_xml(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) ->
     if purchase_order:
         agreement.buyer_reference = purchase_order  # BT-10
         agreement.buyer_order.issuer_assigned_id = purchase_order  # BT-13
-    _party(agreement.seller, seller, fallback_country=seller["country"])
-    _party(agreement.buyer, buyer, fallback_country=seller["country"])
+    lines = list(invoice.lines.all()) if lines is None else lines
+    # BR-O-2: an invoice with "not subject to VAT" lines (a buyer outside the EU) names
+    # no VAT identifier, the seller's nor the buyer's. BR-CO-26 still wants the seller
+    # identified: its VAT number then serves as the seller identifier (BT-29), the one
+    # identifier the platform's settings hold.
+    out_of_scope = any(line.vat_category == VatCategory.OUT_OF_SCOPE for line in lines)
+    if out_of_scope and seller.get("vat_number"):
+        agreement.seller.id = seller["vat_number"]
+    _party(
+        agreement.seller, seller, fallback_country=seller["country"], vat_number=not out_of_scope
+    )
+    _party(agreement.buyer, buyer, fallback_country=seller["country"], vat_number=not out_of_scope)
 
-    for line in invoice.lines.all() if lines is None else lines:
+    for line in lines:
         doc.trade.items.add(_line_item(line))
 
     settlement = doc.trade.settlement

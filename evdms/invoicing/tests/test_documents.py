@@ -153,6 +153,9 @@ def test_reverse_charge_and_out_of_scope_carry_their_reasons():
     tax = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"
     assert xpath(root, f"{tax}/ram:CategoryCode") == ["O"]
     assert xpath(root, f"{tax}/ram:RateApplicablePercent") == []  # BR-O-9
+    # BR-O-2: no VAT identifier on such an invoice; BR-CO-26: the seller identified.
+    assert xpath(root, "//ram:SpecifiedTaxRegistration/ram:ID") == []
+    assert xpath(root, "//ram:SellerTradeParty/ram:ID") == ["NL004495445B01"]
 
 
 def test_a_credit_note_is_type_381_and_names_the_invoice_it_corrects():
