@@ -20,6 +20,7 @@ from evdms.invoicing.documents import invoice_lines_csv, invoice_pdf
 from evdms.invoicing.einvoice import invoice_xml
 from evdms.invoicing.models import Invoice
 from evdms.invoicing.tests.documents_fixtures import (
+    MONTH,
     billed_organisation,
     credit_note,
     services_invoice,
@@ -311,3 +312,32 @@ def test_the_lines_csv_lists_every_session_with_a_formula_neutralised():
         "0.00",
     )
     assert sum(Decimal(r[header.index("Amount excl. VAT")]) for r in rows) == invoice.total_excl_vat
+
+
+def test_a_bundle_invoice_names_its_driver():
+    from evdms.accounts.models import User
+    from evdms.invoicing.models import InvoiceKind, LineSource
+    from evdms.invoicing.services.issue import DraftLine, invoice_issue
+
+    org = billed_organisation()
+    dan = User.objects.create_user(
+        "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
+    )
+    invoice = invoice_issue(
+        organisation=org,
+        kind=InvoiceKind.BUNDLE,
+        month=MONTH,
+        driver=dan,
+        lines=[
+            DraftLine(
+                source=LineSource.INSTALLATION,
+                description="Home charger and its installation",
+                quantity=Decimal("1"),
+                unit_price=Decimal("1249.00"),
+            )
+        ],
+    )
+    text = pdf_text(invoice_pdf(invoice))
+    assert "Bundle invoice" in text
+    assert "Driver Dan Driver" in text
+    assert "Total to pay € 1,511.29" in text  # 1,249.00 + 21% VAT (262.29)
