@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date
 from functools import partial
 
 from django.db import transaction
@@ -106,3 +107,17 @@ def invoices_deliver_after_commit(invoice_ids: Iterable[int]) -> None:
 
     for invoice_id in invoice_ids:
         transaction.on_commit(partial(invoice_deliver.enqueue, invoice_id=invoice_id))
+
+
+def invoices_deliver_pending(month: date) -> int:
+    """Queue (after commit) the e-mail of every invoice of ``month`` not e-mailed yet
+    that has an address to go to, including those a killed run or worker left behind
+    (the run's on-commit queueing dies with its process). Returns how many."""
+    pending = list(
+        Invoice.objects.filter(month=month.replace(day=1), sent_at=None)
+        .exclude(buyer_details__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    invoices_deliver_after_commit(pending)
+    return len(pending)

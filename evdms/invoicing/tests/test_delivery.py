@@ -12,7 +12,11 @@ import pytest
 from django.db import transaction
 
 from evdms.audit.models import AuditEvent
-from evdms.invoicing.delivery import invoice_send, invoices_deliver_after_commit
+from evdms.invoicing.delivery import (
+    invoice_send,
+    invoices_deliver_after_commit,
+    invoices_deliver_pending,
+)
 from evdms.invoicing.models import Invoice, InvoiceStatus
 from evdms.invoicing.tasks import invoice_deliver
 from evdms.invoicing.tests.documents_fixtures import (
@@ -140,3 +144,20 @@ def test_a_claim_that_rolls_back_leaves_the_invoice_for_the_next_attempt(
     with django_capture_on_commit_callbacks(execute=True):
         assert invoice_send(invoice.pk) is True
     assert len(invoice_mails(mailoutbox)) == 1
+
+
+def test_a_rerun_queues_what_a_killed_run_left_unsent(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    sent = services_invoice(billed_organisation())
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice_send(sent.pk)
+    # Issued, but the process died before its e-mail was queued.
+    left = transactions_invoice(billed_organisation("left", email="ap@left.example"))
+    services_invoice(billed_organisation("none", email=""))  # nowhere to send it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invoices_deliver_pending(sent.month) == 1
+    mails = invoice_mails(mailoutbox)
+    assert [m.to for m in mails] == [["ap@acme.example"], ["ap@left.example"]]
+    left.refresh_from_db()
+    assert left.status == InvoiceStatus.SENT
