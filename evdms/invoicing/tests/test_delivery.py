@@ -161,3 +161,29 @@ def test_a_rerun_queues_what_a_killed_run_left_unsent(
     assert [m.to for m in mails] == [["ap@acme.example"], ["ap@left.example"]]
     left.refresh_from_db()
     assert left.status == InvoiceStatus.SENT
+
+
+def test_two_workers_at_once_send_one_email(
+    mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The second worker reads the invoice unsent, renders, and meanwhile the first one
+    claims and sends: the second finds the claim taken and writes nothing."""
+    from evdms.invoicing import delivery
+
+    invoice = services_invoice(billed_organisation())
+    real_pdf = delivery.invoice_pdf
+    raced: list[bool] = []
+
+    def pdf_while_the_other_worker_sends(inv: Invoice) -> bytes:
+        data = real_pdf(inv)
+        if not raced:
+            raced.append(True)
+            assert invoice_send(inv.pk) is True  # the other worker, start to finish
+        return data
+
+    monkeypatch.setattr(delivery, "invoice_pdf", pdf_while_the_other_worker_sends)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invoice_send(invoice.pk) is False
+    assert len(invoice_mails(mailoutbox)) == 1
+    assert OutboundEmail.objects.filter(template="invoice").count() == 1
+    assert AuditEvent.objects.filter(action="invoice.send").count() == 1
