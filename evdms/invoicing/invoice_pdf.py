@@ -127,8 +127,8 @@ def _label_rows(pdf: FPDF, rows: Sequence[tuple[str, str]], label_width: float =
         pdf.multi_cell(0, 5.5, value, new_x="LMARGIN", new_y="NEXT")
 
 
-FACTS_X = 104  # the right-hand block of numbers and dates
-FACTS_LABEL_WIDTH = 36
+FACTS_X = 100  # the right-hand block of numbers and dates
+FACTS_LABEL_WIDTH = 40
 
 
 def _parties(pdf: InvoiceDocument, invoice: Invoice) -> None:
