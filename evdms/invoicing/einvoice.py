@@ -98,9 +98,14 @@ def _trade_tax(row: InvoiceVat) -> ApplicableTradeTax:
     return tax
 
 
-def invoice_xml(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) -> bytes:
+def invoice_xml(
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine] | None = None,
+    vat_lines: Sequence[InvoiceVat] | None = None,
+) -> bytes:
     """The CII XML (UTF-8 bytes) of an issued invoice or credit note, schema-checked.
-    ``lines``: the invoice's lines when the caller has read them already (the PDF)."""
+    ``lines``, ``vat_lines``: the invoice's rows when the caller has read them already
+    (the PDF)."""
     seller, buyer = invoice.seller, invoice.buyer_details
     credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
 
@@ -140,7 +145,7 @@ def invoice_xml(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) ->
     if seller.get("bic"):
         means.payee_institution.bic = seller["bic"]
     settlement.payment_means.add(means)
-    for row in invoice.vat_lines.all():
+    for row in invoice.vat_lines.all() if vat_lines is None else vat_lines:
         settlement.trade_tax.add(_trade_tax(row))
     # BG-14: the month invoiced.
     settlement.period.start = invoice.month
@@ -149,7 +154,8 @@ def invoice_xml(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) ->
     terms.description = (
         f"Credit note correcting invoice {invoice.credits.number}"
         if credit_note and invoice.credits is not None
-        else f"Payable by {invoice.due_date:%d %B %Y}, quoting {invoice.payment_reference}"
+        else f"Payable by {invoice.due_date.day} {invoice.due_date:%B %Y}, "
+        f"quoting {invoice.payment_reference}"
     )
     terms.due = invoice.due_date
     settlement.terms.add(terms)

@@ -386,7 +386,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice's PDF/A-3 with its e-invoice embedded (Factur-X, EN 16931)."""
     lines = list(invoice.lines.all())
     vat_lines = list(invoice.vat_lines.all())
-    xml = invoice_xml(invoice, lines)
+    xml = invoice_xml(invoice, lines, vat_lines)
     plain = invoice_pdf_plain(invoice, lines, vat_lines)
     title = f"{title_of(invoice)} {invoice.number}"
     return bytes(

@@ -12,13 +12,17 @@ from typing import Any
 import drafthorse
 import facturx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from lxml import etree
 from pypdf import PdfReader
 
+from evdms.accounts.models import User
 from evdms.invoicing import documents
 from evdms.invoicing.documents import invoice_lines_csv, invoice_pdf
 from evdms.invoicing.einvoice import invoice_xml
-from evdms.invoicing.models import Invoice
+from evdms.invoicing.models import Invoice, InvoiceKind, LineSource
+from evdms.invoicing.services.issue import DraftLine, invoice_issue
 from evdms.invoicing.tests.documents_fixtures import (
     MONTH,
     billed_organisation,
@@ -315,10 +319,6 @@ def test_the_lines_csv_lists_every_session_with_a_formula_neutralised():
 
 
 def test_a_bundle_invoice_names_its_driver():
-    from evdms.accounts.models import User
-    from evdms.invoicing.models import InvoiceKind, LineSource
-    from evdms.invoicing.services.issue import DraftLine, invoice_issue
-
     org = billed_organisation()
     dan = User.objects.create_user(
         "dan@example.com", "dan's long passphrase", full_name="Dan Driver"
@@ -341,3 +341,17 @@ def test_a_bundle_invoice_names_its_driver():
     assert "Bundle invoice" in text
     assert "Driver Dan Driver" in text
     assert "Total to pay € 1,511.29" in text  # 1,249.00 + 21% VAT (262.29)
+
+
+def test_the_documents_read_a_fixed_number_of_rows_whatever_the_line_count():
+
+    counts = []
+    for slug, sessions in [("small", 1), ("large", 60)]:
+        invoice = transactions_invoice(billed_organisation(slug), sessions=sessions)
+        invoice = Invoice.objects.get(pk=invoice.pk)
+        with CaptureQueriesContext(connection) as queries:
+            invoice_pdf(invoice)
+            invoice_lines_csv(invoice)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 6  # stored PDF?, lines, VAT rows, store, the CSV's lines
