@@ -355,3 +355,16 @@ def test_the_documents_read_a_fixed_number_of_rows_whatever_the_line_count():
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert counts[0] <= 6  # stored PDF?, lines, VAT rows, store, the CSV's lines
+
+
+def test_an_e_invoice_the_schema_refuses_is_never_made():
+    """drafthorse checks the XML against the EN 16931 XSD while serialising: an invoice
+    without lines (EN 16931 wants at least one, BG-25) raises instead of going out."""
+    org = billed_organisation()
+    empty = invoice_issue(organisation=org, kind=InvoiceKind.SERVICES, month=MONTH, lines=[])
+    with pytest.raises(etree.XMLSyntaxError, match="IncludedSupplyChainTradeLineItem"):
+        invoice_xml(empty)
+    with pytest.raises(etree.XMLSyntaxError):
+        invoice_pdf(empty)
+    empty.refresh_from_db()
+    assert empty.pdf is None  # nothing stored
