@@ -104,7 +104,6 @@ class InvoiceDocument(FPDF):
         self.set_author(invoice.seller.get("name", ""))
         self.set_subject(title)
         self.set_lang("en-GB")
-        self.set_creation_date(invoice.issued_at)
 
     def footer(self) -> None:
         self.set_y(-13)
