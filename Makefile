@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast lint format lock chromium migrate
 .PHONY: bench-drivers bench-invitations bench-reports bench-statements bench-installations
 .PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
-.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs
+.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs bench-invoice-pdf
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -98,6 +98,10 @@ bench-reports: $(STAMP)
 
 bench-statements: $(STAMP)
 	$(BIN)/python bench/statements.py --drivers 100000 --sessions-per-driver 30
+
+# Invoice PDFs (PDF/A-3 + Factur-X) in one worker: a 10-line and a 2,000-line invoice
+bench-invoice-pdf: $(STAMP)
+	$(BIN)/python bench/invoice_pdf.py --repeat 5 --sessions 2000
 
 # The Home Charger Installation Report with 100,000 jobs, on SQLite then PostgreSQL
 # (issue #14); the PostgreSQL database is created when missing and emptied first.

@@ -1,4 +1,5 @@
-"""Background work of invoicing: the daily overdue check (with its one reminder)."""
+"""Background work of invoicing, run by the worker (django-tasks): delivering invoices
+and the daily overdue check (with its one reminder)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from datetime import date
 from django.utils import timezone
 from django_tasks import task
 
+from evdms.invoicing.delivery import invoice_send
 from evdms.invoicing.services.payments import invoices_mark_overdue
+
+
+@task()
+def invoice_deliver(*, invoice_id: int) -> bool:
+    """E-mail one issued invoice to its buyer, once (``delivery.invoice_send``): a retried
+    or duplicated task finds it claimed and sends nothing."""
+    return invoice_send(invoice_id)
 
 
 @task()
