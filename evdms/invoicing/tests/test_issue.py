@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evdms.accounts.models import Grant
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSeries, LineSource
 from evdms.invoicing.services.issue import DraftLine, invoice_issue, payment_reference
 from evdms.invoicing.vat import (
@@ -129,6 +130,7 @@ def test_issue_copies_parties_and_numbers_in_sequence():
 def test_payer_receives_the_invoice():
     lease = make_organisation("lease", "Lease Co")
     customer = make_organisation("cust", "Customer", kind="customer")
+    Grant.objects.create(grantor=customer, grantee=lease)
     customer.invoice_payer = lease
     customer.save()
     invoice = invoice_issue(

@@ -163,6 +163,26 @@ class Rows:
             valid_from=date(2000 + n // 12, n % 12 + 1, 1),
         )
 
+    def invoice(self) -> None:
+        """A Services invoice of its own month, with a line (the list reads no lines)."""
+        from evdms.invoicing.models import InvoiceKind, LineSource
+        from evdms.invoicing.services.issue import DraftLine, invoice_issue
+
+        n = next(_numbers)
+        invoice_issue(
+            organisation=self.world.org_a,
+            kind=InvoiceKind.SERVICES,
+            month=date(2000 + n // 12, n % 12 + 1, 1),
+            lines=[
+                DraftLine(
+                    source=LineSource.DRIVER_FEE,
+                    description="Monthly fee",
+                    quantity=Decimal(1),
+                    unit_price=Decimal("5.00"),
+                )
+            ],
+        )
+
 
 ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/admins": Rows.admin,
@@ -179,6 +199,7 @@ ROW_MAKERS: dict[str, Callable[[Rows], object]] = {
     "/api/v1/installer/jobs": Rows.installer_job,
     "/api/v1/charging-tokens": Rows.charging_token,
     "/api/v1/organisations/{organisation_id}/fee-schedules": Rows.fee_schedule,
+    "/api/v1/invoices": Rows.invoice,
 }
 # Platform operators' lists: called with an operator's key.
 OPERATOR_LISTS = {"/api/v1/payout-batches", "/api/v1/organisations/{organisation_id}/fee-schedules"}
