@@ -318,3 +318,123 @@ def test_the_invoice_task(voltlease):
 
     assert make_invoices.call(month="2026-10")["issued"] == 3
     assert make_invoices.call(month="2026-10")["issued"] == 0
+
+
+# --- kill -9 and rerun ------------------------------------------------------------------
+# Real processes on a real SQLite file, as the statement run's kill test does: a file
+# database is migrated and filled once by a subprocess, then copied for each case; the
+# command stops at a named checkpoint (``evdms.testing.stop_at``) and is SIGKILLed there.
+
+KILL_ORGANISATIONS = 6
+
+
+def build_kill_world() -> None:
+    """Run in a subprocess: six organisations, each with two drivers, business and
+    personal sessions, a paid statement and (every other one) an installation."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    for n in range(KILL_ORGANISATIONS):
+        org = w.billed_organisation(make_organisation(f"org{n}", f"Organisation {n}"))
+        w.fee_schedule(org)
+        connection = w.public_connection(org)
+        first = w.driver(connection, f"Driver {n}a")
+        w.driver(connection, f"Driver {n}b", connected=w.local(date(2026, 10, 11 + n)))
+        for i in range(3):
+            w.public_session(first, org, w.local(date(2026, 10, 2 + i)), f"{n + 1}.{i}55")
+        w.public_session(first, org, w.local(date(2026, 10, 8)), "3.00", purpose="personal")
+        w.paid_statement(first, org, f"{10 + n}.07", settled=w.local(date(2026, 10, 6)))
+        if n % 2 == 0:
+            w.completed_job(first, org, completed=w.local(date(2026, 10, 20)))
+
+
+def invoices_in(db) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        invoices = conn.execute(
+            """SELECT o.slug, i.kind, i.number, CAST(i.total_excl_vat AS TEXT),
+                      CAST(i.total_vat AS TEXT), i.id
+               FROM invoicing_invoice i JOIN accounts_organisation o ON o.id = i.organisation_id
+               ORDER BY i.number"""
+        ).fetchall()
+        result = []
+        for slug, kind, number, excl, vat, pk in invoices:
+            lines = conn.execute(
+                """SELECT position, source, CAST(net_amount AS TEXT), session_id,
+                          payout_line_id, job_id FROM invoicing_invoiceline
+                   WHERE invoice_id = ? ORDER BY position""",
+                (pk,),
+            ).fetchall()
+            result.append((slug, kind, number, D(excl), D(vat), tuple(lines)))
+    return result
+
+
+def assert_gapless(invoices: list[tuple]) -> None:
+    series: dict[str, list[int]] = {}
+    for _slug, _kind, number, *_ in invoices:
+        key, _, serial = number.rpartition("-")
+        series.setdefault(key, []).append(int(serial))
+    for key, serials in series.items():
+        assert sorted(serials) == list(range(1, len(serials) + 1)), key
+
+
+KILL_COMMAND = ("make_invoices", "--month", "2026-10", "--chunk-size", "2")
+
+
+@pytest.fixture(scope="module")
+def kill_prepared(tmp_path_factory):
+    from evdms.reimbursements.tests.test_kill_and_rerun import finish, python
+
+    db = tmp_path_factory.mktemp("invoice-kill") / "prepared.sqlite3"
+    code = (
+        "import django; django.setup(); "
+        "from evdms.invoicing.tests.test_run import build_kill_world; build_kill_world()"
+    )
+    finish(python(db, "-c", code))
+    return db
+
+
+@pytest.fixture(scope="module")
+def kill_reference(kill_prepared, tmp_path_factory):
+    from evdms.reimbursements.tests.test_kill_and_rerun import copy_of, finish, python
+
+    db = copy_of(kill_prepared, tmp_path_factory.mktemp("invoice-reference"), "reference")
+    finish(python(db, "manage.py", *KILL_COMMAND))
+    invoices = invoices_in(db)
+    # Six Transactions and Services invoices, three Bundles.
+    assert len(invoices) == 15
+    assert_gapless(invoices)
+    return invoices
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "after", "organisations_before_kill"),
+    [
+        ("invoices-written", "3", 2),  # inside the third organisation's transaction
+        ("organisation-committed", "4", 4),  # four organisations committed
+    ],
+)
+def test_a_run_killed_mid_way_and_run_again_issues_the_same_invoices_gapless(
+    kill_prepared, kill_reference, tmp_path, checkpoint, after, organisations_before_kill
+):
+    from evdms.reimbursements.tests.test_kill_and_rerun import (
+        copy_of,
+        finish,
+        kill_at_checkpoint,
+        python,
+    )
+
+    db = copy_of(kill_prepared, tmp_path, checkpoint)
+    kill_at_checkpoint(python(db, "-m", "evdms.testing.stop_at", checkpoint, after, *KILL_COMMAND))
+    partial = invoices_in(db)
+    # Whole organisations only: each with all of its invoices, numbered without gaps.
+    assert {row[0] for row in partial} == {f"org{n}" for n in range(organisations_before_kill)}
+    assert set(partial) <= set(kill_reference)
+    assert_gapless(partial)
+
+    out = finish(python(db, "manage.py", *KILL_COMMAND))
+    assert "invoice(s) issued" in out
+    assert invoices_in(db) == kill_reference
+    finish(python(db, "manage.py", *KILL_COMMAND))  # and a third run changes nothing
+    assert invoices_in(db) == kill_reference
