@@ -1,5 +1,7 @@
-"""Background work of invoicing, run by the worker (django-tasks): delivering invoices
-and the daily overdue check (with its one reminder)."""
+"""Background work of invoicing, run by the worker (django-tasks): the monthly invoice
+run, which the statement run's task queues once the statements of the month are made
+(so the scheduler's monthly job runs statements, then invoices); delivering invoices;
+the daily overdue check (with its one reminder)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,16 @@ from django.utils import timezone
 from django_tasks import task
 
 from evdms.invoicing.delivery import invoice_send
+from evdms.invoicing.management.commands.make_invoices import parse_month
 from evdms.invoicing.services.payments import invoices_mark_overdue
+from evdms.invoicing.services.run import invoices_run
+
+
+@task()
+def make_invoices(*, month: str) -> dict[str, int]:
+    """Issue the invoices of ``month`` (YYYY-MM). Safe to run again: an invoice that
+    exists is never issued twice, so a retried or duplicated task changes nothing."""
+    return invoices_run(parse_month(month)).counts()
 
 
 @task()

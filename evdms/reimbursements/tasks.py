@@ -20,4 +20,8 @@ def make_statements(*, month: str) -> dict[str, int]:
     """Make the statements of ``month`` (YYYY-MM). Safe to run again: a statement that
     exists is never made twice, so a retried or duplicated task changes nothing."""
     year, number = (int(part) for part in month.split("-"))
-    return statements_run(date(year, number, 1))
+    result = statements_run(date(year, number, 1))
+    from evdms.invoicing.tasks import make_invoices  # the invoices bill what was paid
+
+    make_invoices.enqueue(month=f"{year:04d}-{number:02d}")
+    return result

@@ -1,0 +1,513 @@
+"""The monthly invoice run: for each organisation with anything to invoice, its Bundle
+invoices (one per driver with an installation completed), its Services invoice (fees)
+and its Transactions invoice (business public sessions, credited ones deducted, and the
+home reimbursements paid), all of one organisation in ONE transaction.
+
+Exactly once, as the statement run is: an organisation's invoices commit together or
+not at all, so a run killed at any point leaves whole organisations, and running again
+issues exactly what is missing (the month's invoices that exist are not made again, a
+source on an invoice is never taken again; the database's unique constraints say so
+too). Numbers are allocated in that same transaction (``invoice_issue``), so a killed
+run leaves no gap either.
+
+An organisation whose invoices cannot be made (a value beyond a column, a constraint
+other than "already done") is refused: logged, counted, rolled back, and the run goes
+on with the others; its sources stay open for the next run.
+
+Decisions where the issue is silent (see ``sources`` for which sources a month takes):
+- the public charging service fee counts the business sessions billed on the month's
+  Transactions invoice; a credited session's deduction gives its cost back, not the
+  fee (the platform handled the session);
+- the reimbursement service fee counts the statements paid on that invoice (per
+  statement), or a percentage of what they paid;
+- fees are rounded once per line: the whole-month drivers in one line (count × fee),
+  each pro-rata driver in a line of their own (fee × days ÷ days of the month);
+- a Transactions invoice whose lines are only deductions is still issued (its total is
+  negative: what the organisation is owed); an invoice whose total is zero is not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from evdms.accounts.models import Organisation, User
+from evdms.charging.models import ChargingSession
+from evdms.invoicing import sources
+from evdms.invoicing.models import FeeBasis, FeeSchedule, Invoice, InvoiceKind, LineSource
+from evdms.invoicing.selectors import fee_schedules_in_force
+from evdms.invoicing.services.issue import DraftLine, invoice_issue
+from evdms.invoicing.sources import Month
+from evdms.invoicing.vat import ZERO, cents, line_net
+from evdms.reimbursements import checkpoints
+
+logger = logging.getLogger("evdms.invoicing")
+
+# Organisations whose fee schedules and rows are read together; each one is still
+# invoiced in a transaction of its own.
+CHUNK_ORGANISATIONS = 100
+# Attempts per organisation: a second one after an IntegrityError (most likely another
+# worker issued something meanwhile: the retry reads what is done and skips it).
+ATTEMPTS = 2
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+# Session ids per UPDATE (well under SQLite's bound parameters).
+MARK_BATCH = 5000
+
+
+@dataclass
+class RunResult:
+    month: date
+    organisations: int = 0  # organisations with at least one invoice issued by this run
+    issued: int = 0  # invoices issued by this run
+    skipped: int = 0  # organisations whose month was invoiced already (nothing new)
+    refused: int = 0  # organisations whose invoices could not be made
+    left_out: int = 0  # sources in another currency than their organisation's
+    invoice_ids: list[int] = field(default_factory=list)
+    refused_ids: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "organisations": self.organisations,
+            "issued": self.issued,
+            "skipped": self.skipped,
+            "refused": self.refused,
+            "left_out": self.left_out,
+        }
+
+
+class _Contended(Exception):
+    """A source changed between reading it and marking it: read the organisation again."""
+
+
+@dataclass
+class _Planned:
+    kind: str
+    lines: list[DraftLine]
+    driver_id: int | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum(
+            (
+                line.net_amount
+                if line.net_amount is not None
+                else line_net(line.quantity, line.unit_price)
+                for line in self.lines
+            ),
+            ZERO,
+        )
+
+
+def _month_label(month: Month) -> str:
+    return f"{month.first:%B %Y}"
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y}" if moment else ""
+
+
+def _money(currency: str, amount: Decimal) -> str:
+    return f"{currency} {amount:,.2f}"
+
+
+# --- Transactions -----------------------------------------------------------------------
+
+
+def _session_line(session: sources.PublicSession, labels: sources.Labels) -> DraftLine:
+    who = labels.of(session.driver_id, session.connection_id)
+    net = cents(session.cost_excl_vat)
+    when = _day(session.started_at)
+    return DraftLine(
+        source=LineSource.PUBLIC_SESSION,
+        description=" · ".join(
+            part for part in ("Public charging", when, who.name, session.place) if part
+        ),
+        quantity=ONE,
+        unit_price=session.cost_excl_vat,
+        net_amount=net,
+        session_id=session.id,
+        driver_id=session.driver_id,
+        driver_name=who.name,
+        verification_1=who.verification_1,
+        verification_2=who.verification_2,
+        customer_id=who.customer_id,
+        occurred_at=session.started_at,
+        place=session.place,
+        energy_wh=session.energy_wh,
+    )
+
+
+def _credit_line(credited: sources.CreditedSession, labels: sources.Labels) -> DraftLine:
+    who = labels.of(credited.driver_id, credited.connection_id)
+    # Exactly what its line billed, with the sign turned: the two net to zero.
+    return DraftLine(
+        source=LineSource.PUBLIC_SESSION_CREDIT,
+        description=(
+            f"Credited by the charge point operator: public charging session on "
+            f"{credited.invoice_number}"
+        ),
+        quantity=-ONE,
+        unit_price=credited.invoiced_net,
+        net_amount=-credited.invoiced_net,
+        credited_session_id=credited.id,
+        driver_id=credited.driver_id,
+        driver_name=who.name,
+        verification_1=who.verification_1,
+        verification_2=who.verification_2,
+        customer_id=who.customer_id,
+        occurred_at=credited.started_at,
+        place=credited.place,
+        energy_wh=credited.energy_wh,
+    )
+
+
+def _reimbursement_line(paid: sources.PaidReimbursement, labels: sources.Labels) -> DraftLine:
+    who = labels.of(paid.driver_id, paid.connection_id)
+    description = (
+        f"Home charging reimbursed to the driver: statement {paid.reference} "
+        f"({paid.statement_month:%B %Y})"
+    )
+    if paid.invoiced_before:
+        description += f", less {paid.invoiced_before} invoiced before its payment failed"
+    return DraftLine(
+        source=LineSource.REIMBURSEMENT,
+        description=description,
+        quantity=ONE,
+        unit_price=paid.amount,
+        net_amount=paid.amount,
+        pass_through=True,  # paid in the organisation's name: no VAT of ours on it
+        payout_line_id=paid.payout_line_id,
+        driver_id=paid.driver_id,
+        driver_name=who.name,
+        verification_1=who.verification_1,
+        verification_2=who.verification_2,
+        customer_id=who.customer_id,
+        occurred_at=paid.settled_at,
+        place="Home",
+        energy_wh=paid.energy_wh,
+    )
+
+
+# --- Services ---------------------------------------------------------------------------
+
+
+def _fee_lines(
+    schedule: FeeSchedule,
+    month: Month,
+    currency: str,
+    days: dict[int, int],
+    labels: sources.Labels,
+    warranty_drivers: int,
+    bases: tuple[int, Decimal, int, Decimal],
+) -> list[DraftLine]:
+    lines: list[DraftLine] = []
+    label = _month_label(month)
+    if schedule.driver_fee and days:
+        whole = sorted(
+            d for d, n in days.items() if n >= month.days or not schedule.driver_fee_pro_rata
+        )
+        if whole:
+            lines.append(
+                DraftLine(
+                    source=LineSource.DRIVER_FEE,
+                    description=f"Monthly fee per connected driver, {label}",
+                    quantity=Decimal(len(whole)),
+                    unit_price=schedule.driver_fee,
+                )
+            )
+        for driver_id in sorted(set(days) - set(whole)):
+            share = schedule.driver_fee * days[driver_id] / month.days
+            lines.append(
+                DraftLine(
+                    source=LineSource.DRIVER_FEE,
+                    description=(
+                        f"Monthly fee per connected driver, {label}: "
+                        f"{days[driver_id]} of {month.days} days"
+                    ),
+                    quantity=ONE,
+                    unit_price=cents(share),
+                    net_amount=cents(share),  # rounded once, from the exact share
+                    driver_id=driver_id,
+                    driver_name=labels.of(driver_id, None).name,
+                )
+            )
+    if schedule.warranty_fee and warranty_drivers:
+        lines.append(
+            DraftLine(
+                source=LineSource.WARRANTY_FEE,
+                description=f"Home warranty and labour per driver, {label}",
+                quantity=Decimal(warranty_drivers),
+                unit_price=schedule.warranty_fee,
+            )
+        )
+    sessions, session_net, statements, statement_net = bases
+    if schedule.reimbursement_fee and statements:
+        lines.append(
+            _fee_line(
+                LineSource.REIMBURSEMENT_FEE,
+                "Reimbursement service fee",
+                "reimbursement statement paid",
+                schedule.reimbursement_fee_basis,
+                schedule.reimbursement_fee,
+                statements,
+                statement_net,
+                currency,
+            )
+        )
+    if schedule.public_fee and sessions:
+        lines.append(
+            _fee_line(
+                LineSource.PUBLIC_FEE,
+                "Public charging service fee",
+                "business session",
+                schedule.public_fee_basis,
+                schedule.public_fee,
+                sessions,
+                session_net,
+                currency,
+            )
+        )
+    return lines
+
+
+def _fee_line(
+    source: str,
+    name: str,
+    item: str,
+    basis: str,
+    fee: Decimal,
+    count: int,
+    amount: Decimal,
+    currency: str,
+) -> DraftLine:
+    if basis == FeeBasis.PERCENT:
+        net = cents(amount * fee / HUNDRED)
+        return DraftLine(
+            source=source,
+            description=f"{name}: {fee.normalize():f} % of {_money(currency, amount)}",
+            quantity=ONE,
+            unit_price=net,
+            net_amount=net,
+        )
+    return DraftLine(
+        source=source,
+        description=f"{name} per {item}",
+        quantity=Decimal(count),
+        unit_price=fee,
+    )
+
+
+# --- Bundle -----------------------------------------------------------------------------
+
+
+def _job_line(job: sources.CompletedJob, labels: sources.Labels) -> DraftLine:
+    who = labels.of(job.driver_id, job.connection_id)
+    what = (
+        f"Home charger and installation ({job.charger})"
+        if job.charger
+        else ("Home charger and installation")
+    )
+    return DraftLine(
+        source=LineSource.INSTALLATION,
+        description=(
+            f"{what}, completed {_day(job.completed_at)}: the "
+            f"organisation's share of quote {job.quote_number}"
+        ),
+        quantity=ONE,
+        unit_price=job.share_excl_vat,
+        net_amount=job.share_excl_vat,
+        job_id=job.id,
+        driver_id=job.driver_id,
+        driver_name=who.name,
+        verification_1=who.verification_1,
+        verification_2=who.verification_2,
+        customer_id=who.customer_id,
+        occurred_at=job.completed_at,
+        place=job.address,
+    )
+
+
+# --- one organisation -------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    invoices: list[Invoice]
+    existing: bool  # the month had invoices of the organisation already
+    left_out: int
+
+
+def _plan(
+    organisation: Organisation, month: Month, schedule: FeeSchedule | None
+) -> tuple[list[_Planned], list[int], bool, int]:
+    """The organisation's invoices to issue, the sessions they take, whether the month
+    had invoices already, and the sources left out. Reads lock what they take."""
+    currency = organisation.currency
+    kinds, bundle_drivers = sources.existing_invoices(organisation.pk, month)
+    planned: list[_Planned] = []
+    left_out = 0
+    taken: list[int] = []
+    sessions: list[sources.PublicSession] = []
+    credited: list[sources.CreditedSession] = []
+    paid: list[sources.PaidReimbursement] = []
+    if InvoiceKind.TRANSACTIONS not in kinds:
+        sessions, other = sources.open_public_sessions(organisation.pk, month, currency)
+        left_out += other
+        credited = sources.credited_sessions(organisation.pk)
+        paid, other = sources.paid_reimbursements(organisation.pk, month, currency)
+        left_out += other
+    jobs = [
+        job
+        for job in sources.completed_jobs(organisation.pk, month)
+        if job.driver_id not in bundle_drivers  # that driver's Bundle waits a month
+    ]
+    days: dict[int, int] = {}
+    warranty = 0
+    if InvoiceKind.SERVICES not in kinds and schedule is not None:
+        days = sources.connected_days(organisation.pk, month)
+        warranty = sources.drivers_under_warranty(organisation.pk, month)
+    driver_ids = {s.driver_id for s in sessions if s.driver_id is not None}
+    driver_ids |= {c.driver_id for c in credited if c.driver_id is not None}
+    driver_ids |= {p.driver_id for p in paid} | {j.driver_id for j in jobs} | set(days)
+    labels = sources.Labels(organisation.pk, driver_ids)
+
+    if InvoiceKind.TRANSACTIONS not in kinds:
+        lines = [_session_line(s, labels) for s in sessions]
+        lines += [_credit_line(c, labels) for c in credited]
+        lines += [_reimbursement_line(p, labels) for p in paid if p.amount]
+        transactions = _Planned(InvoiceKind.TRANSACTIONS, lines)
+        if lines and transactions.total:
+            planned.append(transactions)
+            taken = [s.id for s in sessions]
+            bases = (
+                len(sessions),
+                sum((line.net_amount or ZERO for line in lines[: len(sessions)]), ZERO),
+                sum(1 for p in paid if p.amount),
+                sum((p.amount for p in paid), ZERO),
+            )
+        else:
+            bases = (0, ZERO, 0, ZERO)
+    else:
+        bases = sources.transactions_invoice_bases(organisation.pk, month)
+    if InvoiceKind.SERVICES not in kinds and schedule is not None:
+        fees = _fee_lines(schedule, month, currency, days, labels, warranty, bases)
+        services = _Planned(InvoiceKind.SERVICES, fees)
+        if fees and services.total:
+            planned.append(services)
+    by_driver: dict[int, list[DraftLine]] = {}
+    for job in jobs:
+        by_driver.setdefault(job.driver_id, []).append(_job_line(job, labels))
+    for driver_id in sorted(by_driver):
+        bundle = _Planned(InvoiceKind.BUNDLE, by_driver[driver_id], driver_id=driver_id)
+        if bundle.total:
+            planned.append(bundle)
+    existing = bool(kinds or bundle_drivers)
+    return planned, taken, existing, left_out
+
+
+def _mark_invoiced(session_ids: list[int]) -> None:
+    """The sessions' Business/Personal mark is fixed from now on. Each batch must
+    update exactly its rows (they are locked and were open when read)."""
+    now = timezone.now()
+    for offset in range(0, len(session_ids), MARK_BATCH):
+        batch = session_ids[offset : offset + MARK_BATCH]
+        marked = ChargingSession.objects.filter(pk__in=batch, invoiced_at__isnull=True).update(
+            invoiced_at=now
+        )
+        if marked != len(batch):
+            raise _Contended
+
+
+def _organisation_invoice(
+    organisation: Organisation,
+    month: Month,
+    schedule: FeeSchedule | None,
+    issue_date: date | None,
+) -> _Outcome:
+    with transaction.atomic():
+        planned, taken, existing, left_out = _plan(organisation, month, schedule)
+        invoices = []
+        for plan in planned:
+            invoices.append(
+                invoice_issue(
+                    organisation=organisation,
+                    kind=plan.kind,
+                    month=month.first,
+                    lines=plan.lines,
+                    driver=None if plan.driver_id is None else _driver(plan.driver_id),
+                    issue_date=issue_date,
+                    issued_by="monthly run",
+                )
+            )
+        _mark_invoiced(taken)
+        checkpoints.checkpoint("invoices-written")
+    return _Outcome(invoices=invoices, existing=existing, left_out=left_out)
+
+
+def _driver(driver_id: int) -> User:
+    """The invoice's driver by id (only the id is stored: no read)."""
+    return User(pk=driver_id)
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for offset in range(0, len(ids), size):
+        yield ids[offset : offset + size]
+
+
+# Errors that say one organisation's invoices cannot be made as they are.
+_REFUSING = (DatabaseError, ArithmeticError, InvalidOperation, ValueError, ValidationError)
+
+
+def invoices_run(
+    month: date, *, chunk_size: int = CHUNK_ORGANISATIONS, issue_date: date | None = None
+) -> RunResult:
+    """Issue the invoices of ``month`` (any day of it). Safe to run again: it issues
+    only what is missing."""
+    the_month = Month.of(month)
+    result = RunResult(month=the_month.first)
+    schedules_all = FeeSchedule.objects.filter(valid_from__lte=the_month.first).order_by()
+    with_fees = set(schedules_all.values_list("organisation_id", flat=True).distinct())
+    organisation_ids = sources.organisations_with_sources(the_month, with_fees)
+    counts: Counter[str] = Counter()
+    for chunk in _chunks(organisation_ids, max(chunk_size, 1)):
+        schedules = fee_schedules_in_force(chunk, the_month.first)
+        organisations = Organisation.objects.select_related("invoice_payer").in_bulk(chunk)
+        for organisation_id in chunk:
+            organisation = organisations[organisation_id]
+            schedule = schedules.get(organisation_id)
+            outcome = None
+            for attempt in range(ATTEMPTS):
+                try:
+                    outcome = _organisation_invoice(organisation, the_month, schedule, issue_date)
+                    break
+                except (IntegrityError, _Contended):
+                    if attempt + 1 < ATTEMPTS:
+                        continue  # read again: what is done now is skipped
+                    logger.exception("Invoices of %s for %s refused", organisation, the_month.first)
+                except _REFUSING:
+                    logger.exception("Invoices of %s for %s refused", organisation, the_month.first)
+                    break
+            if outcome is None:
+                result.refused += 1
+                result.refused_ids.append(organisation_id)
+                continue
+            result.left_out += outcome.left_out
+            if outcome.invoices:
+                result.organisations += 1
+                result.issued += len(outcome.invoices)
+                result.invoice_ids.extend(invoice.pk for invoice in outcome.invoices)
+                counts.update(invoice.kind for invoice in outcome.invoices)
+            elif outcome.existing:
+                result.skipped += 1
+            checkpoints.checkpoint("organisation-committed")
+    logger.info("Invoices for %s: %s (%s)", the_month.first, result.counts(), dict(counts))
+    return result

@@ -1,0 +1,567 @@
+"""What an organisation has to be invoiced for a month: the reads of the monthly run.
+
+Every source is taken once, by whichever invoice takes it first; a source that arrived
+after its month was invoiced (a late CDR, a payout the bank confirmed after the run, a
+payment booked late) is still open, so the next month's run takes it. A source of a
+month is therefore never lost and never billed twice (the unique columns on the
+invoice lines say so to the database too):
+
+- business public sessions: completed, marked Business, not held for review, started
+  before the month's end, in the organisation's currency, on no invoice yet;
+- credited sessions: a public session that was invoiced and that its operator credited
+  afterwards (a credit CDR), not deducted yet;
+- reimbursements paid: a payout line the bank paid (settled) before the month's end,
+  for a statement of one of the organisation's connections, on no invoice yet;
+- installations: a completed job with the organisation's share of its approved quote
+  above zero, completed before the month's end, on no invoice yet;
+- the fees' counts (connected days per driver, drivers under home warranty) are the
+  month's own.
+
+Months are local (``settings.TIME_ZONE``), as statements' months are.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from evdms.accounts.models import User
+from evdms.charging.models import (
+    ChargingSession,
+    SessionKind,
+    SessionPurpose,
+    SessionReview,
+    SessionStatus,
+)
+from evdms.connections.models import Connection
+from evdms.enrolment.models import Membership
+from evdms.installations.models import InstallationJob, JobStatus, Quote, QuoteStatus
+from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, LineSource
+from evdms.invoicing.vat import ZERO, cents, net_of_gross
+from evdms.reimbursements.models import (
+    CarryOver,
+    PayoutLine,
+    PayoutLineStatus,
+    StatementLine,
+    statement_reference,
+)
+from evdms.reimbursements.services.statements import month_bounds
+
+
+def clean_text(value: str | None) -> str:
+    """Text from outside (a partner's location name, a quote line) without control
+    characters but the tab: they would break the PDF, the CSV and the e-invoice's XML."""
+    if not value:
+        return ""
+    return "".join(ch for ch in value if ch == "\t" or unicodedata.category(ch) != "Cc").strip()
+
+
+@dataclass(frozen=True)
+class Month:
+    """A local calendar month: its first day and its bounds as aware datetimes."""
+
+    first: date
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        first = day.replace(day=1)
+        start, end = month_bounds(first)
+        return cls(first=first, start=start, end=end)
+
+    @property
+    def days(self) -> int:
+        following = (self.first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return (following - self.first).days
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=self.days - 1)
+
+
+# --- who has anything -------------------------------------------------------------------
+
+
+def _open_sessions() -> Q:
+    return Q(
+        kind=SessionKind.PUBLIC,
+        purpose=SessionPurpose.BUSINESS,
+        status=SessionStatus.COMPLETED,
+        invoice_line__isnull=True,
+        cost_excl_vat__isnull=False,
+    ) & ~Q(review__in=[SessionReview.PENDING, SessionReview.REJECTED])
+
+
+def _credited_sessions() -> Q:
+    return Q(
+        kind=SessionKind.PUBLIC,
+        status=SessionStatus.CREDITED,
+        invoice_line__isnull=False,
+        invoice_credit_line__isnull=True,
+    )
+
+
+def organisations_with_sources(month: Month, with_fees: set[int]) -> list[int]:
+    """The organisations with anything to invoice for ``month``: an open source, or a
+    fee schedule in force (``with_fees``: its fees count connected drivers). Sorted."""
+    ids: set[int] = set(with_fees)
+    ids.update(
+        ChargingSession.objects.filter(_open_sessions(), started_at__lt=month.end)
+        .order_by()
+        .values_list("organisation_id", flat=True)
+        .distinct()
+    )
+    ids.update(
+        ChargingSession.objects.filter(_credited_sessions())
+        .order_by()
+        .values_list("organisation_id", flat=True)
+        .distinct()
+    )
+    ids.update(
+        PayoutLine.objects.filter(
+            status=PayoutLineStatus.PAID, settled_at__lt=month.end, invoice_line__isnull=True
+        )
+        .order_by()
+        .values_list("statement__connection__organisation_id", flat=True)
+        .distinct()
+    )
+    ids.update(
+        InstallationJob.objects.filter(_open_jobs(month))
+        .order_by()
+        .values_list("organisation_id", flat=True)
+        .distinct()
+    )
+    return sorted(ids)
+
+
+def existing_invoices(organisation_id: int, month: Month) -> tuple[set[str], set[int]]:
+    """The kinds already issued for the month (Services, Transactions) and the drivers
+    whose Bundle invoice of the month exists."""
+    kinds: set[str] = set()
+    drivers: set[int] = set()
+    for kind, driver_id in Invoice.objects.filter(
+        organisation_id=organisation_id, month=month.first
+    ).values_list("kind", "driver_id"):
+        if kind == InvoiceKind.BUNDLE and driver_id is not None:
+            drivers.add(driver_id)
+        elif kind in (InvoiceKind.SERVICES, InvoiceKind.TRANSACTIONS):
+            kinds.add(kind)
+    return kinds, drivers
+
+
+# --- who the lines name -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriverLabel:
+    name: str
+    verification_1: str = ""
+    verification_2: str = ""
+    customer_id: str = ""
+
+
+class Labels:
+    """Drivers' names, their driver verification per connection and the connections'
+    Customer IDs of one organisation, read once for its invoices."""
+
+    def __init__(self, organisation_id: int, driver_ids: set[int]) -> None:
+        self.names: dict[int, str] = {
+            pk: clean_text(full_name) or email
+            for pk, full_name, email in User.objects.filter(pk__in=driver_ids).values_list(
+                "pk", "full_name", "email"
+            )
+        }
+        self.verifications: dict[tuple[int, int], tuple[str, str]] = {}
+        for driver_id, connection_id, v1, v2 in (
+            Membership.objects.filter(organisation_id=organisation_id, driver_id__in=driver_ids)
+            .order_by("requested_at", "pk")  # the latest wins
+            .values_list("driver_id", "connection_id", "verification_1", "verification_2")
+        ):
+            self.verifications[(driver_id, connection_id)] = (clean_text(v1), clean_text(v2))
+        self.customer_ids: dict[int, str] = {
+            pk: clean_text(customer_id)
+            for pk, customer_id in Connection.objects.filter(
+                organisation_id=organisation_id
+            ).values_list("pk", "customer_id")
+        }
+
+    def of(self, driver_id: int | None, connection_id: int | None) -> DriverLabel:
+        if driver_id is None:
+            return DriverLabel(name="")
+        v1, v2 = self.verifications.get((driver_id, connection_id or 0), ("", ""))
+        return DriverLabel(
+            name=self.names.get(driver_id, ""),
+            verification_1=v1,
+            verification_2=v2,
+            customer_id=self.customer_ids.get(connection_id or 0, ""),
+        )
+
+
+# --- Transactions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicSession:
+    id: int
+    driver_id: int | None
+    connection_id: int | None
+    started_at: datetime | None
+    energy_wh: int
+    cost_excl_vat: Decimal
+    place: str
+
+
+def _place(location_name: str, location_address: str, operator: str) -> str:
+    parts = [clean_text(location_name), clean_text(location_address)]
+    place = ", ".join(part for part in parts if part)
+    return place or clean_text(operator)
+
+
+def open_public_sessions(
+    organisation_id: int, month: Month, currency: str
+) -> tuple[list[PublicSession], int]:
+    """The business sessions to invoice, locked (the driver's Business/Personal mark
+    waits for this transaction: what is invoiced is what was marked), oldest first; and
+    how many were left out because they are in another currency than the invoice."""
+    rows = (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .filter(_open_sessions(), organisation_id=organisation_id, started_at__lt=month.end)
+        .order_by("started_at", "pk")
+        .values_list(
+            "pk",
+            "driver_id",
+            "connection_id",
+            "started_at",
+            "energy_wh",
+            "cost_excl_vat",
+            "currency",
+            "location_name",
+            "location_address",
+            "operator",
+        )
+    )
+    sessions: list[PublicSession] = []
+    other_currency = 0
+    for pk, driver_id, connection_id, started, wh, cost, cur, name, address, operator in rows:
+        if cur and cur != currency:
+            other_currency += 1
+            continue
+        sessions.append(
+            PublicSession(
+                id=pk,
+                driver_id=driver_id,
+                connection_id=connection_id,
+                started_at=started,
+                energy_wh=wh,
+                cost_excl_vat=cost if cost is not None else ZERO,  # none: filtered out
+                place=_place(name, address, operator),
+            )
+        )
+    return sessions, other_currency
+
+
+@dataclass(frozen=True)
+class CreditedSession:
+    id: int
+    driver_id: int | None
+    connection_id: int | None
+    started_at: datetime | None
+    energy_wh: int
+    invoiced_net: Decimal  # what its line on an earlier invoice billed
+    invoice_number: str
+    place: str
+
+
+def credited_sessions(organisation_id: int) -> list[CreditedSession]:
+    """Invoiced sessions their operator credited since, not deducted yet (locked)."""
+    ids = list(
+        ChargingSession.objects.select_for_update(of=("self",))
+        .filter(_credited_sessions(), organisation_id=organisation_id)
+        .order_by("started_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
+    lines = InvoiceLine.objects.filter(session_id__in=ids).values_list(
+        "session_id",
+        "net_amount",
+        "invoice__number",
+        "session__driver_id",
+        "session__connection_id",
+        "session__started_at",
+        "session__energy_wh",
+        "place",
+    )
+    found = {
+        session_id: CreditedSession(
+            id=session_id,
+            driver_id=driver_id,
+            connection_id=connection_id,
+            started_at=started,
+            energy_wh=wh,
+            invoiced_net=net,
+            invoice_number=number,
+            place=place,
+        )
+        for session_id, net, number, driver_id, connection_id, started, wh, place in lines
+    }
+    return [found[pk] for pk in ids if pk in found]
+
+
+@dataclass(frozen=True)
+class PaidReimbursement:
+    payout_line_id: int
+    statement_id: int
+    statement_month: date
+    reference: str  # the statement's
+    driver_id: int
+    connection_id: int
+    settled_at: datetime | None
+    paid: Decimal  # what the bank paid the driver
+    # Of ``paid``, the part an earlier invoice billed already: a payment that failed
+    # after it was invoiced and was carried over into this statement.
+    invoiced_before: Decimal
+    energy_wh: int
+
+    @property
+    def amount(self) -> Decimal:
+        return self.paid - self.invoiced_before
+
+
+def paid_reimbursements(
+    organisation_id: int, month: Month, currency: str
+) -> tuple[list[PaidReimbursement], int]:
+    """The reimbursements the bank paid to the organisation's drivers before the month's
+    end and no invoice holds yet, locked, oldest first; and how many were left out for
+    being in another currency."""
+    rows = list(
+        PayoutLine.objects.select_for_update(of=("self",))
+        .filter(
+            status=PayoutLineStatus.PAID,
+            settled_at__lt=month.end,
+            invoice_line__isnull=True,
+            statement__connection__organisation_id=organisation_id,
+        )
+        .order_by("settled_at", "pk")
+        .values_list(
+            "pk",
+            "statement_id",
+            "statement__month",
+            "statement__driver_id",
+            "statement__connection_id",
+            "settled_at",
+            "amount",
+            "statement__currency",
+        )
+    )
+    statement_ids = [row[1] for row in rows]
+    energy = dict(
+        StatementLine.objects.filter(statement_id__in=statement_ids)
+        .order_by()
+        .values("statement_id")
+        .annotate(wh=Sum("energy_wh"))
+        .values_list("statement_id", "wh")
+    )
+    # Carried-over totals whose failed payment an invoice had billed already.
+    billed_carries: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for statement_id, amount in CarryOver.objects.filter(
+        statement_id__in=statement_ids,
+        failed_statement__payout__invoice_line__isnull=False,
+    ).values_list("statement_id", "amount"):
+        billed_carries[statement_id] += amount
+    paid: list[PaidReimbursement] = []
+    other_currency = 0
+    for pk, statement_id, st_month, driver_id, connection_id, settled, amount, cur in rows:
+        if cur != currency:
+            other_currency += 1
+            continue
+        paid.append(
+            PaidReimbursement(
+                payout_line_id=pk,
+                statement_id=statement_id,
+                statement_month=st_month,
+                reference=statement_reference(statement_id, st_month),
+                driver_id=driver_id,
+                connection_id=connection_id,
+                settled_at=settled,
+                paid=amount,
+                invoiced_before=billed_carries.get(statement_id, ZERO),
+                energy_wh=energy.get(statement_id) or 0,
+            )
+        )
+    return paid, other_currency
+
+
+def transactions_invoice_bases(
+    organisation_id: int, month: Month
+) -> tuple[int, Decimal, int, Decimal]:
+    """(sessions, their net, statements, their net) on the month's Transactions invoice
+    that exists already: what its Services invoice's fees count when that one is made
+    later than it (it had nothing to charge then)."""
+    rows = InvoiceLine.objects.filter(
+        invoice__organisation_id=organisation_id,
+        invoice__month=month.first,
+        invoice__kind=InvoiceKind.TRANSACTIONS,
+        source__in=[LineSource.PUBLIC_SESSION, LineSource.REIMBURSEMENT],
+    ).values_list("source", "net_amount")
+    sessions, session_net, statements, statement_net = 0, ZERO, 0, ZERO
+    for source, net in rows:
+        if source == LineSource.PUBLIC_SESSION:
+            sessions += 1
+            session_net += net
+        else:
+            statements += 1
+            statement_net += net
+    return sessions, session_net, statements, statement_net
+
+
+# --- Services ---------------------------------------------------------------------------
+
+
+def connected_days(organisation_id: int, month: Month) -> dict[int, int]:
+    """Per driver, the local days of the month on which they were connected to one of
+    the organisation's connections (a day counts once, whatever the connections)."""
+    tz = timezone.get_current_timezone()
+    days: dict[int, set[int]] = defaultdict(set)
+    for driver_id, connected, ended in (
+        Membership.objects.filter(
+            organisation_id=organisation_id,
+            connected_at__isnull=False,
+            connected_at__lt=month.end,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=month.start))
+        .values_list("driver_id", "connected_at", "ended_at")
+    ):
+        if connected is None:  # filtered out; for the type checker
+            continue
+        first = max(connected.astimezone(tz).date(), month.first)
+        last = min(ended.astimezone(tz).date(), month.last) if ended else month.last
+        if last < first:
+            continue
+        days[driver_id].update(range(first.day, last.day + 1))
+    return {driver_id: len(seen) for driver_id, seen in days.items() if seen}
+
+
+def drivers_under_warranty(organisation_id: int, month: Month) -> int:
+    """Drivers with a home charger the platform installed (commissioned before the
+    month's end) whose home warranty and labour runs on into the month."""
+    return (
+        InstallationJob.objects.filter(
+            organisation_id=organisation_id,
+            status__in=[JobStatus.COMMISSIONED, JobStatus.COMPLETED],
+            commissioned_at__lt=month.end,
+            warranty_until__gte=month.first,
+        )
+        .order_by()
+        .values("driver_id")
+        .distinct()
+        .count()
+    )
+
+
+# --- Bundle -----------------------------------------------------------------------------
+
+
+def _open_jobs(month: Month) -> Q:
+    return Q(
+        status=JobStatus.COMPLETED,
+        completed_at__lt=month.end,
+        quotes__status=QuoteStatus.APPROVED,
+        quotes__organisation_share__gt=0,
+    ) & ~Q(invoice_lines__source=LineSource.INSTALLATION)
+
+
+@dataclass(frozen=True)
+class CompletedJob:
+    id: int
+    driver_id: int
+    connection_id: int
+    completed_at: datetime | None
+    charger: str  # vendor model serial
+    address: str
+    quote_number: int
+    share_incl_vat: Decimal
+    # The share excl. VAT: per quote line, its organisation's part (incl. the line's
+    # VAT) without that VAT, rounded to the cent, summed.
+    share_excl_vat: Decimal
+
+
+def completed_jobs(organisation_id: int, month: Month) -> list[CompletedJob]:
+    """Completed installations whose organisation's share is not invoiced yet, with the
+    approved quote's share; jobs locked."""
+    job_rows = list(
+        InstallationJob.objects.select_for_update(of=("self",))
+        .filter(
+            organisation_id=organisation_id,
+            pk__in=InstallationJob.objects.filter(_open_jobs(month)).values("pk"),
+        )
+        .order_by("completed_at", "pk")
+        .values_list(
+            "pk",
+            "driver_id",
+            "connection_id",
+            "completed_at",
+            "charger_vendor",
+            "charger_model",
+            "charger_serial",
+            "address",
+            "postcode",
+            "city",
+        )
+    )
+    if not job_rows:
+        return []
+    quotes: dict[int, Quote] = {}
+    for quote in (
+        Quote.objects.filter(job_id__in=[row[0] for row in job_rows], status=QuoteStatus.APPROVED)
+        .prefetch_related("lines")
+        .order_by("job_id", "number")
+    ):
+        quotes[quote.job_id] = quote  # the latest approved one
+    jobs = []
+    for (
+        pk,
+        driver_id,
+        connection_id,
+        completed,
+        vendor,
+        model,
+        serial,
+        address,
+        pc,
+        city,
+    ) in job_rows:
+        approved = quotes.get(pk)
+        if approved is None:
+            continue
+        excl = sum(
+            (
+                net_of_gross(line.organisation_part, line.vat_rate)
+                for line in approved.lines.all()
+                if line.organisation_part
+            ),
+            ZERO,
+        )
+        jobs.append(
+            CompletedJob(
+                id=pk,
+                driver_id=driver_id,
+                connection_id=connection_id,
+                completed_at=completed,
+                charger=clean_text(" ".join(part for part in (vendor, model, serial) if part)),
+                address=clean_text(
+                    ", ".join(part for part in (address, f"{pc} {city}".strip()) if part)
+                ),
+                quote_number=approved.number,
+                share_incl_vat=approved.organisation_share,
+                share_excl_vat=cents(excl),
+            )
+        )
+    return jobs

@@ -1,0 +1,440 @@
+"""The monthly invoice run: what each kind of invoice holds, to the cent, on small cases
+computed by hand; reruns; refusals; the command and the task."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from evdms.charging.models import ChargingSession, SessionPurpose
+from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSeries, LineSource
+from evdms.invoicing.services import run as run_module
+from evdms.invoicing.services.run import invoices_run
+from evdms.invoicing.tests import run_world as w
+from evdms.testing.fixtures import make_organisation
+
+pytestmark = pytest.mark.django_db
+
+OCT = w.OCTOBER
+ISSUED = date(2026, 11, 2)
+D = Decimal
+
+
+@pytest.fixture
+def voltlease():
+    """Voltlease (NL) with its fee schedule: Dana connected all October, Eve from 21
+    October (11 of 31 days); Dana's public sessions (two business, one personal), her
+    September statement paid in October, and her home charger installed in October."""
+    org = w.billed_organisation(make_organisation("voltlease", "Voltlease"))
+    w.fee_schedule(org)
+    connection = w.public_connection(org)
+    dana = w.driver(connection, "Dana Driver")
+    eve = w.driver(connection, "Eve Early", connected=w.local(date(2026, 10, 21), 9))
+    w.public_session(dana, org, w.local(date(2026, 10, 3)), "4.0000", location="Gent\x07 Zuid")
+    w.public_session(dana, org, w.local(date(2026, 10, 9)), "10.3350")
+    w.public_session(
+        dana, org, w.local(date(2026, 10, 12)), "7.00", purpose=SessionPurpose.PERSONAL
+    )
+    w.paid_statement(dana, org, "12.34", settled=w.local(date(2026, 10, 6)))
+    w.completed_job(dana, org, completed=w.local(date(2026, 10, 20)))
+    return {"org": org, "dana": dana, "eve": eve, "connection": connection}
+
+
+def invoice(org, kind, driver=None) -> Invoice:
+    return Invoice.objects.get(organisation=org, kind=kind, month=OCT, driver=driver)
+
+
+def nets(inv: Invoice) -> list[tuple[str, Decimal, str]]:
+    return [(line.source, line.net_amount, line.vat_category) for line in inv.lines.all()]
+
+
+def test_the_three_kinds_come_out_right_to_the_cent(voltlease):
+    org, dana = voltlease["org"], voltlease["dana"]
+    result = invoices_run(OCT, issue_date=ISSUED)
+    assert (result.organisations, result.issued, result.skipped, result.refused) == (1, 3, 0, 0)
+
+    trx = invoice(org, InvoiceKind.TRANSACTIONS)
+    assert nets(trx) == [
+        (LineSource.PUBLIC_SESSION, D("4.00"), "S"),
+        (LineSource.PUBLIC_SESSION, D("10.34"), "S"),  # 10.335 half up
+        (LineSource.REIMBURSEMENT, D("12.34"), "E"),  # passed through: no VAT
+    ]
+    # 14.34 × 21 % = 3.0114 → 3.01
+    assert (trx.total_excl_vat, trx.total_vat, trx.total_incl_vat) == (
+        D("26.68"),
+        D("3.01"),
+        D("29.69"),
+    )
+    first = trx.lines.all()[0]
+    assert first.driver_name == "Dana Driver" and first.customer_id == "CUST-voltlease"
+    assert first.verification_1 == f"EMP-{dana.pk}" and first.verification_2 == "Sales"
+    assert first.place == "Gent Zuid, F.Rooseveltlaan 3A, 9000 Gent"  # the BEL stripped
+    assert first.energy_wh == 10_000
+    assert trx.number == "TRX-2026-000001" and trx.issue_date == ISSUED
+
+    srv = invoice(org, InvoiceKind.SERVICES)
+    assert [(line.description, line.quantity, line.net_amount) for line in srv.lines.all()] == [
+        ("Monthly fee per connected driver, October 2026", D("1.000"), D("5.00")),
+        ("Monthly fee per connected driver, October 2026: 11 of 31 days", D("1.000"), D("1.77")),
+        ("Home warranty and labour per driver, October 2026", D("1.000"), D("2.50")),
+        ("Reimbursement service fee per reimbursement statement paid", D("1.000"), D("0.50")),
+        ("Public charging service fee: 3 % of EUR 14.34", D("1.000"), D("0.43")),
+    ]
+    # 10.20 × 21 % = 2.142 → 2.14
+    assert (srv.total_excl_vat, srv.total_vat, srv.total_incl_vat) == (
+        D("10.20"),
+        D("2.14"),
+        D("12.34"),
+    )
+
+    bundle = invoice(org, InvoiceKind.BUNDLE, driver=dana)
+    (line,) = bundle.lines.all()
+    # The organisation's share: the standard package, 1,210.00 incl. VAT; the extra
+    # Dana asked for is hers.
+    assert line.net_amount == D("1000.00") and line.job is not None
+    assert (bundle.total_vat, bundle.total_incl_vat) == (D("210.00"), D("1210.00"))
+
+    # Personal sessions are never invoiced; business ones are fixed from now on.
+    personal = ChargingSession.objects.get(purpose=SessionPurpose.PERSONAL)
+    assert not InvoiceLine.objects.filter(session=personal).exists()
+    assert personal.invoiced_at is None
+    assert (
+        ChargingSession.objects.filter(
+            purpose=SessionPurpose.BUSINESS, invoiced_at__isnull=False
+        ).count()
+        == 2
+    )
+    assert sorted(result.invoice_ids) == sorted(Invoice.objects.values_list("pk", flat=True))
+
+
+def test_whole_months_count_any_day_connected_as_a_month(voltlease):
+    org = voltlease["org"]
+    org.fee_schedules.update(driver_fee_pro_rata=False)
+    invoices_run(OCT, issue_date=ISSUED)
+    srv = invoice(org, InvoiceKind.SERVICES)
+    assert next((line.quantity, line.net_amount) for line in srv.lines.all()) == (
+        D("2.000"),
+        D("10.00"),
+    )
+
+
+def test_a_driver_who_left_mid_month_pays_the_days_connected(voltlease):
+    org, connection = voltlease["org"], voltlease["connection"]
+    w.driver(
+        connection,
+        "Lou Leaver",
+        connected=datetime(2026, 3, 1, tzinfo=UTC),
+        ended=w.local(date(2026, 10, 10), 15),
+    )
+    invoices_run(OCT, issue_date=ISSUED)
+    srv = invoice(org, InvoiceKind.SERVICES)
+    lou = srv.lines.get(driver_name="Lou Leaver")
+    assert "10 of 31 days" in lou.description
+    assert lou.net_amount == D("1.61")  # 5 × 10 / 31 = 1.6129…
+
+
+def test_percentages_and_per_item_fees(voltlease):
+    org = voltlease["org"]
+    org.fee_schedules.update(
+        reimbursement_fee_basis="percent",
+        reimbursement_fee=D("2.5"),
+        public_fee_basis="per_item",
+        public_fee=D("0.35"),
+    )
+    invoices_run(OCT, issue_date=ISSUED)
+    srv = invoice(org, InvoiceKind.SERVICES)
+    fees = {line.source: line for line in srv.lines.all()}
+    # 12.34 × 2.5 % = 0.3085 → 0.31
+    assert fees[LineSource.REIMBURSEMENT_FEE].net_amount == D("0.31")
+    assert fees[LineSource.PUBLIC_FEE].quantity == D("2.000")
+    assert fees[LineSource.PUBLIC_FEE].net_amount == D("0.70")
+
+
+def test_a_buyer_in_another_member_state_is_reverse_charged(voltlease):
+    org = voltlease["org"]
+    w.billed_organisation(org, country="BE", vat_number="BE0403170701")
+    invoices_run(OCT, issue_date=ISSUED)
+    trx = invoice(org, InvoiceKind.TRANSACTIONS)
+    assert [line.vat_category for line in trx.lines.all()] == ["AE", "AE", "E"]
+    assert trx.total_vat == 0 and trx.total_incl_vat == D("26.68")
+    srv = invoice(org, InvoiceKind.SERVICES)
+    assert srv.total_vat == 0 and srv.total_incl_vat == D("10.20")
+
+
+def test_the_payer_organisation_receives_the_invoices(voltlease):
+    org = voltlease["org"]
+    lease = w.billed_organisation(make_organisation("lease", "Lease Co"))
+    org.invoice_payer = lease
+    org.save()
+    invoices_run(OCT, issue_date=ISSUED)
+    assert set(Invoice.objects.values_list("organisation", "buyer")) == {(org.pk, lease.pk)}
+    assert invoice(org, InvoiceKind.SERVICES).buyer_details["name"] == "Lease Co B.V."
+
+
+def test_a_rerun_issues_nothing_new_and_a_late_cdr_goes_on_the_next_month(voltlease):
+    org, dana = voltlease["org"], voltlease["dana"]
+    invoices_run(OCT, issue_date=ISSUED)
+    before = list(Invoice.objects.order_by("pk").values_list("number", "total_incl_vat"))
+    again = invoices_run(OCT, issue_date=ISSUED)
+    assert (again.issued, again.skipped, again.organisations) == (0, 1, 0)
+    assert list(Invoice.objects.order_by("pk").values_list("number", "total_incl_vat")) == before
+
+    # An October CDR that arrives after October was invoiced goes on November's.
+    late = w.public_session(dana, org, w.local(date(2026, 10, 30)), "2.00")
+    assert invoices_run(OCT, issue_date=ISSUED).issued == 0
+    invoices_run(date(2026, 11, 1), issue_date=date(2026, 12, 1))
+    nov = Invoice.objects.get(
+        organisation=org, kind=InvoiceKind.TRANSACTIONS, month=date(2026, 11, 1)
+    )
+    assert list(nov.lines.values_list("session", flat=True)) == [late.pk]
+    assert InvoiceLine.objects.filter(session__isnull=False).count() == 3
+
+
+def test_a_credit_cdr_after_invoicing_is_deducted_once_and_nets_to_zero(voltlease):
+    org = voltlease["org"]
+    invoices_run(OCT, issue_date=ISSUED)
+    session = ChargingSession.objects.get(
+        purpose=SessionPurpose.BUSINESS, cost_excl_vat=D("10.335")
+    )
+    w.credit(session)
+    invoices_run(date(2026, 11, 1), issue_date=date(2026, 12, 1))
+    nov = Invoice.objects.get(
+        organisation=org, kind=InvoiceKind.TRANSACTIONS, month=date(2026, 11, 1)
+    )
+    (deduction,) = nov.lines.all()
+    assert deduction.source == LineSource.PUBLIC_SESSION_CREDIT
+    assert deduction.credited_session_id == session.pk
+    assert deduction.net_amount == D("-10.34")
+    assert "TRX-2026-000001" in deduction.description
+    assert (
+        sum(InvoiceLine.objects.filter(session=session).values_list("net_amount", flat=True))
+        + (deduction.net_amount)
+        == 0
+    )
+    # Deducted once: December has nothing of it.
+    invoices_run(date(2026, 12, 1), issue_date=date(2027, 1, 4))
+    assert InvoiceLine.objects.filter(credited_session=session).count() == 1
+
+
+def test_a_session_credited_before_it_was_invoiced_is_on_no_invoice(voltlease):
+    session = ChargingSession.objects.filter(purpose=SessionPurpose.BUSINESS)[0]
+    w.credit(session)
+    invoices_run(OCT, issue_date=ISSUED)
+    assert not InvoiceLine.objects.filter(session=session).exists()
+    assert not InvoiceLine.objects.filter(credited_session=session).exists()
+
+
+def test_pending_and_failed_payouts_are_not_billed(voltlease):
+    org, eve = voltlease["org"], voltlease["eve"]
+    w.paid_statement(eve, org, "8.00", settled=w.local(date(2026, 10, 7)), status="pending")
+    w.paid_statement(
+        eve,
+        org,
+        "9.00",
+        settled=w.local(date(2026, 10, 7)),
+        month=date(2026, 8, 1),
+        status="failed",
+    )
+    invoices_run(OCT, issue_date=ISSUED)
+    trx = invoice(org, InvoiceKind.TRANSACTIONS)
+    assert trx.lines.filter(source=LineSource.REIMBURSEMENT).count() == 1
+
+
+def test_zero_amount_invoices_are_not_issued():
+    org = w.billed_organisation(make_organisation("quiet", "Quiet Co"))
+    w.fee_schedule(org, driver_fee=D(0), warranty_fee=D(0))
+    connection = w.public_connection(org)
+    w.driver(connection, "Zed Zero")
+    result = invoices_run(OCT, issue_date=ISSUED)
+    assert result.issued == 0 and Invoice.objects.count() == 0
+
+
+def test_an_organisation_that_cannot_be_invoiced_is_refused_and_the_others_go_on(voltlease, caplog):
+    org = voltlease["org"]
+    other = w.billed_organisation(make_organisation("rival", "Rival"))
+    rival_driver = w.driver(w.public_connection(other), "Rob Rival")
+    # Sessions whose sum no invoice total holds (beyond DecimalField(14, 2)).
+    for _ in range(101):
+        w.public_session(rival_driver, other, w.local(date(2026, 10, 4)), "9999999999.0000")
+    with caplog.at_level(logging.ERROR, logger="evdms.invoicing"):
+        result = invoices_run(OCT, issue_date=ISSUED)
+    assert (result.refused, result.refused_ids) == (1, [other.pk])
+    assert result.organisations == 1 and result.issued == 3
+    assert not Invoice.objects.filter(organisation=other).exists()
+    assert "Rival" in caplog.text
+    # Nothing half-written: the refused organisation's session stays open, and no
+    # number was used (Voltlease's are the first of each series).
+    assert ChargingSession.objects.filter(organisation=other, invoiced_at=None).count() == 101
+    assert InvoiceSeries.objects.get(key="TRX-2026").next_number == 2
+    assert org.invoices.count() == 3
+
+
+def test_an_integrity_error_is_retried_then_refused(voltlease):
+    calls = []
+    real = run_module.invoice_issue
+
+    def failing(**kwargs):
+        calls.append(kwargs["kind"])
+        from django.db import IntegrityError
+
+        raise IntegrityError("something else")
+
+    with mock.patch.object(run_module, "invoice_issue", failing):
+        result = invoices_run(OCT, issue_date=ISSUED)
+    assert result.refused == 1 and len(calls) == 2
+    assert Invoice.objects.count() == 0
+    assert real is run_module.invoice_issue
+
+
+def test_the_command(voltlease, capsys):
+    call_command("make_invoices", "--month", "2026-10")
+    out = capsys.readouterr().out
+    assert "October 2026: 3 invoice(s) issued to 1 organisation(s)" in out
+    call_command("make_invoices", "--month", "2026-10")
+    assert "0 invoice(s) issued to 0 organisation(s), 1 invoiced already" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["2026-13", "October", "2026-1", "26-10", ""])
+def test_the_command_refuses_a_bad_month(db, bad):
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("make_invoices", "--month", bad or "x")
+
+
+def test_the_statement_task_queues_the_invoice_run(voltlease):
+    from evdms.reimbursements.tasks import make_statements
+
+    make_statements.call(month="2026-10")
+    # The test backend runs the queued task at once: October is invoiced.
+    assert Invoice.objects.filter(month=OCT).count() == 3
+
+
+def test_the_invoice_task(voltlease):
+    from evdms.invoicing.tasks import make_invoices
+
+    assert make_invoices.call(month="2026-10")["issued"] == 3
+    assert make_invoices.call(month="2026-10")["issued"] == 0
+
+
+# --- kill -9 and rerun ------------------------------------------------------------------
+# Real processes on a real SQLite file, as the statement run's kill test does: a file
+# database is migrated and filled once by a subprocess, then copied for each case; the
+# command stops at a named checkpoint (``evdms.testing.stop_at``) and is SIGKILLed there.
+
+KILL_ORGANISATIONS = 6
+
+
+def build_kill_world() -> None:
+    """Run in a subprocess: six organisations, each with two drivers, business and
+    personal sessions, a paid statement and (every other one) an installation."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    for n in range(KILL_ORGANISATIONS):
+        org = w.billed_organisation(make_organisation(f"org{n}", f"Organisation {n}"))
+        w.fee_schedule(org)
+        connection = w.public_connection(org)
+        first = w.driver(connection, f"Driver {n}a")
+        w.driver(connection, f"Driver {n}b", connected=w.local(date(2026, 10, 11 + n)))
+        for i in range(3):
+            w.public_session(first, org, w.local(date(2026, 10, 2 + i)), f"{n + 1}.{i}55")
+        w.public_session(first, org, w.local(date(2026, 10, 8)), "3.00", purpose="personal")
+        w.paid_statement(first, org, f"{10 + n}.07", settled=w.local(date(2026, 10, 6)))
+        if n % 2 == 0:
+            w.completed_job(first, org, completed=w.local(date(2026, 10, 20)))
+
+
+def invoices_in(db) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        invoices = conn.execute(
+            """SELECT o.slug, i.kind, i.number, CAST(i.total_excl_vat AS TEXT),
+                      CAST(i.total_vat AS TEXT), i.id
+               FROM invoicing_invoice i JOIN accounts_organisation o ON o.id = i.organisation_id
+               ORDER BY i.number"""
+        ).fetchall()
+        result = []
+        for slug, kind, number, excl, vat, pk in invoices:
+            lines = conn.execute(
+                """SELECT position, source, CAST(net_amount AS TEXT), session_id,
+                          payout_line_id, job_id FROM invoicing_invoiceline
+                   WHERE invoice_id = ? ORDER BY position""",
+                (pk,),
+            ).fetchall()
+            result.append((slug, kind, number, D(excl), D(vat), tuple(lines)))
+    return result
+
+
+def assert_gapless(invoices: list[tuple]) -> None:
+    series: dict[str, list[int]] = {}
+    for _slug, _kind, number, *_ in invoices:
+        key, _, serial = number.rpartition("-")
+        series.setdefault(key, []).append(int(serial))
+    for key, serials in series.items():
+        assert sorted(serials) == list(range(1, len(serials) + 1)), key
+
+
+KILL_COMMAND = ("make_invoices", "--month", "2026-10", "--chunk-size", "2")
+
+
+@pytest.fixture(scope="module")
+def kill_prepared(tmp_path_factory):
+    from evdms.reimbursements.tests.test_kill_and_rerun import finish, python
+
+    db = tmp_path_factory.mktemp("invoice-kill") / "prepared.sqlite3"
+    code = (
+        "import django; django.setup(); "
+        "from evdms.invoicing.tests.test_run import build_kill_world; build_kill_world()"
+    )
+    finish(python(db, "-c", code))
+    return db
+
+
+@pytest.fixture(scope="module")
+def kill_reference(kill_prepared, tmp_path_factory):
+    from evdms.reimbursements.tests.test_kill_and_rerun import copy_of, finish, python
+
+    db = copy_of(kill_prepared, tmp_path_factory.mktemp("invoice-reference"), "reference")
+    finish(python(db, "manage.py", *KILL_COMMAND))
+    invoices = invoices_in(db)
+    # Six Transactions and Services invoices, three Bundles.
+    assert len(invoices) == 15
+    assert_gapless(invoices)
+    return invoices
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "after", "organisations_before_kill"),
+    [
+        ("invoices-written", "3", 2),  # inside the third organisation's transaction
+        ("organisation-committed", "4", 4),  # four organisations committed
+    ],
+)
+def test_a_run_killed_mid_way_and_run_again_issues_the_same_invoices_gapless(
+    kill_prepared, kill_reference, tmp_path, checkpoint, after, organisations_before_kill
+):
+    from evdms.reimbursements.tests.test_kill_and_rerun import (
+        copy_of,
+        finish,
+        kill_at_checkpoint,
+        python,
+    )
+
+    db = copy_of(kill_prepared, tmp_path, checkpoint)
+    kill_at_checkpoint(python(db, "-m", "evdms.testing.stop_at", checkpoint, after, *KILL_COMMAND))
+    partial = invoices_in(db)
+    # Whole organisations only: each with all of its invoices, numbered without gaps.
+    assert {row[0] for row in partial} == {f"org{n}" for n in range(organisations_before_kill)}
+    assert set(partial) <= set(kill_reference)
+    assert_gapless(partial)
+
+    out = finish(python(db, "manage.py", *KILL_COMMAND))
+    assert "invoice(s) issued" in out
+    assert invoices_in(db) == kill_reference
+    finish(python(db, "manage.py", *KILL_COMMAND))  # and a third run changes nothing
+    assert invoices_in(db) == kill_reference
