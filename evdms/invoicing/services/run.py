@@ -42,6 +42,7 @@ from django.utils import timezone
 from evdms.accounts.models import Organisation, User
 from evdms.charging.models import ChargingSession
 from evdms.invoicing import sources
+from evdms.invoicing.delivery import invoices_deliver_after_commit, invoices_deliver_pending
 from evdms.invoicing.models import FeeBasis, FeeSchedule, Invoice, InvoiceKind, LineSource
 from evdms.invoicing.selectors import fee_schedules_in_force
 from evdms.invoicing.services.issue import DraftLine, invoice_issue
@@ -449,6 +450,9 @@ def _organisation_invoice(
                 )
             )
         _mark_invoiced(taken)
+        # E-mailed once this transaction commits; what a kill in between leaves unsent
+        # the next run queues first (invoices_deliver_pending).
+        invoices_deliver_after_commit(invoice.pk for invoice in invoices)
         checkpoints.checkpoint("invoices-written")
     return _Outcome(invoices=invoices, existing=existing, left_out=left_out)
 
@@ -474,6 +478,8 @@ def invoices_run(
     only what is missing."""
     the_month = Month.of(month)
     result = RunResult(month=the_month.first)
+    # A killed earlier run may have committed invoices whose e-mail was never queued.
+    invoices_deliver_pending(the_month.first)
     schedules_all = FeeSchedule.objects.filter(valid_from__lte=the_month.first).order_by()
     with_fees = set(schedules_all.values_list("organisation_id", flat=True).distinct())
     organisation_ids = sources.organisations_with_sources(the_month, with_fees)

@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
+from evdms.accounts.models import Grant
 from evdms.charging.models import ChargingSession, SessionPurpose
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSeries, LineSource
 from evdms.invoicing.services import run as run_module
@@ -169,6 +170,7 @@ def test_a_buyer_in_another_member_state_is_reverse_charged(voltlease):
 def test_the_payer_organisation_receives_the_invoices(voltlease):
     org = voltlease["org"]
     lease = w.billed_organisation(make_organisation("lease", "Lease Co"))
+    Grant.objects.create(grantor=org, grantee=lease)  # a payer is named under a grant
     org.invoice_payer = lease
     org.save()
     invoices_run(OCT, issue_date=ISSUED)
@@ -438,3 +440,27 @@ def test_a_run_killed_mid_way_and_run_again_issues_the_same_invoices_gapless(
     assert invoices_in(db) == kill_reference
     finish(python(db, "manage.py", *KILL_COMMAND))  # and a third run changes nothing
     assert invoices_in(db) == kill_reference
+
+
+def test_the_run_emails_each_invoice_once_to_accounts_payable(
+    voltlease, mailoutbox, django_capture_on_commit_callbacks
+):
+    from evdms.invoicing.models import InvoiceStatus
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoices_run(OCT, issue_date=ISSUED)
+    sent = {message.subject: message for message in mailoutbox}
+    numbers = sorted(
+        Invoice.objects.filter(organisation=voltlease["org"]).values_list("number", flat=True)
+    )
+    assert len(mailoutbox) == 3
+    assert all(any(number in subject for subject in sent) for number in numbers)
+    address = voltlease["org"].accounts_payable_email
+    assert {tuple(message.to) for message in mailoutbox} == {(address,)}
+    assert all(
+        any(name.endswith(".pdf") for name, _, _ in message.attachments) for message in mailoutbox
+    )
+    assert set(Invoice.objects.values_list("status", flat=True)) == {InvoiceStatus.SENT}
+    with django_capture_on_commit_callbacks(execute=True):
+        invoices_run(OCT, issue_date=ISSUED)  # a rerun issues and e-mails nothing more
+    assert len(mailoutbox) == 3
