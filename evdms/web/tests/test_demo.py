@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from evdms.accounts.models import Admin, Role
+from evdms.accounts.models import Admin, Organisation, Role
 from evdms.connections.models import Connection, InstallationPaymentModel
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +133,38 @@ def test_the_demo_has_app_tokens_and_two_cards_one_blocked():
         ("EVD-CARD-0001", "", True),
         ("EVD-CARD-0002", "blocked", False),
     ]
+
+
+def test_the_demo_has_invoices_of_every_kind_a_credit_note_one_paid_one_overdue():
+    from evdms.invoicing.models import FeeSchedule, Invoice, InvoiceKind, InvoiceStatus
+
+    call_command("seed_demo")
+    issued = list(Invoice.objects.order_by("number").values_list("number", "total_incl_vat"))
+    call_command("seed_demo")  # twice: nothing issued again
+    assert list(Invoice.objects.order_by("number").values_list("number", "total_incl_vat")) == (
+        issued
+    )
+    invoiced = Organisation.objects.filter(slug__in=["voltlease", "acme-logistics"])
+    assert FeeSchedule.objects.filter(organisation__in=invoiced).count() == 2
+    kinds = set(Invoice.objects.values_list("kind", flat=True))
+    assert kinds == {
+        InvoiceKind.BUNDLE,
+        InvoiceKind.SERVICES,
+        InvoiceKind.TRANSACTIONS,
+        InvoiceKind.CREDIT_NOTE,
+    }
+    assert Invoice.objects.filter(status=InvoiceStatus.PAID).exists()
+    assert Invoice.objects.filter(status=InvoiceStatus.OVERDUE).count() == 1
+    credit_note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    assert credit_note.credits is not None and credit_note.total_incl_vat > 0
+    # Acme Logistics is a Belgian business: reverse charge; Northwind's payer is Voltlease.
+    acme = Invoice.objects.filter(organisation__slug="acme-logistics").first()
+    assert acme is not None and set(acme.lines.values_list("vat_category", flat=True)) <= {
+        "AE",
+        "E",
+    }
+    assert set(
+        Invoice.objects.filter(organisation__slug="northwind-foods").values_list(
+            "buyer__slug", flat=True
+        )
+    ) == {"voltlease"}

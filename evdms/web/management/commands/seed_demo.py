@@ -9,6 +9,7 @@ from evdms.charging.demo import seed_chargers
 from evdms.connections.demo import seed_connections
 from evdms.enrolment.demo import demo_driver_logins, seed_drivers
 from evdms.installations.demo import installation_logins, seed_installations, seed_installers
+from evdms.invoicing.demo import seed_invoicing
 from evdms.public_charging.demo import seed_tokens
 from evdms.public_charging.demo_sessions import seed_public_sessions
 from evdms.reimbursements.demo import seed_reimbursements
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         seed_reimbursements()
         seed_tokens()
         seed_public_sessions()  # the demo CPO's CDRs: after the drivers joined
+        seed_invoicing()  # the monthly runs of the last months: after all they bill
         logins += demo_driver_logins() + installation_logins()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Log-ins (password {DEMO_PASSWORD}):")
