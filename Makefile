@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast lint format lock chromium migrate
 .PHONY: bench-drivers bench-invitations bench-reports bench-statements bench-installations
 .PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
-.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs
+.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs bench-invoices
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -98,6 +98,14 @@ bench-reports: $(STAMP)
 
 bench-statements: $(STAMP)
 	$(BIN)/python bench/statements.py --drivers 100000 --sessions-per-driver 30
+
+# The monthly run, statements then invoices (issue #16): 1,000 organisations, 100,000
+# drivers, 3,000,000 home sessions, 1,000,000 public CDRs; on SQLite, then PostgreSQL
+# (its database created when missing and emptied first). SCALE=0.01 for a quick check.
+SCALE ?= 1
+bench-invoices: $(STAMP)
+	$(BIN)/python bench/invoice_run.py --scale $(SCALE)
+	DATABASE_URL=$${INVOICES_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_invoices} $(BIN)/python bench/invoice_run.py --scale $(SCALE)
 
 # The Home Charger Installation Report with 100,000 jobs, on SQLite then PostgreSQL
 # (issue #14); the PostgreSQL database is created when missing and emptied first.
