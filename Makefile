@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast lint format lock chromium migrate
 .PHONY: bench-drivers bench-invitations bench-reports bench-statements bench-installations
 .PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
-.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs bench-invoice-pdf
+.PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs bench-invoices bench-invoice-pdf
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) is required (Python 3.11)." >&2; exit 1; }
@@ -102,6 +102,14 @@ bench-statements: $(STAMP)
 # Invoice PDFs (PDF/A-3 + Factur-X) in one worker: a 10-line and a 2,000-line invoice
 bench-invoice-pdf: $(STAMP)
 	$(BIN)/python bench/invoice_pdf.py --repeat 5 --sessions 2000
+
+# The monthly run, statements then invoices (issue #16): 1,000 organisations, 100,000
+# drivers, 3,000,000 home sessions, 1,000,000 public CDRs; on SQLite, then PostgreSQL
+# (its database created when missing and emptied first). SCALE=0.01 for a quick check.
+SCALE ?= 1
+bench-invoices: $(STAMP)
+	$(BIN)/python bench/invoice_run.py --scale $(SCALE)
+	DATABASE_URL=$${INVOICES_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_invoices} $(BIN)/python bench/invoice_run.py --scale $(SCALE)
 
 # The Home Charger Installation Report with 100,000 jobs, on SQLite then PostgreSQL
 # (issue #14); the PostgreSQL database is created when missing and emptied first.

@@ -133,7 +133,8 @@ def public_session(
         energy_wh=energy_wh,
         status=SessionStatus.COMPLETED,
         cost_excl_vat=Decimal(cost),
-        cost_incl_vat=Decimal(cost) * Decimal("1.21"),
+        # None where it would not fit the column (the out-of-range cases).
+        cost_incl_vat=Decimal(cost) * Decimal("1.21") if Decimal(cost) < 10**9 else None,
         currency=currency,
         purpose=purpose,
         operator="Zuid Charging",

@@ -76,6 +76,7 @@ def test_the_three_kinds_come_out_right_to_the_cent(voltlease):
     assert first.verification_1 == f"EMP-{dana.pk}" and first.verification_2 == "Sales"
     assert first.place == "Gent Zuid, F.Rooseveltlaan 3A, 9000 Gent"  # the BEL stripped
     assert first.energy_wh == 10_000
+    assert "\x07" not in first.description and "Gent Zuid" in first.description
     assert trx.number == "TRX-2026-000001" and trx.issue_date == ISSUED
 
     srv = invoice(org, InvoiceKind.SERVICES)
@@ -111,6 +112,25 @@ def test_the_three_kinds_come_out_right_to_the_cent(voltlease):
         == 2
     )
     assert sorted(result.invoice_ids) == sorted(Invoice.objects.values_list("pk", flat=True))
+
+
+def test_once_invoiced_the_driver_can_no_longer_change_the_purpose(voltlease):
+    from django.core.exceptions import ValidationError
+
+    from evdms.public_charging.services.purpose import PURPOSE_FIXED, session_purpose_set
+
+    invoices_run(OCT, issue_date=ISSUED)
+    billed = ChargingSession.objects.filter(purpose=SessionPurpose.BUSINESS)[0]
+    with pytest.raises(ValidationError) as refused:
+        session_purpose_set(
+            driver=voltlease["dana"], session=billed, purpose=SessionPurpose.PERSONAL
+        )
+    assert PURPOSE_FIXED in str(refused.value)
+    # A personal session marked business later is billed on the next month's invoice.
+    personal = ChargingSession.objects.get(purpose=SessionPurpose.PERSONAL)
+    session_purpose_set(driver=voltlease["dana"], session=personal, purpose="business")
+    invoices_run(date(2026, 11, 1), issue_date=date(2026, 12, 1))
+    assert InvoiceLine.objects.get(session=personal).invoice.month == date(2026, 11, 1)
 
 
 def test_whole_months_count_any_day_connected_as_a_month(voltlease):
@@ -195,6 +215,8 @@ def test_a_rerun_issues_nothing_new_and_a_late_cdr_goes_on_the_next_month(voltle
     )
     assert list(nov.lines.values_list("session", flat=True)) == [late.pk]
     assert InvoiceLine.objects.filter(session__isnull=False).count() == 3
+    # The installation was billed once, in October.
+    assert InvoiceLine.objects.filter(source=LineSource.INSTALLATION).count() == 1
 
 
 def test_a_credit_cdr_after_invoicing_is_deducted_once_and_nets_to_zero(voltlease):

@@ -19,6 +19,7 @@ from evdms.charging.models import ChargingSession, SessionPurpose, SessionStatus
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, LineSource
 from evdms.invoicing.services.run import invoices_run
 from evdms.invoicing.tests import run_world as w
+from evdms.invoicing.vat import cents
 from evdms.reimbursements.models import PayoutLine, PayoutLineStatus, Statement
 from evdms.testing.fixtures import make_organisation
 
@@ -153,7 +154,7 @@ def assert_sources_once() -> None:
             continue
         (billed_line,) = billed  # every business CDR exactly once
         assert session.cost_excl_vat is not None
-        assert billed_line.net_amount == session.cost_excl_vat.quantize(D("0.01"))
+        assert billed_line.net_amount == cents(session.cost_excl_vat)  # half up
         assert billed_line.invoice.organisation_id == session.organisation_id
         if session.status == SessionStatus.CREDITED:
             (credit,) = deducted  # a credit CDR nets it to zero
