@@ -233,6 +233,12 @@ def parse_camt054_credits(content: bytes) -> list[BankCredit]:
         raise ValidationError({"file": ["This file has a DTD; bank files have none."]}) from exc
     except ParseError as exc:
         raise ValidationError({"file": [f"This is not an XML file ({exc})."]}) from exc
+    except (LookupError, ValueError) as exc:
+        # The XML declaration names an encoding the parser cannot read (unknown, not a
+        # text encoding, multi-byte): Python's codecs raise these, not ParseError.
+        raise ValidationError(
+            {"file": ["This is not an XML file: its encoding cannot be read; use UTF-8."]}
+        ) from exc
     message = next(iter(root), None)
     if message is None or _local(message.tag) != "BkToCstmrDbtCdtNtfctn":
         raise ValidationError({"file": ["Give the bank's debit/credit notification (camt.054)."]})

@@ -185,6 +185,11 @@ def test_a_transfer_in_another_currency_is_not_applied(acme):
             "has a DTD",
         ),
         (b"%PDF-1.7 not xml", "not an XML file"),
+        # Encodings the parser cannot read (unknown, not a text encoding, multi-byte).
+        (b'<?xml version="1.0" encoding="foo"?><Document/>', "not an XML file"),
+        (b'<?xml version="1.0" encoding="rot13"?><Document/>', "not an XML file"),
+        (b'<?xml version="1.0" encoding="utf-7"?><Document/>', "not an XML file"),
+        (b'<?xml version="1.0" encoding="idna"?><Document>x</Document>', "not an XML file"),
         (
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
             b"<CstmrPmtStsRpt/></Document>",
