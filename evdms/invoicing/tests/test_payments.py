@@ -327,6 +327,21 @@ def test_an_operator_marks_invoices_paid_from_the_admin(acme, petra):
     assert 'name="_save"' not in detail  # read-only: an issued invoice never changes
 
 
+@pytest.mark.parametrize("month", ["0-1", "99999-1", "99999999999999999999-1", "2026-13", "x"])
+def test_a_hand_made_month_in_the_admin_list_shows_no_invoice(acme, petra, month):
+    from django.test import Client
+    from django.urls import reverse
+
+    petra.is_superuser = True
+    petra.save()
+    client = Client()
+    client.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
+    invoice = issue(acme)
+    listed = client.get(reverse("admin:invoicing_invoice_changelist"), {"month": month})
+    assert listed.status_code == 200
+    assert invoice.number not in listed.content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_operator_and_the_bank_file_paying_at_once_pay_once(petra):
     from evdms.testing.concurrency import at_once
