@@ -48,7 +48,8 @@ ZERO = Decimal("0.00")
 def amount_due(invoice: Invoice) -> Decimal:
     """What the buyer is to pay: the invoice incl. VAT less its credit notes."""
     credited = Invoice.objects.filter(credits=invoice).aggregate(total=Sum("total_incl_vat"))
-    return invoice.total_incl_vat - (credited["total"] or ZERO)
+    # In cents: SQLite's sum comes back with a dozen decimal places.
+    return (invoice.total_incl_vat - (credited["total"] or ZERO)).quantize(ZERO)
 
 
 def _local_date(moment: datetime | None) -> str:
