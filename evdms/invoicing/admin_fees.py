@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -62,6 +64,18 @@ class FeeScheduleForm(forms.ModelForm[FeeSchedule]):
         return data
 
 
+class FeeScheduleChangeList(ChangeList):
+    """Django's date hierarchy turns a bad day into "wrong parameters" but not a year
+    past 9999 or beyond a C long (``?valid_from__year=9999``): those raise here. A
+    hand-made URL gets the admin's own "wrong parameters" answer, not an error page."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
 @admin.register(FeeSchedule)
 class FeeScheduleAdmin(admin.ModelAdmin[FeeSchedule]):
     form = FeeScheduleForm
@@ -83,6 +97,9 @@ class FeeScheduleAdmin(admin.ModelAdmin[FeeSchedule]):
     date_hierarchy = "valid_from"
     ordering = ("organisation__name", "-valid_from")
     search_fields = ("organisation__name", "organisation__slug")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return FeeScheduleChangeList
 
     @admin.display(description="From month", ordering="valid_from")
     def month(self, obj: FeeSchedule) -> str:

@@ -3,6 +3,7 @@ never changes), with their lines and VAT, and a "Mark paid" action through the s
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -86,9 +87,10 @@ class MonthFilter(admin.SimpleListFilter):
             return queryset
         try:
             year, month = (int(part) for part in value.split("-"))
-        except ValueError:
+            first = date(year, month, 1)  # a year or month out of range fails here
+        except (ValueError, OverflowError):
             return queryset.none()  # a hand-made URL: nothing, rather than an error page
-        return queryset.filter(month__year=year, month__month=month)
+        return queryset.filter(month__year=first.year, month__month=first.month)
 
 
 @admin.register(Invoice)

@@ -27,6 +27,7 @@ from evdms.invoicing.selectors import (
     invoices_for,
     parse_invoice_query,
 )
+from evdms.invoicing.services.payments import amount_due
 from evdms.ui.api import check_page, page_of, requires
 from evdms.ui.http import ApiRequest
 
@@ -124,6 +125,9 @@ class CreditNoteOut(Schema):
 
 
 class InvoiceDetail(InvoiceOut):
+    # What is still to pay: the total less its credit notes (0 for a credit note); a
+    # transfer pays the invoice when it brings exactly this.
+    amount_due: Decimal
     credit_reason: str
     seller: SellerOut
     buyer: BuyerOut
@@ -210,6 +214,9 @@ def invoices_read(request: ApiRequest, invoice_id: int) -> dict[str, Any]:
     invoice = get_invoice_for(actor, invoice_id)
     return {
         **_out(invoice),
+        "amount_due": Decimal("0.00")
+        if invoice.kind == InvoiceKind.CREDIT_NOTE
+        else amount_due(invoice),
         "credit_reason": invoice.credit_reason,
         "seller": invoice.seller,
         "buyer": invoice.buyer_details,

@@ -23,6 +23,7 @@ from evdms.invoicing.selectors import (
     invoices_for,
     parse_invoice_query,
 )
+from evdms.invoicing.services.payments import amount_due
 from evdms.ui.decorators import admin_required
 from evdms.ui.http import AdminRequest
 
@@ -62,6 +63,7 @@ def invoice_detail(request: AdminRequest, invoice_id: int) -> HttpResponse:
     lines = Paginator(invoice_lines(invoice), INVOICE_LINES_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    is_credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
     return render(
         request,
         "invoicing/invoice_detail.html",
@@ -71,7 +73,10 @@ def invoice_detail(request: AdminRequest, invoice_id: int) -> HttpResponse:
             "vat_lines": invoice_vat_lines(invoice),
             "credit_notes": invoice_related(actor, invoice),
             "own_organisation_id": actor.organisation.pk,
-            "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+            "is_credit_note": is_credit_note,
+            # What the invoice still asks once credit notes lowered it: the bank file
+            # pays the invoice only for this amount, so the page asks for it.
+            "amount_due": None if is_credit_note else amount_due(invoice),
             # Transactions lines say when, who, where and how much energy.
             "has_details": invoice_lines(invoice).filter(occurred_at__isnull=False).exists(),
             "time_zone": timezone.get_current_timezone_name(),

@@ -23,6 +23,7 @@ basis by a cent at most.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -113,6 +114,14 @@ def _reason(reason: str) -> str:
     reason = " ".join(reason.split())
     if not reason:
         raise ValidationError({"reason": ["Say why the invoice is credited."]})
+    # The reason prints on the credit note: a control or format character (a NUL, which
+    # PostgreSQL cannot store, or a right-to-left override) is refused, as in billing
+    # details.
+    for char in reason:
+        if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"}:
+            raise ValidationError(
+                {"reason": [f"Remove the control character {char!r}: use plain text."]}
+            )
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": [f"At most {REASON_MAX} characters."]})
     return reason

@@ -48,7 +48,8 @@ ZERO = Decimal("0.00")
 def amount_due(invoice: Invoice) -> Decimal:
     """What the buyer is to pay: the invoice incl. VAT less its credit notes."""
     credited = Invoice.objects.filter(credits=invoice).aggregate(total=Sum("total_incl_vat"))
-    return invoice.total_incl_vat - (credited["total"] or ZERO)
+    # In cents: SQLite's sum comes back with a dozen decimal places.
+    return (invoice.total_incl_vat - (credited["total"] or ZERO)).quantize(ZERO)
 
 
 def _local_date(moment: datetime | None) -> str:
@@ -233,6 +234,12 @@ def parse_camt054_credits(content: bytes) -> list[BankCredit]:
         raise ValidationError({"file": ["This file has a DTD; bank files have none."]}) from exc
     except ParseError as exc:
         raise ValidationError({"file": [f"This is not an XML file ({exc})."]}) from exc
+    except (LookupError, ValueError) as exc:
+        # The XML declaration names an encoding the parser cannot read (unknown, not a
+        # text encoding, multi-byte): Python's codecs raise these, not ParseError.
+        raise ValidationError(
+            {"file": ["This is not an XML file: its encoding cannot be read; use UTF-8."]}
+        ) from exc
     message = next(iter(root), None)
     if message is None or _local(message.tag) != "BkToCstmrDbtCdtNtfctn":
         raise ValidationError({"file": ["Give the bank's debit/credit notification (camt.054)."]})

@@ -185,8 +185,11 @@ def test_an_invoice_lists_its_credit_notes(invoices: Invoices, client, api_key_f
             "credit_reason": "Driver counted twice",
         }
     ]
+    # What the bank file will accept as its payment: 39.33 less the credit note's 12.10.
+    assert body["amount_due"] == "27.23"
     note = client.get(f"{LIST}/{invoices.credit_note.pk}", headers=headers).json()
     assert note["credits_id"] == invoices.services.pk
+    assert note["amount_due"] == "0.00"  # a credit note asks nothing
     assert note["credit_reason"] == "Driver counted twice"
 
 

@@ -264,6 +264,21 @@ def test_lines_must_belong_to_the_invoice_and_come_once(acme):
     assert nothing_written(before)
 
 
+@pytest.mark.parametrize("reason", ["Fee\x00charged", "Fee \x07charged", "Fee \u202echarged"])
+def test_a_reason_with_a_control_character_is_refused(acme, reason):
+    # A NUL cannot be stored in PostgreSQL text (a 500 there) and a control or
+    # direction character would print on the credit note as something else.
+    invoice = services_invoice(acme, fee("100.00"))
+    before = counts()
+    with pytest.raises(ValidationError) as refused:
+        credit_note_issue(invoice=invoice, reason=reason)
+    assert "control character" in refused.value.message_dict["reason"][0]
+    assert nothing_written(before)
+    # Line breaks and tabs are only spaces: the reason is one line.
+    note = credit_note_issue(invoice=invoice, reason="Fee\n\tcharged  twice")
+    assert note.credit_reason == "Fee charged twice"
+
+
 def test_credit_note_numbers_are_gapless_in_their_own_series(acme):
     first = services_invoice(acme, fee("100.00"))
     second = services_invoice(acme, fee("50.00"), month=date(2026, 10, 1))

@@ -371,3 +371,21 @@ def test_a_schedule_is_read_only_in_the_admin(world, admin_client):
     )
     assert delete.status_code == 403
     assert FeeSchedule.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "valid_from__year=9999",
+        "valid_from__year=9999&valid_from__month=12",
+        "valid_from__year=99999999999999999999",
+    ],
+)
+def test_a_hand_made_year_in_the_admin_list_is_wrong_parameters_not_an_error(
+    world, admin_client, query
+):
+    _create(world)
+    listing = admin_client.get(f"/platform-admin/invoicing/feeschedule/?{query}", follow=True)
+    # The admin's own answer to parameters it cannot use: the list again, with ?e=1.
+    assert listing.status_code == 200
+    assert listing.redirect_chain[-1][0].endswith("?e=1")

@@ -143,6 +143,16 @@ def test_the_invoice_page(invoices: Invoices):
     assert reverse("invoicing:lines_csv", args=[services.pk]) in page
 
 
+def test_a_credited_invoice_asks_what_is_left_to_pay(invoices: Invoices):
+    # 39.33 less the credit note's 12.10: the bank file pays the invoice only for the
+    # amount left, so that is what the page must ask for.
+    page = client_for(invoices.world.ana).get(detail(invoices.services)).content.decode()
+    payment = page[page.index("<h2>Payment</h2>") :]
+    assert "Left to pay" in payment and "EUR 27.23" in payment
+    untouched = client_for(invoices.world.ana).get(detail(invoices.bundle)).content.decode()
+    assert "Left to pay" not in untouched
+
+
 def test_a_credit_note_names_its_invoice_and_asks_nothing(invoices: Invoices):
     note = invoices.credit_note
     page = client_for(invoices.world.ana).get(detail(note)).content.decode()

@@ -185,6 +185,11 @@ def test_a_transfer_in_another_currency_is_not_applied(acme):
             "has a DTD",
         ),
         (b"%PDF-1.7 not xml", "not an XML file"),
+        # Encodings the parser cannot read (unknown, not a text encoding, multi-byte).
+        (b'<?xml version="1.0" encoding="foo"?><Document/>', "not an XML file"),
+        (b'<?xml version="1.0" encoding="rot13"?><Document/>', "not an XML file"),
+        (b'<?xml version="1.0" encoding="utf-7"?><Document/>', "not an XML file"),
+        (b'<?xml version="1.0" encoding="idna"?><Document>x</Document>', "not an XML file"),
         (
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
             b"<CstmrPmtStsRpt/></Document>",
@@ -320,6 +325,21 @@ def test_an_operator_marks_invoices_paid_from_the_admin(acme, petra):
     detail = client.get(reverse("admin:invoicing_invoice_change", args=[first.pk])).content.decode()
     assert "Monthly fee" in detail and "VAT breakdown" in detail
     assert 'name="_save"' not in detail  # read-only: an issued invoice never changes
+
+
+@pytest.mark.parametrize("month", ["0-1", "99999-1", "99999999999999999999-1", "2026-13", "x"])
+def test_a_hand_made_month_in_the_admin_list_shows_no_invoice(acme, petra, month):
+    from django.test import Client
+    from django.urls import reverse
+
+    petra.is_superuser = True
+    petra.save()
+    client = Client()
+    client.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
+    invoice = issue(acme)
+    listed = client.get(reverse("admin:invoicing_invoice_changelist"), {"month": month})
+    assert listed.status_code == 200
+    assert invoice.number not in listed.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,12 +4,13 @@ computed by hand; reruns; refusals; the command and the task."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from evdms.accounts.models import Grant
 from evdms.charging.models import ChargingSession, SessionPurpose
@@ -327,6 +328,21 @@ def test_the_command(voltlease, capsys):
 def test_the_command_refuses_a_bad_month(db, bad):
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("make_invoices", "--month", bad or "x")
+
+
+@pytest.mark.parametrize("month", ["this", "next", "9999-12"])
+def test_the_command_refuses_a_month_not_over_yet(db, month):
+    # An issued invoice never changes: a typo's month in the future would e-mail
+    # invoices for fees not yet due and close that month to fee schedule changes.
+    today = timezone.localdate()
+    this = today.replace(day=1)
+    value = {
+        "this": f"{this:%Y-%m}",
+        "next": f"{(this + timedelta(days=32)):%Y-%m}",
+    }.get(month, month)
+    with pytest.raises(CommandError, match="not over yet"):
+        call_command("make_invoices", "--month", value)
+    assert Invoice.objects.count() == 0
 
 
 def test_the_statement_task_queues_the_invoice_run(voltlease):

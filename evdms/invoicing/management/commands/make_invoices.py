@@ -45,10 +45,16 @@ class Command(BaseCommand):
     ) -> None:
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
+        today = timezone.localdate()
         if month:
             first = parse_month(month)
+            # An issued invoice never changes: a month typed wrong in the future would
+            # e-mail invoices for what has not happened and close it to new fee schedules.
+            if first >= today.replace(day=1):
+                raise CommandError(
+                    f"{first:%B %Y} is not over yet: only a month that has ended is invoiced."
+                )
         else:
-            today = timezone.localdate()
             first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         result = invoices_run(first, chunk_size=chunk_size)
         self.stdout.write(
