@@ -76,6 +76,12 @@ def parse_bank_returns(content: bytes) -> list[BankReturn]:
         root = ET.fromstring(content)  # noqa: S314
     except ET.ParseError as exc:
         raise ValidationError({"file": [f"This is not an XML file ({exc})."]}) from exc
+    except (LookupError, ValueError) as exc:
+        # The XML declaration names an encoding the parser cannot read (unknown, not a
+        # text encoding, multi-byte): Python's codecs raise these, not ParseError.
+        raise ValidationError(
+            {"file": ["This is not an XML file: its encoding cannot be read; use UTF-8."]}
+        ) from exc
     message = next(iter(root), None)
     kind = _local(message.tag) if message is not None else ""
     if message is not None and kind == "CstmrPmtStsRpt":

@@ -99,6 +99,8 @@ def test_unknown_codes_keep_the_banks_words():
     ("content", "message"),
     [
         (b"not xml at all", "This is not an XML file"),
+        (b'<?xml version="1.0" encoding="rot13"?><Document/>', "its encoding cannot be read"),
+        (b'<?xml version="1.0" encoding="foo"?><Document/>', "its encoding cannot be read"),
         (b"<Document><Other/></Document>", "pain.002"),
         (
             b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><Document>&a;</Document>',
