@@ -1,7 +1,8 @@
 """Background work of invoicing, run by the worker (django-tasks): the monthly invoice
 run, which the statement run's task queues once the statements of the month are made
-(so the scheduler's monthly job runs statements, then invoices); delivering invoices;
-the daily overdue check (with its one reminder)."""
+(so the scheduler's monthly job runs statements, then invoices);
+the daily overdue check (with its one reminder). Delivering an invoice is a task
+of ``delivery`` (``invoice_deliver``), beside the send it runs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from datetime import date
 from django.utils import timezone
 from django_tasks import task
 
-from evdms.invoicing.delivery import invoice_send
 from evdms.invoicing.management.commands.make_invoices import parse_month
 from evdms.invoicing.services.payments import invoices_mark_overdue
 from evdms.invoicing.services.run import invoices_run
@@ -21,13 +21,6 @@ def make_invoices(*, month: str) -> dict[str, int]:
     """Issue the invoices of ``month`` (YYYY-MM). Safe to run again: an invoice that
     exists is never issued twice, so a retried or duplicated task changes nothing."""
     return invoices_run(parse_month(month)).counts()
-
-
-@task()
-def invoice_deliver(*, invoice_id: int) -> bool:
-    """E-mail one issued invoice to its buyer, once (``delivery.invoice_send``): a retried
-    or duplicated task finds it claimed and sends nothing."""
-    return invoice_send(invoice_id)
 
 
 @task()

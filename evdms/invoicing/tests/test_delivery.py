@@ -13,12 +13,12 @@ from django.db import transaction
 
 from evdms.audit.models import AuditEvent
 from evdms.invoicing.delivery import (
+    invoice_deliver,
     invoice_send,
     invoices_deliver_after_commit,
     invoices_deliver_pending,
 )
 from evdms.invoicing.models import Invoice, InvoiceStatus
-from evdms.invoicing.tasks import invoice_deliver
 from evdms.invoicing.tests.documents_fixtures import (
     billed_organisation,
     credit_note,

@@ -69,7 +69,7 @@ def key_for_path(world, api_key_for):
 
     def headers_and_url(path: str) -> tuple[dict[str, str], str]:
         url = re.sub(r"\{[^}]+\}", str(connection.pk), path)
-        if "/payout" in path:
+        if "/payout" in path or "/invoice-payments" in path:  # the bank's files: operators
             return operator_key, url
         return (installer_key if "/installer/" in path else organisation_key), url
 

@@ -311,6 +311,94 @@ EXPORTS += [
 ]
 
 
+INVOICE = (NAME, ANSWER_1, ANSWER_2, CUSTOMER_ID, CHARGER)
+
+
+def _hostile_invoice(fleet: Fleet) -> Any:
+    """A Transactions invoice whose session line carries what drivers and partners typed."""
+    from datetime import UTC, date, datetime
+
+    from evdms.invoicing.models import InvoiceKind, LineSource
+    from evdms.invoicing.services.issue import DraftLine, invoice_issue
+
+    organisation = fleet.world.org_a
+    organisation.accounts_payable_email = "ap@voltlease.example"
+    organisation.save()
+    line = DraftLine(
+        source=LineSource.PUBLIC_SESSION,
+        description="Public charging",
+        quantity=Decimal("12.345"),
+        unit="KWH",
+        unit_price=Decimal("0.30"),
+        driver_name=NAME,
+        verification_1=ANSWER_1,
+        verification_2=ANSWER_2,
+        customer_id=CUSTOMER_ID,
+        place=CHARGER,
+        energy_wh=12_345,
+        occurred_at=datetime(2026, 10, 3, 18, tzinfo=UTC),
+    )
+    return invoice_issue(
+        organisation=organisation,
+        kind=InvoiceKind.TRANSACTIONS,
+        month=date(2026, 10, 1),
+        lines=[line],
+    )
+
+
+def _invoice_page_csv(fleet: Fleet) -> bytes:
+    invoice = _hostile_invoice(fleet)
+    url = reverse("invoicing:lines_csv", args=[invoice.pk])
+    return _body(client_for(fleet.world.ana).get(url))
+
+
+def _invoice_api_csv(fleet: Fleet, x: dict[str, Any]) -> bytes:
+    invoice = _hostile_invoice(fleet)
+    headers = x["api_key"](fleet.world.org_a, Role.ANALYST)
+    return _body(x["client"].get(f"/api/v1/invoices/{invoice.pk}/lines.csv", headers=headers))
+
+
+def _invoice_emailed_csv(fleet: Fleet, x: dict[str, Any]) -> bytes:
+    from django.core import mail
+
+    from evdms.invoicing.delivery import invoice_send
+
+    invoice = _hostile_invoice(fleet)
+    with x["on_commit"](execute=True):  # the outbox sends once the claim commits
+        assert invoice_send(invoice.pk)
+    attachments = [a for m in mail.outbox for a in m.attachments if a[0].endswith(".csv")]
+    assert len(attachments) == 1
+    content = attachments[0][1]
+    return content.encode() if isinstance(content, str) else content
+
+
+INVOICE_MODULES = ("invoicing/lines_csv.py", "invoicing/downloads.py")
+EXPORTS += [
+    Export(
+        "Invoice lines CSV (page)",
+        "csv",
+        INVOICE_MODULES + ("invoicing/views.py",),
+        lambda f, x: _invoice_page_csv(f),
+        INVOICE,
+    ),
+    Export(
+        "Invoice lines CSV (API)",
+        "csv",
+        INVOICE_MODULES + ("invoicing/api.py",),
+        _invoice_api_csv,
+        INVOICE,
+        api_path="/api/v1/invoices/{invoice_id}/lines.csv",
+    ),
+    Export(
+        "Invoice lines CSV e-mailed to Accounts Payable",
+        "csv",
+        ("invoicing/lines_csv.py", "invoicing/delivery.py"),
+        _invoice_emailed_csv,
+        INVOICE,
+    ),
+]
+
+
 def _csv_cells(data: bytes) -> list[str]:
     return [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row]
 
