@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from evdms.accounts.models import Grant
 from evdms.charging.models import ChargingSession, SessionPurpose, SessionStatus
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, LineSource
 from evdms.invoicing.services.run import invoices_run
@@ -68,7 +69,8 @@ def build(organisations: list[dict]) -> dict[str, list[int]]:
         org = w.billed_organisation(
             make_organisation(f"gen{n}", f"Generated {n}"), spec["country"], vat
         )
-        if spec["payer"]:
+        if spec["payer"]:  # named under a grant, as billing requires
+            Grant.objects.create(grantor=org, grantee=lease)
             org.invoice_payer = lease
             org.save()
         w.fee_schedule(
@@ -222,6 +224,7 @@ def test_statements_the_sepa_file_and_the_invoices_reconcile_to_the_cent(db):
 
     lease = w.billed_organisation(make_organisation("lease", "Lease Co"))
     customer = w.billed_organisation(make_organisation("cust", "Customer", kind="customer"))
+    Grant.objects.create(grantor=customer, grantee=lease)
     customer.invoice_payer = lease
     customer.save()
     september = date(2026, 9, 1)
