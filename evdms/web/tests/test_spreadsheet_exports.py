@@ -377,14 +377,14 @@ EXPORTS += [
     Export(
         "Invoice lines CSV (page)",
         "csv",
-        INVOICE_MODULES + ("invoicing/views.py",),
+        (*INVOICE_MODULES, "invoicing/views.py"),
         lambda f, x: _invoice_page_csv(f),
         INVOICE,
     ),
     Export(
         "Invoice lines CSV (API)",
         "csv",
-        INVOICE_MODULES + ("invoicing/api.py",),
+        (*INVOICE_MODULES, "invoicing/api.py"),
         _invoice_api_csv,
         INVOICE,
         api_path="/api/v1/invoices/{invoice_id}/lines.csv",
