@@ -11,6 +11,7 @@ refuse on it behave the same.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from django.db import connection, models
@@ -37,17 +38,27 @@ def insert_rows(
     # Concrete columns only (a relation's reverse side has none).
     concrete = [cast("models.Field[Any, Any]", opts.get_field(name)) for name in fields]
     prepare = [
-        (position, field)
+        (position, field, isinstance(field, models.DateTimeField))
         for position, field in enumerate(concrete)
         if not isinstance(field, _AS_THEY_ARE)
     ]
+
+    adapt_datetime = connection.ops.adapt_datetimefield_value
 
     def prepared(row: Sequence[Any]) -> Sequence[Any]:
         if not prepare:
             return row
         values = list(row)
-        for position, field in prepare:
-            values[position] = field.get_db_prep_save(values[position], connection)
+        for position, field, is_datetime in prepare:
+            value = values[position]
+            if is_datetime and (
+                value is None or (type(value) is datetime and value.utcoffset() is not None)
+            ):
+                # What the field does with no value or an aware datetime, without its
+                # steps for other values (they cost a tenth of the run on SQLite).
+                values[position] = adapt_datetime(value)
+            else:
+                values[position] = field.get_db_prep_save(value, connection)
         return values
 
     quote = connection.ops.quote_name

@@ -210,8 +210,10 @@ def invoice_issue(
     parties = parties_for(buyer)
     rows: list[tuple[Any, ...]] = []
     priced: list[tuple[Decimal, Treatment]] = []
+    # The parties' treatment depends on nothing else but pass_through: once each.
+    treatments = {flag: treatment_for(parties, pass_through=flag) for flag in (False, True)}
     for position, draft in enumerate(lines, start=1):
-        treatment = draft.treatment or treatment_for(parties, pass_through=draft.pass_through)
+        treatment = draft.treatment or treatments[draft.pass_through]
         net = (
             draft.net_amount
             if draft.net_amount is not None
