@@ -59,6 +59,8 @@ def clean_text(value: str | None) -> str:
     characters but the tab: they would break the PDF, the CSV and the e-invoice's XML."""
     if not value:
         return ""
+    if value.isprintable():  # no control character at all (nor a tab): the usual case
+        return value.strip()
     return "".join(ch for ch in value if ch == "\t" or unicodedata.category(ch) != "Cc").strip()
 
 

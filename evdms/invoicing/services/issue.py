@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from stdnum.iso7064 import mod_97_10
 from evdms.accounts.models import Organisation, User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
+from evdms.invoicing.bulk import insert_rows
 from evdms.invoicing.models import (
     SERIES_PREFIX,
     Invoice,
@@ -33,6 +35,42 @@ from evdms.invoicing.models import (
 from evdms.invoicing.vat import Parties, Totals, Treatment, line_net, totals, treatment_for
 
 DESCRIPTION_MAX = InvoiceLine._meta.get_field("description").max_length or 300
+# The columns written per line and per VAT row (every one of the models' but the id).
+LINE_FIELDS = (
+    "invoice",
+    "position",
+    "source",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "net_amount",
+    "vat_category",
+    "vat_rate",
+    "vat_exemption_reason",
+    "session",
+    "credited_session",
+    "payout_line",
+    "job",
+    "credits_line",
+    "driver",
+    "driver_name",
+    "verification_1",
+    "verification_2",
+    "customer_id",
+    "occurred_at",
+    "place",
+    "energy_wh",
+)
+VAT_FIELDS = (
+    "invoice",
+    "category",
+    "rate",
+    "basis",
+    "amount",
+    "exemption_reason",
+    "exemption_code",
+)
 
 
 @dataclass(frozen=True)
@@ -170,41 +208,44 @@ def invoice_issue(
     issue_date = issue_date or timezone.localdate()
     buyer = credits.buyer if credits is not None else buyer_of(organisation)
     parties = parties_for(buyer)
-    rows: list[InvoiceLine] = []
+    rows: list[tuple[Any, ...]] = []
     priced: list[tuple[Decimal, Treatment]] = []
+    # The parties' treatment depends on nothing else but pass_through: once each.
+    treatments = {flag: treatment_for(parties, pass_through=flag) for flag in (False, True)}
     for position, draft in enumerate(lines, start=1):
-        treatment = draft.treatment or treatment_for(parties, pass_through=draft.pass_through)
+        treatment = draft.treatment or treatments[draft.pass_through]
         net = (
             draft.net_amount
             if draft.net_amount is not None
             else line_net(draft.quantity, draft.unit_price)
         )
         priced.append((net, treatment))
+        # In the order of LINE_FIELDS, the invoice's id in front once it has one.
         rows.append(
-            InvoiceLine(
-                position=position,
-                source=draft.source,
-                description=draft.description[:DESCRIPTION_MAX],
-                quantity=draft.quantity,
-                unit=draft.unit,
-                unit_price=draft.unit_price,
-                net_amount=net,
-                vat_category=treatment.category,
-                vat_rate=treatment.rate,
-                vat_exemption_reason=treatment.exemption_reason,
-                session_id=draft.session_id,
-                credited_session_id=draft.credited_session_id,
-                payout_line_id=draft.payout_line_id,
-                job_id=draft.job_id,
-                credits_line_id=draft.credits_line_id,
-                driver_id=draft.driver_id,
-                driver_name=draft.driver_name[:300],
-                verification_1=draft.verification_1[:100],
-                verification_2=draft.verification_2[:100],
-                customer_id=draft.customer_id[:100],
-                occurred_at=draft.occurred_at,
-                place=draft.place[:300],
-                energy_wh=draft.energy_wh,
+            (
+                position,
+                draft.source,
+                draft.description[:DESCRIPTION_MAX],
+                draft.quantity,
+                draft.unit,
+                draft.unit_price,
+                net,
+                treatment.category,
+                treatment.rate,
+                treatment.exemption_reason,
+                draft.session_id,
+                draft.credited_session_id,
+                draft.payout_line_id,
+                draft.job_id,
+                draft.credits_line_id,
+                draft.driver_id,
+                draft.driver_name[:300],
+                draft.verification_1[:100],
+                draft.verification_2[:100],
+                draft.customer_id[:100],
+                draft.occurred_at,
+                draft.place[:300],
+                draft.energy_wh,
             )
         )
     summed = totals(priced)
@@ -232,20 +273,24 @@ def invoice_issue(
         buyer_details=buyer_details(buyer),
         status=InvoiceStatus.CREDIT if credits is not None else InvoiceStatus.ISSUED,
     )
-    for row in rows:
-        row.invoice = invoice
-    InvoiceLine.objects.bulk_create(rows)
-    InvoiceVat.objects.bulk_create(
-        InvoiceVat(
-            invoice=invoice,
-            category=row.category,
-            rate=row.rate,
-            basis=row.basis,
-            amount=row.amount,
-            exemption_reason=row.exemption_reason,
-            exemption_code=row.exemption_code,
-        )
-        for row in summed.breakdown
+    # Plain rows, not model instances: the invoice run's Transactions invoices have a
+    # line per session, and bulk_create spent more on them than the rest of the run.
+    insert_rows(InvoiceLine, LINE_FIELDS, ((invoice.pk, *row) for row in rows))
+    insert_rows(
+        InvoiceVat,
+        VAT_FIELDS,
+        (
+            (
+                invoice.pk,
+                row.category,
+                row.rate,
+                row.basis,
+                row.amount,
+                row.exemption_reason,
+                row.exemption_code,
+            )
+            for row in summed.breakdown
+        ),
     )
     audit_record(
         actor=None,

@@ -32,7 +32,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -112,8 +112,10 @@ def _month_label(month: Month) -> str:
     return f"{month.first:%B %Y}"
 
 
-def _day(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%d %b %Y}" if moment else ""
+def _day(moment: datetime | None, zone: tzinfo | None = None) -> str:
+    """The local day; ``zone``: the current time zone read once for many lines (reading
+    it per line cost a tenth of the run)."""
+    return f"{timezone.localtime(moment, zone):%d %b %Y}" if moment else ""
 
 
 def _money(currency: str, amount: Decimal) -> str:
@@ -123,10 +125,12 @@ def _money(currency: str, amount: Decimal) -> str:
 # --- Transactions -----------------------------------------------------------------------
 
 
-def _session_line(session: sources.PublicSession, labels: sources.Labels) -> DraftLine:
+def _session_line(
+    session: sources.PublicSession, labels: sources.Labels, zone: tzinfo
+) -> DraftLine:
     who = labels.of(session.driver_id, session.connection_id)
     net = cents(session.cost_excl_vat)
-    when = _day(session.started_at)
+    when = _day(session.started_at, zone)
     return DraftLine(
         source=LineSource.PUBLIC_SESSION,
         description=" · ".join(
@@ -382,7 +386,8 @@ def _plan(
     labels = sources.Labels(organisation.pk, driver_ids)
 
     if InvoiceKind.TRANSACTIONS not in kinds:
-        lines = [_session_line(s, labels) for s in sessions]
+        zone = timezone.get_current_timezone()
+        lines = [_session_line(s, labels, zone) for s in sessions]
         lines += [_credit_line(c, labels) for c in credited]
         lines += [_reimbursement_line(p, labels) for p in paid if p.amount]
         transactions = _Planned(InvoiceKind.TRANSACTIONS, lines)
