@@ -264,7 +264,8 @@ def invoice_issue(
         credit_reason=credit_reason[:300],
         issue_date=issue_date,
         due_date=issue_date + timedelta(days=settings.INVOICE_PAYMENT_DAYS),
-        currency=organisation.currency,
+        # A credit note is in the currency of the invoice it corrects.
+        currency=credits.currency if credits is not None else organisation.currency,
         total_excl_vat=summed.excl_vat,
         total_vat=summed.vat,
         total_incl_vat=summed.incl_vat,

@@ -340,3 +340,11 @@ def test_partial_credits_add_up_to_the_invoice_vat_and_never_exceed_what_is_left
         assert left_vat == cents(left_basis * rate / 100)  # what is left: its own VAT
         credited.append(vat)
     assert sum(credited, Decimal(0)) == invoice_vat
+
+
+def test_a_credit_note_is_in_the_currency_of_the_invoice_it_corrects(acme):
+    invoice = services_invoice(acme, fee("10.00"))
+    type(acme).objects.filter(pk=acme.pk).update(currency="GBP")  # changed since
+    acme.refresh_from_db()
+    note = credit(invoice, (1, "4.00"))
+    assert (invoice.currency, note.currency) == ("EUR", "EUR")

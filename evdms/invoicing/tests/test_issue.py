@@ -138,3 +138,30 @@ def test_payer_receives_the_invoice():
     )
     assert invoice.buyer == lease
     assert invoice.buyer_details["name"] == "Lease Co"
+
+
+@pytest.mark.django_db
+def test_a_source_billed_twice_is_refused_as_an_integrity_error_and_nothing_is_written():
+    """The lines are written with COPY / executemany: the database's refusal of a session
+    on a second invoice still reaches callers as Django's IntegrityError (the run retries
+    or refuses on it), and the second invoice, its lines and its number roll back."""
+    from evdms.invoicing.tests import run_world as w
+
+    org = w.billed_organisation(make_organisation("volt", "Volt"))
+    dana = w.driver(w.public_connection(org), "Dana Driver")
+    session = w.public_session(dana, org, w.local(date(2026, 11, 3)), "4.00")
+    billed = DraftLine(
+        source=LineSource.PUBLIC_SESSION,
+        description="Public charging",
+        quantity=Decimal(1),
+        unit_price=Decimal("4.00"),
+        session_id=session.pk,
+    )
+    invoice_issue(organisation=org, kind=InvoiceKind.TRANSACTIONS, month=MONTH, lines=[billed])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        invoice_issue(
+            organisation=org, kind=InvoiceKind.SERVICES, month=MONTH, lines=[fee("1"), billed]
+        )
+    assert list(Invoice.objects.values_list("number", flat=True)) == ["TRX-2026-000001"]
+    assert InvoiceLine.objects.count() == 1
+    assert not InvoiceSeries.objects.filter(key="SRV-2026", next_number__gt=1).exists()
