@@ -44,7 +44,7 @@ class CreditNoteIn(Schema):
     )
 
 
-class InvoiceLineOut(Schema):
+class CreditNoteLineOut(Schema):
     id: int
     position: int
     description: str
@@ -57,7 +57,7 @@ class InvoiceLineOut(Schema):
     credits_line_id: int | None
 
 
-class InvoiceVatOut(Schema):
+class CreditNoteVatOut(Schema):
     category: str
     rate: Decimal
     basis: Decimal
@@ -87,9 +87,9 @@ class InvoiceStatusOut(Schema):
     paid_by: str
 
 
-class CreditNoteOut(InvoiceStatusOut):
-    lines: list[InvoiceLineOut]
-    vat: list[InvoiceVatOut]
+class IssuedCreditNoteOut(InvoiceStatusOut):
+    lines: list[CreditNoteLineOut]
+    vat: list[CreditNoteVatOut]
 
 
 class PaymentsImportOut(Schema):
@@ -139,7 +139,7 @@ def _invoice(invoice_id: int) -> Invoice:
 
 
 @router.post(
-    "/invoices/{invoice_id}/credit-notes", response={201: CreditNoteOut}, auth=operator_only
+    "/invoices/{invoice_id}/credit-notes", response={201: IssuedCreditNoteOut}, auth=operator_only
 )
 def invoice_credit_notes_create(
     request: OperatorApiRequest, invoice_id: int, data: CreditNoteIn
