@@ -3,6 +3,7 @@ admin invitations, grants between organisations and API keys."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -83,8 +84,24 @@ class OrganisationKind(models.TextChoices):
     OPERATOR = "operator", _("Platform operator")
 
 
+# Crockford's base32 without I, L, O, U: read aloud and typed without confusion.
+_PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_organisation_public_id() -> str:
+    """``ORG-`` and 10 random characters (50 bits): an Organisation ID that another
+    organisation types to grant it rights, and that cannot be guessed or enumerated."""
+    body = "".join(secrets.choice(_PUBLIC_ID_ALPHABET) for _ in range(10))
+    return f"ORG-{body[:5]}-{body[5:]}"
+
+
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    # Shown on the Settings page; how another organisation finds this one to grant it
+    # rights (evdms.accounts.services.grants). Never the primary key: not enumerable.
+    public_id = models.CharField(
+        _("Organisation ID"), max_length=20, unique=True, default=new_organisation_public_id
+    )
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     currency = models.CharField(
@@ -158,6 +175,14 @@ def managing_role(kind: str) -> Role:
     return Role.INSTALLER_MANAGER if kind == OrganisationKind.INSTALLER else Role.NETWORK_MANAGER
 
 
+class ConnectionAlerts(models.TextChoices):
+    """Whether an admin is e-mailed about connection requests waiting for a decision."""
+
+    OFF = "off", _("Off")
+    IMMEDIATE = "immediate", _("Immediately, for each request")
+    DAILY = "daily", _("A daily digest")
+
+
 class AdminStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INVITED = "invited", _("Invited")
@@ -191,6 +216,18 @@ class Admin(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Which connections the admin acts on: all, present and future, or the chosen ones
+    # (evdms.accounts.scope). A Network Manager always has all: they manage the admins.
+    all_connections = models.BooleanField(_("all connections, present and future"), default=True)
+    connections = models.ManyToManyField(
+        "connections.Connection", blank=True, related_name="+", verbose_name=_("connections")
+    )
+    connection_alerts = models.CharField(
+        _("connection alerts"),
+        max_length=10,
+        choices=ConnectionAlerts.choices,
+        default=ConnectionAlerts.OFF,
+    )
 
     class Meta:
         ordering: ClassVar = ["full_name", "email"]
@@ -234,31 +271,72 @@ class AdminInvitation(models.Model):
         return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
 
+class GrantRight(models.TextChoices):
+    """What a grant lets the grantee do with the grantor's connections (each a field of
+    ``Grant``, so the database filters on it)."""
+
+    MANAGE_DRIVERS = "manage_drivers", _("Invite and approve drivers")
+    VIEW_TRANSACTIONS = "view_transactions", _("View transactions")
+    VIEW_INSTALLATIONS = "view_installations", _("View installation details")
+    EDIT_CONNECTIONS = "edit_connections", _("Create and edit connections")
+
+
 class Grant(models.Model):
-    """Rights an organisation gives to another (e.g. a customer to its lease company) to
-    act on its drivers and read its transactions. Explicit and revocable."""
+    """Rights an organisation gives to another (e.g. a customer to its lease company) on
+    all its connections, present and future, or on chosen ones. Explicit and revocable;
+    a revoked grant is kept (who, when) and never reactivated: grant again instead.
+    Admins, API keys, settings and invoices are never shared through a grant."""
 
     grantor = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="grants_given")
     grantee = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="grants_received"
     )
+    can_manage_drivers = models.BooleanField(GrantRight.MANAGE_DRIVERS.label, default=False)
+    can_view_transactions = models.BooleanField(GrantRight.VIEW_TRANSACTIONS.label, default=False)
+    can_view_installations = models.BooleanField(
+        GrantRight.VIEW_INSTALLATIONS.label, default=False
+    )
+    can_edit_connections = models.BooleanField(GrantRight.EDIT_CONNECTIONS.label, default=False)
+    all_connections = models.BooleanField(_("all connections, present and future"), default=True)
+    connections = models.ManyToManyField(
+        "connections.Connection", blank=True, related_name="+", verbose_name=_("connections")
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
         constraints: ClassVar = [
-            models.UniqueConstraint(
-                fields=["grantor", "grantee"],
-                condition=models.Q(revoked_at__isnull=True),
-                name="grant_one_active_per_pair",
-            ),
             models.CheckConstraint(
                 condition=~models.Q(grantor=models.F("grantee")), name="grant_not_to_self"
             ),
+            models.CheckConstraint(
+                condition=models.Q(can_manage_drivers=True)
+                | models.Q(can_view_transactions=True)
+                | models.Q(can_view_installations=True)
+                | models.Q(can_edit_connections=True),
+                name="grant_gives_a_right",
+            ),
         ]
+        indexes: ClassVar = [models.Index(fields=["grantee", "revoked_at"])]
 
     def __str__(self) -> str:
         return f"{self.grantor} → {self.grantee}"
+
+    @staticmethod
+    def field_of(right: str) -> str:
+        return f"can_{right}"
+
+    @property
+    def rights(self) -> list[GrantRight]:
+        return [r for r in GrantRight if getattr(self, self.field_of(r))]
 
 
 class ApiKey(models.Model):
@@ -281,6 +359,11 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # As for admins (evdms.accounts.scope): all connections or the chosen ones.
+    all_connections = models.BooleanField(_("all connections, present and future"), default=True)
+    connections = models.ManyToManyField(
+        "connections.Connection", blank=True, related_name="+", verbose_name=_("connections")
+    )
 
     class Meta:
         ordering: ClassVar = ["-created_at"]

@@ -6,8 +6,9 @@ compares roles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -80,13 +81,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 class Actor:
     """Who is acting: an admin through the pages, or an API key through the API.
 
-    Both act for exactly one organisation with exactly one role.
+    Both act for exactly one organisation with exactly one role, on all its connections
+    (``connection_ids`` None) or on chosen ones (``evdms.accounts.scope``).
     """
 
     organisation: Organisation
     role: str
     user: User | None = None
     api_key: ApiKey | None = None
+    connection_ids: frozenset[int] | None = None
+    # What evdms.accounts.scope.reach computed for this actor, by permission.
+    reach_cache: dict[Permission, Any] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     @classmethod
     def for_user(cls, user: User | AnonymousUser) -> Actor | None:
@@ -96,11 +103,26 @@ class Actor:
         admin: Admin | None = user.admin_or_none
         if admin is None or admin.status != AdminStatus.ACTIVE:
             return None
-        return cls(organisation=admin.organisation, role=admin.role, user=user)
+        return cls(
+            organisation=admin.organisation,
+            role=admin.role,
+            user=user,
+            connection_ids=chosen_connections(admin),
+        )
 
     @classmethod
     def for_api_key(cls, key: ApiKey) -> Actor:
-        return cls(organisation=key.organisation, role=key.role, api_key=key)
+        return cls(
+            organisation=key.organisation,
+            role=key.role,
+            api_key=key,
+            connection_ids=chosen_connections(key),
+        )
+
+    @property
+    def limited(self) -> bool:
+        """Whether the actor acts on chosen connections only."""
+        return self.connection_ids is not None
 
     @property
     def label(self) -> str:
@@ -116,6 +138,14 @@ class Actor:
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+
+def chosen_connections(holder: Admin | ApiKey) -> frozenset[int] | None:
+    """The connections an admin or API key is limited to; None for all, present and
+    future. A Network Manager always has all: they manage the admins and the grants."""
+    if holder.all_connections or holder.role == Role.NETWORK_MANAGER:
+        return None
+    return frozenset(holder.connections.values_list("pk", flat=True))
 
 
 def require(actor: Actor, permission: Permission) -> None:
