@@ -216,6 +216,13 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
+@api.exception_handler(OverflowError)
+def _beyond_any_id(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An id in the path larger than a database integer (SQLite refuses to bind it): no
+    # row can have it, so it is missing. Values in bodies are range-checked before use.
+    return _not_found(request, Http404())
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(

@@ -3,19 +3,24 @@ like a missing one, so nobody can learn what exists elsewhere."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from evdms.accounts.models import Admin, ApiKey, Organisation
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import reach
 
 
-def organisations_acting_for(actor: Actor) -> QuerySet[Organisation]:
-    """The actor's own organisation and those that granted it rights (not revoked)."""
-    return Organisation.objects.filter(
-        Q(pk=actor.organisation.pk)
-        | Q(grants_given__grantee=actor.organisation, grants_given__revoked_at__isnull=True)
-    ).distinct()
+def organisations_acting_for(actor: Actor, permission: Permission) -> QuerySet[Organisation]:
+    """The organisations where the actor may do something with ``permission``: its own
+    and those that granted it the right, on all connections or on some."""
+    return Organisation.objects.filter(pk__in=sorted(reach(actor, permission).organisation_ids))
+
+
+def organisations_wholly_for(actor: Actor, permission: Permission) -> QuerySet[Organisation]:
+    """The organisations all of whose connections, present and future, are in reach: where
+    the actor may create a connection, or register a charger."""
+    return Organisation.objects.filter(pk__in=sorted(reach(actor, permission).organisations))
 
 
 def get_admin_for(actor: Actor, admin_id: int) -> Admin:

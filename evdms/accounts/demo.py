@@ -9,7 +9,6 @@ from django.utils import timezone
 from evdms.accounts.models import (
     Admin,
     AdminStatus,
-    Grant,
     Organisation,
     OrganisationKind,
     Role,
@@ -61,13 +60,7 @@ def seed_accounts() -> list[str]:
                 "accounts_payable_email": f"accounts-payable@{slug}.example",
             },
         )
-    # The customers let their lease company invite and approve their drivers.
-    for customer in ("acme-logistics", "northwind-foods"):
-        if not Grant.objects.filter(
-            grantor=orgs[customer], grantee=orgs["voltlease"], revoked_at=None
-        ).exists():
-            Grant.objects.create(grantor=orgs[customer], grantee=orgs["voltlease"])
-
+    # Their grants to Voltlease come once the connections exist (demo_grants).
     if not User.objects.filter(email="operator@platform.example").exists():
         User.objects.create_superuser(
             "operator@platform.example", DEMO_PASSWORD, full_name="Petra Operator"

@@ -6,7 +6,7 @@ compares roles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -90,6 +90,9 @@ class Actor:
     user: User | None = None
     api_key: ApiKey | None = None
     connection_ids: frozenset[int] | None = None
+    # The permission of the page or API operation being served (set by its gate): what
+    # the tenant-scoped look-ups reach for unless a call names another.
+    acting_as: Permission | None = None
     # What evdms.accounts.scope.reach computed for this actor, by permission.
     reach_cache: dict[Permission, Any] = field(
         default_factory=dict, compare=False, repr=False, hash=False
@@ -135,6 +138,10 @@ class Actor:
     @property
     def role_label(self) -> str:
         return str(Role(self.role).label)
+
+    def serving(self, permission: Permission) -> Actor:
+        """This actor, serving a page or operation that needs ``permission``."""
+        return replace(self, acting_as=permission, reach_cache={})
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS.get(self.role, frozenset())

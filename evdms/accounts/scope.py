@@ -73,9 +73,7 @@ class Reach:
             condition |= Q(**{f"{connection}__in": sorted(self.connections)})
         return condition
 
-    def q_for_driver(
-        self, organisation: str = "organisation_id", driver: str = "driver_id"
-    ) -> Q:
+    def q_for_driver(self, organisation: str = "organisation_id", driver: str = "driver_id") -> Q:
         """Rows tied to an organisation and a driver but to no connection (chargers,
         tokens): in reach with the organisation, or when the driver is a member of the
         organisation through a chosen connection."""
@@ -102,12 +100,24 @@ class Reach:
 NOTHING = Reach()
 
 
-def reach(actor: Actor, permission: Permission) -> Reach:
-    """What ``actor`` may act on with ``permission`` (nothing when its role lacks it)."""
+def reach(
+    actor: Actor,
+    permission: Permission | None = None,
+    *,
+    default: Permission = Permission.VIEW_CONNECTIONS,
+) -> Reach:
+    """What ``actor`` may act on with ``permission`` (nothing when its role lacks it).
+
+    Without ``permission``: the permission of the page or operation being served (so a
+    look-up on a page that needs *view transactions* reaches what a grant of that right
+    allows), else ``default``.
+    """
+    permission = permission or actor.acting_as or default
     cache = actor.reach_cache
     if permission not in cache:
         cache[permission] = _compute(actor, permission) if actor.can(permission) else NOTHING
-    return cache[permission]
+    found: Reach = cache[permission]
+    return found
 
 
 def _compute(actor: Actor, permission: Permission) -> Reach:
@@ -120,7 +130,9 @@ def _compute(actor: Actor, permission: Permission) -> Reach:
         grants = Grant.objects.filter(grantee_id=own, revoked_at__isnull=True)
         if permission in RIGHT_FOR:
             grants = grants.filter(**{Grant.field_of(RIGHT_FOR[permission]): True})
-        for grant in grants.prefetch_related("connections").only("pk", "grantor_id", "all_connections"):
+        for grant in grants.prefetch_related("connections").only(
+            "pk", "grantor_id", "all_connections"
+        ):
             if grant.all_connections:
                 whole.add(grant.grantor_id)
             else:
@@ -140,3 +152,10 @@ def _compute(actor: Actor, permission: Permission) -> Reach:
         connections=frozenset(pk for pk, _ in kept),
         connection_organisations=frozenset(org for _, org in kept),
     )
+
+
+def may(actor: Actor, permission: Permission, connection: object) -> bool:
+    """Whether ``actor`` may act with ``permission`` on this connection (what a page
+    asks before it offers a button)."""
+    organisation_id = getattr(connection, "organisation_id", None)
+    return reach(actor, permission).covers(organisation_id, getattr(connection, "pk", None))

@@ -81,7 +81,7 @@ def session_out(s: ChargingSession) -> dict[str, Any]:
     }
 
 
-@router.get("/chargers", response=list[ChargerOut], auth=requires(Permission.VIEW_DASHBOARD))
+@router.get("/chargers", response=list[ChargerOut], auth=requires(Permission.VIEW_INSTALLATIONS))
 def chargers_list(request: ApiRequest) -> list[dict[str, Any]]:
     actor: Actor = request.auth
     return [charger_out(c) for c in chargers_for(actor).select_related("driver")]
@@ -111,12 +111,14 @@ def chargers_register(request: ApiRequest, payload: ChargerIn) -> Status[dict[st
     return Status(201, {**charger_out(charger), "password": password})
 
 
-@router.get("/chargers/{charger_id}", response=ChargerOut, auth=requires(Permission.VIEW_DASHBOARD))
+@router.get(
+    "/chargers/{charger_id}", response=ChargerOut, auth=requires(Permission.VIEW_INSTALLATIONS)
+)
 def chargers_read(request: ApiRequest, charger_id: int) -> dict[str, Any]:
     return charger_out(get_charger_for(request.auth, charger_id))
 
 
-@router.get("/charging-sessions", response=SessionPage, auth=requires(Permission.VIEW_DASHBOARD))
+@router.get("/charging-sessions", response=SessionPage, auth=requires(Permission.VIEW_REPORTS))
 def sessions_list(
     request: ApiRequest,
     charger: str = "",

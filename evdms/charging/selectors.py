@@ -10,10 +10,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
-from evdms.accounts.permissions import Actor
-from evdms.charging.access import chargers_for
+from evdms.accounts.permissions import Actor, Permission
+from evdms.charging.access import sessions_in_reach
 from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 
 
@@ -37,20 +36,26 @@ def _filtered(rows: QuerySet[ChargingSession], f: SessionFilter) -> QuerySet[Cha
     return rows
 
 
-def sessions_visible_to(actor: Actor, f: SessionFilter | None = None) -> QuerySet[ChargingSession]:
+def sessions_visible_to(
+    actor: Actor, f: SessionFilter | None = None, *, permission: Permission | None = None
+) -> QuerySet[ChargingSession]:
     """Home sessions an organisation may see in detail: only those under a connection
     with Home Charging Data Sharing (the connection in force at the session's start)."""
     rows = ChargingSession.objects.filter(
-        charger__in=chargers_for(actor), connection__home_charging_data_sharing=True
+        sessions_in_reach(actor, permission),
+        kind=SessionKind.HOME,
+        connection__home_charging_data_sharing=True,
     ).select_related("charger", "driver", "connection")
     return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
 
 
-def monthly_energy_without_sharing(actor: Actor) -> QuerySet[ChargingSession, Mapping[str, Any]]:
+def monthly_energy_without_sharing(
+    actor: Actor, *, permission: Permission | None = None
+) -> QuerySet[ChargingSession, Mapping[str, Any]]:
     """For connections without data sharing, only what reimbursement needs: per month and
     driver, the number of sessions and the energy."""
     return (
-        ChargingSession.objects.filter(charger__in=chargers_for(actor))
+        ChargingSession.objects.filter(sessions_in_reach(actor, permission), kind=SessionKind.HOME)
         .exclude(connection__home_charging_data_sharing=True)
         .annotate(month=TruncMonth("started_at"))
         .values("month", "driver__email", "driver__full_name")
@@ -68,13 +73,17 @@ def own_sessions(driver: User, f: SessionFilter | None = None) -> QuerySet[Charg
     return _filtered(rows, f or SessionFilter()).order_by("-started_at", "-pk")
 
 
-def sessions_awaiting_review(actor: Actor) -> QuerySet[ChargingSession]:
+def sessions_awaiting_review(
+    actor: Actor, *, permission: Permission | None = None
+) -> QuerySet[ChargingSession]:
     """Held sessions of the organisation's chargers, whether or not the connection shares
     home charging data: a session is reimbursed only once reviewed, so its admin sees
     it (the page shows only the month for connections that do not share data)."""
     return (
         ChargingSession.objects.filter(
-            charger__in=chargers_for(actor), review=SessionReview.PENDING
+            sessions_in_reach(actor, permission),
+            kind=SessionKind.HOME,
+            review=SessionReview.PENDING,
         )
         .select_related("charger", "driver", "connection")
         .order_by("-started_at", "-pk")
@@ -90,15 +99,9 @@ def sessions_of_kind_visible_to(
     empty means both. What of a personal public session is shown is the API's to decide
     (``evdms.public_charging.selectors_sessions.organisation_sees_details``)."""
     f = f or SessionFilter()
-    home = Q(
-        kind=SessionKind.HOME,
-        charger__in=chargers_for(actor),
-        connection__home_charging_data_sharing=True,
-    )
-    public = Q(
-        kind=SessionKind.PUBLIC,
-        organisation_id__in=organisations_acting_for(actor).values("pk"),
-    )
+    in_reach = sessions_in_reach(actor)
+    home = Q(in_reach, kind=SessionKind.HOME, connection__home_charging_data_sharing=True)
+    public = Q(in_reach, kind=SessionKind.PUBLIC)
     which = (
         home
         if kind == SessionKind.HOME

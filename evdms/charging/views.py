@@ -34,9 +34,8 @@ def _chargers_page(
     new_password: str | None = None,
 ) -> HttpResponse:
     actor = _actor(request)
-    page = Paginator(chargers_for(actor).select_related("driver"), 50).get_page(
-        request.GET.get("page")
-    )
+    rows = chargers_for(actor, Permission.VIEW_INSTALLATIONS).select_related("driver")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     response = render(
         request,
         "charging/chargers.html",
@@ -53,7 +52,8 @@ def _chargers_page(
     return response
 
 
-@admin_required(Permission.VIEW_DASHBOARD)
+# Home chargers are installation details: what a grant of that right shows.
+@admin_required(Permission.VIEW_INSTALLATIONS)
 def charger_list(request: AdminRequest) -> HttpResponse:
     return _chargers_page(request)
 
@@ -88,18 +88,22 @@ def charger_register(request: AdminRequest) -> HttpResponse:
     return _chargers_page(request, new_password=password)
 
 
-@admin_required(Permission.VIEW_DASHBOARD)
+@admin_required(Permission.VIEW_INSTALLATIONS)
 def charger_detail(request: AdminRequest, charger_id: int) -> HttpResponse:
     actor = _actor(request)
     charger = get_charger_for(actor, charger_id)
-    sessions = sessions_visible_to(actor, SessionFilter(charger=charger.identity))[:50]
+    sessions = sessions_visible_to(
+        actor, SessionFilter(charger=charger.identity), permission=Permission.VIEW_REPORTS
+    )[:50]
     return render(
         request,
         "charging/charger_detail.html",
         {
             "charger": charger,
             "sessions": sessions,
-            "can_link": actor.can(Permission.MANAGE_DRIVERS),
+            "can_link": chargers_for(actor, Permission.MANAGE_DRIVERS)
+            .filter(pk=charger.pk)
+            .exists(),
         },
     )
 
@@ -122,15 +126,22 @@ def charger_link(request: AdminRequest, charger_id: int) -> HttpResponse:
 
 @admin_required(Permission.VIEW_DASHBOARD)
 def session_list(request: AdminRequest) -> HttpResponse:
+    """Sessions are transactions: shown to those who may view them (a role that sees
+    reports; through a grant, *view transactions*). Held sessions wait for whoever may
+    act on the drivers."""
     actor = _actor(request)
-    page = Paginator(sessions_visible_to(actor), 50).get_page(request.GET.get("page"))
+    sees = actor.can(Permission.VIEW_REPORTS)
+    rows = sessions_visible_to(actor, permission=Permission.VIEW_REPORTS)
+    page = Paginator(rows if sees else rows.none(), 50).get_page(request.GET.get("page"))
+    monthly = monthly_energy_without_sharing(actor, permission=Permission.VIEW_REPORTS)
     return render(
         request,
         "charging/sessions.html",
         {
             "page": page,
-            "monthly": monthly_energy_without_sharing(actor)[:120],
-            "held": sessions_awaiting_review(actor)[:100],
+            "sees_sessions": sees,
+            "monthly": monthly[:120] if sees else [],
+            "held": sessions_awaiting_review(actor, permission=Permission.MANAGE_DRIVERS)[:100],
             "can_review": actor.can(Permission.MANAGE_DRIVERS),
         },
     )

@@ -14,7 +14,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.access import organisations_wholly_for
 from evdms.accounts.models import Organisation
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.models import AuditAction
@@ -52,7 +52,11 @@ def _organisation(actor: Actor, value: Any) -> Organisation:
         pk = int(value)
     except (TypeError, ValueError):
         pk = None
-    organisation = organisations_acting_for(actor).filter(pk=pk).first() if pk else None
+    organisation = (
+        organisations_wholly_for(actor, Permission.EDIT_CONNECTIONS).filter(pk=pk).first()
+        if pk
+        else None
+    )
     if organisation is None:
         raise ValidationError(
             {"organisation": ["Choose one of the organisations you manage connections for."]}

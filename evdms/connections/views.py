@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from evdms.accounts.access import organisations_acting_for
+from evdms.accounts.access import organisations_wholly_for
 from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import may
 from evdms.accounts.selectors import list_columns
 from evdms.accounts.services import list_columns_save
 from evdms.audit.selectors import audit_events_for
@@ -37,7 +38,10 @@ FIELD_LABELS = {
 
 
 def _organisation_choices(actor: Actor) -> list[tuple[int, str]]:
-    return [(o.pk, o.name) for o in organisations_acting_for(actor).order_by("name")]
+    return [
+        (o.pk, o.name)
+        for o in organisations_wholly_for(actor, Permission.EDIT_CONNECTIONS).order_by("name")
+    ]
 
 
 @admin_required(Permission.VIEW_CONNECTIONS)
@@ -162,8 +166,9 @@ def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse
             "connected_drivers": connected_driver_count(connection),
             "events": audit_events_for(connection),
             "field_labels": FIELD_LABELS,
-            "can_edit": actor.can(Permission.EDIT_CONNECTIONS),
-            "can_invite": actor.can(Permission.MANAGE_DRIVERS) and connection.enabled,
+            "can_edit": may(actor, Permission.EDIT_CONNECTIONS, connection),
+            "may_invite": may(actor, Permission.MANAGE_DRIVERS, connection),
+            "can_invite": may(actor, Permission.MANAGE_DRIVERS, connection) and connection.enabled,
         },
     )
 
@@ -171,7 +176,7 @@ def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse
 @admin_required(Permission.EDIT_CONNECTIONS)
 def connection_edit(request: AdminRequest, connection_id: int) -> HttpResponse:
     actor: Actor = request.actor
-    connection = get_connection_for(actor, connection_id)
+    connection = get_connection_for(actor, connection_id, Permission.EDIT_CONNECTIONS)
     drivers = connected_driver_count(connection)
     form = ConnectionForm(
         request.POST if request.method == "POST" else None,
@@ -206,7 +211,7 @@ def connection_edit(request: AdminRequest, connection_id: int) -> HttpResponse:
 @admin_required(Permission.EDIT_CONNECTIONS)
 def connection_toggle(request: AdminRequest, connection_id: int) -> HttpResponse:
     actor: Actor = request.actor
-    connection = get_connection_for(actor, connection_id)
+    connection = get_connection_for(actor, connection_id, Permission.EDIT_CONNECTIONS)
     enable = request.POST.get("enabled") == "yes"
     services.connection_set_enabled(actor=actor, connection=connection, enabled=enable)
     messages.success(
@@ -223,9 +228,10 @@ def _qr(connection: Connection) -> segno.QRCode:
     return segno.make(invite_url(connection), error="m")
 
 
-@admin_required(Permission.VIEW_CONNECTIONS)
+# The QR code carries the invite link: inviting, not reading.
+@admin_required(Permission.MANAGE_DRIVERS)
 def connection_qr_svg(request: AdminRequest, connection_id: int) -> HttpResponse:
-    connection = get_connection_for(request.actor, connection_id)
+    connection = get_connection_for(request.actor, connection_id, Permission.MANAGE_DRIVERS)
     import io
 
     out = io.BytesIO()
@@ -239,11 +245,11 @@ def connection_qr_svg(request: AdminRequest, connection_id: int) -> HttpResponse
     return response
 
 
-@admin_required(Permission.VIEW_CONNECTIONS)
+@admin_required(Permission.MANAGE_DRIVERS)
 def connection_qr_png(request: AdminRequest, connection_id: int) -> HttpResponse:
     import io
 
-    connection = get_connection_for(request.actor, connection_id)
+    connection = get_connection_for(request.actor, connection_id, Permission.MANAGE_DRIVERS)
     out = io.BytesIO()
     _qr(connection).save(out, kind="png", scale=10)
     response = HttpResponse(out.getvalue(), content_type="image/png")

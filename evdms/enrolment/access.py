@@ -6,29 +6,35 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation, User
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import reach
 from evdms.connections.access import get_connection_for
 from evdms.enrolment.models import LIVE_STATUSES, InvitationBatch, Membership
 
 
-def memberships_for(actor: Actor) -> QuerySet[Membership]:
-    # The organisation ids are fetched first (one small query): a plain IN list lets the
-    # database use the (organisation, requested_at) index on large driver tables.
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
-    return Membership.objects.filter(organisation_id__in=ids)
+def memberships_for(actor: Actor, permission: Permission | None = None) -> QuerySet[Membership]:
+    # A plain IN list of organisation ids lets the database use the (organisation,
+    # requested_at) index on large driver tables.
+    scope = reach(actor, permission, default=Permission.MANAGE_DRIVERS)
+    return Membership.objects.filter(scope.q("organisation_id", "connection_id"))
 
 
-def get_membership_for(actor: Actor, membership_id: int) -> Membership:
+def get_membership_for(
+    actor: Actor, membership_id: int, permission: Permission | None = None
+) -> Membership:
     return get_object_or_404(
-        memberships_for(actor).select_related("connection", "driver", "organisation"),
+        memberships_for(actor, permission).select_related("connection", "driver", "organisation"),
         pk=membership_id,
     )
 
 
 def find_driver_for(
-    actor: Actor, email: str, *, organisation: Organisation | None = None
+    actor: Actor,
+    email: str,
+    *,
+    organisation: Organisation | None = None,
+    permission: Permission | None = None,
 ) -> Membership | None:
     """The live membership (pending or connected) of the driver with this address in an
     organisation the actor may act for (only in ``organisation``, when given), the
@@ -41,7 +47,7 @@ def find_driver_for(
     email = email.strip().lower()
     if not email:
         return None
-    rows = memberships_for(actor).filter(driver__email=email, status__in=LIVE_STATUSES)
+    rows = memberships_for(actor, permission).filter(driver__email=email, status__in=LIVE_STATUSES)
     if organisation is not None:
         rows = rows.filter(organisation=organisation)
     # At most one live membership per organisation (a constraint), so these are few.
@@ -61,9 +67,13 @@ def get_own_membership(driver: User, membership_id: int) -> Membership:
     )
 
 
-def get_invitation_batch_for(actor: Actor, connection_id: int, batch_id: int) -> InvitationBatch:
+def get_invitation_batch_for(
+    actor: Actor, connection_id: int, batch_id: int, permission: Permission | None = None
+) -> InvitationBatch:
     """A batch of the actor's connection; a batch of another connection is missing too."""
-    connection = get_connection_for(actor, connection_id)
+    connection = get_connection_for(
+        actor, connection_id, permission or actor.acting_as or Permission.MANAGE_DRIVERS
+    )
     batch = get_object_or_404(InvitationBatch, pk=batch_id, connection=connection)
     batch.connection = connection  # already fetched, with its organisation
     return batch

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from evdms.accounts.models import User
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.models import AuditEvent
 from evdms.connections.models import Connection
 from evdms.enrolment.access import memberships_for
@@ -88,7 +88,12 @@ def pending_requests_for(actor: Actor) -> QuerySet[Membership]:
 
 
 def pending_count_for(actor: Actor) -> int:
-    return memberships_for(actor).filter(status=MembershipStatus.PENDING).count()
+    """What the navigation shows on every page: the requests the actor may decide."""
+    return (
+        memberships_for(actor, Permission.MANAGE_DRIVERS)
+        .filter(status=MembershipStatus.PENDING)
+        .count()
+    )
 
 
 def driver_history(actor: Actor, driver: User) -> QuerySet[AuditEvent]:

@@ -9,9 +9,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
-from evdms.accounts.permissions import INSTALLER_PERMISSIONS, Actor
+from evdms.accounts.permissions import INSTALLER_PERMISSIONS, Actor, Permission
+from evdms.accounts.scope import reach
 from evdms.installations.models import InstallationJob, InstallerCompany, Quote
 
 _RELATED = ("driver", "connection", "organisation", "installer__organisation", "charger")
@@ -32,11 +32,13 @@ def jobs_for_installer(actor: Actor) -> QuerySet[InstallationJob]:
     return InstallationJob.objects.filter(installer=installer_company_of(actor))
 
 
-def jobs_for_organisation(actor: Actor) -> QuerySet[InstallationJob]:
-    """The jobs of the actor's organisation's connections (and of those that granted it
-    rights), whoever installs them."""
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
-    return InstallationJob.objects.filter(organisation_id__in=ids)
+def jobs_for_organisation(
+    actor: Actor, permission: Permission | None = None
+) -> QuerySet[InstallationJob]:
+    """The jobs of the connections the actor reaches (its organisation's, and those a
+    grant of *view installation details* gives), whoever installs them."""
+    scope = reach(actor, permission, default=Permission.VIEW_INSTALLATIONS)
+    return InstallationJob.objects.filter(scope.q("organisation_id", "connection_id"))
 
 
 def jobs_for_driver(driver: User) -> QuerySet[InstallationJob]:
@@ -47,15 +49,23 @@ def get_job_for_installer(actor: Actor, job_id: int) -> InstallationJob:
     return get_object_or_404(jobs_for_installer(actor).select_related(*_RELATED), pk=job_id)
 
 
-def get_job_for_organisation(actor: Actor, job_id: int) -> InstallationJob:
-    return get_object_or_404(jobs_for_organisation(actor).select_related(*_RELATED), pk=job_id)
+def get_job_for_organisation(
+    actor: Actor, job_id: int, permission: Permission | None = None
+) -> InstallationJob:
+    return get_object_or_404(
+        jobs_for_organisation(actor, permission).select_related(*_RELATED), pk=job_id
+    )
 
 
 def get_job_for_driver(driver: User, job_id: int) -> InstallationJob:
     return get_object_or_404(jobs_for_driver(driver).select_related(*_RELATED), pk=job_id)
 
 
-def get_quote_for_organisation(actor: Actor, quote_id: int) -> Quote:
+def get_quote_for_organisation(
+    actor: Actor, quote_id: int, permission: Permission | None = None
+) -> Quote:
     return get_object_or_404(
-        Quote.objects.select_related("job"), pk=quote_id, job__in=jobs_for_organisation(actor)
+        Quote.objects.select_related("job"),
+        pk=quote_id,
+        job__in=jobs_for_organisation(actor, permission),
     )

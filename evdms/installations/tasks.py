@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Permission
 from evdms.installations.exports import csv_chunks, row_batches, write_xlsx
 from evdms.installations.report import installations_for, parse_installation_query
+from evdms.reports.export_scope import NOT_DELIVERED, deliverable
 from evdms.reports.exports import BUFFER
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.tasks import _Chunks, _claim, report_export_fail
@@ -31,7 +32,11 @@ def installation_export_run(*, export_id: int) -> str:
     if not _claim(export_id):
         return "not claimed"
     export = ReportExport.objects.select_related("organisation").get(pk=export_id)
-    actor = Actor(organisation=export.organisation, role=export.role)
+    # As the requester is now, not as they were: a revoked grant ends the export.
+    actor = deliverable(export, Permission.VIEW_INSTALLATIONS)
+    if actor is None:
+        report_export_fail(export, NOT_DELIVERED)
+        return "not delivered"
     rows = installations_for(actor, parse_installation_query(export.params))
 
     def progress(done: int) -> None:
@@ -56,6 +61,12 @@ def installation_export_run(*, export_id: int) -> str:
         ReportExportChunk.objects.filter(export=export).delete()
         report_export_fail(export, f"The export could not be made ({type(exc).__name__}).")
         return "failed"
+    if (
+        deliverable(export, Permission.VIEW_INSTALLATIONS) is None
+    ):  # revoked while it was being made
+        ReportExportChunk.objects.filter(export=export).delete()
+        report_export_fail(export, NOT_DELIVERED)
+        return "not delivered"
     with transaction.atomic():
         ReportExport.objects.filter(pk=export_id).update(
             status=ExportStatus.DONE,

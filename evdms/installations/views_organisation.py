@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.permissions import Permission
 from evdms.connections.access import connections_for
 from evdms.installations.access import get_job_for_organisation
 from evdms.installations.exports import csv_chunks, row_batches, xlsx_file
@@ -49,6 +48,7 @@ from evdms.installations.report import (
 from evdms.installations.report_row import Cell, Column, InstallationRow
 from evdms.installations.services.exports import installation_export_request
 from evdms.installations.tasks import REPORT
+from evdms.reports.access import get_export_for, visible_exports
 from evdms.reports.downloads import CSV_TYPE, XLSX_TYPE, export_download
 from evdms.reports.exports import stamp
 from evdms.reports.models import ExportFormat, ReportExport
@@ -57,13 +57,6 @@ from evdms.ui.http import AdminRequest
 
 # Up to this many rows an export is made while the admin waits; above, in the worker.
 SYNC_EXPORT_ROWS = 20_000
-
-
-def exports_for(actor: Actor) -> QuerySet[ReportExport]:
-    """This report's exports of the actor's own organisation, not yet expired."""
-    return ReportExport.objects.filter(
-        organisation=actor.organisation, report=REPORT, expires_at__gt=timezone.now()
-    )
 
 
 def small_export(rows: ReportRows, fmt: str) -> StreamingHttpResponse | FileResponse:
@@ -128,7 +121,7 @@ def report(request: AdminRequest) -> HttpResponse:
             "default_overdue_days": OVERDUE_DAYS,
             "querystring": urlencode(params),
             "sort_querystring": urlencode({k: v for k, v in params.items() if k != "sort"}),
-            "exports": list(exports_for(actor).order_by("-created_at")[:5]),
+            "exports": visible_exports(actor, Permission.VIEW_INSTALLATIONS, REPORT),
             "sync_limit": SYNC_EXPORT_ROWS,
             "time_zone": timezone.get_current_timezone_name(),
         },
@@ -163,13 +156,17 @@ def report_export(request: AdminRequest) -> HttpResponseBase:
 @admin_required(Permission.VIEW_INSTALLATIONS)
 def export_status(request: AdminRequest, installation_export_id: int) -> HttpResponse:
     """One export's line with its progress bar, polled by htmx until it is ready."""
-    export = get_object_or_404(exports_for(request.actor), pk=installation_export_id)
+    export = _export(request, installation_export_id)
     return render(request, "installations/_export.html", {"export": export})
 
 
 @admin_required(Permission.VIEW_INSTALLATIONS)
 def export_file(request: AdminRequest, installation_export_id: int) -> StreamingHttpResponse:
-    return export_download(get_object_or_404(exports_for(request.actor), pk=installation_export_id))
+    return export_download(_export(request, installation_export_id))
+
+
+def _export(request: AdminRequest, export_id: int) -> ReportExport:
+    return get_export_for(request.actor, export_id, Permission.VIEW_INSTALLATIONS, REPORT)
 
 
 def _decide_url(job_id: int) -> str:

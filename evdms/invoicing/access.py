@@ -20,7 +20,9 @@ def invoices_of(actor: Actor) -> QuerySet[Invoice]:
     # Not through organisations_acting_for: a grant lets a lease company manage a
     # customer's drivers, not read the customer's bills; an invoice reaches the lease
     # company only when it is addressed to it (the customer named it as payer).
-    if not actor.can(Permission.VIEW_INVOICES):
+    # An invoice covers every connection of the organisation: an admin limited to chosen
+    # connections does not see it.
+    if not actor.can(Permission.VIEW_INVOICES) or actor.limited:
         return Invoice.objects.none()
     own = actor.organisation.pk
     # The rendered PDF stays in the database until a download asks for it.

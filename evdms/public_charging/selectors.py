@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import reach
 from evdms.enrolment.access import find_driver_for
 from evdms.enrolment.models import Membership
 from evdms.public_charging.models import Token, TokenBlock
@@ -17,11 +17,12 @@ from evdms.public_charging.models import Token, TokenBlock
 DRIVER_FILTER_MAX = 200
 
 
-def tokens_for(actor: Actor) -> QuerySet[Token]:
-    # The organisation ids first (one small query), as enrolment's memberships_for does.
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
+def tokens_for(actor: Actor, permission: Permission | None = None) -> QuerySet[Token]:
+    # A token belongs to an organisation and a driver: a chosen connection reaches the
+    # tokens of its drivers.
+    scope = reach(actor, permission, default=Permission.MANAGE_DRIVERS)
     return (
-        Token.objects.filter(organisation_id__in=ids)
+        Token.objects.filter(scope.q_for_driver("organisation_id", "driver_id"))
         .select_related("driver", "organisation")
         .order_by("driver__email", "type", "pk")
     )
@@ -39,8 +40,8 @@ def filter_by_driver(tokens: QuerySet[Token], driver: str) -> QuerySet[Token]:
     )
 
 
-def get_token_for(actor: Actor, token_id: int) -> Token:
-    return get_object_or_404(tokens_for(actor), pk=token_id)
+def get_token_for(actor: Actor, token_id: int, permission: Permission | None = None) -> Token:
+    return get_object_or_404(tokens_for(actor, permission), pk=token_id)
 
 
 def own_tokens(driver: User) -> QuerySet[Token]:

@@ -1,24 +1,28 @@
-"""Tenant-scoped look-ups of statements: those of the drivers of the organisations the
-actor acts for. Another organisation's statement is a 404, exactly like a missing one."""
+"""Tenant-scoped look-ups of statements: those of the connections the actor reaches.
+Another organisation's statement, or one outside the actor's grant or connection scope,
+is a 404, exactly like a missing one."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from evdms.accounts.access import organisations_acting_for
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import reach
 from evdms.reimbursements.models import Statement
 
 
-def statements_of(actor: Actor) -> QuerySet[Statement]:
-    # The organisation ids first (one small query): a plain IN list for the database.
-    ids = list(organisations_acting_for(actor).values_list("pk", flat=True))
-    return Statement.objects.filter(connection__organisation_id__in=ids)
+def statements_of(actor: Actor, permission: Permission | None = None) -> QuerySet[Statement]:
+    scope = reach(actor, permission, default=Permission.VIEW_REPORTS)
+    return Statement.objects.filter(scope.q("connection__organisation_id", "connection_id"))
 
 
-def get_statement_for(actor: Actor, statement_id: int) -> Statement:
+def get_statement_for(
+    actor: Actor, statement_id: int, permission: Permission | None = None
+) -> Statement:
     return get_object_or_404(
-        statements_of(actor).select_related("driver", "connection__organisation", "bank_account"),
+        statements_of(actor, permission).select_related(
+            "driver", "connection__organisation", "bank_account"
+        ),
         pk=statement_id,
     )

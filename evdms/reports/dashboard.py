@@ -21,7 +21,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import reach
 from evdms.charging.access import chargers_for
 from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
 from evdms.connections.access import connections_for
@@ -72,13 +73,19 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     months = last_months(today)
     rows = list(
-        connections_for(actor).order_by("name").only("pk", "name", "customer_id", "organisation_id")
+        connections_for(actor, Permission.VIEW_DASHBOARD)
+        .order_by("name")
+        .only("pk", "name", "customer_id", "organisation_id")
     )
     connections = {c.pk: ConnectionFigures(c.pk, c.name, c.customer_id) for c in rows}
-    ids = list(connections)
-    organisation_ids = sorted({c.organisation_id for c in rows})
+    # Energy and money are transactions: only for the connections whose transactions the
+    # actor may view (its role sees reports; a grant gives *view transactions*). The
+    # counts of drivers and chargers come with any right.
+    transactions = reach(actor, Permission.VIEW_REPORTS)
+    ids = [c.pk for c in rows if transactions.covers(c.organisation_id, c.pk)]
+    organisation_ids = sorted({c.organisation_id for c in rows if c.pk in set(ids)})
     for row in (
-        memberships_for(actor)
+        memberships_for(actor, Permission.VIEW_DASHBOARD)
         .filter(status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING])
         .values("connection_id", "status")
         .annotate(n=Count("pk"))
@@ -89,7 +96,7 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
                 figures.connected = row["n"]
             else:
                 figures.pending = row["n"]
-    chargers = chargers_for(actor).aggregate(
+    chargers = chargers_for(actor, Permission.VIEW_DASHBOARD).aggregate(
         total=Count("pk"), online=Count("pk", filter=Q(online=True))
     )
     # One query a month, each a range of the (connection, started_at, status, energy_wh)

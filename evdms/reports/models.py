@@ -36,6 +36,12 @@ class ReportExport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_by_label = models.CharField(max_length=200, blank=True)
+    requested_by_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the requester reached when asking (evdms.reports.export_scope): the worker
+    # makes it, and a download hands it over, only while they still reach all of it.
+    scope = models.JSONField(default=dict, blank=True)
     report = models.CharField(max_length=30, default="transactions")
     format = models.CharField(max_length=4, choices=ExportFormat.choices)
     params = models.JSONField(default=dict, blank=True)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.reports.export_scope import scope_of
 from evdms.reports.models import ReportExport
 from evdms.reports.tasks import report_export_run
 
@@ -29,6 +30,8 @@ def report_export_request(
         role=actor.role,
         requested_by=actor.user,
         requested_by_label=actor.label,
+        requested_by_key=actor.api_key,
+        scope=scope_of(actor, Permission.VIEW_REPORTS),
         format=format,
         params=params,
         rows_total=rows_total,

@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Permission
+from evdms.reports.export_scope import NOT_DELIVERED, deliverable
 from evdms.reports.exports import BUFFER, csv_chunks, row_batches, write_xlsx
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.transactions import parse_transaction_query, transactions_for
@@ -63,7 +64,11 @@ def report_export_run(*, export_id: int) -> str:
     if not _claim(export_id):
         return "not claimed"
     export = ReportExport.objects.select_related("organisation").get(pk=export_id)
-    actor = Actor(organisation=export.organisation, role=export.role)
+    # As the requester is now, not as they were: a revoked grant ends the export.
+    actor = deliverable(export, Permission.VIEW_REPORTS)
+    if actor is None:
+        report_export_fail(export, NOT_DELIVERED)
+        return "not delivered"
     query = parse_transaction_query(export.params)
     rows = transactions_for(actor, query)
 
@@ -91,6 +96,11 @@ def report_export_run(*, export_id: int) -> str:
         ReportExportChunk.objects.filter(export=export).delete()
         report_export_fail(export, f"The export could not be made ({type(exc).__name__}).")
         return "failed"
+    # Rights revoked while it was being made: it is not handed over.
+    if deliverable(export, Permission.VIEW_REPORTS) is None:
+        ReportExportChunk.objects.filter(export=export).delete()
+        report_export_fail(export, NOT_DELIVERED)
+        return "not delivered"
     with transaction.atomic():
         ReportExport.objects.filter(pk=export_id).update(
             status=ExportStatus.DONE,

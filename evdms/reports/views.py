@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
-from evdms.reports.access import exports_for, get_export_for
+from evdms.reports.access import get_export_for, visible_exports
 from evdms.reports.downloads import export_download, small_export
 from evdms.reports.models import ExportFormat
 from evdms.reports.services import report_export_request
@@ -67,7 +67,7 @@ def transactions(request: AdminRequest) -> HttpResponse:
             "querystring": urlencode(params),
             "sort_querystring": urlencode(sort_params),
             "connections_without_sharing": hidden,
-            "exports": exports_for(actor).order_by("-created_at")[:5],
+            "exports": visible_exports(actor, Permission.VIEW_REPORTS),
             "sync_limit": SYNC_EXPORT_ROWS,
             "time_zone": timezone.get_current_timezone_name(),
         },

@@ -17,6 +17,8 @@ from django.utils import timezone
 from evdms.accounts.models import (
     Admin,
     AdminStatus,
+    Grant,
+    GrantRight,
     Organisation,
     OrganisationKind,
     Role,
@@ -191,3 +193,26 @@ def migrate(transactional_db: None):
     yield to
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def make_grant(
+    grantor: Organisation,
+    grantee: Organisation,
+    *,
+    rights: tuple[str, ...] | None = None,
+    connections: list[object] | None = None,
+    **fields: object,
+) -> Grant:
+    """A grant from ``grantor`` to ``grantee``: every right on every connection unless
+    ``rights`` (GrantRight values) or ``connections`` say otherwise."""
+    chosen = tuple(GrantRight) if rights is None else rights
+    grant = Grant.objects.create(
+        grantor=grantor,
+        grantee=grantee,
+        all_connections=connections is None,
+        **{Grant.field_of(r): True for r in chosen},
+        **fields,  # type: ignore[arg-type]
+    )
+    if connections:
+        grant.connections.set(connections)  # type: ignore[arg-type]
+    return grant

@@ -40,6 +40,7 @@ class ApiKeyAuth(HttpBearer):
         actor = Actor.for_api_key(key)
         if self.permission is not None:
             require(actor, self.permission)
+            actor = actor.serving(self.permission)
         cast(ApiRequest, request).actor = actor
         return actor
 

@@ -41,7 +41,7 @@ def admin_required(permission: Permission) -> Callable[[View], View]:
             if not actor.can(permission):
                 raise PermissionDenied("Your role does not give access to this page.")
             # From here on the request is what AdminRequest declares.
-            cast(AdminRequest, request).actor = actor
+            cast(AdminRequest, request).actor = actor.serving(permission)
             return view(request, *args, **kwargs)
 
         return _guarded(wrapper, permission)

@@ -18,7 +18,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Connections", "connections:list", Permission.VIEW_CONNECTIONS),
     ("Drivers", "enrolment:drivers", Permission.MANAGE_DRIVERS),
     ("Connection Requests", "enrolment:requests", Permission.MANAGE_DRIVERS),
-    ("Chargers", "charging:chargers", Permission.VIEW_DASHBOARD),
+    ("Chargers", "charging:chargers", Permission.VIEW_INSTALLATIONS),
     ("Home charging", "charging:sessions", Permission.VIEW_DASHBOARD),
     ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
     ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),

@@ -20,7 +20,7 @@ from evdms.accounts.models import Grant, Organisation, OrganisationKind, Role
 from evdms.accounts.services.billing import billing_details_update
 from evdms.audit.models import AuditEvent
 from evdms.invoicing.services.issue import buyer_of, invoice_issue
-from evdms.testing.fixtures import client_for, make_admin, make_organisation
+from evdms.testing.fixtures import client_for, make_admin, make_grant, make_organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def acme(world):
     """Acme, a customer organisation that granted rights to Voltlease, and Carla, its
     Network Manager."""
     acme = make_organisation("acme", "Acme", kind=OrganisationKind.CUSTOMER)
-    Grant.objects.create(grantor=acme, grantee=world.org_a)
+    make_grant(grantor=acme, grantee=world.org_a)
     carla = make_admin(acme, "carla@acme.example", Role.NETWORK_MANAGER, full_name="Carla")
     return acme, carla
 

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.accounts.scope import reach
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging import bounds
@@ -49,6 +49,23 @@ def _check_driver(driver: User | None, organisation: Organisation) -> None:
         raise ValidationError({"driver": [NOT_YOUR_DRIVER]})
 
 
+def _may_register(actor: Actor, organisation: Organisation, driver: User | None) -> bool:
+    """For an organisation whose every connection the actor reaches; or, for the chosen
+    connections only (a grant or the actor's scope), for a driver of one of them."""
+    scope = reach(actor, Permission.MANAGE_DRIVERS)
+    if scope.whole(organisation.pk):
+        return True
+    return (
+        driver is not None
+        and Membership.objects.filter(
+            driver=driver,
+            organisation=organisation,
+            connection_id__in=sorted(scope.connections),
+            status__in=LIVE_STATUSES,
+        ).exists()
+    )
+
+
 @transaction.atomic
 def charger_register(
     *,
@@ -69,7 +86,7 @@ def charger_register(
     """
     if actor is not None:
         require(actor, Permission.MANAGE_DRIVERS)
-        if not organisations_acting_for(actor).filter(pk=organisation.pk).exists():
+        if not _may_register(actor, organisation, driver):
             raise ValidationError("A charger can only be registered for your organisation.")
     _check_driver(driver, organisation)
     identity = identity.strip()

@@ -15,13 +15,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from evdms.accounts.models import Grant, User
+from evdms.accounts.models import User
 from evdms.charging.models import Charger, ChargingSession
 from evdms.charging.ocpp.handlers_v16 import start_transaction_v16
 from evdms.charging.services import charger_register
 from evdms.testing.fixtures import (
     client_for,
     make_connection,
+    make_grant,
     make_membership,
     make_organisation,
 )
@@ -128,7 +129,7 @@ def test_a_driver_of_a_granting_organisation_gets_a_charger_of_that_organisation
     world, api_key_for, client
 ):
     customer = make_organisation("acme", "Acme")
-    Grant.objects.create(grantor=customer, grantee=world.org_a)
+    make_grant(grantor=customer, grantee=world.org_a)
     carl = User.objects.create_user("carl@acme.example", "carl's long passphrase")
     make_membership(make_connection(customer, name="Acme_Home"), carl)
 

@@ -14,11 +14,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from evdms.accounts.models import Grant, User
+from evdms.accounts.models import User
 from evdms.audit.models import AuditEvent
 from evdms.connections.models import Connection
 from evdms.connections.selectors import invite_url as connection_invite_url
-from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection, make_membership
+from evdms.testing.fixtures import (
+    VALID_CONNECTION,
+    client_for,
+    make_connection,
+    make_grant,
+    make_membership,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +252,7 @@ def test_qr_codes_encode_the_invite_link(world):
 
 def test_a_granted_lease_company_manages_its_customers_connections(world):
     customer = type(world.org_a).objects.create(slug="acme", name="Acme", kind="customer")
-    Grant.objects.create(grantor=customer, grantee=world.org_a)
+    make_grant(grantor=customer, grantee=world.org_a)
     nadia = client_for(world.nadia)
     assert (
         f'<option value="{customer.pk}">Acme</option>'

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.installations.tasks import REPORT, installation_export_run
+from evdms.reports.export_scope import scope_of
 from evdms.reports.models import ReportExport
 from evdms.reports.services import EXPORT_KEPT, report_exports_purge
 
@@ -25,6 +26,8 @@ def installation_export_request(
         role=actor.role,
         requested_by=actor.user,
         requested_by_label=actor.label,
+        requested_by_key=actor.api_key,
+        scope=scope_of(actor, Permission.VIEW_INSTALLATIONS),
         report=REPORT,
         format=format,
         params=params,

@@ -786,7 +786,7 @@ def job_cancel(
             if actor is None:
                 raise PermissionDenied("An organisation cancels as one of its admins.")
             require(actor, Permission.APPROVE_QUOTES)
-            job_id = get_job_for_organisation(actor, job_id).pk
+            job_id = get_job_for_organisation(actor, job_id, Permission.APPROVE_QUOTES).pk
         elif party == Party.OPERATOR:
             if by_user is None or not by_user.is_staff:
                 raise PermissionDenied("Only a platform operator cancels as the operator.")

@@ -24,10 +24,10 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.keyed_hash import keyed_hash
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.accounts.scope import reach
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.installations import payer_split
@@ -464,14 +464,10 @@ def quote_decide_by_organisation(
     app."""
     require(actor, Permission.APPROVE_QUOTES)
     reason = _reason(approve, reason)
-    allowed = set(organisations_acting_for(actor).values_list("pk", flat=True))
+    scope = reach(actor, Permission.APPROVE_QUOTES)
 
     def check(locked: Quote) -> None:
-        if (
-            not InstallationJob.objects.filter(pk=locked.job_id, organisation_id__in=allowed)
-            .only("pk")
-            .exists()
-        ):
+        if not InstallationJob.objects.filter(scope.q(), pk=locked.job_id).only("pk").exists():
             raise PermissionDenied("This quote is not for your organisation.")
 
     with transaction.atomic():

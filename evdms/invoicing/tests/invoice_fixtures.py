@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from evdms.accounts.models import Grant, Organisation, User
+from evdms.accounts.models import Organisation, User
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceStatus, LineSource
 from evdms.invoicing.services.issue import DraftLine, invoice_issue
-from evdms.testing.fixtures import World, make_organisation
+from evdms.testing.fixtures import World, make_grant, make_organisation
 
 OCTOBER = date(2026, 10, 1)
 NOVEMBER = date(2026, 11, 1)
@@ -134,7 +134,7 @@ def invoices_fixture(world: World) -> Invoices:
     )
     globex = make_organisation("globex", "Globex", kind="customer")
     # Globex granted Voltlease rights and named it its payer.
-    Grant.objects.create(grantor=globex, grantee=world.org_a)
+    make_grant(grantor=globex, grantee=world.org_a)
     globex.invoice_payer = world.org_a
     globex.save()
     globex_services = invoice_issue(

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evdms.accounts.models import Grant
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSeries, LineSource
 from evdms.invoicing.services.issue import DraftLine, invoice_issue, payment_reference
 from evdms.invoicing.vat import (
@@ -24,7 +23,7 @@ from evdms.invoicing.vat import (
     totals,
     treatment_for,
 )
-from evdms.testing.fixtures import make_organisation
+from evdms.testing.fixtures import make_grant, make_organisation
 
 MONTH = date(2026, 11, 1)
 NL = Parties("NL", "NL", "", Decimal("21.00"))
@@ -130,7 +129,7 @@ def test_issue_copies_parties_and_numbers_in_sequence():
 def test_payer_receives_the_invoice():
     lease = make_organisation("lease", "Lease Co")
     customer = make_organisation("cust", "Customer", kind="customer")
-    Grant.objects.create(grantor=customer, grantee=lease)
+    make_grant(grantor=customer, grantee=lease)
     customer.invoice_payer = lease
     customer.save()
     invoice = invoice_issue(

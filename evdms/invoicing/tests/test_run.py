@@ -12,13 +12,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from evdms.accounts.models import Grant
 from evdms.charging.models import ChargingSession, SessionPurpose
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSeries, LineSource
 from evdms.invoicing.services import run as run_module
 from evdms.invoicing.services.run import invoices_run
 from evdms.invoicing.tests import run_world as w
-from evdms.testing.fixtures import make_organisation
+from evdms.testing.fixtures import make_grant, make_organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +190,7 @@ def test_a_buyer_in_another_member_state_is_reverse_charged(voltlease):
 def test_the_payer_organisation_receives_the_invoices(voltlease):
     org = voltlease["org"]
     lease = w.billed_organisation(make_organisation("lease", "Lease Co"))
-    Grant.objects.create(grantor=org, grantee=lease)  # a payer is named under a grant
+    make_grant(grantor=org, grantee=lease)  # a payer is named under a grant
     org.invoice_payer = lease
     org.save()
     invoices_run(OCT, issue_date=ISSUED)

@@ -15,14 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from evdms.accounts.models import Grant
 from evdms.charging.models import ChargingSession, SessionPurpose, SessionStatus
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, LineSource
 from evdms.invoicing.services.run import invoices_run
 from evdms.invoicing.tests import run_world as w
 from evdms.invoicing.vat import cents
 from evdms.reimbursements.models import PayoutLine, PayoutLineStatus, Statement
-from evdms.testing.fixtures import make_organisation
+from evdms.testing.fixtures import make_grant, make_organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +69,7 @@ def build(organisations: list[dict]) -> dict[str, list[int]]:
             make_organisation(f"gen{n}", f"Generated {n}"), spec["country"], vat
         )
         if spec["payer"]:  # named under a grant, as billing requires
-            Grant.objects.create(grantor=org, grantee=lease)
+            make_grant(grantor=org, grantee=lease)
             org.invoice_payer = lease
             org.save()
         w.fee_schedule(
@@ -224,7 +223,7 @@ def test_statements_the_sepa_file_and_the_invoices_reconcile_to_the_cent(db):
 
     lease = w.billed_organisation(make_organisation("lease", "Lease Co"))
     customer = w.billed_organisation(make_organisation("cust", "Customer", kind="customer"))
-    Grant.objects.create(grantor=customer, grantee=lease)
+    make_grant(grantor=customer, grantee=lease)
     customer.invoice_payer = lease
     customer.save()
     september = date(2026, 9, 1)

@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from evdms.accounts.access import organisations_acting_for
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.accounts.scope import reach
 from evdms.audit.models import AuditAction, AuditEvent
 from evdms.audit.services import audit_record, target_key
 from evdms.connections.models import Connection
@@ -264,9 +264,8 @@ def card_issue(
             clean[field] = cleaner(value)
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    in_scope = (
-        membership is not None
-        and organisations_acting_for(actor).filter(pk=membership.organisation_id).exists()
+    in_scope = membership is not None and reach(actor, Permission.MANAGE_DRIVERS).covers(
+        membership.organisation_id, membership.connection_id
     )
     if membership is None or not in_scope:
         errors["driver_email"] = [NO_DRIVER]

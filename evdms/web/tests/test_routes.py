@@ -161,6 +161,8 @@ def _org_a_export(world: World) -> Any:
         status="done",
         size=3,
         expires_at=timezone.now() + timedelta(days=1),
+        # Asked for by an admin reaching every connection of Voltlease.
+        scope={"organisations": [world.org_a.pk], "connections": []},
     )
     ReportExportChunk.objects.create(export=export, index=0, data=b"a,b")
     return export

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from evdms.accounts.demo import DEMO_PASSWORD, seed_accounts
+from evdms.accounts.demo_grants import seed_grants
 from evdms.charging.demo import seed_chargers
 from evdms.connections.demo import seed_connections
 from evdms.enrolment.demo import demo_driver_logins, seed_drivers
@@ -21,6 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         logins = seed_accounts()
         seed_connections()
+        logins += seed_grants()  # on the connections: after them
         # Before the drivers join: their installation jobs are assigned as they connect.
         seed_installers()
         seed_drivers()
