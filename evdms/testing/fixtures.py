@@ -7,6 +7,7 @@ see anything of Voltlease.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -200,7 +201,7 @@ def make_grant(
     grantee: Organisation,
     *,
     rights: tuple[str, ...] | None = None,
-    connections: list[object] | None = None,
+    connections: Sequence[object] | None = None,
     **fields: object,
 ) -> Grant:
     """A grant from ``grantor`` to ``grantee``: every right on every connection unless
@@ -211,7 +212,7 @@ def make_grant(
         grantee=grantee,
         all_connections=connections is None,
         **{Grant.field_of(r): True for r in chosen},
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
     if connections:
         grant.connections.set(connections)  # type: ignore[arg-type]
