@@ -94,8 +94,10 @@ def _grant_organisation(organisation: Organisation) -> GrantOrganisationOut:
 
 
 def _grant_out(grant: Grant, *, given: bool) -> GrantOut:
-    def who(user: User | None) -> str | None:
-        return (user.get_full_name() if user else None) if given else None
+    def who(field: str) -> str | None:
+        # Who in the grantor acted is the grantor's business: not read for the grantee.
+        user: User | None = getattr(grant, field) if given else None
+        return user.get_full_name() if user else None
 
     return GrantOut(
         id=grant.pk,
@@ -109,9 +111,9 @@ def _grant_out(grant: Grant, *, given: bool) -> GrantOut:
         ],
         description=grant.description,
         created_at=grant.created_at,
-        created_by=who(grant.created_by),
+        created_by=who("created_by"),
         revoked_at=grant.revoked_at,
-        revoked_by=who(grant.revoked_by),
+        revoked_by=who("revoked_by"),
     )
 
 
@@ -121,10 +123,7 @@ def grants_list(request: ApiRequest) -> GrantsOut:
     organisation = request.auth.organisation
     return GrantsOut(
         given=[_grant_out(g, given=True) for g in selectors.grants_given_by(organisation)],
-        received=[
-            _grant_out(g, given=False)
-            for g in selectors.grants_received_by(organisation).select_related("grantee")
-        ],
+        received=[_grant_out(g, given=False) for g in selectors.grants_received_by(organisation)],
     )
 
 

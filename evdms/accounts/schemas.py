@@ -82,6 +82,7 @@ class GrantIn(Schema):
     rights: list[GrantRight] = Field(default_factory=list)
     all_connections: bool = True
     connections: list[int] = Field(
-        default_factory=list, description="Ids of your connections; only with all_connections false."
+        default_factory=list,
+        description="Ids of your connections; only with all_connections false.",
     )
     description: str = Field(default="", max_length=500)

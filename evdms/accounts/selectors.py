@@ -105,11 +105,14 @@ def find_grantee(actor: Actor, text: str) -> Organisation | None:
     if public_id is not None:
         if public_id == own.public_id:
             return own
-        return (
+        found = (
             Organisation.objects.exclude(kind__in=NEVER_GRANTEES)
             .filter(public_id=public_id)
             .first()
         )
+        # A ten-letter name ("Rival Lease") can read as an ID too: the name's turn next.
+        if found is not None:
+            return found
     name = " ".join(text.split())
     if not name:
         return None
@@ -147,7 +150,7 @@ def grants_given_by(organisation: Organisation) -> QuerySet[Grant]:
     and the chosen connections in a fixed number of queries."""
     return (
         Grant.objects.filter(grantor=organisation)
-        .select_related("grantee", "created_by", "revoked_by")
+        .select_related("grantor", "grantee", "created_by", "revoked_by")
         .prefetch_related("connections")
         .order_by("-created_at", "-pk")
     )
@@ -158,7 +161,7 @@ def grants_received_by(organisation: Organisation) -> QuerySet[Grant]:
     not loaded: who acted inside the grantor is the grantor's business)."""
     return (
         Grant.objects.filter(grantee=organisation)
-        .select_related("grantor")
+        .select_related("grantor", "grantee")
         .prefetch_related("connections")
         .order_by("-created_at", "-pk")
     )
