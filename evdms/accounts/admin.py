@@ -8,16 +8,36 @@ from evdms.accounts.models import Admin, ApiKey, Grant, Organisation, User
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "currency", "created_at")
+    list_display = ("name", "public_id", "slug", "kind", "currency", "created_at")
     list_filter = ("kind",)
-    search_fields = ("name", "slug")
+    search_fields = ("name", "slug", "public_id")
     prepopulated_fields = {"slug": ("name",)}
+    # Made once, at random; other organisations have it to grant rights.
+    readonly_fields = ("public_id",)
 
 
 @admin.register(Grant)
 class GrantAdmin(admin.ModelAdmin):
-    list_display = ("grantor", "grantee", "created_at", "revoked_at")
+    list_display = ("grantor", "grantee", "rights_given", "scope", "created_at", "revoked_at")
+    list_filter = (
+        "can_manage_drivers",
+        "can_view_transactions",
+        "can_view_installations",
+        "can_edit_connections",
+        "all_connections",
+    )
     list_select_related = ("grantor", "grantee")
+    search_fields = ("grantor__name", "grantee__name", "description")
+    filter_horizontal = ("connections",)
+    raw_id_fields = ("grantor", "grantee", "created_by", "revoked_by")
+
+    @admin.display(description="rights")
+    def rights_given(self, grant: Grant) -> str:
+        return ", ".join(str(right.label) for right in grant.rights)
+
+    @admin.display(description="connections")
+    def scope(self, grant: Grant) -> str:
+        return "all, present and future" if grant.all_connections else "chosen"
 
 
 @admin.register(User)

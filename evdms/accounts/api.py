@@ -1,18 +1,25 @@
 from __future__ import annotations
 
 from ninja import Router, Status
+from ninja.errors import HttpError
 
 from evdms.accounts import selectors, services
 from evdms.accounts.access import get_admin_for
-from evdms.accounts.models import Admin, Role
+from evdms.accounts.models import Admin, Grant, Organisation, Role, User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.schemas import (
     AdminInviteIn,
     AdminOut,
     AdminPatchIn,
+    GrantConnectionOut,
+    GrantIn,
+    GrantOrganisationOut,
+    GrantOut,
+    GrantsOut,
     MeOut,
     OrganisationOut,
 )
+from evdms.accounts.services.grants import GrantGone, grant_create, grant_revoke
 from evdms.ui.api import requires
 from evdms.ui.http import ApiRequest
 
@@ -80,3 +87,70 @@ def admins_update(request: ApiRequest, admin_id: int, payload: AdminPatchIn) -> 
     elif payload.status == "active":
         admin = services.admin_enable(actor=actor, admin=admin)
     return _admin_out(admin)
+
+
+def _grant_organisation(organisation: Organisation) -> GrantOrganisationOut:
+    return GrantOrganisationOut(name=organisation.name, organisation_id=organisation.public_id)
+
+
+def _grant_out(grant: Grant, *, given: bool) -> GrantOut:
+    def who(field: str) -> str | None:
+        # Who in the grantor acted is the grantor's business: not read for the grantee.
+        user: User | None = getattr(grant, field) if given else None
+        return user.get_full_name() if user else None
+
+    return GrantOut(
+        id=grant.pk,
+        grantor=_grant_organisation(grant.grantor),
+        grantee=_grant_organisation(grant.grantee),
+        rights=grant.rights,
+        all_connections=grant.all_connections,
+        connections=[
+            GrantConnectionOut(id=c.pk, name=c.name)
+            for c in sorted(grant.connections.all(), key=lambda c: (c.name, c.pk))
+        ],
+        description=grant.description,
+        created_at=grant.created_at,
+        created_by=who("created_by"),
+        revoked_at=grant.revoked_at,
+        revoked_by=who("revoked_by"),
+    )
+
+
+@router.get("/grants", response=GrantsOut, auth=requires(Permission.MANAGE_GRANTS))
+def grants_list(request: ApiRequest) -> GrantsOut:
+    """The grants your organisation gave and received, revoked ones too, newest first."""
+    organisation = request.auth.organisation
+    return GrantsOut(
+        given=[_grant_out(g, given=True) for g in selectors.grants_given_by(organisation)],
+        received=[_grant_out(g, given=False) for g in selectors.grants_received_by(organisation)],
+    )
+
+
+@router.post("/grants", response={201: GrantOut}, auth=requires(Permission.MANAGE_GRANTS))
+def grants_create(request: ApiRequest, payload: GrantIn) -> Status[GrantOut]:
+    """Grant rights to another organisation, found by its Organisation ID (or its name,
+    if it granted you rights), on all your connections or on chosen ones. Both
+    organisations' Network Managers are e-mailed."""
+    grant = grant_create(
+        actor=request.auth,
+        grantee=payload.grantee,
+        rights=payload.rights,
+        all_connections=payload.all_connections,
+        connections=payload.connections,
+        description=payload.description,
+    )
+    return Status(201, _grant_out(grant, given=True))
+
+
+@router.post(
+    "/grants/{grant_id}/revoke", response=GrantOut, auth=requires(Permission.MANAGE_GRANTS)
+)
+def grants_revoke(request: ApiRequest, grant_id: int) -> GrantOut:
+    """Revoke a grant your organisation gave; the grantee loses its rights at once. A
+    grant revoked already, or another organisation's, is a 404."""
+    try:
+        grant = grant_revoke(actor=request.auth, grant_id=grant_id)
+    except GrantGone as gone:
+        raise HttpError(404, str(gone)) from gone
+    return _grant_out(grant, given=True)

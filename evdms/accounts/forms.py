@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from evdms.accounts.models import Organisation, OrganisationKind, Role, roles_for_kind
+from evdms.accounts.models import GrantRight, Organisation, OrganisationKind, Role, roles_for_kind
 from evdms.notifications.services import email_send
 
 
@@ -221,3 +221,73 @@ class ReauthenticateForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="To be sure it is you.",
     )
+
+
+class _ChosenIdsField(forms.MultipleChoiceField):
+    """Checkboxes of the organisation's connections whose values are passed on as
+    typed: the service judges them, so a connection of another organisation gets the
+    same words on the page as in the API."""
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class GrantForm(forms.Form):
+    """The Grant Rights page's form. It only shapes the input: every rule (who can
+    receive a grant, a right given twice, the connections) is ``services.grants``'s."""
+
+    ALL = "all"
+    CHOSEN = "chosen"
+
+    grantee = forms.CharField(
+        label="Organisation ID or name",
+        max_length=200,
+        help_text=(
+            "The Organisation ID the other organisation finds on its Settings page, e.g. "
+            "ORG-7K3QD-X2M9P; or its name, if it has granted your organisation rights."
+        ),
+    )
+    rights = forms.MultipleChoiceField(
+        label="Rights",
+        choices=GrantRight.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    scope = forms.ChoiceField(
+        label="On",
+        choices=[(ALL, "All connections, present and future"), (CHOSEN, "Chosen connections")],
+        widget=forms.RadioSelect,
+        initial=ALL,
+    )
+    connections = _ChosenIdsField(
+        label="Chosen connections",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Only with Chosen connections.",
+    )
+    description = forms.CharField(
+        label="Description",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the rights are granted, e.g. the lease contract they belong to.",
+    )
+
+    def __init__(self, *args: Any, connections: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["connections"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(str(pk), name) for pk, name in connections]
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        every = data["scope"] == self.ALL
+        return {
+            "grantee": data["grantee"],
+            "rights": data["rights"],
+            "all_connections": every,
+            # Ticked boxes stay ticked (hidden) when All is chosen after them.
+            "connections": [] if every else data["connections"],
+            "description": data["description"],
+        }

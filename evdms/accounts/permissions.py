@@ -20,6 +20,8 @@ class Permission(StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     MANAGE_ADMINS = "manage_admins"
     MANAGE_SETTINGS = "manage_settings"  # organisation settings and API keys
+    # Granting rights to another organisation and revoking them (the Grant Rights page).
+    MANAGE_GRANTS = "manage_grants"
     VIEW_AUDIT = "view_audit"
     VIEW_CONNECTIONS = "view_connections"
     EDIT_CONNECTIONS = "edit_connections"

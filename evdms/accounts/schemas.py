@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import EmailStr, Field
 
-from evdms.accounts.models import Role
+from evdms.accounts.models import GrantRight, Role
 
 
 class OrganisationOut(Schema):
@@ -41,3 +41,48 @@ class AdminInviteIn(Schema):
 class AdminPatchIn(Schema):
     role: Role | None = None
     status: str | None = Field(default=None, pattern="^(active|disabled)$")
+
+
+class GrantOrganisationOut(Schema):
+    name: str
+    organisation_id: str  # the Organisation ID (ORG-XXXXX-XXXXX), not the database key
+
+
+class GrantConnectionOut(Schema):
+    id: int
+    name: str
+
+
+class GrantOut(Schema):
+    id: int
+    grantor: GrantOrganisationOut
+    grantee: GrantOrganisationOut
+    rights: list[GrantRight]
+    all_connections: bool
+    connections: list[GrantConnectionOut]
+    description: str
+    created_at: datetime
+    # Who in the grantor acted: given only to the grantor itself.
+    created_by: str | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+
+class GrantsOut(Schema):
+    given: list[GrantOut]
+    received: list[GrantOut]
+
+
+class GrantIn(Schema):
+    grantee: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The Organisation ID, or the name of an organisation that granted you rights.",
+    )
+    rights: list[GrantRight] = Field(default_factory=list)
+    all_connections: bool = True
+    connections: list[int] = Field(
+        default_factory=list,
+        description="Ids of your connections; only with all_connections false.",
+    )
+    description: str = Field(default="", max_length=500)

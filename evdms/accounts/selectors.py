@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -9,11 +13,16 @@ from evdms.accounts.models import (
     Admin,
     AdminStatus,
     ApiKey,
+    Grant,
     ListPreference,
     Organisation,
+    OrganisationKind,
     User,
     managing_role,
 )
+
+if TYPE_CHECKING:
+    from evdms.accounts.permissions import Actor
 
 
 def admins_of(organisation: Organisation) -> QuerySet[Admin]:
@@ -47,6 +56,115 @@ def active_network_managers(organisation: Organisation) -> QuerySet[Admin]:
 
 def api_keys_of(organisation: Organisation) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(organisation=organisation).order_by("revoked_at", "-created_at")
+
+
+# --- grants between organisations ----------------------------------------------------
+
+# Organisations that never receive a grant: an installer company works jobs it is
+# assigned (evdms.installations), and the platform operator reaches everything already.
+NEVER_GRANTEES = (OrganisationKind.INSTALLER, OrganisationKind.OPERATOR)
+
+# The Organisation ID's body, as people type it: Crockford's base32 reads O as 0 and
+# I and L as 1 (none of them is in the alphabet), in any case, with or without dashes.
+_ID_BODY = re.compile(r"[0-9A-HJKMNP-TV-Z]{10}")
+_TYPED_ALIKE = str.maketrans("OIL", "011")
+
+
+def organisation_id_of(text: str) -> str | None:
+    """``text`` as a stored Organisation ID ("ORG-XXXXX-XXXXX"), or None when it cannot
+    be one. Spaces, dashes and case do not matter; neither does the "ORG" prefix."""
+    compact = re.sub(r"[\s\-\u2010-\u2015_.]", "", text).upper()
+    if len(compact) == 13 and compact.startswith("ORG"):
+        compact = compact[3:]
+    compact = compact.translate(_TYPED_ALIKE)
+    if not _ID_BODY.fullmatch(compact):
+        return None
+    return f"ORG-{compact[:5]}-{compact[5:]}"
+
+
+def grantors_of(organisation: Organisation) -> QuerySet[Organisation]:
+    """The organisations whose grant to ``organisation`` stands (not revoked)."""
+    return Organisation.objects.filter(
+        grants_given__grantee=organisation, grants_given__revoked_at__isnull=True
+    ).distinct()
+
+
+def find_grantee(actor: Actor, text: str) -> Organisation | None:
+    """The organisation the actor means to grant rights to, as typed on the Grant
+    Rights page or in the API: its Organisation ID, or its exact name (any case) when it
+    has itself granted the actor's organisation rights, so a name reveals nothing the
+    actor did not know. The actor's own organisation is answered (the service refuses
+    it with its own words); an installer company or the platform operator is not: they
+    never receive grants. None whenever nothing can receive the grant: the caller says
+    the same then whatever the reason, so nobody learns which IDs exist.
+
+    Raises ValidationError when a name is that of several grantors (only the actor's
+    own grantors are told apart, by their IDs)."""
+    own = actor.organisation
+    public_id = organisation_id_of(text)
+    if public_id is not None:
+        if public_id == own.public_id:
+            return own
+        found = (
+            Organisation.objects.exclude(kind__in=NEVER_GRANTEES)
+            .filter(public_id=public_id)
+            .first()
+        )
+        # A ten-letter name ("Rival Lease") can read as an ID too: the name's turn next.
+        if found is not None:
+            return found
+    name = " ".join(text.split())
+    if not name:
+        return None
+    if name.casefold() == " ".join(own.name.split()).casefold():
+        return own
+    # Compared in Python: SQLite's LIKE folds the case of ASCII letters only.
+    named = [
+        o
+        for o in grantors_of(own).exclude(kind__in=NEVER_GRANTEES).order_by("pk")
+        if " ".join(o.name.split()).casefold() == name.casefold()
+    ]
+    if len(named) > 1:
+        raise ValidationError(
+            {
+                "grantee": "Several organisations of this name granted you rights: type the "
+                "Organisation ID of the one you mean."
+            }
+        )
+    return named[0] if named else None
+
+
+def own_connections(organisation: Organisation) -> list[tuple[int, str]]:
+    """(id, name) of the organisation's own connections, by name: what it can grant on."""
+    from evdms.connections.models import Connection
+
+    return list(
+        Connection.objects.filter(organisation=organisation)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
+
+
+def grants_given_by(organisation: Organisation) -> QuerySet[Grant]:
+    """Every grant the organisation gave, newest first; with the grantee, the people
+    and the chosen connections in a fixed number of queries."""
+    return (
+        Grant.objects.filter(grantor=organisation)
+        .select_related("grantor", "grantee", "created_by", "revoked_by")
+        .prefetch_related("connections")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def grants_received_by(organisation: Organisation) -> QuerySet[Grant]:
+    """Every grant the organisation received, newest first (the grantor's people are
+    not loaded: who acted inside the grantor is the grantor's business)."""
+    return (
+        Grant.objects.filter(grantee=organisation)
+        .select_related("grantor", "grantee")
+        .prefetch_related("connections")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def list_columns(user: User, list_name: str, default: list[str]) -> list[str]:

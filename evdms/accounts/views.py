@@ -33,6 +33,7 @@ from evdms.accounts.forms import (
     ApiKeyForm,
     AuthenticatorCodeForm,
     BillingForm,
+    GrantForm,
     LoginForm,
     OrganisationForm,
     OutboxPasswordResetForm,
@@ -42,6 +43,8 @@ from evdms.accounts.forms import (
 from evdms.accounts.models import Admin, AdminStatus, Organisation, User
 from evdms.accounts.permissions import Permission
 from evdms.accounts.services.billing import BILLING_FIELDS, billing_details_update, payer_candidates
+from evdms.accounts.services.grants import GrantGone, grant_create
+from evdms.accounts.services.grants import grant_revoke as services_grant_revoke
 from evdms.audit.selectors import audit_events_for
 from evdms.ui.decorators import account_required, admin_required, public
 from evdms.ui.forms import add_service_errors
@@ -608,3 +611,57 @@ def api_key_revoke(request: AdminRequest, key_id: int) -> HttpResponse:
     services.api_key_revoke(actor=actor, key=key)
     messages.success(request, f"API key “{key.name}” revoked.")
     return redirect("accounts:settings")
+
+
+# --- grants to other organisations --------------------------------------------------
+
+
+def _grants_render(request: AdminRequest, form: GrantForm, *, status: int = 200) -> HttpResponse:
+    organisation = request.actor.organisation
+    given = list(selectors.grants_given_by(organisation))
+    received = list(selectors.grants_received_by(organisation))
+    return render(
+        request,
+        "accounts/grants.html",
+        {
+            "form": form,
+            "organisation": organisation,
+            "given": [g for g in given if g.revoked_at is None],
+            "received": [g for g in received if g.revoked_at is None],
+            "given_revoked": [g for g in given if g.revoked_at is not None],
+            "received_revoked": [g for g in received if g.revoked_at is not None],
+        },
+        status=422 if form.errors else status,
+    )
+
+
+def _grant_form(request: AdminRequest, data: Any = None) -> GrantForm:
+    return GrantForm(data, connections=selectors.own_connections(request.actor.organisation))
+
+
+@admin_required(Permission.MANAGE_GRANTS)
+def grants(request: AdminRequest) -> HttpResponse:
+    """Organisation > Grant Rights: grant rights, and the grants given and received."""
+    form = _grant_form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = grant_create(actor=request.actor, **form.service_arguments())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{grant.grantee.name} now has the rights you granted.")
+            return redirect("accounts:grants")
+    return _grants_render(request, form)
+
+
+@require_POST
+@admin_required(Permission.MANAGE_GRANTS)
+def grant_revoke(request: AdminRequest, grant_id: int) -> HttpResponse:
+    try:
+        grant = services_grant_revoke(actor=request.actor, grant_id=grant_id)
+    except GrantGone as gone:
+        # Another organisation's grant answers like a missing one: 404, same words.
+        messages.error(request, str(gone))
+        return _grants_render(request, _grant_form(request), status=404)
+    messages.success(request, f"The rights granted to {grant.grantee.name} are revoked.")
+    return redirect("accounts:grants")

@@ -20,6 +20,8 @@ class AuditAction(models.TextChoices):
     ORGANISATION_UPDATE = "organisation.update", "Organisation updated"
     API_KEY_CREATE = "api_key.create", "API key created"
     API_KEY_REVOKE = "api_key.revoke", "API key revoked"
+    GRANT_CREATE = "grant.create", "Rights granted to another organisation"
+    GRANT_REVOKE = "grant.revoke", "Rights granted to another organisation revoked"
     OPERATOR_API_KEY_CREATE = "operator_api_key.create", "Operator API key created"
     TWO_FACTOR_ENABLE = "two_factor.enable", "Two-factor authentication turned on"
     TWO_FACTOR_RECOVERY_CODES_RENEW = (

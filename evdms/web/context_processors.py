@@ -29,6 +29,7 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Overview", "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),
     ("Jobs", "installations:portal-jobs", Permission.WORK_INSTALLATION_JOBS),
     ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
+    ("Grant Rights", "accounts:grants", Permission.MANAGE_GRANTS),
     ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
 ]
 

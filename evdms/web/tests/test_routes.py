@@ -279,6 +279,16 @@ def _org_a_invoice(world: World) -> Any:
     )
 
 
+def _org_a_grant(world: World) -> Any:
+    """A standing grant Voltlease gave to a third organisation (not Rival Lease: the
+    outsider must learn nothing even of grants it did not receive)."""
+    from evdms.accounts.models import Grant
+    from evdms.testing.fixtures import make_organisation
+
+    acme = make_organisation("acme-route", "Acme Route")
+    return Grant.objects.create(grantor=world.org_a, grantee=acme, can_manage_drivers=True)
+
+
 # URL argument → a maker of an object of Voltlease (organisation A) for that argument.
 OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "admin_id": lambda w: w.otto.pk,
@@ -299,6 +309,7 @@ OBJECT_MAKERS: dict[str, Callable[[World], Any]] = {
     "organisation_id": lambda w: w.org_a.pk,  # operators' fee schedules
     "fee_schedule_id": lambda w: _org_a_fee_schedule(w).pk,
     "invoice_id": lambda w: _org_a_invoice(w).pk,
+    "grant_id": lambda w: _org_a_grant(w).pk,
 }
 
 
