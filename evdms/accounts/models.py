@@ -293,9 +293,7 @@ class Grant(models.Model):
     )
     can_manage_drivers = models.BooleanField(GrantRight.MANAGE_DRIVERS.label, default=False)
     can_view_transactions = models.BooleanField(GrantRight.VIEW_TRANSACTIONS.label, default=False)
-    can_view_installations = models.BooleanField(
-        GrantRight.VIEW_INSTALLATIONS.label, default=False
-    )
+    can_view_installations = models.BooleanField(GrantRight.VIEW_INSTALLATIONS.label, default=False)
     can_edit_connections = models.BooleanField(GrantRight.EDIT_CONNECTIONS.label, default=False)
     all_connections = models.BooleanField(_("all connections, present and future"), default=True)
     connections = models.ManyToManyField(

@@ -73,9 +73,7 @@ class Reach:
             condition |= Q(**{f"{connection}__in": sorted(self.connections)})
         return condition
 
-    def q_for_driver(
-        self, organisation: str = "organisation_id", driver: str = "driver_id"
-    ) -> Q:
+    def q_for_driver(self, organisation: str = "organisation_id", driver: str = "driver_id") -> Q:
         """Rows tied to an organisation and a driver but to no connection (chargers,
         tokens): in reach with the organisation, or when the driver is a member of the
         organisation through a chosen connection."""
@@ -120,7 +118,9 @@ def _compute(actor: Actor, permission: Permission) -> Reach:
         grants = Grant.objects.filter(grantee_id=own, revoked_at__isnull=True)
         if permission in RIGHT_FOR:
             grants = grants.filter(**{Grant.field_of(RIGHT_FOR[permission]): True})
-        for grant in grants.prefetch_related("connections").only("pk", "grantor_id", "all_connections"):
+        for grant in grants.prefetch_related("connections").only(
+            "pk", "grantor_id", "all_connections"
+        ):
             if grant.all_connections:
                 whole.add(grant.grantor_id)
             else:
