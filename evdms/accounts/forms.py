@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
@@ -91,16 +91,14 @@ class ConnectionScopeForm(RoleChoicesForm):
     only shapes the answer; the service checks it (``connection_scope_clean``), so the
     page and the API refuse alike."""
 
-    all_connections = forms.TypedChoiceField(
+    all_connections = forms.ChoiceField(
         label="Connections",
         choices=[
             (SCOPE_ALL, "All connections, present and future"),
             (SCOPE_CHOSEN, "Only these:"),
         ],
-        coerce=lambda value: value == SCOPE_ALL,
         # Not answered (a client that predates the choice): all, as before.
         required=False,
-        empty_value=True,
         initial=SCOPE_ALL,
         widget=forms.RadioSelect,
         help_text=NETWORK_MANAGER_HAS_ALL,
@@ -129,12 +127,15 @@ class ConnectionScopeForm(RoleChoicesForm):
             del self.fields["all_connections"]
             del self.fields["connection_ids"]
 
+    def clean_all_connections(self) -> bool:
+        return bool(self.cleaned_data.get("all_connections") != SCOPE_CHOSEN)
+
 
 class AdminInviteForm(ConnectionScopeForm):
     full_name = forms.CharField(label="Full name", max_length=150)
     email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(label="Role", choices=Role.choices, help_text=ROLE_HELP[""])
-    field_order: ClassVar = ["full_name", "email", "role", "all_connections", "connection_ids"]
+    field_order = ["full_name", "email", "role", "all_connections", "connection_ids"]
 
 
 class AdminRoleForm(ConnectionScopeForm):
@@ -282,7 +283,7 @@ class ApiKeyForm(ConnectionScopeForm):
         label="Key name", max_length=100, help_text="What uses it, e.g. CRM sync."
     )
     role = forms.ChoiceField(label="Role of the key", choices=Role.choices)
-    field_order: ClassVar = ["name", "role", "all_connections", "connection_ids"]
+    field_order = ["name", "role", "all_connections", "connection_ids"]
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, organisation=organisation, **kwargs)
