@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from ninja import Router, Status
 from ninja.errors import HttpError
 
 from evdms.accounts import selectors, services
 from evdms.accounts.access import get_admin_for
-from evdms.accounts.models import Admin, Grant, Organisation, Role, User
+from evdms.accounts.models import Admin, ConnectionAlerts, Grant, Organisation, Role, User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.schemas import (
     AdminInviteIn,
@@ -29,6 +31,7 @@ router = Router(tags=["organisation"])
 def _admin_out(admin: Admin) -> AdminOut:
     # An invitation shows what the inviter typed; an account's own name and activity
     # only once its owner accepted.
+    everything = selectors.has_all_connections(admin)
     return AdminOut(
         id=admin.pk,
         email=admin.email,
@@ -37,7 +40,23 @@ def _admin_out(admin: Admin) -> AdminOut:
         status=admin.status,
         created_at=admin.created_at,
         last_login=admin.last_login,
+        all_connections=everything,
+        connection_ids=[] if everything else sorted(c.pk for c in admin.connections.all()),
+        connection_alerts=ConnectionAlerts(admin.connection_alerts),
     )
+
+
+def _scope(all_connections: bool | None, connection_ids: list[int] | None) -> bool:
+    """Whether the payload asks for all connections. A list alone means only those; a
+    list with ``all_connections: true`` is a contradiction, refused rather than
+    guessed (guessing "all" would give more than the client asked for)."""
+    if all_connections is None:
+        return connection_ids is None
+    if all_connections and connection_ids:
+        raise ValidationError(
+            {"connection_ids": "Leave this out for all connections, or set all_connections false."}
+        )
+    return all_connections
 
 
 @router.get("/me", response=MeOut, auth=requires(Permission.VIEW_DASHBOARD))
@@ -64,7 +83,13 @@ def admins_invite(request: ApiRequest, payload: AdminInviteIn) -> Status[AdminOu
     address has an account)."""
     actor: Actor = request.auth
     admin = services.admin_invite(
-        actor=actor, email=payload.email, full_name=payload.full_name, role=payload.role
+        actor=actor,
+        email=payload.email,
+        full_name=payload.full_name,
+        role=payload.role,
+        all_connections=_scope(payload.all_connections, payload.connection_ids),
+        connection_ids=payload.connection_ids or [],
+        connection_alerts=payload.connection_alerts,
     )
     return Status(201, _admin_out(admin))
 
@@ -77,15 +102,28 @@ def admins_read(request: ApiRequest, admin_id: int) -> AdminOut:
 
 @router.patch("/admins/{admin_id}", response=AdminOut, auth=requires(Permission.MANAGE_ADMINS))
 def admins_update(request: ApiRequest, admin_id: int, payload: AdminPatchIn) -> AdminOut:
-    """Change an admin's role, or disable / re-enable them."""
+    """Change an admin's role, connections or connection alerts, or disable / re-enable
+    them; all of it or nothing (a refused field leaves the others as they were)."""
     actor: Actor = request.auth
     admin = get_admin_for(actor, admin_id)
-    if payload.role is not None:
-        admin = services.admin_change_role(actor=actor, admin=admin, role=payload.role)
-    if payload.status == "disabled":
-        admin = services.admin_disable(actor=actor, admin=admin)
-    elif payload.status == "active":
-        admin = services.admin_enable(actor=actor, admin=admin)
+    with transaction.atomic():
+        if payload.role is not None:
+            admin = services.admin_change_role(actor=actor, admin=admin, role=payload.role)
+        if payload.all_connections is not None or payload.connection_ids is not None:
+            admin = services.admin_change_connections(
+                actor=actor,
+                admin=admin,
+                all_connections=_scope(payload.all_connections, payload.connection_ids),
+                connection_ids=payload.connection_ids or [],
+            )
+        if payload.connection_alerts is not None:
+            admin = services.admin_change_connection_alerts(
+                actor=actor, admin=admin, alerts=payload.connection_alerts
+            )
+        if payload.status == "disabled":
+            admin = services.admin_disable(actor=actor, admin=admin)
+        elif payload.status == "active":
+            admin = services.admin_enable(actor=actor, admin=admin)
     return _admin_out(admin)
 
 

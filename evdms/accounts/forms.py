@@ -5,7 +5,15 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from evdms.accounts.models import GrantRight, Organisation, OrganisationKind, Role, roles_for_kind
+from evdms.accounts.models import (
+    ConnectionAlerts,
+    GrantRight,
+    Organisation,
+    OrganisationKind,
+    Role,
+    roles_for_kind,
+)
+from evdms.accounts.selectors import connection_label, connections_actable_by
 from evdms.notifications.services import email_send
 
 
@@ -71,14 +79,102 @@ class RoleChoicesForm(forms.Form):
             field.help_text = ROLE_HELP.get(organisation.kind, ROLE_HELP[""])
 
 
-class AdminInviteForm(RoleChoicesForm):
+SCOPE_ALL, SCOPE_CHOSEN = "all", "chosen"
+NETWORK_MANAGER_HAS_ALL = (
+    "A Network Manager always has all connections: they manage the admins, the API keys "
+    "and the grants."
+)
+
+
+class ConnectionScopeForm(RoleChoicesForm):
+    """Adds "Connections: all, present and future, or only these" with a box for each
+    connection the organisation may act on (its own and those granted to it). The form
+    only shapes the answer; the service checks it (``connection_scope_clean``), so the
+    page and the API refuse alike."""
+
+    all_connections = forms.ChoiceField(
+        label="Connections",
+        choices=[
+            (SCOPE_ALL, "All connections, present and future"),
+            (SCOPE_CHOSEN, "Only these:"),
+        ],
+        # Not answered (a client that predates the choice): all, as before.
+        required=False,
+        initial=SCOPE_ALL,
+        widget=forms.RadioSelect,
+        help_text=NETWORK_MANAGER_HAS_ALL,
+    )
+    connection_ids = forms.TypedMultipleChoiceField(
+        label="Only these connections",
+        choices=(),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        # A connection not in the list, whether another's or none at all, is one answer.
+        error_messages={"invalid_choice": "Choose connections from the list."},
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, organisation=organisation, **kwargs)
+        field = self.fields["connection_ids"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [
+            (c.pk, connection_label(c, organisation)) for c in connections_actable_by(organisation)
+        ]
+        if not field.choices:
+            field.help_text = "Your organisation has no connections yet."
+        if organisation.kind == OrganisationKind.INSTALLER:
+            # An installer company's admins work on jobs, not on connections.
+            del self.fields["all_connections"]
+            del self.fields["connection_ids"]
+
+    def clean_all_connections(self) -> bool:
+        return bool(self.cleaned_data.get("all_connections") != SCOPE_CHOSEN)
+
+
+class AdminInviteForm(ConnectionScopeForm):
     full_name = forms.CharField(label="Full name", max_length=150)
     email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(label="Role", choices=Role.choices, help_text=ROLE_HELP[""])
+    field_order = ["full_name", "email", "role", "all_connections", "connection_ids"]
 
 
-class AdminRoleForm(RoleChoicesForm):
+class AdminRoleForm(ConnectionScopeForm):
+    """The admin's page: role, connections (not shown for a Network Manager) and alerts."""
+
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+    connection_alerts = forms.ChoiceField(
+        label="Connection alerts",
+        choices=ConnectionAlerts.choices,
+        required=False,  # not sent: left as it is
+        help_text=(
+            "E-mail about connection requests waiting for a decision, on the connections "
+            "the admin may approve. Only roles that approve drivers receive them."
+        ),
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, network_manager: bool, **kw: Any):
+        super().__init__(*args, organisation=organisation, **kw)
+        if organisation.kind == OrganisationKind.INSTALLER:
+            del self.fields["connection_alerts"]
+        elif network_manager:
+            # Changing the role away from Network Manager keeps all connections; they
+            # can be narrowed once the new role is saved.
+            del self.fields["all_connections"]
+            del self.fields["connection_ids"]
+        else:
+            self.fields["all_connections"].help_text = ""
+
+
+class ConnectionAlertsForm(forms.Form):
+    """An admin's own choice of connection alerts."""
+
+    connection_alerts = forms.ChoiceField(
+        label="E-mail me about connection requests waiting for a decision",
+        choices=ConnectionAlerts.choices,
+        widget=forms.RadioSelect,
+        help_text="For the connections you may approve drivers of.",
+    )
 
 
 class AdminSetupForm(forms.Form):
@@ -183,11 +279,19 @@ class BillingForm(forms.Form):
         ]
 
 
-class ApiKeyForm(RoleChoicesForm):
+class ApiKeyForm(ConnectionScopeForm):
     name = forms.CharField(
         label="Key name", max_length=100, help_text="What uses it, e.g. CRM sync."
     )
     role = forms.ChoiceField(label="Role of the key", choices=Role.choices)
+    field_order = ["name", "role", "all_connections", "connection_ids"]
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, organisation=organisation, **kwargs)
+        if "all_connections" in self.fields:
+            self.fields[
+                "all_connections"
+            ].help_text = "A key with the Network Manager role always has all connections."
 
 
 class TwoFactorCodeForm(forms.Form):

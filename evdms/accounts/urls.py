@@ -25,6 +25,7 @@ urlpatterns = [
         name="recovery_codes_renew",
     ),
     path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
+    path("connection-alerts/", views.connection_alerts, name="connection_alerts"),
     path("setup/<str:token>/", views.admin_setup, name="admin_setup"),
     path("admins/", views.admins, name="admins"),
     path("admins/<int:admin_id>/", views.admin_detail, name="admin_detail"),

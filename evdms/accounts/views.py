@@ -15,6 +15,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -27,12 +28,15 @@ from evdms.accounts import selectors, services
 from evdms.accounts.access import get_admin_for, get_api_key_for
 from evdms.accounts.backends import EmailBackend, client_ip
 from evdms.accounts.forms import (
+    SCOPE_ALL,
+    SCOPE_CHOSEN,
     AdminInviteForm,
     AdminRoleForm,
     AdminSetupForm,
     ApiKeyForm,
     AuthenticatorCodeForm,
     BillingForm,
+    ConnectionAlertsForm,
     GrantForm,
     LoginForm,
     OrganisationForm,
@@ -40,8 +44,8 @@ from evdms.accounts.forms import (
     ReauthenticateForm,
     TwoFactorCodeForm,
 )
-from evdms.accounts.models import Admin, AdminStatus, Organisation, User
-from evdms.accounts.permissions import Permission
+from evdms.accounts.models import Admin, AdminStatus, Organisation, Role, User
+from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.services.billing import BILLING_FIELDS, billing_details_update, payer_candidates
 from evdms.accounts.services.grants import GrantGone, grant_create
 from evdms.accounts.services.grants import grant_revoke as services_grant_revoke
@@ -215,11 +219,13 @@ def _two_factor_render(
     begin_form: ReauthenticateForm | None = None,
     renew_form: ReauthenticateForm | None = None,
     disable_form: ReauthenticateForm | None = None,
+    alerts_form: ConnectionAlertsForm | None = None,
 ) -> HttpResponse:
     user = request.user
     enabled = selectors.has_two_factor(user)
     pending = None if enabled else selectors.authenticator_of(user, confirmed=False)
     admin = user.admin_or_none
+    actor = Actor.for_user(user)
     context: dict[str, Any] = {
         "enabled": enabled,
         "pending": pending,
@@ -230,12 +236,20 @@ def _two_factor_render(
         "begin_form": begin_form or ReauthenticateForm(prefix="begin"),
         "renew_form": renew_form or ReauthenticateForm(prefix="renew"),
         "disable_form": disable_form or ReauthenticateForm(prefix="disable"),
+        # Only an admin who approves drivers is alerted about requests (any admin may
+        # still save the choice: it counts once their role approves drivers).
+        "alerts_form": (
+            alerts_form
+            or ConnectionAlertsForm(initial={"connection_alerts": admin.connection_alerts})
+        )
+        if admin is not None and actor is not None and actor.can(Permission.MANAGE_DRIVERS)
+        else None,
     }
     if pending is not None:
         secret = b32encode(pending.bin_key).decode()
         context["qr_svg"] = _qr_svg(pending)
         context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-    forms_shown = (code_form, begin_form, renew_form, disable_form)
+    forms_shown = (code_form, begin_form, renew_form, disable_form, alerts_form)
     has_errors = any(f is not None and f.errors for f in forms_shown)
     response = render(
         request, "accounts/two_factor.html", context, status=422 if has_errors else 200
@@ -340,6 +354,30 @@ def two_factor_disable(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("accounts:two_factor")
 
 
+@require_POST
+@account_required
+def connection_alerts(request: AuthenticatedRequest) -> HttpResponse:
+    """An admin's own choice of connection alerts (on the Security page, which every
+    admin reaches: the admin pages are for whoever manages the admins)."""
+    actor = Actor.for_user(request.user)
+    admin = request.user.admin_or_none
+    if actor is None or admin is None:
+        messages.info(request, "Connection alerts are for the admins of an organisation.")
+        return redirect("accounts:two_factor")
+    form = ConnectionAlertsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.admin_change_connection_alerts(
+                actor=actor, admin=admin, alerts=form.cleaned_data["connection_alerts"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Connection alerts saved.")
+            return redirect("accounts:two_factor")
+    return _two_factor_render(request, alerts_form=form)
+
+
 # --- set-up link for an invited admin -----------------------------------------------
 
 
@@ -436,20 +474,49 @@ def admins(request: AdminRequest) -> HttpResponse:
     )
 
 
+def _admin_save(actor: Actor, admin: Admin, form: AdminRoleForm) -> None:
+    """Role, connections and alerts together: a refused list leaves the role unsaved."""
+    data = form.cleaned_data
+    with transaction.atomic():
+        admin = services.admin_change_role(actor=actor, admin=admin, role=data["role"])
+        # Only when the page sent the choice: a post of the role alone (an older page,
+        # a script) must not widen a limited admin to all connections.
+        if "all_connections" in form.fields and "all_connections" in form.data:
+            services.admin_change_connections(
+                actor=actor,
+                admin=admin,
+                all_connections=data["all_connections"],
+                connection_ids=data.get("connection_ids") or [],
+            )
+        if data.get("connection_alerts"):
+            services.admin_change_connection_alerts(
+                actor=actor, admin=admin, alerts=data["connection_alerts"]
+            )
+
+
 @admin_required(Permission.MANAGE_ADMINS)
 def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
     actor = request.actor
     admin = get_admin_for(actor, admin_id)
+    network_manager = admin.role == Role.NETWORK_MANAGER
     form = AdminRoleForm(
-        request.POST or None, initial={"role": admin.role}, organisation=actor.organisation
+        request.POST or None,
+        initial={
+            "role": admin.role,
+            "all_connections": SCOPE_ALL if admin.all_connections else SCOPE_CHOSEN,
+            "connection_ids": [c.pk for c in admin.connections.all()],
+            "connection_alerts": admin.connection_alerts,
+        },
+        organisation=actor.organisation,
+        network_manager=network_manager,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.admin_change_role(actor=actor, admin=admin, role=form.cleaned_data["role"])
+            _admin_save(actor, admin, form)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Role saved.")
+            messages.success(request, "Admin saved.")
             return redirect("accounts:admin_detail", admin_id=admin.pk)
     return render(
         request,
@@ -457,6 +524,8 @@ def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
         {
             "admin": admin,
             "form": form,
+            "network_manager": network_manager,
+            "connections_label": selectors.scope_label(admin),
             "events": audit_events_for(admin),
             "is_self": admin.user_id == request.user.pk,
             "AdminStatus": AdminStatus,

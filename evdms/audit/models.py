@@ -17,6 +17,11 @@ class AuditAction(models.TextChoices):
     ADMIN_CHANGE_ROLE = "admin.change_role", "Admin role changed"
     ADMIN_DISABLE = "admin.disable", "Admin disabled"
     ADMIN_ENABLE = "admin.enable", "Admin enabled"
+    ADMIN_CHANGE_CONNECTIONS = "admin.change_connections", "Admin connections changed"
+    ADMIN_CHANGE_CONNECTION_ALERTS = (
+        "admin.change_connection_alerts",
+        "Admin connection alerts changed",
+    )
     ORGANISATION_UPDATE = "organisation.update", "Organisation updated"
     API_KEY_CREATE = "api_key.create", "API key created"
     API_KEY_REVOKE = "api_key.revoke", "API key revoked"

@@ -168,3 +168,29 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.connection}"
+
+
+class ConnectionAlertDigest(models.Model):
+    """The daily digest of pending connection requests sent to one admin on one day
+    (``evdms.enrolment.services.alerts``): the unique row makes a rerun of the day's job,
+    or two schedulers at once, send each admin one digest a day at most."""
+
+    admin = models.ForeignKey("accounts.Admin", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    requests = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    outbound_email = models.ForeignKey(
+        "notifications.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["admin", "day"], name="connection_alert_digest_daily")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for admin {self.admin_id} on {self.day}"

@@ -9,8 +9,9 @@ the claim, so a scheduler killed in between leaves neither and the next tick ret
 A scheduler that was down on the 1st catches up at its next tick in that month.
 
 It lives in reimbursements because its first job was the monthly statement run; the
-daily purge of old protocol issues (charging) and the daily overdue check of invoices
-(invoicing) run through it too.
+daily purge of old protocol issues (charging), the daily overdue check of invoices
+(invoicing) and the daily digest of connection requests (enrolment's Connection
+Alerts) run through it too.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def _enqueue_overdue_invoices(period: str) -> Any:
     return mark_overdue_invoices.enqueue(day=period)
 
 
+def _enqueue_connection_alert_digests(period: str) -> Any:
+    from evdms.enrolment.tasks import send_connection_alert_digests
+
+    return send_connection_alert_digests.enqueue(day=period)
+
+
 def every_ten_minutes(now: datetime) -> str:
     """Due once in each ten minutes (UTC): 144 ScheduledRun rows a day, for a safety
     net that must not wait an hour yet must not add a row each scheduler tick."""
@@ -79,6 +86,7 @@ JOBS = [
     Job("make_statements", previous_month, _enqueue_statements),
     Job("purge_protocol_issues", today, _enqueue_protocol_issues_purge),
     Job("mark_overdue_invoices", today, _enqueue_overdue_invoices),
+    Job("connection_alert_digests", today, _enqueue_connection_alert_digests),
     Job("ocpi_token_pushes", every_ten_minutes, _enqueue_ocpi_token_pushes),
 ]
 

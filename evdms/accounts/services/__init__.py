@@ -6,8 +6,9 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -26,6 +27,7 @@ from evdms.accounts.models import (
     AdminInvitation,
     AdminStatus,
     ApiKey,
+    ConnectionAlerts,
     ListPreference,
     Organisation,
     PasswordResetRequest,
@@ -35,10 +37,18 @@ from evdms.accounts.models import (
     roles_for_kind,
 )
 from evdms.accounts.permissions import Actor, Permission, require
-from evdms.accounts.selectors import account_with_address, active_network_managers, has_two_factor
+from evdms.accounts.selectors import (
+    account_with_address,
+    active_network_managers,
+    connections_actable_by,
+    has_two_factor,
+)
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record, diff, snapshot
 from evdms.notifications.services import email_send
+
+if TYPE_CHECKING:
+    from evdms.connections.models import Connection
 
 API_KEY_PREFIX = "evdms"
 
@@ -72,6 +82,56 @@ def role_refusal(organisation: Organisation, role: str) -> str | None:
         return None
     names = ", ".join(str(r.label) for r in allowed)
     return f"Choose one of the roles of your organisation: {names}."
+
+
+# --- connection scope of admins and API keys ----------------------------------------
+
+ALL_CONNECTIONS = "All connections"
+NO_CONNECTION_CHOSEN = "Choose at least one connection, or All connections."
+NOT_A_CHOICE = "Choose connections from the list: {ids} is not one of them."
+
+
+def connection_scope_clean(
+    *,
+    organisation: Organisation,
+    role: str,
+    all_connections: bool,
+    connection_ids: Iterable[int],
+) -> list[Connection] | None:
+    """The connections an admin or API key with ``role`` is to be limited to, or None
+    for all, present and future. A Network Manager always has all (they manage admins
+    and grants), so a list given for one is ignored. A connection the organisation may
+    not act on is refused exactly like one that does not exist."""
+    if all_connections or role == Role.NETWORK_MANAGER:
+        return None
+    wanted = sorted(set(connection_ids))
+    if not wanted:
+        raise ValidationError({"connection_ids": NO_CONNECTION_CHOSEN})
+    found = list(connections_actable_by(organisation).filter(pk__in=wanted))
+    unknown = sorted(set(wanted) - {c.pk for c in found})
+    if unknown:
+        ids = ", ".join(str(pk) for pk in unknown)
+        raise ValidationError({"connection_ids": NOT_A_CHOICE.format(ids=ids)})
+    return found
+
+
+def scope_text(connections: Iterable[Connection] | None) -> str | list[str]:
+    """How the audit log shows a scope: "All connections" or the connections' names."""
+    if connections is None:
+        return ALL_CONNECTIONS
+    return sorted(c.name for c in connections)
+
+
+def _holder_scope(holder: Admin | ApiKey) -> str | list[str]:
+    if holder.all_connections or holder.role == Role.NETWORK_MANAGER:
+        return ALL_CONNECTIONS
+    return scope_text(holder.connections.all())
+
+
+def _store_scope(holder: Admin | ApiKey, connections: list[Connection] | None) -> None:
+    holder.all_connections = connections is None
+    holder.save(update_fields=["all_connections"])
+    holder.connections.set(connections or [])
 
 
 # --- admins -------------------------------------------------------------------------
@@ -109,12 +169,23 @@ def _send_invitation(actor: Actor, admin: Admin, token: str) -> None:
 
 
 @transaction.atomic
-def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admin:
+def admin_invite(
+    *,
+    actor: Actor,
+    email: str,
+    full_name: str,
+    role: str,
+    all_connections: bool = True,
+    connection_ids: Iterable[int] = (),
+    connection_alerts: str = ConnectionAlerts.OFF,
+) -> Admin:
     """Invite an address to be an admin of the actor's organisation and e-mail it a link.
 
     Nothing is looked up about the address outside the organisation: an account with
     this address gets nothing, and the answer is the same whether one exists or not.
     The owner becomes an admin only by accepting (``admin_accept_invitation*``).
+    The admin acts on all connections, or on ``connection_ids`` only
+    (``connection_scope_clean``).
     """
     require(actor, Permission.MANAGE_ADMINS)
     email = email.strip().lower()
@@ -123,6 +194,14 @@ def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admi
     refusal = role_refusal(actor.organisation, role)
     if refusal:
         raise ValidationError({"role": refusal})
+    if connection_alerts not in ConnectionAlerts.values:
+        raise ValidationError({"connection_alerts": "Choose when to be alerted."})
+    connections = connection_scope_clean(
+        organisation=actor.organisation,
+        role=role,
+        all_connections=all_connections,
+        connection_ids=connection_ids,
+    )
     if Admin.objects.filter(organisation=actor.organisation, email=email).exists():
         raise ValidationError(
             {"email": "This address is already an admin of your organisation or invited."}
@@ -134,16 +213,22 @@ def admin_invite(*, actor: Actor, email: str, full_name: str, role: str) -> Admi
         role=role,
         status=AdminStatus.INVITED,
         invited_by=actor.user,
+        all_connections=connections is None,
+        connection_alerts=connection_alerts,
     )
     admin.full_clean()
     admin.save()
+    admin.connections.set(connections or [])
     token = _new_invitation(admin)
-    audit_record(
-        actor=actor,
-        action=AuditAction.ADMIN_INVITE,
-        target=admin,
-        changes={"email": [None, email], "role": [None, role], "status": [None, "invited"]},
-    )
+    changes: dict[str, list[object]] = {
+        "email": [None, email],
+        "role": [None, role],
+        "status": [None, "invited"],
+        "connections": [None, scope_text(connections)],
+    }
+    if connection_alerts != ConnectionAlerts.OFF:
+        changes["connection_alerts"] = [None, connection_alerts]
+    audit_record(actor=actor, action=AuditAction.ADMIN_INVITE, target=admin, changes=changes)
     _send_invitation(actor, admin, token)
     return admin
 
@@ -279,14 +364,79 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     if role != managing_role(admin.organisation.kind):
         _keep_a_network_manager(admin, losing="lose that role")
     old = admin.role
+    old_scope = _holder_scope(admin)
     admin.role = role
     admin.full_clean()
     admin.save(update_fields=["role"])
+    changes: dict[str, list[object]] = {"role": [old, role]}
+    if role == Role.NETWORK_MANAGER and not admin.all_connections:
+        # A Network Manager has all connections; the old list is dropped, so that a
+        # later change back to another role does not quietly bring it back.
+        _store_scope(admin, None)
+        changes["connections"] = [old_scope, ALL_CONNECTIONS]
     audit_record(
         actor=actor,
         action=AuditAction.ADMIN_CHANGE_ROLE,
         target=admin,
-        changes={"role": [old, role]},
+        changes=changes,
+    )
+    return admin
+
+
+@transaction.atomic
+def admin_change_connections(
+    *, actor: Actor, admin: Admin, all_connections: bool, connection_ids: Iterable[int] = ()
+) -> Admin:
+    """Limit an admin to chosen connections, or give them all, present and future. For a
+    Network Manager the list is ignored: they always have all."""
+    require(actor, Permission.MANAGE_ADMINS)
+    admin = (
+        Admin.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .get(pk=admin.pk)
+    )
+    connections = connection_scope_clean(
+        organisation=admin.organisation,
+        role=admin.role,
+        all_connections=all_connections,
+        connection_ids=connection_ids,
+    )
+    old, new = _holder_scope(admin), scope_text(connections)
+    if old == new and admin.all_connections == (connections is None):
+        return admin
+    _store_scope(admin, connections)
+    if old != new:
+        audit_record(
+            actor=actor,
+            action=AuditAction.ADMIN_CHANGE_CONNECTIONS,
+            target=admin,
+            changes={"connections": [old, new]},
+        )
+    return admin
+
+
+@transaction.atomic
+def admin_change_connection_alerts(*, actor: Actor, admin: Admin, alerts: str) -> Admin:
+    """When an admin is e-mailed about connection requests waiting for a decision. Set
+    by whoever manages the admins, or by the admin themself."""
+    own = actor.user is not None and admin.user_id == actor.user.pk
+    if not own:
+        require(actor, Permission.MANAGE_ADMINS)
+    if alerts not in ConnectionAlerts.values:
+        raise ValidationError({"connection_alerts": "Choose when to be alerted."})
+    admin = Admin.objects.select_for_update(of=("self",)).get(pk=admin.pk)
+    if admin.organisation_id != actor.organisation.pk:
+        raise ValidationError("This admin is not of your organisation.")
+    old = admin.connection_alerts
+    if old == alerts:
+        return admin
+    admin.connection_alerts = alerts
+    admin.save(update_fields=["connection_alerts"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.ADMIN_CHANGE_CONNECTION_ALERTS,
+        target=admin,
+        changes={"connection_alerts": [old, alerts]},
     )
     return admin
 
@@ -400,12 +550,19 @@ def api_key_parse(raw: str) -> tuple[str, str] | None:
 
 @transaction.atomic
 def api_key_create(
-    *, actor: Actor | None, organisation: Organisation, name: str, role: str
+    *,
+    actor: Actor | None,
+    organisation: Organisation,
+    name: str,
+    role: str,
+    all_connections: bool = True,
+    connection_ids: Iterable[int] = (),
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its plain text, which is never shown again.
 
     ``actor`` is None only for the provisioning command run by a platform operator
     (which checks the role against the organisation's kind itself) and for tests.
+    The key acts on all connections, or on ``connection_ids`` only, as an admin would.
     """
     if actor is not None:
         require(actor, Permission.MANAGE_SETTINGS)
@@ -414,6 +571,12 @@ def api_key_create(
         refusal = role_refusal(organisation, role)
         if refusal:
             raise ValidationError({"role": refusal})
+    connections = connection_scope_clean(
+        organisation=organisation,
+        role=role,
+        all_connections=all_connections,
+        connection_ids=connection_ids,
+    )
     prefix = secrets.token_hex(6)
     plain = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
@@ -423,17 +586,23 @@ def api_key_create(
         prefix=prefix,
         key_hash=_sha256(plain),
         created_by=actor.user if actor else None,
+        all_connections=connections is None,
     )
     key.full_clean()
     if ApiKey.objects.filter(organisation=organisation, name=key.name, revoked_at=None).exists():
         raise ValidationError({"name": "A key with this name exists already."})
     key.save()
+    key.connections.set(connections or [])
     audit_record(
         actor=actor,
         action=AuditAction.API_KEY_CREATE,
         target=key,
         organisation=organisation,
-        changes={"name": [None, key.name], "role": [None, role]},
+        changes={
+            "name": [None, key.name],
+            "role": [None, role],
+            "connections": [None, scope_text(connections)],
+        },
     )
     return key, plain
 

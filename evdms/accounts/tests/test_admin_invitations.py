@@ -108,6 +108,9 @@ def test_inviting_someone_elses_account_through_the_api_answers_as_for_an_unknow
         "role": "analyst",
         "status": "invited",
         "last_login": None,
+        "all_connections": True,
+        "connection_ids": [],
+        "connection_alerts": "off",
     }
     assert standing(target) == before
     assert not Admin.objects.filter(user=target, organisation=world.org_a).exists()

@@ -49,3 +49,11 @@ def kwh(value: Any) -> str:
     from decimal import Decimal
 
     return f"{Decimal(int(value)) / 1000:.3f}"
+
+
+@register.filter
+def connections_scope(holder: Any) -> str:
+    """An admin's or API key's connections for a list: "All" or the names, shortened."""
+    from evdms.accounts.selectors import scope_label
+
+    return scope_label(holder)

@@ -71,6 +71,7 @@ ACCOUNT_ROUTES = {
     "accounts:two_factor_enable",
     "accounts:recovery_codes_renew",
     "accounts:two_factor_disable",
+    "accounts:connection_alerts",
 }
 # Namespaces with their own gate: the Django admin (platform operators), the API, whose
 # operations are checked one by one below, and OCPI, whose every endpoint answers only a

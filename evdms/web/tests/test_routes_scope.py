@@ -64,8 +64,16 @@ UNBOUND = {
     "invoice_id",
     "admin_id",
     "key_id",
+    "grant_id",
 }
-NEVER_THROUGH_A_GRANT = {"export_id", "installation_export_id", "invoice_id", "admin_id", "key_id"}
+NEVER_THROUGH_A_GRANT = {
+    "export_id",
+    "installation_export_id",
+    "invoice_id",
+    "admin_id",
+    "key_id",
+    "grant_id",
+}
 # Operators' objects: organisation roles never reach their routes (test_routes).
 OPERATORS = {"organisation_id", "fee_schedule_id", "payout_batch_id", "payout_line_id"}
 

@@ -28,6 +28,15 @@ class Command(BaseCommand):
             "installer_manager or installer_technician). Default: the managing role "
             "(network_manager, installer_manager)",
         )
+        parser.add_argument(
+            "--connection",
+            type=int,
+            action="append",
+            default=[],
+            metavar="ID",
+            help="limit the key to this connection (repeat for more); without it the key "
+            "acts on all connections, present and future. A Network Manager key always has all",
+        )
 
     def handle(
         self,
@@ -36,10 +45,13 @@ class Command(BaseCommand):
         operator: str | None,
         name: str,
         role: str | None,
+        connection: list[int],
         **options: Any,
     ) -> None:
         if bool(organisation) == bool(operator):
             raise CommandError("Give either --organisation SLUG or --operator EMAIL.")
+        if operator and connection:
+            raise CommandError("An operator's key is not limited to connections.")
         if operator:
             self._operator_key(operator, name)
             return
@@ -50,8 +62,20 @@ class Command(BaseCommand):
         refusal = role_refusal(org, role)
         if refusal:
             raise CommandError(f"{org.name} is {org.get_kind_display().lower()}: {refusal}")
+        if connection and role == Role.NETWORK_MANAGER:
+            raise CommandError(
+                "A Network Manager key always has all connections: give another --role, "
+                "or leave out --connection."
+            )
         try:
-            _, plain = api_key_create(actor=None, organisation=org, name=name, role=role)
+            _, plain = api_key_create(
+                actor=None,
+                organisation=org,
+                name=name,
+                role=role,
+                all_connections=not connection,
+                connection_ids=connection,
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(plain)
