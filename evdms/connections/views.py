@@ -4,7 +4,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from evdms.accounts.access import organisations_wholly_for
 from evdms.accounts.permissions import Actor, Permission
-from evdms.accounts.scope import may
+from evdms.accounts.scope import may, reach
 from evdms.accounts.selectors import list_columns
 from evdms.accounts.services import list_columns_save
 from evdms.audit.selectors import audit_events_for
@@ -90,7 +90,8 @@ def connection_list(request: AdminRequest) -> HttpResponseBase:
             "filters": filters,
             "query": query,
             "querystring": params.urlencode(),
-            "can_edit": actor.can(Permission.EDIT_CONNECTIONS),
+            # Creating needs a whole organisation in reach (not only chosen connections).
+            "can_edit": bool(reach(actor, Permission.EDIT_CONNECTIONS).organisations),
         },
     )
 
@@ -127,6 +128,11 @@ def _form_page(
 def connection_new(request: AdminRequest) -> HttpResponse:
     actor: Actor = request.actor
     choices = _organisation_choices(actor)
+    if not choices:
+        raise PermissionDenied(
+            "You act on chosen connections only: a new connection is created by an admin "
+            "who acts on all of an organisation's connections."
+        )
     initial: dict[str, Any] = {
         "organisation": actor.organisation.pk,
         "enabled": True,

@@ -21,8 +21,9 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
+from evdms.connections.models import Connection
 from evdms.installations.access import jobs_for_organisation
 from evdms.installations.models import (
     OPEN_STATUSES,
@@ -86,6 +87,15 @@ class InstallationQuery:
             "sort": "" if self.sort == DEFAULT_SORT else self.sort,
         }
         return {k: v for k, v in params.items() if v}
+
+
+def _connections(actor: Actor) -> QuerySet[Connection]:
+    # Explicitly this report's permission: the worker's exports call these too.
+    return connections_for(actor, Permission.VIEW_INSTALLATIONS)
+
+
+def _jobs_in_view(actor: Actor) -> QuerySet[InstallationJob]:
+    return jobs_for_organisation(actor, Permission.VIEW_INSTALLATIONS)
 
 
 def _id(params: Mapping[str, str], name: str, message: str, errors: dict[str, str]) -> int | None:
@@ -159,7 +169,7 @@ def installers_in_view(actor: Actor) -> list[tuple[int, str]]:
     choices): (id, name)."""
     # One EXISTS per company through the (organisation, installer) index: there are few
     # companies and many jobs.
-    jobs = jobs_for_organisation(actor).filter(installer_id=OuterRef("pk"))
+    jobs = _jobs_in_view(actor).filter(installer_id=OuterRef("pk"))
     return list(
         InstallerCompany.objects.filter(Exists(jobs))
         .order_by("organisation__name")
@@ -169,7 +179,7 @@ def installers_in_view(actor: Actor) -> list[tuple[int, str]]:
 
 def customer_ids_in_view(actor: Actor) -> list[str]:
     return list(
-        connections_for(actor)
+        _connections(actor)
         .exclude(customer_id="")
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
@@ -180,7 +190,7 @@ def customer_ids_in_view(actor: Actor) -> list[str]:
 def check_in_view(actor: Actor, query: InstallationQuery) -> InstallationQuery:
     """Say so when a filter names something the actor has none of. Another
     organisation's connection or installer reads exactly like a missing one."""
-    if query.connection and not connections_for(actor).filter(pk=query.connection).exists():
+    if query.connection and not _connections(actor).filter(pk=query.connection).exists():
         query.errors["connection"] = "Unknown connection: showing every connection."
         query.connection = None
     if query.installer and query.installer not in dict(installers_in_view(actor)):
@@ -199,7 +209,7 @@ def _local_midnight(day: date) -> datetime:
 
 def _jobs(actor: Actor, query: InstallationQuery) -> QuerySet[InstallationJob]:
     """The jobs the report shows, filtered, with no joins but those the filters need."""
-    rows = jobs_for_organisation(actor)
+    rows = _jobs_in_view(actor)
     if query.status:
         rows = rows.filter(status=query.status)
     if query.installer:
@@ -207,7 +217,7 @@ def _jobs(actor: Actor, query: InstallationQuery) -> QuerySet[InstallationJob]:
     if query.connection:
         rows = rows.filter(connection_id=query.connection)
     if query.customer_id:
-        ids = connections_for(actor).filter(customer_id=query.customer_id).values("pk")
+        ids = _connections(actor).filter(customer_id=query.customer_id).values("pk")
         rows = rows.filter(connection_id__in=ids)
     if query.start:
         rows = rows.filter(created_at__gte=_local_midnight(query.start))
@@ -332,7 +342,7 @@ def installations_page(rows: Iterable[tuple[Any, ...]]) -> Iterator[Installation
 
 def installation_row(actor: Actor, job_id: int) -> InstallationRow | None:
     """One job's row (the job page and the API item), or None when not in view."""
-    rows = _full(jobs_for_organisation(actor).filter(pk=job_id)).values_list(*FIELDS)
+    rows = _full(_jobs_in_view(actor).filter(pk=job_id)).values_list(*FIELDS)
     row = next(iter(rows), None)
     return None if row is None else InstallationRow.from_values(row)
 
@@ -355,7 +365,7 @@ def installation_figures(actor: Actor) -> InstallationFigures:
     """Installations by status and the overdue ones: two queries."""
     from django.db.models import Count
 
-    jobs = jobs_for_organisation(actor)
+    jobs = _jobs_in_view(actor)
     counts = dict(
         jobs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )

@@ -69,6 +69,8 @@ def deliverable(export: ReportExport, permission: Permission) -> Actor | None:
     actor = requester(export)
     if actor is None:
         return None
+    # Serving the report's permission: the worker's look-ups then reach what the page's do.
+    actor = actor.serving(permission)
     if export.scope and not _within(export.scope, reach(actor, permission)):
         return None
     return actor

@@ -30,9 +30,10 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from evdms.accounts.permissions import Actor
+from evdms.accounts.permissions import Actor, Permission
 from evdms.charging.models import ChargingSession, SessionKind, SessionStatus
 from evdms.connections.access import connections_for
+from evdms.connections.models import Connection
 from evdms.enrolment.models import Membership
 from evdms.reports.transaction_row import (
     FIELDS,
@@ -82,6 +83,11 @@ class TransactionQuery:
         return {k: v for k, v in params.items() if v}
 
 
+def _connections(actor: Actor) -> QuerySet[Connection]:
+    # Explicitly this report's permission: the worker's exports call these too.
+    return connections_for(actor, Permission.VIEW_REPORTS)
+
+
 def _day(params: Mapping[str, str], name: str, label: str, errors: dict[str, str]) -> date | None:
     value = params.get(name, "").strip()
     if not value:
@@ -129,7 +135,7 @@ def parse_transaction_query(params: Mapping[str, str]) -> TransactionQuery:
 
 def customer_ids_in_view(actor: Actor) -> list[str]:
     return list(
-        connections_for(actor)
+        _connections(actor)
         .exclude(customer_id="")
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
@@ -140,7 +146,7 @@ def customer_ids_in_view(actor: Actor) -> list[str]:
 def check_in_view(actor: Actor, query: TransactionQuery) -> TransactionQuery:
     """Say so when a filter names something the actor has none of. A connection of
     another organisation reads exactly like a missing one."""
-    if query.connection and not connections_for(actor).filter(pk=query.connection).exists():
+    if query.connection and not _connections(actor).filter(pk=query.connection).exists():
         query.errors["connection"] = "Unknown connection: showing every connection."
         query.connection = None
     if query.customer_id and query.customer_id not in customer_ids_in_view(actor):
@@ -171,7 +177,7 @@ def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession
     # query, and the session query then uses its (connection, started_at) index. Home
     # sessions show for connections that share home charging data; public sessions for
     # every connection in view (the organisation pays them, or sees that they happened).
-    in_view = connections_for(actor)
+    in_view = _connections(actor)
     if query.customer_id:
         in_view = in_view.filter(customer_id=query.customer_id)
     if query.connection:
