@@ -179,25 +179,3 @@ def send_signed_terms(*, acceptance_id: int) -> bool:
             ],
         )
     return True
-
-
-@task()
-def send_connection_request_alerts(*, membership_id: int) -> int:
-    """E-mail the admins with immediate Connection Alerts about a new request (queued
-    once the request commits); how many were alerted."""
-    from evdms.enrolment.services.alerts import connection_request_alert
-
-    return connection_request_alert(membership_id=membership_id)
-
-
-@task()
-def send_connection_alert_digests(*, day: str = "") -> int:
-    """The daily digests of requests still waiting, for ``day`` (YYYY-MM-DD, local;
-    today when blank). Safe to run again: each admin gets one digest a day at most."""
-    from datetime import date
-
-    from evdms.enrolment.services.alerts import connection_alert_digests_send
-
-    return connection_alert_digests_send(
-        day=date.fromisoformat(day) if day else timezone.localdate()
-    )

@@ -64,7 +64,7 @@ def _enqueue_overdue_invoices(period: str) -> Any:
 
 
 def _enqueue_connection_alert_digests(period: str) -> Any:
-    from evdms.enrolment.tasks import send_connection_alert_digests
+    from evdms.enrolment.services.alerts import send_connection_alert_digests
 
     return send_connection_alert_digests.enqueue(day=period)
 

@@ -214,7 +214,7 @@ def membership_request(
 def _queue_connection_alerts(membership: Membership) -> None:
     """Connection Alerts for a request waiting for a decision, worked out once it
     commits (in the worker: the driver does not wait for the admins' look-ups)."""
-    from evdms.enrolment.tasks import send_connection_request_alerts
+    from evdms.enrolment.services.alerts import send_connection_request_alerts
 
     transaction.on_commit(
         lambda: send_connection_request_alerts.enqueue(membership_id=membership.pk)

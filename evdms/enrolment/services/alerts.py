@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks import task
 
 from evdms.accounts.models import Admin, AdminStatus, ConnectionAlerts, Grant
 from evdms.accounts.permissions import Actor, Permission
@@ -132,3 +134,21 @@ def connection_alert_digests_send(*, day: date) -> int:
             continue  # another run sent this admin's digest of the day first
         sent += 1
     return sent
+
+
+# The tasks live here, beside what they run: the enrolment services queue them, and a
+# tasks module importing the services back would close an import cycle.
+@task()
+def send_connection_request_alerts(*, membership_id: int) -> int:
+    """E-mail the admins with immediate Connection Alerts about a new request (queued
+    once the request commits); how many were alerted."""
+    return connection_request_alert(membership_id=membership_id)
+
+
+@task()
+def send_connection_alert_digests(*, day: str = "") -> int:
+    """The daily digests of requests still waiting, for ``day`` (YYYY-MM-DD, local;
+    today when blank). Safe to run again: each admin gets one digest a day at most."""
+    return connection_alert_digests_send(
+        day=date.fromisoformat(day) if day else timezone.localdate()
+    )
