@@ -18,7 +18,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import may, reach
 from evdms.accounts.selectors import list_columns
 from evdms.accounts.services import list_columns_save
-from evdms.audit.selectors import audit_events_for
+from evdms.audit.selectors import as_seen_by, audit_events_for
 from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
@@ -171,7 +171,7 @@ def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse
             "connection": connection,
             "invite_url": invite_link_for(actor)(connection),
             "connected_drivers": connected_driver_count(connection),
-            "events": audit_events_for(connection),
+            "events": as_seen_by(audit_events_for(connection), actor.organisation),
             "field_labels": FIELD_LABELS,
             "can_edit": may(actor, Permission.EDIT_CONNECTIONS, connection),
             "may_invite": may(actor, Permission.MANAGE_DRIVERS, connection),

@@ -11,15 +11,18 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from evdms.accounts.models import GrantRight, OrganisationKind, Role
+from evdms.accounts.models import GrantRight, OrganisationKind, Role, User
 from evdms.connections.models import Connection
 from evdms.connections.selectors import invite_url
+from evdms.connections.services import connection_update
+from evdms.enrolment.services import membership_approve
 from evdms.testing.fixtures import (
     World,
     client_for,
     make_admin,
     make_connection,
     make_grant,
+    make_membership,
     make_organisation,
 )
 
@@ -91,3 +94,31 @@ def test_an_analyst_sees_no_invite_link_of_its_own_connections(world: World) -> 
     assert home.invite_token not in page.content.decode()
     otto_page = client_for(world.otto).get(reverse("connections:list"))
     assert invite_url(home) in otto_page.content.decode()
+
+
+# --- who acted inside another organisation is its own business -------------------------
+
+
+def test_a_history_names_another_organisations_admin_only_by_the_organisation(
+    world: World,
+) -> None:
+    """The Grant Rights page and its e-mails keep each organisation's people from the
+    other; the connection's and the driver's history named them by e-mail."""
+    fleet = _acme_fleet()
+    alice = fleet.organisation.admins.get()
+    alice_actor = world.actor(alice)
+    make_grant(fleet.organisation, world.org_a, rights=(GrantRight.MANAGE_DRIVERS,))
+    connection_update(actor=alice_actor, connection=fleet, changes={"support_email": "s@x.eu"})
+    driver = User.objects.create_user("fiona@example.com", "a driver's passphrase 1")
+    membership = make_membership(fleet, driver, "pending")
+    membership_approve(actor=alice_actor, membership=membership)
+
+    for url in (
+        reverse("connections:detail", args=[fleet.pk]),
+        reverse("enrolment:driver_detail", args=[membership.pk]),
+    ):
+        seen = client_for(world.nadia).get(url).content.decode()
+        assert "alice@acme.example" not in seen, url
+        assert "Acme" in seen
+        # Acme's own admins still see who of them acted.
+        assert "alice@acme.example" in client_for(alice).get(url).content.decode()
