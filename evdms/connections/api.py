@@ -11,14 +11,18 @@ from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.models import Connection
 from evdms.connections.schemas import ConnectionIn, ConnectionOut, ConnectionPage, ConnectionPatch
-from evdms.connections.selectors import connected_driver_count, invite_url, with_connected_drivers
+from evdms.connections.selectors import (
+    connected_driver_count,
+    invite_link_for,
+    with_connected_drivers,
+)
 from evdms.ui.api import check_page, page_of, requires
 from evdms.ui.http import ApiRequest
 
 router = Router(tags=["connections"])
 
 
-def _out(connection: Connection) -> dict[str, Any]:
+def _out(connection: Connection, actor: Actor) -> dict[str, Any]:
     data = {f: getattr(connection, f) for f in ConnectionOut.model_fields if hasattr(connection, f)}
     # Annotated by with_connected_drivers; 0 is a count too, so test for None, not falsity
     # (an `or` queried again for every connection without drivers).
@@ -29,10 +33,12 @@ def _out(connection: Connection) -> dict[str, Any]:
         connected_drivers=(
             annotated if annotated is not None else connected_driver_count(connection)
         ),
-        invite_url=invite_url(connection),
+        # Only for a caller who may invite (the page's rule, evdms/connections/views.py).
+        invite_url=invite_link_for(actor)(connection),
         has_logo=connection.has_logo,
+        # By its hash: the invite page's logo address holds the invite token.
         logo_url=(
-            reverse("connections:join_logo", args=[connection.invite_token])
+            reverse("connections:logo", args=[connection.logo_sha256])
             if connection.has_logo
             else None
         ),
@@ -55,7 +61,7 @@ def connections_list(
     rows = with_connected_drivers(connections_for(actor)).order_by("name", "pk")
     if search:
         rows = listing.search(rows, search)
-    return page_of(rows, offset, limit, _out)
+    return page_of(rows, offset, limit, lambda c: _out(c, actor))
 
 
 @router.post(
@@ -68,7 +74,7 @@ def connections_create(request: ApiRequest, payload: ConnectionIn) -> Status[dic
     if data.get("organisation") is None:
         data["organisation"] = actor.organisation.pk
     connection = services.connection_create(actor=actor, data=data)
-    return Status(201, _out(_reload(connection)))
+    return Status(201, _out(_reload(connection), actor))
 
 
 @router.get(
@@ -77,8 +83,9 @@ def connections_create(request: ApiRequest, payload: ConnectionIn) -> Status[dic
     auth=requires(Permission.VIEW_CONNECTIONS),
 )
 def connections_read(request: ApiRequest, connection_id: int) -> dict[str, Any]:
-    connection = get_connection_for(request.auth, connection_id)
-    return _out(_reload(connection))
+    actor: Actor = request.auth
+    connection = get_connection_for(actor, connection_id)
+    return _out(_reload(connection), actor)
 
 
 @router.patch(
@@ -99,7 +106,7 @@ def connections_update(
     connection = services.connection_update(
         actor=actor, connection=connection, changes=changes, confirm_benefit_change=confirm
     )
-    return _out(_reload(connection))
+    return _out(_reload(connection), actor)
 
 
 @router.post(
@@ -117,7 +124,7 @@ def connections_logo_upload(
     connection = services.connection_update(
         actor=actor, connection=connection, changes={}, logo=file
     )
-    return _out(_reload(connection))
+    return _out(_reload(connection), actor)
 
 
 @router.delete(
@@ -131,4 +138,4 @@ def connections_logo_delete(request: ApiRequest, connection_id: int) -> dict[str
     connection = services.connection_update(
         actor=actor, connection=connection, changes={}, logo=services.RemoveLogo
     )
-    return _out(_reload(connection))
+    return _out(_reload(connection), actor)

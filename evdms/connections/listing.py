@@ -150,10 +150,10 @@ def apply(queryset: QuerySet[Connection], query: ListQuery) -> QuerySet[Connecti
     return queryset.order_by(f"-{lookup}" if descending else lookup, "pk")
 
 
-def cell(connection: Connection, key: str, invite_url: str = "") -> str:
+def cell(connection: Connection, key: str, invite_url: str | None = "") -> str:
     """A column's value as text (for the CSV export and the table)."""
     if key == "actions":
-        return invite_url
+        return invite_url or ""
     if key == "approval_type":
         return connection.get_approval_type_display()
     if key == "benefits":

@@ -84,7 +84,8 @@ class ConnectionOut(Schema):
     terms_text: str
     benefits: list[str]
     connected_drivers: int
-    invite_url: str
+    # None for a caller who may see the connection but not invite drivers to it.
+    invite_url: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,12 +11,28 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
+from evdms.accounts.permissions import Actor, Permission
+from evdms.accounts.scope import reach
 from evdms.connections.models import Connection, MaxPriceChange
 
 
 def invite_url(connection: Connection) -> str:
     """The connection's public invite link (also in its QR code and the invitation e-mails)."""
     return settings.SITE_URL + reverse("enrolment:join", args=[connection.invite_token])
+
+
+def invite_link_for(actor: Actor) -> Callable[[Connection], str | None]:
+    """The invite link of a connection, for an actor who may invite to it; None for one
+    who only sees it (the link lets anyone ask to join: it is inviting, not reading, like
+    the QR codes)."""
+    inviting = reach(actor, Permission.MANAGE_DRIVERS)
+
+    def link(connection: Connection) -> str | None:
+        if not inviting.covers(connection.organisation_id, connection.pk):
+            return None
+        return invite_url(connection)
+
+    return link
 
 
 # enrolment's MembershipStatus.CONNECTED. Spelt out and read through the reverse relation

@@ -13,5 +13,6 @@ urlpatterns = [
     path("connections/<int:connection_id>/status/", views.connection_toggle, name="toggle"),
     path("connections/<int:connection_id>/qr.svg", views.connection_qr_svg, name="qr_svg"),
     path("connections/<int:connection_id>/qr.png", views.connection_qr_png, name="qr_png"),
+    path("logos/<str:sha256>.png", views.logo, name="logo"),
     path("join/<str:token>/logo.png", views.join_logo, name="join_logo"),
 ]

@@ -6,7 +6,7 @@ import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,12 +18,12 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import may, reach
 from evdms.accounts.selectors import list_columns
 from evdms.accounts.services import list_columns_save
-from evdms.audit.selectors import audit_events_for
+from evdms.audit.selectors import as_seen_by, audit_events_for
 from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
 from evdms.connections.models import Connection
-from evdms.connections.selectors import connected_driver_count, invite_url
+from evdms.connections.selectors import connected_driver_count, invite_link_for, invite_url
 from evdms.ui.decorators import admin_required, public
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -49,6 +49,7 @@ def connection_list(request: AdminRequest) -> HttpResponseBase:
     actor: Actor = request.actor
     query = listing.parse_query(request.GET)
     rows = listing.apply(connections_for(actor), query)
+    link = invite_link_for(actor)
     visible = [
         k
         for k in list_columns(request.user, LIST_NAME, listing.DEFAULT_VISIBLE)
@@ -58,7 +59,7 @@ def connection_list(request: AdminRequest) -> HttpResponseBase:
     if export == "csv":
         columns = [c.key for c in listing.COLUMNS] if request.GET.get("which") == "all" else visible
         response = StreamingHttpResponse(
-            listing.csv_rows(rows, columns, invite_url), content_type="text/csv; charset=utf-8"
+            listing.csv_rows(rows, columns, link), content_type="text/csv; charset=utf-8"
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="connections-{stamp}.csv"'
@@ -77,7 +78,7 @@ def connection_list(request: AdminRequest) -> HttpResponseBase:
             "rows": [
                 {
                     "connection": c,
-                    "invite_url": invite_url(c),
+                    "invite_url": link(c),
                     "cells": {k: listing.cell(c, k) for k in visible},
                 }
                 for c in page
@@ -168,9 +169,9 @@ def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse
         "connections/detail.html",
         {
             "connection": connection,
-            "invite_url": invite_url(connection),
+            "invite_url": invite_link_for(actor)(connection),
             "connected_drivers": connected_driver_count(connection),
-            "events": audit_events_for(connection),
+            "events": as_seen_by(audit_events_for(connection), actor.organisation),
             "field_labels": FIELD_LABELS,
             "can_edit": may(actor, Permission.EDIT_CONNECTIONS, connection),
             "may_invite": may(actor, Permission.MANAGE_DRIVERS, connection),
@@ -263,7 +264,29 @@ def connection_qr_png(request: AdminRequest, connection_id: int) -> HttpResponse
     return response
 
 
-# --- the invite page's logo (the page itself is enrolment's join view) ----------------
+# --- logos ---------------------------------------------------------------------------
+
+
+@public
+def logo(request: HttpRequest, sha256: str) -> HttpResponse:
+    """A logo by the hash of its content, for the admin pages and the API: the invite
+    page's address holds the invite token, which only those who may invite are given.
+    The address tells nothing but the logo (whoever has the logo can make it)."""
+    connection = (
+        Connection.objects.filter(logo_sha256=sha256)
+        .exclude(logo_sha256="")
+        .only("logo_png")
+        .first()
+    )
+    if connection is None:
+        raise Http404
+    response = HttpResponse(bytes(connection.logo_png or b""), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    response["ETag"] = f'"{sha256}"'
+    return response
+
+
+# The invite page's logo (the page itself is enrolment's join view).
 
 
 @public

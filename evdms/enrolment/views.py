@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
+from evdms.audit.selectors import as_seen_by
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
 from evdms.enrolment import services
@@ -156,7 +157,7 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
         {
             "membership": membership,
             "memberships": others,
-            "events": driver_history(actor, membership.driver),
+            "events": as_seen_by(driver_history(actor, membership.driver), actor.organisation),
             "field_labels": {"status": "Status", "connection": "Connection"},
         },
     )

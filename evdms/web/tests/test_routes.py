@@ -38,6 +38,7 @@ PUBLIC_ROUTES = {
     "web:outbox_message_html",
     "enrolment:join",  # the invite link: its token is the secret
     "connections:join_logo",
+    "connections:logo",  # by the logo's own hash: it tells nothing but the logo
     "enrolment:signup",
     "enrolment:confirm_email",  # its signed token is the secret
     "enrolment:join_request",  # shows sign-up / log-in to visitors
