@@ -75,11 +75,11 @@ class Reach:
 
     def q_for_driver(self, organisation: str = "organisation_id", driver: str = "driver_id") -> Q:
         """Rows tied to an organisation and a driver but to no connection (chargers,
-        tokens): in reach with the organisation, or when the driver is a member of the
-        organisation through a chosen connection."""
+        tokens): in reach with the organisation, or when the driver is a member (pending or
+        connected) of the organisation through a chosen connection."""
         if not self:
             return Q(pk__in=[])
-        from evdms.enrolment.models import Membership
+        from evdms.enrolment.models import LIVE_STATUSES, Membership
 
         condition = Q()
         if self.organisations:
@@ -91,6 +91,8 @@ class Reach:
                         driver_id=OuterRef(driver),
                         organisation_id=OuterRef(organisation),
                         connection_id__in=sorted(self.connections),
+                        # A driver who left the connection leaves its reach too.
+                        status__in=LIVE_STATUSES,
                     )
                 )
             )

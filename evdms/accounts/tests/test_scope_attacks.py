@@ -122,3 +122,33 @@ def test_a_history_names_another_organisations_admin_only_by_the_organisation(
         assert "Acme" in seen
         # Acme's own admins still see who of them acted.
         assert "alice@acme.example" in client_for(alice).get(url).content.decode()
+
+
+# --- a driver who left a chosen connection leaves its reach -----------------------------
+
+
+def test_a_chosen_connection_stops_reaching_a_drivers_charger_once_they_left(world: World):
+    from evdms.accounts.permissions import Actor, Permission
+    from evdms.charging.access import chargers_for
+    from evdms.charging.models import Charger
+
+    fleet = _acme_fleet()
+    make_grant(fleet.organisation, world.org_a, connections=[fleet])
+    driver = User.objects.create_user("dan@example.com", "dan's passphrase 12")
+    membership = make_membership(fleet, driver)
+    charger = Charger.objects.create(
+        organisation=fleet.organisation, identity="C1", serial="S", password_hash="-", driver=driver
+    )
+
+    def reached() -> bool:
+        actor = Actor.for_user(world.nadia.user)  # type: ignore[arg-type]
+        assert actor is not None
+        found = chargers_for(actor, Permission.VIEW_INSTALLATIONS)
+        return found.filter(pk=charger.pk).exists()
+
+    assert reached()
+    membership.status = "removed"
+    membership.save(update_fields=["status"])
+    assert not reached()
+    detail = reverse("charging:charger_detail", args=[charger.pk])
+    assert client_for(world.nadia).get(detail).status_code == 404
