@@ -14,7 +14,7 @@ from django_tasks import task
 from evdms.accounts.permissions import Permission
 from evdms.installations.exports import csv_chunks, row_batches, write_xlsx
 from evdms.installations.report import installations_for, parse_installation_query
-from evdms.reports.export_scope import NOT_DELIVERED, deliverable
+from evdms.reports.export_scope import NOT_DELIVERED, deliverable, scope_of
 from evdms.reports.exports import BUFFER
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.tasks import _Chunks, _claim, report_export_fail
@@ -70,6 +70,9 @@ def installation_export_run(*, export_id: int) -> str:
     with transaction.atomic():
         ReportExport.objects.filter(pk=export_id).update(
             status=ExportStatus.DONE,
+            # What the rows were read with (the requester's reach when it ran, which may
+            # be wider than when asked): who may open the file is checked against this.
+            scope=scope_of(actor, Permission.VIEW_INSTALLATIONS),
             size=out.size,
             finished_at=timezone.now(),
             updated_at=timezone.now(),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from evdms.accounts.permissions import Permission
-from evdms.reports.export_scope import NOT_DELIVERED, deliverable
+from evdms.reports.export_scope import NOT_DELIVERED, deliverable, scope_of
 from evdms.reports.exports import BUFFER, csv_chunks, row_batches, write_xlsx
 from evdms.reports.models import ExportFormat, ExportStatus, ReportExport, ReportExportChunk
 from evdms.reports.transactions import parse_transaction_query, transactions_for
@@ -104,6 +104,9 @@ def report_export_run(*, export_id: int) -> str:
     with transaction.atomic():
         ReportExport.objects.filter(pk=export_id).update(
             status=ExportStatus.DONE,
+            # What the rows were read with (the requester's reach when it ran, which may
+            # be wider than when asked): who may open the file is checked against this.
+            scope=scope_of(actor, Permission.VIEW_REPORTS),
             size=out.size,
             finished_at=timezone.now(),
             updated_at=timezone.now(),

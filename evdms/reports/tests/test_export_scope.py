@@ -129,3 +129,27 @@ def test_a_limited_admin_opens_only_exports_within_their_connections(
     nadia = client_for(fleet.world.nadia)
     assert nadia.get(reverse("reports:export_file", args=[own.pk])).status_code == 200
     assert own.expires_at > timezone.now() + timedelta(days=6)
+
+
+def test_an_export_made_after_its_requesters_scope_widened_is_not_for_the_narrower(
+    fleet: Fleet, monkeypatch
+):
+    monkeypatch.setattr(views, "SYNC_EXPORT_ROWS", 0)
+    fleet.session(fleet.dan, fleet.acme, at(3), 4_000)
+    fleet.session(fleet.eve, fleet.globex, at(4), 2_000)
+    ana, otto = fleet.world.ana, fleet.world.otto
+    ana.all_connections = False
+    ana.save(update_fields=["all_connections"])
+    ana.connections.set([fleet.acme])
+    export = _ask(client_for(ana))  # queued while Ana reaches Acme_Home only
+    ana.all_connections = True
+    ana.save(update_fields=["all_connections"])
+    assert report_export_run.call(export_id=export.pk) == "done"  # made with every connection
+    # A colleague still limited to Acme_Home cannot open what now holds Globex_Home too.
+    otto.role = "analyst"
+    otto.all_connections = False
+    otto.save(update_fields=["role", "all_connections"])
+    otto.connections.set([fleet.acme])
+    assert client_for(otto).get(reverse("reports:export_file", args=[export.pk])).status_code == 404
+    rows = csv_rows(body(client_for(ana).get(reverse("reports:export_file", args=[export.pk]))))
+    assert {r[HEADINGS.index("Connection")] for r in rows[1:]} >= {"Acme_Home", "Globex_Home"}
