@@ -136,6 +136,15 @@ TEMPLATES = [
             ],
         },
     },
+    # The plain-text parts and subjects of e-mails (evdms.notifications.services): text,
+    # not HTML, so nothing is escaped ("Walk & Co's", not "Walk &amp; Co&#x27;s").
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "NAME": "text",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- database -----------------------------------------------------------------------

@@ -24,11 +24,13 @@ def email_render(
     """An outbox row, rendered but not saved (for bulk sending, e.g. invitations)."""
     ctx = {"site_url": settings.SITE_URL, **context}
     base = f"notifications/email/{template}"
-    subject = " ".join(render_to_string(f"{base}.subject.txt", ctx).split())
+    # Subjects and text parts through the text engine (no HTML escaping); the HTML part
+    # through the default one, escaped.
+    subject = " ".join(render_to_string(f"{base}.subject.txt", ctx, using="text").split())
     return OutboundEmail(
         to=list(to),
         subject=subject[:300],
-        text_body=render_to_string(f"{base}.txt", ctx),
+        text_body=render_to_string(f"{base}.txt", ctx, using="text"),
         html_body=render_to_string(f"{base}.html", ctx),
         template=template,
         organisation=organisation,
