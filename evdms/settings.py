@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A GET of a form-only address goes to its page, not a blank 405.
+    "evdms.ui.middleware.FormOnlyAddressMiddleware",
     # Axes last: it reads the outcome of authentication for lockouts.
     "axes.middleware.AxesMiddleware",
 ]
