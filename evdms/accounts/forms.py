@@ -74,7 +74,11 @@ class RoleChoicesForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["role"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(r.value, r.label) for r in roles_for_kind(organisation.kind)]
+        roles = roles_for_kind(organisation.kind)
+        field.choices = [(r.value, r.label) for r in roles]
+        # A new admin or key starts with the least powerful role (the last): more is a
+        # choice the Network Manager makes, not a default they overlook.
+        self.initial.setdefault("role", roles[-1].value)
         if field.help_text:
             field.help_text = ROLE_HELP.get(organisation.kind, ROLE_HELP[""])
 

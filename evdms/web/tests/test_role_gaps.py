@@ -57,3 +57,11 @@ def test_a_connections_officer_sees_no_charging_sessions(world, api_key_for, cli
     assert "12.345" not in client_for(world.otto).get(detail).content.decode()
     key = api_key_for(world.org_a, Role.CONNECTIONS_OFFICER)
     assert client.get("/api/v1/charging-sessions", headers=key).status_code == 403
+
+
+def test_inviting_an_admin_offers_the_least_powerful_role_first(world):
+    page = client_for(world.nadia).get(reverse("accounts:admins"))
+    form = page.context["form"]
+    assert form["role"].value() == Role.ANALYST
+    detail = client_for(world.nadia).get(reverse("accounts:admin_detail", args=[world.otto.pk]))
+    assert detail.context["form"]["role"].value() == Role.CONNECTIONS_OFFICER  # as it is
