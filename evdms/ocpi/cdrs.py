@@ -10,6 +10,9 @@ keep it once, and hand what it says to the session core.
   concurrent duplicates included (the unique constraint decides, the loser reads the
   winner). A CDR is never changed (the spec: credit CDRs instead), so a retransmission
   stores nothing, whatever it says.
+- ``cdrs_match`` (the worker's ``ocpi_cdrs_match``, enqueued when a stored CDR commits,
+  and every ten minutes by the scheduler): matches each stored CDR exactly once
+  (``matched_at``); until then it has no session and nothing counts it.
 - matching: the token names our driver and organisation (``matching.token_for``); the
   session core attributes the session to the membership in force at its start. A CDR
   nobody's session can be made of (unknown or another eMSP's token, no membership) is
