@@ -4,8 +4,11 @@ process (gunicorn, as in production), SQLite or PostgreSQL (``DATABASE_URL``).
 A registered CPO partner (made directly, with a known token C) posts ``--cdrs`` distinct
 CDRs of ``--drivers`` drivers' tokens from ``--clients`` concurrent clients, with
 ``--retransmit`` of them sent twice (CPOs retry). Printed: CDRs/s ingested, p50/p99 of
-the answer, errors (0 expected), and the count check: every CDR stored once, one session
-each, and no retransmission stored again.
+the answer, errors (0 expected), the web server's CPU per request. Then the worker's
+part, timed apart: the matching of the stored CDRs to drivers and sessions (the task
+the POSTs enqueued, run in one process until nothing is left), its CPU per CDR. Last
+the count check: every CDR stored once, one session each, and no retransmission stored
+again.
 
     .venv/bin/python bench/ocpi_cdrs.py [--cdrs 5000] [--drivers 500] [--clients 8]
         [--web-workers 4] [--retransmit 0.05]
@@ -102,6 +105,38 @@ print(Cdr.objects.filter(country_code={PARTY[0]!r}, party_id={PARTY[1]!r}).count
     )
     cdrs, attention, sessions = (int(x) for x in out.stdout.split())
     return {"cdrs": cdrs, "attention": attention, "sessions": sessions}
+
+
+def match_all(env: dict[str, str]) -> dict[str, float]:
+    """The worker's part: the matching task run until no CDR waits, in one process."""
+    code = """
+import django; django.setup()
+import time
+from django_tasks_db.models import DBTaskResult
+from evdms.ocpi.cdrs import cdrs_match
+from evdms.ocpi.models import Cdr
+pending = Cdr.objects.filter(matched_at__isnull=True).count()
+queued = DBTaskResult.objects.count()
+began, cpu = time.perf_counter(), time.process_time()
+matched = 0
+while True:
+    done = cdrs_match()
+    matched += done
+    if not done:
+        break
+print(pending, queued, matched, time.perf_counter() - began, time.process_time() - cpu)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    pending, queued, matched, elapsed, cpu = out.stdout.split()
+    return {
+        "pending": int(pending),
+        "queued": int(queued),
+        "matched": int(matched),
+        "elapsed": float(elapsed),
+        "cpu": float(cpu),
+    }
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -259,6 +294,7 @@ def main() -> None:
     finally:
         web.terminate()
         web.wait(timeout=30)
+    matching = match_all(env)
     stored = counts(env)
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
@@ -275,6 +311,13 @@ def main() -> None:
     print(
         f"web server CPU {cpu_ms:.1f} ms per request: {cores} cores would ingest "
         f"{cores * 1000 / cpu_ms:.0f} CDRs/s (machine load {load_average()})"
+    )
+    matched = max(matching["matched"], 1)
+    print(
+        f"worker: {matching['pending']} CDRs waiting after the POSTs "
+        f"({matching['queued']} tasks queued); matched {matching['matched']} in "
+        f"{matching['elapsed']:.2f} s, CPU {matching['cpu'] * 1000 / matched:.1f} ms per CDR "
+        f"(one worker process: {matched / max(matching['cpu'], 1e-9):.0f} CDRs/s per core)"
     )
     print(
         f"stored: {stored['cdrs']} CDRs, {stored['sessions']} sessions, "

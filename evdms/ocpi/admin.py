@@ -170,6 +170,7 @@ class CdrAdmin(admin.ModelAdmin):
         "flags",
         "last_updated",
         "received_at",
+        "matched_at",  # empty: stored, the worker has not matched it yet
         "body",
     )
     readonly_fields = fields

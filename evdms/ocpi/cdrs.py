@@ -10,6 +10,9 @@ keep it once, and hand what it says to the session core.
   concurrent duplicates included (the unique constraint decides, the loser reads the
   winner). A CDR is never changed (the spec: credit CDRs instead), so a retransmission
   stores nothing, whatever it says.
+- ``cdrs_match`` (the worker's ``ocpi_cdrs_match``, enqueued when a stored CDR commits,
+  and every ten minutes by the scheduler): matches each stored CDR exactly once
+  (``matched_at``); until then it has no session and nothing counts it.
 - matching: the token names our driver and organisation (``matching.token_for``); the
   session core attributes the session to the membership in force at its start. A CDR
   nobody's session can be made of (unknown or another eMSP's token, no membership) is
@@ -21,14 +24,17 @@ keep it once, and hand what it says to the session core.
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
 
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
@@ -47,6 +53,8 @@ from evdms.ocpi.keys import cdr_key, session_key
 from evdms.ocpi.matching import token_for
 from evdms.ocpi.models import Cdr, Partner, PartnerLocation, PartnerRole
 from evdms.ocpi.transport import parse_timestamp
+
+logger = logging.getLogger("evdms.ocpi")
 
 # A normal CDR's id is at most 36 characters; 39 only for a credit CDR (spec, CDR.id).
 CDR_ID_MAX = 36
@@ -105,6 +113,11 @@ def _cost(value: int | float | None) -> Decimal | None:
     return _decimal(value).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
 
 
+def _energy_wh(body: dict[str, Any]) -> int:
+    kwh = _decimal(body["total_energy"])
+    return int((kwh * WH_PER_KWH).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def _time(body: dict[str, Any], name: str, problems: list[str]) -> datetime | None:
     try:
         moment = parse_timestamp(body[name])
@@ -151,7 +164,7 @@ def check_cdr(partner: Partner, body: Any) -> CheckedCdr:
             problems.append(f"tariffs[{index}].currency: must be an ISO 4217 currency code")
     started_at = _time(body, "start_date_time", problems)
     ended_at = _time(body, "end_date_time", problems)
-    last_updated = _time(body, "last_updated", problems)
+    _time(body, "last_updated", problems)
     if started_at and ended_at and ended_at < started_at:
         problems.append("end_date_time: must not be before start_date_time")
     for index, period in enumerate(body["charging_periods"]):
@@ -174,18 +187,21 @@ def check_cdr(partner: Partner, body: Any) -> CheckedCdr:
             problems.append(f"total_cost.{name}: a credit CDR's cost is negative (or zero)")
         if not credit and amount < 0:
             problems.append(f"total_cost.{name}: must not be negative")
-    energy_wh = int(
-        (_decimal(body["total_energy"]) * WH_PER_KWH).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    )
-    if energy_wh > bounds.SESSION_WH_STORABLE:
+    if _energy_wh(body) > bounds.SESSION_WH_STORABLE:
         problems.append(
             f"total_energy: at most {bounds.SESSION_WH_STORABLE // 1000} kWh in one session"
         )
     if problems:
         raise CdrInvalid(problems)
-    assert started_at and ended_at and last_updated
+    return _values(body, country_code, party_id)
+
+
+def _values(body: dict[str, Any], country_code: str, party_id: str) -> CheckedCdr:
+    """The values of a CDR ``check_cdr`` passed (on POST, or as stored, in the worker:
+    not checked again, its timestamps' window has moved on since)."""
     token = body["cdr_token"]
     location = body["cdr_location"]
+    total = body["total_cost"]
     place = " ".join(p for p in (location.get("postal_code"), location["city"]) if p)
     return CheckedCdr(
         body=body,
@@ -196,15 +212,15 @@ def check_cdr(partner: Partner, body: Any) -> CheckedCdr:
         token_uid=token["uid"],
         token_country_code=token["country_code"].upper(),
         token_party_id=token["party_id"].upper(),
-        started_at=started_at,
-        ended_at=ended_at,
-        last_updated=last_updated,
-        energy_wh=energy_wh,
+        started_at=parse_timestamp(body["start_date_time"]),
+        ended_at=parse_timestamp(body["end_date_time"]),
+        last_updated=parse_timestamp(body["last_updated"]),
+        energy_wh=_energy_wh(body),
         cost_excl_vat=_cost(total["excl_vat"]) or Decimal(0),
         cost_incl_vat=_cost(total.get("incl_vat")),
         currency=body["currency"],
-        credit=credit,
-        credit_reference_id=credit_reference_id,
+        credit=bool(body.get("credit", False)),
+        credit_reference_id=body.get("credit_reference_id") or "",
         home=bool(body.get("home_charging_compensation", False)),
         location_id=location["id"],
         location_name=location.get("name") or "",
@@ -212,10 +228,79 @@ def check_cdr(partner: Partner, body: Any) -> CheckedCdr:
     )
 
 
-# --- storing ---------------------------------------------------------------------------
+# --- storing (the POST) -----------------------------------------------------------------
 
 
-def _session_key(cdr: CheckedCdr) -> tuple[str, str]:
+def cdr_receive(partner: Partner, body: Any) -> tuple[Cdr, bool]:
+    """Check and keep a partner's CDR: (the stored CDR, whether it is new). ``CdrInvalid``
+    when it breaks a rule (nothing stored). A retransmission, even concurrent, returns
+    the CDR first stored and changes nothing.
+
+    Only the insert: matching it to a driver and a session is the worker's
+    (``cdrs_match``, enqueued when the insert commits), so a CPO's burst of CDRs costs
+    each one a check and a row. The insert comes first (most CDRs are new): the unique
+    constraint decides, and only a retransmission reads the CDR stored before."""
+    checked = check_cdr(partner, body)
+    owner = {"country_code": checked.country_code, "party_id": checked.party_id}
+    cdr = Cdr(
+        partner=partner,
+        **owner,
+        object_id=checked.object_id,
+        body=checked.body,
+        last_updated=checked.last_updated,
+        token_uid=checked.token_uid,
+        credit=checked.credit,
+        credit_reference_id=checked.credit_reference_id,
+    )
+    try:
+        with transaction.atomic():
+            cdr.save(force_insert=True)
+            transaction.on_commit(enqueue_match)
+    except IntegrityError:
+        # Sent before (or at this very moment, by another request): answer with that one.
+        # Only what the answer (the Location) needs: no body.
+        existing = (
+            Cdr.objects.filter(**owner, object_id=checked.object_id)
+            .only("pk", "country_code", "party_id", "object_id")
+            .first()
+        )
+        if existing is None:
+            raise  # not the CDR's own uniqueness
+        return existing, False
+    return cdr, True
+
+
+# A burst of CDRs enqueues one matching task per web process per window, due at the
+# window's end, not one per CDR (a task row each, nearly all finding nothing left to
+# do). A CDR committed inside a window is seen by that window's task, however late the
+# worker runs it; the margin covers a worker's clock running ahead of the web server's.
+# Whatever slips through (a crash, a clock further off) the ten-minute sweep matches.
+MATCH_WINDOW = timedelta(seconds=2)
+CLOCK_MARGIN = timedelta(seconds=1)
+_window_lock = threading.Lock()
+_window_due: datetime | None = None
+
+
+def enqueue_match() -> Any:
+    """Have the CDRs committed so far matched (on commit of each stored CDR): a task
+    due at the end of this process's window, unless one is queued already. A backend
+    that cannot defer (tests' immediate one) runs the task at once, every time."""
+    global _window_due
+    if not ocpi_cdrs_match.get_backend().supports_defer:
+        return ocpi_cdrs_match.enqueue()
+    now = timezone.now()
+    with _window_lock:
+        if _window_due is not None and now < _window_due - CLOCK_MARGIN:
+            return None  # the queued task will see this CDR
+        _window_due = now + MATCH_WINDOW
+        due = _window_due
+    return ocpi_cdrs_match.using(run_after=due).enqueue()
+
+
+# --- matching (the worker) ---------------------------------------------------------------
+
+
+def _session_key(cdr: Cdr, checked: CheckedCdr) -> tuple[str, str]:
     """The key of the session the CDR closes, or a flag saying why it closes none.
 
     Normally its ``session_id``'s (where the live session landed), else its own id's.
@@ -223,10 +308,10 @@ def _session_key(cdr: CheckedCdr) -> tuple[str, str]:
     CDRs): the credited session stays credited and the new CDR makes a session of its
     own. A second CDR for a session another CDR already closed, with no credit between,
     is a partner's mistake: kept for the operator, not counted twice."""
-    own = cdr_key(cdr.country_code, cdr.party_id, cdr.object_id)
-    if not cdr.session_id:
+    own = cdr_key(checked.country_code, checked.party_id, checked.object_id)
+    if not checked.session_id:
         return own, ""
-    key = session_key(cdr.country_code, cdr.party_id, cdr.session_id)
+    key = session_key(checked.country_code, checked.party_id, checked.session_id)
     existing = by_public_key(key).values_list("pk", "status", "flags").first()
     if existing is None:
         return key, ""
@@ -235,12 +320,14 @@ def _session_key(cdr: CheckedCdr) -> tuple[str, str]:
         return own, ""
     # A final record alone is not enough: the Sessions module may have closed it; only
     # another CDR of that session makes this one a second bill.
-    if FINAL_FLAG in flags and Cdr.objects.filter(charging_session_id=pk, credit=False).exists():
-        return "", f"session {cdr.session_id} is already closed by another CDR: not counted twice"
+    closed = Cdr.objects.filter(charging_session_id=pk, credit=False).exclude(pk=cdr.pk)
+    if FINAL_FLAG in flags and closed.exists():
+        why = f"session {checked.session_id} is already closed by another CDR"
+        return "", f"{why}: not counted twice"
     return key, ""
 
 
-def _match(partner: Partner, checked: CheckedCdr) -> tuple[ChargingSession | None, list[str]]:
+def _match(cdr: Cdr, checked: CheckedCdr) -> tuple[ChargingSession | None, list[str]]:
     """The session the CDR makes (or closes), and the flags it leaves on the CDR."""
     token = token_for(
         checked.token_uid,
@@ -263,7 +350,7 @@ def _match(partner: Partner, checked: CheckedCdr) -> tuple[ChargingSession | Non
         .first()
     )
     location_name, operator = known or ("", "")
-    key, problem = _session_key(checked)
+    key, problem = _session_key(cdr, checked)
     if problem:
         return None, [problem]
     session = public_session_record(
@@ -279,7 +366,7 @@ def _match(partner: Partner, checked: CheckedCdr) -> tuple[ChargingSession | Non
             final=True,
             home=checked.home,
             token=checked.token_uid,
-            operator=operator or partner.name,
+            operator=operator or cdr.partner.name,
             location_name=checked.location_name or location_name,
             location_address=checked.location_address,
             cost_excl_vat=checked.cost_excl_vat,
@@ -315,65 +402,99 @@ def _needs_attention(flags: list[str]) -> bool:
     return any(flag not in _INFORMATIONAL for flag in flags)
 
 
-def _store(partner: Partner, checked: CheckedCdr, waiting: list[int]) -> Cdr:
-    cdr = Cdr(
-        partner=partner,
-        country_code=checked.country_code,
-        party_id=checked.party_id,
-        object_id=checked.object_id,
-        body=checked.body,
-        last_updated=checked.last_updated,
-        token_uid=checked.token_uid,
-        credit=checked.credit,
-        credit_reference_id=checked.credit_reference_id,
+_MATCHED_FIELDS = ["charging_session", "credits", "flags", "needs_attention", "matched_at"]
+
+
+def _pending(**lookups: Any) -> Cdr | None:
+    """A CDR not matched yet, locked (another worker waits, then finds it matched)."""
+    return (
+        Cdr.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .filter(matched_at__isnull=True, **lookups)
+        .first()
     )
-    owner = {"country_code": checked.country_code, "party_id": checked.party_id}
+
+
+def _match_locked(cdr: Cdr) -> None:
+    """Match a locked, unmatched CDR and save it; in the caller's transaction."""
+    checked = _values(cdr.body, cdr.country_code, cdr.party_id)
+    owner = {"country_code": cdr.country_code, "party_id": cdr.party_id}
     if checked.credit:
-        original = Cdr.objects.filter(**owner, object_id=checked.credit_reference_id).first()
+        original = (
+            _pending(**owner, object_id=checked.credit_reference_id)
+            or Cdr.objects.filter(**owner, object_id=checked.credit_reference_id).first()
+        )
+        if original is not None and original.matched_at is None:
+            _match_locked(original)  # stored before its credit, not matched yet: first
         if original is None:
             # Applied when the original arrives (below): kept, not lost, shown meanwhile.
             cdr.flags = [f"credits CDR {checked.credit_reference_id}, not received yet"]
         else:
             _apply_credit(cdr, original)
     else:
-        session, cdr.flags = _match(partner, checked)
-        cdr.charging_session = session
+        cdr.charging_session, cdr.flags = _match(cdr, checked)
     cdr.needs_attention = _needs_attention(cdr.flags)
-    cdr.save(force_insert=True)
-    if waiting and not checked.credit:
-        # Credits that came first (found with the retransmission check); normally none.
-        for credit in Cdr.objects.select_for_update().filter(pk__in=waiting, credits__isnull=True):
-            _apply_credit(credit, cdr)
-            credit.needs_attention = _needs_attention(credit.flags)
-            credit.save(update_fields=["credits", "charging_session", "flags", "needs_attention"])
-    return cdr
-
-
-def cdr_receive(partner: Partner, body: Any) -> tuple[Cdr, bool]:
-    """Check and keep a partner's CDR: (the stored CDR, whether it is new). ``CdrInvalid``
-    when it breaks a rule (nothing stored). Atomic; a retransmission, even concurrent,
-    returns the CDR first stored and changes nothing."""
-    checked = check_cdr(partner, body)
-    # One indexed query: the CDR itself if it is a retransmission, else the credits
-    # that arrived before it. Only what the answer (the Location) needs: no body.
-    found = Cdr.objects.filter(country_code=checked.country_code, party_id=checked.party_id).filter(
-        Q(object_id=checked.object_id)
-        | Q(credit=True, credit_reference_id=checked.object_id, credits__isnull=True)
+    cdr.matched_at = timezone.now()
+    cdr.save(update_fields=_MATCHED_FIELDS)
+    if checked.credit:
+        return
+    # Credits matched before their original arrived; normally none. One not matched
+    # yet finds this CDR when the worker reaches it.
+    waiting = Cdr.objects.select_for_update().filter(
+        **owner,
+        credit=True,
+        credit_reference_id=cdr.object_id,
+        credits__isnull=True,
+        matched_at__isnull=False,
     )
-    fields = ("pk", "country_code", "party_id", "object_id")
-    for attempt in range(2):
-        rows = list(found.only(*fields))
-        existing = next((r for r in rows if r.object_id == checked.object_id), None)
-        if existing is not None:
-            return existing, False
+    for credit in waiting:
+        _apply_credit(credit, cdr)
+        credit.needs_attention = _needs_attention(credit.flags)
+        credit.save(update_fields=["credits", "charging_session", "flags", "needs_attention"])
+
+
+def cdr_match(cdr_id: int) -> bool:
+    """Match one stored CDR to its driver and session: ``False`` if it was matched
+    already (by another run, or as a credit's original). Atomic: a crash leaves it
+    unmatched, for the next run."""
+    with transaction.atomic():
+        cdr = _pending(pk=cdr_id)
+        if cdr is None:
+            return False
+        _match_locked(cdr)
+    return True
+
+
+# CDRs matched per run; a run that filled its batch enqueues the next one.
+MATCH_BATCH = 500
+
+
+def cdrs_match(limit: int = MATCH_BATCH) -> int:
+    """Match the CDRs stored but not matched yet, oldest first: how many this run
+    matched. Each in its own transaction, so one that fails (logged) stays for the next
+    run without holding back the others. Safe to run any number of times at once."""
+    pending = list(
+        Cdr.objects.filter(matched_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    matched = 0
+    for cdr_id in pending:
         try:
-            with transaction.atomic():
-                return _store(partner, checked, [r.pk for r in rows]), True
-        except IntegrityError:
-            # The same CDR at the same moment: the other request stored it; read it.
-            if attempt:
-                raise
-    raise RuntimeError("unreachable")
+            matched += cdr_match(cdr_id)
+        except Exception:
+            logger.exception("Could not match CDR %s; it stays for the next run", cdr_id)
+    if len(pending) == limit:
+        transaction.on_commit(enqueue_match)
+    return matched
+
+
+@task()
+def ocpi_cdrs_match() -> int:
+    """Match the CDRs waiting (enqueued by each stored CDR's commit, and every ten
+    minutes by the scheduler: the sweep, for a task lost in a crash); how many it
+    matched. Safe to run any number of times."""
+    return cdrs_match()
 
 
 def cdr_for(partner: Partner, country_code: str, party_id: str, object_id: str) -> Cdr | None:

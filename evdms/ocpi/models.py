@@ -207,7 +207,10 @@ class Cdr(PartnerObject):
     """A charge detail record (CDRs module): kept once per (country code, party id, id),
     whatever it says. One that could not be matched to a driver (unknown or foreign
     token, no membership) has ``flags`` and ``needs_attention``: it is shown to platform
-    operators and never counted until one resolves it."""
+    operators and never counted until one resolves it.
+
+    Kept on POST, matched (driver, membership, session) by the worker: until then
+    ``matched_at`` is empty and the CDR has no session, so nothing counts it."""
 
     # A credit CDR's id may be 39 characters (the original's 36 with "-C" or the like).
     object_id = models.CharField(max_length=39)
@@ -226,6 +229,7 @@ class Cdr(PartnerObject):
     )
     flags = models.JSONField(default=list, blank=True)
     needs_attention = models.BooleanField(default=False)
+    matched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -235,6 +239,10 @@ class Cdr(PartnerObject):
         ]
         indexes = [
             models.Index(fields=["needs_attention", "received_at"], name="ocpi_cdr_attention"),
+            # The worker's queue: only CDRs not matched yet (a handful), in arrival order.
+            models.Index(
+                fields=["id"], condition=Q(matched_at__isnull=True), name="ocpi_cdr_unmatched"
+            ),
             # A new CDR looks for credits that arrived before it.
             models.Index(fields=["credit_reference_id"], name="ocpi_cdr_credit_reference"),
         ]

@@ -10,8 +10,8 @@ A scheduler that was down on the 1st catches up at its next tick in that month.
 
 It lives in reimbursements because its first job was the monthly statement run; the
 daily purge of old protocol issues (charging), the daily overdue check of invoices
-(invoicing) and the daily digest of connection requests (enrolment's Connection
-Alerts) run through it too.
+(invoicing), the daily digest of connection requests (enrolment's Connection
+Alerts) and OCPI's safety nets (token pushes, CDRs not matched yet) run through it too.
 """
 
 from __future__ import annotations
@@ -82,12 +82,20 @@ def _enqueue_ocpi_token_pushes(period: str) -> Any:
     return ocpi_token_pushes_due.enqueue()
 
 
+def _enqueue_ocpi_cdrs_match(period: str) -> Any:
+    from evdms.ocpi.tasks import ocpi_cdrs_match
+
+    return ocpi_cdrs_match.enqueue()
+
+
 JOBS = [
     Job("make_statements", previous_month, _enqueue_statements),
     Job("purge_protocol_issues", today, _enqueue_protocol_issues_purge),
     Job("mark_overdue_invoices", today, _enqueue_overdue_invoices),
     Job("connection_alert_digests", today, _enqueue_connection_alert_digests),
     Job("ocpi_token_pushes", every_ten_minutes, _enqueue_ocpi_token_pushes),
+    # The sweep: CDRs stored whose matching task was lost (a crash between the two).
+    Job("ocpi_cdrs_match", every_ten_minutes, _enqueue_ocpi_cdrs_match),
 ]
 
 
