@@ -1,5 +1,6 @@
 """Benchmark: OCPI real-time authorize (``POST /ocpi/2.2.1/tokens/{uid}/authorize``)
-at a fixed offered rate against a live server (gunicorn, as in production).
+at a fixed offered rate against a live server (gunicorn with the project's
+gunicorn.conf.py, as in production and `make run`).
 
 Builds a fresh database (SQLite file in a temporary folder, or DATABASE_URL) with
 --tokens RFID cards (one in ten blocked) and a registered partner, starts gunicorn on a
@@ -197,8 +198,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200, help="offered requests per second")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--tokens", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, help="gunicorn processes (gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per process (gunicorn.conf.py's)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive client connections")
     args = parser.parse_args()
 
@@ -214,30 +215,29 @@ def main() -> None:
     database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     print(
         f"{args.tokens} tokens, {args.rate:g} requests/s offered for {args.seconds:g} s, "
-        f"gunicorn {args.workers} workers x {args.threads} threads, {args.connections} "
+        f"gunicorn.conf.py (workers {args.workers or 'default'}, threads "
+        f"{args.threads or 'default'}), {args.connections} "
         f"connections; database: {database}; CPUs {os.cpu_count()}; "
         f"load average before {os.getloadavg()[0]:.1f}"
     )
     prepare(args.tokens)
     port = free_port()
+    # The project's gunicorn.conf.py, as production and `make run` use it; --workers and
+    # --threads only when given here.
+    tuning = [f"--workers={args.workers}"] if args.workers else []
+    tuning += [f"--threads={args.threads}"] if args.threads else []
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "evdms.wsgi:application",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--worker-class",
-            "gthread",
-            "--keep-alive",
-            "30",
             "--log-level",
             "warning",
+            *tuning,
         ],
         env=env,
         cwd=ROOT,

@@ -25,6 +25,9 @@ def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpRespons
 admin.site.login = _admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
+    # First: resolving a real-time OCPI request must not try every page's pattern first
+    # (no other app has URLs under ocpi/).
+    path("ocpi/", include("evdms.ocpi.urls")),
     path("", include("evdms.web.urls")),
     path("accounts/", include("evdms.accounts.urls")),
     path("", include("evdms.connections.urls")),
@@ -37,6 +40,5 @@ urlpatterns = [
     path("", include("evdms.public_charging.urls_sessions")),
     path("", include("evdms.invoicing.urls")),
     path("api/v1/", api.urls),
-    path("ocpi/", include("evdms.ocpi.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -316,6 +316,11 @@ def ocpi_endpoint(
                 response = ocpi_response(
                     None, error.status, error.message, http_status=error.http_status
                 )
+                if error.http_status == 404:
+                    # An unknown token or object is an answer of the protocol (a CPO
+                    # asking about a card not ours), not a broken link: Django's
+                    # "Not Found" warning for each would be noise, written per request.
+                    response._has_been_logged = True  # type: ignore[attr-defined]
             except Exception:
                 # A bug of ours: logged with its traceback (for us to fix), answered in
                 # the envelope with 3000, the spec's generic server error, never Django's
