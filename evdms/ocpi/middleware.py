@@ -14,6 +14,7 @@ needs, set as constants (``api_headers``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -34,10 +35,12 @@ class _OcpiHandler(BaseHandler):
     ``OCPI_MIDDLEWARE`` instead of ``MIDDLEWARE``; synchronous, as our WSGI server is."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        handler: GetResponse = convert_exception_to_response(self._get_response)
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        # _get_response is Django's (resolve, view middleware, view, exceptions); the
+        # stubs leave the private method out.
+        handler: Any = convert_exception_to_response(cast(Any, self)._get_response)
         for path in reversed(settings.OCPI_MIDDLEWARE):
             try:
                 middleware = import_string(path)(handler)
@@ -60,7 +63,7 @@ class OcpiMiddleware:
         self.get_response = get_response
         handler = _OcpiHandler()
         handler.load_middleware()
-        self.ocpi_chain: GetResponse = handler._middleware_chain  # type: ignore[assignment]
+        self.ocpi_chain: GetResponse = cast(GetResponse, handler._middleware_chain)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(PREFIX):

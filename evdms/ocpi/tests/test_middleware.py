@@ -22,9 +22,10 @@ from evdms.testing.fixtures import World, client_for
 
 
 def authorize(client: Client, uid: str, token: str | None, **extra: Any) -> Any:
-    headers = {"HTTP_AUTHORIZATION": b64(token)} if token else {}
+    if token:
+        extra["HTTP_AUTHORIZATION"] = b64(token)
     return client.post(
-        f"/ocpi/2.2.1/tokens/{uid}/authorize", content_type="application/json", **headers, **extra
+        f"/ocpi/2.2.1/tokens/{uid}/authorize", content_type="application/json", **extra
     )
 
 
