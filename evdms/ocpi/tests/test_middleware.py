@@ -127,3 +127,22 @@ def test_a_rotated_or_withdrawn_token_c_stops_working_on_the_next_request(platfo
     partner_unregister(Partner.objects.get(pk=partner.pk))
     refused = http("POST", url, new)
     assert refused.status == 401 and refused.body["status_code"] == 2000
+
+
+@pytest.mark.django_db
+def test_a_token_c_hashed_with_a_retired_key_works_and_is_rehashed(settings):
+    """SECRET_KEY rotated, the old one kept as a fallback: the partner's token still
+    works, and its stored hash becomes the current key's (only then; not per request)."""
+    partner, token = registered()
+    old_hash = partner.token_c_hash
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 50
+    card = make_token()
+
+    assert authorize(Client(), card.uid, token).json()["data"]["allowed"] == "ALLOWED"
+    partner.refresh_from_db()
+    assert partner.token_c_hash == keyed_hash(token, purpose=TOKEN_C_PURPOSE) != old_hash
+    assert authorize(Client(), card.uid, token).json()["data"]["allowed"] == "ALLOWED"
+    # Once the fallback is dropped the token still works: its hash is the current key's.
+    settings.SECRET_KEY_FALLBACKS = []
+    assert authorize(Client(), card.uid, token).json()["data"]["allowed"] == "ALLOWED"
