@@ -117,7 +117,8 @@ bench-installations: $(STAMP)
 	$(BIN)/python bench/installations_report.py --jobs 100000
 	DATABASE_URL=$${INSTALLATIONS_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/evdms_bench_installations} $(BIN)/python bench/installations_report.py --jobs 100000
 
-# OCPI tokens: real-time authorize at 200 requests/s against a live server (p50/p99),
+# OCPI tokens: real-time authorize at 200 requests/s against gunicorn with gunicorn.conf.py
+# (p50/p99, server CPU per request),
 # and the token list with 100,000 tokens (queries and ms per page).
 bench-ocpi-authorize: $(STAMP)
 	$(BIN)/python bench/ocpi_authorize.py --rate 200 --seconds 20

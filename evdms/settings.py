@@ -100,6 +100,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: requests under /ocpi/ (partners' machines, token-authenticated) leave this
+    # chain for OCPI_MIDDLEWARE below; see evdms/ocpi/middleware.py.
+    "evdms.ocpi.middleware.OcpiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,6 +121,15 @@ MIDDLEWARE = [
     "evdms.ui.middleware.FormOnlyAddressMiddleware",
     # Axes last: it reads the outcome of authentication for lockouts.
     "axes.middleware.AxesMiddleware",
+]
+
+# The chain of OCPI requests: no sessions, log-in, CSRF, messages or CSP (OCPI has its
+# own token authentication and answers JSON only); HTTPS, HSTS, nosniff and the Host
+# check stay.
+OCPI_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "evdms.ocpi.middleware.api_headers",
 ]
 
 ROOT_URLCONF = "evdms.urls"
@@ -152,7 +164,15 @@ TEMPLATES = [
 # --- database -----------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'evdms.sqlite3'}")
-_database = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVDMS_DB_CONN_MAX_AGE", 0))
+# Connections are kept between requests (a web server thread reuses its own): opening
+# one per request, with SQLite's PRAGMAs and closing it again, was a third of a
+# real-time OCPI authorisation's CPU. Checked before reuse, so a restarted PostgreSQL
+# costs one reconnection, not an error. 0 opens one per request.
+_database = dj_database_url.parse(
+    DATABASE_URL,
+    conn_max_age=env_int("EVDMS_DB_CONN_MAX_AGE", 600, minimum=0),
+    conn_health_checks=True,
+)
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE transactions take
     # the write lock up front, so two processes never deadlock upgrading a read lock.

@@ -25,8 +25,8 @@ def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpRespons
 admin.site.login = _admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
-    # First: partners' machines call OCPI hundreds of times a second, and each pattern
-    # tried before it costs every request (its prefix is its own, nothing else moves).
+    # First: resolving a real-time OCPI request must not try every page's pattern first
+    # (no other app has URLs under ocpi/).
     path("ocpi/", include("evdms.ocpi.urls")),
     path("", include("evdms.web.urls")),
     path("accounts/", include("evdms.accounts.urls")),

@@ -187,14 +187,18 @@ def authenticate(request: HttpRequest, *, configuration: bool) -> tuple[Partner,
         raise OcpiError(
             Status.CLIENT_ERROR, "Authorization: Token <token> is missing", http_status=401
         )
-    hashes_a = [h for c in candidates for h in keyed_hash_candidates(c, purpose=TOKEN_A_PURPOSE)]
-    hashes_c = [h for c in candidates for h in keyed_hash_candidates(c, purpose=TOKEN_C_PURPOSE)]
-    # At most one partner per hash (unique); without the model's ordering, which only
-    # costs compiling on every partner's request (a CDR burst is hundreds a second).
-    found = Partner.objects.filter(
-        Q(token_a_hash__in=hashes_a) | Q(token_c_hash__in=hashes_c)
-    ).order_by()
-    partner = min(found, key=lambda p: (p.name, p.pk), default=None)
+    per_a = [keyed_hash_candidates(c, purpose=TOKEN_A_PURPOSE) for c in candidates]
+    per_c = [keyed_hash_candidates(c, purpose=TOKEN_C_PURPOSE) for c in candidates]
+    hashes_a = [h for hashes in per_a for h in hashes]
+    hashes_c = [h for hashes in per_c for h in hashes]
+    # Both hashes are unique (and of different purposes): at most one partner, so no
+    # ORDER BY (``first()`` would sort by the model's ordering on every request).
+    found = list(
+        Partner.objects.filter(
+            Q(token_a_hash__in=hashes_a) | Q(token_c_hash__in=hashes_c)
+        ).order_by()[:1]
+    )
+    partner = found[0] if found else None
     unknown = OcpiError(Status.CLIENT_ERROR, "The credentials token is not known", http_status=401)
     if partner is None:
         raise unknown
@@ -213,7 +217,11 @@ def authenticate(request: HttpRequest, *, configuration: bool) -> tuple[Partner,
         *((PartnerStatus.PENDING,) if configuration else ()),
     ):
         raise unknown
-    _rehash_if_stale(partner, candidates, purpose, stored)
+    # Made with the current key (the first of each candidate's hashes): nothing to
+    # re-hash, and no need to work out which key it was.
+    current = {hashes[0] for hashes in (per_c if credential == Credential.C else per_a)}
+    if stored not in current:
+        _rehash_if_stale(partner, candidates, purpose, stored)
     return partner, credential
 
 
@@ -319,6 +327,11 @@ def ocpi_endpoint(
                 response = ocpi_response(
                     None, error.status, error.message, http_status=error.http_status
                 )
+                if error.http_status == 404:
+                    # An unknown token or object is an answer of the protocol (a CPO
+                    # asking about a card not ours), not a broken link: Django's
+                    # "Not Found" warning for each would be noise, written per request.
+                    response._has_been_logged = True  # type: ignore[attr-defined]
             except Exception:
                 # A bug of ours: logged with its traceback (for us to fix), answered in
                 # the envelope with 3000, the spec's generic server error, never Django's

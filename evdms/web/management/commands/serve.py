@@ -30,7 +30,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         commands = {
-            "web": [*manage, "runserver", f"{host}:{port}", "--noreload"],
+            # gunicorn with the checkout's gunicorn.conf.py, as in production and the
+            # benchmarks (not runserver, whose thread per request opens a database
+            # connection per request). Static files: whitenoise, from the apps' folders.
+            "web": [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                str(settings.BASE_DIR / "gunicorn.conf.py"),
+                "--chdir",
+                str(settings.BASE_DIR),
+                "--bind",
+                f"{host}:{port}",
+            ],
             # Quiet: the worker would print two lines per task and bury the address
             # above; our tasks log their own failures.
             "worker": [*manage, "db_worker", "--interval", "0.5", "--verbosity", "0"],
