@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from evdms.accounts.demo import DEMO_ADMINS, DEMO_PASSWORD
+from evdms.accounts.demo_grants import LIMITED_ADMIN
 
 
 class Command(BaseCommand):
@@ -58,6 +59,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo log-ins (password: {DEMO_PASSWORD}):")
         for email, _name, slug, role in DEMO_ADMINS:
             self.stdout.write(f"  {email:32} {role.label}, {slug}")
+        limited, _ = LIMITED_ADMIN
+        self.stdout.write(
+            f"  {limited:32} Connections Officer, voltlease, limited to two connections"
+        )
         self.stdout.write(
             f"  {'operator@platform.example':32} platform operator, /platform-admin/ "
             "(password only here)"
