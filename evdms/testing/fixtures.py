@@ -217,3 +217,33 @@ def make_grant(
     if connections:
         grant.connections.set(connections)  # type: ignore[arg-type]
     return grant
+
+
+def make_home_session(connection, driver: User, energy_wh: int, *, hours_ago: int = 3):
+    """A completed home session of ``driver`` under ``connection`` on the driver's own
+    charger (made on first use), an hour long."""
+    from datetime import timedelta
+
+    from evdms.charging.models import Charger, ChargingSession
+
+    charger, _ = Charger.objects.get_or_create(
+        identity=f"HOME-{driver.pk}",
+        defaults={
+            "organisation": connection.organisation,
+            "serial": f"SN-{driver.pk}",
+            "password_hash": "-",
+            "driver": driver,
+        },
+    )
+    started = timezone.now() - timedelta(hours=hours_ago)
+    return ChargingSession.objects.create(
+        charger=charger,
+        organisation=connection.organisation,
+        driver=driver,
+        connection=connection,
+        transaction_id=f"T-{driver.pk}-{ChargingSession.objects.count() + 1}",
+        started_at=started,
+        ended_at=started + timedelta(hours=1),
+        energy_wh=energy_wh,
+        status="completed",
+    )

@@ -5,19 +5,16 @@ can invite to it, not to another; Acme revokes, and the next page Voltlease open
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from evdms.accounts.models import OrganisationKind, User
-from evdms.charging.models import Charger, ChargingSession
 from evdms.testing.browser import screenshot
 from evdms.testing.fixtures import (
     PASSWORD,
     make_admin,
     make_connection,
+    make_home_session,
     make_membership,
     make_organisation,
 )
@@ -36,25 +33,7 @@ def _log_in(page, url: str, email: str) -> None:
 def _driver_with_a_session(connection, email: str, name: str, wh: int) -> User:
     driver = User.objects.create_user(email, "a driver's passphrase 1", full_name=name)
     make_membership(connection, driver)
-    charger = Charger.objects.create(
-        organisation=connection.organisation,
-        identity=f"HOME-{driver.pk}",
-        serial=f"SN-{driver.pk}",
-        password_hash="-",
-        driver=driver,
-    )
-    started = timezone.now() - timedelta(days=1)
-    ChargingSession.objects.create(
-        charger=charger,
-        organisation=connection.organisation,
-        driver=driver,
-        connection=connection,
-        transaction_id=f"T-{driver.pk}",
-        started_at=started,
-        ended_at=started + timedelta(hours=2),
-        energy_wh=wh,
-        status="completed",
-    )
+    make_home_session(connection, driver, wh, hours_ago=24)
     return driver
 
 

@@ -8,15 +8,13 @@ a pending request); Voltlease (A) has Voltlease_Home (Vera's, connected).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from evdms.accounts.models import GrantRight, OrganisationKind, User
 from evdms.accounts.permissions import Actor
-from evdms.charging.models import Charger, ChargingSession
 from evdms.connections.models import Connection
 from evdms.reports.dashboard import dashboard_for
 from evdms.testing.fixtures import (
@@ -25,6 +23,7 @@ from evdms.testing.fixtures import (
     make_admin,
     make_connection,
     make_grant,
+    make_home_session,
     make_membership,
     make_organisation,
 )
@@ -46,28 +45,6 @@ def _driver(connection: Connection, email: str, status: str = "connected") -> Us
     return driver
 
 
-def _session(connection: Connection, driver: User, wh: int) -> None:
-    charger = Charger.objects.create(
-        organisation=connection.organisation,
-        identity=f"C-{driver.pk}",
-        serial="S",
-        password_hash="-",
-        driver=driver,
-    )
-    started = timezone.now() - timedelta(hours=3)
-    ChargingSession.objects.create(
-        charger=charger,
-        organisation=connection.organisation,
-        driver=driver,
-        connection=connection,
-        transaction_id=f"T{driver.pk}",
-        started_at=started,
-        ended_at=started + timedelta(hours=1),
-        energy_wh=wh,
-        status="completed",
-    )
-
-
 @pytest.fixture
 def acme(world: World) -> Acme:
     org = make_organisation("acme", "Acme", OrganisationKind.CUSTOMER)
@@ -75,9 +52,9 @@ def acme(world: World) -> Acme:
     fleet = make_connection(org, name="Acme_Fleet", home_charging_data_sharing="yes")
     office = make_connection(org, name="Acme_Office", home_charging_data_sharing="yes")
     home = make_connection(world.org_a, name="Voltlease_Home", home_charging_data_sharing="yes")
-    _session(fleet, _driver(fleet, "fiona@example.com"), 1_000)
+    make_home_session(fleet, _driver(fleet, "fiona@example.com"), 1_000)
     _driver(office, "oscar@example.com", "pending")
-    _session(home, _driver(home, "vera@example.com"), 20_000)
+    make_home_session(home, _driver(home, "vera@example.com"), 20_000)
     return Acme(world, fleet, office, home)
 
 

@@ -4,15 +4,16 @@ link and QR codes, and a Connections Officer saw per-session home-charging energ
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from evdms.accounts.models import Role, User
-from evdms.charging.models import Charger, ChargingSession
-from evdms.testing.fixtures import client_for, make_connection, make_membership
+from evdms.testing.fixtures import (
+    client_for,
+    make_connection,
+    make_home_session,
+    make_membership,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,21 +35,7 @@ def test_a_connections_officer_sees_no_charging_sessions(world, api_key_for, cli
     connection = make_connection(world.org_a, name="Fleet", home_charging_data_sharing="yes")
     driver = User.objects.create_user("dan@example.com", "dan's passphrase 12")
     make_membership(connection, driver)
-    charger = Charger.objects.create(
-        organisation=world.org_a, identity="C1", serial="S", password_hash="-", driver=driver
-    )
-    started = timezone.now() - timedelta(hours=2)
-    ChargingSession.objects.create(
-        charger=charger,
-        organisation=world.org_a,
-        driver=driver,
-        connection=connection,
-        transaction_id="T1",
-        started_at=started,
-        ended_at=started + timedelta(hours=1),
-        energy_wh=12_345,
-        status="completed",
-    )
+    charger = make_home_session(connection, driver, 12_345).charger
     sessions = reverse("charging:sessions")
     assert "12.345" in client_for(world.ana).get(sessions).content.decode()
     officer = client_for(world.otto).get(sessions).content.decode()
