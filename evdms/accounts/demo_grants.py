@@ -44,8 +44,8 @@ def seed_grants() -> list[str]:
             description="Our lease company runs the whole programme for us.",
         )
     email, name = LIMITED_ADMIN
-    user = User.objects.filter(email=email).first()
-    if user is None:
+    # Looked up as Voltlease's admin place, not as any account with the address.
+    if not Admin.objects.filter(organisation=voltlease, email=email).exists():
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
         admin = Admin.objects.create(
             user=user,
@@ -57,5 +57,6 @@ def seed_grants() -> list[str]:
             activated_at=timezone.now(),
             all_connections=False,
         )
-        admin.connections.set(Connection.objects.filter(name__in=LIMITED_TO))
+        own, _acme = LIMITED_TO
+        admin.connections.set([Connection.objects.get(organisation=voltlease, name=own), acme_full])
     return [f"{email}  (Voltlease, Connections Officer limited to {' and '.join(LIMITED_TO)})"]

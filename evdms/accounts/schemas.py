@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Schema
 from pydantic import EmailStr, Field
 
 from evdms.accounts.models import ConnectionAlerts, GrantRight, Role
+
+# A connection's id as a client sends it: a database key (a 64-bit integer) or nothing,
+# so an id no row can have is a field error, not a failed query.
+ConnectionId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class OrganisationOut(Schema):
@@ -53,7 +58,7 @@ class AdminInviteIn(Schema):
     full_name: str = Field(min_length=1, max_length=150)
     role: Role
     all_connections: bool | None = Field(default=None, description=_ALL_CONNECTIONS)
-    connection_ids: list[int] | None = Field(default=None, description=_CONNECTION_IDS)
+    connection_ids: list[ConnectionId] | None = Field(default=None, description=_CONNECTION_IDS)
     connection_alerts: ConnectionAlerts = ConnectionAlerts.OFF
 
 
@@ -61,7 +66,7 @@ class AdminPatchIn(Schema):
     role: Role | None = None
     status: str | None = Field(default=None, pattern="^(active|disabled)$")
     all_connections: bool | None = Field(default=None, description=_ALL_CONNECTIONS)
-    connection_ids: list[int] | None = Field(default=None, description=_CONNECTION_IDS)
+    connection_ids: list[ConnectionId] | None = Field(default=None, description=_CONNECTION_IDS)
     connection_alerts: ConnectionAlerts | None = None
 
 
@@ -103,7 +108,7 @@ class GrantIn(Schema):
     )
     rights: list[GrantRight] = Field(default_factory=list)
     all_connections: bool = True
-    connections: list[int] = Field(
+    connections: list[ConnectionId] = Field(
         default_factory=list,
         description="Ids of your connections; only with all_connections false.",
     )

@@ -152,3 +152,38 @@ def test_a_chosen_connection_stops_reaching_a_drivers_charger_once_they_left(wor
     assert not reached()
     detail = reverse("charging:charger_detail", args=[charger.pk])
     assert client_for(world.nadia).get(detail).status_code == 404
+
+
+# --- a connection id no row can have is a field error, not a failed query ---------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/grants",
+            {"rights": ["view_transactions"], "all_connections": False},
+            "connections",
+        ),
+        (
+            "/api/v1/admins",
+            {"email": "x@example.com", "full_name": "X", "role": "analyst"},
+            "connection_ids",
+        ),
+    ],
+)
+def test_a_connection_id_beyond_any_row_is_refused_per_field(
+    world: World, api_key_for, client, path, body, field
+):
+    from evdms.accounts.models import Admin, Grant
+
+    before = (Grant.objects.count(), Admin.objects.count())
+    payload = {**body, field: [2**70]}
+    if path.endswith("grants"):
+        payload["grantee"] = world.org_b.public_id
+    answer = client.post(
+        path, payload, content_type="application/json", headers=api_key_for(world.org_a)
+    )
+    assert answer.status_code == 422
+    assert any(field in map(str, e["loc"]) for e in answer.json()["detail"])
+    assert (Grant.objects.count(), Admin.objects.count()) == before
