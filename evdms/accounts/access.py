@@ -11,12 +11,6 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import reach
 
 
-def organisations_acting_for(actor: Actor, permission: Permission) -> QuerySet[Organisation]:
-    """The organisations where the actor may do something with ``permission``: its own
-    and those that granted it the right, on all connections or on some."""
-    return Organisation.objects.filter(pk__in=sorted(reach(actor, permission).organisation_ids))
-
-
 def organisations_wholly_for(actor: Actor, permission: Permission) -> QuerySet[Organisation]:
     """The organisations all of whose connections, present and future, are in reach: where
     the actor may create a connection, or register a charger."""

@@ -17,9 +17,9 @@ from evdms.invoicing.models import Invoice
 
 
 def invoices_of(actor: Actor) -> QuerySet[Invoice]:
-    # Not through organisations_acting_for: a grant lets a lease company manage a
-    # customer's drivers, not read the customer's bills; an invoice reaches the lease
-    # company only when it is addressed to it (the customer named it as payer).
+    # Not through a grant's reach (evdms.accounts.scope): a grant lets a lease company
+    # manage a customer's drivers, not read the customer's bills; an invoice reaches the
+    # lease company only when it is addressed to it (the customer named it as payer).
     # An invoice covers every connection of the organisation: an admin limited to chosen
     # connections does not see it.
     if not actor.can(Permission.VIEW_INVOICES) or actor.limited:
