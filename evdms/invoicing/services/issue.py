@@ -22,7 +22,7 @@ from stdnum.iso7064 import mod_97_10
 from evdms.accounts.models import Organisation, User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
-from evdms.invoicing.bulk import insert_rows
+from evdms.bulk import insert_rows
 from evdms.invoicing.models import (
     SERIES_PREFIX,
     Invoice,

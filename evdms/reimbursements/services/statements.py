@@ -32,6 +32,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from evdms.bulk import insert_rows
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
 from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 from evdms.charging.services.sessions import sessions_hold
@@ -121,6 +122,17 @@ def _local_midnight(day: date) -> datetime:
 
 # (session id, energy Wh, driver price, cap, price used, exact amount, late)
 LineRow = tuple[int, int, Decimal, Decimal, Decimal, Decimal, bool]
+# The columns of a statement line, in the order of (statement id, *LineRow).
+LINE_FIELDS = (
+    "statement",
+    "session",
+    "energy_wh",
+    "driver_price",
+    "cap",
+    "price_used",
+    "amount",
+    "late",
+)
 
 
 @dataclass
@@ -426,20 +438,8 @@ def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
         for statement, draft in zip(statements, drafts, strict=True)
         for line in draft.lines
     )
-    table = connection.ops.quote_name(StatementLine._meta.db_table)
-    columns = "statement_id, session_id, energy_wh, driver_price, cap, price_used, amount, late"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: one stream instead of a round of messages per row.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:  # SQLite: one prepared statement, run in C for every row
-            marks = ", ".join(["%s"] * 8)
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
-                list(rows),
-            )
+    # A constraint clash (another worker's chunk) is Django's IntegrityError, on COPY too.
+    insert_rows(StatementLine, LINE_FIELDS, rows)
     carry_overs = [
         CarryOver(failed_statement_id=failed_id, statement=statement, amount=amount)
         for statement, draft in zip(statements, drafts, strict=True)

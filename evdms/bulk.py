@@ -1,7 +1,7 @@
-"""Plain-row inserts for the invoice run, as the statement run writes its lines
-(``reimbursements.services.statements``): COPY on PostgreSQL, one prepared statement
-run for every row (executemany) on SQLite. Model instances and the ORM's per-value
-preparation cost more than the rest of the invoice run.
+"""Plain-row inserts for the monthly runs (statement lines, invoices and their lines):
+COPY on PostgreSQL, one prepared statement run for every row (executemany) on SQLite.
+Model instances and the ORM's per-value preparation cost more than the rest of a run
+with millions of lines.
 
 Inside the caller's transaction, as ``bulk_create`` is; a constraint refusing a row
 raises Django's ``IntegrityError`` as ``bulk_create`` does, so callers that retry or
@@ -25,6 +25,7 @@ _AS_THEY_ARE = (
     models.TextField,
     models.IntegerField,  # and its Positive/Big/Small kinds
     models.DecimalField,
+    models.BooleanField,  # a Python bool: both drivers take it as it is
     models.ForeignKey,  # and OneToOneField
 )
 
