@@ -206,6 +206,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--retransmit", type=float, default=0.05)
+    parser.add_argument(
+        "--new-connection-each",
+        action="store_true",
+        help="open a TCP connection per CDR (default: each client keeps its connection "
+        "open between CDRs, as an HTTP/1.1 client or a partner's connection pool does)",
+    )
     args = parser.parse_args()
     env = bench_env("evdms-cdrs-")
     # As a production web server runs: its database connection kept between requests.
@@ -213,7 +219,8 @@ def main() -> None:
     database = database_name(env)
     print(
         f"CDR ingest: {args.cdrs} CDRs of {args.drivers} drivers, {args.clients} clients, "
-        f"{args.web_workers} gunicorn workers, {args.retransmit:.0%} retransmitted; "
+        f"{args.web_workers} gunicorn workers, {args.retransmit:.0%} retransmitted, "
+        f"{'a connection per CDR' if args.new_connection_each else 'connections kept open'}; "
         f"database: {database}; load {load_average()}"
     )
     prepare(env, args.drivers)
@@ -248,13 +255,15 @@ def main() -> None:
 
     def client() -> None:
         mine: list[float] = []
+        connection: http.client.HTTPConnection | None = None
         while True:
             with lock:
                 number = next(cursor, None)
             if number is None:
                 break
             began = time.perf_counter()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            if connection is None:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             try:
                 connection.request(
                     "POST",
@@ -270,9 +279,14 @@ def main() -> None:
             except Exception as exc:  # a benchmark counts every failure
                 with lock:
                     errors.append(repr(exc))
-            finally:
                 connection.close()
+                connection = None
+            if args.new_connection_each and connection is not None:
+                connection.close()
+                connection = None
             mine.append(time.perf_counter() - began)
+        if connection is not None:
+            connection.close()
         with lock:
             latencies.extend(mine)
 

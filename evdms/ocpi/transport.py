@@ -30,13 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, Concatenate, ParamSpec
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -191,14 +192,7 @@ def authenticate(request: HttpRequest, *, configuration: bool) -> tuple[Partner,
     per_c = [keyed_hash_candidates(c, purpose=TOKEN_C_PURPOSE) for c in candidates]
     hashes_a = [h for hashes in per_a for h in hashes]
     hashes_c = [h for hashes in per_c for h in hashes]
-    # Both hashes are unique (and of different purposes): at most one partner, so no
-    # ORDER BY (``first()`` would sort by the model's ordering on every request).
-    found = list(
-        Partner.objects.filter(
-            Q(token_a_hash__in=hashes_a) | Q(token_c_hash__in=hashes_c)
-        ).order_by()[:1]
-    )
-    partner = found[0] if found else None
+    partner = _partner_by_token_hash(hashes_a, hashes_c)
     unknown = OcpiError(Status.CLIENT_ERROR, "The credentials token is not known", http_status=401)
     if partner is None:
         raise unknown
@@ -223,6 +217,34 @@ def authenticate(request: HttpRequest, *, configuration: bool) -> tuple[Partner,
     if stored not in current:
         _rehash_if_stale(partner, candidates, purpose, stored)
     return partner, credential
+
+
+@cache
+def _partner_sql(vendor: str, count_a: int, count_c: int) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(f.attname if f.column is None else f.column) for f in Partner._meta.concrete_fields
+    )
+    marks_a = ", ".join(["%s"] * count_a)
+    marks_c = ", ".join(["%s"] * count_c)
+    return (
+        f"SELECT {columns} FROM {quote(Partner._meta.db_table)} "  # noqa: S608 (no input)
+        f"WHERE {quote('token_a_hash')} IN ({marks_a}) OR {quote('token_c_hash')} IN ({marks_c}) "
+        "LIMIT 1"
+    )
+
+
+def _partner_by_token_hash(hashes_a: list[str], hashes_c: list[str]) -> Partner | None:
+    """The partner holding one of the hashes, or ``None``. Both hash columns are unique
+    (and of different purposes): at most one partner, so no ORDER BY.
+
+    The SQL is written once per shape rather than compiled from ``Q(token_a_hash__in) |
+    Q(token_c_hash__in)`` on each request: the compiling was two thirds of the look-up,
+    and the look-up 43 % of a CDR POST (docs/benchmarks.md). The values are still
+    parameters, and the raw query set converts the columns as the ORM would."""
+    sql = _partner_sql(connection.vendor, len(hashes_a), len(hashes_c))
+    found = list(Partner.objects.raw(sql, [*hashes_a, *hashes_c]))
+    return found[0] if found else None
 
 
 def _rehash_if_stale(partner: Partner, candidates: list[str], purpose: str, stored: str) -> None:
