@@ -118,9 +118,17 @@ def own_memberships(driver: User) -> QuerySet[Membership]:
 
 
 def invitation_counts(batch: InvitationBatch) -> dict[str, int]:
-    """Invitations of a batch per status value, every status present (one query)."""
+    """How far a batch's invitations got, per status value, every status present (one
+    query). Tracking only moves forward, so each step counts every invitation that
+    reached it: one that led to a connected driver was sent, opened and requested too.
+    Queued counts those still waiting to be sent."""
     found = dict(batch.invitations.values_list("status").annotate(n=Count("pk")))
-    return {value: found.get(value, 0) for value in InvitationStatus.values}
+    order = list(InvitationStatus.values)  # queued → sent → opened → requested → connected
+    counts = {
+        value: sum(found.get(later, 0) for later in order[i:]) for i, value in enumerate(order)
+    }
+    counts[InvitationStatus.QUEUED] = found.get(InvitationStatus.QUEUED, 0)
+    return counts
 
 
 def invitations_of(connection: Connection, status: str = "") -> QuerySet[Invitation]:
