@@ -17,6 +17,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.selectors import as_seen_by
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.selectors import CUSTOMER_ID_MATCHES
 from evdms.enrolment import services
 from evdms.enrolment.access import get_membership_for, memberships_for
 from evdms.enrolment.models import Membership, MembershipStatus, TermsAcceptance
@@ -25,6 +26,7 @@ from evdms.enrolment.selectors import (
     driver_history,
     drivers_for,
     parse_driver_query,
+    parse_request_query,
     pending_requests_for,
 )
 from evdms.enrolment.terms_pdf import signed_terms_pdf
@@ -58,9 +60,21 @@ def _actor(request: AdminRequest) -> Actor:
 
 @admin_required(Permission.MANAGE_DRIVERS)
 def requests_list(request: AdminRequest) -> HttpResponse:
-    pending = pending_requests_for(_actor(request))
+    query = parse_request_query(request.GET)
+    pending = pending_requests_for(_actor(request), query)
     page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "enrolment/requests.html", {"page": page})
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "enrolment/requests.html",
+        {
+            "page": page,
+            "query": query,
+            "customer_id_matches": CUSTOMER_ID_MATCHES,
+            "querystring": params.urlencode(),
+        },
+    )
 
 
 @require_POST
@@ -138,6 +152,7 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
             "querystring": params.urlencode(),
             "sort_querystring": sort_params.urlencode(),
             "sorts": DRIVER_SORTS,
+            "customer_id_matches": CUSTOMER_ID_MATCHES,
         },
     )
 
