@@ -89,10 +89,17 @@ def _org_a_api_key(world: World) -> int:
 
 
 def _org_a_membership(world: World) -> Any:
+    """Dora's request to a connection of Voltlease, with the terms she agreed to (so the
+    signed copy's route has something to give)."""
     from evdms.accounts.models import User
+    from evdms.enrolment.models import TermsAcceptance
 
     driver = User.objects.create_user("dora@example.com", "dora's passphrase 1")
-    return make_membership(make_connection(world.org_a, name="Members"), driver, "pending")
+    membership = make_membership(make_connection(world.org_a, name="Members"), driver, "pending")
+    TermsAcceptance.objects.create(
+        membership=membership, driver=driver, text="Terms.", sha256="0" * 64
+    )
+    return membership
 
 
 def _org_a_connection(world: World) -> Any:
