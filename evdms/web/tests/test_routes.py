@@ -36,6 +36,7 @@ PUBLIC_ROUTES = {
     "web:outbox",  # development only; see web.views
     "web:outbox_message",
     "web:outbox_message_html",
+    "web:outbox_attachment",
     "enrolment:join",  # the invite link: its token is the secret
     "connections:join_logo",
     "connections:logo",  # by the logo's own hash: it tells nothing but the logo
