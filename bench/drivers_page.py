@@ -51,7 +51,10 @@ def main() -> None:
     admin = make_admin(org, "bench-admin@example.com")
     started = time.perf_counter()
     connections = [
-        make_connection(org, name=f"Conn {i:03d}", provide_home_charger="no") for i in range(200)
+        make_connection(
+            org, name=f"Conn {i:03d}", provide_home_charger="no", customer_id=f"CRM-{1000 + i}"
+        )
+        for i in range(200)
     ]
     now = timezone.now()
     statuses = ["connected"] * 7 + ["pending", "denied", "removed"]
@@ -92,6 +95,9 @@ def main() -> None:
         "Drivers, sort by name": "/drivers/?sort=name",
         "Drivers, search verification": "/drivers/?q=E-99999",
         "Drivers, page 1000": "/drivers/?page=1000",
+        "Drivers, Customer ID is (any case)": "/drivers/?customer_id=crm-1042",
+        "Drivers, Customer ID contains": "/drivers/?customer_id=104&customer_id_match=contains",
+        "Requests, Customer ID contains": "/requests/?customer_id=104&customer_id_match=contains",
         "Connection Requests": "/requests/",
     }
     print(f"{'page':34} {'median ms':>10} {'max ms':>8} {'queries':>8}")

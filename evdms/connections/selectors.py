@@ -90,3 +90,18 @@ def max_price_in_force(
     recorded change the first value applies (it is the oldest the connection knew)."""
     index = bisect_right(history, at, key=lambda change: change[0])
     return history[max(index - 1, 0)][1]
+
+
+# How a Customer ID filter matches: people type "crm-1001" for "CRM-1001", or a part of
+# it ("1001"), so neither case nor the whole value is asked of them.
+CUSTOMER_ID_MATCHES = {"is": "is", "contains": "contains"}
+
+
+def customer_id_filter(text: str, match: str = "is") -> Q:
+    """Connections whose Customer ID is ``text`` (``match="is"``) or holds it
+    (``"contains"``), case-insensitively on SQLite and PostgreSQL alike. Callers apply it
+    to the connections in the actor's view, which are few, and filter their larger
+    tables by the connection ids it gives, so those keep their indexes."""
+    if match == "contains":
+        return Q(customer_id__icontains=text)
+    return Q(customer_id__iexact=text)

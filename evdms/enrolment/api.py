@@ -113,12 +113,25 @@ def drivers_list(
     connection: str = "",
     q: str = "",
     sort: str = "-requested",
+    customer_id: str = "",
+    customer_id_match: str = "is",
     offset: int = 0,
     limit: int = 50,
 ) -> dict[str, Any]:
-    """Drivers of the organisations this key acts for (one row per connection they had)."""
+    """Drivers of the organisations this key acts for (one row per connection they had).
+    ``customer_id`` matches their connection's Customer ID ignoring case, whole
+    (``customer_id_match=is``) or in part (``contains``)."""
     actor: Actor = request.auth
-    query = parse_driver_query({"status": status, "connection": connection, "q": q, "sort": sort})
+    query = parse_driver_query(
+        {
+            "status": status,
+            "connection": connection,
+            "q": q,
+            "sort": sort,
+            "customer_id": customer_id,
+            "customer_id_match": customer_id_match,
+        }
+    )
     if query.errors:
         raise ValidationError({"query": query.errors})
     return _page(drivers_for(actor, query), offset, limit)

@@ -13,7 +13,12 @@ from evdms.connections.access import get_connection_for
 from evdms.enrolment.access import get_invitation_batch_for
 from evdms.enrolment.models import InvitationBatch, InvitationStatus
 from evdms.enrolment.selectors import invitation_counts
-from evdms.enrolment.services.invitations import MAX_ADDRESSES, invitation_batch_create
+from evdms.enrolment.services.invitations import (
+    MAX_ADDRESSES,
+    NO_ADDRESS,
+    invitation_batch_create,
+    missing_address_lines,
+)
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import size_text
 from evdms.ui.http import AdminRequest
@@ -47,18 +52,18 @@ def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
         except ValidationError as exc:
             errors = exc.message_dict
         else:
-            if batch.total:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)d invitation is being sent.",
-                        "%(n)d invitations are being sent.",
-                        batch.total,
-                    )
-                    % {"n": batch.total},
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d invitation is being sent.",
+                    "%(n)d invitations are being sent.",
+                    batch.total,
                 )
-            else:
-                messages.warning(request, "Nobody was invited: every line was refused (see below).")
+                % {"n": batch.total},
+            )
+            missing = missing_address_lines(batch.rejected)
+            if missing:
+                messages.warning(request, missing_address_text(missing))
             return redirect(
                 "enrolment:invitation_batch", connection_id=connection.pk, batch_id=batch.pk
             )
@@ -77,6 +82,22 @@ def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
     )
 
 
+def missing_address_text(lines: list[int]) -> str:
+    """ "3 rows had no e-mail address (lines 4, 7 and 9)." """
+    shown = [f"{n:,}" for n in lines[:20]]
+    if len(lines) > 20:
+        listed = ", ".join(shown) + f" and {len(lines) - 20:,} more"
+    elif len(shown) > 1:
+        listed = ", ".join(shown[:-1]) + " and " + shown[-1]
+    else:
+        listed = shown[0]
+    return ngettext(
+        "%(n)s row had no e-mail address (line %(lines)s): nobody was invited from it.",
+        "%(n)s rows had no e-mail address (lines %(lines)s): nobody was invited from them.",
+        len(lines),
+    ) % {"n": f"{len(lines):,}", "lines": listed}
+
+
 SHOWN = 500  # invitations listed on the page; the API pages through all of them
 
 
@@ -84,11 +105,15 @@ SHOWN = 500  # invitations listed on the page; the API pages through all of them
 def invitation_batch(request: AdminRequest, connection_id: int, batch_id: int) -> HttpResponse:
     batch = get_invitation_batch_for(request.actor, connection_id, batch_id)
     counts = invitation_counts(batch)
+    missing = missing_address_lines(batch.rejected)
     return render(
         request,
         "enrolment/invitation_batch.html",
         {
             "batch": batch,
+            "missing_addresses": missing_address_text(missing) if missing else "",
+            # Rows without an address are told in one sentence above, not row by row.
+            "refused": [r for r in batch.rejected if r.get("reason") != NO_ADDRESS],
             "connection": batch.connection,
             "counts": {InvitationStatus(value).label: n for value, n in counts.items()},
             "invitations": batch.invitations.order_by("pk")[:SHOWN],

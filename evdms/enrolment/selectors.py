@@ -10,7 +10,9 @@ from django.db.models import Count, Q, QuerySet
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.models import AuditEvent
+from evdms.connections.access import connections_for
 from evdms.connections.models import Connection
+from evdms.connections.selectors import CUSTOMER_ID_MATCHES, customer_id_filter
 from evdms.enrolment.access import memberships_for
 from evdms.enrolment.models import (
     Invitation,
@@ -39,6 +41,16 @@ class DriverQuery:
     connection: int | None
     sort: str
     errors: list[str]
+    customer_id: str = ""
+    customer_id_match: str = "is"  # a key of CUSTOMER_ID_MATCHES
+
+
+def _customer_id_params(params: Mapping[str, str], errors: list[str]) -> tuple[str, str]:
+    match = params.get("customer_id_match", "") or "is"
+    if match not in CUSTOMER_ID_MATCHES:
+        errors.append(f"Unknown Customer ID match “{match[:20]}”: matching the whole ID.")
+        match = "is"
+    return params.get("customer_id", "").strip()[:100], match
 
 
 def parse_driver_query(params: Mapping[str, str]) -> DriverQuery:
@@ -57,7 +69,41 @@ def parse_driver_query(params: Mapping[str, str]) -> DriverQuery:
     if sort.lstrip("-") not in DRIVER_SORTS:
         errors.append(f"Cannot sort by “{sort}”; sorted by request date.")
         sort = "-requested"
-    return DriverQuery(params.get("q", "").strip()[:100], status, connection, sort, errors)
+    customer_id, match = _customer_id_params(params, errors)
+    return DriverQuery(
+        params.get("q", "").strip()[:100],
+        status,
+        connection,
+        sort,
+        errors,
+        customer_id=customer_id,
+        customer_id_match=match,
+    )
+
+
+def parse_request_query(params: Mapping[str, str]) -> DriverQuery:
+    """The Connection Requests page's filter: its Customer ID only."""
+    errors: list[str] = []
+    customer_id, match = _customer_id_params(params, errors)
+    return DriverQuery(
+        "", "", None, "requested", errors, customer_id=customer_id, customer_id_match=match
+    )
+
+
+def _by_customer_id(
+    actor: Actor, rows: QuerySet[Membership], query: DriverQuery
+) -> QuerySet[Membership]:
+    """Memberships of the connections in view whose Customer ID matches: the ids first
+    (a short query on connections), then a plain IN list, so the driver table keeps
+    using its (organisation, requested_at) and (connection, status) indexes."""
+    if not query.customer_id:
+        return rows
+    ids = list(
+        connections_for(actor)
+        .filter(customer_id_filter(query.customer_id, query.customer_id_match))
+        .values_list("pk", flat=True)
+    )
+    return rows.filter(connection_id__in=ids)
 
 
 def drivers_for(actor: Actor, query: DriverQuery) -> QuerySet[Membership]:
@@ -66,6 +112,7 @@ def drivers_for(actor: Actor, query: DriverQuery) -> QuerySet[Membership]:
         rows = rows.filter(status=query.status)
     if query.connection:
         rows = rows.filter(connection_id=query.connection)
+    rows = _by_customer_id(actor, rows, query)
     if query.search:
         q = query.search
         rows = rows.filter(
@@ -78,13 +125,14 @@ def drivers_for(actor: Actor, query: DriverQuery) -> QuerySet[Membership]:
     return rows.order_by(f"-{field}" if query.sort.startswith("-") else field, "-pk")
 
 
-def pending_requests_for(actor: Actor) -> QuerySet[Membership]:
-    return (
+def pending_requests_for(actor: Actor, query: DriverQuery | None = None) -> QuerySet[Membership]:
+    rows = (
         memberships_for(actor)
         .filter(status=MembershipStatus.PENDING)
         .select_related("driver", "connection")
         .order_by("requested_at", "pk")
     )
+    return _by_customer_id(actor, rows, query) if query is not None else rows
 
 
 def pending_count_for(actor: Actor) -> int:
@@ -118,9 +166,17 @@ def own_memberships(driver: User) -> QuerySet[Membership]:
 
 
 def invitation_counts(batch: InvitationBatch) -> dict[str, int]:
-    """Invitations of a batch per status value, every status present (one query)."""
+    """How far a batch's invitations got, per status value, every status present (one
+    query). Tracking only moves forward, so each step counts every invitation that
+    reached it: one that led to a connected driver was sent, opened and requested too.
+    Queued counts those still waiting to be sent."""
     found = dict(batch.invitations.values_list("status").annotate(n=Count("pk")))
-    return {value: found.get(value, 0) for value in InvitationStatus.values}
+    order = list(InvitationStatus.values)  # queued → sent → opened → requested → connected
+    counts = {
+        value: sum(found.get(later, 0) for later in order[i:]) for i, value in enumerate(order)
+    }
+    counts[InvitationStatus.QUEUED] = found.get(InvitationStatus.QUEUED, 0)
+    return counts
 
 
 def invitations_of(connection: Connection, status: str = "") -> QuerySet[Invitation]:

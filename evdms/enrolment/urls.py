@@ -20,6 +20,7 @@ urlpatterns = [
     path("drivers/", views.drivers_list, name="drivers"),
     path("drivers/remove/", views.drivers_remove, name="drivers_remove"),
     path("drivers/<int:membership_id>/", views.driver_detail, name="driver_detail"),
+    path("drivers/<int:membership_id>/signed-terms.pdf", views.signed_terms, name="signed_terms"),
     path("connections/<int:connection_id>/revise/", views.revise_benefits, name="revise"),
     path("connections/<int:connection_id>/invite/", invitation_views.invite, name="invite"),
     path(

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,16 +17,19 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.selectors import as_seen_by
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.selectors import CUSTOMER_ID_MATCHES
 from evdms.enrolment import services
 from evdms.enrolment.access import get_membership_for, memberships_for
-from evdms.enrolment.models import Membership, MembershipStatus
+from evdms.enrolment.models import Membership, MembershipStatus, TermsAcceptance
 from evdms.enrolment.selectors import (
     DRIVER_SORTS,
     driver_history,
     drivers_for,
     parse_driver_query,
+    parse_request_query,
     pending_requests_for,
 )
+from evdms.enrolment.terms_pdf import signed_terms_pdf
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -57,9 +60,21 @@ def _actor(request: AdminRequest) -> Actor:
 
 @admin_required(Permission.MANAGE_DRIVERS)
 def requests_list(request: AdminRequest) -> HttpResponse:
-    pending = pending_requests_for(_actor(request))
+    query = parse_request_query(request.GET)
+    pending = pending_requests_for(_actor(request), query)
     page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "enrolment/requests.html", {"page": page})
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "enrolment/requests.html",
+        {
+            "page": page,
+            "query": query,
+            "customer_id_matches": CUSTOMER_ID_MATCHES,
+            "querystring": params.urlencode(),
+        },
+    )
 
 
 @require_POST
@@ -137,6 +152,7 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
             "querystring": params.urlencode(),
             "sort_querystring": sort_params.urlencode(),
             "sorts": DRIVER_SORTS,
+            "customer_id_matches": CUSTOMER_ID_MATCHES,
         },
     )
 
@@ -148,7 +164,7 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
     others = (
         memberships_for(actor)
         .filter(driver=membership.driver)
-        .select_related("connection")
+        .select_related("connection", "terms_acceptance")
         .order_by("-requested_at")
     )
     return render(
@@ -157,10 +173,29 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
         {
             "membership": membership,
             "memberships": others,
+            "acceptances": [m.terms_acceptance for m in others if hasattr(m, "terms_acceptance")],
             "events": as_seen_by(driver_history(actor, membership.driver), actor.organisation),
             "field_labels": {"status": "Status", "connection": "Connection"},
         },
     )
+
+
+@admin_required(Permission.MANAGE_DRIVERS)
+def signed_terms(request: AdminRequest, membership_id: int) -> HttpResponse:
+    """The signed copy of the terms a driver agreed to for this membership, as the PDF
+    that was e-mailed: only for an admin who reaches the membership (else 404, as is a
+    membership without agreed terms)."""
+    membership = get_membership_for(_actor(request), membership_id)
+    acceptance = get_object_or_404(
+        TermsAcceptance.objects.select_related("driver"), membership=membership
+    )
+    acceptance.membership = membership  # already fetched, with its connection
+    response = HttpResponse(signed_terms_pdf(acceptance), content_type="application/pdf")
+    # The name the e-mailed copy has (evdms.enrolment.tasks.send_signed_terms).
+    name = f"signed-terms-{membership.connection_id}-{membership.driver_id}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+
+    return response
 
 
 @require_POST

@@ -24,6 +24,7 @@ from django.utils import timezone
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
 from evdms.connections.models import Connection
+from evdms.connections.selectors import customer_id_filter
 from evdms.installations.access import jobs_for_organisation
 from evdms.installations.models import (
     OPEN_STATUSES,
@@ -196,7 +197,8 @@ def check_in_view(actor: Actor, query: InstallationQuery) -> InstallationQuery:
     if query.installer and query.installer not in dict(installers_in_view(actor)):
         query.errors["installer"] = "Unknown installer: showing every installer."
         query.installer = None
-    if query.customer_id and query.customer_id not in customer_ids_in_view(actor):
+    known = {c.lower() for c in customer_ids_in_view(actor)} if query.customer_id else set()
+    if query.customer_id and query.customer_id.lower() not in known:
         query.errors["customer_id"] = (
             f"No connection has the Customer ID “{query.customer_id}”: nothing to show."
         )
@@ -217,7 +219,7 @@ def _jobs(actor: Actor, query: InstallationQuery) -> QuerySet[InstallationJob]:
     if query.connection:
         rows = rows.filter(connection_id=query.connection)
     if query.customer_id:
-        ids = _connections(actor).filter(customer_id=query.customer_id).values("pk")
+        ids = _connections(actor).filter(customer_id_filter(query.customer_id)).values("pk")
         rows = rows.filter(connection_id__in=ids)
     if query.start:
         rows = rows.filter(created_at__gte=_local_midnight(query.start))

@@ -22,7 +22,10 @@ def _status(statement: Statement) -> str:
     return text
 
 
-def statement_pdf(statement: Statement) -> bytes:
+def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> bytes:
+    """The statement as the driver gets it, or as an admin of the paying organisation
+    reads it (``for_organisation``): the same document, but its sessions only when the
+    connection shares home charging data, as on the admin's statement page."""
     pdf = FPDF(format="A4")
     pdf.set_title(f"Reimbursement statement {statement.reference}")
     pdf.add_page()
@@ -50,11 +53,22 @@ def statement_pdf(statement: Statement) -> bytes:
         pdf.set_font("Helvetica", "", 10)
         pdf.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
+    show_sessions = not for_organisation or statement.connection.home_charging_data_sharing
+    if not show_sessions:
+        pdf.multi_cell(
+            0,
+            5,
+            "Session details are not shared: the connection's Home Charging Data Sharing "
+            "is No. Only what reimbursement needs is shown.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.ln(2)
     widths = [38, 22, 28, 22, 28, 30]
     headers = [
         "Session start",
         "kWh",
-        "Your price",
+        "Driver's price" if for_organisation else "Your price",
         "Maximum",
         "Price used",
         f"Amount ({statement.currency})",
@@ -64,7 +78,8 @@ def statement_pdf(statement: Statement) -> bytes:
         pdf.cell(width, 6, header, border=1)
     pdf.ln()
     pdf.set_font("Helvetica", "", 9)
-    for line in statement.lines.select_related("session").order_by("session__started_at"):
+    lines = statement.lines.select_related("session").order_by("session__started_at")
+    for line in lines if show_sessions else []:
         started = timezone.localtime(line.session.started_at) if line.session.started_at else None
         cells = [
             (started.strftime("%Y-%m-%d %H:%M") if started else "-")

@@ -15,4 +15,9 @@ urlpatterns = [
     ),
     path("statements/", views.statements, name="statements"),
     path("statements/<int:statement_id>/", views.statement_detail, name="statement_detail"),
+    path(
+        "statements/<int:statement_id>.pdf",
+        views.statement_pdf_for_organisation,
+        name="statement_pdf_for_organisation",
+    ),
 ]

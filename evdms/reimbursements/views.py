@@ -197,6 +197,20 @@ def statements(request: AdminRequest) -> HttpResponseBase:
 
 
 @admin_required(Permission.VIEW_REPORTS)
+def statement_pdf_for_organisation(request: AdminRequest, statement_id: int) -> HttpResponse:
+    """The statement's PDF for an admin who may see it: of a driver in the admin's
+    reach (organisation, grant and connection scope); any other is a 404."""
+    from evdms.reimbursements.statement_pdf import statement_pdf
+
+    statement = get_statement_for(request.actor, statement_id)
+    response = HttpResponse(
+        statement_pdf(statement, for_organisation=True), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{statement.reference}.pdf"'
+    return response
+
+
+@admin_required(Permission.VIEW_REPORTS)
 def statement_detail(request: AdminRequest, statement_id: int) -> HttpResponse:
     """One statement: its summary always; its sessions only when the connection shares
     home charging data with the organisation."""

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from evdms.ui import formatting
+
 WIDTH, HEIGHT = 720, 240
 TOP, BOTTOM, LEFT = 24, 36, 8
 
@@ -31,7 +33,7 @@ def bar_chart(points: Sequence[tuple[str, Decimal | int]], *, title: str, unit: 
                 f"{y:.1f}",
                 f"{bar:.1f}",
                 f"{max(height, 0.5):.1f}",
-                f"{label}: {value} {unit}",
+                f"{label}: {_exact(value)} {unit}",
                 f"{x + bar / 2:.1f}",
                 f"{y - 5:.1f}",
                 _short(value),
@@ -61,10 +63,16 @@ def bar_chart(points: Sequence[tuple[str, Decimal | int]], *, title: str, unit: 
     )
 
 
+def _exact(value: Decimal | int) -> str:
+    """A bar's value in its tooltip: whole numbers as counts, amounts with two decimals."""
+    return formatting.number(value, 2 if isinstance(value, Decimal) else 0)
+
+
 def _short(value: Decimal | int) -> str:
-    """A value short enough to sit above a bar: 1234 → 1,234; 12345.67 → 12.3k."""
+    """A value short enough to sit above a bar: 1234 → 1,234; 12345.67 → 12.3k (the
+    separators of evdms/ui/formatting.py, like every other number)."""
     if value >= 10_000:
-        return f"{float(value) / 1000:.1f}k"
+        return formatting.number(Decimal(value) / 1000, 1) + "k"
     if isinstance(value, Decimal):
-        return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-    return f"{value:,}"
+        return formatting.number(value, 0 if value >= 100 else 2)
+    return formatting.count(value)

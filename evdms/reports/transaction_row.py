@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from evdms.reimbursements.models import statement_reference
 from evdms.reimbursements.services.statements import CENT
+from evdms.ui import formatting
 
 
 class TransactionType:
@@ -429,6 +430,15 @@ CSV_FORM: Mapping[Cell, Callable[[Any], Any]] = {
 }
 
 
+# The page: numbers as on every other page (evdms/ui/formatting.py, grouped), where the
+# files keep plain digits a spreadsheet reads.
+PAGE_FORM: Mapping[Cell, Callable[[Any], Any]] = {
+    Cell.ENERGY: formatting.kwh_from_wh,
+    Cell.DURATION: duration_text,
+    Cell.MONEY: lambda value: None if value is None else formatting.amount(value),
+}
+
+
 def local_minute(moment: datetime, tz: tzinfo) -> datetime:
     """The local time a file shows (spreadsheets have no time zones)."""
     return moment.astimezone(tz).replace(tzinfo=None)
@@ -480,13 +490,13 @@ class Transaction:
         return duration_text(self.duration_seconds)
 
     def page_cells(self) -> list[tuple[Column, Any, Any]]:
-        """The page's cells: (column, value, what it shows under it). Energy and duration
-        read as in the CSV file; the template writes the time and the blanks."""
+        """The page's cells: (column, value, what it shows under it). Energy, duration
+        and money as text for people; the template writes the time and the blanks."""
         cells = []
         for column in TRANSACTION_COLUMNS:
             if column.on_page:
                 value = getattr(self, column.field)
-                form = CSV_FORM.get(column.cell)
+                form = PAGE_FORM.get(column.cell)
                 detail = getattr(self, column.page_detail) if column.page_detail else None
                 cells.append((column, value if form is None else form(value), detail))
         return cells

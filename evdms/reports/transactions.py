@@ -34,6 +34,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.charging.models import ChargingSession, SessionKind, SessionStatus
 from evdms.connections.access import connections_for
 from evdms.connections.models import Connection
+from evdms.connections.selectors import customer_id_filter
 from evdms.enrolment.models import Membership
 from evdms.reports.transaction_row import (
     FIELDS,
@@ -149,7 +150,8 @@ def check_in_view(actor: Actor, query: TransactionQuery) -> TransactionQuery:
     if query.connection and not _connections(actor).filter(pk=query.connection).exists():
         query.errors["connection"] = "Unknown connection: showing every connection."
         query.connection = None
-    if query.customer_id and query.customer_id not in customer_ids_in_view(actor):
+    known = {c.lower() for c in customer_ids_in_view(actor)} if query.customer_id else set()
+    if query.customer_id and query.customer_id.lower() not in known:
         query.errors["customer_id"] = (
             f"No connection has the Customer ID “{query.customer_id}”: nothing to show."
         )
@@ -179,7 +181,7 @@ def _sessions(actor: Actor, query: TransactionQuery) -> QuerySet[ChargingSession
     # every connection in view (the organisation pays them, or sees that they happened).
     in_view = _connections(actor)
     if query.customer_id:
-        in_view = in_view.filter(customer_id=query.customer_id)
+        in_view = in_view.filter(customer_id_filter(query.customer_id))
     if query.connection:
         in_view = in_view.filter(pk=query.connection)
     connections = list(in_view.values_list("pk", "home_charging_data_sharing", "organisation_id"))

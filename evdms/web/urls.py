@@ -9,5 +9,10 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dev/outbox/", views.outbox, name="outbox"),
     path("dev/outbox/<int:email_id>/", views.outbox_message, name="outbox_message"),
+    path(
+        "dev/outbox/<int:email_id>/attachments/<int:index>/",
+        views.outbox_attachment,
+        name="outbox_attachment",
+    ),
     path("dev/outbox/<int:email_id>/html/", views.outbox_message_html, name="outbox_message_html"),
 ]

@@ -14,6 +14,7 @@ from evdms.accounts.models import AdminStatus
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.selectors import admins_of, api_keys_of
 from evdms.installations.report import installation_figures
+from evdms.notifications.attachments import attachment_response, attachments_of
 from evdms.notifications.models import OutboundEmail
 from evdms.reports.charts import bar_chart
 from evdms.reports.dashboard import dashboard_for
@@ -126,9 +127,9 @@ def _outbox_enabled() -> None:
 @public
 def outbox(request: HttpRequest) -> HttpResponse:
     _outbox_enabled()
-    page = Paginator(OutboundEmail.objects.order_by("-created_at", "-id"), 50).get_page(
-        request.GET.get("page")
-    )
+    # The attachments' bytes stay in the database: the list needs only their names.
+    rows = OutboundEmail.objects.defer("text_body", "html_body").order_by("-created_at", "-id")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "web/outbox.html", {"page": page})
 
 
@@ -136,7 +137,22 @@ def outbox(request: HttpRequest) -> HttpResponse:
 def outbox_message(request: HttpRequest, email_id: int) -> HttpResponse:
     _outbox_enabled()
     email = get_object_or_404(OutboundEmail, pk=email_id)
-    return render(request, "web/outbox_message.html", {"email": email})
+    return render(
+        request,
+        "web/outbox_message.html",
+        {"email": email, "attachments": attachments_of(email)},
+    )
+
+
+@public
+def outbox_attachment(request: HttpRequest, email_id: int, index: int) -> HttpResponse:
+    """One attachment of a message, as it was sent (e.g. a signed terms PDF)."""
+    _outbox_enabled()
+    email = get_object_or_404(OutboundEmail, pk=email_id)
+    files = attachments_of(email)
+    if not 0 <= index < len(files):
+        raise Http404
+    return attachment_response(files[index])
 
 
 @public

@@ -182,7 +182,7 @@ def test_a_network_manager_narrows_and_widens_an_admins_connections(scene):
         "connection_alerts": ["off", "daily"]
     }
     page = client.get(url).content.decode()
-    assert "connections: All connections → Fleet, Home" in page
+    assert "Connections: All connections → Fleet, Home" in page
 
     client.post(url, {"role": Role.CONNECTIONS_OFFICER, "all_connections": "all"})
     world.otto.refresh_from_db()

@@ -123,7 +123,7 @@ def test_a_role_change_is_saved_and_kept_in_the_history(world):
     assert event.changes == {"role": ["analyst", "connections_officer"]}
     assert event.actor_user == world.nadia.user
     page = nadia.get(reverse("accounts:admin_detail", args=[world.ana.pk])).content.decode()
-    assert "role: analyst → connections_officer" in page
+    assert "Role: Analyst → Connections Officer" in page  # labels, not codes
 
 
 def test_the_last_network_manager_cannot_be_demoted_or_disabled(world):

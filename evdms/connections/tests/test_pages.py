@@ -421,6 +421,6 @@ def test_the_form_asks_the_standard_price_for_direct_and_the_warranty_length(wor
     assert connection.installation_standard_price == Decimal("1499.99")
     assert connection.installation_warranty_months == 48
     detail = nadia.get(reverse("connections:detail", args=[connection.pk])).content.decode()
-    assert "standard package EUR 1499.99 incl. VAT" in detail and "48 months" in detail
+    assert "standard package EUR 1,499.99 incl. VAT" in detail and "48 months" in detail
     edit = nadia.get(reverse("connections:edit", args=[connection.pk])).content.decode()
     assert 'value="1499.99"' in edit and 'value="48"' in edit

@@ -8,7 +8,7 @@ import csv
 import io
 import itertools
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -63,6 +63,10 @@ NOT_TEXT = (
     "This is not a CSV text file. Save it as “CSV UTF-8” (or “CSV”) in your spreadsheet "
     "program and upload it again."
 )
+
+NO_ADDRESS = "No e-mail address."
+# How many refused lines a refusal of the whole list names; the rest are counted.
+NAMED_REFUSALS = 5
 
 # One (line number, value) per address as the admin gave it; line numbers are what the
 # refused-lines report shows, so they count the way the admin's editor does.
@@ -182,9 +186,9 @@ def _split_csv(data: bytes) -> Iterator[tuple[int, str]]:
         # One column: a first cell without "@" is a header in the admin's own words.
         column, start = 0, (1 if "@" not in header[0] else 0)
     for line, row in itertools.chain([first] if start == 0 else [], rows):
-        value = row[column].strip() if column < len(row) else ""
-        if value:
-            yield line, value
+        # A row with other cells but an empty e-mail cell is yielded empty: the admin is
+        # told which rows had no address instead of losing them without a word.
+        yield line, (row[column].strip() if column < len(row) else "")
 
 
 def source_field(*, csv_bytes: bytes | None, emails: Sequence[str] | None) -> str:
@@ -238,6 +242,9 @@ def parse_addresses(
     accepted: Items = []
     rejected: list[dict[str, Any]] = []
     for line, value in items:
+        if not value:
+            rejected.append({"line": line, "value": "", "reason": NO_ADDRESS})
+            continue
         try:
             address = str(validate_email(value, check_deliverability=False).normalized)
         except EmailNotValidError as exc:
@@ -263,6 +270,23 @@ def parse_addresses(
     return accepted, rejected
 
 
+def _nobody_invited(rejected: list[dict[str, Any]]) -> str:
+    named = "; ".join(
+        f"line {r['line']}" + (f" “{r['value']}”" if r["value"] else "") + f": {r['reason']}"
+        for r in rejected[:NAMED_REFUSALS]
+    )
+    more = len(rejected) - NAMED_REFUSALS
+    return (
+        "Nobody was invited: no line holds an address that can be invited "
+        f"({named}{f'; and {more:,} more' if more > 0 else ''})."
+    )
+
+
+def missing_address_lines(rejected: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The lines of a batch's file whose e-mail cell was empty."""
+    return [int(r["line"]) for r in rejected if r.get("reason") == NO_ADDRESS]
+
+
 @transaction.atomic
 def invitation_batch_create(
     *,
@@ -284,12 +308,17 @@ def invitation_batch_create(
             }
         )
     accepted, rejected = parse_addresses(connection, text=text, csv_bytes=csv_bytes, emails=emails)
+    if not accepted:
+        # An empty batch ("Sent 0 of 0") helps nobody: the list is refused as a whole, next
+        # to its field, with the reasons, and nothing is written.
+        raise ValidationError(
+            {source_field(csv_bytes=csv_bytes, emails=emails): [_nobody_invited(rejected)]}
+        )
     batch = InvitationBatch.objects.create(
         connection=connection,
         created_by=actor.user,
         total=len(accepted),
         rejected=rejected,
-        finished_at=timezone.now() if not accepted else None,
     )
     Invitation.objects.bulk_create(
         [
@@ -306,8 +335,7 @@ def invitation_batch_create(
         target=connection,
         changes={"invited": [None, len(accepted)], "rejected": [None, len(rejected)]},
     )
-    if accepted:
-        from evdms.enrolment.tasks import send_invitation_batch
+    from evdms.enrolment.tasks import send_invitation_batch
 
-        transaction.on_commit(lambda: send_invitation_batch.enqueue(batch_id=batch.pk))
+    transaction.on_commit(lambda: send_invitation_batch.enqueue(batch_id=batch.pk))
     return batch

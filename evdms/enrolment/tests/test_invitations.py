@@ -271,11 +271,13 @@ def test_a_nul_in_an_address_is_refused_and_shown_not_stored(
     world, connection, client, api_key_for
 ):
     """PostgreSQL's JSON cannot hold a NUL: the refused value keeps a visible mark."""
-    response = invite(client_for(world.nadia), connection, addresses="an\x00na@example.com")
+    response = invite(
+        client_for(world.nadia), connection, addresses="ok@example.com\nan\x00na@example.com"
+    )
     assert response.status_code == 302
     api = client.post(
         f"/api/v1/connections/{connection.pk}/invitations",
-        {"emails": ["ben\x00@example.com"]},
+        {"emails": ["ok2@example.com", "ben\x00@example.com"]},
         content_type="application/json",
         headers=api_key_for(world.org_a),
     )
@@ -512,16 +514,82 @@ def test_two_workers_sending_one_batch_invite_everyone_once(world, mailoutbox):
     assert batch.finished_at is not None
 
 
-def test_a_list_where_every_line_is_refused_says_so_and_sends_nothing(
+def test_a_list_where_every_line_is_refused_is_refused_whole_and_writes_nothing(
     world, connection, mailoutbox, django_capture_on_commit_callbacks
 ):
     nadia = client_for(world.nadia)
     with django_capture_on_commit_callbacks(execute=True):
         response = invite(nadia, connection, addresses="nobody\nat@@all")
-    page = nadia.get(response["Location"]).content.decode()
-    assert "Nobody was invited: every line was refused" in page
-    assert "Sent 0 of 0." in page and "Refused lines (2)" in page
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Nobody was invited: no line holds an address that can be invited" in page
+    assert "line 1 “nobody”" in page and "line 2 “at@@all”" in page
+    assert "nobody\nat@@all" in page  # the list is kept in the field
     assert mailoutbox == [] and Invitation.objects.count() == 0
+    assert InvitationBatch.objects.count() == 0
+
+
+def test_a_csv_without_one_valid_address_makes_no_empty_batch(world, connection):
+    from evdms.audit.models import AuditEvent
+
+    content = b"name,email\nAnna,\nBen,ben(at)example\n"
+    upload = SimpleUploadedFile("drivers.csv", content, content_type="text/csv")
+    response = invite(client_for(world.nadia), connection, file=upload)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Nobody was invited" in page and "line 2: No e-mail address." in page
+    assert 'class="field has-error"' in page  # next to the file field
+    assert InvitationBatch.objects.count() == 0 and Invitation.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="invitation_batch.create").exists()
+
+
+def test_rows_without_an_e_mail_address_are_reported_with_their_lines(
+    world, connection, mailoutbox, django_capture_on_commit_callbacks
+):
+    content = (
+        b"name,email\nAnna,anna@example.com\nBen,\nCarl,carl@example.com\n"
+        b"Dora,  \nEve,eve@example.com\nFred,\n"
+    )
+    upload = SimpleUploadedFile("drivers.csv", content, content_type="text/csv")
+    nadia = client_for(world.nadia)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(nadia, connection, file=upload)
+    batch = InvitationBatch.objects.get()
+    assert batch.total == 3 and len(mailoutbox) == 3
+    page = nadia.get(response["Location"]).content.decode()
+    assert "3 rows had no e-mail address (lines 3, 5 and 7)" in page
+    assert "Refused lines" not in page  # told once, not as three empty rows
+    one = SimpleUploadedFile("more.csv", b"name,email\nGus,gus@example.com\nHal,\n")
+    page = nadia.get(invite(nadia, connection, file=one)["Location"]).content.decode()
+    assert "1 row had no e-mail address (line 3)" in page
+
+
+def test_the_counters_count_an_invitation_in_every_step_it_reached(world, connection, client):
+    batch = invitation_batch_create(
+        actor=world.actor(world.nadia),
+        connection=connection,
+        text="q@example.com\ns@example.com\no@example.com\nr@example.com\nc@example.com",
+    )
+    for letter, status in [
+        ("s", InvitationStatus.SENT),
+        ("o", InvitationStatus.OPENED),
+        ("r", InvitationStatus.REQUESTED),
+        ("c", InvitationStatus.CONNECTED),
+    ]:
+        Invitation.objects.filter(email=f"{letter}@example.com").update(status=status)
+    page = (
+        client_for(world.nadia)
+        .get(reverse("enrolment:invitation_batch", args=[connection.pk, batch.pk]))
+        .content.decode()
+    )
+    figures = re.findall(r'<div class="value">([^<]+)</div><div class="label">([^<]+)</div>', page)
+    assert [(label, value) for value, label in figures] == [
+        ("Queued", "1"),
+        ("Sent", "4"),
+        ("Opened link", "3"),
+        ("Requested", "2"),
+        ("Connected", "1"),
+    ]
 
 
 def test_when_the_mail_server_is_down_a_later_run_sends_every_invitation_once(

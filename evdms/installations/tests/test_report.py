@@ -75,6 +75,7 @@ def test_another_organisations_jobs_never_appear(jobs: Jobs):
         ({"status": "completed"}, ["Eve Electric"]),
         ({"customer_id": "CRM-1"}, ["=Fay Formula", "Dan Driver"]),
         ({"customer_id": "CRM-2"}, ["Eve Electric"]),
+        ({"customer_id": "crm-2"}, ["Eve Electric"]),  # any case
         ({"overdue": "1"}, ["Dan Driver"]),  # open, more than 14 days in its status
         ({"overdue": "1", "overdue_days": "21"}, []),
         ({"start": "2000-01-01"}, ["=Fay Formula", "Dan Driver", "Eve Electric"]),

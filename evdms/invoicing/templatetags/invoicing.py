@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import template
+
+from evdms.ui import formatting
 
 register = template.Library()
 
@@ -15,11 +16,9 @@ UNITS = {"C62": "", "KWH": "kWh", "DAY": "days", "MON": "months", "HUR": "hours"
 
 @register.filter
 def money(amount: Any, currency: str = "") -> str:
-    """An amount with its currency and two decimals (exact: Decimal, never float)."""
-    if amount in (None, ""):
-        return "—"
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
-    return f"{currency} {value:f}".strip()
+    """An amount with its currency and two decimals, grouped: EUR 1,815.00 (the one
+    format of every page, evdms/ui/formatting.py)."""
+    return formatting.money(amount, currency)
 
 
 @register.filter

@@ -52,7 +52,7 @@ def test_the_list_shows_what_finance_needs(invoices: Invoices):
     assert "EUR 39.33" in page  # 3 × 10.00 + 2.50, 21% VAT: 6.825 → 6.83
     assert "Sent" in page and "Overdue" in page and "Credit note" in page
     # The Bundle invoice names its driver; Globex's charges are billed to Voltlease.
-    assert "Dan Driver" in page and "EUR 1815.00" in page
+    assert "Dan Driver" in page and "EUR 1,815.00" in page
     assert invoices.globex_services.number in page and "for Globex" in page
     assert invoices.rival.number not in page and "99.99" not in page
     assert "5 invoices" in page
@@ -174,7 +174,7 @@ def test_a_transactions_invoice_lists_its_sessions_in_local_time(invoices: Invoi
 def test_a_bundle_invoice_names_its_driver(invoices: Invoices):
     page = client_for(invoices.world.nadia).get(detail(invoices.bundle)).content.decode()
     assert "Bundle invoice" in page and "Dan Driver (dan@example.com)" in page
-    assert "EUR 1815.00" in page
+    assert "EUR 1,815.00" in page
 
 
 def test_the_payer_sees_what_it_is_billed_and_the_customer_its_own_charges(
@@ -261,7 +261,7 @@ def test_totals_on_the_page_are_the_invoices_to_the_cent(invoices: Invoices):
     )
     assert invoice.total_incl_vat == Decimal("1493828.25")
     page = client_for(invoices.world.ana).get(detail(invoice)).content.decode()
-    assert "EUR 1.00" in page and "EUR 1234567.80" in page and "EUR 1493828.25" in page
+    assert "EUR 1.00" in page and "EUR 1,234,567.80" in page and "EUR 1,493,828.25" in page
     assert "0.333" in page  # the unit price as agreed, before rounding
 
 

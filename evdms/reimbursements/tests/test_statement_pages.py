@@ -157,3 +157,55 @@ def test_the_api_gives_a_statement_with_sessions_only_under_data_sharing(
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "status"]
     outsider = api_key_for(world.org_b, name="outsider")
     assert client.get(f"/api/v1/statements/{shared.pk}", headers=outsider).status_code == 404
+
+
+def _pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(content)).pages[0].extract_text()
+
+
+def test_an_analyst_downloads_the_statement_pdf_from_its_page(world, make_statement):
+    shared = make_statement(
+        "anna@example.com", total="2.50", sharing=True, sessions=[(october(3), 10_000)]
+    )
+    ana = client_for(world.ana)
+    url = reverse("reimbursements:statement_pdf_for_organisation", args=[shared.pk])
+    page = ana.get(reverse("reimbursements:statement_detail", args=[shared.pk])).content.decode()
+    assert f'href="{url}"' in page and "Download PDF" in page
+    response = ana.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{shared.reference}.pdf"'
+    text = _pdf_text(response.content)
+    assert shared.reference in text and "anna@example.com" in text and "2.50" in text
+    assert "2026-10-03" in text and "10.000" in text  # the session, as data is shared
+    assert "Driver's price" in text and "Your price" not in text
+
+
+def test_the_admin_pdf_leaves_out_sessions_without_home_charging_data_sharing(
+    world, make_statement
+):
+    private = make_statement("bert@example.com", total="1.75", sessions=[(october(4), 7_000)])
+    url = reverse("reimbursements:statement_pdf_for_organisation", args=[private.pk])
+    text = _pdf_text(client_for(world.ana).get(url).content)
+    assert "Session details are not shared" in text and "1.75" in text
+    assert "2026-10-04" not in text and "7.000" not in text
+
+
+def test_the_statement_pdf_is_404_outside_the_admins_reach_and_403_without_reports(
+    world, make_statement
+):
+    statement = make_statement("anna@example.com")
+    url = reverse("reimbursements:statement_pdf_for_organisation", args=[statement.pk])
+    assert client_for(world.bob).get(url).status_code == 404
+    missing = reverse("reimbursements:statement_pdf_for_organisation", args=[999_999])
+    assert client_for(world.ana).get(missing).status_code == 404
+    assert client_for(world.otto).get(url).status_code == 403  # no reports for officers
+    # Ana limited to another connection of Voltlease no longer reaches this driver.
+    from evdms.testing.fixtures import make_connection
+
+    other = make_connection(world.org_a, name="Elsewhere")
+    world.ana.all_connections = False
+    world.ana.save(update_fields=["all_connections"])
+    world.ana.connections.set([other])
+    assert client_for(world.ana).get(url).status_code == 404

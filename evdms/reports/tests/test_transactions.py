@@ -102,6 +102,7 @@ def test_a_driver_moved_between_connections_keeps_each_sessions_connection(fleet
     [
         ({"customer_id": "CRM-1"}, ["1.000", "3.000"]),
         ({"customer_id": "CRM-2"}, ["2.000"]),
+        ({"customer_id": "crm-2"}, ["2.000"]),  # any case
         ({"driver": "e-100"}, ["1.000", "3.000"]),  # verification answer, any case
         ({"driver": "ellis"}, ["2.000"]),  # name
         ({"start": "2026-10-02", "end": "2026-10-02"}, ["2.000"]),  # one whole local day

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from evdms.ui import formatting
+
 register = template.Library()
 
 
@@ -12,43 +14,43 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key, "")
 
 
-@register.filter
-def audit_value(value: Any) -> str:
-    """A recorded value as a person reads it."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if value is True:
-        return "Yes"
-    if value is False:
-        return "No"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+# Numbers, one way on every page (evdms/ui/formatting.py): grouped, rounded half-up.
 
 
 @register.filter
 def price(value: Any) -> str:
-    """A price per kWh as people write it: 0.29, 0.2975 (at least two decimals)."""
-    from decimal import Decimal
-
-    if value in (None, ""):
-        return ""
-    number = Decimal(str(value)).normalize()
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # prices are finite ("n", "N", "F" are for NaN, ∞)
-    if exponent > -2:
-        number = number.quantize(Decimal("0.01"))
-    return f"{number:f}"
+    """A price per kWh: 0.29, 0.2975 (at least two decimals, at most four)."""
+    return formatting.price(value)
 
 
 @register.filter
 def kwh(value: Any) -> str:
-    """Integer Wh shown as kWh with three decimals (exact: no float)."""
-    if value in (None, ""):
-        return "—"
-    from decimal import Decimal
+    """Integer Wh shown as kWh with three decimals: 10,429.451 (exact: no float)."""
+    return formatting.kwh_from_wh(value)
 
-    return f"{Decimal(int(value)) / 1000:.3f}"
+
+@register.filter
+def kwh_value(value: Any) -> str:
+    """A number already in kWh (a Decimal), with three decimals: 10,429.451."""
+    return formatting.kwh(value)
+
+
+@register.filter
+def count(value: Any) -> str:
+    """A whole number with thousands separators: 2,981 (text is left as it is)."""
+    return formatting.count(value)
+
+
+@register.filter
+def amount(value: Any, places: int = 2) -> str:
+    """Money where the heading names the currency: 1,815.00 (``amount:4``: 1.2963)."""
+    return formatting.amount(value, int(places))
+
+
+@register.filter
+def money(value: Any, currency: str = "") -> str:
+    """Money with its currency: EUR 1,815.00."""
+    return formatting.money(value, currency)
 
 
 @register.filter

@@ -36,6 +36,7 @@ PUBLIC_ROUTES = {
     "web:outbox",  # development only; see web.views
     "web:outbox_message",
     "web:outbox_message_html",
+    "web:outbox_attachment",
     "enrolment:join",  # the invite link: its token is the secret
     "connections:join_logo",
     "connections:logo",  # by the logo's own hash: it tells nothing but the logo
@@ -89,10 +90,17 @@ def _org_a_api_key(world: World) -> int:
 
 
 def _org_a_membership(world: World) -> Any:
+    """Dora's request to a connection of Voltlease, with the terms she agreed to (so the
+    signed copy's route has something to give)."""
     from evdms.accounts.models import User
+    from evdms.enrolment.models import TermsAcceptance
 
     driver = User.objects.create_user("dora@example.com", "dora's passphrase 1")
-    return make_membership(make_connection(world.org_a, name="Members"), driver, "pending")
+    membership = make_membership(make_connection(world.org_a, name="Members"), driver, "pending")
+    TermsAcceptance.objects.create(
+        membership=membership, driver=driver, text="Terms.", sha256="0" * 64
+    )
+    return membership
 
 
 def _org_a_connection(world: World) -> Any:

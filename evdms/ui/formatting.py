@@ -1,0 +1,85 @@
+"""How numbers read on every page: counts, energy, amounts and prices per kWh, one way.
+
+Everything goes through Django's ``number_format`` with grouping forced, so the
+separators come from the active language's formats (``en-gb``: "10,429.451"); when the
+product is translated, activating another language changes them here and nowhere else.
+Rounding is half-up, to the places a kind of number shows, done here in Decimal before
+formatting (``number_format`` itself cuts digits off rather than rounding them).
+
+- counts: whole numbers, "2,981";
+- energy: kWh with three decimals, from integer Wh or a kWh Decimal, "10,429.451";
+- amounts: two decimals, "1,815.00", with the currency when asked, "EUR 1,815.00";
+- prices per kWh: at least two decimals and at most four, "0.29", "0.2975".
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.formats import number_format
+
+EMPTY = "—"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def number(value: Any, places: int = 0) -> str:
+    """``value`` rounded half-up to ``places`` decimals, grouped; text that is not a
+    number is given back as it is (a figure may be "3 of 5"), nothing as "—"."""
+    found = _decimal(value)
+    if found is None:
+        return EMPTY if value is None or value == "" else str(value)
+    exponent = Decimal(1).scaleb(-places)
+    rounded = found.quantize(exponent, ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0.00"
+    return number_format(rounded, places, use_l10n=True, force_grouping=True)
+
+
+def count(value: Any) -> str:
+    return number(value, 0)
+
+
+def kwh_from_wh(wh: Any) -> str:
+    """Integer Wh as kWh with three decimals (exact: 1 Wh is 0.001 kWh)."""
+    found = _decimal(wh)
+    if found is None:
+        return EMPTY
+    return number(found / 1000, 3)
+
+
+def kwh(value: Any) -> str:
+    """A kWh Decimal with three decimals."""
+    return number(value, 3)
+
+
+def amount(value: Any, places: int = 2) -> str:
+    """Money without its currency (where a heading names it), two decimals; an exact
+    line amount before the total's rounding may ask for more."""
+    return EMPTY if _decimal(value) is None else number(value, places)
+
+
+def money(value: Any, currency: str = "") -> str:
+    """Money with its ISO currency before it, two decimals: "EUR 1,815.00"."""
+    if _decimal(value) is None:
+        return EMPTY
+    return f"{currency} {number(value, 2)}".strip()
+
+
+def price(value: Any) -> str:
+    """A price per kWh: as many decimals as it has, at least two, at most four."""
+    found = _decimal(value)
+    if found is None:
+        return "" if value is None or value == "" else str(value)
+    exponent = found.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 2
+    return number(found, min(max(places, 2), 4))

@@ -1,0 +1,74 @@
+"""Numbers read one way on every page: grouped by the active language's separators,
+rounded half-up, energy from integer Wh, amounts to the cent, prices to four places."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+
+from evdms.ui import formatting
+
+
+@pytest.mark.parametrize(
+    ("function", "value", "expected"),
+    [
+        (formatting.count, 2981, "2,981"),
+        (formatting.count, 1_000_000, "1,000,000"),
+        (formatting.count, 7, "7"),
+        (formatting.count, "3 of 5", "3 of 5"),  # a figure in words stays as it is
+        (formatting.kwh_from_wh, 10_429_451, "10,429.451"),
+        (formatting.kwh_from_wh, 0, "0.000"),
+        (formatting.kwh_from_wh, None, "—"),
+        (formatting.kwh, Decimal("10429.451"), "10,429.451"),
+        (formatting.amount, Decimal("1815"), "1,815.00"),
+        (formatting.amount, Decimal("2.005"), "2.01"),  # half-up, not banker's
+        (formatting.amount, Decimal("-0.001"), "0.00"),  # no "-0.00"
+        (formatting.amount, None, "—"),
+        (formatting.price, Decimal("0.29"), "0.29"),
+        (formatting.price, Decimal("0.2"), "0.20"),
+        (formatting.price, Decimal("0.2975"), "0.2975"),
+        (formatting.price, Decimal("0.297549"), "0.2975"),  # at most four
+        (formatting.price, Decimal("1234.5"), "1,234.50"),
+        (formatting.price, "0.3100", "0.31"),
+    ],
+)
+def test_each_kind_of_number_reads_one_way(function, value, expected):
+    assert function(value) == expected
+
+
+def test_money_puts_the_currency_before_a_grouped_amount():
+    assert formatting.money(Decimal("1815.00"), "EUR") == "EUR 1,815.00"
+    assert formatting.money(Decimal("0.5"), "GBP") == "GBP 0.50"
+    assert formatting.money(None, "EUR") == "—"
+
+
+def test_another_language_brings_its_own_separators():
+    """Localisation plugs in through Django's formats: nothing else changes."""
+    with translation.override("de"):
+        assert formatting.kwh_from_wh(10_429_451) == "10.429,451"
+        assert formatting.money(Decimal("1815"), "EUR") == "EUR 1.815,00"
+
+
+def test_the_template_filters_are_the_same_functions():
+    template = Template(
+        "{% load evdms %}{{ wh|kwh }} | {{ n|count }} | {{ a|money:'EUR' }} | "
+        "{{ a|amount }} | {{ p|price }} | {{ k|kwh_value }} | {{ x|amount:4 }}"
+    )
+    rendered = template.render(
+        Context(
+            {
+                "wh": 10_429_451,
+                "n": 2981,
+                "a": Decimal("1815"),
+                "p": Decimal("0.2975"),
+                "k": Decimal("10429.451"),
+                "x": Decimal("1.29630"),
+            }
+        )
+    )
+    assert rendered == (
+        "10,429.451 | 2,981 | EUR 1,815.00 | 1,815.00 | 0.2975 | 10,429.451 | 1.2963"
+    )
