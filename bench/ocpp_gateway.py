@@ -5,10 +5,13 @@ Both servers run as their own process on loopback; this process plays the charge
 (OCPP 1.6J frames over websockets; ``--protocol 2.0.1``: a TransactionEvent ``Started``
 each, then TransactionEvent ``Updated`` with one energy reading where 1.6 sends
 MeterValues, and the bare server answers those in 2.0.1 too). Printed: connections held, messages/s, p50/p99
-acknowledgement latency at a fixed offered rate, and the ratio gateway / bare.
+acknowledgement latency at a fixed offered rate, the server's CPU per message over the
+run, and the ratio gateway / bare. ``--protocol both``: 1.6 then 2.0.1, ``--rounds``
+times alternated, and each pair's ratio 2.0.1 / 1.6 (messages/s and CPU per message).
 
     .venv/bin/python bench/ocpp_gateway.py [--chargers 2000] [--rate 1000] [--seconds 15]
-        [--protocol 1.6|2.0.1] [--closed-loop | --interval 10] [--processes 1] [--connect-parallel 4] [--only gateway]
+        [--protocol 1.6|2.0.1|both [--rounds 3]] [--closed-loop | --interval 10] [--processes 1]
+        [--connect-parallel 4] [--only gateway]
 
 ``--closed-loop``: saturated throughput, each charger sends its next MeterValues as soon
 as the previous one is acknowledged. ``--interval S``: each charger one every S seconds
@@ -400,11 +403,13 @@ def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) ->
                 raise SystemExit("the load processes died before connecting")
     connect_s = time.perf_counter() - t_connect
     rss_connected = rss_bytes(server_pid)
+    cpu_go = process_cpu_seconds(server_pid)
     go.set()
     for finished in finishes:
         while not finished.wait(1):
             if not any(w.is_alive() for w in workers):
                 raise SystemExit("the load processes died during the run")
+    cpu_run = process_cpu_seconds(server_pid) - cpu_go
     rss_end = rss_bytes(server_pid)
     hang_up.set()
     results = [queue.get() for _ in workers]
@@ -436,6 +441,9 @@ def drive(url: str, chargers: int, args: argparse.Namespace, server_pid: int) ->
         "rss_connected": rss_connected,
         "rss_end": rss_end,
         "per_connection": (rss_connected - rss_idle) / held if held else 0,
+        # The server's CPU (all its threads) over the run alone, per acknowledged message:
+        # on a shared machine steadier than messages/s, which depends on the CPU it got.
+        "cpu_us_per_msg": cpu_run / len(latencies) * 1e6 if latencies else 0,
         "slow": slow,
     }
 
@@ -505,44 +513,15 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--chargers", type=int, default=2000)
-    parser.add_argument("--rate", type=int, default=1000, help="offered MeterValues per second")
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument(
-        "--closed-loop",
-        action="store_true",
-        help="saturated: each charger sends its next as soon as the last is acknowledged",
-    )
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=0,
-        help="each charger sends one MeterValues every this many seconds (instead of --rate)",
-    )
-    parser.add_argument("--processes", type=int, default=1, help="load generator processes")
-    parser.add_argument("--connect-parallel", type=int, default=4, help="handshakes in flight")
-    parser.add_argument("--gc-log", action="store_true", help="print the gateway's long GC pauses")
-    parser.add_argument("--protocol", choices=["1.6", "2.0.1"], default="1.6")
-    parser.add_argument("--only", choices=["bare", "gateway"], help="run against one server only")
-    args = parser.parse_args()
-    args.mode = "closed" if args.closed_loop else "interval" if args.interval else "rate"
-    raise_fd_limit()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < args.chargers + 100:
-        raise SystemExit(f"open files limit {soft} (hard {hard}): too low for {args.chargers}")
+def run_servers(args: argparse.Namespace, protocol: str, offered: str) -> dict[str, Any]:
+    """One pass: a fresh database, then each server in turn under the same load."""
+    args.protocol = protocol  # what ``drive`` sends
     env = bench_env()
     database = database_name(env)
-    offered = {
-        "closed": "closed loop (no rate cap)",
-        "interval": f"one MeterValues per charger every {args.interval:g} s "
-        f"({args.chargers / args.interval if args.interval else 0:.0f}/s offered)",
-        "rate": f"{args.rate}/s offered",
-    }[args.mode]
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     print(
         f"{args.chargers} chargers, {offered}, {args.seconds:g} s, "
-        f"{args.processes} load process(es); database: {database}; OCPP {args.protocol}; "
+        f"{args.processes} load process(es); database: {database}; OCPP {protocol}; "
         f"open files limit {soft}; load average before: {load_average()}"
     )
     prepare_database(env, args.chargers)
@@ -551,7 +530,7 @@ def main() -> None:
     for name in names:
         port = free_port()
         if name == "bare":
-            command = [sys.executable, "-c", BARE_SERVER, str(port), args.protocol]
+            command = [sys.executable, "-c", BARE_SERVER, str(port), protocol]
         elif args.gc_log:
             command = [sys.executable, "-c", GC_LOGGED_GATEWAY, str(port)]
         else:
@@ -573,6 +552,7 @@ def main() -> None:
                 / (time.perf_counter() - wall_before)
                 * 100
             )
+            r["load"] = load_average()
         finally:
             server.terminate()
             server.wait(30)
@@ -585,8 +565,9 @@ def main() -> None:
         print(
             f"{'':8} RSS idle {r['rss_idle'] / mb:.0f} MB, connected {r['rss_connected'] / mb:.0f} MB, "
             f"end {r['rss_end'] / mb:.0f} MB ({r['per_connection'] / 1024:.1f} KB per connection); "
-            f"server CPU {r['server_cpu']:.0f} %, busiest load process CPU {r['client_cpu']:.0f} % "
-            f"of a core; load average {load_average()}"
+            f"server CPU {r['server_cpu']:.0f} % ({r['cpu_us_per_msg']:.0f} µs per message in "
+            f"the run), busiest load process CPU {r['client_cpu']:.0f} % "
+            f"of a core; load average {r['load']}"
         )
         if r["slow"]:
             worst = sorted(r["slow"].items(), key=lambda kv: -kv[1])[:8]
@@ -605,6 +586,72 @@ def main() -> None:
     if len(results) == 2:
         ratio = results["gateway"]["per_second"] / results["bare"]["per_second"]
         print(f"ratio gateway/bare (messages/s, {offered}): {ratio:.2f}")
+    return results
+
+
+def compare_protocols(runs: list[tuple[str, dict[str, Any]]]) -> None:
+    """``--protocol both``: each pass of 2.0.1 against the 1.6 pass just before it."""
+    print("\nround  server   1.6 msg/s  2.0.1 msg/s  ratio  1.6 µs/msg  2.0.1 µs/msg  ratio  load")
+    for i in range(0, len(runs) - 1, 2):
+        (_, a), (_, b) = runs[i], runs[i + 1]
+        for name in a:
+            x, y = a[name], b[name]
+            print(
+                f"{i // 2 + 1:5}  {name:7} {x['per_second']:10.0f} {y['per_second']:12.0f} "
+                f"{y['per_second'] / x['per_second']:6.2f} {x['cpu_us_per_msg']:11.0f} "
+                f"{y['cpu_us_per_msg']:13.0f} {x['cpu_us_per_msg'] / y['cpu_us_per_msg']:6.2f}"
+                f"  {x['load']} / {y['load']}"
+            )
+    print("(ratio: 2.0.1 against 1.6, in messages/s and in messages per CPU second)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chargers", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=1000, help="offered MeterValues per second")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="saturated: each charger sends its next as soon as the last is acknowledged",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=0,
+        help="each charger sends one MeterValues every this many seconds (instead of --rate)",
+    )
+    parser.add_argument("--processes", type=int, default=1, help="load generator processes")
+    parser.add_argument("--connect-parallel", type=int, default=4, help="handshakes in flight")
+    parser.add_argument("--gc-log", action="store_true", help="print the gateway's long GC pauses")
+    parser.add_argument(
+        "--protocol",
+        choices=["1.6", "2.0.1", "both"],
+        default="1.6",
+        help="both: 1.6 then 2.0.1, --rounds times, and the ratios of each pair",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --protocol both")
+    parser.add_argument("--only", choices=["bare", "gateway"], help="run against one server only")
+    args = parser.parse_args()
+    args.mode = "closed" if args.closed_loop else "interval" if args.interval else "rate"
+    raise_fd_limit()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < args.chargers + 100:
+        raise SystemExit(f"open files limit {soft} (hard {hard}): too low for {args.chargers}")
+    offered = {
+        "closed": "closed loop (no rate cap)",
+        "interval": f"one MeterValues per charger every {args.interval:g} s "
+        f"({args.chargers / args.interval if args.interval else 0:.0f}/s offered)",
+        "rate": f"{args.rate}/s offered",
+    }[args.mode]
+    if args.protocol != "both":
+        run_servers(args, args.protocol, offered)
+        return
+    runs = []
+    for _ in range(args.rounds):
+        for protocol in ("1.6", "2.0.1"):
+            runs.append((protocol, run_servers(args, protocol, offered)))
+    compare_protocols(runs)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from ocpp.messages import unpack
 from websockets.exceptions import ConnectionClosed
 
 from evdms.charging import bounds
+from evdms.charging.ocpp import hot_calls
 from evdms.charging.services.protocol_issues import excerpt, protocol_issue
 
 if TYPE_CHECKING:
@@ -140,11 +141,18 @@ class RecordingMixin(_MixedInto):
         kwargs.setdefault("logger", FRAME_LOG)
         super().__init__(*args, **kwargs)
 
+    # The CALLs nearly all of a connection's traffic is: a valid one is handled without
+    # the package's generic routing, with the same answer (see ``hot_calls``).
+    hot_actions: frozenset[str] = frozenset()
+
     async def route_message(self, raw_msg: Any) -> None:
-        problem = _unreadable(raw_msg)
-        if problem is None:
+        try:
+            msg = unpack(raw_msg)  # the package's own parse: a frame it can route, or not
+        except Exception as exc:
+            problem: tuple[str, str] | None = ("Unreadable frame", _described(exc))
+        else:
             self.current_frame = excerpt(raw_msg)
-            problem = await self._route(raw_msg)
+            problem = await self._route(raw_msg, msg)
         if problem is not None:
             await sync_to_async(protocol_issue)(
                 self.charger_id, problem[0], problem[1], excerpt(raw_msg)
@@ -154,29 +162,41 @@ class RecordingMixin(_MixedInto):
         try:
             return await super()._handle_call(msg)
         except OCPPError as error:
-            # A schema violation's details carry the whole frame, and its cause the
-            # offending value: the CallError echoed a junk frame back twice over.
-            # Answer with the cause alone, cut short.
-            cause = error.details.get("cause") if isinstance(error.details, dict) else None
-            error.details = {"cause": excerpt(str(cause))} if cause else {}
-            raise without_tracebacks(error) from None
+            raise _trimmed(error) from None
 
-    async def _route(self, raw_msg: Any) -> tuple[str, str] | None:
+    async def _route(self, raw_msg: Any, msg: Any) -> tuple[str, str] | None:
         try:
-            await super().route_message(raw_msg)
+            handler = hot_calls.handler_for(self, msg, self.hot_actions)
+            if handler is None:
+                await super().route_message(raw_msg)
+            else:
+                await self._hot_call(msg, handler)
         except ConnectionClosed:
             raise  # gone before its answer (or closed as superseded): not the frame's fault
         except Exception as exc:
             return "Handler failed", _described(exc)
         return None
 
+    async def _hot_call(self, msg: Any, handler: Any) -> None:
+        """What the package's ``route_message`` does with a CALL, and ``_handle_call``
+        above, for one ``hot_calls`` handles."""
+        try:
+            try:
+                await hot_calls.handle(self, msg, handler)
+            except OCPPError as error:
+                raise _trimmed(error) from None
+        except OCPPError as error:
+            self.logger.exception("Error while handling request '%s'", msg)
+            await self._send(msg.create_call_error(error).to_json())
 
-def _unreadable(raw_msg: Any) -> tuple[str, str] | None:
-    try:
-        unpack(raw_msg)
-    except Exception as exc:
-        return "Unreadable frame", _described(exc)
-    return None
+
+def _trimmed(error: OCPPError) -> OCPPError:
+    """A schema violation's details carry the whole frame, and its cause the offending
+    value: the CallError echoed a junk frame back twice over. Answered with the cause
+    alone, cut short."""
+    cause = error.details.get("cause") if isinstance(error.details, dict) else None
+    error.details = {"cause": excerpt(str(cause))} if cause else {}
+    return without_tracebacks(error)
 
 
 def charger_time(field: str, value: object) -> datetime:

@@ -6,9 +6,8 @@ events its fast path does not take, and check fields the same way for those it d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from evdms.charging import bounds
 from evdms.charging.models import ChargingSession
@@ -22,12 +21,16 @@ EVENTS = {
 }
 
 
-@dataclass(frozen=True)
-class CheckedEvent:
+class CheckedEvent(NamedTuple):
     key: str
     sequence: int
     connector: int
     token: str
+
+
+# Read once: the batch writer checks every ``Updated`` (``persist``).
+_TRANSACTION_ID_MAX = ChargingSession._meta.get_field("transaction_id").max_length or 0
+_ID_TAG_MAX = ChargingSession._meta.get_field("id_tag").max_length or 0
 
 
 def _evse_connector(evse: dict[str, Any] | None) -> int:
@@ -47,17 +50,11 @@ def check_transaction_event(
     """The fields under their OCPP names (the schemas leave ranges and sizes open), so a
     refusal names what the charger sent; ``bounds.Unstorable`` for one no column holds."""
     transaction_id = bounds.check_text(
-        "transactionInfo.transactionId",
-        transaction_info.get("transaction_id"),
-        ChargingSession._meta.get_field("transaction_id").max_length or 0,
+        "transactionInfo.transactionId", transaction_info.get("transaction_id"), _TRANSACTION_ID_MAX
     )
     bounds.check_int("seqNo", seq_no, 0, bounds.INT_STORABLE)
     connector_id = _evse_connector(evse)
-    id_tag = bounds.check_text(
-        "idToken.idToken",
-        (id_token or {}).get("id_token", ""),
-        ChargingSession._meta.get_field("id_tag").max_length or 0,
-    )
+    id_tag = bounds.check_text("idToken.idToken", (id_token or {}).get("id_token", ""), _ID_TAG_MAX)
     return CheckedEvent(transaction_id, seq_no, connector_id, id_tag)
 
 

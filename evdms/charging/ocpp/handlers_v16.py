@@ -79,6 +79,8 @@ def _now() -> str:
 
 
 class CentralSystem16(RecordingMixin, ChargePoint):
+    hot_actions = frozenset({"MeterValues"})  # energy readings: see ``hot_calls``
+
     @on(Action.boot_notification)
     @refusing
     async def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:

@@ -22,6 +22,8 @@ __all__ = ["CentralSystem201", "transaction_event_v201"]
 
 
 class CentralSystem201(RecordingMixin, ChargePoint):
+    hot_actions = frozenset({"TransactionEvent"})  # energy readings: see ``hot_calls``
+
     @on(Action.boot_notification)
     @refusing
     async def on_boot(self, charging_station: dict[str, Any], reason: str, **kw: Any) -> Any:

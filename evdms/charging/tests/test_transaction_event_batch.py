@@ -254,3 +254,40 @@ def test_a_batch_of_plain_updated_events_costs_the_same_few_queries_whatever_its
         session = ChargingSession.objects.get(charger=charger)
         assert session.energy_wh == 62 and session.last_seq_no == 63
         assert MeterReading.objects.filter(session=session).count() == 63
+
+
+def test_a_batch_of_1_6_and_2_0_1_readings_updates_each_session_its_own_way(chargers):
+    """One UPDATE for both: a 1.6 session has no sequence number and keeps none; a 2.0.1
+    session's is the highest it reported, never lowered."""
+    from evdms.charging.ocpp.handlers_v16 import start_transaction_v16
+    from evdms.charging.ocpp.persist import MeterValues16
+
+    a, b = chargers[0], chargers[1]
+    memory = SessionMemory()
+    tx = start_transaction_v16(a.pk, 1, "HOME", 500, START)
+
+    def reading_16(minutes: int, wh: int) -> MeterValues16:
+        at = (START + timedelta(minutes=minutes)).isoformat()
+        return MeterValues16(a.pk, tx, [{"timestamp": at, "sampled_value": [{"value": str(wh)}]}])
+
+    through_batches(b, [PLAIN_SESSION[:2]], memory)  # Started and a first reading
+    _run_batch([reading_16(5, 700), item(b, event("Updated", 2, 10, 1400))], memory)
+    assert memory.get((a.pk, str(tx))) is not None and memory.get((b.pk, "TX-1")) is not None
+    with CaptureQueriesContext(connection) as batch:
+        results = _run_batch(
+            [
+                reading_16(10, 900),
+                item(b, event("Updated", 4, 15, 1500)),
+                item(b, event("Updated", 3, 20, 1600)),  # an older seqNo, a later reading
+                reading_16(15, 1200),
+            ],
+            memory,
+        )
+    assert all(ok for ok, _ in results)
+    updates = [q["sql"] for q in batch.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1  # both sessions in the one statement
+    one_six = ChargingSession.objects.get(pk=tx)
+    assert one_six.energy_wh == 700 and one_six.last_seq_no is None
+    two = stored(b)[0]
+    assert two["energy_wh"] == 600 and two["last_seq_no"] == 4
+    assert [wh for _, wh in two["readings"]] == [1000, 1400, 1500, 1600]
