@@ -450,8 +450,9 @@ def kill_reference(kill_prepared, tmp_path_factory):
 @pytest.mark.parametrize(
     ("checkpoint", "after", "organisations_before_kill"),
     [
-        ("invoices-written", "3", 2),  # inside the third organisation's transaction
-        ("organisation-committed", "4", 4),  # four organisations committed
+        # Inside the third organisation's savepoint: the first chunk of two committed.
+        ("invoices-written", "3", 2),
+        ("chunk-committed", "2", 4),  # two chunks of two organisations committed
     ],
 )
 def test_a_run_killed_mid_way_and_run_again_issues_the_same_invoices_gapless(
