@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -143,19 +144,21 @@ def organisations_with_sources(month: Month, with_fees: set[int]) -> list[int]:
     return sorted(ids)
 
 
-def existing_invoices(organisation_id: int, month: Month) -> tuple[set[str], set[int]]:
-    """The kinds already issued for the month (Services, Transactions) and the drivers
-    whose Bundle invoice of the month exists."""
-    kinds: set[str] = set()
-    drivers: set[int] = set()
-    for kind, driver_id in Invoice.objects.filter(
-        organisation_id=organisation_id, month=month.first
-    ).values_list("kind", "driver_id"):
+def existing_invoices(
+    organisation_ids: list[int], month: Month
+) -> dict[int, tuple[set[str], set[int]]]:
+    """Per organisation: the kinds already issued for the month (Services,
+    Transactions) and the drivers whose Bundle invoice of the month exists."""
+    found: dict[int, tuple[set[str], set[int]]] = {pk: (set(), set()) for pk in organisation_ids}
+    for organisation_id, kind, driver_id in Invoice.objects.filter(
+        organisation_id__in=organisation_ids, month=month.first
+    ).values_list("organisation_id", "kind", "driver_id"):
+        kinds, drivers = found[organisation_id]
         if kind == InvoiceKind.BUNDLE and driver_id is not None:
             drivers.add(driver_id)
         elif kind in (InvoiceKind.SERVICES, InvoiceKind.TRANSACTIONS):
             kinds.add(kind)
-    return kinds, drivers
+    return found
 
 
 # --- who the lines name -----------------------------------------------------------------
@@ -169,40 +172,68 @@ class DriverLabel:
     customer_id: str = ""
 
 
+def _batches(ids: set[int] | list[int], size: int = 5000) -> Iterator[list[int]]:
+    """Ids in lists small enough for a query's parameters (SQLite bounds them)."""
+    ordered = sorted(ids)
+    for offset in range(0, len(ordered), size):
+        yield ordered[offset : offset + size]
+
+
 class Labels:
     """Drivers' names, their driver verification per connection and the connections'
-    Customer IDs of one organisation, read once for its invoices."""
+    Customer IDs of the organisations of a chunk, read once for their invoices."""
 
-    def __init__(self, organisation_id: int, driver_ids: set[int]) -> None:
-        self.names: dict[int, str] = {
-            pk: clean_text(full_name) or email
-            for pk, full_name, email in User.objects.filter(pk__in=driver_ids).values_list(
+    def __init__(self, organisation_ids: list[int], driver_ids: set[int]) -> None:
+        self.names: dict[int, str] = {}
+        self.verifications: dict[tuple[int, int, int], tuple[str, str]] = {}
+        for batch in _batches(driver_ids):
+            for pk, full_name, email in User.objects.filter(pk__in=batch).values_list(
                 "pk", "full_name", "email"
-            )
+            ):
+                self.names[pk] = clean_text(full_name) or email
+            for organisation_id, driver_id, connection_id, v1, v2 in (
+                Membership.objects.filter(organisation_id__in=organisation_ids, driver_id__in=batch)
+                .order_by("requested_at", "pk")  # the latest wins
+                .values_list(
+                    "organisation_id",
+                    "driver_id",
+                    "connection_id",
+                    "verification_1",
+                    "verification_2",
+                )
+            ):
+                self.verifications[(organisation_id, driver_id, connection_id)] = (
+                    clean_text(v1),
+                    clean_text(v2),
+                )
+        self.customer_ids: dict[tuple[int, int], str] = {
+            (organisation_id, pk): clean_text(customer_id)
+            for organisation_id, pk, customer_id in Connection.objects.filter(
+                organisation_id__in=organisation_ids
+            ).values_list("organisation_id", "pk", "customer_id")
         }
-        self.verifications: dict[tuple[int, int], tuple[str, str]] = {}
-        for driver_id, connection_id, v1, v2 in (
-            Membership.objects.filter(organisation_id=organisation_id, driver_id__in=driver_ids)
-            .order_by("requested_at", "pk")  # the latest wins
-            .values_list("driver_id", "connection_id", "verification_1", "verification_2")
-        ):
-            self.verifications[(driver_id, connection_id)] = (clean_text(v1), clean_text(v2))
-        self.customer_ids: dict[int, str] = {
-            pk: clean_text(customer_id)
-            for pk, customer_id in Connection.objects.filter(
-                organisation_id=organisation_id
-            ).values_list("pk", "customer_id")
-        }
+        self._seen: dict[tuple[int, int | None, int | None], DriverLabel] = {}
 
-    def of(self, driver_id: int | None, connection_id: int | None) -> DriverLabel:
+    def of(
+        self, organisation_id: int, driver_id: int | None, connection_id: int | None
+    ) -> DriverLabel:
+        key = (organisation_id, driver_id, connection_id)
+        label = self._seen.get(key)
+        if label is None:
+            label = self._seen[key] = self._label(organisation_id, driver_id, connection_id)
+        return label
+
+    def _label(
+        self, organisation_id: int, driver_id: int | None, connection_id: int | None
+    ) -> DriverLabel:
         if driver_id is None:
             return DriverLabel(name="")
-        v1, v2 = self.verifications.get((driver_id, connection_id or 0), ("", ""))
+        v1, v2 = self.verifications.get((organisation_id, driver_id, connection_id or 0), ("", ""))
         return DriverLabel(
             name=self.names.get(driver_id, ""),
             verification_1=v1,
             verification_2=v2,
-            customer_id=self.customer_ids.get(connection_id or 0, ""),
+            customer_id=self.customer_ids.get((organisation_id, connection_id or 0), ""),
         )
 
 
@@ -227,16 +258,19 @@ def _place(location_name: str, location_address: str, operator: str) -> str:
 
 
 def open_public_sessions(
-    organisation_id: int, month: Month, currency: str
-) -> tuple[list[PublicSession], int]:
-    """The business sessions to invoice, locked (the driver's Business/Personal mark
-    waits for this transaction: what is invoiced is what was marked), oldest first; and
-    how many were left out because they are in another currency than the invoice."""
+    currencies: dict[int, str], month: Month
+) -> dict[int, tuple[list[PublicSession], int]]:
+    """Per organisation (``currencies``: each one's currency), the business sessions to
+    invoice, locked (the driver's Business/Personal mark waits for this transaction:
+    what is invoiced is what was marked), oldest first; and how many were left out
+    because they are in another currency than the invoice."""
+    found: dict[int, tuple[list[PublicSession], int]] = {pk: ([], 0) for pk in currencies}
     rows = (
         ChargingSession.objects.select_for_update(of=("self",))
-        .filter(_open_sessions(), organisation_id=organisation_id, started_at__lt=month.end)
-        .order_by("started_at", "pk")
+        .filter(_open_sessions(), organisation_id__in=list(currencies), started_at__lt=month.end)
+        .order_by("organisation_id", "started_at", "pk")
         .values_list(
+            "organisation_id",
             "pk",
             "driver_id",
             "connection_id",
@@ -249,12 +283,16 @@ def open_public_sessions(
             "operator",
         )
     )
-    sessions: list[PublicSession] = []
-    other_currency = 0
-    for pk, driver_id, connection_id, started, wh, cost, cur, name, address, operator in rows:
-        if cur and cur != currency:
-            other_currency += 1
+    # The place of a session is one of few (the operators' locations): made once each.
+    places: dict[tuple[str, str, str], str] = {}
+    for org, pk, driver_id, connection_id, started, wh, cost, cur, name, address, operator in rows:
+        sessions, other_currency = found[org]
+        if cur and cur != currencies[org]:
+            found[org] = (sessions, other_currency + 1)
             continue
+        place = places.get((name, address, operator))
+        if place is None:
+            place = places[(name, address, operator)] = _place(name, address, operator)
         sessions.append(
             PublicSession(
                 id=pk,
@@ -263,10 +301,10 @@ def open_public_sessions(
                 started_at=started,
                 energy_wh=wh,
                 cost_excl_vat=cost if cost is not None else ZERO,  # none: filtered out
-                place=_place(name, address, operator),
+                place=place,
             )
         )
-    return sessions, other_currency
+    return found
 
 
 @dataclass(frozen=True)
@@ -281,16 +319,23 @@ class CreditedSession:
     place: str
 
 
-def credited_sessions(organisation_id: int) -> list[CreditedSession]:
-    """Invoiced sessions their operator credited since, not deducted yet (locked)."""
-    ids = list(
+def credited_sessions(organisation_ids: list[int]) -> dict[int, list[CreditedSession]]:
+    """Per organisation, invoiced sessions their operator credited since, not deducted
+    yet (locked)."""
+    found_ids: dict[int, list[int]] = {pk: [] for pk in organisation_ids}
+    for organisation_id, pk in (
         ChargingSession.objects.select_for_update(of=("self",))
-        .filter(_credited_sessions(), organisation_id=organisation_id)
-        .order_by("started_at", "pk")
-        .values_list("pk", flat=True)
-    )
-    if not ids:
-        return []
+        .filter(_credited_sessions(), organisation_id__in=organisation_ids)
+        .order_by("organisation_id", "started_at", "pk")
+        .values_list("organisation_id", "pk")
+    ):
+        found_ids[organisation_id].append(pk)
+    return {
+        organisation_id: _credited(ids) if ids else [] for organisation_id, ids in found_ids.items()
+    }
+
+
+def _credited(ids: list[int]) -> list[CreditedSession]:
     lines = InvoiceLine.objects.filter(session_id__in=ids).values_list(
         "session_id",
         "net_amount",
@@ -338,21 +383,22 @@ class PaidReimbursement:
 
 
 def paid_reimbursements(
-    organisation_id: int, month: Month, currency: str
-) -> tuple[list[PaidReimbursement], int]:
-    """The reimbursements the bank paid to the organisation's drivers before the month's
-    end and no invoice holds yet, locked, oldest first; and how many were left out for
-    being in another currency."""
+    currencies: dict[int, str], month: Month
+) -> dict[int, tuple[list[PaidReimbursement], int]]:
+    """Per organisation (``currencies``: each one's currency), the reimbursements the
+    bank paid to its drivers before the month's end and no invoice holds yet, locked,
+    oldest first; and how many were left out for being in another currency."""
     rows = list(
         PayoutLine.objects.select_for_update(of=("self",))
         .filter(
             status=PayoutLineStatus.PAID,
             settled_at__lt=month.end,
             invoice_line__isnull=True,
-            statement__connection__organisation_id=organisation_id,
+            statement__connection__organisation_id__in=list(currencies),
         )
-        .order_by("settled_at", "pk")
+        .order_by("statement__connection__organisation_id", "settled_at", "pk")
         .values_list(
+            "statement__connection__organisation_id",
             "pk",
             "statement_id",
             "statement__month",
@@ -363,26 +409,28 @@ def paid_reimbursements(
             "statement__currency",
         )
     )
-    statement_ids = [row[1] for row in rows]
-    energy = dict(
-        StatementLine.objects.filter(statement_id__in=statement_ids)
-        .order_by()
-        .values("statement_id")
-        .annotate(wh=Sum("energy_wh"))
-        .values_list("statement_id", "wh")
-    )
+    statement_ids = [row[2] for row in rows]
+    energy: dict[int, int] = {}
     # Carried-over totals whose failed payment an invoice had billed already.
     billed_carries: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for statement_id, amount in CarryOver.objects.filter(
-        statement_id__in=statement_ids,
-        failed_statement__payout__invoice_line__isnull=False,
-    ).values_list("statement_id", "amount"):
-        billed_carries[statement_id] += amount
-    paid: list[PaidReimbursement] = []
-    other_currency = 0
-    for pk, statement_id, st_month, driver_id, connection_id, settled, amount, cur in rows:
-        if cur != currency:
-            other_currency += 1
+    for batch in _batches(statement_ids):
+        energy.update(
+            StatementLine.objects.filter(statement_id__in=batch)
+            .order_by()
+            .values("statement_id")
+            .annotate(wh=Sum("energy_wh"))
+            .values_list("statement_id", "wh")
+        )
+        for statement_id, amount in CarryOver.objects.filter(
+            statement_id__in=batch,
+            failed_statement__payout__invoice_line__isnull=False,
+        ).values_list("statement_id", "amount"):
+            billed_carries[statement_id] += amount
+    found: dict[int, tuple[list[PaidReimbursement], int]] = {pk: ([], 0) for pk in currencies}
+    for org, pk, statement_id, st_month, driver_id, connection_id, settled, amount, cur in rows:
+        paid, other_currency = found[org]
+        if cur != currencies[org]:
+            found[org] = (paid, other_currency + 1)
             continue
         paid.append(
             PaidReimbursement(
@@ -398,7 +446,7 @@ def paid_reimbursements(
                 energy_wh=energy.get(statement_id) or 0,
             )
         )
-    return paid, other_currency
+    return found
 
 
 def transactions_invoice_bases(
@@ -427,19 +475,20 @@ def transactions_invoice_bases(
 # --- Services ---------------------------------------------------------------------------
 
 
-def connected_days(organisation_id: int, month: Month) -> dict[int, int]:
-    """Per driver, the local days of the month on which they were connected to one of
-    the organisation's connections (a day counts once, whatever the connections)."""
+def connected_days(organisation_ids: list[int], month: Month) -> dict[int, dict[int, int]]:
+    """Per organisation, per driver, the local days of the month on which they were
+    connected to one of the organisation's connections (a day counts once, whatever the
+    connections)."""
     tz = timezone.get_current_timezone()
-    days: dict[int, set[int]] = defaultdict(set)
-    for driver_id, connected, ended in (
+    by_organisation: dict[int, dict[int, set[int]]] = {pk: {} for pk in organisation_ids}
+    for organisation_id, driver_id, connected, ended in (
         Membership.objects.filter(
-            organisation_id=organisation_id,
+            organisation_id__in=organisation_ids,
             connected_at__isnull=False,
             connected_at__lt=month.end,
         )
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=month.start))
-        .values_list("driver_id", "connected_at", "ended_at")
+        .values_list("organisation_id", "driver_id", "connected_at", "ended_at")
     ):
         if connected is None:  # filtered out; for the type checker
             continue
@@ -447,25 +496,32 @@ def connected_days(organisation_id: int, month: Month) -> dict[int, int]:
         last = min(ended.astimezone(tz).date(), month.last) if ended else month.last
         if last < first:
             continue
-        days[driver_id].update(range(first.day, last.day + 1))
-    return {driver_id: len(seen) for driver_id, seen in days.items() if seen}
+        days = by_organisation[organisation_id]
+        days.setdefault(driver_id, set()).update(range(first.day, last.day + 1))
+    return {
+        organisation_id: {driver_id: len(seen) for driver_id, seen in days.items() if seen}
+        for organisation_id, days in by_organisation.items()
+    }
 
 
-def drivers_under_warranty(organisation_id: int, month: Month) -> int:
-    """Drivers with a home charger the platform installed (commissioned before the
-    month's end) whose home warranty and labour runs on into the month."""
-    return (
+def drivers_under_warranty(organisation_ids: list[int], month: Month) -> dict[int, int]:
+    """Per organisation, the drivers with a home charger the platform installed
+    (commissioned before the month's end) whose home warranty and labour runs on into
+    the month."""
+    counts = dict.fromkeys(organisation_ids, 0)
+    for organisation_id, _driver_id in (
         InstallationJob.objects.filter(
-            organisation_id=organisation_id,
+            organisation_id__in=organisation_ids,
             status__in=[JobStatus.COMMISSIONED, JobStatus.COMPLETED],
             commissioned_at__lt=month.end,
             warranty_until__gte=month.first,
         )
         .order_by()
-        .values("driver_id")
+        .values_list("organisation_id", "driver_id")
         .distinct()
-        .count()
-    )
+    ):
+        counts[organisation_id] += 1
+    return counts
 
 
 # --- Bundle -----------------------------------------------------------------------------
@@ -495,17 +551,19 @@ class CompletedJob:
     share_excl_vat: Decimal
 
 
-def completed_jobs(organisation_id: int, month: Month) -> list[CompletedJob]:
-    """Completed installations whose organisation's share is not invoiced yet, with the
-    approved quote's share; jobs locked."""
+def completed_jobs(organisation_ids: list[int], month: Month) -> dict[int, list[CompletedJob]]:
+    """Per organisation, the completed installations whose organisation's share is not
+    invoiced yet, with the approved quote's share; jobs locked."""
+    found: dict[int, list[CompletedJob]] = {pk: [] for pk in organisation_ids}
     job_rows = list(
         InstallationJob.objects.select_for_update(of=("self",))
         .filter(
-            organisation_id=organisation_id,
+            organisation_id__in=organisation_ids,
             pk__in=InstallationJob.objects.filter(_open_jobs(month)).values("pk"),
         )
-        .order_by("completed_at", "pk")
+        .order_by("organisation_id", "completed_at", "pk")
         .values_list(
+            "organisation_id",
             "pk",
             "driver_id",
             "connection_id",
@@ -519,16 +577,16 @@ def completed_jobs(organisation_id: int, month: Month) -> list[CompletedJob]:
         )
     )
     if not job_rows:
-        return []
+        return found
     quotes: dict[int, Quote] = {}
     for quote in (
-        Quote.objects.filter(job_id__in=[row[0] for row in job_rows], status=QuoteStatus.APPROVED)
+        Quote.objects.filter(job_id__in=[row[1] for row in job_rows], status=QuoteStatus.APPROVED)
         .prefetch_related("lines")
         .order_by("job_id", "number")
     ):
         quotes[quote.job_id] = quote  # the latest approved one
-    jobs = []
     for (
+        organisation_id,
         pk,
         driver_id,
         connection_id,
@@ -551,7 +609,7 @@ def completed_jobs(organisation_id: int, month: Month) -> list[CompletedJob]:
             ),
             ZERO,
         )
-        jobs.append(
+        found[organisation_id].append(
             CompletedJob(
                 id=pk,
                 driver_id=driver_id,
@@ -566,4 +624,4 @@ def completed_jobs(organisation_id: int, month: Month) -> list[CompletedJob]:
                 share_excl_vat=cents(excl),
             )
         )
-    return jobs
+    return found

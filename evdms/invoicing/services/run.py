@@ -1,18 +1,21 @@
 """The monthly invoice run: for each organisation with anything to invoice, its Bundle
 invoices (one per driver with an installation completed), its Services invoice (fees)
 and its Transactions invoice (business public sessions, credited ones deducted, and the
-home reimbursements paid), all of one organisation in ONE transaction.
+home reimbursements paid). A chunk of organisations (``CHUNK_ORGANISATIONS``) is read
+and invoiced in ONE transaction, each organisation in a savepoint of its own: a query
+per kind of source and a commit per chunk, not per organisation (at 1,000
+organisations those were most of the run's time on PostgreSQL).
 
-Exactly once, as the statement run is: an organisation's invoices commit together or
-not at all, so a run killed at any point leaves whole organisations, and running again
+Exactly once, as the statement run is: a chunk's invoices commit together or not at
+all, so a run killed at any point leaves whole organisations, and running again
 issues exactly what is missing (the month's invoices that exist are not made again, a
 source on an invoice is never taken again; the database's unique constraints say so
 too). Numbers are allocated in that same transaction (``invoice_issue``), so a killed
 run leaves no gap either.
 
 An organisation whose invoices cannot be made (a value beyond a column, a constraint
-other than "already done") is refused: logged, counted, rolled back, and the run goes
-on with the others; its sources stay open for the next run.
+other than "already done") is refused: logged, counted, rolled back to its savepoint,
+and the run goes on with the others; its sources stay open for the next run.
 
 Decisions where the issue is silent (see ``sources`` for which sources a month takes):
 - the public charging service fee counts the business sessions billed on the month's
@@ -36,14 +39,21 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from evdms.accounts.models import Organisation, User
 from evdms.charging.models import ChargingSession
 from evdms.invoicing import sources
 from evdms.invoicing.delivery import invoices_deliver_after_commit, invoices_deliver_pending
-from evdms.invoicing.models import FeeBasis, FeeSchedule, Invoice, InvoiceKind, LineSource
+from evdms.invoicing.models import (
+    FeeBasis,
+    FeeSchedule,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    LineSource,
+)
 from evdms.invoicing.selectors import fee_schedules_in_force
 from evdms.invoicing.services.issue import DraftLine, invoice_issue
 from evdms.invoicing.sources import Month
@@ -52,16 +62,13 @@ from evdms.reimbursements import checkpoints
 
 logger = logging.getLogger("evdms.invoicing")
 
-# Organisations whose fee schedules and rows are read together; each one is still
-# invoiced in a transaction of its own.
+# Organisations read and invoiced together, in one transaction (each in a savepoint).
 CHUNK_ORGANISATIONS = 100
 # Attempts per organisation: a second one after an IntegrityError (most likely another
 # worker issued something meanwhile: the retry reads what is done and skips it).
 ATTEMPTS = 2
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
-# Session ids per UPDATE (well under SQLite's bound parameters).
-MARK_BATCH = 5000
 
 
 @dataclass
@@ -126,9 +133,9 @@ def _money(currency: str, amount: Decimal) -> str:
 
 
 def _session_line(
-    session: sources.PublicSession, labels: sources.Labels, zone: tzinfo
+    organisation_id: int, session: sources.PublicSession, labels: sources.Labels, zone: tzinfo
 ) -> DraftLine:
-    who = labels.of(session.driver_id, session.connection_id)
+    who = labels.of(organisation_id, session.driver_id, session.connection_id)
     net = cents(session.cost_excl_vat)
     when = _day(session.started_at, zone)
     return DraftLine(
@@ -151,8 +158,10 @@ def _session_line(
     )
 
 
-def _credit_line(credited: sources.CreditedSession, labels: sources.Labels) -> DraftLine:
-    who = labels.of(credited.driver_id, credited.connection_id)
+def _credit_line(
+    organisation_id: int, credited: sources.CreditedSession, labels: sources.Labels
+) -> DraftLine:
+    who = labels.of(organisation_id, credited.driver_id, credited.connection_id)
     # Exactly what its line billed, with the sign turned: the two net to zero.
     return DraftLine(
         source=LineSource.PUBLIC_SESSION_CREDIT,
@@ -175,8 +184,10 @@ def _credit_line(credited: sources.CreditedSession, labels: sources.Labels) -> D
     )
 
 
-def _reimbursement_line(paid: sources.PaidReimbursement, labels: sources.Labels) -> DraftLine:
-    who = labels.of(paid.driver_id, paid.connection_id)
+def _reimbursement_line(
+    organisation_id: int, paid: sources.PaidReimbursement, labels: sources.Labels
+) -> DraftLine:
+    who = labels.of(organisation_id, paid.driver_id, paid.connection_id)
     description = (
         f"Home charging reimbursed to the driver: statement {paid.reference} "
         f"({paid.statement_month:%B %Y})"
@@ -206,6 +217,7 @@ def _reimbursement_line(paid: sources.PaidReimbursement, labels: sources.Labels)
 
 
 def _fee_lines(
+    organisation_id: int,
     schedule: FeeSchedule,
     month: Month,
     currency: str,
@@ -242,7 +254,7 @@ def _fee_lines(
                     unit_price=cents(share),
                     net_amount=cents(share),  # rounded once, from the exact share
                     driver_id=driver_id,
-                    driver_name=labels.of(driver_id, None).name,
+                    driver_name=labels.of(organisation_id, driver_id, None).name,
                 )
             )
     if schedule.warranty_fee and warranty_drivers:
@@ -314,8 +326,8 @@ def _fee_line(
 # --- Bundle -----------------------------------------------------------------------------
 
 
-def _job_line(job: sources.CompletedJob, labels: sources.Labels) -> DraftLine:
-    who = labels.of(job.driver_id, job.connection_id)
+def _job_line(organisation_id: int, job: sources.CompletedJob, labels: sources.Labels) -> DraftLine:
+    who = labels.of(organisation_id, job.driver_id, job.connection_id)
     what = (
         f"Home charger and installation ({job.charger})"
         if job.charger
@@ -351,13 +363,43 @@ class _Outcome:
     left_out: int
 
 
+class _Reads:
+    """The sources of a chunk of organisations, read (and locked) together: a query per
+    kind of source for the chunk rather than per organisation. Read inside the chunk's
+    transaction, so what it locks stays locked until the chunk's invoices commit."""
+
+    def __init__(self, organisations: list[Organisation], month: Month) -> None:
+        ids = [organisation.pk for organisation in organisations]
+        currencies = {organisation.pk: organisation.currency for organisation in organisations}
+        self.existing = sources.existing_invoices(ids, month)
+        self.sessions = sources.open_public_sessions(currencies, month)
+        self.credited = sources.credited_sessions(ids)
+        self.paid = sources.paid_reimbursements(currencies, month)
+        self.jobs = sources.completed_jobs(ids, month)
+        self.days = sources.connected_days(ids, month)
+        self.warranty = sources.drivers_under_warranty(ids, month)
+        driver_ids: set[int] = set()
+        for sessions, _ in self.sessions.values():
+            driver_ids.update(s.driver_id for s in sessions if s.driver_id is not None)
+        for credited in self.credited.values():
+            driver_ids.update(c.driver_id for c in credited if c.driver_id is not None)
+        for paid, _ in self.paid.values():
+            driver_ids.update(p.driver_id for p in paid)
+        for jobs in self.jobs.values():
+            driver_ids.update(j.driver_id for j in jobs)
+        for days in self.days.values():
+            driver_ids.update(days)
+        self.labels = sources.Labels(ids, driver_ids)
+
+
 def _plan(
-    organisation: Organisation, month: Month, schedule: FeeSchedule | None
+    organisation: Organisation, month: Month, schedule: FeeSchedule | None, reads: _Reads
 ) -> tuple[list[_Planned], list[int], bool, int]:
     """The organisation's invoices to issue, the sessions they take, whether the month
-    had invoices already, and the sources left out. Reads lock what they take."""
+    had invoices already, and the sources left out (from the chunk's ``reads``)."""
+    org = organisation.pk
     currency = organisation.currency
-    kinds, bundle_drivers = sources.existing_invoices(organisation.pk, month)
+    kinds, bundle_drivers = reads.existing[org]
     planned: list[_Planned] = []
     left_out = 0
     taken: list[int] = []
@@ -365,31 +407,28 @@ def _plan(
     credited: list[sources.CreditedSession] = []
     paid: list[sources.PaidReimbursement] = []
     if InvoiceKind.TRANSACTIONS not in kinds:
-        sessions, other = sources.open_public_sessions(organisation.pk, month, currency)
+        sessions, other = reads.sessions[org]
         left_out += other
-        credited = sources.credited_sessions(organisation.pk)
-        paid, other = sources.paid_reimbursements(organisation.pk, month, currency)
+        credited = reads.credited[org]
+        paid, other = reads.paid[org]
         left_out += other
     jobs = [
         job
-        for job in sources.completed_jobs(organisation.pk, month)
+        for job in reads.jobs[org]
         if job.driver_id not in bundle_drivers  # that driver's Bundle waits a month
     ]
     days: dict[int, int] = {}
     warranty = 0
     if InvoiceKind.SERVICES not in kinds and schedule is not None:
-        days = sources.connected_days(organisation.pk, month)
-        warranty = sources.drivers_under_warranty(organisation.pk, month)
-    driver_ids = {s.driver_id for s in sessions if s.driver_id is not None}
-    driver_ids |= {c.driver_id for c in credited if c.driver_id is not None}
-    driver_ids |= {p.driver_id for p in paid} | {j.driver_id for j in jobs} | set(days)
-    labels = sources.Labels(organisation.pk, driver_ids)
+        days = reads.days[org]
+        warranty = reads.warranty[org]
+    labels = reads.labels
 
     if InvoiceKind.TRANSACTIONS not in kinds:
         zone = timezone.get_current_timezone()
-        lines = [_session_line(s, labels, zone) for s in sessions]
-        lines += [_credit_line(c, labels) for c in credited]
-        lines += [_reimbursement_line(p, labels) for p in paid if p.amount]
+        lines = [_session_line(org, s, labels, zone) for s in sessions]
+        lines += [_credit_line(org, c, labels) for c in credited]
+        lines += [_reimbursement_line(org, p, labels) for p in paid if p.amount]
         transactions = _Planned(InvoiceKind.TRANSACTIONS, lines)
         if lines and transactions.total:
             planned.append(transactions)
@@ -403,15 +442,15 @@ def _plan(
         else:
             bases = (0, ZERO, 0, ZERO)
     else:
-        bases = sources.transactions_invoice_bases(organisation.pk, month)
+        bases = sources.transactions_invoice_bases(org, month)
     if InvoiceKind.SERVICES not in kinds and schedule is not None:
-        fees = _fee_lines(schedule, month, currency, days, labels, warranty, bases)
+        fees = _fee_lines(org, schedule, month, currency, days, labels, warranty, bases)
         services = _Planned(InvoiceKind.SERVICES, fees)
         if fees and services.total:
             planned.append(services)
     by_driver: dict[int, list[DraftLine]] = {}
     for job in jobs:
-        by_driver.setdefault(job.driver_id, []).append(_job_line(job, labels))
+        by_driver.setdefault(job.driver_id, []).append(_job_line(org, job, labels))
     for driver_id in sorted(by_driver):
         bundle = _Planned(InvoiceKind.BUNDLE, by_driver[driver_id], driver_id=driver_id)
         if bundle.total:
@@ -420,17 +459,21 @@ def _plan(
     return planned, taken, existing, left_out
 
 
-def _mark_invoiced(session_ids: list[int]) -> None:
-    """The sessions' Business/Personal mark is fixed from now on. Each batch must
-    update exactly its rows (they are locked and were open when read)."""
-    now = timezone.now()
-    for offset in range(0, len(session_ids), MARK_BATCH):
-        batch = session_ids[offset : offset + MARK_BATCH]
-        marked = ChargingSession.objects.filter(pk__in=batch, invoiced_at__isnull=True).update(
-            invoiced_at=now
-        )
-        if marked != len(batch):
-            raise _Contended
+def _mark_invoiced(invoice: Invoice | None, session_ids: list[int]) -> None:
+    """The sessions' Business/Personal mark is fixed from now on: the sessions on the
+    Transactions ``invoice``'s lines, in one UPDATE (no list of ids to send). It must
+    update exactly ``session_ids`` (they are locked and were open when read)."""
+    if not session_ids:
+        return
+    assert invoice is not None  # sessions are taken by a Transactions invoice only
+    marked = ChargingSession.objects.filter(
+        pk__in=InvoiceLine.objects.filter(invoice_id=invoice.pk, session_id__isnull=False).values(
+            "session_id"
+        ),
+        invoiced_at__isnull=True,
+    ).update(invoiced_at=timezone.now())
+    if marked != len(session_ids):
+        raise _Contended
 
 
 def _organisation_invoice(
@@ -438,9 +481,12 @@ def _organisation_invoice(
     month: Month,
     schedule: FeeSchedule | None,
     issue_date: date | None,
+    reads: _Reads,
 ) -> _Outcome:
+    """One organisation's invoices, in a savepoint of the chunk's transaction: all of
+    them or (rolled back to the savepoint) none."""
     with transaction.atomic():
-        planned, taken, existing, left_out = _plan(organisation, month, schedule)
+        planned, taken, existing, left_out = _plan(organisation, month, schedule, reads)
         invoices = []
         for plan in planned:
             invoices.append(
@@ -454,9 +500,12 @@ def _organisation_invoice(
                     issued_by="monthly run",
                 )
             )
-        _mark_invoiced(taken)
-        # E-mailed once this transaction commits; what a kill in between leaves unsent
-        # the next run queues first (invoices_deliver_pending).
+        transactions = next(
+            (invoice for invoice in invoices if invoice.kind == InvoiceKind.TRANSACTIONS), None
+        )
+        _mark_invoiced(transactions, taken)
+        # E-mailed once the chunk commits; what a kill in between leaves unsent the next
+        # run queues first (invoices_deliver_pending).
         invoices_deliver_after_commit(invoice.pk for invoice in invoices)
         checkpoints.checkpoint("invoices-written")
     return _Outcome(invoices=invoices, existing=existing, left_out=left_out)
@@ -492,21 +541,24 @@ def invoices_run(
     for chunk in _chunks(organisation_ids, max(chunk_size, 1)):
         schedules = fee_schedules_in_force(chunk, the_month.first)
         organisations = Organisation.objects.select_related("invoice_payer").in_bulk(chunk)
+        outcomes: dict[int, _Outcome | None] = {}
+        try:
+            with transaction.atomic():
+                _constraints_immediate()
+                reads = _Reads([organisations[pk] for pk in chunk], the_month)
+                for organisation_id in chunk:
+                    outcomes[organisation_id] = _organisation_attempts(
+                        organisations[organisation_id],
+                        the_month,
+                        schedules.get(organisation_id),
+                        issue_date,
+                        reads,
+                    )
+        except _REFUSING:  # the chunk's commit, or its reads, failed: none of it is done
+            logger.exception("Invoices of organisations %s for %s refused", chunk, the_month.first)
+            outcomes = dict.fromkeys(chunk)
         for organisation_id in chunk:
-            organisation = organisations[organisation_id]
-            schedule = schedules.get(organisation_id)
-            outcome = None
-            for attempt in range(ATTEMPTS):
-                try:
-                    outcome = _organisation_invoice(organisation, the_month, schedule, issue_date)
-                    break
-                except (IntegrityError, _Contended):
-                    if attempt + 1 < ATTEMPTS:
-                        continue  # read again: what is done now is skipped
-                    logger.exception("Invoices of %s for %s refused", organisation, the_month.first)
-                except _REFUSING:
-                    logger.exception("Invoices of %s for %s refused", organisation, the_month.first)
-                    break
+            outcome = outcomes[organisation_id]
             if outcome is None:
                 result.refused += 1
                 result.refused_ids.append(organisation_id)
@@ -519,6 +571,39 @@ def invoices_run(
                 counts.update(invoice.kind for invoice in outcome.invoices)
             elif outcome.existing:
                 result.skipped += 1
-            checkpoints.checkpoint("organisation-committed")
+        checkpoints.checkpoint("chunk-committed")
     logger.info("Invoices for %s: %s (%s)", the_month.first, result.counts(), dict(counts))
     return result
+
+
+def _organisation_attempts(
+    organisation: Organisation,
+    month: Month,
+    schedule: FeeSchedule | None,
+    issue_date: date | None,
+    reads: _Reads,
+) -> _Outcome | None:
+    """The organisation's invoices, or None when they are refused (rolled back to its
+    savepoint: the chunk's other organisations go on)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return _organisation_invoice(organisation, month, schedule, issue_date, reads)
+        except (IntegrityError, _Contended):
+            if attempt + 1 < ATTEMPTS:
+                # Read the organisation again: what is done now is skipped.
+                reads = _Reads([organisation], month)
+                continue
+            logger.exception("Invoices of %s for %s refused", organisation, month.first)
+        except _REFUSING:
+            logger.exception("Invoices of %s for %s refused", organisation, month.first)
+            return None
+    return None
+
+
+def _constraints_immediate() -> None:
+    """On PostgreSQL Django's foreign keys are checked at COMMIT (deferred): checked at
+    each statement instead, a broken reference refuses its organisation (in its
+    savepoint) rather than the whole chunk at its commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

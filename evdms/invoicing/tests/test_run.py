@@ -450,8 +450,9 @@ def kill_reference(kill_prepared, tmp_path_factory):
 @pytest.mark.parametrize(
     ("checkpoint", "after", "organisations_before_kill"),
     [
-        ("invoices-written", "3", 2),  # inside the third organisation's transaction
-        ("organisation-committed", "4", 4),  # four organisations committed
+        # Inside the third organisation's savepoint: the first chunk of two committed.
+        ("invoices-written", "3", 2),
+        ("chunk-committed", "2", 4),  # two chunks of two organisations committed
     ],
 )
 def test_a_run_killed_mid_way_and_run_again_issues_the_same_invoices_gapless(
@@ -501,3 +502,39 @@ def test_the_run_emails_each_invoice_once_to_accounts_payable(
     with django_capture_on_commit_callbacks(execute=True):
         invoices_run(OCT, issue_date=ISSUED)  # a rerun issues and e-mails nothing more
     assert len(mailoutbox) == 3
+
+
+@pytest.mark.django_db
+def test_an_organisation_refused_mid_chunk_rolls_back_alone_and_the_chunk_goes_on():
+    """Three organisations in one chunk (one transaction): the second one's invoice is
+    written and then fails; only its savepoint rolls back, the others are issued,
+    numbered without a gap, and its sessions stay open for the next run."""
+    orgs = []
+    for n in range(3):
+        org = w.billed_organisation(make_organisation(f"chunk{n}", f"Chunk {n}"))
+        w.fee_schedule(org)
+        driver = w.driver(w.public_connection(org), f"Driver {n}")
+        w.public_session(driver, org, w.local(date(2026, 10, 3)), "4.20")
+        orgs.append(org)
+    real_issue = run_module.invoice_issue
+
+    def failing_for_the_second(**kwargs):
+        invoice = real_issue(**kwargs)  # written, then the organisation fails
+        if kwargs["organisation"].pk == orgs[1].pk:
+            raise ValueError("beyond a column")
+        return invoice
+
+    with mock.patch.object(run_module, "invoice_issue", failing_for_the_second):
+        result = invoices_run(OCT, issue_date=ISSUED, chunk_size=3)
+    assert result.refused_ids == [orgs[1].pk]
+    assert set(Invoice.objects.values_list("organisation__slug", flat=True)) == {
+        "chunk0",
+        "chunk2",
+    }
+    assert_gapless(list(Invoice.objects.values_list("organisation", "kind", "number")))
+    assert ChargingSession.objects.filter(organisation=orgs[1], invoiced_at__isnull=True).exists()
+    # The next run issues the refused organisation's invoices, numbered on from the others.
+    again = invoices_run(OCT, issue_date=ISSUED, chunk_size=3)
+    assert again.refused == 0
+    assert Invoice.objects.filter(organisation=orgs[1]).count() == 2
+    assert_gapless(list(Invoice.objects.values_list("organisation", "kind", "number")))
