@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('energy_wh', models.BigIntegerField(default=0)),
                 ('statements', models.BigIntegerField(default=0)),
                 ('cost_e4', models.BigIntegerField(default=0)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='connections.connection')),
+                ('connection', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='connections.connection')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('connection', 'month', 'kind', 'currency'), name='monthly_figures_key')],

@@ -234,7 +234,7 @@ def test_home_and_public_side_by_side_per_month(fleet: Fleet):
     html = client_for(fleet.world.ana).get(URL).content.decode()
     assert "Home and public charging per month" in html
     section = html.split('id="home-public-heading"', 1)[1]
-    row = section.split("<td>October 2026</td>", 1)[1].split("</tr>", 1)[0]
+    row = section.split(">October 2026</td>", 1)[1].split("</tr>", 1)[0]
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == [
         "10.000",
         "2.000",

@@ -327,3 +327,19 @@ def test_a_change_of_any_one_field_of_a_statement_moves_the_figures(fleet: Fleet
     statement.save()
     assert stored() != before
     assert stored() == from_sources()
+
+
+def test_a_flush_leaves_no_figures_behind(fleet: Fleet):
+    """SQLite's flush (between transactional tests) deletes the figures, then the
+    sessions, whose triggers write what they take off: the next migrate clears that."""
+    fleet.session(fleet.dan, fleet.acme, TIMES[3], 4_000)
+    on_statement(fleet.session(fleet.eve, fleet.globex, TIMES[3], 1_000), "1", "1")
+    MonthlyFigures.objects.all().delete()
+    from evdms.reimbursements.models import StatementLine
+
+    StatementLine.objects.all().delete()
+    Statement.objects.all().delete()
+    ChargingSession.objects.all().delete()
+    assert stored() != {}  # what the deletes took off
+    assert monthly.install(connection) is False  # the triggers are as wanted
+    assert stored() == {} == from_sources()
