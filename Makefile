@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test test-fast lint format lock chromium migrate
-.PHONY: bench-drivers bench-invitations bench-reports bench-statements bench-installations
+.PHONY: bench-drivers bench-invitations bench-reports bench-dashboard bench-statements bench-installations
 .PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
 .PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs bench-invoices bench-invoice-pdf
 
@@ -95,6 +95,10 @@ bench-ocpp-two-gateways: $(STAMP)
 
 bench-reports: $(STAMP)
 	$(BIN)/python bench/reports.py --sessions 1000000 --drivers 100000
+
+# The dashboard at 1,000,000 sessions (SQLite; DATABASE_URL=postgres://… for PostgreSQL).
+bench-dashboard: $(STAMP)
+	$(BIN)/python bench/dashboard.py --sessions 1000000 --drivers 100000
 
 bench-statements: $(STAMP)
 	$(BIN)/python bench/statements.py --drivers 100000 --sessions-per-driver 30

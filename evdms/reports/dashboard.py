@@ -13,22 +13,20 @@ sessions count nowhere.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import reach
 from evdms.charging.access import chargers_for
-from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
 from evdms.connections.access import connections_for
 from evdms.enrolment.access import memberships_for
 from evdms.enrolment.models import MembershipStatus
-from evdms.reimbursements.models import Statement
+from evdms.reports.models import MonthlyFigures, MonthlyKind
 
 MONTHS = 12
 
@@ -53,6 +51,7 @@ class ConnectionFigures:
     energy_wh: int = 0  # home charging
     reimbursed: dict[str, Decimal] = field(default_factory=dict)
     public_energy_wh: int = 0
+    public_cost: dict[str, Decimal] = field(default_factory=dict)  # business, incl. VAT
 
 
 @dataclass
@@ -83,7 +82,6 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     # counts of drivers and chargers come with any right.
     transactions = reach(actor, Permission.VIEW_REPORTS)
     ids = [c.pk for c in rows if transactions.covers(c.organisation_id, c.pk)]
-    organisation_ids = sorted({c.organisation_id for c in rows if c.pk in set(ids)})
     for row in (
         memberships_for(actor, Permission.VIEW_DASHBOARD)
         .filter(status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING])
@@ -99,74 +97,37 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     chargers = chargers_for(actor, Permission.VIEW_DASHBOARD).aggregate(
         total=Count("pk"), online=Count("pk", filter=Q(online=True))
     )
-    # One query a month, each a range of the (connection, started_at, status, energy_wh)
-    # index: the database reads only the index, once per session. (One query with a
-    # filtered sum per month reads each session twelve times, and truncating each time
-    # to its month costs a function call per row: 20 times slower with a million.)
-    bounds = [*(_midnight(m) for m in months), _midnight(_next_month(months[-1]))]
-    energy = [0] * len(months)
-    for i in range(len(months)):
-        for session_row in (
-            ChargingSession.objects.filter(
-                connection_id__in=ids,
-                started_at__gte=bounds[i],
-                started_at__lt=bounds[i + 1],
-                status=SessionStatus.COMPLETED,
-            )
-            .values("connection_id")
-            .annotate(wh=Sum("energy_wh"))
-            .order_by()
-        ):
-            wh = session_row["wh"] or 0
-            energy[i] += wh
-            connections[session_row["connection_id"]].energy_wh += wh
-    # Public sessions are few beside home ones: one query for the twelve months, by month
-    # (local), connection and currency. Their energy is in the totals above (the same
-    # connections' index range), so home energy is the total less the public energy.
-    public_energy = [0] * len(months)
-    public_cost: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    # Energy and money from the monthly figures (evdms/reports/monthly.py): one query of
+    # at most connections × 12 months × 2 kinds × currencies rows, whatever the number
+    # of sessions and statements.
     month_index = {m: i for i, m in enumerate(months)}
-    for public_row in (
-        # By organisation first: the (organisation, kind, started_at) index reads the
-        # public sessions alone, not every session of the connections.
-        ChargingSession.objects.filter(
-            organisation_id__in=organisation_ids,
-            kind=SessionKind.PUBLIC,
-            connection_id__in=ids,
-            started_at__gte=bounds[0],
-            started_at__lt=bounds[-1],
-            status=SessionStatus.COMPLETED,
-        )
-        .annotate(month=TruncMonth("started_at", tzinfo=timezone.get_current_timezone()))
-        .values("month", "connection_id", "currency")
-        .annotate(
-            wh=Sum("energy_wh"),
-            cost=Sum("cost_incl_vat", filter=Q(purpose=SessionPurpose.BUSINESS)),
-        )
-        .order_by()
-    ):
-        month = public_row["month"]
-        index = month_index.get(month.date() if isinstance(month, datetime) else month)
-        if index is None:
-            continue
-        wh = public_row["wh"] or 0
-        public_energy[index] += wh
-        energy[index] -= wh
-        figures = connections[public_row["connection_id"]]
-        figures.public_energy_wh += wh
-        figures.energy_wh -= wh
-        if public_row["cost"] is not None:
-            public_cost[public_row["currency"]][months[index]] += public_row["cost"]
-    reimbursed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for statement_row in (
-        Statement.objects.filter(connection_id__in=ids, month__gte=months[0])
-        .values("connection_id", "month", "currency")
-        .annotate(total=Sum("total"))
-    ):
-        currency, total = statement_row["currency"], statement_row["total"]
-        reimbursed[currency][statement_row["month"]] += total
-        per = connections[statement_row["connection_id"]].reimbursed
-        per[currency] = per.get(currency, Decimal(0)) + total
+    energy = [0] * len(months)
+    public_energy = [0] * len(months)
+    reimbursed: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
+    public_cost: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
+    rows_of_figures = MonthlyFigures.objects.filter(
+        connection_id__in=ids, month__gte=months[0], month__lte=months[-1]
+    ).values_list(
+        "connection_id", "month", "kind", "currency", "energy_wh", "statements", "cost_e4"
+    )
+    for connection_id, month, kind, currency, wh, statements, cost_e4 in rows_of_figures:
+        index = month_index[month]
+        figures = connections[connection_id]
+        cost = Decimal(cost_e4).scaleb(-4)
+        if kind == MonthlyKind.PUBLIC:
+            public_energy[index] += wh
+            figures.public_energy_wh += wh
+            if cost:
+                public_cost[currency][index] += cost
+                per = figures.public_cost
+                per[currency] = per.get(currency, Decimal(0)) + cost
+        else:
+            energy[index] += wh
+            figures.energy_wh += wh
+            if statements:
+                reimbursed[currency][index] += cost
+                per = figures.reimbursed
+                per[currency] = per.get(currency, Decimal(0)) + cost
     return Dashboard(
         connected=sum(c.connected for c in connections.values()),
         pending=sum(c.pending for c in connections.values()),
@@ -174,26 +135,17 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
         chargers=chargers["total"],
         months=months,
         energy_wh=energy,
-        reimbursed={
-            currency: [by_month.get(month, Decimal(0)) for month in months]
-            for currency, by_month in sorted(reimbursed.items())
-        },
-        per_connection=list(connections.values()),
+        # Statements are whole cents already; public prices are summed exactly and
+        # rounded once, here, half-up to the cent.
+        reimbursed={c: [_cents(v) for v in amounts] for c, amounts in sorted(reimbursed.items())},
+        per_connection=[
+            replace(c, public_cost={k: _cents(v) for k, v in sorted(c.public_cost.items())})
+            for c in connections.values()
+        ],
         public_energy_wh=public_energy,
-        # Rounded once, here, half-up to the cent: the sum of exact prices.
-        public_cost={
-            currency: [
-                by_month.get(month, Decimal(0)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-                for month in months
-            ]
-            for currency, by_month in sorted(public_cost.items())
-        },
+        public_cost={c: [_cents(v) for v in amounts] for c, amounts in sorted(public_cost.items())},
     )
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -90,3 +90,53 @@ class ReportExportChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export_id}#{self.index}"
+
+
+class MonthlyKind(models.TextChoices):
+    HOME = "home", "Home"
+    PUBLIC = "public", "Public"
+
+
+class MonthlyFigures(models.Model):
+    """A connection's charging in one month (local time), home or public, per currency:
+    what the dashboard shows, kept so that it reads a few hundred rows instead of every
+    session. Written only by the database triggers of ``evdms.reports.monthly`` in the
+    same transaction as the session or statement that changes it; rebuilt from those
+    sources by ``manage.py rebuild_monthly_figures``.
+
+    - sessions, energy_wh: completed sessions that started in the month (credited and
+      active ones count nowhere, as everywhere else);
+    - cost_e4: what the organisation pays, in ten-thousandths of the currency: for home
+      charging the month's reimbursement statements, for public charging the operators'
+      prices incl. VAT of the business sessions. Integers, so that adding and taking off
+      in any order gives exactly what a rebuild gives, on SQLite (whose decimals are
+      floats) too.
+    """
+
+    # No database constraint: the triggers write here while sessions are deleted (a
+    # connection's last ones before it goes, a test database's flush), and a row of a
+    # connection gone is never read and goes at the next rebuild.
+    connection = models.ForeignKey(
+        "connections.Connection",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    month = models.DateField(help_text="the first day of the month, local time")
+    kind = models.CharField(max_length=6, choices=MonthlyKind.choices)
+    currency = models.CharField(max_length=3, blank=True)
+    sessions = models.BigIntegerField(default=0)
+    energy_wh = models.BigIntegerField(default=0)
+    statements = models.BigIntegerField(default=0)
+    cost_e4 = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            # The key the triggers' upserts land on.
+            models.UniqueConstraint(
+                fields=["connection", "month", "kind", "currency"], name="monthly_figures_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.month:%Y-%m} {self.kind} {self.currency}"

@@ -113,6 +113,20 @@ def dashboard(request: AdminRequest) -> HttpResponse:
             )
             for currency, amounts in board.public_cost.items()
         ]
+        # Home and public side by side, a row a month: energy, and what the organisation
+        # paid per currency (reimbursed at home, business sessions' prices in public).
+        context["home_currencies"] = list(board.reimbursed)
+        context["public_currencies"] = list(board.public_cost)
+        context["monthly_rows"] = [
+            (
+                month,
+                board.energy_wh[i],
+                board.public_energy_wh[i],
+                [amounts[i] for amounts in board.reimbursed.values()],
+                [amounts[i] for amounts in board.public_cost.values()],
+            )
+            for i, month in enumerate(board.months)
+        ]
     return render(request, "web/dashboard.html", context)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from evdms.charging.models import Charger
 from evdms.enrolment.models import Membership
@@ -123,3 +124,136 @@ def test_public_charging_beside_home_charging_per_month(fleet: Fleet):
     html = client_for(fleet.world.ana).get(URL).content.decode()
     assert 'aria-label="Public charging energy per month (kWh)"' in html
     assert "Business public charging per month (EUR, incl. VAT)" in html
+
+
+def _many_sessions(fleet: Fleet, count: int) -> None:
+    """``count`` completed sessions, home and public, over twelve months and both of
+    Voltlease's sharing connections, and a statement a month."""
+    from evdms.charging.models import ChargingSession
+    from evdms.reimbursements.models import Statement
+
+    rows = [
+        ChargingSession(
+            organisation=fleet.world.org_a,
+            connection=fleet.acme if i % 2 else fleet.globex,
+            driver=fleet.dan,
+            kind="public" if i % 3 == 0 else "home",
+            public_key=f"NL*TST*{count}-{i}",
+            transaction_id=str(i),
+            started_at=at(1 + i % 28, month=1 + i % 11),
+            energy_wh=1_000 + i,
+            status="completed",
+            purpose="business" if i % 3 == 0 else "",
+            cost_incl_vat=Decimal("1.2345") if i % 3 == 0 else None,
+            currency="EUR",
+        )
+        for i in range(count)
+    ]
+    ChargingSession.objects.bulk_create(rows, batch_size=500)
+    Statement.objects.filter(driver=fleet.dan).delete()
+    Statement.objects.bulk_create(
+        Statement(
+            driver=fleet.dan,
+            connection=fleet.acme,
+            month=date(2026, month, 1),
+            currency="EUR",
+            total=Decimal("10.00"),
+            status="ready",
+        )
+        for month in range(1, 12)
+    )
+
+
+# The log-in (session, user, two-factor device), the actor's grants (read for each
+# scope: 4), connections, memberships, chargers, monthly figures, admins (2), API keys,
+# installations (2), the navigation's pending requests: none of them per session.
+DASHBOARD_QUERIES = 17
+
+
+@pytest.mark.parametrize("sessions", [10, 1_000])
+def test_the_dashboard_makes_a_fixed_number_of_queries_with_10_or_1000_sessions(
+    fleet: Fleet, django_assert_num_queries, sessions
+):
+    _many_sessions(fleet, sessions)
+    client = client_for(fleet.world.nadia)
+    client.get(URL)  # the first request of a session reads a few things once
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = client.get(URL)
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert sum(board.energy_wh) + sum(board.public_energy_wh) == sum(
+        1_000 + i for i in range(sessions)
+    )
+
+
+def test_the_figures_are_those_of_the_sessions_and_statements(fleet: Fleet):
+    from evdms.charging.models import ChargingSession
+
+    _many_sessions(fleet, 300)
+    board = dashboard_for(fleet.world.actor(fleet.world.nadia), today=date(2026, 11, 25))
+    for month, home, public_wh in zip(
+        board.months, board.energy_wh, board.public_energy_wh, strict=True
+    ):
+        in_month = [
+            s
+            for s in ChargingSession.objects.all()
+            if timezone.localtime(s.started_at).date().replace(day=1) == month  # type: ignore[arg-type]
+        ]
+        assert home == sum(s.energy_wh for s in in_month if s.kind == "home")
+        assert public_wh == sum(s.energy_wh for s in in_month if s.kind == "public")
+        business = sum(s.cost_incl_vat for s in in_month if s.kind == "public")
+        assert board.public_cost["EUR"][board.months.index(month)] == Decimal(business).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+    assert board.reimbursed["EUR"] == [Decimal(0)] + [Decimal("10.00")] * 11
+
+
+def test_another_organisations_figures_never_appear(fleet: Fleet):
+    from evdms.reports.tests.test_public_rows import _members_since_long_ago, public
+
+    _members_since_long_ago(fleet)
+    on_statement(fleet.session(fleet.rob, fleet.rival, at(5, month=10), 99_000), "1", "1")
+    rival = Membership.objects.get(driver=fleet.rob)
+    public(fleet, rival, at(7, month=10), 77_000, cost="99")
+    fleet.session(fleet.dan, fleet.acme, at(3, month=10), 1_000)
+    ours = dashboard_for(fleet.world.actor(fleet.world.nadia), today=date(2026, 11, 25))
+    assert (sum(ours.energy_wh), sum(ours.public_energy_wh)) == (1_000, 0)
+    assert ours.reimbursed == {} and ours.public_cost == {}
+    assert "Rival_Home" not in {c.name for c in ours.per_connection}
+    html = client_for(fleet.world.nadia).get(URL).content.decode()
+    assert "Rival_Home" not in html and "99,000" not in html and "99.00" not in html
+    theirs = dashboard_for(fleet.world.actor(fleet.world.bob), today=date(2026, 11, 25))
+    assert (sum(theirs.energy_wh), sum(theirs.public_energy_wh)) == (99_000, 77_000)
+    assert [c.name for c in theirs.per_connection] == ["Rival_Home"]
+
+
+def test_a_limited_admin_sees_the_figures_of_their_connections_only(fleet: Fleet):
+    fleet.session(fleet.dan, fleet.acme, at(3, month=10), 1_000)
+    on_statement(fleet.session(fleet.eve, fleet.globex, at(4, month=10), 2_000), "1", "1")
+    ana = fleet.world.ana
+    ana.all_connections = False
+    ana.save(update_fields=["all_connections"])
+    ana.connections.set([fleet.acme])
+    board = dashboard_for(fleet.world.actor(ana), today=date(2026, 11, 25))
+    assert [c.name for c in board.per_connection] == ["Acme_Home"]
+    assert board.energy_wh[-2] == 1_000 and board.reimbursed == {}
+    html = client_for(ana).get(URL).content.decode()
+    assert "Globex_Home" not in html
+
+
+def test_home_and_public_side_by_side_per_month(fleet: Fleet):
+    from evdms.reports.tests.test_public_rows import _members_since_long_ago, public
+
+    _members_since_long_ago(fleet)
+    on_statement(fleet.session(fleet.dan, fleet.acme, at(3, month=10), 10_000), "0.30", "0.29")
+    public(fleet, fleet.dan_membership, at(4, month=10), 2_000, cost="5.005")
+    html = client_for(fleet.world.ana).get(URL).content.decode()
+    assert "Home and public charging per month" in html
+    section = html.split('id="home-public-heading"', 1)[1]
+    row = section.split(">October 2026</td>", 1)[1].split("</tr>", 1)[0]
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == [
+        "10.000",
+        "2.000",
+        "2.90",
+        "5.01",
+    ]
