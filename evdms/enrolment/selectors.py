@@ -61,7 +61,9 @@ def parse_driver_query(params: Mapping[str, str]) -> DriverQuery:
 
 
 def drivers_for(actor: Actor, query: DriverQuery) -> QuerySet[Membership]:
-    rows = memberships_for(actor).select_related("driver", "connection", "organisation")
+    rows = memberships_for(actor).select_related(
+        "driver", "connection", "organisation", "moved_to__connection"
+    )
     if query.status:
         rows = rows.filter(status=query.status)
     if query.connection:
@@ -109,7 +111,7 @@ def driver_history(actor: Actor, driver: User) -> QuerySet[AuditEvent]:
 def own_memberships(driver: User) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(driver=driver)
-        .select_related("connection", "organisation")
+        .select_related("connection", "organisation", "moved_to__connection")
         .order_by("-requested_at")
     )
 

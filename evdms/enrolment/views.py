@@ -148,7 +148,7 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
     others = (
         memberships_for(actor)
         .filter(driver=membership.driver)
-        .select_related("connection")
+        .select_related("connection", "moved_to__connection")
         .order_by("-requested_at")
     )
     return render(

@@ -24,6 +24,7 @@ from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
 from evdms.connections.services import connection_create, connection_set_enabled
 from evdms.enrolment.models import (
+    LEFT_REASON,
     LIVE_STATUSES,
     Membership,
     MembershipStatus,
@@ -36,6 +37,7 @@ from evdms.enrolment.services.invitations import (
     invitation_requested,
 )
 from evdms.enrolment.signals import membership_connected, membership_ended, membership_moved
+from evdms.notifications.moments import moment_text
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
@@ -414,7 +416,7 @@ def membership_leave(*, driver: User, membership: Membership) -> Membership:
         was=MembershipStatus.CONNECTED,
         becomes=MembershipStatus.REMOVED,
         action=AuditAction.MEMBERSHIP_LEAVE,
-        ended_reason="Left",
+        ended_reason=LEFT_REASON,
     )
     membership_ended.send(sender=Membership, membership=membership, actor=None, by_user=driver)
     return membership
@@ -482,6 +484,18 @@ def connection_revise_benefits(
             changes={"status": ["connected", "removed"], "connection": [old.name, new.name]},
         )
         membership_moved.send(sender=Membership, old=membership, new=moved, actor=actor)
+        # The driver did nothing and is still connected, so tell them what changed.
+        email_send(
+            to=[membership.driver.email],
+            template="driver_moved",
+            context={
+                "membership": moved,
+                "connection": new,
+                "old_connection": old,
+                "moved_at": moment_text(now, new.organisation),
+            },
+            organisation=new.organisation,
+        )
     if disable_old and old.enabled:
         connection_set_enabled(actor=actor, connection=old, enabled=False)
     return new, len(chosen)
