@@ -43,8 +43,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            login(request, user, backend="evdms.accounts.backends.EmailBackend")
-            return redirect(next_url)
+            if user is not None:  # came from an invitation to this address: go on
+                login(request, user, backend="evdms.accounts.backends.EmailBackend")
+                return redirect(next_url)
+            # The same page whether the address had an account or not.
+            request.session[SIGNUP_SENT_TO] = form.cleaned_data["email"].strip().lower()
+            return redirect(reverse("enrolment:signup_sent") + "?next=" + quote(next_url))
     return render(
         request,
         "enrolment/signup.html",
@@ -53,13 +57,36 @@ def signup(request: HttpRequest) -> HttpResponse:
     )
 
 
+SIGNUP_SENT_TO = "evdms.signup_sent_to"
+
+
+@public
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """After sign-up: check your e-mail (a confirmation link for a new account, a log-in
+    link for an address that had one; the page does not say which)."""
+    return render(
+        request,
+        "enrolment/signup_sent.html",
+        {
+            "email": request.session.get(SIGNUP_SENT_TO, ""),
+            "next": _safe_next(request, reverse("enrolment:my_connections")),
+        },
+    )
+
+
 @public
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     user = services.driver_confirm_email(token=token)
     if user is None:
         return render(request, "enrolment/confirm_invalid.html", status=410)
-    messages.success(request, "Thank you: your e-mail address is confirmed.")
-    return redirect(_safe_next(request, reverse("enrolment:my_connections")))
+    next_url = _safe_next(request, reverse("enrolment:my_connections"))
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        messages.success(request, "Thank you: your e-mail address is confirmed.")
+        return redirect(next_url)
+    # The link proves the address, not the password: log in with the one chosen at
+    # sign-up (whoever made the account with someone else's address cannot use it).
+    messages.success(request, "Thank you: your e-mail address is confirmed. Log in to go on.")
+    return redirect(reverse("accounts:login") + "?next=" + quote(next_url))
 
 
 @require_POST
@@ -96,6 +123,8 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
             "enrolment/join_account.html",
             {"connection": connection, "next": quote(here)},
         )
+    if invitation:  # following an invitation e-mailed to this address proves it
+        services.driver_confirm_by_invitation(user=request.user, token=invitation)
     form = JoinForm(request.POST if request.method == "POST" else None, connection=connection)
     if request.method == "POST":
         form.is_valid()
