@@ -19,7 +19,11 @@ from evdms.enrolment import services
 from evdms.enrolment.access import get_own_membership
 from evdms.enrolment.forms import JoinForm, SignupForm
 from evdms.enrolment.models import MembershipStatus
-from evdms.enrolment.selectors import own_memberships
+from evdms.enrolment.selectors import (
+    one_per_organisation_message,
+    other_place_in_organisation,
+    own_memberships,
+)
 from evdms.enrolment.services.invitations import invitation_opened
 from evdms.ui.decorators import login_required, public
 from evdms.ui.forms import add_service_errors
@@ -161,6 +165,7 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "invitation": invitation,
             "unconfirmed": request.user.email_confirmed_at is None,
+            "elsewhere": _elsewhere(request, connection),
             "here": here,
         },
         status=422 if form.errors else 200,
@@ -207,6 +212,15 @@ def leave(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
 
 # The invite link, as a visitor sees it: enrolment's front door (it marks an e-mailed
 # invitation opened), so it lives here and connections need not know about invitations.
+def _elsewhere(request: HttpRequest, connection: Connection) -> str:
+    """The one-per-organisation rule, naming the driver's other connection, when they
+    have one: said before they fill anything in, not after."""
+    if not request.user.is_authenticated:
+        return ""
+    existing = other_place_in_organisation(request.user, connection)
+    return one_per_organisation_message(connection, existing) if existing else ""
+
+
 @public
 def join(request: HttpRequest, token: str) -> HttpResponse:
     connection = _joinable(request, token)
@@ -223,6 +237,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         "connections/join.html",
         {
             "connection": connection,
+            "elsewhere": _elsewhere(request, connection),
             "request_url": request_url,
             "app_link": None if connection.web_only else f"evdms://join/{token}",
         },

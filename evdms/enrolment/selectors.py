@@ -13,6 +13,7 @@ from evdms.audit.models import AuditEvent
 from evdms.connections.models import Connection
 from evdms.enrolment.access import memberships_for
 from evdms.enrolment.models import (
+    LIVE_STATUSES,
     Invitation,
     InvitationBatch,
     InvitationStatus,
@@ -106,6 +107,32 @@ def driver_history(actor: Actor, driver: User) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         target_type="enrolment.membership", target_id__in=ids
     ).order_by("-at", "-id")
+
+
+def other_place_in_organisation(driver: User, connection: Connection) -> Membership | None:
+    """The driver's own pending request or connection with another connection of the
+    same organisation: while it lasts they cannot join this one (one per organisation).
+    Only ever the driver's own rows."""
+    return (
+        Membership.objects.filter(
+            driver=driver,
+            organisation_id=connection.organisation_id,
+            status__in=LIVE_STATUSES,
+        )
+        .exclude(connection_id=connection.pk)
+        .select_related("connection", "organisation")
+        .first()
+    )
+
+
+def one_per_organisation_message(connection: Connection, existing: Membership) -> str:
+    """Why the driver cannot join ``connection`` while ``existing`` lasts, naming it."""
+    return (
+        f"You already have a connection with {connection.organisation.name} "
+        f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
+        "A driver can hold one connection per organisation at a time: withdraw that request "
+        "or leave that connection first."
+    )
 
 
 def own_memberships(driver: User) -> QuerySet[Membership]:

@@ -35,6 +35,7 @@ from evdms.enrolment.models import (
     TermsAcceptance,
 )
 from evdms.enrolment.rules import join_answers_clean
+from evdms.enrolment.selectors import one_per_organisation_message
 from evdms.enrolment.services.invitations import (
     invitation_connected,
     invitation_opened,
@@ -210,12 +211,7 @@ def _live_membership(connection: Connection, driver: User) -> Membership | None:
         .first()
     )
     if existing is not None and existing.connection_id != connection.pk:
-        raise ValidationError(
-            f"You already have a connection with {connection.organisation.name} "
-            f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
-            "A driver can hold one connection per organisation at a time: withdraw that request "
-            "or leave that connection first."
-        )
+        raise ValidationError(one_per_organisation_message(connection, existing))
     return existing
 
 
