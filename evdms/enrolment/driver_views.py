@@ -19,7 +19,11 @@ from evdms.enrolment import services
 from evdms.enrolment.access import get_own_membership
 from evdms.enrolment.forms import JoinForm, SignupForm
 from evdms.enrolment.models import MembershipStatus
-from evdms.enrolment.selectors import own_memberships
+from evdms.enrolment.selectors import (
+    one_per_organisation_message,
+    other_place_in_organisation,
+    own_memberships,
+)
 from evdms.enrolment.services.invitations import invitation_opened
 from evdms.ui.decorators import login_required, public
 from evdms.ui.forms import add_service_errors
@@ -43,8 +47,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            login(request, user, backend="evdms.accounts.backends.EmailBackend")
-            return redirect(next_url)
+            if user is not None:  # came from an invitation to this address: go on
+                login(request, user, backend="evdms.accounts.backends.EmailBackend")
+                return redirect(next_url)
+            # The same page whether the address had an account or not.
+            request.session[SIGNUP_SENT_TO] = form.cleaned_data["email"].strip().lower()
+            return redirect(reverse("enrolment:signup_sent") + "?next=" + quote(next_url))
     return render(
         request,
         "enrolment/signup.html",
@@ -53,13 +61,36 @@ def signup(request: HttpRequest) -> HttpResponse:
     )
 
 
+SIGNUP_SENT_TO = "evdms.signup_sent_to"
+
+
+@public
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """After sign-up: check your e-mail (a confirmation link for a new account, a log-in
+    link for an address that had one; the page does not say which)."""
+    return render(
+        request,
+        "enrolment/signup_sent.html",
+        {
+            "email": request.session.get(SIGNUP_SENT_TO, ""),
+            "next": _safe_next(request, reverse("enrolment:my_connections")),
+        },
+    )
+
+
 @public
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     user = services.driver_confirm_email(token=token)
     if user is None:
         return render(request, "enrolment/confirm_invalid.html", status=410)
-    messages.success(request, "Thank you: your e-mail address is confirmed.")
-    return redirect(_safe_next(request, reverse("enrolment:my_connections")))
+    next_url = _safe_next(request, reverse("enrolment:my_connections"))
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        messages.success(request, "Thank you: your e-mail address is confirmed.")
+        return redirect(next_url)
+    # The link proves the address, not the password: log in with the one chosen at
+    # sign-up (whoever made the account with someone else's address cannot use it).
+    messages.success(request, "Thank you: your e-mail address is confirmed. Log in to go on.")
+    return redirect(reverse("accounts:login") + "?next=" + quote(next_url))
 
 
 @require_POST
@@ -96,6 +127,8 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
             "enrolment/join_account.html",
             {"connection": connection, "next": quote(here)},
         )
+    if invitation:  # following an invitation e-mailed to this address proves it
+        services.driver_confirm_by_invitation(user=request.user, token=invitation)
     form = JoinForm(request.POST if request.method == "POST" else None, connection=connection)
     if request.method == "POST":
         form.is_valid()
@@ -132,6 +165,7 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "invitation": invitation,
             "unconfirmed": request.user.email_confirmed_at is None,
+            "elsewhere": _elsewhere(request, connection),
             "here": here,
         },
         status=422 if form.errors else 200,
@@ -178,6 +212,15 @@ def leave(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
 
 # The invite link, as a visitor sees it: enrolment's front door (it marks an e-mailed
 # invitation opened), so it lives here and connections need not know about invitations.
+def _elsewhere(request: HttpRequest, connection: Connection) -> str:
+    """The one-per-organisation rule, naming the driver's other connection, when they
+    have one: said before they fill anything in, not after."""
+    if not request.user.is_authenticated:
+        return ""
+    existing = other_place_in_organisation(request.user, connection)
+    return one_per_organisation_message(connection, existing) if existing else ""
+
+
 @public
 def join(request: HttpRequest, token: str) -> HttpResponse:
     connection = _joinable(request, token)
@@ -194,6 +237,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         "connections/join.html",
         {
             "connection": connection,
+            "elsewhere": _elsewhere(request, connection),
             "request_url": request_url,
             "app_link": None if connection.web_only else f"evdms://join/{token}",
         },

@@ -23,6 +23,10 @@ class MembershipStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# The ended_reason of a membership the driver ended themselves (services.membership_leave).
+LEFT_REASON = "Left"
+
+
 class Membership(models.Model):
     """A driver's request to join a connection and, once approved, their place in it."""
 
@@ -86,6 +90,40 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.driver} in {self.connection} ({self.status})"
+
+    # A membership that ended is "removed" in the database whoever ended it (the
+    # organisation, the driver leaving, Revise Benefits moving the driver on); people
+    # are told which. Pages listing many load ``moved_to__connection`` with them
+    # (select_related), so the label costs no query a row.
+
+    def moved_to_membership(self) -> Membership | None:
+        try:
+            return self.moved_to  # type: ignore[no-any-return]
+        except Membership.moved_to.RelatedObjectDoesNotExist:
+            return None
+
+    @property
+    def status_kind(self) -> str:
+        """The status as people tell it apart: ``left`` and ``moved`` besides the
+        stored statuses (for the badge's style)."""
+        if self.status == MembershipStatus.REMOVED:
+            if self.moved_to_membership() is not None:
+                return "moved"
+            if self.ended_reason == LEFT_REASON:
+                return "left"
+        return str(self.status)
+
+    @property
+    def status_label(self) -> str:
+        """ "Left", "Moved to <connection>", else the status's own label."""
+        kind = self.status_kind
+        if kind == "moved":
+            moved = self.moved_to_membership()
+            assert moved is not None
+            return f"Moved to {moved.connection.name}"
+        if kind == "left":
+            return "Left"
+        return str(self.get_status_display())
 
 
 class TermsAcceptance(models.Model):

@@ -15,6 +15,7 @@ from evdms.connections.models import Connection
 from evdms.connections.selectors import CUSTOMER_ID_MATCHES, customer_id_filter
 from evdms.enrolment.access import memberships_for
 from evdms.enrolment.models import (
+    LIVE_STATUSES,
     Invitation,
     InvitationBatch,
     InvitationStatus,
@@ -107,7 +108,9 @@ def _by_customer_id(
 
 
 def drivers_for(actor: Actor, query: DriverQuery) -> QuerySet[Membership]:
-    rows = memberships_for(actor).select_related("driver", "connection", "organisation")
+    rows = memberships_for(actor).select_related(
+        "driver", "connection", "organisation", "moved_to__connection"
+    )
     if query.status:
         rows = rows.filter(status=query.status)
     if query.connection:
@@ -154,10 +157,36 @@ def driver_history(actor: Actor, driver: User) -> QuerySet[AuditEvent]:
     ).order_by("-at", "-id")
 
 
+def other_place_in_organisation(driver: User, connection: Connection) -> Membership | None:
+    """The driver's own pending request or connection with another connection of the
+    same organisation: while it lasts they cannot join this one (one per organisation).
+    Only ever the driver's own rows."""
+    return (
+        Membership.objects.filter(
+            driver=driver,
+            organisation_id=connection.organisation_id,
+            status__in=LIVE_STATUSES,
+        )
+        .exclude(connection_id=connection.pk)
+        .select_related("connection", "organisation")
+        .first()
+    )
+
+
+def one_per_organisation_message(connection: Connection, existing: Membership) -> str:
+    """Why the driver cannot join ``connection`` while ``existing`` lasts, naming it."""
+    return (
+        f"You already have a connection with {connection.organisation.name} "
+        f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
+        "A driver can hold one connection per organisation at a time: withdraw that request "
+        "or leave that connection first."
+    )
+
+
 def own_memberships(driver: User) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(driver=driver)
-        .select_related("connection", "organisation")
+        .select_related("connection", "organisation", "moved_to__connection")
         .order_by("-requested_at")
     )
 

@@ -14,6 +14,7 @@ from evdms.connections.selectors import invite_url
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, TermsAcceptance
 from evdms.enrolment.terms_pdf import signed_terms_pdf
 from evdms.notifications.models import EmailStatus, OutboundEmail
+from evdms.notifications.moments import moment_text
 from evdms.notifications.services import email_render, email_send
 from evdms.notifications.tasks import deliver_now
 
@@ -168,7 +169,12 @@ def send_signed_terms(*, acceptance_id: int) -> bool:
         email_send(
             to=list(connection.signed_terms_recipients),
             template="signed_terms",
-            context={"acceptance": acceptance, "connection": connection, "driver": driver},
+            context={
+                "acceptance": acceptance,
+                "connection": connection,
+                "driver": driver,
+                "accepted_at": moment_text(acceptance.accepted_at, connection.organisation),
+            },
             organisation=connection.organisation,
             attachments=[
                 (

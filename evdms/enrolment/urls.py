@@ -7,6 +7,7 @@ app_name = "enrolment"
 urlpatterns = [
     # drivers
     path("signup/", driver_views.signup, name="signup"),
+    path("signup/sent/", driver_views.signup_sent, name="signup_sent"),
     path("confirm/<str:token>/", driver_views.confirm_email, name="confirm_email"),
     path("confirm-again/", driver_views.resend_confirmation, name="resend_confirmation"),
     path("join/<str:token>/", driver_views.join, name="join"),

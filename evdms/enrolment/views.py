@@ -164,7 +164,7 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
     others = (
         memberships_for(actor)
         .filter(driver=membership.driver)
-        .select_related("connection", "terms_acceptance")
+        .select_related("connection", "terms_acceptance", "moved_to__connection")
         .order_by("-requested_at")
     )
     return render(

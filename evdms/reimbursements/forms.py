@@ -30,4 +30,23 @@ class HomePriceForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a date such as 2026-11-01."},
     )
-    confirm = forms.BooleanField(label="Yes, this price is right", required=False)
+    # No "Yes, this price is right" box here: it is offered only once a price was found
+    # unusually high (ask_confirmation), so it cannot be ticked ahead of any warning.
+
+    def ask_confirmation(self, price: str, *, ticked: bool = False) -> None:
+        """Offer the box for ``price``, the one the service found unusually high
+        (``ticked`` when the driver already confirmed that price and the form came back
+        for another field)."""
+        self.fields["confirm"] = forms.BooleanField(
+            label=f"Yes, {price} per kWh is right", required=False
+        )
+        self.fields["confirmed_price"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        # Unticked, and for the price just typed: a tick from an earlier post with
+        # another price does not carry over.
+        data = self.data.copy()
+        data["confirmed_price"] = price
+        if ticked:
+            data["confirm"] = "on"
+        else:
+            data.pop("confirm", None)
+        self.data = data

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
@@ -45,6 +46,47 @@ def price_in_force(driver: User, on: date) -> HomePrice | None:
         .order_by("-valid_from", "-created_at")
         .first()
     )
+
+
+def price_upcoming(driver: User, today: date) -> list[HomePrice]:
+    """Prices entered ahead of time, soonest first: the latest entered for each day after
+    ``today`` (an earlier entry for the same day was replaced by it)."""
+    rows = HomePrice.objects.filter(driver=driver, valid_from__gt=today).order_by(
+        "valid_from", "-created_at"
+    )
+    upcoming: dict[date, HomePrice] = {}
+    for row in rows[:50]:
+        upcoming.setdefault(row.valid_from, row)
+    return list(upcoming.values())
+
+
+class EarliestPriceDay(NamedTuple):
+    day: date
+    why: str  # for the field's message: "Use a date from <day> on: <why>."
+
+
+def price_earliest_day(driver: User) -> EarliestPriceDay:
+    """The first day a new price may apply from: not before the driver first joined a
+    connection (their account was made, if they have none yet), and not inside a month
+    whose statement the driver already has (that month is closed: its statement stays as
+    it was made, so a price back-dated into it would be shown but never used)."""
+    first_connected = (
+        Membership.objects.filter(driver=driver, connected_at__isnull=False)
+        .order_by("connected_at")
+        .values_list("connected_at", flat=True)
+        .first()
+    )
+    joined = timezone.localdate(first_connected or driver.date_joined)
+    last_month = (
+        Statement.objects.filter(driver=driver).order_by("-month").values_list("month", flat=True)
+    ).first()
+    if last_month is not None:
+        after_closed = (last_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if after_closed > joined:
+            return EarliestPriceDay(
+                after_closed, f"your statement for {last_month:%B %Y} is already made"
+            )
+    return EarliestPriceDay(joined, "you joined then")
 
 
 def parse_month(value: str) -> date | None:

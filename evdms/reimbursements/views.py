@@ -13,18 +13,21 @@ from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
 from evdms.reimbursements import services
 from evdms.reimbursements.access import get_statement_for
 from evdms.reimbursements.forms import BankAccountForm, HomePriceForm
-from evdms.reimbursements.models import Statement, StatementStatus
+from evdms.reimbursements.models import HomePrice, Statement, StatementStatus
 from evdms.reimbursements.selectors import (
     current_bank_account,
     parse_month,
+    price_earliest_day,
     price_history,
+    price_in_force,
+    price_upcoming,
     reimbursing_memberships,
     statement_sessions,
     statements_csv_rows,
@@ -41,17 +44,38 @@ def _page(
     bank_form: BankAccountForm | None = None,
     price_form: HomePriceForm | None = None,
     status: int = 200,
+    open_form: str = "",
 ) -> HttpResponse:
+    """The driver's reimbursement page; ``open_form`` ("bank" or "price") when it is
+    shown at that form's own address (a GET of it, or the form back with its errors),
+    so a reload there shows the same page rather than a redirect."""
     driver = request.user
+    today = timezone.localdate()
     memberships = list(reimbursing_memberships(driver))
     caps = sorted({(m.connection.currency, m.connection.max_price_per_kwh) for m in memberships})
     history = list(price_history(driver)[:24])
+    # The price in force today is the current one; one entered for a later day is
+    # upcoming and says nothing about what is reimbursed now.
+    current = price_in_force(driver, today)
+    upcoming = price_upcoming(driver, today)
+    earliest = price_earliest_day(driver)
+    price_form = price_form or HomePriceForm()
+    price_form.fields["valid_from"].widget.attrs["min"] = earliest.day.isoformat()
+    price_form.fields["valid_from"].help_text = (
+        f"Empty for today. From {earliest.day:%-d %B %Y} on ({earliest.why}); "
+        "a later day for a new contract."
+    )
+    bank_form = bank_form or BankAccountForm()
+    focus = {"bank": bank_form, "price": price_form}.get(open_form)
+    if focus is not None:  # at the form's own address: start in it
+        first = next(iter(focus.visible_fields()))
+        first.field.widget.attrs["autofocus"] = True
     over_cap = [
-        (m.connection, history[0].price_per_kwh)
+        (m.connection, current.price_per_kwh)
         for m in memberships
-        if history
+        if current
         and m.connection.max_price_per_kwh is not None
-        and history[0].price_per_kwh > m.connection.max_price_per_kwh
+        and current.price_per_kwh > m.connection.max_price_per_kwh
     ]
     return render(
         request,
@@ -61,14 +85,30 @@ def _page(
             "caps": caps,
             "lowest_cap": min((c for _, c in caps if c is not None), default=None),
             "account": current_bank_account(driver),
-            "bank_form": bank_form or BankAccountForm(),
-            "price_form": price_form or HomePriceForm(),
-            "history": history,
+            "bank_form": bank_form,
+            "price_form": price_form,
+            "history": [(row, _applies(row, current, upcoming)) for row in history],
+            "current_price": current,
+            "upcoming_prices": upcoming,
             "over_cap": over_cap,
+            "open_form": open_form,
             "statements": Statement.objects.filter(driver=driver).select_related("connection")[:24],
         },
         status=status,
     )
+
+
+def _applies(row: HomePrice, current: HomePrice | None, upcoming: list[HomePrice]) -> str:
+    """What a price in the driver's list is now: the current one, an upcoming one, one
+    replaced by a later entry for the same day, or an earlier one."""
+    if current is not None and row.pk == current.pk:
+        return "Current"
+    if any(row.pk == p.pk for p in upcoming):
+        return "Upcoming"
+    same_day = [current, *upcoming]
+    if any(p is not None and p.valid_from == row.valid_from for p in same_day):
+        return "Replaced"
+    return "Earlier"
 
 
 @login_required
@@ -76,9 +116,11 @@ def my_reimbursement(request: AuthenticatedRequest) -> HttpResponse:
     return _page(request)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def bank_account(request: AuthenticatedRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _page(request, open_form="bank")
     form = BankAccountForm(request.POST)
     form.is_valid()
     try:
@@ -90,29 +132,43 @@ def bank_account(request: AuthenticatedRequest) -> HttpResponse:
         )
     except ValidationError as exc:
         add_service_errors(form, exc)
-        return _page(request, bank_form=form, status=422)
+        return _page(request, bank_form=form, status=422, open_form="bank")
     messages.success(request, f"Bank details saved: {account.masked_iban}.")
     return redirect("reimbursements:mine")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def home_price(request: AuthenticatedRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _page(request, open_form="price")
     form = HomePriceForm(request.POST)
-    if not form.is_valid():
-        return _page(request, price_form=form, status=422)
-    try:
-        price = services.home_price_set(
-            driver=request.user,
-            price=request.POST.get("price_per_kwh", ""),
-            valid_from=form.cleaned_data.get("valid_from"),
-            confirmed=bool(form.cleaned_data.get("confirm")),
-        )
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return _page(request, price_form=form, status=422)
-    messages.success(request, f"Home price saved: {price.currency} {price.price_per_kwh} per kWh.")
-    return redirect("reimbursements:mine")
+    typed = request.POST.get("price_per_kwh", "")
+    confirmed = request.POST.get("confirmed_price") if request.POST.get("confirm") else None
+    if form.is_valid():
+        try:
+            price = services.home_price_set(
+                driver=request.user,
+                price=typed,
+                valid_from=form.cleaned_data.get("valid_from"),
+                confirmed_price=confirmed,
+            )
+        except ValidationError as exc:
+            error = exc
+        else:
+            messages.success(
+                request, f"Home price saved: {price.currency} {price.price_per_kwh} per kWh."
+            )
+            return redirect("reimbursements:mine")
+    else:
+        error = ValidationError({})
+    value = services.price_or_none(typed)
+    if value is not None and value > services.PRICE_CONFIRM_ABOVE:
+        # Asked (again) for the price typed now; kept ticked when that very price was
+        # confirmed and the form came back for another field.
+        form.ask_confirmation(str(value), ticked=services.price_or_none(confirmed) == value)
+    add_service_errors(form, error)
+    return _page(request, price_form=form, status=422, open_form="price")
 
 
 @login_required

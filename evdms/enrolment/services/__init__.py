@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -18,24 +20,29 @@ from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
+from evdms.accounts.selectors import account_with_address
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
 from evdms.connections.services import connection_create, connection_set_enabled
 from evdms.enrolment.models import (
+    LEFT_REASON,
     LIVE_STATUSES,
+    Invitation,
     Membership,
     MembershipStatus,
     TermsAcceptance,
 )
 from evdms.enrolment.rules import join_answers_clean
+from evdms.enrolment.selectors import one_per_organisation_message
 from evdms.enrolment.services.invitations import (
     invitation_connected,
     invitation_opened,
     invitation_requested,
 )
 from evdms.enrolment.signals import membership_connected, membership_ended, membership_moved
+from evdms.notifications.moments import moment_text
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
@@ -53,18 +60,53 @@ def _send_confirmation(user: User, next_url: str) -> None:
     token = signing.dumps({"u": user.pk, "e": user.email}, salt=CONFIRM_SALT)
     link = settings.SITE_URL + reverse("enrolment:confirm_email", args=[token])
     if next_url:
-        link += "?next=" + next_url
+        link += "?next=" + quote(next_url)
     email_send(
         to=[user.email], template="driver_confirm_email", context={"user": user, "link": link}
     )
 
 
+def _invitation_for_address(token: str, email: str) -> Invitation | None:
+    """The e-mailed invitation behind ``token`` if it was sent to ``email``: following
+    its link proves the address is the reader's (the token is the secret)."""
+    if not token:
+        return None
+    return Invitation.objects.filter(token=token, email__iexact=email.strip()).first()
+
+
+def invitation_token_in(next_url: str) -> str:
+    """The ``?invitation=`` token of a join address (sign-up's ``next``), if any."""
+    return (parse_qs(urlsplit(next_url).query).get("invitation") or [""])[0]
+
+
+def _send_account_exists(user: User, next_url: str) -> None:
+    login_link = settings.SITE_URL + reverse("accounts:login")
+    if next_url:
+        login_link += "?next=" + quote(next_url)
+    email_send(
+        to=[user.email],
+        template="driver_account_exists",
+        context={
+            "user": user,
+            "login_link": login_link,
+            "reset_link": settings.SITE_URL + reverse("accounts:password_reset"),
+        },
+    )
+
+
 @transaction.atomic
-def driver_signup(*, email: str, full_name: str, password: str, next_url: str = "") -> User:
+def driver_signup(*, email: str, full_name: str, password: str, next_url: str = "") -> User | None:
+    """A driver account for a new address; answers the user to log in now, or None.
+
+    The answer to the visitor never says whether the address has an account (that would
+    tell anyone who has one): for an address with an account its owner is e-mailed
+    (log in, or reset the password) and the visitor is told to check their e-mail, as
+    for a new address, which gets its confirmation link. Only a visitor who came from
+    an invitation e-mailed to that very address (its token in ``next_url``) has shown
+    the address is theirs: their new account counts as confirmed and they go on at once.
+    """
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
-    if User.objects.filter(email=email).exists():
-        errors["email"] = ["An account with this address exists. Log in instead."]
     if not full_name.strip():
         errors["full_name"] = ["This field is required."]
     candidate = User(email=email, full_name=full_name.strip())
@@ -74,9 +116,46 @@ def driver_signup(*, email: str, full_name: str, password: str, next_url: str = 
         errors["password"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    user = User.objects.create_user(email, password, full_name=full_name.strip())
-    _send_confirmation(user, next_url)
-    return user
+    owner = account_with_address(email)  # the visitor's own address: sign-up needs it
+    if owner is None:
+        invitation = _invitation_for_address(invitation_token_in(next_url), email)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email,
+                    password,
+                    full_name=full_name.strip(),
+                    email_confirmed_at=timezone.now() if invitation else None,
+                )
+        except (IntegrityError, ValidationError):
+            owner = account_with_address(email)  # the same address signed up just now
+            if owner is None:
+                raise
+        else:
+            if invitation is not None:
+                return user
+            _send_confirmation(user, next_url)
+            return None
+    assert owner is not None
+    # As long as making an account takes (its password hash), so the time of the
+    # answer does not tell the two apart either.
+    make_password(password)
+    _send_account_exists(owner, next_url)
+    return None
+
+
+def driver_confirm_by_invitation(*, user: User, token: str) -> bool:
+    """Counts the user's address as confirmed when they followed an invitation e-mailed
+    to it (no second link to click). True when it is confirmed now."""
+    if user.email_confirmed_at is not None:
+        return True
+    if _invitation_for_address(token, user.email) is None:
+        return False
+    User.objects.filter(pk=user.pk, email_confirmed_at=None).update(
+        email_confirmed_at=timezone.now()
+    )
+    user.refresh_from_db(fields=["email_confirmed_at"])
+    return True
 
 
 def driver_resend_confirmation(*, user: User, next_url: str = "") -> None:
@@ -132,12 +211,7 @@ def _live_membership(connection: Connection, driver: User) -> Membership | None:
         .first()
     )
     if existing is not None and existing.connection_id != connection.pk:
-        raise ValidationError(
-            f"You already have a connection with {connection.organisation.name} "
-            f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
-            "A driver can hold one connection per organisation at a time: withdraw that request "
-            "or leave that connection first."
-        )
+        raise ValidationError(one_per_organisation_message(connection, existing))
     return existing
 
 
@@ -414,7 +488,7 @@ def membership_leave(*, driver: User, membership: Membership) -> Membership:
         was=MembershipStatus.CONNECTED,
         becomes=MembershipStatus.REMOVED,
         action=AuditAction.MEMBERSHIP_LEAVE,
-        ended_reason="Left",
+        ended_reason=LEFT_REASON,
     )
     membership_ended.send(sender=Membership, membership=membership, actor=None, by_user=driver)
     return membership
@@ -482,6 +556,18 @@ def connection_revise_benefits(
             changes={"status": ["connected", "removed"], "connection": [old.name, new.name]},
         )
         membership_moved.send(sender=Membership, old=membership, new=moved, actor=actor)
+        # The driver did nothing and is still connected, so tell them what changed.
+        email_send(
+            to=[membership.driver.email],
+            template="driver_moved",
+            context={
+                "membership": moved,
+                "connection": new,
+                "old_connection": old,
+                "moved_at": moment_text(now, new.organisation),
+            },
+            organisation=new.organisation,
+        )
     if disable_old and old.enabled:
         connection_set_enabled(actor=actor, connection=old, enabled=False)
     return new, len(chosen)

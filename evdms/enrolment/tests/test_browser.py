@@ -1,5 +1,5 @@
 """In real Chromium, on a phone-sized screen: a driver opens the invite link, signs up,
-confirms the address, answers the questions, agrees to the terms and asks to join; an
+confirms the address, logs in, answers the questions, agrees to the terms and asks to join; an
 admin approves on the Connection Requests page; the driver sees the connection."""
 
 from __future__ import annotations
@@ -34,13 +34,17 @@ def test_a_driver_joins_and_an_admin_approves(world, live_server, browser):
     page.get_by_label("E-mail address").fill("dana@example.com")
     page.get_by_label("Choose a password").fill("dana's long passphrase")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Confirm your e-mail address first")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    screenshot(page, "driver-signup-sent-mobile")
 
     body = OutboundEmail.objects.get(template="driver_confirm_email").text_body
     link = re.search(r"http://127\.0\.0\.1:8000(/confirm/\S+)", body)
     assert link is not None
     page.goto(live_server.url + link.group(1))
     expect(page.get_by_text("your e-mail address is confirmed")).to_be_visible()
+    page.get_by_label("E-mail address").fill("dana@example.com")
+    page.get_by_label("Password").fill("dana's long passphrase")
+    page.get_by_role("button", name="Log in").click()
 
     page.get_by_label("Employee ID").fill("E-4242")
     page.get_by_label("Phone number").fill("+31 6 1234 5678")

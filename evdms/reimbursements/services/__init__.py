@@ -32,7 +32,7 @@ from evdms.reimbursements.models import (
     Statement,
     StatementStatus,
 )
-from evdms.reimbursements.selectors import reimbursing_memberships
+from evdms.reimbursements.selectors import price_earliest_day, reimbursing_memberships
 
 PRICE_CONFIRM_ABOVE = Decimal("10")
 # A new contract's price may be entered ahead of time, but not for a far future.
@@ -182,18 +182,28 @@ def parse_price(raw: Any) -> Decimal:
 
 @transaction.atomic
 def home_price_set(
-    *, driver: User, price: Any, valid_from: date | None = None, confirmed: bool = False
+    *,
+    driver: User,
+    price: Any,
+    valid_from: date | None = None,
+    confirmed_price: Any = None,
 ) -> HomePrice:
     """Keep the driver's price as given (the connection's cap applies when reimbursing).
 
-    A price above 10 per kWh is probably a typing error (cents for euros): it needs
-    ``confirmed``.
+    A price above 10 per kWh is probably a typing error (cents for euros): it is kept
+    only when ``confirmed_price`` is that same price, i.e. the driver was shown this
+    price as unusually high and confirmed it. A tick carried over from another price
+    (or ticked before any warning) confirms nothing.
+
+    The first day may be ahead (a new contract) but not before
+    ``price_earliest_day``: not before the driver joined, nor inside a month whose
+    statement is already made.
     """
     try:
         value = parse_price(price)
     except ValidationError as exc:
         raise ValidationError({"price_per_kwh": exc.messages}) from exc
-    if value > PRICE_CONFIRM_ABOVE and not confirmed:
+    if value > PRICE_CONFIRM_ABOVE and price_or_none(confirmed_price) != value:
         raise ValidationError(
             {
                 "confirm": [
@@ -206,6 +216,11 @@ def home_price_set(
         check_day(valid_from, ahead=PRICE_DAYS_AHEAD)
     except OutOfWindow as exc:
         raise ValidationError({"valid_from": [str(exc)]}) from exc
+    earliest = price_earliest_day(driver)
+    if valid_from < earliest.day:
+        raise ValidationError(
+            {"valid_from": [f"Use a date from {earliest.day:%Y-%m-%d} on: {earliest.why}."]}
+        )
     membership = reimbursing_memberships(driver).select_related("connection").first()
     currency = membership.connection.currency if membership else "EUR"
     price_row = HomePrice.objects.create(
@@ -219,3 +234,10 @@ def home_price_set(
         changes={"price_per_kwh": [None, str(value)], "valid_from": [None, valid_from.isoformat()]},
     )
     return price_row
+
+
+def price_or_none(raw: Any) -> Decimal | None:
+    try:
+        return parse_price(raw)
+    except ValidationError:
+        return None

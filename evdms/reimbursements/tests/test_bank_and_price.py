@@ -156,10 +156,12 @@ def test_an_absurd_price_needs_confirmation(dan_client):
     refused = price(dan_client, "27")
     assert refused.status_code == 422
     assert "unusually high" in refused.content.decode()
-    assert price(dan_client, "27", confirm="on").status_code == 302
+    assert price(dan_client, "27", confirm="on", confirmed_price="27").status_code == 302
 
 
 def test_the_price_in_force_follows_its_dates(dan, dan_client):
+    # Dan joined before the first price applies (no price applies before joining).
+    dan.memberships.update(connected_at=timezone.now().replace(year=2025, month=12, day=1))
     price(dan_client, "0.25", valid_from="2026-01-01")
     price(dan_client, "0.31", valid_from="2026-07-01")
     from datetime import date

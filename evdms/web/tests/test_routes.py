@@ -41,6 +41,7 @@ PUBLIC_ROUTES = {
     "connections:join_logo",
     "connections:logo",  # by the logo's own hash: it tells nothing but the logo
     "enrolment:signup",
+    "enrolment:signup_sent",  # says only "check your e-mail", the same for every address
     "enrolment:confirm_email",  # its signed token is the secret
     "enrolment:join_request",  # shows sign-up / log-in to visitors
     "installations:quote_approval",  # the signed, expiring, single-use link is the secret
