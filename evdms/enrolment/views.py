@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
@@ -24,8 +26,10 @@ from evdms.enrolment.selectors import (
     DRIVER_SORTS,
     driver_history,
     drivers_for,
+    home_charger,
     parse_driver_query,
     pending_requests_for,
+    with_home_charger,
 )
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
@@ -34,6 +38,9 @@ from evdms.ui.spreadsheets import CsvWriter
 from evdms.ui.uploads import uploaded_file
 
 PAGE_SIZE = 50
+# "All N matching" acts on at most this many at once: each removal or decision is its
+# own audited service call with an e-mail, and one request must finish.
+BULK_LIMIT = 1000
 EXPORT_COLUMNS = [
     ("Name", lambda m: m.driver.full_name),
     ("E-mail", lambda m: m.driver.email),
@@ -45,11 +52,42 @@ EXPORT_COLUMNS = [
     ("Driver verification 2", lambda m: m.verification_2),
     ("Home charger requested", lambda m: "Yes" if m.connection.provide_home_charger else "No"),
     ("Currency", lambda m: m.connection.currency),
+    ("Home charger installed", lambda m: home_charger(m.home_job).for_export()),
 ]
 
 
 def _actor(request: AdminRequest) -> Actor:
     return request.actor
+
+
+def _as_of() -> str:
+    """The moment a page with "all N matching" was shown: the action then takes only
+    what was there (a request that arrived since was not seen, so it is not decided)."""
+    return timezone.now().isoformat()
+
+
+def _chosen(
+    request: AdminRequest, ticked: QuerySet[Membership], matching: QuerySet[Membership]
+) -> tuple[list[Membership] | None, str]:
+    """The memberships a bulk form acts on: the ticked ones, or with ``all=matching``
+    every one the page matched when shown. None and a message when that cannot be."""
+    if request.POST.get("all") != "matching":
+        ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+        return list(ticked.filter(pk__in=ids).select_related("driver", "connection")), ""
+    try:
+        as_of = parse_datetime(request.POST.get("as_of", ""))
+    except ValueError:
+        as_of = None
+    if as_of is None or timezone.is_naive(as_of):
+        return None, "The form was incomplete: nothing was changed. Please choose again."
+    rows = matching.filter(requested_at__lte=as_of)
+    chosen = list(rows.select_related("driver", "connection")[: BULK_LIMIT + 1])
+    if len(chosen) > BULK_LIMIT:
+        return None, (
+            f"More than {BULK_LIMIT:,} match: narrow the filter to at most {BULK_LIMIT:,} "
+            "for one action. Nothing was changed."
+        )
+    return chosen, ""
 
 
 # --- Connection Requests ------------------------------------------------------------
@@ -59,7 +97,11 @@ def _actor(request: AdminRequest) -> Actor:
 def requests_list(request: AdminRequest) -> HttpResponse:
     pending = pending_requests_for(_actor(request))
     page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "enrolment/requests.html", {"page": page})
+    return render(
+        request,
+        "enrolment/requests.html",
+        {"page": page, "as_of": _as_of(), "bulk_limit": BULK_LIMIT},
+    )
 
 
 @require_POST
@@ -67,15 +109,21 @@ def requests_list(request: AdminRequest) -> HttpResponse:
 def requests_decide(request: AdminRequest) -> HttpResponse:
     """Approve or deny one request (buttons on its row) or the ticked ones in bulk."""
     actor = _actor(request)
-    # A row's own button names its request in the URL; the bulk buttons use the ticks.
-    ids = [request.GET["id"]] if "id" in request.GET else request.POST.getlist("ids")
-    chosen = list(
-        memberships_for(actor)
-        .filter(pk__in=[i for i in ids if i.isdigit()])
-        .select_related("driver", "connection")
-    )
+    # A row's own button names its request in the URL; the bulk buttons use the ticks,
+    # or every waiting request ("all N").
+    if "id" in request.GET:
+        chosen: list[Membership] | None = list(
+            memberships_for(actor)
+            .filter(pk__in=[i for i in [request.GET["id"]] if i.isdigit()])
+            .select_related("driver", "connection")
+        )
+        problem = ""
+    else:
+        chosen, problem = _chosen(request, memberships_for(actor), pending_requests_for(actor))
     decision = request.POST.get("decision")
-    if not chosen:
+    if chosen is None:
+        messages.error(request, problem)
+    elif not chosen:
         messages.error(request, "Tick at least one request.")
     elif decision == "approve":
         done, skipped = services.bulk(services.membership_approve, actor=actor, memberships=chosen)
@@ -115,13 +163,15 @@ def _csv(rows: Any) -> Any:
 def drivers_list(request: AdminRequest) -> HttpResponseBase:
     actor = _actor(request)
     query = parse_driver_query(request.GET)
-    rows = drivers_for(actor, query)
+    rows = with_home_charger(drivers_for(actor, query))
     if request.GET.get("export") == "csv":
         response = StreamingHttpResponse(_csv(rows), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="drivers-{stamp}.csv"'
         return response
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each row with what its driver's home charger is at (read by the page's query).
+    rows_shown = [(m, home_charger(m.home_job)) for m in page.object_list]  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
@@ -131,12 +181,15 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
         "enrolment/drivers.html",
         {
             "page": page,
+            "rows": rows_shown,
             "query": query,
             "statuses": MembershipStatus.choices,
             "connections": connections_for(actor).order_by("name").only("pk", "name"),
             "querystring": params.urlencode(),
             "sort_querystring": sort_params.urlencode(),
             "sorts": DRIVER_SORTS,
+            "as_of": _as_of(),
+            "bulk_limit": BULK_LIMIT,
         },
     )
 
@@ -166,11 +219,16 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
 def drivers_remove(request: AdminRequest) -> HttpResponse:
-    """Remove one driver (button on their page) or the ticked ones on the Drivers page."""
+    """Remove one driver (button on their page), the ticked ones on the Drivers page, or
+    every connected one matching its filter (the filter comes with the form)."""
     actor = _actor(request)
-    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
-    chosen = list(memberships_for(actor).filter(pk__in=ids).select_related("driver", "connection"))
-    if not chosen:
+    matching = drivers_for(actor, parse_driver_query(request.POST)).filter(
+        status=MembershipStatus.CONNECTED
+    )
+    chosen, problem = _chosen(request, memberships_for(actor), matching)
+    if chosen is None:
+        messages.error(request, problem)
+    elif not chosen:
         messages.error(request, "Tick at least one driver.")
     else:
         done, skipped = services.bulk(services.membership_remove, actor=actor, memberships=chosen)

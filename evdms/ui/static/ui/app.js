@@ -111,3 +111,27 @@ document.addEventListener("DOMContentLoaded", () => {
   input.addEventListener("input", check);
   check();
 });
+
+// "Select all on this page": <input type="checkbox" data-select-all="ids"> in a table's
+// head ticks or clears every box named "ids" of its form, and shows "some" (mixed) when
+// only a few are ticked. Hidden without script: there "every one matching" does it.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const form = all.closest("form");
+    if (!form) return;
+    const boxes = Array.from(form.querySelectorAll(`input[type="checkbox"][name="${all.dataset.selectAll}"]`));
+    if (!boxes.length) return;
+    all.hidden = false;
+    const update = () => {
+      const ticked = boxes.filter((box) => box.checked).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    };
+    all.addEventListener("change", () => {
+      boxes.forEach((box) => { box.checked = all.checked; });
+      update();
+    });
+    boxes.forEach((box) => box.addEventListener("change", update));
+    update();
+  });
+});
