@@ -37,6 +37,7 @@ from evdms.charging.selectors import (
 )
 from evdms.connections.access import connections_for
 from evdms.enrolment.access import find_driver_for
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required, login_required
 from evdms.ui.http import AdminRequest, AuthenticatedRequest
 
@@ -150,6 +151,7 @@ def charger_detail(request: AdminRequest, charger_id: int) -> HttpResponse:
             "can_link": chargers_for(actor, Permission.MANAGE_DRIVERS)
             .filter(pk=charger.pk)
             .exists(),
+            "breadcrumbs": breadcrumbs(("Chargers", "charging:chargers"), current=charger.identity),
         },
     )
 

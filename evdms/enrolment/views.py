@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
@@ -31,6 +32,7 @@ from evdms.enrolment.selectors import (
     pending_requests_for,
     with_home_charger,
 )
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -212,6 +214,13 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
             "memberships": others,
             "events": as_seen_by(driver_history(actor, membership.driver), actor.organisation),
             "field_labels": {"status": "Status", "connection": "Connection"},
+            # A waiting request is reached from Connection Requests, the others from Drivers.
+            "breadcrumbs": breadcrumbs(
+                ("Connection Requests", "enrolment:requests")
+                if membership.status == MembershipStatus.PENDING
+                else ("Drivers", "enrolment:drivers"),
+                current=membership.driver.full_name or membership.driver.email,
+            ),
         },
     )
 
@@ -294,6 +303,11 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
             "form": form,
             "connected": connected,
             "chosen": chosen_ids if request.method == "POST" else {m.pk for m in connected},
+            "breadcrumbs": breadcrumbs(
+                ("Connections", "connections:list"),
+                (old.name, reverse("connections:detail", args=[old.pk])),
+                current="Revise Benefits",
+            ),
         },
         status=422 if form.errors else 200,
     )
