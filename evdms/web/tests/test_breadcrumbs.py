@@ -106,7 +106,7 @@ def test_the_pages_below_a_connection_sit_under_it(world):
 
 
 def test_an_invitation_batch_sits_under_invite_drivers(world):
-    world._connection = make_connection(world.org_a, name="Home")  # type: ignore[attr-defined]
+    world._connection = make_connection(world.org_a, name="Home")
     batch = _org_a_batch(world)
     page = client_for(world.nadia).get(
         reverse("enrolment:invitation_batch", args=[batch.connection_id, batch.pk])
