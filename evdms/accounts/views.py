@@ -50,6 +50,7 @@ from evdms.accounts.services.billing import BILLING_FIELDS, billing_details_upda
 from evdms.accounts.services.grants import GrantGone, grant_create
 from evdms.accounts.services.grants import grant_revoke as services_grant_revoke
 from evdms.audit.selectors import audit_events_for
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import account_required, admin_required, public
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest, AuthenticatedRequest
@@ -529,6 +530,9 @@ def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
             "events": audit_events_for(admin),
             "is_self": admin.user_id == request.user.pk,
             "AdminStatus": AdminStatus,
+            "breadcrumbs": breadcrumbs(
+                ("Admins", "accounts:admins"), current=admin.full_name or admin.email
+            ),
         },
         status=422 if form.errors else 200,
     )

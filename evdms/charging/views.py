@@ -1,15 +1,33 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.charging import services
 from evdms.charging.access import chargers_for, get_charger_for, get_session_for
+from evdms.charging.listing import (
+    CHARGER_COLUMNS,
+    CHARGER_LINKS,
+    CHARGER_STATES,
+    SESSION_COLUMNS,
+    chargers_listed,
+    csv_lines,
+    parse_charger_query,
+    parse_session_query,
+    sessions_listed,
+)
+from evdms.charging.models import SessionStatus
 from evdms.charging.selectors import (
     SessionFilter,
     monthly_energy_without_sharing,
@@ -17,13 +35,34 @@ from evdms.charging.selectors import (
     sessions_awaiting_review,
     sessions_visible_to,
 )
+from evdms.connections.access import connections_for
 from evdms.enrolment.access import find_driver_for
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required, login_required
 from evdms.ui.http import AdminRequest, AuthenticatedRequest
 
 
 def _actor(request: AdminRequest) -> Actor:
     return request.actor
+
+
+def _csv_download(rows: QuerySet[Any], columns: Any, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        csv_lines(rows, columns), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _links(params: dict[str, str]) -> dict[str, str]:
+    """Query strings for the page's links: paging keeps filter and order, the column
+    headings keep the filter."""
+    return {
+        "querystring": urlencode(params),
+        "sort_querystring": urlencode({k: v for k, v in params.items() if k != "sort"}),
+    }
 
 
 def _chargers_page(
@@ -34,13 +73,18 @@ def _chargers_page(
     new_password: str | None = None,
 ) -> HttpResponse:
     actor = _actor(request)
-    rows = chargers_for(actor, Permission.VIEW_INSTALLATIONS).select_related("driver")
+    query = parse_charger_query(request.GET)
+    rows = chargers_listed(actor, query)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     response = render(
         request,
         "charging/chargers.html",
         {
             "page": page,
+            "query": query,
+            "states": CHARGER_STATES,
+            "links": CHARGER_LINKS,
+            **_links(query.as_params()),
             "errors": errors or {},
             "values": values or {},
             "new_password": new_password,
@@ -54,7 +98,10 @@ def _chargers_page(
 
 # Home chargers are installation details: what a grant of that right shows.
 @admin_required(Permission.VIEW_INSTALLATIONS)
-def charger_list(request: AdminRequest) -> HttpResponse:
+def charger_list(request: AdminRequest) -> HttpResponseBase:
+    if request.GET.get("export") == "csv":
+        query = parse_charger_query(request.GET)
+        return _csv_download(chargers_listed(_actor(request), query), CHARGER_COLUMNS, "chargers")
     return _chargers_page(request)
 
 
@@ -104,6 +151,7 @@ def charger_detail(request: AdminRequest, charger_id: int) -> HttpResponse:
             "can_link": chargers_for(actor, Permission.MANAGE_DRIVERS)
             .filter(pk=charger.pk)
             .exists(),
+            "breadcrumbs": breadcrumbs(("Chargers", "charging:chargers"), current=charger.identity),
         },
     )
 
@@ -125,20 +173,32 @@ def charger_link(request: AdminRequest, charger_id: int) -> HttpResponse:
 
 
 @admin_required(Permission.VIEW_DASHBOARD)
-def session_list(request: AdminRequest) -> HttpResponse:
+def session_list(request: AdminRequest) -> HttpResponseBase:
     """Sessions are transactions: shown to those who may view them (a role that sees
     reports; through a grant, *view transactions*). Held sessions wait for whoever may
     act on the drivers."""
     actor = _actor(request)
     sees = actor.can(Permission.VIEW_REPORTS)
-    rows = sessions_visible_to(actor, permission=Permission.VIEW_REPORTS)
+    query = parse_session_query(request.GET)
+    rows = sessions_listed(actor, query)
+    if request.GET.get("export") == "csv":
+        if not sees:  # per-session energy is a transaction: not for this role, in no form
+            raise PermissionDenied("Your role does not show charging sessions.")
+        return _csv_download(rows, SESSION_COLUMNS, "home-charging-sessions")
     page = Paginator(rows if sees else rows.none(), 50).get_page(request.GET.get("page"))
     monthly = monthly_energy_without_sharing(actor, permission=Permission.VIEW_REPORTS)
+    sharing = connections_for(actor, Permission.VIEW_REPORTS).filter(
+        home_charging_data_sharing=True
+    )
     return render(
         request,
         "charging/sessions.html",
         {
             "page": page,
+            "query": query,
+            "statuses": SessionStatus.choices,
+            "connections": sharing.order_by("name").only("pk", "name") if sees else [],
+            **_links(query.as_params()),
             "sees_sessions": sees,
             "monthly": monthly[:120] if sees else [],
             "held": sessions_awaiting_review(actor, permission=Permission.MANAGE_DRIVERS)[:100],

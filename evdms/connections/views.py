@@ -24,6 +24,7 @@ from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
 from evdms.connections.models import Connection
 from evdms.connections.selectors import connected_driver_count, invite_link_for, invite_url
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required, public
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -120,6 +121,13 @@ def _form_page(
             "form": form,
             "connection": connection,
             "connected_drivers": connected_driver_count(connection) if connection else 0,
+            "breadcrumbs": breadcrumbs(
+                ("Connections", "connections:list"),
+                (connection.name, reverse("connections:detail", args=[connection.pk])),
+                current="Edit",
+            )
+            if connection
+            else breadcrumbs(("Connections", "connections:list"), current="New Connection"),
         },
         status=status,
     )
@@ -176,6 +184,9 @@ def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse
             "can_edit": may(actor, Permission.EDIT_CONNECTIONS, connection),
             "may_invite": may(actor, Permission.MANAGE_DRIVERS, connection),
             "can_invite": may(actor, Permission.MANAGE_DRIVERS, connection) and connection.enabled,
+            "breadcrumbs": breadcrumbs(
+                ("Connections", "connections:list"), current=connection.name
+            ),
         },
     )
 

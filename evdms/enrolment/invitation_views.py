@@ -6,6 +6,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
 from evdms.accounts.permissions import Actor, Permission
@@ -19,6 +22,7 @@ from evdms.enrolment.services.invitations import (
     invitation_batch_create,
     missing_address_lines,
 )
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import size_text
 from evdms.ui.http import AdminRequest
@@ -77,6 +81,11 @@ def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
             "text": text,
             "batches": batches,
             "max": MAX_ADDRESSES,
+            "breadcrumbs": breadcrumbs(
+                ("Connections", "connections:list"),
+                (connection.name, reverse("connections:detail", args=[connection.pk])),
+                current="Invite drivers",
+            ),
         },
         status=422 if errors else 200,
     )
@@ -118,6 +127,12 @@ def invitation_batch(request: AdminRequest, connection_id: int, batch_id: int) -
             "counts": {InvitationStatus(value).label: n for value, n in counts.items()},
             "invitations": batch.invitations.order_by("pk")[:SHOWN],
             "shown": SHOWN,
+            "breadcrumbs": breadcrumbs(
+                ("Connections", "connections:list"),
+                (batch.connection.name, reverse("connections:detail", args=[batch.connection.pk])),
+                ("Invite drivers", reverse("enrolment:invite", args=[batch.connection.pk])),
+                current=f"Invitations of {date_format(localtime(batch.created_at), 'j M Y H:i')}",
+            ),
         },
     )
 

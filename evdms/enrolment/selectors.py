@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
@@ -22,6 +26,11 @@ from evdms.enrolment.models import (
     Membership,
     MembershipStatus,
 )
+from evdms.installations.models import OPEN_STATUSES, InstallationJob, JobStatus
+
+# A home charger counts as installed from the installer's "installed" on (a job
+# cancelled afterwards has none); before that an open job is "in progress".
+CHARGER_INSTALLED = (JobStatus.INSTALLED, JobStatus.COMMISSIONED, JobStatus.COMPLETED)
 
 DRIVER_SORTS = {
     "name": "driver__full_name",
@@ -105,6 +114,59 @@ def _by_customer_id(
         .values_list("pk", flat=True)
     )
     return rows.filter(connection_id__in=ids)
+
+
+def with_home_charger(rows: QuerySet[Membership]) -> QuerySet[Membership]:
+    """Each row with ``home_job``: its driver's installation job for its connection, as
+    ``"<status>|<installed_at>"`` (``installed_at`` empty before installation), or None
+    without one. One correlated subquery on the job's unique (driver, connection)
+    index, so a page reads one index entry per row whatever the number of drivers. By
+    driver and connection, not by membership: a driver who left and came back keeps the
+    job of the connection."""
+    job = InstallationJob.objects.filter(
+        driver_id=OuterRef("driver_id"), connection_id=OuterRef("connection_id")
+    ).annotate(
+        summary=Concat(
+            "status",
+            Value("|"),
+            Coalesce(Cast("installed_at", CharField()), Value("")),
+            output_field=CharField(),
+        )
+    )
+    return rows.annotate(home_job=Subquery(job.values("summary")[:1]))
+
+
+@dataclass(frozen=True)
+class HomeCharger:
+    """What the Drivers page says of a driver's home charger."""
+
+    installed: bool = False
+    installed_at: datetime | None = None
+    in_progress: bool = False
+
+    def __str__(self) -> str:
+        if self.installed_at is not None:
+            return f"Installed {date_format(timezone.localtime(self.installed_at), 'j M Y')}"
+        return "Installed" if self.installed else "Job in progress" if self.in_progress else "—"
+
+    def for_export(self) -> str:
+        if self.installed_at is not None:
+            return timezone.localtime(self.installed_at).date().isoformat()
+        return "Installed" if self.installed else "In progress" if self.in_progress else ""
+
+
+def home_charger(summary: str | None) -> HomeCharger:
+    """Read ``home_job`` (``with_home_charger``): the database gives the time as text,
+    SQLite as stored ("2026-03-12 10:00:00", UTC), PostgreSQL with its offset."""
+    if not summary:
+        return HomeCharger()
+    status, _, installed = summary.partition("|")
+    if status in CHARGER_INSTALLED:
+        moment = datetime.fromisoformat(installed) if installed else None
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return HomeCharger(installed=True, installed_at=moment)
+    return HomeCharger(in_progress=status in OPEN_STATUSES)
 
 
 def drivers_for(actor: Actor, query: DriverQuery) -> QuerySet[Membership]:

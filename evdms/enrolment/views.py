@@ -7,10 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
@@ -25,11 +28,14 @@ from evdms.enrolment.selectors import (
     DRIVER_SORTS,
     driver_history,
     drivers_for,
+    home_charger,
     parse_driver_query,
     parse_request_query,
     pending_requests_for,
+    with_home_charger,
 )
 from evdms.enrolment.terms_pdf import signed_terms_pdf
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -37,6 +43,9 @@ from evdms.ui.spreadsheets import CsvWriter
 from evdms.ui.uploads import uploaded_file
 
 PAGE_SIZE = 50
+# "All N matching" acts on at most this many at once: each removal or decision is its
+# own audited service call with an e-mail, and one request must finish.
+BULK_LIMIT = 1000
 EXPORT_COLUMNS = [
     ("Name", lambda m: m.driver.full_name),
     ("E-mail", lambda m: m.driver.email),
@@ -48,11 +57,42 @@ EXPORT_COLUMNS = [
     ("Driver verification 2", lambda m: m.verification_2),
     ("Home charger requested", lambda m: "Yes" if m.connection.provide_home_charger else "No"),
     ("Currency", lambda m: m.connection.currency),
+    ("Home charger installed", lambda m: home_charger(m.home_job).for_export()),
 ]
 
 
 def _actor(request: AdminRequest) -> Actor:
     return request.actor
+
+
+def _as_of() -> str:
+    """The moment a page with "all N matching" was shown: the action then takes only
+    what was there (a request that arrived since was not seen, so it is not decided)."""
+    return timezone.now().isoformat()
+
+
+def _chosen(
+    request: AdminRequest, ticked: QuerySet[Membership], matching: QuerySet[Membership]
+) -> tuple[list[Membership] | None, str]:
+    """The memberships a bulk form acts on: the ticked ones, or with ``all=matching``
+    every one the page matched when shown. None and a message when that cannot be."""
+    if request.POST.get("all") != "matching":
+        ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+        return list(ticked.filter(pk__in=ids).select_related("driver", "connection")), ""
+    try:
+        as_of = parse_datetime(request.POST.get("as_of", ""))
+    except ValueError:
+        as_of = None
+    if as_of is None or timezone.is_naive(as_of):
+        return None, "The form was incomplete: nothing was changed. Please choose again."
+    rows = matching.filter(requested_at__lte=as_of)
+    chosen = list(rows.select_related("driver", "connection")[: BULK_LIMIT + 1])
+    if len(chosen) > BULK_LIMIT:
+        return None, (
+            f"More than {BULK_LIMIT:,} match: narrow the filter to at most {BULK_LIMIT:,} "
+            "for one action. Nothing was changed."
+        )
+    return chosen, ""
 
 
 # --- Connection Requests ------------------------------------------------------------
@@ -73,6 +113,8 @@ def requests_list(request: AdminRequest) -> HttpResponse:
             "query": query,
             "customer_id_matches": CUSTOMER_ID_MATCHES,
             "querystring": params.urlencode(),
+            "as_of": _as_of(),
+            "bulk_limit": BULK_LIMIT,
         },
     )
 
@@ -82,15 +124,23 @@ def requests_list(request: AdminRequest) -> HttpResponse:
 def requests_decide(request: AdminRequest) -> HttpResponse:
     """Approve or deny one request (buttons on its row) or the ticked ones in bulk."""
     actor = _actor(request)
-    # A row's own button names its request in the URL; the bulk buttons use the ticks.
-    ids = [request.GET["id"]] if "id" in request.GET else request.POST.getlist("ids")
-    chosen = list(
-        memberships_for(actor)
-        .filter(pk__in=[i for i in ids if i.isdigit()])
-        .select_related("driver", "connection")
-    )
+    # A row's own button names its request in the URL; the bulk buttons use the ticks,
+    # or every waiting request ("all N").
+    if "id" in request.GET:
+        chosen: list[Membership] | None = list(
+            memberships_for(actor)
+            .filter(pk__in=[i for i in [request.GET["id"]] if i.isdigit()])
+            .select_related("driver", "connection")
+        )
+        problem = ""
+    else:
+        # "All matching" means what the page showed: its filter came in the form's URL.
+        matching = pending_requests_for(actor, parse_request_query(request.GET))
+        chosen, problem = _chosen(request, memberships_for(actor), matching)
     decision = request.POST.get("decision")
-    if not chosen:
+    if chosen is None:
+        messages.error(request, problem)
+    elif not chosen:
         messages.error(request, "Tick at least one request.")
     elif decision == "approve":
         done, skipped = services.bulk(services.membership_approve, actor=actor, memberships=chosen)
@@ -113,7 +163,12 @@ def requests_decide(request: AdminRequest) -> HttpResponse:
                 messages.info(request, f"{skipped} had already been decided by someone else.")
     else:
         messages.error(request, "Choose approve or deny.")
-    return redirect("enrolment:requests")
+    # Back to the list as it was filtered (a row's own button adds only its id).
+    back = request.GET.copy()
+    back.pop("id", None)
+    back.pop("page", None)
+    target = reverse("enrolment:requests")
+    return redirect(f"{target}?{back.urlencode()}" if back else target)
 
 
 # --- Drivers ------------------------------------------------------------------------
@@ -130,13 +185,15 @@ def _csv(rows: Any) -> Any:
 def drivers_list(request: AdminRequest) -> HttpResponseBase:
     actor = _actor(request)
     query = parse_driver_query(request.GET)
-    rows = drivers_for(actor, query)
+    rows = with_home_charger(drivers_for(actor, query))
     if request.GET.get("export") == "csv":
         response = StreamingHttpResponse(_csv(rows), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="drivers-{stamp}.csv"'
         return response
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each row with what its driver's home charger is at (read by the page's query).
+    rows_shown = [(m, home_charger(m.home_job)) for m in page.object_list]  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
     sort_params = params.copy()
@@ -146,6 +203,7 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
         "enrolment/drivers.html",
         {
             "page": page,
+            "rows": rows_shown,
             "query": query,
             "statuses": MembershipStatus.choices,
             "connections": connections_for(actor).order_by("name").only("pk", "name"),
@@ -153,6 +211,8 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
             "sort_querystring": sort_params.urlencode(),
             "sorts": DRIVER_SORTS,
             "customer_id_matches": CUSTOMER_ID_MATCHES,
+            "as_of": _as_of(),
+            "bulk_limit": BULK_LIMIT,
         },
     )
 
@@ -176,6 +236,13 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
             "acceptances": [m.terms_acceptance for m in others if hasattr(m, "terms_acceptance")],
             "events": as_seen_by(driver_history(actor, membership.driver), actor.organisation),
             "field_labels": {"status": "Status", "connection": "Connection"},
+            # A waiting request is reached from Connection Requests, the others from Drivers.
+            "breadcrumbs": breadcrumbs(
+                ("Connection Requests", "enrolment:requests")
+                if membership.status == MembershipStatus.PENDING
+                else ("Drivers", "enrolment:drivers"),
+                current=membership.driver.full_name or membership.driver.email,
+            ),
         },
     )
 
@@ -201,11 +268,16 @@ def signed_terms(request: AdminRequest, membership_id: int) -> HttpResponse:
 @require_POST
 @admin_required(Permission.MANAGE_DRIVERS)
 def drivers_remove(request: AdminRequest) -> HttpResponse:
-    """Remove one driver (button on their page) or the ticked ones on the Drivers page."""
+    """Remove one driver (button on their page), the ticked ones on the Drivers page, or
+    every connected one matching its filter (the filter comes with the form)."""
     actor = _actor(request)
-    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
-    chosen = list(memberships_for(actor).filter(pk__in=ids).select_related("driver", "connection"))
-    if not chosen:
+    matching = drivers_for(actor, parse_driver_query(request.POST)).filter(
+        status=MembershipStatus.CONNECTED
+    )
+    chosen, problem = _chosen(request, memberships_for(actor), matching)
+    if chosen is None:
+        messages.error(request, problem)
+    elif not chosen:
         messages.error(request, "Tick at least one driver.")
     else:
         done, skipped = services.bulk(services.membership_remove, actor=actor, memberships=chosen)
@@ -271,6 +343,11 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
             "form": form,
             "connected": connected,
             "chosen": chosen_ids if request.method == "POST" else {m.pk for m in connected},
+            "breadcrumbs": breadcrumbs(
+                ("Connections", "connections:list"),
+                (old.name, reverse("connections:detail", args=[old.pk])),
+                current="Revise Benefits",
+            ),
         },
         status=422 if form.errors else 200,
     )

@@ -52,6 +52,7 @@ from evdms.reports.access import get_export_for, visible_exports
 from evdms.reports.downloads import CSV_TYPE, XLSX_TYPE, export_download
 from evdms.reports.exports import stamp
 from evdms.reports.models import ExportFormat, ReportExport
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
 from evdms.ui.http import AdminRequest
 
@@ -205,6 +206,9 @@ def job(request: AdminRequest, job_id: int) -> HttpResponse:
             "decide_url": _decide_url(found.pk)
             if awaiting and actor.can(Permission.APPROVE_QUOTES)
             else "",
+            "breadcrumbs": breadcrumbs(
+                ("Installations", "installations:report"), current=f"Installation for {row.driver}"
+            ),
         },
     )
 

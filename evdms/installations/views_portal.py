@@ -59,6 +59,7 @@ from evdms.installations.services import documents as document_services
 from evdms.installations.services import jobs as job_services
 from evdms.installations.services.quotes import quote_submit
 from evdms.installations.services.transitions import Party
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest
@@ -147,6 +148,10 @@ def _job_render(
     quote_rows = bound.get("quote_rows") or [QuoteRow({"kind": "standard_package"})]
     context = {
         "job": job,
+        "breadcrumbs": breadcrumbs(
+            ("Jobs", "installations:portal-jobs"),
+            current=f"Installation for {job.driver.full_name or job.driver.email}",
+        ),
         "days_in_status": days_in_status(job),
         "history": [
             (t, _status_label(t.from_status), _status_label(t.to_status)) for t in job.history.all()

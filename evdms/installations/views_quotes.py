@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -27,6 +28,7 @@ from evdms.installations.services.quotes import (
     quote_decide_by_link,
     quote_decide_by_organisation,
 )
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required, login_required, public
 from evdms.ui.http import AdminRequest, AuthenticatedRequest
 
@@ -86,6 +88,14 @@ def organisation_quote(request: AdminRequest, job_id: int) -> HttpResponseBase:
             "awaiting": awaiting,
             "may_decide": awaiting and request.actor.can(Permission.APPROVE_QUOTES),
             "earlier": _earlier(job, quote),
+            "breadcrumbs": breadcrumbs(
+                ("Installations", "installations:report"),
+                (
+                    f"Installation for {job.driver.full_name or job.driver.email}",
+                    reverse("installations:job", args=[job.pk]),
+                ),
+                current="Quote",
+            ),
         },
     )
 

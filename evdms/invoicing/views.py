@@ -24,6 +24,7 @@ from evdms.invoicing.selectors import (
     parse_invoice_query,
 )
 from evdms.invoicing.services.payments import amount_due
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
 from evdms.ui.http import AdminRequest
 
@@ -80,6 +81,10 @@ def invoice_detail(request: AdminRequest, invoice_id: int) -> HttpResponse:
             # Transactions lines say when, who, where and how much energy.
             "has_details": invoice_lines(invoice).filter(occurred_at__isnull=False).exists(),
             "time_zone": timezone.get_current_timezone_name(),
+            "breadcrumbs": breadcrumbs(
+                ("Invoices", "invoicing:list"),
+                current=f"{'Credit note' if is_credit_note else 'Invoice'} {invoice.number}",
+            ),
         },
     )
 

@@ -33,6 +33,7 @@ from evdms.reimbursements.selectors import (
     statements_csv_rows,
     statements_for,
 )
+from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required, login_required
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest, AuthenticatedRequest
@@ -281,5 +282,9 @@ def statement_detail(request: AdminRequest, statement_id: int) -> HttpResponse:
             "lines": lines,
             "energy_wh": statement.lines.aggregate(total=Sum("energy_wh"))["total"] or 0,
             "sessions": statement.lines.count(),
+            "breadcrumbs": breadcrumbs(
+                ("Statements", "reimbursements:statements"),
+                current=f"Statement {statement.reference}",
+            ),
         },
     )

@@ -72,6 +72,7 @@ def test_drivers_export_as_csv(world, roster):
         "Driver verification 2",
         "Home charger requested",
         "Currency",
+        "Home charger installed",
     ]
     assert [r[0] for r in rows[1:]] == ["Alice Archer", "Bert Baker", "Cleo Cook"]
     assert (

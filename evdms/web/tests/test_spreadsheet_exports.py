@@ -130,6 +130,24 @@ EXPORTS = [
         (NAME, EMAIL, CONNECTION, ANSWER_1, ANSWER_2),
     ),
     Export(
+        "Chargers page CSV",
+        "csv",
+        ("charging/views.py", "charging/listing.py"),
+        lambda f, x: _body(
+            client_for(f.world.otto).get(reverse("charging:chargers"), {"export": "csv"})
+        ),
+        (CHARGER, EMAIL),
+    ),
+    Export(
+        "Home charging sessions CSV",
+        "csv",
+        ("charging/views.py", "charging/listing.py"),
+        lambda f, x: _body(
+            client_for(f.world.ana).get(reverse("charging:sessions"), {"export": "csv"})
+        ),
+        (EMAIL, CONNECTION, CHARGER),
+    ),
+    Export(
         "Statements page CSV",
         "csv",
         ("reimbursements/views.py", "reimbursements/selectors.py"),

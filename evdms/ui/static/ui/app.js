@@ -77,23 +77,32 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // "+ Request Additional Info": the second verification question stays folded away until
-// asked for (or when it already has a value).
+// asked for (or when it already has a value). Its "Remove this question" (data-unreveal
+// on the same target) empties and folds it again: saved so, drivers are no longer asked.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-reveal]").forEach((button) => {
     const target = document.querySelector(button.dataset.reveal);
     if (!target) return;
     const input = target.querySelector("input");
-    if (input && !input.value && !target.classList.contains("has-error")) {
-      target.hidden = true;
-      button.setAttribute("aria-expanded", "false");
-    } else {
-      button.hidden = true;
-    }
+    const remover = document.querySelector(`[data-unreveal="${button.dataset.reveal}"]`);
+    const show = (open) => {
+      target.hidden = !open;
+      button.hidden = open;
+      button.setAttribute("aria-expanded", String(open));
+      if (remover) remover.hidden = !open;
+    };
+    show(!(input && !input.value && !target.classList.contains("has-error")));
     button.addEventListener("click", () => {
-      target.hidden = false;
-      button.hidden = true;
+      show(true);
       if (input) input.focus();
     });
+    if (remover) {
+      remover.querySelector("button").addEventListener("click", () => {
+        if (input) input.value = "";
+        show(false);
+        button.focus();
+      });
+    }
   });
 });
 
@@ -110,4 +119,28 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   input.addEventListener("input", check);
   check();
+});
+
+// "Select all on this page": <input type="checkbox" data-select-all="ids"> in a table's
+// head ticks or clears every box named "ids" of its form, and shows "some" (mixed) when
+// only a few are ticked. Hidden without script: there "every one matching" does it.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const form = all.closest("form");
+    if (!form) return;
+    const boxes = Array.from(form.querySelectorAll(`input[type="checkbox"][name="${all.dataset.selectAll}"]`));
+    if (!boxes.length) return;
+    all.hidden = false;
+    const update = () => {
+      const ticked = boxes.filter((box) => box.checked).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    };
+    all.addEventListener("change", () => {
+      boxes.forEach((box) => { box.checked = all.checked; });
+      update();
+    });
+    boxes.forEach((box) => box.addEventListener("change", update));
+    update();
+  });
 });
