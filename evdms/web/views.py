@@ -177,6 +177,9 @@ def outbox_message_html(request: HttpRequest, email_id: int) -> HttpResponse:
     _outbox_enabled()
     email = get_object_or_404(OutboundEmail, pk=email_id)
     response = HttpResponse(email.html_body, content_type="text/html; charset=utf-8")
-    # The message is shown as sent, in a sandbox: no script, no requests, nothing inline runs.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:"
+    # The message is shown as sent, in a sandbox: no script, no requests. Its inline
+    # styles apply, as in a mail client (e-mail HTML is styled inline, nothing else).
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
     return response

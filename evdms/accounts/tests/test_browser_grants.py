@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from evdms.accounts.models import OrganisationKind, User
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import check_page, screenshot
 from evdms.testing.fixtures import (
     PASSWORD,
     make_admin,
@@ -69,6 +69,7 @@ def test_a_grant_on_one_connection_shows_exactly_it_until_it_is_revoked(
         expect(given).to_contain_text("Voltlease")
         expect(given).to_contain_text("Acme Fleet")
         expect(given).not_to_contain_text("Acme Office")
+        check_page(alice)
         screenshot(alice, "grant-rights-given")
 
         # Nadia (Voltlease) sees Fiona of Acme Fleet, never Oscar of Acme Office.
@@ -78,6 +79,7 @@ def test_a_grant_on_one_connection_shows_exactly_it_until_it_is_revoked(
         drivers = page.locator("main")
         expect(drivers).to_contain_text("fiona@example.com")
         expect(drivers).not_to_contain_text("oscar@example.com")
+        check_page(page)
         nav.get_by_role("link", name="Transactions").click()
         report = page.locator("table.report tbody")
         expect(report).to_contain_text("Acme Fleet")

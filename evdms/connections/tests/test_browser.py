@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from evdms.connections.models import Connection
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import both_screens, check_page, main_nav_link, screenshot
 from evdms.testing.fixtures import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,11 +28,15 @@ def log_in(page, live_server, email):
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
+@both_screens
 def test_create_a_connection_toggling_dependent_fields_then_edit_it(world, live_server, page):
     log_in(page, live_server, "otto@voltlease.example")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+    main_nav_link(page, "Connections").click()
+    expect(page.get_by_role("heading", name="Connections")).to_be_visible()
+    check_page(page)
     page.get_by_role("link", name="New Connection").click()
     expect(page.get_by_role("heading", name="New Connection")).to_be_visible()
+    check_page(page)
 
     warranty = field(page, "Home warranty and labour")
     payment_model = field(page, "Installation Payment Model")
@@ -98,6 +102,7 @@ def test_create_a_connection_toggling_dependent_fields_then_edit_it(world, live_
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Voltlease_Home")).to_be_visible()
     expect(page.get_by_text("Home charger (Budget Model)")).to_be_visible()
+    check_page(page)
     assert page.console_errors == []
 
     connection = Connection.objects.get(name="Voltlease_Home")

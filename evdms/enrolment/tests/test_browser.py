@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from evdms.enrolment.models import Membership
 from evdms.notifications.models import OutboundEmail
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import DESKTOP, PHONE, check_page, screenshot
 from evdms.testing.fixtures import PASSWORD, make_connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,10 +24,11 @@ def test_a_driver_joins_and_an_admin_approves(world, live_server, browser):
         custom_terms_enabled="yes",
         terms_text="1. Charge responsibly.",
     )
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = browser.new_context(**PHONE)
     page = phone.new_page()
     page.goto(f"{live_server.url}/join/{connection.invite_token}/")
     expect(page.get_by_role("heading", name="Voltlease Drivers")).to_be_visible()
+    check_page(page)
     page.get_by_role("link", name="Ask to join").click()
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Full name").fill("Dana Driver")
@@ -54,14 +55,16 @@ def test_a_driver_joins_and_an_admin_approves(world, live_server, browser):
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_text("Tick the box to agree")).to_be_visible()
     expect(page.get_by_label("Employee ID")).to_have_value("E-4242")  # nothing typed is lost
+    check_page(page)  # with the error shown
     page.get_by_label("I have read and agree").check()
     screenshot(page, "driver-join-request-mobile")
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_role("heading", name="My connections")).to_be_visible()
     expect(page.get_by_text("Pending")).to_be_visible()
+    check_page(page)
     phone.close()
 
-    admin = browser.new_context(viewport={"width": 1280, "height": 860})
+    admin = browser.new_context(**DESKTOP)
     page = admin.new_page()
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("E-mail address").fill("otto@voltlease.example")
@@ -71,6 +74,7 @@ def test_a_driver_joins_and_an_admin_approves(world, live_server, browser):
     expect(nav.get_by_role("link", name=re.compile("Connection Requests 1"))).to_be_visible()
     nav.get_by_role("link", name=re.compile("Connection Requests")).click()
     expect(page.get_by_text("E-4242")).to_be_visible()
+    check_page(page)
     screenshot(page, "connection-requests")
     page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_text("1 request approved.")).to_be_visible()

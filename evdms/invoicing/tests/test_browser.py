@@ -7,24 +7,26 @@ import pytest
 from playwright.sync_api import expect
 
 from evdms.invoicing.tests.invoice_fixtures import Invoices, invoices_fixture  # noqa: F401
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import both_screens, check_page, main_nav_link, screenshot
 from evdms.testing.fixtures import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@both_screens
 def test_an_analyst_reads_the_invoices(invoices: Invoices, live_server, page):
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("E-mail address").fill("ana@voltlease.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices").click()
+    main_nav_link(page, "Invoices").click()
     expect(page.get_by_role("heading", name="Invoices", exact=True)).to_be_visible()
     expect(page.get_by_text("5 invoices")).to_be_visible()
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(5)
     expect(rows.first).to_contain_text(invoices.bundle.number)
     expect(rows.first).to_contain_text("EUR 1,815.00")
+    check_page(page)
     screenshot(page, "invoices")
 
     page.get_by_label("Kind").select_option("transactions")
@@ -40,5 +42,6 @@ def test_an_analyst_reads_the_invoices(invoices: Invoices, live_server, page):
     expect(page.get_by_role("link", name="Download PDF")).to_have_attribute(
         "href", f"/invoices/{invoices.transactions.pk}/pdf"
     )
+    check_page(page)
     screenshot(page, "invoice-detail")
     assert page.console_errors == []

@@ -9,12 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from evdms.reimbursements.tests.conftest import october
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import both_screens, check_page, main_nav_link, screenshot
 from evdms.testing.fixtures import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@both_screens
 def test_an_analyst_reads_the_statements(world, live_server, page, make_statement):
     make_statement(
         "anna@example.com",
@@ -28,9 +29,10 @@ def test_an_analyst_reads_the_statements(world, live_server, page, make_statemen
     page.get_by_label("E-mail address").fill("ana@voltlease.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Statements").click()
+    main_nav_link(page, "Statements").click()
     expect(page.get_by_role("heading", name="Statements")).to_be_visible()
     expect(page.get_by_text("3 statements")).to_be_visible()
+    check_page(page)
     screenshot(page, "statements")
 
     page.get_by_label("Month").fill("2026-10")
@@ -41,5 +43,6 @@ def test_an_analyst_reads_the_statements(world, live_server, page, make_statemen
     expect(page.get_by_role("heading", name="Statement ST-202610")).to_be_visible()
     expect(page.get_by_text("12.500 kWh")).to_be_visible()
     expect(page.get_by_role("cell", name="9 Oct 2026 22:00")).to_be_visible()
+    check_page(page)
     screenshot(page, "statement-detail")
     assert page.console_errors == []

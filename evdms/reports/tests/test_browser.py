@@ -10,12 +10,13 @@ import pytest
 from playwright.sync_api import expect
 
 from evdms.reports.tests.conftest import Fleet, at, on_statement
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import both_screens, check_page, main_nav_link, screenshot
 from evdms.testing.fixtures import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@both_screens
 def test_filter_by_customer_id_export_and_open_the_dashboard(fleet: Fleet, live_server, page):
     on_statement(fleet.session(fleet.dan, fleet.acme, at(3, month=10), 12_345), "0.31", "0.29")
     fleet.session(fleet.dan, fleet.acme, at(9, month=11), 4_000)
@@ -27,10 +28,11 @@ def test_filter_by_customer_id_export_and_open_the_dashboard(fleet: Fleet, live_
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Transactions").click()
+    main_nav_link(page, "Transactions").click()
     expect(page.get_by_role("heading", name="Detailed transaction report")).to_be_visible()
     report = page.locator("table.report tbody")
     expect(report.locator("tr")).to_have_count(3)
+    check_page(page)
     page.get_by_label("Customer ID").fill("CRM-1")
     page.get_by_role("button", name="Apply").click()
     expect(report.locator("tr")).to_have_count(2)
@@ -46,10 +48,11 @@ def test_filter_by_customer_id_export_and_open_the_dashboard(fleet: Fleet, live_
     assert [r[6] for r in rows[1:]] == ["CRM-1", "CRM-1"]
     assert [r[11] for r in rows[1:]] == ["4.000", "12.345"]  # newest first, as on the page
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    main_nav_link(page, "Dashboard").click()
     expect(page.get_by_role("img", name="Home charging energy per month (kWh)")).to_be_visible()
     expect(page.get_by_role("img", name="Reimbursed home charging per month (EUR)")).to_be_visible()
     page.get_by_text("The figures").first.click()
     expect(page.get_by_role("cell", name="October 2026").first).to_be_visible()
+    check_page(page)  # with "The figures" open
     screenshot(page, "dashboard")
     assert page.console_errors == []

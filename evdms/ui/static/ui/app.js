@@ -144,3 +144,26 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   });
 });
+// A table wider than the screen scrolls inside its .table-wrap: such a box takes the
+// keyboard focus so it can be scrolled with the arrow keys too (WCAG 2.1.1), and says
+// what it holds. Checked again when the window is resized or a <details> opens.
+(() => {
+  const mark = () => {
+    document.querySelectorAll(".table-wrap").forEach((wrap) => {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.dataset.scrolls) {
+        wrap.dataset.scrolls = "1";
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", "Table, scrolls sideways");
+      } else if (!scrolls && wrap.dataset.scrolls) {
+        delete wrap.dataset.scrolls;
+        ["tabindex", "role", "aria-label"].forEach((name) => wrap.removeAttribute(name));
+      }
+    });
+  };
+  document.addEventListener("DOMContentLoaded", mark);
+  window.addEventListener("resize", mark);
+  document.addEventListener("htmx:afterSettle", mark);
+  document.addEventListener("toggle", mark, true);
+})();
