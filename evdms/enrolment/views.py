@@ -17,6 +17,8 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.selectors import as_seen_by
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.logo_keep import LOST, KeptLogo, Scope, chosen_logo
+from evdms.connections.services import RemoveLogo
 from evdms.enrolment import services
 from evdms.enrolment.access import get_membership_for, memberships_for
 from evdms.enrolment.models import Membership, MembershipStatus
@@ -124,8 +126,6 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    sort_params = params.copy()
-    sort_params.pop("sort", None)
     return render(
         request,
         "enrolment/drivers.html",
@@ -135,7 +135,6 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
             "statuses": MembershipStatus.choices,
             "connections": connections_for(actor).order_by("name").only("pk", "name"),
             "querystring": params.urlencode(),
-            "sort_querystring": sort_params.urlencode(),
             "sorts": DRIVER_SORTS,
         },
     )
@@ -208,26 +207,39 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
         currency=old.currency,
         editing=True,
     )
-    form.fields.pop("remove_logo", None)
+    remove = form.fields.get("remove_logo")
+    if remove is not None:
+        remove.label = "Do not carry the logo over to the new connection"
     chosen_ids = {int(i) for i in request.POST.getlist("move") if i.isdigit()}
+    kept: KeptLogo | None = None
     if request.method == "POST":
-        try:
-            new, moved = services.connection_revise_benefits(
-                actor=actor,
-                old=old,
-                data=submitted(request.POST),
-                membership_ids=chosen_ids,
-                disable_old=bool(request.POST.get("disable_old")),
-                logo=uploaded_file(request, "logo"),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+        scope = Scope.of(actor)
+        chosen = chosen_logo(request.POST, uploaded_file(request, "logo"), scope)
+        logo: Any = chosen.logo
+        if logo is None and request.POST.get("remove_logo"):
+            logo = RemoveLogo
+        if chosen.lost:
+            form.is_valid()
+            form.add_error("logo", LOST)
         else:
-            messages.success(
-                request,
-                f"Connection “{new.name}” created; {moved} driver(s) moved to it.",
-            )
-            return redirect("connections:detail", connection_id=new.pk)
+            try:
+                new, moved = services.connection_revise_benefits(
+                    actor=actor,
+                    old=old,
+                    data=submitted(request.POST),
+                    membership_ids=chosen_ids,
+                    disable_old=bool(request.POST.get("disable_old")),
+                    logo=logo,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                kept = chosen.kept_after(exc, scope)
+            else:
+                messages.success(
+                    request,
+                    f"Connection “{new.name}” created; {moved} driver(s) moved to it.",
+                )
+                return redirect("connections:detail", connection_id=new.pk)
     return render(
         request,
         "enrolment/revise.html",
@@ -236,6 +248,7 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
             "form": form,
             "connected": connected,
             "chosen": chosen_ids if request.method == "POST" else {m.pk for m in connected},
+            "kept_logo": kept,
         },
         status=422 if form.errors else 200,
     )

@@ -22,7 +22,7 @@ from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
-from evdms.connections.services import connection_create, connection_set_enabled
+from evdms.connections.services import RemoveLogo, connection_create, connection_set_enabled
 from evdms.enrolment.models import (
     LIVE_STATUSES,
     Membership,
@@ -431,13 +431,20 @@ def connection_revise_benefits(
     data: Mapping[str, Any],
     membership_ids: Iterable[int],
     disable_old: bool,
-    logo: Logo | None = None,
+    logo: Logo | type[RemoveLogo] | None = None,
 ) -> tuple[Connection, int]:
     """A new connection with the revised benefits; the chosen connected drivers move to it
-    without a new request, each keeping one continuous history (``moved_from``)."""
+    without a new request, each keeping one continuous history (``moved_from``).
+
+    The new connection keeps the old one's logo unless ``logo`` is another one, or
+    ``RemoveLogo``: the drivers who move see the same brand as before."""
     require(actor, Permission.MANAGE_DRIVERS)
+    if logo is None and old.logo_sha256:
+        logo = bytes(old.logo_png or b"")
     new = connection_create(
-        actor=actor, data={**data, "organisation": old.organisation_id}, logo=logo
+        actor=actor,
+        data={**data, "organisation": old.organisation_id},
+        logo=None if logo is RemoveLogo else logo,
     )
     chosen = list(
         Membership.objects.select_for_update()

@@ -13,6 +13,15 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
 
 
 @register.filter
+def sort_toggle(key: str, current: str | None) -> str:
+    """The ``sort`` a column header links to: its key, or the key descending when the
+    list is already sorted by it. Use with Django's querystring tag, which replaces the
+    ``sort`` of the current address and keeps the filters:
+    ``{% querystring sort=key|sort_toggle:query.sort page=None %}``."""
+    return f"-{key}" if current == key else key
+
+
+@register.filter
 def audit_value(value: Any) -> str:
     """A recorded value as a person reads it."""
     if value is None or value == "" or value == []:
@@ -29,16 +38,9 @@ def audit_value(value: Any) -> str:
 @register.filter
 def price(value: Any) -> str:
     """A price per kWh as people write it: 0.29, 0.2975 (at least two decimals)."""
-    from decimal import Decimal
+    from evdms.ui.numbers import price_text
 
-    if value in (None, ""):
-        return ""
-    number = Decimal(str(value)).normalize()
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # prices are finite ("n", "N", "F" are for NaN, ∞)
-    if exponent > -2:
-        number = number.quantize(Decimal("0.01"))
-    return f"{number:f}"
+    return price_text(value)
 
 
 @register.filter
