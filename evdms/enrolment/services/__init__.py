@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -439,12 +440,16 @@ def connection_revise_benefits(
     The new connection keeps the old one's logo unless ``logo`` is another one, or
     ``RemoveLogo``: the drivers who move see the same brand as before."""
     require(actor, Permission.MANAGE_DRIVERS)
-    if logo is None and old.logo_sha256:
-        logo = bytes(old.logo_png or b"")
+    given: Logo | None
+    if logo is RemoveLogo:
+        given = None
+    elif logo is None:
+        given = bytes(old.logo_png or b"") if old.logo_sha256 else None
+    else:
+        assert isinstance(logo, bytes | File)
+        given = logo
     new = connection_create(
-        actor=actor,
-        data={**data, "organisation": old.organisation_id},
-        logo=None if logo is RemoveLogo else logo,
+        actor=actor, data={**data, "organisation": old.organisation_id}, logo=given
     )
     chosen = list(
         Membership.objects.select_for_update()
