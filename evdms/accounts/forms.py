@@ -15,6 +15,7 @@ from evdms.accounts.models import (
 )
 from evdms.accounts.selectors import connection_label, connections_actable_by
 from evdms.notifications.services import email_send
+from evdms.ui.countries import country_choices
 
 
 class LoginForm(AuthenticationForm):
@@ -218,13 +219,6 @@ class OrganisationForm(forms.Form):
     )
 
 
-def _country_choices() -> list[tuple[str, str]]:
-    import pycountry
-
-    countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [("", "—"), *((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries)]
-
-
 class BillingForm(forms.Form):
     """Who the platform's invoices are addressed to. The form only shapes the input; the
     rules (VAT number, country, payer, control characters) are the service's
@@ -276,7 +270,7 @@ class BillingForm(forms.Form):
         country = self.fields["billing_country"]
         payer = self.fields["invoice_payer"]
         assert isinstance(country, forms.ChoiceField) and isinstance(payer, forms.ChoiceField)
-        country.choices = _country_choices()
+        country.choices = country_choices("—")
         payer.choices = [
             ("", f"{organisation_name} (invoiced itself)"),
             *((str(o.pk), o.name) for o in payers),

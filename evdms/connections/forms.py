@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -17,10 +18,13 @@ from evdms.connections.models import (
     InstallationPaymentModel,
     PaymentVia,
 )
-from evdms.connections.rules import PAGE_ORDER, SHOW_WHEN
+from evdms.connections.rules import PAGE_ORDER, REQUIRED_WHEN_SHOWN, SHOW_WHEN
+from evdms.ui.forms import PLACEHOLDER, preselect_single_choices
+from evdms.ui.numbers import price_text
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 ENABLED_DISABLED = [("no", "Disabled"), ("yes", "Enabled")]
+# Marked with * : always required, and those required whenever they are shown.
 MANDATORY = {
     "organisation",
     "name_for_drivers",
@@ -28,9 +32,60 @@ MANDATORY = {
     "connection_type",
     "support_email",
     "approval_type",
+    *REQUIRED_WHEN_SHOWN,
 }
 # The page's order, defined once with the rules.
 FIELD_ORDER = PAGE_ORDER
+# The page in titled sections, in the reference page's order, each dependent field in
+# the section of the field it depends on. The support address is for "notifications and
+# approvals" (the reference's words), so it opens that section rather than trailing the
+# verification questions it follows on the reference page.
+SECTIONS: list[tuple[str, list[str]]] = [
+    (
+        "Organisation",
+        [
+            "organisation",
+            "name_for_drivers",
+            "name",
+            "connection_type",
+            "customer_id",
+            "enabled",
+            "logo",
+            "remove_logo",
+        ],
+    ),
+    ("Driver verification", ["verification_1_label", "verification_2_label"]),
+    (
+        "Home charger",
+        [
+            "provide_home_charger",
+            "home_warranty_and_labour",
+            "installation_warranty_months",
+            "installation_handled_by",
+            "installation_payment_model",
+            "installation_standard_price",
+            "installation_budget",
+        ],
+    ),
+    (
+        "Reimbursement",
+        ["reimburse_home_charging", "max_price_per_kwh", "home_charging_data_sharing"],
+    ),
+    ("Public charging", ["pay_for_public_charging", "payment_via"]),
+    (
+        "Approval and notifications",
+        ["support_email", "approval_type", "notify_on_connect", "web_only"],
+    ),
+    ("Terms and conditions", ["custom_terms_enabled", "signed_terms_recipients", "terms_text"]),
+]
+SECTIONED = [name for _, names in SECTIONS for name in names]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    slug: str
+    fields: list[forms.BoundField]
 
 
 class TypeSelect(forms.Select):
@@ -66,7 +121,7 @@ def _text(field: str, widget: forms.Widget | None = None) -> forms.CharField:
 
 
 def _blank(choices: Any) -> list[tuple[str, str]]:
-    return [("", "Select…"), *[(str(v), str(lbl)) for v, lbl in choices.choices]]
+    return [("", PLACEHOLDER), *[(str(v), str(lbl)) for v, lbl in choices.choices]]
 
 
 class ConnectionForm(forms.Form):
@@ -84,7 +139,7 @@ class ConnectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         f = self.fields
         f["organisation"] = _choice(
-            "organisation", [("", "Select…"), *[(str(pk), name) for pk, name in organisations]]
+            "organisation", [("", PLACEHOLDER), *[(str(pk), name) for pk, name in organisations]]
         )
         if editing:
             f["organisation"].disabled = True
@@ -166,13 +221,29 @@ class ConnectionForm(forms.Form):
                 ),
                 required=False,
             )
-        self.order_fields(FIELD_ORDER)
+        self.order_fields(SECTIONED)
+        preselect_single_choices(self)
         # Hints the field template reads (field.field.mandatory, .show_when): Django's Field
         # declares no such attributes, so these two ignores stay.
         for name, field in self.fields.items():
             field.mandatory = name in MANDATORY  # type: ignore[attr-defined]
             if name in SHOW_WHEN:
                 field.show_when = json.dumps(SHOW_WHEN[name])  # type: ignore[attr-defined]
+
+    def sections(self) -> list[Section]:
+        """The fields in their titled sections (the page renders one fieldset each)."""
+        return [
+            Section(
+                title=title,
+                slug=title.lower().replace(" ", "-"),
+                fields=[self[name] for name in names if name in self.fields],
+            )
+            for title, names in SECTIONS
+        ]
+
+    def unsectioned(self) -> list[forms.BoundField]:
+        """Fields of no section (the benefit-change confirmation), after the sections."""
+        return [self[name] for name in self.fields if name not in SECTIONED]
 
 
 def initial_from(connection: Connection) -> dict[str, Any]:
@@ -190,6 +261,8 @@ def initial_from(connection: Connection) -> dict[str, Any]:
     ):
         value = values.get(field)
         values[field] = "" if value is None else str(value)
+    # Stored with four decimals; shown as typed (0.32, not 0.3200).
+    values["max_price_per_kwh"] = price_text(values.get("max_price_per_kwh"))
     return values
 
 

@@ -58,8 +58,13 @@ def clean_logo(logo: Logo) -> tuple[bytes, str]:
     """(PNG bytes, SHA-256) of an acceptable logo; else ValidationError naming the rule."""
     data, size = _read(logo)
     if size > LOGO_MAX_BYTES:
+        # The file's exact bytes first, and by how much it is over: rounded to one
+        # decimal, a file just over the limit would read "0.5 MB" like the limit itself.
+        over = size - LOGO_MAX_BYTES
         raise ValidationError(
-            f"The logo must be at most {size_text(LOGO_MAX_BYTES)}; this file is {size_text(size)}."
+            f"The logo must be at most {size_text(LOGO_MAX_BYTES)}; this file is "
+            f"{size:,} bytes ({size / 1_048_576:.2f} MB), {over:,} "
+            f"byte{'s' if over != 1 else ''} too large."
         )
     if not data:
         raise ValidationError("The logo file is empty.")

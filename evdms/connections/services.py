@@ -24,6 +24,7 @@ from evdms.connections.models import Connection, MaxPriceChange
 from evdms.connections.rules import (
     BENEFIT_FIELDS,
     PAGE_ORDER,
+    TEXT_FIELDS,
     as_yes_no,
     clean_connection_input,
 )
@@ -72,6 +73,12 @@ def _check_name_free(organisation: Organisation, name: str, exclude_pk: int | No
         raise ValidationError(
             {"name": ["A connection with this name exists in this organisation."]}
         )
+
+
+def _typed_name(data: Mapping[str, Any]) -> str:
+    """The connection name as the rules will store it (trimmed), if it could be stored."""
+    name = str(data.get("name") or "").strip()
+    return name if len(name) <= TEXT_FIELDS["name"] else ""
 
 
 def _save(connection: Connection) -> None:
@@ -128,11 +135,14 @@ def connection_create(
         _apply_logo(connection, logo)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if organisation is not None and values.get("name"):
+    # Checked with the rest, from what was typed, so a taken name is said in the same
+    # round as every other mistake (not only once they are all put right).
+    name = _typed_name(data)
+    if organisation is not None and name:
         try:
-            _check_name_free(organisation, values["name"], None)
+            _check_name_free(organisation, name, None)
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            errors.setdefault("name", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     assert organisation is not None
@@ -196,11 +206,12 @@ def connection_update(
         _apply_logo(connection, logo)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if values.get("name"):
+    name = _typed_name(merged)
+    if name:
         try:
-            _check_name_free(connection.organisation, values["name"], connection.pk)
+            _check_name_free(connection.organisation, name, connection.pk)
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            errors.setdefault("name", []).extend(exc.messages)
     if values and not confirm_benefit_change:
         affected = benefit_change_blocked(connection, values)
         if affected:

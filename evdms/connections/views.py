@@ -22,6 +22,7 @@ from evdms.audit.selectors import as_seen_by, audit_events_for
 from evdms.connections import listing, services
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.logo_keep import LOST, KeptLogo, Scope, chosen_logo
 from evdms.connections.models import Connection
 from evdms.connections.selectors import connected_driver_count, invite_link_for, invite_url
 from evdms.ui.breadcrumbs import breadcrumbs
@@ -112,7 +113,11 @@ def connection_columns(request: AdminRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, form: ConnectionForm, connection: Connection | None, status: int = 200
+    request: HttpRequest,
+    form: ConnectionForm,
+    connection: Connection | None,
+    status: int = 200,
+    kept_logo: KeptLogo | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -128,6 +133,7 @@ def _form_page(
             )
             if connection
             else breadcrumbs(("Connections", "connections:list"), current="New Connection"),
+            "kept_logo": kept_logo,
         },
         status=status,
     )
@@ -156,13 +162,20 @@ def connection_new(request: AdminRequest) -> HttpResponse:
         currency=actor.organisation.currency,
     )
     if request.method == "POST":
+        scope = Scope.of(actor)
+        chosen = chosen_logo(request.POST, uploaded_file(request, "logo"), scope)
+        if chosen.lost:
+            form.is_valid()
+            form.add_error("logo", LOST)
+            return _form_page(request, form, None, status=422)
         try:
             connection = services.connection_create(
-                actor=actor, data=submitted(request.POST), logo=uploaded_file(request, "logo")
+                actor=actor, data=submitted(request.POST), logo=chosen.logo
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-            return _form_page(request, form, None, status=422)
+            kept = chosen.kept_after(exc, scope)
+            return _form_page(request, form, None, status=422, kept_logo=kept)
         messages.success(request, f"Connection “{connection.name}” created.")
         return redirect("connections:detail", connection_id=connection.pk)
     return _form_page(request, form, None)
@@ -206,7 +219,13 @@ def connection_edit(request: AdminRequest, connection_id: int) -> HttpResponse:
         connected_drivers=drivers,
     )
     if request.method == "POST":
-        logo: Any = uploaded_file(request, "logo")
+        scope = Scope.of(actor)
+        chosen = chosen_logo(request.POST, uploaded_file(request, "logo"), scope)
+        if chosen.lost:
+            form.is_valid()
+            form.add_error("logo", LOST)
+            return _form_page(request, form, connection, status=422)
+        logo: Any = chosen.logo
         if logo is None and request.POST.get("remove_logo"):
             logo = services.RemoveLogo
         try:
@@ -219,7 +238,8 @@ def connection_edit(request: AdminRequest, connection_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-            return _form_page(request, form, connection, status=422)
+            kept = chosen.kept_after(exc, scope)
+            return _form_page(request, form, connection, status=422, kept_logo=kept)
         messages.success(request, "Connection saved.")
         return redirect("connections:detail", connection_id=connection.pk)
     return _form_page(request, form, connection)

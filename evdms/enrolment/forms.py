@@ -6,7 +6,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from evdms.connections.models import Connection
-from evdms.enrolment.rules import join_answers_clean
+from evdms.enrolment.rules import CONTACT_FIELDS, VERIFICATION_FIELDS, join_answers_clean
+from evdms.ui.countries import country_choices
+
+# What a driver must answer whenever it is asked.
+MANDATORY = {*VERIFICATION_FIELDS, *(name for name, _, _ in CONTACT_FIELDS), "agree_terms"}
 
 
 class SignupForm(forms.Form):
@@ -45,12 +49,16 @@ class JoinForm(forms.Form):
             self.fields["postcode"] = forms.CharField(label="Postcode", required=False)
             self.fields["city"] = forms.CharField(label="Town or city", required=False)
             self.fields["country"] = forms.CharField(
-                label="Country", required=False, help_text="Two letters, e.g. NL."
+                label="Country", required=False, widget=forms.Select(choices=country_choices())
             )
         if connection.custom_terms_enabled:
             self.fields["agree_terms"] = forms.BooleanField(
                 label="I have read and agree to the terms and conditions above", required=False
             )
+        # Marked with * (the rules, not the fields, require them: see the class docstring).
+        # Django's Field declares no such attribute, hence the ignore.
+        for name, field in self.fields.items():
+            field.mandatory = name in MANDATORY  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -16,6 +16,7 @@ from django.db import models
 
 from evdms.connections.models import Connection
 from evdms.enrolment.models import Membership
+from evdms.ui.countries import is_country
 
 
 def _limit(name: str) -> int:
@@ -63,8 +64,10 @@ def _contact(answers: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[s
     if contact["phone"] and not set(contact["phone"]) <= PHONE_CHARACTERS:
         errors.setdefault("phone", []).append("Enter a phone number of digits, spaces and +.")
     country = str(answers.get("country") or "").strip().upper()
-    if country and (len(country) != 2 or not country.isalpha()):
-        errors.setdefault("country", []).append("Use a two-letter country code, e.g. NL.")
+    if country and not is_country(country):
+        errors.setdefault("country", []).append(
+            "Choose a country from the list (an ISO 3166 two-letter code, e.g. NL)."
+        )
     contact["country"] = country
     return contact
 

@@ -20,7 +20,9 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.selectors import as_seen_by
 from evdms.connections.access import connections_for, get_connection_for
 from evdms.connections.forms import ConnectionForm, initial_from, submitted
+from evdms.connections.logo_keep import LOST, KeptLogo, Scope, chosen_logo
 from evdms.connections.selectors import CUSTOMER_ID_MATCHES
+from evdms.connections.services import RemoveLogo
 from evdms.enrolment import services
 from evdms.enrolment.access import get_membership_for, memberships_for
 from evdms.enrolment.models import Membership, MembershipStatus, TermsAcceptance
@@ -196,8 +198,6 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
     rows_shown = [(m, home_charger(m.home_job)) for m in page.object_list]  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
-    sort_params = params.copy()
-    sort_params.pop("sort", None)
     return render(
         request,
         "enrolment/drivers.html",
@@ -208,7 +208,6 @@ def drivers_list(request: AdminRequest) -> HttpResponseBase:
             "statuses": MembershipStatus.choices,
             "connections": connections_for(actor).order_by("name").only("pk", "name"),
             "querystring": params.urlencode(),
-            "sort_querystring": sort_params.urlencode(),
             "sorts": DRIVER_SORTS,
             "customer_id_matches": CUSTOMER_ID_MATCHES,
             "as_of": _as_of(),
@@ -315,26 +314,39 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
         currency=old.currency,
         editing=True,
     )
-    form.fields.pop("remove_logo", None)
+    remove = form.fields.get("remove_logo")
+    if remove is not None:
+        remove.label = "Do not carry the logo over to the new connection"
     chosen_ids = {int(i) for i in request.POST.getlist("move") if i.isdigit()}
+    kept: KeptLogo | None = None
     if request.method == "POST":
-        try:
-            new, moved = services.connection_revise_benefits(
-                actor=actor,
-                old=old,
-                data=submitted(request.POST),
-                membership_ids=chosen_ids,
-                disable_old=bool(request.POST.get("disable_old")),
-                logo=uploaded_file(request, "logo"),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+        scope = Scope.of(actor)
+        chosen = chosen_logo(request.POST, uploaded_file(request, "logo"), scope)
+        logo: Any = chosen.logo
+        if logo is None and request.POST.get("remove_logo"):
+            logo = RemoveLogo
+        if chosen.lost:
+            form.is_valid()
+            form.add_error("logo", LOST)
         else:
-            messages.success(
-                request,
-                f"Connection “{new.name}” created; {moved} driver(s) moved to it.",
-            )
-            return redirect("connections:detail", connection_id=new.pk)
+            try:
+                new, moved = services.connection_revise_benefits(
+                    actor=actor,
+                    old=old,
+                    data=submitted(request.POST),
+                    membership_ids=chosen_ids,
+                    disable_old=bool(request.POST.get("disable_old")),
+                    logo=logo,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                kept = chosen.kept_after(exc, scope)
+            else:
+                messages.success(
+                    request,
+                    f"Connection “{new.name}” created; {moved} driver(s) moved to it.",
+                )
+                return redirect("connections:detail", connection_id=new.pk)
     return render(
         request,
         "enrolment/revise.html",
@@ -348,6 +360,7 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
                 (old.name, reverse("connections:detail", args=[old.pk])),
                 current="Revise Benefits",
             ),
+            "kept_logo": kept,
         },
         status=422 if form.errors else 200,
     )

@@ -4,7 +4,7 @@ automatically or to an installer of their choice."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,17 +19,19 @@ from evdms.installations.models import InstallationJob, InstallerCompany, Instal
 from evdms.installations.services.installers import installer_certify, installer_updated
 from evdms.installations.services.jobs import job_assign, normalised_postcode
 from evdms.installations.services.transitions import WrongStep
+from evdms.ui.countries import country_choices, is_country
 
 
 class InstallerRegionForm(forms.ModelForm[InstallerRegion]):
     class Meta:
         model = InstallerRegion
         fields = ("country", "postcode_prefix")
+        widgets: ClassVar = {"country": forms.Select(choices=country_choices())}
 
     def clean_country(self) -> str:
         country = str(self.cleaned_data["country"]).strip().upper()
-        if len(country) != 2 or not country.isalpha() or not country.isascii():
-            raise ValidationError("Use a two-letter country code, e.g. NL.")
+        if not is_country(country):
+            raise ValidationError("Choose a country from the list (e.g. Netherlands (NL)).")
         return country
 
     def clean_postcode_prefix(self) -> str:

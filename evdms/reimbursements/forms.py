@@ -43,7 +43,7 @@ class HomePriceForm(forms.Form):
         self.fields["confirmed_price"] = forms.CharField(required=False, widget=forms.HiddenInput)
         # Unticked, and for the price just typed: a tick from an earlier post with
         # another price does not carry over.
-        data = self.data.copy()
+        data = self.data.copy()  # type: ignore[attr-defined]
         data["confirmed_price"] = price
         if ticked:
             data["confirm"] = "on"

@@ -3,6 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+# The labels of a select's empty "choose one" option. An empty option with another label
+# is a real choice (e.g. "Not by the platform").
+PLACEHOLDER = "Select…"
+PLACEHOLDERS = {PLACEHOLDER, "---------", "—"}
+
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's ValidationError next to the fields it names (else at the top)."""
@@ -21,3 +26,28 @@ def size_text(size: int) -> str:
         return f"{size:,} bytes"
     megabytes = f"{size / 1_048_576:.1f}".removesuffix(".0")
     return f"{megabytes} MB ({size:,} bytes)"
+
+
+def preselect_single_choices(form: forms.Form) -> None:
+    """A select with exactly one real option (besides "Select…") starts on that option:
+    there is nothing to choose, so the person need not choose it.
+
+    Only where the form has no value of its own for the field yet; disabled options do
+    not count (they cannot be chosen)."""
+    for name, field in form.fields.items():
+        widget = field.widget
+        if not isinstance(widget, forms.Select) or isinstance(widget, forms.SelectMultiple):
+            continue
+        real = [
+            value
+            for value, label in widget.choices
+            if not (value in ("", None) and str(label) in PLACEHOLDERS)
+            and not _disabled(widget, value)
+        ]
+        if len(real) == 1 and form.initial.get(name) in (None, ""):
+            form.initial[name] = real[0]
+
+
+def _disabled(widget: forms.Select, value: object) -> bool:
+    option = widget.create_option("", value, "", False, 0)
+    return bool(option["attrs"].get("disabled"))

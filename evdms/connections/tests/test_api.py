@@ -234,7 +234,8 @@ def test_a_large_logo_is_refused_with_its_real_size_on_the_page_and_the_api(
     heavy.name = "logo.png"
     size = len(heavy.getvalue())
     expected = [
-        f"The logo must be at most 0.5 MB (524,288 bytes); this file is 2.4 MB ({size:,} bytes)."
+        f"The logo must be at most 0.5 MB (524,288 bytes); this file is {size:,} bytes "
+        f"({size / 1_048_576:.2f} MB), {size - 524_288:,} bytes too large."
     ]
     api = client.post(
         f"/api/v1/connections/{connection.pk}/logo",

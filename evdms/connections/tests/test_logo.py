@@ -67,7 +67,15 @@ def test_a_file_over_half_a_megabyte_is_refused_with_its_size():
     data += b"\x00" * (524_289 - len(data))  # trailing bytes after the image
     assert len(data) == 524_289
     assert message(data) == (
-        "The logo must be at most 0.5 MB (524,288 bytes); this file is 0.5 MB (524,289 bytes)."
+        "The logo must be at most 0.5 MB (524,288 bytes); this file is 524,289 bytes "
+        "(0.50 MB), 1 byte too large."
+    )
+    # A "3 MB" file: its bytes as they are, not a rounding that hides them.
+    big = image_bytes("PNG")
+    big += b"\x00" * (3_000_000 - len(big))
+    assert message(big) == (
+        "The logo must be at most 0.5 MB (524,288 bytes); this file is 3,000,000 bytes "
+        "(2.86 MB), 2,475,712 bytes too large."
     )
     exactly = image_bytes("PNG")
     exactly += b"\x00" * (524_288 - len(exactly))

@@ -52,11 +52,13 @@ def png(size=(60, 30)) -> io.BytesIO:
 def test_a_connections_officer_creates_a_connection_with_a_logo(world):
     otto = client_for(world.otto)
     page = otto.get(reverse("connections:new")).content.decode()
-    # The page's fields, in its order, with its labels.
-    from evdms.connections.forms import FIELD_ORDER
+    # The page's fields, in its sections' order, with its labels; every field of the
+    # reference page is in one section.
+    from evdms.connections.forms import FIELD_ORDER, SECTIONED
 
     order = re.findall(r'id="field-(\w+)"', page)
-    assert order == FIELD_ORDER
+    assert order == [name for name in SECTIONED if name != "remove_logo"]
+    assert sorted(order) == sorted(FIELD_ORDER)
     for label in [
         "Organisation Name",
         "Organisation Name for Drivers",

@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.logo import Logo
 from evdms.connections.models import Connection
-from evdms.connections.services import connection_create, connection_set_enabled
+from evdms.connections.services import RemoveLogo, connection_create, connection_set_enabled
 from evdms.enrolment.models import (
     LEFT_REASON,
     LIVE_STATUSES,
@@ -505,13 +506,24 @@ def connection_revise_benefits(
     data: Mapping[str, Any],
     membership_ids: Iterable[int],
     disable_old: bool,
-    logo: Logo | None = None,
+    logo: Logo | type[RemoveLogo] | None = None,
 ) -> tuple[Connection, int]:
     """A new connection with the revised benefits; the chosen connected drivers move to it
-    without a new request, each keeping one continuous history (``moved_from``)."""
+    without a new request, each keeping one continuous history (``moved_from``).
+
+    The new connection keeps the old one's logo unless ``logo`` is another one, or
+    ``RemoveLogo``: the drivers who move see the same brand as before."""
     require(actor, Permission.MANAGE_DRIVERS)
+    given: Logo | None
+    if logo is RemoveLogo:
+        given = None
+    elif logo is None:
+        given = bytes(old.logo_png or b"") if old.logo_sha256 else None
+    else:
+        assert isinstance(logo, bytes | File)
+        given = logo
     new = connection_create(
-        actor=actor, data={**data, "organisation": old.organisation_id}, logo=logo
+        actor=actor, data={**data, "organisation": old.organisation_id}, logo=given
     )
     chosen = list(
         Membership.objects.select_for_update()

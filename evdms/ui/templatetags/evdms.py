@@ -14,6 +14,15 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key, "")
 
 
+@register.filter
+def sort_toggle(key: str, current: str | None) -> str:
+    """The ``sort`` a column header links to: its key, or the key descending when the
+    list is already sorted by it. Use with Django's querystring tag, which replaces the
+    ``sort`` of the current address and keeps the filters:
+    ``{% querystring sort=key|sort_toggle:query.sort page=None %}``."""
+    return f"-{key}" if current == key else key
+
+
 # Numbers, one way on every page (evdms/ui/formatting.py): grouped, rounded half-up.
 
 

@@ -1,0 +1,20 @@
+"""The country select of every form that asks for a country (billing address, a
+driver's installation address, an installer's regions): ISO 3166-1 countries from
+pycountry (kept up to date with the standard), stored as the two-letter code, shown by
+name with the code so people typing "NL" or "Netherlands" in the list both find it."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+
+
+@cache
+def country_choices(blank: str = "Select…") -> list[tuple[str, str]]:
+    countries = sorted(pycountry.countries, key=lambda c: c.name)
+    return [("", blank), *((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries)]
+
+
+def is_country(code: str) -> bool:
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
