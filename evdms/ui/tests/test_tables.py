@@ -32,5 +32,5 @@ def test_every_table_in_a_page_template_is_in_a_table_wrap():
 
 
 def test_the_check_finds_a_bare_table():
-    assert _unwrapped_tables('<p>x</p>\n<table><tr><td>1</td></tr></table>') == [2]
+    assert _unwrapped_tables("<p>x</p>\n<table><tr><td>1</td></tr></table>") == [2]
     assert _unwrapped_tables('<div class="table-wrap">\n<table></table></div>') == []
