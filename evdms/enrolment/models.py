@@ -98,7 +98,7 @@ class Membership(models.Model):
 
     def moved_to_membership(self) -> Membership | None:
         try:
-            return self.moved_to  # type: ignore[no-any-return]
+            return self.moved_to
         except Membership.moved_to.RelatedObjectDoesNotExist:
             return None
 
