@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import QueryDict
 
 
 class BankAccountForm(forms.Form):
@@ -43,7 +44,8 @@ class HomePriceForm(forms.Form):
         self.fields["confirmed_price"] = forms.CharField(required=False, widget=forms.HiddenInput)
         # Unticked, and for the price just typed: a tick from an earlier post with
         # another price does not carry over.
-        data = self.data.copy()  # type: ignore[attr-defined]
+        data = QueryDict(mutable=True)
+        data.update(self.data)
         data["confirmed_price"] = price
         if ticked:
             data["confirm"] = "on"

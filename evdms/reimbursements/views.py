@@ -62,8 +62,9 @@ def _page(
     earliest = price_earliest_day(driver)
     price_form = price_form or HomePriceForm()
     price_form.fields["valid_from"].widget.attrs["min"] = earliest.day.isoformat()
-    price_form.fields["valid_from"].help_text = (
-        f"Empty for today. From {earliest.day:%-d %B %Y} on ({earliest.why}); "
+    # On the bound field too: a form already validated keeps the help text it had then.
+    price_form.fields["valid_from"].help_text = price_form["valid_from"].help_text = (
+        f"Empty for today. From {earliest.day.day} {earliest.day:%B %Y} on ({earliest.why}); "
         "a later day for a new contract."
     )
     bank_form = bank_form or BankAccountForm()
