@@ -61,7 +61,7 @@ def handler_for(central: ChargePoint, msg: Any, hot_actions: frozenset[str]) -> 
     handler = handlers["_on_action"]
     if _takes_unique_id(getattr(handler, "__func__", handler)):
         return None
-    version = central._ocpp_version  # type: ignore[attr-defined]
+    version = central._ocpp_version
     if not package_speed.compiled_validator(MessageType.Call, action, version).is_valid(
         msg.payload
     ):
@@ -89,7 +89,7 @@ async def handle(central: ChargePoint, msg: Any, handler: Any) -> None:
         central.logger.exception("Error while handling request '%s'", msg)
         await central._send(msg.create_call_error(e).to_json())
         return
-    await central._send(await answer_frame(msg, response, central._ocpp_version))  # type: ignore[attr-defined]
+    await central._send(await answer_frame(msg, response, central._ocpp_version))
 
 
 async def answer_frame(msg: Any, response: Any, version: str) -> str:
@@ -105,12 +105,13 @@ async def answer_frame(msg: Any, response: Any, version: str) -> str:
 
 def _nothing_set(response: Any) -> bool:
     """A dataclass instance whose fields are all ``None``: the package makes it ``{}``."""
-    names = _field_names(type(response))
+    cls: Any = type(response)  # (a class is hashable; the stubs say not)
+    names = _field_names(cls)
     return names is not None and all(getattr(response, name) is None for name in names)
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
+def _field_names(cls: Any) -> tuple[str, ...] | None:
     if not dataclasses.is_dataclass(cls):
         return None
     return tuple(field.name for field in dataclasses.fields(cls))

@@ -272,7 +272,7 @@ def _at(minutes: Any) -> str:
 STORED_START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
-def _reading_16(tx: Any, minutes: int, wh: Any) -> dict[str, Any]:
+def _reading_16(tx: Any, minutes: Any, wh: Any) -> dict[str, Any]:
     value = {"timestamp": _at(minutes), "sampledValue": [{"value": wh, "unit": "Wh"}]}
     return {"connectorId": 1, "transactionId": tx, "meterValue": [value]}
 
