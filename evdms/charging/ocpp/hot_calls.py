@@ -105,12 +105,13 @@ async def answer_frame(msg: Any, response: Any, version: str) -> str:
 
 def _nothing_set(response: Any) -> bool:
     """A dataclass instance whose fields are all ``None``: the package makes it ``{}``."""
-    names = _field_names(type(response))  # type: ignore[arg-type]
+    cls: Any = type(response)  # (a class is hashable; the stubs say not)
+    names = _field_names(cls)
     return names is not None and all(getattr(response, name) is None for name in names)
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
+def _field_names(cls: Any) -> tuple[str, ...] | None:
     if not dataclasses.is_dataclass(cls):
         return None
     return tuple(field.name for field in dataclasses.fields(cls))
