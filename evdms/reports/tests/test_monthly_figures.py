@@ -130,12 +130,12 @@ operations = st.lists(
 )
 
 
-def _apply(fleet: Fleet, operation: tuple) -> None:  # type: ignore[type-arg]
+def _apply(fleet: Fleet, operation: tuple) -> None:
     connections = [fleet.acme, fleet.globex, fleet.rival, None]
     sessions = list(ChargingSession.objects.order_by("pk"))
     statements = list(Statement.objects.order_by("pk"))
 
-    def values(fields: dict) -> dict:  # type: ignore[type-arg]
+    def values(fields: dict) -> dict:
         out = dict(fields)
         if "connection" in out:
             out["connection"] = connections[out["connection"]]
