@@ -24,8 +24,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import reach
 from evdms.charging.access import chargers_for
 from evdms.connections.access import connections_for
-from evdms.enrolment.access import memberships_for
-from evdms.enrolment.models import MembershipStatus
+from evdms.enrolment.models import Membership, MembershipStatus
 from evdms.reports.models import MonthlyFigures, MonthlyKind
 
 MONTHS = 12
@@ -82,9 +81,15 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     # counts of drivers and chargers come with any right.
     transactions = reach(actor, Permission.VIEW_REPORTS)
     ids = [c.pk for c in rows if transactions.covers(c.organisation_id, c.pk)]
+    # By the connections in view (a membership's organisation is its connection's, so
+    # it is the same scope): the (connection, status) index alone answers, where asking
+    # by organisation read every membership's row (93 of the dashboard's 190 ms with
+    # 100,000 drivers on SQLite).
     for row in (
-        memberships_for(actor, Permission.VIEW_DASHBOARD)
-        .filter(status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING])
+        Membership.objects.filter(
+            connection_id__in=list(connections),
+            status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING],
+        )
         .values("connection_id", "status")
         .annotate(n=Count("pk"))
     ):

@@ -61,22 +61,6 @@ def test_the_dashboard_page_shows_charts_with_their_figures(fleet: Fleet):
     assert f"{reverse('reports:transactions')}?connection={fleet.acme.pk}" in html
 
 
-def test_the_dashboard_groups_every_number_one_way(fleet: Fleet):
-    """Energy and amounts in the tables, the chart's labels and the per-connection
-    figures read as on every other page: "10,429.451" beside "3,024.54", never
-    "10429.451" beside "2,981"."""
-    statement = on_statement(
-        fleet.session(fleet.dan, fleet.acme, at(4, month=10), 10_429_451), "0.30", "0.29"
-    )
-    assert statement.total == Decimal("3024.54")
-    html = client_for(fleet.world.ana).get(URL).content.decode()
-    assert "10429.451" not in html and "3024.54" not in html
-    assert '<td class="num">10,429.451</td>' in html  # the month's energy beside the chart
-    assert '<td class="num">3,024.54</td>' in html  # the month's reimbursed amount
-    assert "EUR 3,024.54" in html  # per connection
-    assert "Oct 26: 10,429 kWh" in html  # the bar's own label
-
-
 def test_a_connections_officer_sees_counts_but_no_report_charts(fleet: Fleet):
     html = client_for(fleet.world.otto).get(URL).content.decode()
     assert "Connected drivers" in html and "Chargers online" in html
@@ -197,7 +181,7 @@ def test_the_figures_are_those_of_the_sessions_and_statements(fleet: Fleet):
         in_month = [
             s
             for s in ChargingSession.objects.all()
-            if timezone.localtime(s.started_at).date().replace(day=1) == month
+            if s.started_at and timezone.localtime(s.started_at).date().replace(day=1) == month
         ]
         assert home == sum(s.energy_wh for s in in_month if s.kind == "home")
         assert public_wh == sum(s.energy_wh for s in in_month if s.kind == "public")
