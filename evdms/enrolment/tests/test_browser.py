@@ -76,7 +76,7 @@ def test_a_driver_joins_and_an_admin_approves(world, live_server, browser):
     expect(page.get_by_text("E-4242")).to_be_visible()
     check_page(page)
     screenshot(page, "connection-requests")
-    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_role("table").get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_text("1 request approved.")).to_be_visible()
     admin.close()
     assert Membership.objects.get().status == "connected"

@@ -103,7 +103,7 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     driver.get_by_label("Installation address").fill("Damrak 12")
     driver.get_by_label("Postcode").fill("1012 LG")
     driver.get_by_label("Town or city").fill("Amsterdam")
-    driver.get_by_label("Country").fill("NL")
+    driver.get_by_label("Country").select_option("NL")
     driver.get_by_role("button", name="Join", exact=True).click()
     expect(driver.get_by_role("heading", name="My connections")).to_be_visible()
     job = InstallationJob.objects.get()
