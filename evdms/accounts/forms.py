@@ -270,7 +270,9 @@ class BillingForm(forms.Form):
         country = self.fields["billing_country"]
         payer = self.fields["invoice_payer"]
         assert isinstance(country, forms.ChoiceField) and isinstance(payer, forms.ChoiceField)
-        country.choices = country_choices("—")
+        country.choices = country_choices(
+            "—", stored=str(self.initial.get("billing_country") or "")
+        )
         payer.choices = [
             ("", f"{organisation_name} (invoiced itself)"),
             *((str(o.pk), o.name) for o in payers),

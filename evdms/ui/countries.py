@@ -10,10 +10,20 @@ from functools import cache
 import pycountry
 
 
+def country_choices(blank: str = "Select…", *, stored: str = "") -> list[tuple[str, str]]:
+    """The select's options. A ``stored`` value that is not (or no longer) an ISO code
+    stays an option, so opening and saving a form never blanks it silently; the rules
+    then ask for a country from the list."""
+    choices = [("", blank), *_countries()]
+    if stored and not is_country(stored):
+        choices.insert(1, (stored, f"{stored} (as stored: not an ISO 3166 country)"))
+    return choices
+
+
 @cache
-def country_choices(blank: str = "Select…") -> list[tuple[str, str]]:
+def _countries() -> tuple[tuple[str, str], ...]:
     countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [("", blank), *((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries)]
+    return tuple((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries)
 
 
 def is_country(code: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import reverse
 
 from evdms.enrolment.models import Membership
 from evdms.enrolment.tests.test_join import driver, driver_client, request_url
@@ -69,13 +68,3 @@ def test_the_country_is_a_choice_of_iso_countries_stored_as_its_code(home_connec
     )
     assert joined.status_code == 302
     assert Membership.objects.get().country == "BE"
-
-
-def test_a_stored_country_code_is_shown_selected_on_the_billing_page(world):
-    """Existing two-letter values keep working with the country select."""
-    from evdms.testing.fixtures import client_for
-
-    world.org_a.billing_country = "NL"
-    world.org_a.save()
-    response = client_for(world.nadia).get(reverse("accounts:settings"))
-    assert '<option value="NL" selected>Netherlands (NL)</option>' in response.content.decode()
