@@ -199,8 +199,8 @@ def _installed_column(page: str) -> dict[str, str]:
     """E-mail → the Home charger installed cell, row by row."""
     cells = {}
     for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
-        email = re.search(r'<span class="muted">([^<]+@[^<]+)</span>', row)
-        tds = re.findall(r"<td>(.*?)</td>", row, re.S)
+        email = re.search(r'<span class="muted[^"]*">([^<]+@[^<]+)</span>', row)
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         if email and len(tds) >= 9:
             cells[email.group(1)] = tds[8].strip()
     return cells
