@@ -145,3 +145,34 @@ def test_a_batch_of_plain_messages_costs_the_same_few_queries_whatever_its_size(
     assert len(warm.captured_queries) < len(cold.captured_queries) <= 8
     for _, t in transactions:
         assert readings(t) == list(range(1001, 1040)) and energy(t) == 39
+
+
+def test_a_full_batch_of_plain_messages_fits_every_statement(world, chargers):
+    """``MAX_BATCH`` sessions at once: the read-back, the UPDATE and the INSERT stay
+    within the database's parameter limits, and every reading is stored."""
+    from evdms.charging.ocpp.persist import MAX_BATCH
+
+    first = chargers[0]
+    model = ChargingSession.objects.get(pk=start(first))
+    fleet = Charger.objects.bulk_create(
+        [
+            Charger(
+                organisation=world.org_a, identity=f"FLEET-{i}", serial=f"F{i}", password_hash="-"
+            )
+            for i in range(MAX_BATCH - 1)
+        ]
+    )
+    copies = []
+    for charger in fleet:
+        copy = ChargingSession.objects.get(pk=model.pk)
+        copy.pk = None
+        copy.charger = charger
+        copies.append(copy)
+    sessions = [model, *ChargingSession.objects.bulk_create(copies)]
+    owners = {first.pk: first} | {c.pk: c for c in fleet}
+    batch = [mv(owners[s.charger_id], s.transaction_id, 5, 1700) for s in sessions]
+    assert len(batch) == MAX_BATCH
+    results = _run_batch(batch, SessionMemory())
+    assert all(ok for ok, _ in results)
+    assert MeterReading.objects.filter(value_wh=1700).count() == MAX_BATCH
+    assert set(ChargingSession.objects.values_list("energy_wh", flat=True)) == {700}
