@@ -6,6 +6,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from evdms.reimbursements.models import CarryOver, Statement
+from evdms.ui import formatting
 
 
 def _latin1(text: str) -> str:
@@ -84,19 +85,35 @@ def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> by
         cells = [
             (started.strftime("%Y-%m-%d %H:%M") if started else "-")
             + (" late" if line.late else ""),
-            f"{line.energy_wh / 1000:.3f}",
-            f"{line.driver_price:.4f}",
-            f"{line.cap:.4f}",
-            f"{line.price_used:.4f}",
-            f"{line.amount:.4f}",
+            formatting.kwh_from_wh(line.energy_wh),
+            formatting.price(line.driver_price),
+            formatting.price(line.cap),
+            formatting.price(line.price_used),
+            formatting.amount(line.amount, 4),
         ]
-        for width, cell in zip(widths, cells, strict=True):
-            pdf.cell(width, 5.5, cell, border=1)
+        for index, (width, cell) in enumerate(zip(widths, cells, strict=True)):
+            pdf.cell(width, 5.5, cell, border=1, align="R" if index else "L")  # figures right
         pdf.ln()
     for carry in statement.carry_overs.select_related("failed_statement"):
         pdf.cell(sum(widths[:-1]), 5.5, carry.notice, border=1)
-        pdf.cell(widths[-1], 5.5, f"{carry.amount:.2f}", border=1, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            widths[-1],
+            5.5,
+            formatting.amount(carry.amount),
+            border=1,
+            align="R",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(sum(widths[:-1]), 7, "Total (rounded to the cent)", border=1)
-    pdf.cell(widths[-1], 7, f"{statement.total:.2f}", border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        widths[-1],
+        7,
+        formatting.amount(statement.total),
+        border=1,
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())

@@ -209,3 +209,16 @@ def test_the_statement_pdf_is_404_outside_the_admins_reach_and_403_without_repor
     world.ana.save(update_fields=["all_connections"])
     world.ana.connections.set([other])
     assert client_for(world.ana).get(url).status_code == 404
+
+
+def test_the_statement_pdf_reads_figures_as_the_pages_do(world, make_statement):
+    """Issue #18: one way of writing numbers, in PDFs too: grouped, prices with at
+    most four decimals, the total with two."""
+    big = make_statement(
+        "carla@example.com", total="1815.50", sharing=True, sessions=[(october(5), 1_234_567)]
+    )
+    url = reverse("reimbursements:statement_pdf_for_organisation", args=[big.pk])
+    text = _pdf_text(client_for(world.ana).get(url).content)
+    assert "1,815.50" in text and "1815.50" not in text
+    assert "1,234.567" in text  # kWh of the session
+    assert "0.25" in text and "0.2500" not in text  # the driver's price
