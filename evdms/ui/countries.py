@@ -28,3 +28,12 @@ def _countries() -> tuple[tuple[str, str], ...]:
 
 def is_country(code: str) -> bool:
     return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
+
+
+def country_name(code: str | None) -> str:
+    """A stored country as people read it: "Netherlands" for "NL"; a value that is no
+    ISO code is shown as stored (never blanked), nothing as nothing."""
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+    return str(getattr(country, "common_name", None) or country.name) if country else code

@@ -170,7 +170,7 @@ def test_a_full_batch_of_plain_messages_fits_every_statement(world, chargers):
         copies.append(copy)
     sessions = [model, *ChargingSession.objects.bulk_create(copies)]
     owners = {first.pk: first} | {c.pk: c for c in fleet}
-    batch = [mv(owners[s.charger_id], s.transaction_id, 5, 1700) for s in sessions]
+    batch = [mv(owners[s.charger_id], int(s.transaction_id), 5, 1700) for s in sessions]
     assert len(batch) == MAX_BATCH
     results = _run_batch(batch, SessionMemory())
     assert all(ok for ok, _ in results)

@@ -243,3 +243,13 @@ def test_the_customer_id_filter_costs_the_same_queries_for_many_drivers(world, c
     with CaptureQueriesContext(db_connection) as many:
         response = nadia.get(url, params)
     assert len(many) == len(few) and len(names(response)) == 32
+
+
+def test_the_driver_page_names_the_installation_country(world, roster):
+    alice = roster["alice"]
+    Membership.objects.filter(pk=alice.pk).update(
+        address="Keizersgracht 1", postcode="1015 CJ", city="Amsterdam", country="NL"
+    )
+    page = client_for(world.nadia).get(reverse("enrolment:driver_detail", args=[alice.pk]))
+    html = page.content.decode()
+    assert "1015 CJ Amsterdam Netherlands" in html and "Amsterdam NL" not in html

@@ -57,9 +57,11 @@ def test_the_job_page_shows_the_row_history_contacts_documents_and_quotes(jobs: 
         'Quote 2 <span class="badge badge-awaiting_approval">Awaiting approval</span>',
         'Quote 1 <span class="badge badge-withdrawn">Withdrawn</span>',
         "Standard package",
-        "1210.00",
+        "1,210.00",  # amounts grouped, as everywhere (issue #18)
+        "Netherlands",  # the country by its name, not "NL"
     ):
         assert text in html, text
+    assert "1210.00" not in html
     # Analysts cannot decide: no link to a decision.
     assert "awaits your organisation’s decision" not in html  # Dan's part only is pending
 

@@ -271,7 +271,7 @@ def test_the_quote_form_adds_and_removes_lines_and_shows_errors_next_to_the_line
     job.refresh_from_db()
     assert job.status == JobStatus.QUOTED
     page = ivan.get(job_url(job)).content.decode()
-    assert "Quote 1" in page and "1210.00" in page
+    assert "Quote 1" in page and "1,210.00" in page
 
 
 def test_a_technician_cannot_quote_or_cancel(world, sparkfit, job):

@@ -65,7 +65,7 @@ def test_the_link_page_shows_the_quote_and_the_driver_by_name_only(quoted):
     page = response.content.decode()
     for shown in ("Voltlease", "Voltlease_Custom", "Dora Driver", "Amsterdam", "Groundwork (m)"):
         assert shown in page
-    assert "1406.62" in page and "1285.63" in page and "120.99" in page
+    assert "1,406.62" in page and "1,285.63" in page and "120.99" in page
     for hidden in ("dora@example.com", "Damrak", "1012 AB", "1234 5678"):
         assert hidden not in page
     assert 'value="approve"' in page and 'value="decline"' in page
@@ -84,7 +84,7 @@ def test_approving_through_the_link_works_once(quoted):
     assert again.status_code == 410
     page = again.content.decode()
     assert "already used" in page
-    assert "1406.62" not in page and "Dora" not in page  # nothing about the quote
+    assert "1,406.62" not in page and "Dora" not in page  # nothing about the quote
     second = client.post(url, {"quote": "1", "decision": "decline", "reason": "No"})
     assert second.status_code == 410
     quote.refresh_from_db()
@@ -108,7 +108,7 @@ def test_an_expired_or_unknown_link_says_so_and_nothing_else(quoted):
     QuoteApprovalLink.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     expired = Client().get(url)
     assert expired.status_code == 410 and "has expired" in expired.content.decode()
-    assert "1406.62" not in expired.content.decode()
+    assert "1,406.62" not in expired.content.decode()
     assert Client().post(url, {"quote": "1", "decision": "approve"}).status_code == 410
     unknown = Client().get("/quote-approval/not-a-token/")
     assert unknown.status_code == 404 and "not known" in unknown.content.decode()
@@ -137,7 +137,7 @@ def test_a_network_manager_decides_in_the_app(world, quoted):
     page = client.get(f"/installations/jobs/{job.pk}/quote/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Quote 1" in text and "1285.63" in text and 'value="approve"' in text
+    assert "Quote 1" in text and "1,285.63" in text and 'value="approve"' in text
     response = client.post(
         f"/installations/jobs/{job.pk}/quote/decide/", {"quote": "1", "decision": "approve"}
     )
@@ -178,7 +178,7 @@ def test_an_analyst_reads_the_quote_but_cannot_decide(world, quoted):
     job, quote, _, _ = quoted
     client = client_for(world.ana)
     page = client.get(f"/installations/jobs/{job.pk}/quote/").content.decode()
-    assert "1406.62" in page and 'value="approve"' not in page and "cannot decide" not in page
+    assert "1,406.62" in page and 'value="approve"' not in page and "cannot decide" not in page
     assert "can read this quote but not decide it" in page
     response = client.post(
         f"/installations/jobs/{job.pk}/quote/decide/", {"quote": "1", "decision": "approve"}

@@ -48,7 +48,7 @@ KINDS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", KINDS)
 def test_amounts_are_grouped_with_two_decimals_and_their_currency(kind):
-    context = {name: WithAmounts() for name in _context(kind)}
+    context: dict[str, Any] = {name: WithAmounts() for name in _context(kind)}
     if "amount_due" in context:
         context["amount_due"] = AMOUNT
     email = email_render(to=["x@example.com"], template=kind, context=context)

@@ -63,6 +63,14 @@ def money(value: Any, currency: str = "") -> str:
 
 
 @register.filter
+def country(code: str | None) -> str:
+    """A stored two-letter country code by its name: NL → Netherlands."""
+    from evdms.ui.countries import country_name
+
+    return country_name(code)
+
+
+@register.filter
 def connections_scope(holder: Any) -> str:
     """An admin's or API key's connections for a list: "All" or the names, shortened."""
     from evdms.accounts.selectors import scope_label
