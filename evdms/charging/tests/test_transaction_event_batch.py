@@ -19,6 +19,8 @@ from evdms.charging.ocpp.events_v201 import transaction_event_v201
 from evdms.charging.ocpp.persist import SessionMemory, TransactionEvent201, _run_batch
 
 pytestmark = pytest.mark.django_db
+# PostgreSQL's batch UPDATE is framed by SET LOCAL enable_nestloop off / on (meter_batch).
+PLANNER_SETTINGS = 2 if connection.vendor == "postgresql" else 0
 START = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
 
 
@@ -249,7 +251,7 @@ def test_a_batch_of_plain_updated_events_costs_the_same_few_queries_whatever_its
     assert len(core_calls) == calls_before  # none of them went one at a time
     # cold: read the sessions, update, insert (and savepoints); warm: no read-back
     assert len(small.captured_queries) == len(large.captured_queries)
-    assert len(large.captured_queries) < len(cold.captured_queries) <= 8
+    assert len(large.captured_queries) < len(cold.captured_queries) <= 8 + PLANNER_SETTINGS
     for charger in chargers:
         session = ChargingSession.objects.get(charger=charger)
         assert session.energy_wh == 62 and session.last_seq_no == 63
