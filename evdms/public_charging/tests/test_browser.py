@@ -42,6 +42,22 @@ def public_world(world: World) -> PublicWorld:
     return public
 
 
+# On how many lines the text ``id`` lies inside the element (-1: not in it).
+LINES_OF = """(element, id) => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(id);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + id.length);
+    const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+    return new Set(rects.map((r) => Math.round(r.top))).size;
+  }
+  return -1;
+}"""
+
+
 def log_in(page, base: str, email: str) -> None:
     page.goto(base + "/accounts/login/")
     page.get_by_label("E-mail address").fill(email)
@@ -63,6 +79,9 @@ def test_a_driver_sees_their_tokens_and_public_sessions(
     card = page.locator(".card", has=page.get_by_role("heading", name="VL-0042"))
     expect(card).to_contain_text("Valid")
     expect(card.get_by_role("link", name="Report lost")).to_be_visible()
+    # The contract id is kept on one line (not split at its hyphens on a phone).
+    lines = app_card.locator("p", has_text="contract").evaluate(LINES_OF, app.contract_id)
+    assert lines == 1
     check_page(page)
     if is_phone(page):
         screenshot(page, "my-charging-tokens-phone")
@@ -112,6 +131,13 @@ def test_an_analyst_sees_the_public_sessions_in_the_transaction_report(
     expect(personal).to_contain_text("Dan Driver")
     expect(page.get_by_text("Hidden Lane 3")).to_have_count(0)
     expect(page.get_by_text("Rival Plaza")).to_have_count(0)
+    # Each filter's label stays beside its control, however the row wraps.
+    for name in ("customer_id", "connection", "driver", "start", "end", "type"):
+        label = page.locator(f"label[for={name}]").bounding_box()
+        control = page.locator(f"#{name}").bounding_box()
+        assert label and control
+        middle = control["y"] + control["height"] / 2
+        assert label["y"] < middle < label["y"] + label["height"], name
     check_page(page)
     if is_phone(page):
         screenshot(page, "transactions-public-phone")
