@@ -5,7 +5,13 @@ its part through the link e-mailed to the Customer Support Email; the driver app
 theirs; the technician schedules and installs; the charger connects to the real OCPP
 gateway and the job commissions itself; the manager uploads the declaration and the job
 completes. Then the Network Manager's report shows the row, and the outbox holds the
-e-mails each party was sent."""
+e-mails each party was sent.
+
+Each person's main pages pass ``check_page``: the driver's on a phone, the installer's,
+the approval link's and the report on a laptop. The shorter
+``test_quote_and_approve_it_on_a_laptop_and_a_phone`` checks the quote pages (the portal's
+job page with its quote form, the approval link's page, the driver's installation and
+quote pages) at both widths, so each is seen on the screen the journey does not use."""
 
 from __future__ import annotations
 
@@ -27,9 +33,16 @@ from evdms.charging.tests.conftest import gateway  # noqa: F401 (the fixture)
 from evdms.installations.models import InstallationJob, JobStatus
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.aio import run_async
-from evdms.testing.browser import screenshot
+from evdms.testing.browser import (
+    DESKTOP,
+    PHONE,
+    both_screens,
+    check_page,
+    is_phone,
+    screenshot,
+)
 from evdms.testing.fixtures import PASSWORD, make_connection
-from evdms.testing.installations import make_installer
+from evdms.testing.installations import make_installer, make_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DRIVER_PASSWORD = "dora's long passphrase"
@@ -94,11 +107,14 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     photo, declaration = files(tmp_path)
 
     # The driver joins, on her phone.
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = browser.new_context(**PHONE, locale="en-GB")
     driver = phone.new_page()
     log_in(driver, base, "dora@example.com", DRIVER_PASSWORD)
     driver.goto(f"{base}/join/{connection.invite_token}/")
+    check_page(driver)
     driver.get_by_role("link", name="Join", exact=True).click()
+    expect(driver.get_by_label("Installation address")).to_be_visible()
+    check_page(driver)
     driver.get_by_label("Phone number").fill("+31 6 1111 2222")
     driver.get_by_label("Installation address").fill("Damrak 12")
     driver.get_by_label("Postcode").fill("1012 LG")
@@ -106,16 +122,21 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     driver.get_by_label("Country").select_option("NL")
     driver.get_by_role("button", name="Join", exact=True).click()
     expect(driver.get_by_role("heading", name="My connections")).to_be_visible()
+    check_page(driver)
     job = InstallationJob.objects.get()
     assert job.installer == installer.company and job.status == JobStatus.ASSIGNED
 
     # The technician: contact, survey with a photo.
-    desk = browser.new_context(viewport={"width": 1280, "height": 860})
+    desk = browser.new_context(**DESKTOP, locale="en-GB")
     tech = desk.new_page()
     log_in(tech, base, installer.technician.email)
+    check_page(tech)  # the portal's home
     tech.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(tech.get_by_role("link", name="Dora Driver")).to_be_visible()
+    check_page(tech)
     tech.get_by_role("link", name="Dora Driver").click()
     expect(tech.get_by_role("heading", name="Installation for Dora Driver")).to_be_visible()
+    check_page(tech)
     tech.get_by_label("When").fill(timezone.now().strftime("%Y-%m-%dT%H:%M"))
     tech.get_by_label("Outcome").select_option("reached")
     tech.get_by_role("button", name="Record", exact=True).click()
@@ -126,13 +147,16 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     tech.get_by_role("button", name="Record the survey").click()
     expect(tech.get_by_text("Surveyed").first).to_be_visible()
     expect(tech.get_by_role("img", name=re.compile("Survey photo"))).to_be_visible()
+    check_page(tech)
     desk.close()
 
     # The manager quotes: the standard package, an extra, and an extra the driver asked for.
-    desk = browser.new_context(viewport={"width": 1280, "height": 860})
+    desk = browser.new_context(**DESKTOP, locale="en-GB")
     manager = desk.new_page()
     log_in(manager, base, installer.manager.email)
     manager.goto(f"{base}/installer/jobs/{job.pk}/")
+    expect(manager.get_by_role("button", name="Submit the quote")).to_be_visible()
+    check_page(manager)
     lines = [
         ("standard_package", "Standard installation package", "1", "950.00", "21"),
         ("extra", "Extra cable (per metre)", "2", "18.50", "21"),
@@ -152,9 +176,11 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     expect(manager.locator(".quote-line").nth(1).locator(".error")).to_be_visible()
     assert not job.quotes.exists()
     expect(manager.locator("#lines-2-description")).to_have_value("Second socket in the carport")
+    check_page(manager)  # the form with its error
     manager.locator("#lines-1-unit_price").fill("18.50")
     manager.get_by_role("button", name="Submit the quote").click()
     expect(manager.get_by_text("Quoted").first).to_be_visible()
+    check_page(manager)
     screenshot(manager, "installation-portal-quoted")
     quote = job.quotes.get()
     # Customised Quoting: the organisation pays the package and the extra, the driver
@@ -169,29 +195,38 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     assert email.to == ["support@voltlease.example"]
     link = re.search(r"https?://[^/\s]+(/quote-approval/\S+/)", email.text_body)
     assert link is not None
-    anyone = browser.new_context()
+    anyone = browser.new_context(**DESKTOP, locale="en-GB")
     page = anyone.new_page()
     page.goto(base + link.group(1))
     expect(page.get_by_role("heading", name="Quote for approval")).to_be_visible()
     expect(page.get_by_text("Dora Driver")).to_be_visible()
+    check_page(page)
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("heading", name="Quote approved")).to_be_visible()
+    check_page(page)
     page.goto(base + link.group(1))  # single use
     expect(page.get_by_role("heading", name="This approval link was already used")).to_be_visible()
+    check_page(page)
     anyone.close()
 
     # The driver approves her part on her own pages.
     driver.goto(base + "/my/installation/")
+    check_page(driver)
     driver.get_by_role("link", name="Review and decide on your part").click()
+    expect(driver.get_by_role("heading", name="Your decision")).to_be_visible()
+    check_page(driver)
     driver.get_by_role("button", name="Approve").click()
+    expect(driver.get_by_role("heading", name="Your decision")).to_have_count(0)
+    check_page(driver)
     job.refresh_from_db()
     assert job.status == JobStatus.QUOTE_APPROVED
 
     # The technician schedules and installs; the page shows the charger's password once.
-    desk = browser.new_context(viewport={"width": 1280, "height": 860})
+    desk = browser.new_context(**DESKTOP, locale="en-GB")
     tech = desk.new_page()
     log_in(tech, base, installer.technician.email)
     tech.goto(f"{base}/installer/jobs/{job.pk}/")
+    check_page(tech)
     soon = timezone.localtime(timezone.now() + datetime.timedelta(days=3))
     tech.get_by_label("Appointment").fill(soon.strftime("%Y-%m-%dT10:00"))
     tech.get_by_role("button", name="Save; the driver is e-mailed").click()
@@ -203,6 +238,7 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     tech.get_by_label("Meter's MID certificate number").fill("MID-NL-4711")
     tech.get_by_role("button", name="Record the installation").click()
     expect(tech.get_by_role("heading", name="Configure the charger now")).to_be_visible()
+    check_page(tech)
     password = tech.get_by_label("Charger password").input_value()
     tech.reload()
     expect(tech.get_by_role("heading", name="Configure the charger now")).to_have_count(0)
@@ -219,6 +255,7 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     form = manager.locator("form", has_text="Installer declaration")
     form.get_by_role("button", name="Upload").click()
     expect(manager.get_by_text("Completed").first).to_be_visible()
+    check_page(manager)
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
 
@@ -226,11 +263,12 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     driver.goto(base + "/my/installation/")
     expect(driver.get_by_text("ALF-2026-0042")).to_be_visible()
     expect(driver.get_by_text(re.compile("[Ww]arranty"))).to_be_visible()
+    check_page(driver)
     screenshot(driver, "installation-driver-completed-mobile")
     phone.close()
 
     # The Network Manager's Home Charger Installation Report.
-    office = browser.new_context(viewport={"width": 1400, "height": 900})
+    office = browser.new_context(**DESKTOP, locale="en-GB")
     nadia = office.new_page()
     log_in(nadia, base, world.nadia.email)
     nadia.get_by_role("navigation", name="Main").get_by_role("link", name="Installations").click()
@@ -239,7 +277,12 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     expect(row).to_contain_text("Sparkfit Installations")
     expect(row).to_contain_text("ALF-2026-0042")
     expect(row).to_contain_text("MID-NL-4711")
+    check_page(nadia)
     screenshot(nadia, "installation-report")
+    nadia.goto(f"{base}/installations/jobs/{job.pk}/")
+    expect(nadia.get_by_role("heading", name="Installation for Dora Driver")).to_be_visible()
+    expect(nadia.get_by_text("ALF-2026-0042").first).to_be_visible()
+    check_page(nadia)
     office.close()
 
     sent = {(e.template, tuple(e.to)) for e in OutboundEmail.objects.all()}
@@ -257,3 +300,85 @@ def journey(world, base: str, browser, gateway: str, tmp_path: Path) -> None:  #
     assert any(t == "installation_new_job" for t, _ in sent)
     declaration_email = OutboundEmail.objects.get(template="installation_declaration")
     assert declaration_email.attachments[0]["content_type"] == "application/pdf"
+
+
+@both_screens
+def test_quote_and_approve_it_on_a_laptop_and_a_phone(world, live_server, page):
+    base = live_server.url
+    phone = is_phone(page)
+    installer = make_installer(slug="sparkfit", name="Sparkfit Installations")
+    connection = make_connection(
+        world.org_a,
+        name="Voltlease_Home Custom",
+        installation_payment_model="customised_quoting",
+        installation_standard_price="",
+    )
+    dora = User.objects.create_user(
+        "dora@example.com",
+        DRIVER_PASSWORD,
+        full_name="Dora Driver",
+        email_confirmed_at=timezone.now(),
+    )
+    job = make_job(connection, dora, installer.company, status=JobStatus.SURVEYED)
+
+    # The installer's manager quotes on the job page.
+    log_in(page, base, installer.manager.email)
+    page.goto(f"{base}/installer/jobs/{job.pk}/")
+    expect(page.get_by_role("heading", name="Installation for Dora Driver")).to_be_visible()
+    expect(page.get_by_role("button", name="Submit the quote")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Add a line").click()
+    lines = [
+        ("standard_package", "Standard installation package", "1", "950.00"),
+        ("driver_extra", "Second socket in the carport", "1", "160.00"),
+    ]
+    for i, (kind, description, quantity, price) in enumerate(lines):
+        page.locator(f"#lines-{i}-kind").select_option(kind)
+        page.locator(f"#lines-{i}-description").fill(description)
+        page.locator(f"#lines-{i}-quantity").fill(quantity)
+        page.locator(f"#lines-{i}-unit_price").fill(price)
+        page.locator(f"#lines-{i}-vat_rate").fill("21")
+    check_page(page)  # two lines
+    if phone:
+        screenshot(page, "installation-quote-form-phone")
+    page.get_by_role("button", name="Submit the quote").click()
+    expect(page.get_by_text("Quoted").first).to_be_visible()
+    quote = page.locator("section.quote")
+    expect(quote.get_by_role("row").filter(has_text="Second socket")).to_contain_text("193.60")
+    expect(quote).to_contain_text("EUR 1,149.50")  # the organisation's share, incl. VAT
+    check_page(page)
+    if phone:
+        screenshot(page, "installation-portal-quoted-phone")
+    page.context.clear_cookies()
+
+    # The organisation approves its part through the e-mailed link.
+    email = OutboundEmail.objects.get(template="quote_for_approval")
+    link = re.search(r"https?://[^/\s]+(/quote-approval/\S+/)", email.text_body)
+    assert link is not None
+    page.goto(base + link.group(1))
+    expect(page.get_by_role("heading", name="Quote for approval")).to_be_visible()
+    expect(page.get_by_text("Approve the organisation's part (EUR 1,149.50)")).to_be_visible()
+    check_page(page)
+    if phone:
+        screenshot(page, "installation-quote-approval-phone")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("heading", name="Quote approved")).to_be_visible()
+    check_page(page)
+
+    # The driver decides on her part.
+    log_in(page, base, "dora@example.com", DRIVER_PASSWORD)
+    page.goto(base + "/my/installation/")
+    expect(page.get_by_text("your part is EUR 193.60 of EUR 1,343.10")).to_be_visible()
+    check_page(page)
+    page.get_by_role("link", name="Review and decide on your part").click()
+    expect(page.get_by_role("heading", name="Your decision")).to_be_visible()
+    expect(page.get_by_text("Your part is EUR 193.60 incl. VAT.")).to_be_visible()
+    check_page(page)
+    if phone:
+        screenshot(page, "installation-driver-quote-phone")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("heading", name="Your decision")).to_have_count(0)
+    check_page(page)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUOTE_APPROVED
+    assert page.console_errors == []
