@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format lock chromium migrate
+.PHONY: run test test-fast lint format lock chromium migrate translations messages
 .PHONY: bench-drivers bench-invitations bench-reports bench-dashboard bench-statements bench-installations
 .PHONY: bench-ocpp bench-ocpp-frames bench-ocpp-saturated bench-ocpp-10k bench-ocpp-soak bench-ocpp-storm bench-ocpp-two-gateways
 .PHONY: bench-ocpi-authorize bench-ocpi-token-list bench-ocpi-cdrs bench-invoices bench-invoice-pdf
@@ -20,8 +20,24 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-migrate: $(STAMP)
+migrate: translations
 	$(BIN)/python manage.py migrate --noinput
+
+# The message files (evdms/*/locale/*/LC_MESSAGES/django.po) compiled with Babel.
+translations: $(STAMP)
+	@$(BIN)/python manage.py compile_translations | tail -1
+
+# A developer's step after changing user-facing strings: extract them into each app's
+# message files (needs GNU gettext's xgettext), then translate the new entries.
+TRANSLATED_APPS := accounts audit charging connections enrolment installations invoicing \
+	notifications public_charging reimbursements reports ui web
+messages: $(STAMP)
+	@command -v xgettext >/dev/null || { echo "ERROR: make messages needs GNU gettext (apt-get install gettext)." >&2; exit 1; }
+	for app in $(TRANSLATED_APPS); do \
+	  (cd evdms/$$app && mkdir -p locale && ../../$(BIN)/python ../../manage.py makemessages \
+	    -l nl -l de -l fr --add-location file --no-obsolete -i tests -i migrations) || exit 1; \
+	done
+	$(MAKE) translations
 
 run: migrate
 	$(BIN)/python manage.py seed_demo
@@ -39,11 +55,11 @@ chromium:
 	  fi; \
 	fi
 
-test: $(STAMP) chromium
+test: translations chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Without the browser tests, for a quick loop while coding.
-test-fast: $(STAMP)
+test-fast: translations
 	$(BIN)/python -m pytest -n 2 -m "not browser"
 
 lint: $(STAMP)

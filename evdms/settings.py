@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: the user's own language wins over the browser's.
+    "evdms.ui.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After OTP: a session that still owes its second factor reaches only the pages
     # that let it give one (or set one up).
@@ -144,6 +146,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "evdms.web.context_processors.navigation",
@@ -414,7 +417,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("EVDMS_MAX_REQUEST_BYTES", 2_621_440, mini
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- internationalisation -----------------------------------------------------------
+# English (British) is the source language; the message files of each app's locale/
+# folder translate it. Which one a page is in: evdms.ui.language.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("nl", "Nederlands"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+]
+# The platform's zone: the default of every organisation's own (Settings page).
 TIME_ZONE = env_str("EVDMS_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.translation import gettext_lazy as _
 
 from evdms.accounts.models import (
     ConnectionAlerts,
@@ -16,6 +18,7 @@ from evdms.accounts.models import (
 from evdms.accounts.selectors import connection_label, connections_actable_by
 from evdms.notifications.services import email_send
 from evdms.ui.countries import country_choices
+from evdms.ui.language import time_zone_choices
 
 
 class LoginForm(AuthenticationForm):
@@ -138,7 +141,7 @@ class ConnectionScopeForm(RoleChoicesForm):
 
 
 class AdminInviteForm(ConnectionScopeForm):
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(label="Role", choices=Role.choices, help_text=ROLE_HELP[""])
     field_order = ["full_name", "email", "role", "all_connections", "connection_ids"]
@@ -200,6 +203,18 @@ class AdminSetupForm(forms.Form):
         return data
 
 
+class AccountForm(forms.Form):
+    """What every user sets for themselves: their name and the language they read."""
+
+    full_name = forms.CharField(label="Full name", max_length=150)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("As my browser asks")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("Pages and the e-mails we send you are in this language."),
+    )
+
+
 class OrganisationForm(forms.Form):
     name = forms.CharField(label="Organisation name", max_length=200)
     currency = forms.RegexField(
@@ -209,6 +224,22 @@ class OrganisationForm(forms.Form):
         help_text="ISO 4217 code, e.g. EUR, GBP.",
         error_messages={"invalid": "Enter a three-letter ISO currency code such as EUR."},
     )
+    # Not required: a client that leaves them out (an older form, a script) keeps them.
+    default_language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_(
+            "What e-mails to people without a language of their own are written in, "
+            "e.g. invitations to drivers."
+        ),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        required=False,
+        help_text=_("Times on your pages, e-mails and statements are shown in it."),
+    )
     require_two_factor = forms.BooleanField(
         label="Require two-factor authentication for every admin",
         required=False,
@@ -217,6 +248,12 @@ class OrganisationForm(forms.Form):
             "nothing else until they have."
         ),
     )
+
+    def clean_default_language(self) -> str | None:
+        return self.cleaned_data.get("default_language") or None
+
+    def clean_time_zone(self) -> str | None:
+        return self.cleaned_data.get("time_zone") or None
 
 
 class BillingForm(forms.Form):

@@ -6,11 +6,14 @@ from __future__ import annotations
 import secrets
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from evdms.ui.language import validate_time_zone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -49,6 +52,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Drivers confirm their address before they can ask to join a connection.
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Chosen on the Account page; blank: the browser's (pages) or the organisation's
+    # default (e-mails). evdms.ui.language.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
 
     objects = UserManager()
 
@@ -95,6 +103,10 @@ def new_organisation_public_id() -> str:
     return f"ORG-{body[:5]}-{body[5:]}"
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # Shown on the Settings page; how another organisation finds this one to grant it
@@ -131,6 +143,18 @@ class Organisation(models.Model):
         on_delete=models.PROTECT,
         related_name="pays_invoices_of",
         verbose_name=_("invoices paid by"),
+    )
+    # What an e-mail to someone without a language of their own is written in (a driver
+    # invited by address), and the zone the organisation's pages and e-mails show
+    # times in. Set by a Network Manager on the Settings page.
+    default_language = models.CharField(
+        _("default language"), max_length=10, choices=settings.LANGUAGES, default="en-gb"
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
     )
     # Set by a Network Manager: every admin must log in with a second factor.
     require_two_factor = models.BooleanField(

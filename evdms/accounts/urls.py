@@ -16,6 +16,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("account/", views.account, name="account"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path("two-factor/begin/", views.two_factor_begin, name="two_factor_begin"),
     path("two-factor/enable/", views.two_factor_enable, name="two_factor_enable"),

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -30,6 +31,7 @@ from evdms.accounts.backends import EmailBackend, client_ip
 from evdms.accounts.forms import (
     SCOPE_ALL,
     SCOPE_CHOSEN,
+    AccountForm,
     AdminInviteForm,
     AdminRoleForm,
     AdminSetupForm,
@@ -51,9 +53,10 @@ from evdms.accounts.services.grants import GrantGone, grant_create
 from evdms.accounts.services.grants import grant_revoke as services_grant_revoke
 from evdms.audit.selectors import audit_events_for
 from evdms.ui.breadcrumbs import breadcrumbs
-from evdms.ui.decorators import account_required, admin_required, public
+from evdms.ui.decorators import account_required, admin_required, login_required, public
 from evdms.ui.forms import add_service_errors
 from evdms.ui.http import AdminRequest, AuthenticatedRequest
+from evdms.ui.language import request_language_of
 
 # --- log in, log out, password reset ------------------------------------------------
 
@@ -263,6 +266,31 @@ def _recovery_codes_render(request: HttpRequest, codes: list[str]) -> HttpRespon
     response = render(request, "accounts/recovery_codes.html", {"codes": codes})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+def account(request: AuthenticatedRequest) -> HttpResponse:
+    """Every user's own page: their name and the language pages and e-mails are in."""
+    user = request.user
+    form = AccountForm(
+        request.POST or None, initial={"full_name": user.full_name, "language": user.language}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.account_update(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            # Said in the language just chosen: the next page is in it.
+            with translation.override(request_language_of(user, request)):
+                messages.success(request, _("Your account is saved."))
+            return redirect("accounts:account")
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "breadcrumbs": breadcrumbs(current=_("Account"))},
+        status=422 if form.errors else 200,
+    )
 
 
 @account_required

@@ -44,6 +44,7 @@ def _personal(letter: OutboundEmail, invitation: Invitation, link: str) -> Outbo
         html_body=letter.html_body.replace(LINK_PLACEHOLDER, escape(own_link)),
         template=letter.template,
         organisation=letter.organisation,
+        language=letter.language,
     )
 
 

@@ -26,6 +26,8 @@ class OutboundEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField(blank=True)
     template = models.CharField(max_length=100)
+    # The language it was written in (its recipient's: evdms.ui.language).
+    language = models.CharField(max_length=10, default="en-gb")
     # [{"filename": ..., "content_type": ..., "content_b64": ...}]: small files such as a
     # signed terms PDF, kept with the message so a retry sends the same bytes.
     attachments = models.JSONField(default=list, blank=True)

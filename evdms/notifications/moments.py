@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 
 from evdms.accounts.models import Organisation
+from evdms.ui.language import organisation_time_zone as zone_name
 
 
 def organisation_time_zone(organisation: Organisation | None) -> tzinfo:
-    """The time zone an organisation's e-mails and records use. Organisations have no
-    zone of their own yet: every one runs on the platform's (EVDMS_TIME_ZONE); this is
-    the one place to change when they do."""
-    return ZoneInfo(settings.TIME_ZONE)
+    """The time zone an organisation's e-mails and records use: its own (Settings
+    page), else the platform's (EVDMS_TIME_ZONE)."""
+    return ZoneInfo(zone_name(organisation))
 
 
 def moment_text(moment: datetime, organisation: Organisation | None = None) -> str:

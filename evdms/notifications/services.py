@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from evdms.accounts.models import Organisation
 from evdms.notifications.models import OutboundEmail
+from evdms.ui.language import email_context, organisation_time_zone, user_language
 
 
 def email_render(
@@ -20,20 +21,30 @@ def email_render(
     template: str,
     context: Mapping[str, Any],
     organisation: Organisation | None = None,
+    language: str | None = None,
 ) -> OutboundEmail:
-    """An outbox row, rendered but not saved (for bulk sending, e.g. invitations)."""
+    """An outbox row, rendered but not saved (for bulk sending, e.g. invitations).
+
+    Written in ``language`` (the recipient's: ``evdms.ui.language.user_language``),
+    else the organisation's default language, with times in the organisation's zone.
+    """
     ctx = {"site_url": settings.SITE_URL, **context}
     base = f"notifications/email/{template}"
-    # Subjects and text parts through the text engine (no HTML escaping); the HTML part
-    # through the default one, escaped.
-    subject = " ".join(render_to_string(f"{base}.subject.txt", ctx, using="text").split())
+    language = language or user_language(None, organisation)
+    with email_context(language, organisation_time_zone(organisation)):
+        # Subjects and text parts through the text engine (no HTML escaping); the HTML
+        # part through the default one, escaped.
+        subject = " ".join(render_to_string(f"{base}.subject.txt", ctx, using="text").split())
+        text_body = render_to_string(f"{base}.txt", ctx, using="text")
+        html_body = render_to_string(f"{base}.html", ctx)
     return OutboundEmail(
         to=list(to),
         subject=subject[:300],
-        text_body=render_to_string(f"{base}.txt", ctx, using="text"),
-        html_body=render_to_string(f"{base}.html", ctx),
+        text_body=text_body,
+        html_body=html_body,
         template=template,
         organisation=organisation,
+        language=language,
     )
 
 
@@ -44,6 +55,7 @@ def email_send(
     context: Mapping[str, Any],
     organisation: Organisation | None = None,
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    language: str | None = None,
 ) -> OutboundEmail:
     """Queue an e-mail made from ``notifications/email/<template>.{subject,txt,html}``.
 
@@ -51,7 +63,9 @@ def email_send(
     """
     from evdms.notifications.tasks import deliver_email
 
-    email = email_render(to=to, template=template, context=context, organisation=organisation)
+    email = email_render(
+        to=to, template=template, context=context, organisation=organisation, language=language
+    )
     email.attachments = [
         {
             "filename": name,

@@ -504,6 +504,17 @@ def admin_enable(*, actor: Actor, admin: Admin) -> Admin:
 
 
 @transaction.atomic
+def account_update(*, user: User, full_name: str, language: str) -> User:
+    """What a user sets for themselves (their Account page): name and language."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.full_name = full_name.strip()
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["full_name", "language"])
+    return user
+
+
+@transaction.atomic
 def organisation_update(
     *,
     actor: Actor,
@@ -511,15 +522,28 @@ def organisation_update(
     currency: str,
     accounts_payable_email: str | None = None,
     require_two_factor: bool | None = None,
+    default_language: str | None = None,
+    time_zone: str | None = None,
 ) -> Organisation:
-    """``accounts_payable_email`` and ``require_two_factor`` None leave them as they are
-    (the address is a billing detail now: ``services.billing``)."""
+    """A None leaves that setting as it is (the payables address is a billing detail
+    now: ``services.billing``)."""
     require(actor, Permission.MANAGE_SETTINGS)
     organisation = Organisation.objects.select_for_update().get(pk=actor.organisation.pk)
-    fields = ["name", "currency", "accounts_payable_email", "require_two_factor"]
+    fields = [
+        "name",
+        "currency",
+        "accounts_payable_email",
+        "require_two_factor",
+        "default_language",
+        "time_zone",
+    ]
     before = snapshot(organisation, fields)
     organisation.name = name.strip()
     organisation.currency = currency.strip().upper()
+    if default_language is not None:
+        organisation.default_language = default_language
+    if time_zone is not None:
+        organisation.time_zone = time_zone
     if accounts_payable_email is not None:
         organisation.accounts_payable_email = accounts_payable_email.strip().lower()
     if require_two_factor is not None:
