@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from evdms.accounts.models import Organisation, User
 from evdms.enrolment.models import Invitation
@@ -97,7 +97,12 @@ def test_a_network_manager_sets_the_default_language_and_time_zone(world):
 def test_a_time_zone_that_does_not_exist_is_refused_next_to_the_field(world):
     response = client_for(world.nadia).post(
         reverse("accounts:settings"),
-        {"name": "Voltlease", "currency": "EUR", "default_language": "nl", "time_zone": "Mars/Base"},
+        {
+            "name": "Voltlease",
+            "currency": "EUR",
+            "default_language": "nl",
+            "time_zone": "Mars/Base",
+        },
     )
     assert response.status_code == 422
     assert "Select a valid choice" in response.content.decode()
