@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -44,10 +45,14 @@ from evdms.enrolment.services.invitations import (
 )
 from evdms.enrolment.signals import membership_connected, membership_ended, membership_moved
 from evdms.notifications.moments import moment_text
+from evdms.notifications.selectors import email_queued_since
 from evdms.notifications.services import email_send
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 3  # three days
+# Anyone may sign up with anyone's address: its owner hears of it at most this often,
+# so nobody can flood their inbox with "you already have an account".
+ACCOUNT_EXISTS_EMAIL_INTERVAL = timedelta(hours=1)
 
 
 class AlreadyDecided(Exception):
@@ -81,6 +86,12 @@ def invitation_token_in(next_url: str) -> str:
 
 
 def _send_account_exists(user: User, next_url: str) -> None:
+    # The owner's row locked first, so two sign-ups at once with the address (on
+    # PostgreSQL) cannot both find no recent e-mail and both send one.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    since = timezone.now() - ACCOUNT_EXISTS_EMAIL_INTERVAL
+    if email_queued_since(template="driver_account_exists", to=user.email, since=since):
+        return  # the visitor's answer is the same either way (it never says which)
     login_link = settings.SITE_URL + reverse("accounts:login")
     if next_url:
         login_link += "?next=" + quote(next_url)

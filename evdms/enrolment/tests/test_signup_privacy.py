@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.enrolment.models import Invitation, InvitationBatch
@@ -73,6 +76,28 @@ def test_the_owner_of_the_address_is_emailed_instead(db):
     assert OutboundEmail.objects.get(to=["newcomer@example.com"]).template == (
         "driver_confirm_email"
     )
+
+
+def test_the_owner_is_emailed_at_most_once_an_hour_and_the_visitor_cannot_tell(db):
+    """Anyone can sign up with anyone's address: its owner is not flooded."""
+    driver("owner@example.com")
+    first_posted, first_page = sign_up("owner@example.com")
+    start = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(minutes=59)):
+        again_posted, again_page = sign_up("OWNER@example.com")
+    assert OutboundEmail.objects.filter(to=["owner@example.com"]).count() == 1
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(minutes=61)):
+        later_posted, later_page = sign_up("owner@example.com")
+    sent = OutboundEmail.objects.filter(to=["owner@example.com"])
+    assert [e.template for e in sent] == ["driver_account_exists"] * 2
+    # The same answer whether an e-mail went out or not.
+    answers = [(p.status_code, p["Location"]) for p in (first_posted, again_posted, later_posted)]
+    assert answers[0] == answers[1] == answers[2]
+    assert first_page == again_page == later_page
+    # Another address with an account has its own hour.
+    driver("other@example.com")
+    sign_up("other@example.com")
+    assert OutboundEmail.objects.filter(to=["other@example.com"]).count() == 1
 
 
 def test_the_visitor_is_not_logged_in_to_either(db):

@@ -58,6 +58,13 @@ LINES_OF = """(element, id) => {
 }"""
 
 
+# The text a cell shows before its content (a stacked table's column name), if any.
+SHOWN_BEFORE = """(cell) => {
+  const before = getComputedStyle(cell, "::before");
+  return before.display === "none" ? "" : cell.getAttribute("data-label") || "";
+}"""
+
+
 def log_in(page, base: str, email: str) -> None:
     page.goto(base + "/accounts/login/")
     page.get_by_label("E-mail address").fill(email)
@@ -99,9 +106,27 @@ def test_a_driver_sees_their_tokens_and_public_sessions(
     expect(personal.get_by_label("Personal")).to_be_checked()
     expect(personal).to_contain_text("To be settled by you")
     expect(page.get_by_text("Rival Plaza")).to_have_count(0)
+    # Every column, Purpose too, is on screen without scrolling sideways: on a phone each
+    # session is a card, each value under its column's name.
+    width = page.viewport_size["width"]
+    for purpose in (row.get_by_label("Business"), personal.get_by_label("Personal")):
+        box = purpose.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    save = row.get_by_role("button", name="Save").bounding_box()
+    assert save and save["x"] + save["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.locator(".table-wrap").evaluate_all(
+        "wraps => wraps.every((w) => w.scrollWidth <= w.clientWidth)"
+    )
+    if is_phone(page):
+        cell = row.locator("td", has=page.get_by_label("Business"))
+        assert cell.evaluate(SHOWN_BEFORE) == "Purpose"
+        assert row.locator("td").first.evaluate(SHOWN_BEFORE) == "Date/time"
     check_page(page)
     if is_phone(page):
         screenshot(page, "my-public-charging-phone")
+    else:
+        screenshot(page, "my-public-charging-desktop")
     assert page.console_errors == []
 
 
