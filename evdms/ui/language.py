@@ -2,7 +2,8 @@
 
 A page: the user's own choice (their Account page), else the browser's
 ``Accept-Language``; the API and OCPI always answer in English (partners' machines read
-them). Its time zone: the organisation's for its admins, the platform's otherwise. An
+them). Its time zone: the organisation's for its admins and drivers, the platform's
+otherwise. An
 e-mail: its recipient's language, else the organisation's default (a driver invited by
 address has no account to choose one yet), in the organisation's time zone.
 """
@@ -68,11 +69,23 @@ def organisation_time_zone(organisation: Organisation | None) -> str:
 
 
 def _request_time_zone(request: HttpRequest) -> str:
+    """An admin's organisation's zone; a driver's, the zone of the organisation they
+    last asked to join (a driver belongs to one or two at most); else the platform's."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or request.path.startswith(_MACHINE_PATHS):
         return settings.TIME_ZONE
     admin = user.admin_or_none
-    return organisation_time_zone(admin.organisation if admin is not None else None)
+    if admin is not None:
+        return organisation_time_zone(admin.organisation)
+    from evdms.accounts.models import Organisation
+
+    zone = (
+        Organisation.objects.filter(memberships__driver=user)
+        .order_by("-memberships__requested_at")
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return zone or settings.TIME_ZONE
 
 
 def request_language_of(user: Any, request: HttpRequest) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,3 +144,23 @@ def test_an_e_mail_to_a_user_goes_in_their_own_language(world):
         language=user_language(dora, world.org_a),
     )
     assert OutboundEmail.objects.get().language == "de"
+
+
+def test_a_driver_sees_times_in_the_zone_of_their_organisation(world):
+    from evdms.testing.fixtures import make_connection, make_membership
+
+    Organisation.objects.filter(pk=world.org_a.pk).update(time_zone="Asia/Tokyo")
+    connection = make_connection(world.org_a, provide_home_charger="no", approval_type="auto")
+    dora = _driver()
+    make_membership(connection, dora)
+    seen = {}
+
+    def view_zone(request):  # the zone while the driver's page renders
+        seen["zone"] = timezone.get_current_timezone_name()
+
+    from evdms.ui.language import LanguageMiddleware
+
+    request = RequestFactory().get("/my/connections/")
+    request.user = dora
+    LanguageMiddleware(lambda r: view_zone(r) or HttpResponse())(request)
+    assert seen["zone"] == "Asia/Tokyo"
