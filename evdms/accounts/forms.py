@@ -18,7 +18,7 @@ from evdms.accounts.models import (
 from evdms.accounts.selectors import connection_label, connections_actable_by
 from evdms.notifications.services import email_send
 from evdms.ui.countries import country_choices
-from evdms.ui.language import time_zone_choices
+from evdms.ui.time_zones import time_zone_choices
 
 
 class LoginForm(AuthenticationForm):

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evdms.ui.language import validate_time_zone
+from evdms.ui.time_zones import validate_time_zone
 
 
 class UserManager(BaseUserManager["User"]):

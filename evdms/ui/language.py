@@ -10,17 +10,13 @@ address has no account to choose one yet), in the organisation's time zone.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from evdms.accounts.models import Organisation, User
@@ -41,18 +37,6 @@ def supported(code: str | None) -> str | None:
         return translation.get_supported_language_variant(code)
     except LookupError:
         return None
-
-
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    """Every IANA zone of the form Region/City, sorted: what an organisation picks."""
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and z[0].isupper())
-    return [(zone, zone.replace("_", " ")) for zone in zones if not zone.startswith("Etc/")]
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in dict(time_zone_choices()):
-        raise ValidationError(_("Choose a time zone from the list."), code="invalid")
 
 
 def user_language(user: User | None, organisation: Organisation | None = None) -> str:

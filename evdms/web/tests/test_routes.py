@@ -48,6 +48,7 @@ PUBLIC_ROUTES = {
 }
 # Pages for any logged-in user (drivers); each shows only the user's own things.
 LOGIN_ROUTES = {
+    "accounts:account",
     "enrolment:my_connections",
     "enrolment:withdraw",
     "enrolment:leave",
