@@ -192,9 +192,8 @@ def test_plain_updated_events_take_the_fast_path_and_the_rest_the_core(chargers,
     a = chargers[0]
     memory = SessionMemory()
     through_batches(a, [[e] for e in PLAIN_SESSION], memory)
-    # The first Updated gives the session its start (its first reading): the core's;
-    # once read back, the session's later plain events are the fast path's.
-    assert core_calls == ["Started", "Updated", "Ended"]
+    # Every Updated is the fast path's, the first too (its reading is the start).
+    assert core_calls == ["Started", "Ended"]
     session = stored(a)[0]
     assert session["energy_wh"] == 1900 and session["last_seq_no"] == 6
     assert session["status"] == "completed" and session["id_tag"] == "HOME"
@@ -203,7 +202,7 @@ def test_plain_updated_events_take_the_fast_path_and_the_rest_the_core(chargers,
 def test_a_token_the_session_lacks_goes_to_the_core(chargers, core_calls):
     a = chargers[0]
     through_batches(a, [[e] for e in TOKEN_LATE], SessionMemory())
-    assert core_calls == ["Started", "Updated", "Updated"]  # the plain one, then LATE-TAG
+    assert core_calls == ["Started", "Updated"]  # LATE-TAG; the plain ones, fast
     assert stored(a)[0]["id_tag"] == "LATE-TAG"
 
 
@@ -236,12 +235,12 @@ def test_a_batch_of_plain_updated_events_costs_the_same_few_queries_whatever_its
         ]
 
     memory = SessionMemory()
-    # Started, and a first reading (the session's start): through the core.
+    # Started through the core; then the first readings (the sessions' start), read
+    # back cold, and the rest from memory.
     _run_batch([item(ch, event("Started", 0, 0, tx=f"TX-{ch.pk}")) for ch in chargers], memory)
-    _run_batch(updates(range(1, 2)), memory)
     calls_before = len(core_calls)
     with CaptureQueriesContext(connection) as cold:
-        _run_batch(updates(range(2, 3)), memory)
+        _run_batch(updates(range(1, 3)), memory)
     with CaptureQueriesContext(connection) as small:
         assert all(ok for ok, _ in _run_batch(updates(range(3, 4)), memory))
     # 240 readings: SQLite's INSERT takes at most 999 parameters (4 a reading), so more
@@ -293,3 +292,26 @@ def test_a_batch_of_1_6_and_2_0_1_readings_updates_each_session_its_own_way(char
     two = stored(b)[0]
     assert two["energy_wh"] == 600 and two["last_seq_no"] == 4
     assert [wh for _, wh in two["readings"]] == [1000, 1400, 1500, 1600]
+
+
+def test_a_first_reading_stored_elsewhere_since_is_not_overwritten_by_memory(chargers, core_calls):
+    """The session was remembered with no reading (no start); another writer then gave
+    it its first reading: the fast path must not set a second start over it."""
+    a = chargers[0]
+    memory = SessionMemory()
+    _run_batch([item(a, PLAIN_SESSION[0])], memory)
+    _run_batch([item(a, event("Updated", 1, 5, 1000))], memory)  # remembered
+    # Behind our back (another process): the session loses its readings and start.
+    MeterReading.objects.filter(session__charger=a).delete()
+    ChargingSession.objects.filter(charger=a).update(meter_start_wh=None, energy_wh=0)
+    stale = memory.get((a.pk, "TX-1"))
+    assert stale is not None
+    stale.meter_start_wh, stale.first_wh, stale.peak_wh = None, None, None
+    stale.last_at = stale.last_wh = None
+    with transaction.atomic():  # ... and then its first reading from elsewhere
+        transaction_event_v201(*item(a, event("Updated", 2, 10, 4000)).as_call().args)
+    calls_before = len(core_calls)
+    assert all(ok for ok, _ in _run_batch([item(a, event("Updated", 3, 15, 4500))], memory))
+    assert len(core_calls) == calls_before + 1  # the UPDATE refused it: the core's
+    session = stored(a)[0]
+    assert session["meter_start_wh"] == 4000 and session["energy_wh"] == 500
