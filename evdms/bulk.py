@@ -5,7 +5,9 @@ with millions of lines.
 
 Inside the caller's transaction, as ``bulk_create`` is; a constraint refusing a row
 raises Django's ``IntegrityError`` as ``bulk_create`` does, so callers that retry or
-refuse on it behave the same.
+refuse on it behave the same. With ``ignore_conflicts`` (as ``bulk_create``'s) a row a
+unique constraint refuses is left out instead: ``INSERT OR IGNORE`` on SQLite, and on
+PostgreSQL (where COPY cannot skip a row) multi-row ``INSERT … ON CONFLICT DO NOTHING``.
 """
 
 from __future__ import annotations
@@ -30,8 +32,16 @@ _AS_THEY_ARE = (
 )
 
 
+# PostgreSQL's limit of parameters in one statement.
+_PG_MAX_PARAMETERS = 65_535
+
+
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
 ) -> None:
     """Insert ``rows`` (values in the order of ``fields``, by field name) into the
     model's table. No primary keys come back; no signals are sent (as bulk_create)."""
@@ -66,7 +76,18 @@ def insert_rows(
     table = quote(opts.db_table)
     columns = ", ".join(quote(field.column or field.name) for field in concrete)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and ignore_conflicts:
+            row_marks = "(" + ", ".join(["%s"] * len(concrete)) + ")"
+            per_statement = _PG_MAX_PARAMETERS // len(concrete)
+            pending = [prepared(row) for row in rows]
+            for at in range(0, len(pending), per_statement):
+                chunk = pending[at : at + per_statement]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                    f"{', '.join([row_marks] * len(chunk))} ON CONFLICT DO NOTHING",
+                    [value for row in chunk for value in row],
+                )
+        elif connection.vendor == "postgresql":
             # COPY: one stream instead of a round of messages per row. The driver's
             # cursor is used directly, so its errors are turned into Django's here.
             with (
@@ -77,7 +98,8 @@ def insert_rows(
                     copy.write_row(prepared(row))
         else:  # SQLite (and any other): one prepared statement, run in C for every row
             marks = ", ".join(["%s"] * len(concrete))
+            insert = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                f"{insert} INTO {table} ({columns}) VALUES ({marks})",
                 [prepared(row) for row in rows],
             )

@@ -87,16 +87,20 @@ def window(now: datetime | None = None) -> tuple[datetime, datetime]:
     return EARLIEST, now + max_skew()
 
 
-def check_time(at: datetime, now: datetime | None = None) -> datetime:
+def check_time(
+    at: datetime, now: datetime | None = None, *, limits: tuple[datetime, datetime] | None = None
+) -> datetime:
     """``at`` in UTC if it lies in the window; else ``OutOfWindow``. In UTC, so nothing
-    stored can overflow when a page shows it in local time (year 9999 plus one hour)."""
+    stored can overflow when a page shows it in local time (year 9999 plus one hour).
+    ``limits``: a ``window()`` taken once for many checks (the gateway's batch: reading
+    the clock and the settings for each reading was an eighth of its database thread)."""
     if at.tzinfo is None:
         raise OutOfWindow(f"timestamp without a time zone: {at.isoformat()}")
     try:
         utc = at.astimezone(UTC)
     except OverflowError as exc:
         raise OutOfWindow(f"timestamp out of range: {at.isoformat()}") from exc
-    earliest, latest = window(now)
+    earliest, latest = limits or window(now)
     if not earliest <= utc <= latest:
         raise OutOfWindow(
             f"timestamp {utc.isoformat()} outside {earliest:%Y-%m-%d} … "

@@ -3,6 +3,7 @@ core's readings in integer Wh."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
@@ -47,19 +48,21 @@ def to_wh(value: Any, unit: str, multiplier: int = 0) -> int:
         raise ValueError(f"{value!r} is not a decimal number") from exc
 
 
-def parse_meter_values(meter_value: list[dict[str, Any]] | None) -> MeterReport:
+def parse_meter_values(
+    meter_value: list[dict[str, Any]] | None, *, limits: tuple[datetime, datetime] | None = None
+) -> MeterReport:
     """Energy register readings (other measurands are ignored), signed data kept verbatim.
 
     Works for both versions: 1.6 has ``unit`` and string values, 2.0.1 has
     ``unit_of_measure`` and numbers. Keys are snake_case, as the ocpp package gives them.
     A reading dated outside the accepted window is left out with a problem (its time
     cannot be trusted, so neither can its place in the session); one too large for any
-    column raises ``Unstorable``.
+    column raises ``Unstorable``. ``limits``: the window, if the caller took it already.
     """
     result = MeterReport()
     for entry in meter_value or []:
         try:
-            at = check_time(parse_time(entry["timestamp"]))
+            at = check_time(parse_time(entry["timestamp"]), limits=limits)
         except (KeyError, ValueError) as exc:  # OutOfWindow is a ValueError too
             kind = "outside the time window" if isinstance(exc, OutOfWindow) else "bad timestamp"
             result.problems.append(f"{kind}: {exc}")

@@ -28,11 +28,13 @@ from typing import Any
 from django.db import connection
 from django.db.models import Max, OuterRef, Q, Subquery
 
+from evdms.bulk import insert_rows
 from evdms.charging.bounds import REGISTER_WH_PLAUSIBLE, max_session_wh
 from evdms.charging.models import ChargingSession, MeterReading, SessionStatus
 from evdms.charging.services.sessions import MeterReport, Reading
 
 SessionKey = tuple[int, str]  # (charger id, OCPP transaction id)
+READING_FIELDS = ("session", "at", "measurand", "value_wh")
 
 
 @dataclass
@@ -186,14 +188,16 @@ def write_plain(writes: list[PlainWrite]) -> None:
     updated = _raise_energy(energy, sequences, starts)
     if updated != len(energy):
         raise StaleState(f"{len(energy) - updated} remembered session(s) changed")
-    MeterReading.objects.bulk_create(
-        [
-            MeterReading(
-                session_id=write.session_pk, at=r.at, measurand=r.measurand, value_wh=r.value_wh
-            )
+    # Plain rows, not model instances: building a MeterReading for each reading (its
+    # init signals, the ORM's insert compiler) was a quarter of the database thread.
+    insert_rows(
+        MeterReading,
+        READING_FIELDS,
+        (
+            (write.session_pk, r.at, r.measurand, r.value_wh)
             for write in writes
             for r in write.readings
-        ],
+        ),
         ignore_conflicts=True,  # as the full service: a repeat adds nothing
     )
 

@@ -200,11 +200,13 @@ def _key(item: Item) -> SessionKey | None:
     return None
 
 
-def _plan(item: Readings, state: SessionState) -> PlainWrite | None:
+def _plan(
+    item: Readings, state: SessionState, limits: tuple[datetime, datetime]
+) -> PlainWrite | None:
     """The fast path's write, or ``None``: anything unusual (a bad field included) is
     the full service's, which refuses or flags it as it always does."""
     try:
-        report = parse_meter_values(item.meter_value)
+        report = parse_meter_values(item.meter_value, limits=limits)
         if isinstance(item, MeterValues16):
             return plan_plain(state, report)
         checked = check_transaction_event(
@@ -256,6 +258,7 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
     batch refuses what its old connection queued after it, as a batch of its own would
     have, and keeps what was queued before it."""
     _keep_connection()
+    limits = bounds.window()  # one clock for the batch's readings (hours of skew allowed)
     results: list[Result | None] = [None] * len(items)
     plain: list[tuple[int, Readings, PlainWrite]] = []
 
@@ -323,7 +326,7 @@ def _run_batch(items: Sequence[Item], memory: SessionMemory) -> list[Result]:
                 key = _key(item)
                 state = memory.get(key) if key is not None else None
                 if state is not None and not isinstance(item, Call):
-                    write = _plan(item, state)
+                    write = _plan(item, state, limits)
                     if write is not None:
                         plain.append((index, item, write))
                         continue
