@@ -56,6 +56,7 @@ from evdms.installations.models import (
 )
 from evdms.installations.services.transitions import Party, WrongStep, job_transition
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +83,25 @@ def provides_installation(connection: Connection) -> bool:
 def installer_recipients(company: InstallerCompany) -> list[str]:
     """Where an installer company's e-mails go: its jobs address, else its active
     installer managers."""
+    return [
+        address for addresses, _language in installer_mailings(company) for address in addresses
+    ]
+
+
+def installer_mailings(company: InstallerCompany) -> list[tuple[list[str], str | None]]:
+    """An installer company's e-mail recipients, grouped by the language to write to
+    them in: its jobs address in the organisation's default (None), else its active
+    installer managers, each in their own."""
     if company.jobs_email:
-        return [company.jobs_email]
-    return sorted(
-        company.organisation.admins.filter(
-            role=Role.INSTALLER_MANAGER, status=AdminStatus.ACTIVE
-        ).values_list("email", flat=True)
-    )
+        return [([company.jobs_email], None)]
+    managers = company.organisation.admins.filter(
+        role=Role.INSTALLER_MANAGER, status=AdminStatus.ACTIVE
+    ).select_related("user")
+    by_language: dict[str, list[str]] = {}
+    for admin in managers:
+        language = user_language(admin.user, company.organisation)
+        by_language.setdefault(language, []).append(admin.email)
+    return [(sorted(to), language) for language, to in sorted(by_language.items())]
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -111,13 +124,13 @@ def _context(job: InstallationJob, **extra: Any) -> dict[str, Any]:
 def _email_installer(job: InstallationJob, template: str, **extra: Any) -> None:
     if job.installer is None:
         return
-    to = installer_recipients(job.installer)
-    if to:
+    for to, language in installer_mailings(job.installer):
         email_send(
             to=to,
             template=template,
             context=_context(job, **extra),
             organisation=job.installer.organisation,
+            language=language,
         )
 
 
@@ -127,6 +140,7 @@ def _email_driver(job: InstallationJob, template: str, **extra: Any) -> None:
         template=template,
         context=_context(job, **extra),
         organisation=job.organisation,
+        language=user_language(job.driver, job.organisation),
     )
 
 

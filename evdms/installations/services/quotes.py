@@ -43,9 +43,10 @@ from evdms.installations.models import (
     QuoteStatus,
 )
 from evdms.installations.payer_split import LineInput
-from evdms.installations.services.jobs import installer_recipients
+from evdms.installations.services.jobs import installer_mailings
 from evdms.installations.services.transitions import Party, job_transition, wrong_step_message
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 LINK_PURPOSE = "installations.quote-approval"
 LINK_DAYS = 14
@@ -160,9 +161,9 @@ def _reason(approve: bool, reason: str) -> str:
 # --- e-mail addresses --------------------------------------------------------------------
 
 
-def installer_addresses(job: InstallationJob) -> list[str]:
-    """Where the installer hears of a job (see ``jobs.installer_recipients``)."""
-    return installer_recipients(job.installer) if job.installer is not None else []
+def installer_addresses(job: InstallationJob) -> list[tuple[list[str], str | None]]:
+    """Where the installer hears of a job, by language (see ``jobs.installer_mailings``)."""
+    return installer_mailings(job.installer) if job.installer is not None else []
 
 
 def approval_url(token: str) -> str:
@@ -323,6 +324,7 @@ def quote_submit(
                 template="quote_driver_part",
                 context={**context, "link": driver_quote_url(locked)},
                 organisation=locked.organisation,
+                language=user_language(locked.driver, locked.organisation),
             )
     return quote
 
@@ -429,13 +431,13 @@ def _decide(
             by_label=label,
             note=f"{who} declined quote {quote.number}: {reason}",
         )
-        to = installer_addresses(job)
-        if to:
+        for to, language in installer_addresses(job):
             email_send(
                 to=to,
                 template="quote_declined",
-                context={**_email_context(job, quote), "who": who, "reason": reason},
+                context={**_email_context(job, quote), "declined_by": str(part), "reason": reason},
                 organisation=job.organisation,
+                language=language,
             )
     elif quote.status == QuoteStatus.APPROVED:
         job_transition(
@@ -446,13 +448,13 @@ def _decide(
             by_user=by_user,
             by_label=label,
         )
-        to = installer_addresses(job)
-        if to:
+        for to, language in installer_addresses(job):
             email_send(
                 to=to,
                 template="quote_approved",
                 context=_email_context(job, quote),
                 organisation=job.organisation,
+                language=language,
             )
     return quote
 
