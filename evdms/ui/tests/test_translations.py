@@ -203,7 +203,6 @@ NOT_YET_TRANSLATED = {
     "charging",
     "connections",
     "enrolment",
-    "installations",
     "invoicing",
     "notifications",
     "public_charging",
