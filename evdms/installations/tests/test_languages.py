@@ -135,3 +135,24 @@ def test_the_installer_hears_in_each_managers_language_or_the_organisations(worl
     email = OutboundEmail.objects.get(template="installation_move_request")
     assert (email.to, email.language) == (["jobs@sparkfit.example"], "fr")
     assert email.subject == ("Le conducteur demande à déplacer un rendez-vous : 1012 AB Amsterdam")
+
+
+def test_the_report_and_a_jobs_page_of_a_french_speaking_admin_are_in_french(world, installer):
+    job = make_job(make_connection(world.org_a), driver("nl"), installer.company)
+    scheduled(job, world.actor(installer.technician))
+    nadia = world.nadia.user
+    nadia.language = "fr"
+    nadia.save(update_fields=["language"])
+    client = Client()
+    client.force_login(nadia, backend="evdms.accounts.backends.EmailBackend")
+
+    report = client.get(reverse("installations:report")).content.decode()
+    page = client.get(reverse("installations:job", args=[job.pk])).content.decode()
+
+    assert "Rapport des installations de bornes à domicile" in report
+    assert ">Intervention" in report and "Jours dans le statut" in report
+    assert "Planifiée" in report and "Scheduled" not in report
+    assert "Exporter en CSV" in report and "Export CSV" not in report
+    assert "Historique" in page and "Tentatives de contact" in page
+    assert ">Planifiée<" in page and ">Devis approuvé<" in page
+    assert "Scheduled" not in page and "quote_approved" not in page
