@@ -20,6 +20,8 @@ from typing import TypeAlias
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, JpegImagePlugin, PngImagePlugin
 from PIL.ImageFile import ImageFile
 
@@ -64,31 +66,41 @@ def clean_photo(data: Upload) -> tuple[bytes, str]:
     raw, size = read_limited(data, PHOTO_MAX_BYTES)
     if size > PHOTO_MAX_BYTES:
         raise ValidationError(
-            f"A photo must be at most {size_text(PHOTO_MAX_BYTES)}; this file is {size_text(size)}."
+            _("A photo must be at most %(limit)s; this file is %(size)s.")
+            % {"limit": size_text(PHOTO_MAX_BYTES), "size": size_text(size)}
         )
     if not raw:
-        raise ValidationError("The photo file is empty.")
+        raise ValidationError(_("The photo file is empty."))
     image = _header(raw)
     if image is None or image.format not in {"JPEG", "PNG"}:
         raise ValidationError(
-            "A photo must be a JPEG or PNG image; this file's content is not one of those, "
-            "whatever its name."
+            _(
+                "A photo must be a JPEG or PNG image; this file's content is not one of "
+                "those, whatever its name."
+            )
         )
     width, height = image.size
     if width * height > PHOTO_MAX_PIXELS:
         raise ValidationError(
-            f"The photo is too large in pixels ({width:,} × {height:,}); at most "
-            f"{PHOTO_MAX_PIXELS // 1_000_000} megapixels."
+            _(
+                "The photo is too large in pixels (%(width)s × %(height)s); at most "
+                "%(limit)s megapixels."
+            )
+            % {
+                "width": number_format(width, force_grouping=True),
+                "height": number_format(height, force_grouping=True),
+                "limit": PHOTO_MAX_PIXELS // 1_000_000,
+            }
         )
     if width < 1 or height < 1:
-        raise ValidationError("The photo image is damaged and cannot be read.")
+        raise ValidationError(_("The photo image is damaged and cannot be read."))
     try:
         image.load()
         upright = ImageOps.exif_transpose(image) or image
         converted = upright.convert("RGB")
         converted.thumbnail((PHOTO_LONG_SIDE, PHOTO_LONG_SIDE), Image.Resampling.LANCZOS)
     except (OSError, ValueError, SyntaxError, struct.error, Image.DecompressionBombError) as exc:
-        raise ValidationError("The photo image is damaged and cannot be read.") from exc
+        raise ValidationError(_("The photo image is damaged and cannot be read.")) from exc
     out = io.BytesIO()
     converted.save(out, format="JPEG", quality=PHOTO_JPEG_QUALITY, optimize=True)
     jpeg = out.getvalue()
@@ -103,13 +115,16 @@ def clean_declaration(data: Upload) -> bytes:
     raw, size = read_limited(data, DECLARATION_MAX_BYTES)
     if size > DECLARATION_MAX_BYTES:
         raise ValidationError(
-            f"The declaration must be at most {size_text(DECLARATION_MAX_BYTES)}; this file is "
-            f"{size_text(size)}."
+            _("The declaration must be at most %(limit)s; this file is %(size)s.")
+            % {"limit": size_text(DECLARATION_MAX_BYTES), "size": size_text(size)}
         )
     if not raw:
-        raise ValidationError("The declaration file is empty.")
+        raise ValidationError(_("The declaration file is empty."))
     not_pdf = ValidationError(
-        "The declaration must be a PDF document; this file's content is not one, whatever its name."
+        _(
+            "The declaration must be a PDF document; this file's content is not one, "
+            "whatever its name."
+        )
     )
     if not raw.startswith(b"%PDF-"):
         raise not_pdf
@@ -117,8 +132,10 @@ def clean_declaration(data: Upload) -> bytes:
         reader = PdfReader(io.BytesIO(raw), strict=False)
         if reader.is_encrypted:
             raise ValidationError(
-                "The declaration PDF is encrypted or password-protected; upload it without a "
-                "password so the organisation and the driver can open it."
+                _(
+                    "The declaration PDF is encrypted or password-protected; upload it "
+                    "without a password so the organisation and the driver can open it."
+                )
             )
         pages = len(reader.pages)
     except ValidationError:
@@ -128,5 +145,5 @@ def clean_declaration(data: Upload) -> bytes:
     except RecursionError:
         raise not_pdf from None
     if pages < 1:
-        raise ValidationError("The declaration PDF has no pages.")
+        raise ValidationError(_("The declaration PDF has no pages."))
     return raw

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from evdms.installations.models import ContactChannel, ContactOutcome, LineKind
 
@@ -16,60 +17,60 @@ _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-
 
 
 class ContactForm(forms.Form):
-    at = forms.DateTimeField(label="When", widget=_DATETIME)
-    channel = forms.ChoiceField(label="Channel", choices=ContactChannel.choices)
-    outcome = forms.ChoiceField(label="Outcome", choices=ContactOutcome.choices)
-    note = forms.CharField(label="Note", max_length=500, required=False)
+    at = forms.DateTimeField(label=_("When"), widget=_DATETIME)
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
 class SurveyForm(forms.Form):
     notes = forms.CharField(
-        label="Survey notes",
+        label=_("Survey notes"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
-        help_text="What you found on site: the wall, the fuse box, the cable route.",
+        help_text=_("What you found on site: the wall, the fuse box, the cable route."),
     )
 
 
 class PhotoForm(forms.Form):
     photo = forms.FileField(
-        label="Photo",
-        help_text="JPEG or PNG, at most 10 MB.",
+        label=_("Photo"),
+        help_text=_("JPEG or PNG, at most 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
     )
 
 
 class AppointmentForm(forms.Form):
-    appointment_at = forms.DateTimeField(label="Appointment", widget=_DATETIME)
+    appointment_at = forms.DateTimeField(label=_("Appointment"), widget=_DATETIME)
 
 
 class InstalledForm(forms.Form):
     identity = forms.CharField(
-        label="OCPP identity",
+        label=_("OCPP identity"),
         max_length=48,
-        help_text="The charge point id the charger uses in ws://…/ocpp/<identity>.",
+        help_text=_("The charge point id the charger uses in ws://…/ocpp/<identity>."),
     )
-    serial = forms.CharField(label="Charger serial number", max_length=50)
-    vendor = forms.CharField(label="Vendor", max_length=50)
-    model = forms.CharField(label="Model", max_length=50)
-    mid_certificate = forms.CharField(label="Meter's MID certificate number", max_length=60)
+    serial = forms.CharField(label=_("Charger serial number"), max_length=50)
+    vendor = forms.CharField(label=_("Vendor"), max_length=50)
+    model = forms.CharField(label=_("Model"), max_length=50)
+    mid_certificate = forms.CharField(label=_("Meter's MID certificate number"), max_length=60)
 
 
 class DeclarationForm(forms.Form):
     declaration = forms.FileField(
-        label="Installer declaration (PDF)",
-        help_text="A PDF, at most 10 MB.",
+        label=_("Installer declaration (PDF)"),
+        help_text=_("A PDF, at most 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 class MoveRequestForm(forms.Form):
     note = forms.CharField(
-        label="Why, and which days suit you",
+        label=_("Why, and which days suit you"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

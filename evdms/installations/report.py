@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.connections.access import connections_for
@@ -109,14 +110,14 @@ def _id(params: Mapping[str, str], name: str, message: str, errors: dict[str, st
     return None
 
 
-def _day(params: Mapping[str, str], name: str, label: str, errors: dict[str, str]) -> date | None:
+def _day(params: Mapping[str, str], name: str, message: str, errors: dict[str, str]) -> date | None:
     value = str(params.get(name, "") or "").strip()
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors[name] = f"The {label} date “{value[:20]}” is not a date (YYYY-MM-DD): ignored."
+        errors[name] = message % {"value": value[:20]}
         return None
 
 
@@ -124,18 +125,34 @@ def parse_installation_query(params: Mapping[str, Any]) -> InstallationQuery:
     errors: dict[str, str] = {}
     status = str(params.get("status", "") or "").strip()
     if status and status not in JobStatus.values:
-        errors["status"] = f"Unknown status “{status[:30]}”: showing every status."
+        errors["status"] = gettext("Unknown status “%(status)s”: showing every status.") % {
+            "status": status[:30]
+        }
         status = ""
-    installer = _id(params, "installer", "Unknown installer: showing every installer.", errors)
-    connection = _id(params, "connection", "Unknown connection: showing every connection.", errors)
-    start = _day(params, "start", "from", errors)
-    end = _day(params, "end", "to", errors)
+    installer = _id(
+        params, "installer", gettext("Unknown installer: showing every installer."), errors
+    )
+    connection = _id(
+        params, "connection", gettext("Unknown connection: showing every connection."), errors
+    )
+    start = _day(
+        params,
+        "start",
+        gettext("The from date “%(value)s” is not a date (YYYY-MM-DD): ignored."),
+        errors,
+    )
+    end = _day(
+        params,
+        "end",
+        gettext("The to date “%(value)s” is not a date (YYYY-MM-DD): ignored."),
+        errors,
+    )
     if start and end and end < start:
-        errors["end"] = "The period ends before it starts: the dates were swapped."
+        errors["end"] = gettext("The period ends before it starts: the dates were swapped.")
         start, end = end, start
     overdue_raw = str(params.get("overdue", "") or "").strip().lower()
     if overdue_raw not in ("", "0", "1", "true", "false", "on", "yes", "no"):
-        errors["overdue"] = "Overdue is yes (1) or no (0): showing every job."
+        errors["overdue"] = gettext("Overdue is yes (1) or no (0): showing every job.")
         overdue_raw = ""
     days = OVERDUE_DAYS
     raw_days = str(params.get("overdue_days", "") or "").strip()
@@ -143,13 +160,15 @@ def parse_installation_query(params: Mapping[str, Any]) -> InstallationQuery:
         if raw_days.isdigit() and 1 <= int(raw_days[:5]) <= MAX_OVERDUE_DAYS and len(raw_days) < 6:
             days = int(raw_days)
         else:
-            errors["overdue_days"] = (
-                f"The overdue threshold is a whole number of days from 1 to {MAX_OVERDUE_DAYS}: "
-                f"{OVERDUE_DAYS} days used."
-            )
+            errors["overdue_days"] = gettext(
+                "The overdue threshold is a whole number of days from 1 to %(limit)s: "
+                "%(days)s days used."
+            ) % {"limit": MAX_OVERDUE_DAYS, "days": OVERDUE_DAYS}
     sort = str(params.get("sort", "") or "").strip() or DEFAULT_SORT
     if sort.lstrip("-") not in COLUMNS or COLUMNS[sort.lstrip("-")][1] is None:
-        errors["sort"] = f"Cannot sort by “{sort[:30]}”; sorted by creation, newest first."
+        errors["sort"] = gettext("Cannot sort by “%(sort)s”; sorted by creation, newest first.") % {
+            "sort": sort[:30]
+        }
         sort = DEFAULT_SORT
     return InstallationQuery(
         status=status,
@@ -192,16 +211,16 @@ def check_in_view(actor: Actor, query: InstallationQuery) -> InstallationQuery:
     """Say so when a filter names something the actor has none of. Another
     organisation's connection or installer reads exactly like a missing one."""
     if query.connection and not _connections(actor).filter(pk=query.connection).exists():
-        query.errors["connection"] = "Unknown connection: showing every connection."
+        query.errors["connection"] = gettext("Unknown connection: showing every connection.")
         query.connection = None
     if query.installer and query.installer not in dict(installers_in_view(actor)):
-        query.errors["installer"] = "Unknown installer: showing every installer."
+        query.errors["installer"] = gettext("Unknown installer: showing every installer.")
         query.installer = None
     known = {c.lower() for c in customer_ids_in_view(actor)} if query.customer_id else set()
     if query.customer_id and query.customer_id.lower() not in known:
-        query.errors["customer_id"] = (
-            f"No connection has the Customer ID “{query.customer_id}”: nothing to show."
-        )
+        query.errors["customer_id"] = gettext(
+            "No connection has the Customer ID “%(customer_id)s”: nothing to show."
+        ) % {"customer_id": query.customer_id}
     return query
 
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from evdms.installations.models import JobStatus
 
@@ -174,10 +175,10 @@ def _now() -> tuple[Any, ...]:
 
 
 INSTALLATION_COLUMNS: tuple[Column, ...] = (
-    Column("job", "Job", Cell.NUMBER, ("pk",), sql="t.pk::text", sort="pk", width=8),
+    Column("job", gettext_noop("Job"), Cell.NUMBER, ("pk",), sql="t.pk::text", sort="pk", width=8),
     Column(
         "driver",
-        "Driver",
+        gettext_noop("Driver"),
         Cell.TEXT,
         ("driver__full_name", "driver__email"),
         driver_name,
@@ -185,12 +186,14 @@ INSTALLATION_COLUMNS: tuple[Column, ...] = (
         sort="driver__full_name",
         width=22,
     ),
-    _text("driver_email", "Driver e-mail", "driver__email", 28, sort=None, on_page=False),
-    _text("connection", "Connection", "connection__name", 24),
-    _text("customer_id", "Customer ID", "connection__customer_id", 14),
+    _text(
+        "driver_email", gettext_noop("Driver e-mail"), "driver__email", 28, sort=None, on_page=False
+    ),
+    _text("connection", gettext_noop("Connection"), "connection__name", 24),
+    _text("customer_id", gettext_noop("Customer ID"), "connection__customer_id", 14),
     Column(
         "status",
-        "Status",
+        gettext_noop("Status"),
         Cell.LABEL,
         ("status",),
         status_label,
@@ -199,15 +202,15 @@ INSTALLATION_COLUMNS: tuple[Column, ...] = (
         sort="status",
         width=14,
     ),
-    _text("installer", "Installer", "installer__organisation__name", 22),
-    _day("created", "Created", "created_at", sort="created_at"),
+    _text("installer", gettext_noop("Installer"), "installer__organisation__name", 22),
+    _day("created", gettext_noop("Created"), "created_at", sort="created_at"),
     *(
         _day(field, str(label), field, on_page=False)
         for field, label in zip(STEPS, JobStatus.labels, strict=True)
     ),
     Column(
         "days_in_status",
-        "Days in status",
+        gettext_noop("Days in status"),
         Cell.NUMBER,
         ("status_changed_at",),
         days_since,
@@ -217,16 +220,16 @@ INSTALLATION_COLUMNS: tuple[Column, ...] = (
         sort="-status_changed_at",
         width=9,
     ),
-    _text("currency", "Currency", "quote_currency", 9, sort=None),
-    _money("quote_total", "Quote total", "quote_total", sort="quote_total"),
-    _money("organisation_share", "Organisation’s share", "quote_organisation_share"),
-    _money("driver_share", "Driver’s share", "quote_driver_share"),
-    _text("charger_serial", "Charger serial", "charger_serial", 18),
-    _text("mid_certificate", "MID number", "mid_certificate", 18, sort=None),
+    _text("currency", gettext_noop("Currency"), "quote_currency", 9, sort=None),
+    _money("quote_total", gettext_noop("Quote total"), "quote_total", sort="quote_total"),
+    _money("organisation_share", gettext_noop("Organisation’s share"), "quote_organisation_share"),
+    _money("driver_share", gettext_noop("Driver’s share"), "quote_driver_share"),
+    _text("charger_serial", gettext_noop("Charger serial"), "charger_serial", 18),
+    _text("mid_certificate", gettext_noop("MID number"), "mid_certificate", 18, sort=None),
     # A date, not a time: no zone.
     Column(
         "warranty_until",
-        "Warranty until",
+        gettext_noop("Warranty until"),
         Cell.DAY,
         ("warranty_until",),
         sql="to_char(t.warranty_until, 'YYYY-MM-DD')",
@@ -235,7 +238,7 @@ INSTALLATION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "declaration",
-        "Declaration",
+        gettext_noop("Declaration"),
         Cell.LABEL,
         ("pk", "declaration_id"),
         declaration_path,

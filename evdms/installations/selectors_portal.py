@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Replace, Upper
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evdms.accounts.permissions import Actor
 from evdms.installations.access import jobs_for_installer
@@ -38,12 +39,16 @@ def parse_job_query(params: Mapping[str, str]) -> JobQuery:
     query = JobQuery(search=str(params.get("q", "")).strip()[:100])
     status = str(params.get("status", ""))
     if status and status not in JobStatus.values:
-        query.errors.append(f"Unknown status “{status}”: showing every status.")
+        query.errors.append(
+            _("Unknown status “%(status)s”: showing every status.") % {"status": status[:30]}
+        )
     else:
         query.status = status
     sort = str(params.get("sort", "") or "-created")
     if sort.lstrip("-") not in JOB_SORTS:
-        query.errors.append(f"Cannot sort by “{sort}”; sorted by date created.")
+        query.errors.append(
+            _("Cannot sort by “%(sort)s”; sorted by date created.") % {"sort": sort[:30]}
+        )
     else:
         query.sort = sort
     return query

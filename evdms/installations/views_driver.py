@@ -12,6 +12,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.installations.access import get_job_for_driver, jobs_for_driver
@@ -39,29 +42,55 @@ PHOTO_STATUSES = OPEN_STATUSES[: OPEN_STATUSES.index(JobStatus.INSTALLED)]
 
 def next_step(job: InstallationJob, driver_quote_pending: bool) -> str:
     """What happens next, in the driver's words."""
-    installer = job.installer.organisation.name if job.installer else "A certified installer"
-    when = job.appointment_at.strftime("%d %B %Y at %H:%M") if job.appointment_at else ""
-    texts = {
-        JobStatus.ASSIGNED: f"{installer} will contact you to arrange a survey of your home. "
-        "You can already add photos of the wall and your fuse box below.",
-        JobStatus.CONTACTED: f"{installer} has been in touch and will survey where the charger "
-        "goes. Photos of the wall and your fuse box help them prepare.",
-        JobStatus.SURVEYED: f"The survey is done; {installer} is preparing the quote.",
-        JobStatus.QUOTED: "The quote is ready: please look at your part and approve or decline it."
-        if driver_quote_pending
-        else f"The quote awaits the approval of {job.organisation.name}.",
-        JobStatus.QUOTE_APPROVED: f"The quote is approved; {installer} will agree an "
-        "appointment with you.",
-        JobStatus.SCHEDULED: f"The installation is planned for {when}. If that does not suit "
-        "you, you can ask once to move it.",
-        JobStatus.INSTALLED: "Your charger is installed. It is commissioned as soon as it "
-        "connects to the platform for the first time.",
-        JobStatus.COMMISSIONED: "Your charger works and is connected. The installer sends "
-        "their declaration to complete the installation.",
-        JobStatus.COMPLETED: "Your installation is complete.",
-        JobStatus.CANCELLED: f"This installation was cancelled: {job.cancel_reason}",
-    }
-    return texts[JobStatus(job.status)]
+    installer = job.installer.organisation.name if job.installer else _("A certified installer")
+    names = {"installer": installer, "organisation": job.organisation.name}
+    if job.status == JobStatus.ASSIGNED:
+        text = _(
+            "%(installer)s will contact you to arrange a survey of your home. "
+            "You can already add photos of the wall and your fuse box below."
+        )
+    elif job.status == JobStatus.CONTACTED:
+        text = _(
+            "%(installer)s has been in touch and will survey where the charger goes. "
+            "Photos of the wall and your fuse box help them prepare."
+        )
+    elif job.status == JobStatus.SURVEYED:
+        text = _("The survey is done; %(installer)s is preparing the quote.")
+    elif job.status == JobStatus.QUOTED:
+        text = (
+            _("The quote is ready: please look at your part and approve or decline it.")
+            if driver_quote_pending
+            else _("The quote awaits the approval of %(organisation)s.")
+        )
+    elif job.status == JobStatus.QUOTE_APPROVED:
+        text = _("The quote is approved; %(installer)s will agree an appointment with you.")
+    elif job.status == JobStatus.SCHEDULED:
+        when = ""
+        if job.appointment_at:
+            local = timezone.localtime(job.appointment_at)
+            when = _("%(day)s at %(time)s") % {
+                "day": date_format(local, "j F Y"),
+                "time": date_format(local, "H:i"),
+            }
+        return _(
+            "The installation is planned for %(when)s. If that does not suit you, you can "
+            "ask once to move it."
+        ) % {"when": when}
+    elif job.status == JobStatus.INSTALLED:
+        text = _(
+            "Your charger is installed. It is commissioned as soon as it connects to the "
+            "platform for the first time."
+        )
+    elif job.status == JobStatus.COMMISSIONED:
+        text = _(
+            "Your charger works and is connected. The installer sends their declaration to "
+            "complete the installation."
+        )
+    elif job.status == JobStatus.COMPLETED:
+        text = _("Your installation is complete.")
+    else:
+        return _("This installation was cancelled: %(reason)s") % {"reason": job.cancel_reason}
+    return text % names
 
 
 def _card(job: InstallationJob, bound: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +162,7 @@ def driver_photo(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
         lambda job, data: job_services.driver_photo_add(
             driver=request.user, job=job, upload=data["photo"], filename=data["photo"].name
         ),
-        "Photo added: your installer sees it.",
+        _("Photo added: your installer sees it."),
     )
 
 
@@ -148,7 +177,7 @@ def move_request(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
         lambda job, data: job_services.appointment_move_request(
             driver=request.user, job=job, note=data["note"]
         ),
-        "Your request to move the appointment was sent to the installer.",
+        _("Your request to move the appointment was sent to the installer."),
     )
 
 

@@ -14,8 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.formats import number_format
 from django.utils.html import escape, format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Permission
@@ -85,7 +88,9 @@ def _cell(column: Column, value: Any, row: InstallationRow) -> tuple[bool, str]:
             '<a href="{}">{}</a>', reverse("installations:job", args=[value]), value
         )
     if column.key == "declaration":
-        return False, format_html('<a href="{}">Declaration</a>', value) if value else "—"
+        return False, format_html('<a href="{}">{}</a>', value, _("Declaration")) if value else "—"
+    if column.key == "status":  # in the reader's language (the files' stay English)
+        return False, escape(_status_text(row.status_code))
     if column.key == "driver":
         return False, format_html('{}<br><span class="muted">{}</span>', value, row.driver_email)
     if value is None or value == "":
@@ -93,6 +98,10 @@ def _cell(column: Column, value: Any, row: InstallationRow) -> tuple[bool, str]:
     if column.cell is Cell.DAY:
         return False, date_format(value, "j M Y")
     return column.numeric, escape(value)
+
+
+def _status_text(status: str) -> str:
+    return str(JobStatus(status).label) if status in JobStatus.values else (status or "—")
 
 
 def page_rows(rows: Iterable[InstallationRow]) -> list[list[tuple[bool, str]]]:
@@ -113,7 +122,8 @@ def report(request: AdminRequest) -> HttpResponse:
             "page": page,
             "rows": page_rows(installations_page(page.object_list)),
             "query": query,
-            "columns": COLUMNS,
+            # The headings as people read them (the files' stay English).
+            "columns": {key: (_(heading), sort) for key, (heading, sort) in COLUMNS.items()},
             "default_sort": DEFAULT_SORT,
             "statuses": JobStatus.choices,
             "installers": installers_in_view(actor),
@@ -138,7 +148,7 @@ def report_export(request: AdminRequest) -> HttpResponseBase:
     query = check_in_view(actor, parse_installation_query(request.POST))
     back = reverse("installations:report") + "?" + urlencode(query.as_params())
     if fmt not in ExportFormat.values:
-        messages.error(request, "Choose CSV or Excel (XLSX) for the export.")
+        messages.error(request, _("Choose CSV or Excel (XLSX) for the export."))
         return redirect(back)
     total = installations_count(actor, query)
     if total <= SYNC_EXPORT_ROWS:
@@ -148,8 +158,14 @@ def report_export(request: AdminRequest) -> HttpResponseBase:
     )
     messages.success(
         request,
-        f"{total:,} rows: the export is being made. It will be ready below in a moment "
-        "and kept for 7 days.",
+        ngettext(
+            "%(count)s row: the export is being made. It will be ready below in a moment "
+            "and kept for 7 days.",
+            "%(count)s rows: the export is being made. It will be ready below in a moment "
+            "and kept for 7 days.",
+            total,
+        )
+        % {"count": number_format(total, force_grouping=True)},
     )
     return redirect(back + f"#export-{export.pk}")
 
@@ -198,7 +214,11 @@ def job(request: AdminRequest, job_id: int) -> HttpResponse:
         {
             "job": found,
             "row": row,
-            "history": list(found.history.select_related("by")),
+            "status": _status_text(row.status_code),
+            "history": [
+                (t, _status_text(t.from_status), _status_text(t.to_status))
+                for t in found.history.select_related("by")
+            ],
             "contacts": list(found.contacts.all()),
             "documents": list(found.documents.defer("content")),
             "quotes": quotes,
@@ -207,7 +227,8 @@ def job(request: AdminRequest, job_id: int) -> HttpResponse:
             if awaiting and actor.can(Permission.APPROVE_QUOTES)
             else "",
             "breadcrumbs": breadcrumbs(
-                ("Installations", "installations:report"), current=f"Installation for {row.driver}"
+                (_("Installations"), "installations:report"),
+                current=_("Installation for %(driver)s") % {"driver": row.driver},
             ),
         },
     )

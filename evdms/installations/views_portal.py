@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Permission
@@ -149,8 +150,9 @@ def _job_render(
     context = {
         "job": job,
         "breadcrumbs": breadcrumbs(
-            ("Jobs", "installations:portal-jobs"),
-            current=f"Installation for {job.driver.full_name or job.driver.email}",
+            (_("Jobs"), "installations:portal-jobs"),
+            current=_("Installation for %(driver)s")
+            % {"driver": job.driver.full_name or job.driver.email},
         ),
         "days_in_status": days_in_status(job),
         "history": [
@@ -226,7 +228,7 @@ def job_contact(request: AdminRequest, job_id: int) -> HttpResponse:
             outcome=data["outcome"],
             note=data["note"],
         ),
-        "Contact attempt recorded.",
+        _("Contact attempt recorded."),
     )
 
 
@@ -241,7 +243,7 @@ def job_survey(request: AdminRequest, job_id: int) -> HttpResponse:
         lambda job, data: job_services.job_survey_record(
             actor=request.actor, job=job, notes=data["notes"]
         ),
-        "Survey recorded.",
+        _("Survey recorded."),
     )
 
 
@@ -256,7 +258,7 @@ def job_photo(request: AdminRequest, job_id: int) -> HttpResponse:
         lambda job, data: job_services.job_photo_add(
             actor=request.actor, job=job, upload=data["photo"], filename=data["photo"].name
         ),
-        "Photo added.",
+        _("Photo added."),
     )
 
 
@@ -271,7 +273,7 @@ def job_appointment(request: AdminRequest, job_id: int) -> HttpResponse:
         lambda job, data: job_services.job_schedule(
             actor=request.actor, job=job, appointment_at=data["appointment_at"]
         ),
-        "Appointment saved; the driver is e-mailed.",
+        _("Appointment saved; the driver is e-mailed."),
     )
 
 
@@ -290,8 +292,10 @@ def job_installed(request: AdminRequest, job_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Installation recorded. The job is commissioned when the charger first "
-                "connects to the gateway.",
+                _(
+                    "Installation recorded. The job is commissioned when the charger first "
+                    "connects to the gateway."
+                ),
             )
             job = get_job_for_installer(request.actor, job.pk)
             return _job_render(request, job, charger_password=password)
@@ -313,7 +317,7 @@ def job_declaration(request: AdminRequest, job_id: int) -> HttpResponse:
             upload=data["declaration"],
             filename=data["declaration"].name,
         ),
-        "Declaration uploaded.",
+        _("Declaration uploaded."),
     )
 
 
@@ -328,7 +332,7 @@ def job_cancel(request: AdminRequest, job_id: int) -> HttpResponse:
         lambda job, data: job_services.job_cancel(
             job=job, party=Party.INSTALLER, reason=data["reason"], actor=request.actor
         ),
-        "Job cancelled.",
+        _("Job cancelled."),
     )
 
 
@@ -356,7 +360,7 @@ def job_quote(request: AdminRequest, job_id: int) -> HttpResponse:
         for name in ("quantity", "unit_price", "vat_rate"):
             value = parse_decimal(row.values[name])
             if value is None:
-                row.errors[name] = ["Enter a number, e.g. 1 or 249.50."]
+                row.errors[name] = [_("Enter a number, e.g. 1 or 249.50.")]
             else:
                 numbers[name] = value
         if not row.errors:
@@ -376,7 +380,7 @@ def job_quote(request: AdminRequest, job_id: int) -> HttpResponse:
         except ValidationError as exc:
             errors = _spread_quote_errors(exc, rows)
         else:
-            messages.success(request, "Quote submitted.")
+            messages.success(request, _("Quote submitted."))
             return redirect("installations:portal-job", job_id=job.pk)
     job.refresh_from_db()
     return _job_render(

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -89,12 +90,13 @@ def organisation_quote(request: AdminRequest, job_id: int) -> HttpResponseBase:
             "may_decide": awaiting and request.actor.can(Permission.APPROVE_QUOTES),
             "earlier": _earlier(job, quote),
             "breadcrumbs": breadcrumbs(
-                ("Installations", "installations:report"),
+                (_("Installations"), "installations:report"),
                 (
-                    f"Installation for {job.driver.full_name or job.driver.email}",
+                    _("Installation for %(driver)s")
+                    % {"driver": job.driver.full_name or job.driver.email},
                     reverse("installations:job", args=[job.pk]),
                 ),
-                current="Quote",
+                current=_("Quote"),
             ),
         },
     )
@@ -113,9 +115,9 @@ def organisation_quote_decide(request: AdminRequest, job_id: int) -> HttpRespons
     approve, reason = _decision(request)
     quote = _the_quote(job, request)
     if quote is None:
-        messages.error(request, "This quote was replaced by a newer one; nothing was changed.")
+        messages.error(request, _("This quote was replaced by a newer one; nothing was changed."))
     elif approve is None:
-        messages.error(request, "Choose Approve or Decline.")
+        messages.error(request, _("Choose Approve or Decline."))
     else:
         try:
             quote_decide_by_organisation(
@@ -126,11 +128,16 @@ def organisation_quote_decide(request: AdminRequest, job_id: int) -> HttpRespons
                 for text in texts:
                     messages.error(request, text)
         except PermissionDenied:  # the job moved out of reach between look-up and lock
-            messages.error(request, "This quote is not for your organisation.")
+            messages.error(request, _("This quote is not for your organisation."))
         else:
             messages.success(
                 request,
-                f"You {'approved' if approve else 'declined'} quote {quote.number}.",
+                (
+                    _("You approved quote %(number)s.")
+                    if approve
+                    else _("You declined quote %(number)s.")
+                )
+                % {"number": quote.number},
             )
     return redirect("installations:organisation_quote", job_id=job.pk)
 
@@ -147,9 +154,11 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
         approve, reason = _decision(request)
         quote = _the_quote(job, request)
         if quote is None:
-            errors = {"general": ["This quote was replaced by a newer one; nothing was changed."]}
+            errors = {
+                "general": [_("This quote was replaced by a newer one; nothing was changed.")]
+            }
         elif approve is None:
-            errors = {"general": ["Choose Approve or Decline."]}
+            errors = {"general": [_("Choose Approve or Decline.")]}
         else:
             try:
                 quote_decide_by_driver(
@@ -160,7 +169,9 @@ def driver_quote(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"You {'approved' if approve else 'declined'} your part of the quote.",
+                    _("You approved your part of the quote.")
+                    if approve
+                    else _("You declined your part of the quote."),
                 )
                 return redirect("installations:driver_quote", job_id=job.pk)
     quote = latest_quote(job)
@@ -191,9 +202,9 @@ def _no_referrer(response: HttpResponse) -> HttpResponse:
 def _link_invalid(request: HttpRequest, problem: str) -> HttpResponse:
     status = 404 if problem == "unknown" else 410
     message = (
-        "This approval link is not known. Check that you copied the whole link from the e-mail."
+        _("This approval link is not known. Check that you copied the whole link from the e-mail.")
         if problem == "unknown"
-        else LINK_MESSAGES[problem]
+        else str(LINK_MESSAGES[problem])
     )
     return _no_referrer(
         render(
@@ -227,7 +238,7 @@ def quote_approval(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         approve, reason = _decision(request)
         if approve is None:
-            errors = {"general": ["Choose Approve or Decline."]}
+            errors = {"general": [_("Choose Approve or Decline.")]}
         else:
             try:
                 decided = quote_decide_by_link(token=token, approve=approve, reason=reason)

@@ -9,6 +9,7 @@ import os
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.audit.models import AuditAction
@@ -45,8 +46,11 @@ def declaration_upload(
         refuse_unless(
             locked,
             (JobStatus.COMMISSIONED,),
-            f"This job is {locked.get_status_display().lower()}; the declaration completes a "
-            "job once its charger has connected (commissioned).",
+            _(
+                "This job is %(status)s; the declaration completes a job once its charger "
+                "has connected (commissioned)."
+            )
+            % {"status": locked.get_status_display().lower()},
         )
         name = _declaration_filename(filename or getattr(upload, "name", "") or "", locked)
         JobDocument.objects.create(

@@ -24,6 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import AdminStatus, Role, User
 from evdms.accounts.permissions import Actor, Permission, require
@@ -56,6 +58,7 @@ from evdms.installations.models import (
 )
 from evdms.installations.services.transitions import Party, WrongStep, job_transition
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +85,25 @@ def provides_installation(connection: Connection) -> bool:
 def installer_recipients(company: InstallerCompany) -> list[str]:
     """Where an installer company's e-mails go: its jobs address, else its active
     installer managers."""
+    return [
+        address for addresses, _language in installer_mailings(company) for address in addresses
+    ]
+
+
+def installer_mailings(company: InstallerCompany) -> list[tuple[list[str], str | None]]:
+    """An installer company's e-mail recipients, grouped by the language to write to
+    them in: its jobs address in the organisation's default (None), else its active
+    installer managers, each in their own."""
     if company.jobs_email:
-        return [company.jobs_email]
-    return sorted(
-        company.organisation.admins.filter(
-            role=Role.INSTALLER_MANAGER, status=AdminStatus.ACTIVE
-        ).values_list("email", flat=True)
-    )
+        return [([company.jobs_email], None)]
+    managers = company.organisation.admins.filter(
+        role=Role.INSTALLER_MANAGER, status=AdminStatus.ACTIVE
+    ).select_related("user")
+    by_language: dict[str, list[str]] = {}
+    for admin in managers:
+        language = user_language(admin.user, company.organisation)
+        by_language.setdefault(language, []).append(admin.email)
+    return [(sorted(to), language) for language, to in sorted(by_language.items())]
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -111,13 +126,13 @@ def _context(job: InstallationJob, **extra: Any) -> dict[str, Any]:
 def _email_installer(job: InstallationJob, template: str, **extra: Any) -> None:
     if job.installer is None:
         return
-    to = installer_recipients(job.installer)
-    if to:
+    for to, language in installer_mailings(job.installer):
         email_send(
             to=to,
             template=template,
             context=_context(job, **extra),
             organisation=job.installer.organisation,
+            language=language,
         )
 
 
@@ -127,6 +142,7 @@ def _email_driver(job: InstallationJob, template: str, **extra: Any) -> None:
         template=template,
         context=_context(job, **extra),
         organisation=job.organisation,
+        language=user_language(job.driver, job.organisation),
     )
 
 
@@ -336,7 +352,8 @@ def job_assign(
             raise WrongStep(
                 {
                     "status": [
-                        f"This job is {locked.get_status_display().lower()}; it is not reassigned."
+                        _("This job is %(status)s; it is not reassigned.")
+                        % {"status": locked.get_status_display().lower()}
                     ]
                 }
             )
@@ -344,13 +361,18 @@ def job_assign(
             chosen = installer_for_address(country=locked.country, postcode=locked.postcode)
             if chosen is None:
                 raise ValidationError(
-                    {"installer": ["No certified installer with room serves this address."]}
+                    {"installer": [_("No certified installer with room serves this address.")]}
                 )
         else:
             chosen = installer
             if not chosen.is_certified():
                 raise ValidationError(
-                    {"installer": [f"{chosen} is not certified today: certify it first."]}
+                    {
+                        "installer": [
+                            _("%(installer)s is not certified today: certify it first.")
+                            % {"installer": chosen}
+                        ]
+                    }
                 )
         before = locked.installer
         if before is not None and before.pk == chosen.pk:
@@ -390,16 +412,16 @@ def job_contact_record(
     job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     errors: dict[str, list[str]] = {}
     if channel not in ContactChannel.values:
-        errors["channel"] = ["Choose how you contacted the driver."]
+        errors["channel"] = [_("Choose how you contacted the driver.")]
     if outcome not in ContactOutcome.values:
-        errors["outcome"] = ["Choose the outcome."]
+        errors["outcome"] = [_("Choose the outcome.")]
     if at is None or timezone.is_naive(at):
-        errors["at"] = ["Give the date and time of the attempt."]
+        errors["at"] = [_("Give the date and time of the attempt.")]
     elif at > timezone.now() + CONTACT_CLOCK_SKEW:
-        errors["at"] = ["The attempt cannot be in the future."]
+        errors["at"] = [_("The attempt cannot be in the future.")]
     note = note.strip()
     if len(note) > 500:
-        errors["note"] = ["Use at most 500 characters."]
+        errors["note"] = [_("Use at most %(limit)s characters.") % {"limit": 500}]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -407,7 +429,8 @@ def job_contact_record(
         refuse_unless(
             locked,
             OPEN_STATUSES,
-            f"This job is {locked.get_status_display().lower()}; no more contact is recorded.",
+            _("This job is %(status)s; no more contact is recorded.")
+            % {"status": locked.get_status_display().lower()},
         )
         attempt = ContactAttempt.objects.create(
             job=locked,
@@ -437,9 +460,16 @@ def job_survey_record(*, actor: Actor, job: InstallationJob | int, notes: str) -
     job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     notes = notes.strip()
     if not notes:
-        raise ValidationError({"notes": ["Describe what the survey found."]})
+        raise ValidationError({"notes": [_("Describe what the survey found.")]})
     if len(notes) > 10_000:
-        raise ValidationError({"notes": ["Use at most 10,000 characters."]})
+        raise ValidationError(
+            {
+                "notes": [
+                    _("Use at most %(limit)s characters.")
+                    % {"limit": number_format(10_000, force_grouping=True)}
+                ]
+            }
+        )
     with transaction.atomic():
         locked = locked_job(job_id)
         if locked.status == JobStatus.CONTACTED:
@@ -450,8 +480,11 @@ def job_survey_record(*, actor: Actor, job: InstallationJob | int, notes: str) -
             raise WrongStep(
                 {
                     "status": [
-                        f"This job is {locked.get_status_display().lower()}; the survey is "
-                        "recorded once the driver was contacted and before the quote."
+                        _(
+                            "This job is %(status)s; the survey is recorded once the driver "
+                            "was contacted and before the quote."
+                        )
+                        % {"status": locked.get_status_display().lower()}
                     ]
                 }
             )
@@ -485,7 +518,12 @@ def _add_photo(
     count = JobDocument.objects.filter(job=job, kind=kind).count()
     if count >= MAX_PHOTOS_PER_JOB:
         raise ValidationError(
-            {"photo": [f"A job keeps at most {MAX_PHOTOS_PER_JOB} photos of this kind."]}
+            {
+                "photo": [
+                    _("A job keeps at most %(limit)s photos of this kind.")
+                    % {"limit": MAX_PHOTOS_PER_JOB}
+                ]
+            }
         )
     try:
         jpeg, sha256 = clean_photo(upload)
@@ -523,7 +561,8 @@ def job_photo_add(
         refuse_unless(
             locked,
             OPEN_STATUSES,
-            f"This job is {locked.get_status_display().lower()}; no more photos are added.",
+            _("This job is %(status)s; no more photos are added.")
+            % {"status": locked.get_status_display().lower()},
         )
         return _add_photo(locked, DocumentKind.SURVEY_PHOTO, upload, filename, actor.user, actor)
 
@@ -538,8 +577,8 @@ def driver_photo_add(
         refuse_unless(
             locked,
             OPEN_STATUSES,
-            f"This installation is {locked.get_status_display().lower()}; photos are no longer "
-            "added.",
+            _("This installation is %(status)s; photos are no longer added.")
+            % {"status": locked.get_status_display().lower()},
         )
         return _add_photo(locked, DocumentKind.DRIVER_PHOTO, upload, filename, driver, None)
 
@@ -554,9 +593,9 @@ def job_schedule(
     driver is e-mailed each time."""
     job_id = installer_job_id(actor, job, Permission.WORK_INSTALLATION_JOBS)
     if appointment_at is None or timezone.is_naive(appointment_at):
-        raise ValidationError({"appointment_at": ["Give the date and time of the appointment."]})
+        raise ValidationError({"appointment_at": [_("Give the date and time of the appointment.")]})
     if appointment_at <= timezone.now():
-        raise ValidationError({"appointment_at": ["The appointment must be in the future."]})
+        raise ValidationError({"appointment_at": [_("The appointment must be in the future.")]})
     with transaction.atomic():
         locked = locked_job(job_id)
         before = locked.appointment_at
@@ -568,8 +607,11 @@ def job_schedule(
             raise WrongStep(
                 {
                     "status": [
-                        f"This job is {locked.get_status_display().lower()}; an appointment "
-                        "is made once the quote is approved."
+                        _(
+                            "This job is %(status)s; an appointment is made once the quote "
+                            "is approved."
+                        )
+                        % {"status": locked.get_status_display().lower()}
                     ]
                 }
             )
@@ -598,22 +640,24 @@ def appointment_move_request(
     job_id = get_job_for_driver(driver, job if isinstance(job, int) else job.pk).pk
     note = note.strip()
     if not note:
-        raise ValidationError({"note": ["Say when would suit you better."]})
+        raise ValidationError({"note": [_("Say when would suit you better.")]})
     if len(note) > 500:
-        raise ValidationError({"note": ["Use at most 500 characters."]})
+        raise ValidationError({"note": [_("Use at most %(limit)s characters.") % {"limit": 500}]})
     with transaction.atomic():
         locked = locked_job(job_id)
         refuse_unless(
             locked,
             (JobStatus.SCHEDULED,),
-            "There is no appointment to move now.",
+            _("There is no appointment to move now."),
         )
         if locked.appointment_move_requested_at is not None:
             raise ValidationError(
                 {
                     "note": [
-                        "You asked to move this appointment already; the installer will "
-                        "contact you."
+                        _(
+                            "You asked to move this appointment already; the installer will "
+                            "contact you."
+                        )
                     ]
                 }
             )
@@ -658,11 +702,11 @@ def job_installed(
         ("mid_certificate", mid_certificate, 60),
     ):
         if not value:
-            errors[field] = ["This field is required."]
+            errors[field] = [_("This field is required.")]
         elif len(value) > limit:
-            errors[field] = [f"Use at most {limit} characters."]
+            errors[field] = [_("Use at most %(limit)s characters.") % {"limit": limit}]
     if serial and "serial" not in errors and Charger.objects.filter(serial=serial).exists():
-        errors["serial"] = ["A charger with this serial number is registered already."]
+        errors["serial"] = [_("A charger with this serial number is registered already.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -670,8 +714,11 @@ def job_installed(
         refuse_unless(
             locked,
             (JobStatus.SCHEDULED,),
-            f"This job is {locked.get_status_display().lower()}; a charger is recorded as "
-            "installed at a scheduled appointment.",
+            _(
+                "This job is %(status)s; a charger is recorded as installed at a scheduled "
+                "appointment."
+            )
+            % {"status": locked.get_status_display().lower()},
         )
         try:
             charger, password = charger_register(
@@ -686,7 +733,7 @@ def job_installed(
         except ValidationError as exc:
             if hasattr(exc, "error_dict") and "driver" in exc.error_dict:
                 raise ValidationError(
-                    {"status": ["The driver is no longer connected to this organisation."]}
+                    {"status": [_("The driver is no longer connected to this organisation.")]}
                 ) from None
             raise
         job_transition(job_id=locked.pk, to=JobStatus.INSTALLED, party=Party.INSTALLER, actor=actor)
@@ -794,9 +841,9 @@ def job_cancel(
             raise PermissionDenied("The driver asks the organisation to cancel.")
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": ["Say why the job is cancelled."]})
+        raise ValidationError({"reason": [_("Say why the job is cancelled.")]})
     if len(reason) > 500:
-        raise ValidationError({"reason": ["Use at most 500 characters."]})
+        raise ValidationError({"reason": [_("Use at most %(limit)s characters.") % {"limit": 500}]})
     with transaction.atomic():
         job_transition(
             job_id=job_id,

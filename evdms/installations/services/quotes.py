@@ -23,6 +23,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.accounts.keyed_hash import keyed_hash
 from evdms.accounts.models import User
@@ -43,9 +46,10 @@ from evdms.installations.models import (
     QuoteStatus,
 )
 from evdms.installations.payer_split import LineInput
-from evdms.installations.services.jobs import installer_recipients
+from evdms.installations.services.jobs import installer_mailings
 from evdms.installations.services.transitions import Party, job_transition, wrong_step_message
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 LINK_PURPOSE = "installations.quote-approval"
 LINK_DAYS = 14
@@ -63,8 +67,8 @@ def token_hash(token: str) -> str:
     return keyed_hash(token, purpose=LINK_PURPOSE).partition("$")[2]
 
 
-ALREADY_DECIDED = "This quote was already decided; nothing was changed."
-NOT_AWAITING = "This quote no longer awaits a decision; nothing was changed."
+ALREADY_DECIDED = gettext_lazy("This quote was already decided; nothing was changed.")
+NOT_AWAITING = gettext_lazy("This quote no longer awaits a decision; nothing was changed.")
 
 
 # --- validation ------------------------------------------------------------------------
@@ -91,47 +95,56 @@ def validate_lines(lines: Sequence[LineInput]) -> list[LineInput]:
     fields) and ``lines`` for the whole list."""
     errors: dict[str, list[str]] = {}
     if not lines:
-        raise ValidationError({"lines": ["Add at least one line to the quote."]})
+        raise ValidationError({"lines": [_("Add at least one line to the quote.")]})
     if len(lines) > MAX_LINES:
-        raise ValidationError({"lines": [f"A quote has at most {MAX_LINES} lines."]})
+        raise ValidationError(
+            {"lines": [_("A quote has at most %(limit)s lines.") % {"limit": MAX_LINES}]}
+        )
     clean: list[LineInput] = []
     for index, line in enumerate(lines):
         key = f"lines-{index}-"
         kind = line.kind
         if kind not in LineKind.values:
-            errors[key + "kind"] = ["Choose the kind of line."]
+            errors[key + "kind"] = [_("Choose the kind of line.")]
         description = (line.description or "").strip()
         if not description:
-            errors[key + "description"] = ["Describe the line."]
+            errors[key + "description"] = [_("Describe the line.")]
         elif len(description) > MAX_DESCRIPTION:
             errors[key + "description"] = [
-                f"Keep the description to {MAX_DESCRIPTION} characters or fewer."
+                _("Keep the description to %(limit)s characters or fewer.")
+                % {"limit": MAX_DESCRIPTION}
             ]
         quantity = _decimal(line.quantity)
         if quantity is None:
-            errors[key + "quantity"] = ["Enter the quantity as a number."]
+            errors[key + "quantity"] = [_("Enter the quantity as a number.")]
         elif quantity <= 0:
-            errors[key + "quantity"] = ["The quantity must be more than 0."]
+            errors[key + "quantity"] = [_("The quantity must be more than 0.")]
         elif quantity > MAX_QUANTITY:
-            errors[key + "quantity"] = ["The quantity must be 1,000 or less."]
+            errors[key + "quantity"] = [
+                _("The quantity must be %(limit)s or less.")
+                % {"limit": number_format(MAX_QUANTITY, force_grouping=True)}
+            ]
         elif _places(quantity) > 2:
-            errors[key + "quantity"] = ["Give the quantity with at most 2 decimals."]
+            errors[key + "quantity"] = [_("Give the quantity with at most 2 decimals.")]
         price = _decimal(line.unit_price)
         if price is None:
-            errors[key + "unit_price"] = ["Enter the unit price as a number."]
+            errors[key + "unit_price"] = [_("Enter the unit price as a number.")]
         elif price < 0:
-            errors[key + "unit_price"] = ["The unit price cannot be negative."]
+            errors[key + "unit_price"] = [_("The unit price cannot be negative.")]
         elif price > MAX_UNIT_PRICE:
-            errors[key + "unit_price"] = ["The unit price must be 100,000.00 or less."]
+            errors[key + "unit_price"] = [
+                _("The unit price must be %(limit)s or less.")
+                % {"limit": number_format(MAX_UNIT_PRICE, 2, force_grouping=True)}
+            ]
         elif _places(price) > 2:
-            errors[key + "unit_price"] = ["Give the unit price with at most 2 decimals."]
+            errors[key + "unit_price"] = [_("Give the unit price with at most 2 decimals.")]
         vat = _decimal(line.vat_rate)
         if vat is None:
-            errors[key + "vat_rate"] = ["Enter the VAT rate as a number (percent)."]
+            errors[key + "vat_rate"] = [_("Enter the VAT rate as a number (percent).")]
         elif vat < 0 or vat > 100:
-            errors[key + "vat_rate"] = ["The VAT rate must be between 0 and 100 percent."]
+            errors[key + "vat_rate"] = [_("The VAT rate must be between 0 and 100 percent.")]
         elif _places(vat) > 2:
-            errors[key + "vat_rate"] = ["Give the VAT rate with at most 2 decimals."]
+            errors[key + "vat_rate"] = [_("Give the VAT rate with at most 2 decimals.")]
         if not any(k.startswith(key) for k in errors):
             assert quantity is not None and price is not None and vat is not None
             clean.append(
@@ -151,18 +164,24 @@ def validate_lines(lines: Sequence[LineInput]) -> list[LineInput]:
 def _reason(approve: bool, reason: str) -> str:
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise ValidationError({"reason": ["Say why the quote is declined."]})
+        raise ValidationError({"reason": [_("Say why the quote is declined.")]})
     if len(reason) > MAX_REASON:
-        raise ValidationError({"reason": [f"Keep the reason to {MAX_REASON} characters or fewer."]})
+        raise ValidationError(
+            {
+                "reason": [
+                    _("Keep the reason to %(limit)s characters or fewer.") % {"limit": MAX_REASON}
+                ]
+            }
+        )
     return reason
 
 
 # --- e-mail addresses --------------------------------------------------------------------
 
 
-def installer_addresses(job: InstallationJob) -> list[str]:
-    """Where the installer hears of a job (see ``jobs.installer_recipients``)."""
-    return installer_recipients(job.installer) if job.installer is not None else []
+def installer_addresses(job: InstallationJob) -> list[tuple[list[str], str | None]]:
+    """Where the installer hears of a job, by language (see ``jobs.installer_mailings``)."""
+    return installer_mailings(job.installer) if job.installer is not None else []
 
 
 def approval_url(token: str) -> str:
@@ -191,7 +210,14 @@ def quote_submit(
     clean = validate_lines(lines)
     notes = (notes or "").strip()
     if len(notes) > 2000:
-        raise ValidationError({"notes": ["Keep the notes to 2,000 characters or fewer."]})
+        raise ValidationError(
+            {
+                "notes": [
+                    _("Keep the notes to %(limit)s characters or fewer.")
+                    % {"limit": number_format(2000, force_grouping=True)}
+                ]
+            }
+        )
     with transaction.atomic():
         locked = (
             InstallationJob.objects.select_for_update(of=("self",))
@@ -214,9 +240,11 @@ def quote_submit(
             raise ValidationError(
                 {
                     "__all__": [
-                        "The connection's installation terms are incomplete (payment model, "
-                        "standard package price or budget); the organisation must complete "
-                        "them before a quote can be submitted."
+                        _(
+                            "The connection's installation terms are incomplete (payment "
+                            "model, standard package price or budget); the organisation must "
+                            "complete them before a quote can be submitted."
+                        )
                     ]
                 }
             ) from None
@@ -323,6 +351,7 @@ def quote_submit(
                 template="quote_driver_part",
                 context={**context, "link": driver_quote_url(locked)},
                 organisation=locked.organisation,
+                language=user_language(locked.driver, locked.organisation),
             )
     return quote
 
@@ -373,7 +402,7 @@ def _decide(
                 "__all__": [
                     ALREADY_DECIDED
                     if state in (PartApproval.APPROVED, PartApproval.DECLINED)
-                    else "This part of the quote needs no approval."
+                    else _("This part of the quote needs no approval.")
                 ]
             }
         )
@@ -429,13 +458,13 @@ def _decide(
             by_label=label,
             note=f"{who} declined quote {quote.number}: {reason}",
         )
-        to = installer_addresses(job)
-        if to:
+        for to, language in installer_addresses(job):
             email_send(
                 to=to,
                 template="quote_declined",
-                context={**_email_context(job, quote), "who": who, "reason": reason},
+                context={**_email_context(job, quote), "declined_by": str(part), "reason": reason},
                 organisation=job.organisation,
+                language=language,
             )
     elif quote.status == QuoteStatus.APPROVED:
         job_transition(
@@ -446,13 +475,13 @@ def _decide(
             by_user=by_user,
             by_label=label,
         )
-        to = installer_addresses(job)
-        if to:
+        for to, language in installer_addresses(job):
             email_send(
                 to=to,
                 template="quote_approved",
                 context=_email_context(job, quote),
                 organisation=job.organisation,
+                language=language,
             )
     return quote
 
@@ -535,9 +564,9 @@ def approval_link_for(*, token: str) -> QuoteApprovalLink | None:
 
 
 LINK_MESSAGES = {
-    "used": "This approval link was already used. Each link can be used once.",
-    "expired": "This approval link has expired.",
-    "closed": "This approval link is no longer valid.",
+    "used": gettext_lazy("This approval link was already used. Each link can be used once."),
+    "expired": gettext_lazy("This approval link has expired."),
+    "closed": gettext_lazy("This approval link is no longer valid."),
 }
 
 
@@ -547,7 +576,7 @@ def quote_decide_by_link(*, token: str, approve: bool, reason: str = "") -> Quot
     reason = _reason(approve, reason)
     found = _find_link(token)
     if found is None:
-        raise ValidationError({"__all__": ["This approval link is not known."]})
+        raise ValidationError({"__all__": [_("This approval link is not known.")]})
     with transaction.atomic():
         link = QuoteApprovalLink.objects.select_for_update(of=("self",)).get(pk=found.pk)
         quote = (

@@ -16,6 +16,7 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
@@ -80,10 +81,10 @@ class WrongStep(ValidationError):
 
 
 def wrong_step_message(job: InstallationJob, to: str) -> str:
-    return (
-        f"This job is {job.get_status_display().lower()}; it cannot be moved to "
-        f"“{JobStatus(to).label.lower()}” now."
-    )
+    return _("This job is %(status)s; it cannot be moved to “%(to)s” now.") % {
+        "status": job.get_status_display().lower(),
+        "to": JobStatus(to).label.lower(),
+    }
 
 
 def job_transition(
@@ -109,7 +110,7 @@ def job_transition(
         if party not in step.parties or job.status not in step.sources:
             raise WrongStep({"status": [wrong_step_message(job, to)]})
         if to == JobStatus.CANCELLED and not note.strip():
-            raise ValidationError({"reason": ["Say why the job is cancelled."]})
+            raise ValidationError({"reason": [_("Say why the job is cancelled.")]})
         now = timezone.now()
         before = job.status
         job.status = to
