@@ -240,13 +240,6 @@ NOT_YET_MARKED = {
     "reports/templates/reports/_export.html",
     "reports/templates/reports/transactions.html",
     "reports/views.py",
-    "ui/templates/400.html",
-    "ui/templates/403.html",
-    "ui/templates/404.html",
-    "ui/templates/500.html",
-    "ui/templates/ui/base.html",
-    "ui/templates/ui/breadcrumbs.html",
-    "ui/templates/ui/form_field.html",
     "web/templates/web/dashboard.html",
     "web/templates/web/outbox.html",
     "web/templates/web/outbox_message.html",
@@ -265,7 +258,6 @@ NOT_YET_TRANSLATED = {
     "public_charging",
     "reimbursements",
     "reports",
-    "ui",
     "web",
 }
 
