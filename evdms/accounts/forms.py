@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from evdms.accounts.models import (
@@ -18,18 +19,19 @@ from evdms.accounts.models import (
 from evdms.accounts.selectors import connection_label, connections_actable_by
 from evdms.notifications.services import email_send
 from evdms.ui.countries import country_choices
+from evdms.ui.language import user_language
 from evdms.ui.time_zones import time_zone_choices
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "username"})
+        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "username"})
     )
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That e-mail address and password do not match an account.",
-        "inactive": "This account is disabled. Ask a Network Manager of your organisation.",
+        "invalid_login": _("That e-mail address and password do not match an account."),
+        "inactive": _("This account is disabled. Ask a Network Manager of your organisation."),
     }
 
 
@@ -45,23 +47,27 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        user = context["user"]
+        admin = user.admin_or_none
+        organisation = admin.organisation if admin is not None else None
         email_send(
             to=[to_email],
             template="password_reset",
             context={
-                "user": context["user"],
+                "user": user,
                 "uid": context["uid"],
                 "token": context["token"],
             },
+            language=user_language(user, organisation),
         )
 
 
 ROLE_HELP = {
-    OrganisationKind.INSTALLER: (
+    OrganisationKind.INSTALLER: _(
         "Installer manager: the jobs, quotes, cancelling, declarations, admins and API keys. "
         "Installer technician: the jobs' contact, survey, appointment and installation."
     ),
-    "": (
+    "": _(
         "Network Manager: everything, including admins. Connections Officer: connections "
         "and drivers. Analyst: reports only."
     ),
@@ -88,7 +94,7 @@ class RoleChoicesForm(forms.Form):
 
 
 SCOPE_ALL, SCOPE_CHOSEN = "all", "chosen"
-NETWORK_MANAGER_HAS_ALL = (
+NETWORK_MANAGER_HAS_ALL = _(
     "A Network Manager always has all connections: they manage the admins, the API keys "
     "and the grants."
 )
@@ -101,10 +107,10 @@ class ConnectionScopeForm(RoleChoicesForm):
     page and the API refuse alike."""
 
     all_connections = forms.ChoiceField(
-        label="Connections",
+        label=_("Connections"),
         choices=[
-            (SCOPE_ALL, "All connections, present and future"),
-            (SCOPE_CHOSEN, "Only these:"),
+            (SCOPE_ALL, _("All connections, present and future")),
+            (SCOPE_CHOSEN, _("Only these:")),
         ],
         # Not answered (a client that predates the choice): all, as before.
         required=False,
@@ -113,13 +119,13 @@ class ConnectionScopeForm(RoleChoicesForm):
         help_text=NETWORK_MANAGER_HAS_ALL,
     )
     connection_ids = forms.TypedMultipleChoiceField(
-        label="Only these connections",
+        label=_("Only these connections"),
         choices=(),
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         # A connection not in the list, whether another's or none at all, is one answer.
-        error_messages={"invalid_choice": "Choose connections from the list."},
+        error_messages={"invalid_choice": _("Choose connections from the list.")},
     )
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
@@ -130,7 +136,7 @@ class ConnectionScopeForm(RoleChoicesForm):
             (c.pk, connection_label(c, organisation)) for c in connections_actable_by(organisation)
         ]
         if not field.choices:
-            field.help_text = "Your organisation has no connections yet."
+            field.help_text = _("Your organisation has no connections yet.")
         if organisation.kind == OrganisationKind.INSTALLER:
             # An installer company's admins work on jobs, not on connections.
             del self.fields["all_connections"]
@@ -142,20 +148,20 @@ class ConnectionScopeForm(RoleChoicesForm):
 
 class AdminInviteForm(ConnectionScopeForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
-    email = forms.EmailField(label="E-mail address")
-    role = forms.ChoiceField(label="Role", choices=Role.choices, help_text=ROLE_HELP[""])
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, help_text=ROLE_HELP[""])
     field_order = ["full_name", "email", "role", "all_connections", "connection_ids"]
 
 
 class AdminRoleForm(ConnectionScopeForm):
     """The admin's page: role, connections (not shown for a Network Manager) and alerts."""
 
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     connection_alerts = forms.ChoiceField(
-        label="Connection alerts",
+        label=_("Connection alerts"),
         choices=ConnectionAlerts.choices,
         required=False,  # not sent: left as it is
-        help_text=(
+        help_text=_(
             "E-mail about connection requests waiting for a decision, on the connections "
             "the admin may approve. Only roles that approve drivers receive them."
         ),
@@ -178,35 +184,36 @@ class ConnectionAlertsForm(forms.Form):
     """An admin's own choice of connection alerts."""
 
     connection_alerts = forms.ChoiceField(
-        label="E-mail me about connection requests waiting for a decision",
+        label=_("E-mail me about connection requests waiting for a decision"),
         choices=ConnectionAlerts.choices,
         widget=forms.RadioSelect,
-        help_text="For the connections you may approve drivers of.",
+        help_text=_("For the connections you may approve drivers of."),
     )
 
 
 class AdminSetupForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
     password = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 10 characters, not a common password, not only digits.",
+        help_text=_("At least 10 characters, not a common password, not only digits."),
     )
     password_again = forms.CharField(
-        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password") and data.get("password") != data.get("password_again"):
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", gettext("The two passwords differ."))
         return data
 
 
 class AccountForm(forms.Form):
     """What every user sets for themselves: their name and the language they read."""
 
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
     language = forms.ChoiceField(
         label=_("Language"),
         choices=[("", _("As my browser asks")), *settings.LANGUAGES],
@@ -216,13 +223,13 @@ class AccountForm(forms.Form):
 
 
 class OrganisationForm(forms.Form):
-    name = forms.CharField(label="Organisation name", max_length=200)
+    name = forms.CharField(label=_("Organisation name"), max_length=200)
     currency = forms.RegexField(
-        label="Currency",
+        label=_("Currency"),
         regex=r"^[A-Za-z]{3}$",
         max_length=3,
-        help_text="ISO 4217 code, e.g. EUR, GBP.",
-        error_messages={"invalid": "Enter a three-letter ISO currency code such as EUR."},
+        help_text=_("ISO 4217 code, e.g. EUR, GBP."),
+        error_messages={"invalid": _("Enter a three-letter ISO currency code such as EUR.")},
     )
     # Not required: a client that leaves them out (an older form, a script) keeps them.
     default_language = forms.ChoiceField(
@@ -241,9 +248,9 @@ class OrganisationForm(forms.Form):
         help_text=_("Times on your pages, e-mails and statements are shown in it."),
     )
     require_two_factor = forms.BooleanField(
-        label="Require two-factor authentication for every admin",
+        label=_("Require two-factor authentication for every admin"),
         required=False,
-        help_text=(
+        help_text=_(
             "Admins without it are asked to set it up at their next page and can do "
             "nothing else until they have."
         ),
@@ -262,39 +269,39 @@ class BillingForm(forms.Form):
     (``services.billing``), so the page and the API give the same messages."""
 
     billing_name = forms.CharField(
-        label="Billing name",
+        label=_("Billing name"),
         max_length=200,
         required=False,
-        help_text="The legal name on the invoices; the organisation name if left blank.",
+        help_text=_("The legal name on the invoices; the organisation name if left blank."),
     )
-    billing_address = forms.CharField(label="Street and number", max_length=200, required=False)
-    billing_postcode = forms.CharField(label="Postcode", max_length=20, required=False)
-    billing_city = forms.CharField(label="City", max_length=100, required=False)
-    billing_country = forms.ChoiceField(label="Country", required=False, choices=())
+    billing_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
+    billing_postcode = forms.CharField(label=_("Postcode"), max_length=20, required=False)
+    billing_city = forms.CharField(label=_("City"), max_length=100, required=False)
+    billing_country = forms.ChoiceField(label=_("Country"), required=False, choices=())
     vat_number = forms.CharField(
-        label="VAT number",
+        label=_("VAT number"),
         max_length=40,
         required=False,
-        help_text="An EU VAT number, e.g. NL004495445B01; it must be of the billing country.",
+        help_text=_("An EU VAT number, e.g. NL004495445B01; it must be of the billing country."),
     )
     accounts_payable_email = forms.CharField(
-        label="Accounts payable e-mail",
+        label=_("Accounts payable e-mail"),
         max_length=254,
         required=False,
         widget=forms.EmailInput,
-        help_text="Invoices of the Direct Invoice Service are sent here.",
+        help_text=_("Invoices of the Direct Invoice Service are sent here."),
     )
     purchase_order_reference = forms.CharField(
-        label="Purchase order reference",
+        label=_("Purchase order reference"),
         max_length=100,
         required=False,
-        help_text="Quoted on every invoice, if your accounts payable need one.",
+        help_text=_("Quoted on every invoice, if your accounts payable need one."),
     )
     invoice_payer = forms.ChoiceField(
-        label="Invoices are paid by",
+        label=_("Invoices are paid by"),
         required=False,
         choices=(),
-        help_text=(
+        help_text=_(
             "Your organisation, or a lease company you granted rights to. If that grant is "
             "revoked, your organisation is invoiced itself again."
         ),
@@ -311,56 +318,58 @@ class BillingForm(forms.Form):
             "—", stored=str(self.initial.get("billing_country") or "")
         )
         payer.choices = [
-            ("", f"{organisation_name} (invoiced itself)"),
+            ("", gettext("%(name)s (invoiced itself)") % {"name": organisation_name}),
             *((str(o.pk), o.name) for o in payers),
         ]
 
 
 class ApiKeyForm(ConnectionScopeForm):
     name = forms.CharField(
-        label="Key name", max_length=100, help_text="What uses it, e.g. CRM sync."
+        label=_("Key name"), max_length=100, help_text=_("What uses it, e.g. CRM sync.")
     )
-    role = forms.ChoiceField(label="Role of the key", choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role of the key"), choices=Role.choices)
     field_order = ["name", "role", "all_connections", "connection_ids"]
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, organisation=organisation, **kwargs)
         if "all_connections" in self.fields:
-            self.fields[
-                "all_connections"
-            ].help_text = "A key with the Network Manager role always has all connections."
+            self.fields["all_connections"].help_text = _(
+                "A key with the Network Manager role always has all connections."
+            )
 
 
 class TwoFactorCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=20,
         strip=True,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
         ),
-        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        help_text=_(
+            "The 6-digit code your authenticator app shows, or one of your recovery codes."
+        ),
     )
 
 
 class AuthenticatorCodeForm(forms.Form):
     code = forms.RegexField(
-        label="Code from the app",
+        label=_("Code from the app"),
         regex=r"^\s*\d{3}\s?\d{3}\s*$",
         max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="The 6 digits the app shows for evdms.",
-        error_messages={"invalid": "Enter the 6 digits the app shows."},
+        help_text=_("The 6 digits the app shows for evdms."),
+        error_messages={"invalid": _("Enter the 6 digits the app shows.")},
     )
 
 
 class ReauthenticateForm(forms.Form):
     proof = forms.CharField(
-        label="Your password, or a code from your app",
+        label=_("Your password, or a code from your app"),
         max_length=200,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To be sure it is you.",
+        help_text=_("To be sure it is you."),
     )
 
 
@@ -382,37 +391,40 @@ class GrantForm(forms.Form):
     CHOSEN = "chosen"
 
     grantee = forms.CharField(
-        label="Organisation ID or name",
+        label=_("Organisation ID or name"),
         max_length=200,
-        help_text=(
+        help_text=_(
             "The Organisation ID the other organisation finds on its Settings page, e.g. "
             "ORG-7K3QD-X2M9P; or its name, if it has granted your organisation rights."
         ),
     )
     rights = forms.MultipleChoiceField(
-        label="Rights",
+        label=_("Rights"),
         choices=GrantRight.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     scope = forms.ChoiceField(
-        label="On",
-        choices=[(ALL, "All connections, present and future"), (CHOSEN, "Chosen connections")],
+        label=pgettext_lazy("what a grant is on", "On"),
+        choices=[
+            (ALL, _("All connections, present and future")),
+            (CHOSEN, _("Chosen connections")),
+        ],
         widget=forms.RadioSelect,
         initial=ALL,
     )
     connections = _ChosenIdsField(
-        label="Chosen connections",
+        label=_("Chosen connections"),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Only with Chosen connections.",
+        help_text=_("Only with Chosen connections."),
     )
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why the rights are granted, e.g. the lease contract they belong to.",
+        help_text=_("Why the rights are granted, e.g. the lease contract they belong to."),
     )
 
     def __init__(self, *args: Any, connections: list[tuple[int, str]], **kwargs: Any) -> None:

@@ -11,6 +11,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django_otp.middleware import is_verified
 
 from evdms.accounts.selectors import has_two_factor, may_use_two_factor, two_factor_required
@@ -43,7 +44,7 @@ class TwoFactorMiddleware:
             # Logged in before the app was set up (another browser, say): this session
             # never gave a code, so it starts again from the log-in page.
             logout(request)
-            messages.info(request, "Log in again, with a code from your authenticator app.")
+            messages.info(request, _("Log in again, with a code from your authenticator app."))
             return redirect_to_login(request.get_full_path())
         if two_factor_required(user):
             if access == "account":

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import Admin, AdminStatus, ApiKey, Organisation, Role, User
 
@@ -160,4 +161,6 @@ def chosen_connections(holder: Admin | ApiKey) -> frozenset[int] | None:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise PermissionDenied unless the actor's role allows ``permission``."""
     if not actor.can(permission):
-        raise PermissionDenied(f"Your role does not allow this ({permission.value}).")
+        raise PermissionDenied(
+            _("Your role does not allow this (%(permission)s).") % {"permission": permission.value}
+        )

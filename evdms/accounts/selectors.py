@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -109,13 +111,15 @@ def scope_label(holder: Admin | ApiKey) -> str:
     """ "All" or the chosen connections' names, the first few and how many more, for a
     list's column (reads ``connections`` prefetched by ``admins_of`` / ``api_keys_of``)."""
     if has_all_connections(holder):
-        return "All"
+        return pgettext("connections", "All")
     names = sorted(c.name for c in holder.connections.all())
     if not names:
-        return "None"
+        return pgettext("connections", "None")
     shown = ", ".join(names[:SCOPE_NAMES_SHOWN])
     more = len(names) - SCOPE_NAMES_SHOWN
-    return f"{shown} and {more} more" if more > 0 else shown
+    if more <= 0:
+        return shown
+    return _("%(names)s and %(more)s more") % {"names": shown, "more": more}
 
 
 # --- grants between organisations ----------------------------------------------------
@@ -187,8 +191,10 @@ def find_grantee(actor: Actor, text: str) -> Organisation | None:
     if len(named) > 1:
         raise ValidationError(
             {
-                "grantee": "Several organisations of this name granted you rights: type the "
-                "Organisation ID of the one you mean."
+                "grantee": _(
+                    "Several organisations of this name granted you rights: type the "
+                    "Organisation ID of the one you mean."
+                )
             }
         )
     return named[0] if named else None

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -101,9 +102,12 @@ def _pending_login(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
 def _wrong_code(check: services.CodeCheck) -> str:
     if check.wait_until is not None:
         seconds = max(1, math.ceil((check.wait_until - timezone.now()).total_seconds()))
-        unit = "second" if seconds == 1 else "seconds"
-        return f"Too many wrong codes in a row: wait {seconds} {unit}, then try again."
-    return "That code is not right, or it was used already. Try the next code of your app."
+        return ngettext(
+            "Too many wrong codes in a row: wait %(seconds)s second, then try again.",
+            "Too many wrong codes in a row: wait %(seconds)s seconds, then try again.",
+            seconds,
+        ) % {"seconds": seconds}
+    return _("That code is not right, or it was used already. Try the next code of your app.")
 
 
 def _code_failed(request: HttpRequest, user: User) -> None:
@@ -117,7 +121,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     found = _pending_login(request)
     if found is None:
         if request.session.pop(PENDING_LOGIN, None) is not None:
-            messages.info(request, "That took too long: log in again.")
+            messages.info(request, _("That took too long: log in again."))
         return redirect("accounts:login")
     user, pending = found
     form = TwoFactorCodeForm(request.POST or None)
@@ -132,11 +136,14 @@ def login_code(request: HttpRequest) -> HttpResponse:
             otp_login(request, check.device)
             if check.device.name == services.RECOVERY_CODES:
                 left = selectors.recovery_codes_left(user)
-                messages.warning(
-                    request,
-                    f"You logged in with a recovery code; {left} left. Each works once: "
+                warning = ngettext(
+                    "You logged in with a recovery code; %(left)s left. Each works once: "
                     "make new ones under Security when you run low.",
+                    "You logged in with a recovery code; %(left)s left. Each works once: "
+                    "make new ones under Security when you run low.",
+                    left,
                 )
+                messages.warning(request, warning % {"left": left})
             return redirect(pending["next"])
         _code_failed(request, user)
         form.add_error("code", _wrong_code(check))
@@ -150,7 +157,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 logout = public(auth_views.LogoutView.as_view())
 
-PASSWORD_RESET_THROTTLED = (
+PASSWORD_RESET_THROTTLED = gettext_lazy(
     "Too many password-reset requests. Wait an hour before asking again; a link we "
     "sent earlier still works for three hours (look in your spam folder too)."
 )
@@ -211,7 +218,7 @@ def _qr_svg(device: TOTPDevice) -> str:
     inline style, so the page keeps its strict content security policy."""
     return str(
         segno.make(device.config_url, error="m").svg_inline(
-            scale=5, light="#fff", title="QR code to scan with your authenticator app"
+            scale=5, light="#fff", title=_("QR code to scan with your authenticator app")
         )
     )
 
@@ -330,7 +337,7 @@ def two_factor_enable(request: AuthenticatedRequest) -> HttpResponse:
         else:
             if check.device is not None:
                 otp_login(request, check.device)  # this session has shown the code
-                messages.success(request, "Two-factor authentication is on.")
+                messages.success(request, _("Two-factor authentication is on."))
                 return _recovery_codes_render(request, codes)
             form.add_error("code", _wrong_code(check))
     return _two_factor_render(request, code_form=form)
@@ -352,7 +359,7 @@ def _proven(request: AuthenticatedRequest, form: ReauthenticateForm) -> bool:
         _code_failed(request, user)
     elif authenticate(request, username=user.email, password=proof) is not None:
         return True  # (a wrong password was counted by authenticate itself)
-    form.add_error("proof", "That is neither your password nor a current code.")
+    form.add_error("proof", _("That is neither your password nor a current code."))
     return False
 
 
@@ -368,7 +375,7 @@ def recovery_codes_renew(request: AuthenticatedRequest) -> HttpResponse:
         for message in exc.messages:
             messages.error(request, message)
         return redirect("accounts:two_factor")
-    messages.success(request, "New recovery codes made; the old ones no longer work.")
+    messages.success(request, _("New recovery codes made; the old ones no longer work."))
     return _recovery_codes_render(request, codes)
 
 
@@ -379,7 +386,7 @@ def two_factor_disable(request: AuthenticatedRequest) -> HttpResponse:
     if not _proven(request, form):
         return _two_factor_render(request, disable_form=form)
     services.two_factor_disable(user=request.user)
-    messages.success(request, "Two-factor authentication is off.")
+    messages.success(request, _("Two-factor authentication is off."))
     return redirect("accounts:two_factor")
 
 
@@ -391,7 +398,7 @@ def connection_alerts(request: AuthenticatedRequest) -> HttpResponse:
     actor = Actor.for_user(request.user)
     admin = request.user.admin_or_none
     if actor is None or admin is None:
-        messages.info(request, "Connection alerts are for the admins of an organisation.")
+        messages.info(request, _("Connection alerts are for the admins of an organisation."))
         return redirect("accounts:two_factor")
     form = ConnectionAlertsForm(request.POST)
     if form.is_valid():
@@ -402,7 +409,7 @@ def connection_alerts(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Connection alerts saved.")
+            messages.success(request, _("Connection alerts saved."))
             return redirect("accounts:two_factor")
     return _two_factor_render(request, alerts_form=form)
 
@@ -443,7 +450,7 @@ def _setup_new_account(request: HttpRequest, token: str, admin: Admin) -> HttpRe
         except services.AccountExists:  # made a moment ago by someone with the same link
             return redirect("accounts:admin_setup", token=token)
         else:
-            messages.success(request, "Your account is ready. Log in with your new password.")
+            messages.success(request, _("Your account is ready. Log in with your new password."))
             return redirect("accounts:login")
     return render(request, "accounts/admin_setup.html", {"form": form, "admin": admin})
 
@@ -469,7 +476,9 @@ def _accept_as_account(
             context["refusal"] = str(exc)
         else:
             messages.success(
-                request, f"You are now {admin.get_role_display()} of {admin.organisation.name}."
+                request,
+                _("You are now %(role)s of %(organisation)s.")
+                % {"role": admin.get_role_display(), "organisation": admin.organisation.name},
             )
             return redirect("web:dashboard")
     return render(
@@ -493,7 +502,7 @@ def admins(request: AdminRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {admin.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": admin.email})
             return redirect("accounts:admins")
     return render(
         request,
@@ -545,7 +554,7 @@ def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Admin saved.")
+            messages.success(request, _("Admin saved."))
             return redirect("accounts:admin_detail", admin_id=admin.pk)
     return render(
         request,
@@ -554,12 +563,12 @@ def admin_detail(request: AdminRequest, admin_id: int) -> HttpResponse:
             "admin": admin,
             "form": form,
             "network_manager": network_manager,
-            "connections_label": selectors.scope_label(admin),
+            "all_connections": selectors.has_all_connections(admin),
             "events": audit_events_for(admin),
             "is_self": admin.user_id == request.user.pk,
             "AdminStatus": AdminStatus,
             "breadcrumbs": breadcrumbs(
-                ("Admins", "accounts:admins"), current=admin.full_name or admin.email
+                (_("Admins"), "accounts:admins"), current=admin.full_name or admin.email
             ),
         },
         status=422 if form.errors else 200,
@@ -582,20 +591,20 @@ def _admin_action(request: AdminRequest, admin_id: int, action: Any, done: str) 
 @require_POST
 @admin_required(Permission.MANAGE_ADMINS)
 def admin_disable(request: AdminRequest, admin_id: int) -> HttpResponse:
-    return _admin_action(request, admin_id, services.admin_disable, "Admin disabled.")
+    return _admin_action(request, admin_id, services.admin_disable, _("Admin disabled."))
 
 
 @require_POST
 @admin_required(Permission.MANAGE_ADMINS)
 def admin_enable(request: AdminRequest, admin_id: int) -> HttpResponse:
-    return _admin_action(request, admin_id, services.admin_enable, "Admin enabled.")
+    return _admin_action(request, admin_id, services.admin_enable, _("Admin enabled."))
 
 
 @require_POST
 @admin_required(Permission.MANAGE_ADMINS)
 def admin_resend(request: AdminRequest, admin_id: int) -> HttpResponse:
     return _admin_action(
-        request, admin_id, services.admin_invitation_resend, "A new set-up link was sent."
+        request, admin_id, services.admin_invitation_resend, _("A new set-up link was sent.")
     )
 
 
@@ -617,7 +626,7 @@ def settings_page(request: AdminRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Organisation settings saved.")
+            messages.success(request, _("Organisation settings saved."))
             return redirect("accounts:settings")
     return _settings_render(request, form=form, key_form=ApiKeyForm(organisation=organisation))
 
@@ -647,7 +656,7 @@ def billing_update(request: AdminRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(billing_form, exc)
         else:
-            messages.success(request, "Billing details saved.")
+            messages.success(request, _("Billing details saved."))
             return redirect("accounts:settings")
     return _settings_render(
         request, billing_form=billing_form, key_form=ApiKeyForm(organisation=organisation)
@@ -697,7 +706,9 @@ def api_key_create(request: AdminRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(key_form, exc)
         else:
-            messages.success(request, f"API key “{key.name}” created. Copy it now.")
+            messages.success(
+                request, _("API key “%(name)s” created. Copy it now.") % {"name": key.name}
+            )
             key_form = ApiKeyForm(organisation=actor.organisation)
     response = _settings_render(request, key_form=key_form, new_key=new_key)
     response["Cache-Control"] = "no-store"  # the page holds a secret
@@ -710,7 +721,7 @@ def api_key_revoke(request: AdminRequest, key_id: int) -> HttpResponse:
     actor = request.actor
     key = get_api_key_for(actor, key_id)
     services.api_key_revoke(actor=actor, key=key)
-    messages.success(request, f"API key “{key.name}” revoked.")
+    messages.success(request, _("API key “%(name)s” revoked.") % {"name": key.name})
     return redirect("accounts:settings")
 
 
@@ -750,7 +761,11 @@ def grants(request: AdminRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"{grant.grantee.name} now has the rights you granted.")
+            messages.success(
+                request,
+                _("%(organisation)s now has the rights you granted.")
+                % {"organisation": grant.grantee.name},
+            )
             return redirect("accounts:grants")
     return _grants_render(request, form)
 
@@ -764,5 +779,9 @@ def grant_revoke(request: AdminRequest, grant_id: int) -> HttpResponse:
         # Another organisation's grant answers like a missing one: 404, same words.
         messages.error(request, str(gone))
         return _grants_render(request, _grant_form(request), status=404)
-    messages.success(request, f"The rights granted to {grant.grantee.name} are revoked.")
+    messages.success(
+        request,
+        _("The rights granted to %(organisation)s are revoked.")
+        % {"organisation": grant.grantee.name},
+    )
     return redirect("accounts:grants")

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from evdms.audit.models import AuditEvent
 from evdms.ui import formatting
@@ -88,9 +89,9 @@ def value_text(name: str, value: Any, field: models.Field[Any, Any] | None = Non
     if value is None or value == "" or value == []:
         return EMPTY
     if value is True:
-        return "Yes"
+        return gettext("Yes")
     if value is False:
-        return "No"
+        return gettext("No")
     if isinstance(value, list):
         return ", ".join(value_text(name, v, field) for v in value)
     if isinstance(value, dict):

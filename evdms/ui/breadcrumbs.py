@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ def breadcrumbs(*trail: tuple[str, str], current: str) -> list[Crumb]:
     """Home, then ``trail`` — (label, URL name or address starting with "/") — then the
     page itself, ``current``. Home is the start page of whoever looks (``web:home``
     sends an admin to the dashboard, an installer to the portal)."""
-    crumbs = [Crumb("Home", reverse("web:home"))]
+    crumbs = [Crumb(_("Home"), reverse("web:home"))]
     for label, where in trail:
         crumbs.append(Crumb(label, where if where.startswith("/") else reverse(where)))
     crumbs.append(Crumb(current))

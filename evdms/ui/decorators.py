@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.selectors import may_use_two_factor
@@ -37,9 +38,9 @@ def admin_required(permission: Permission) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             actor = Actor.for_user(request.user)
             if actor is None:
-                raise PermissionDenied("This page is for organisation admins.")
+                raise PermissionDenied(_("This page is for organisation admins."))
             if not actor.can(permission):
-                raise PermissionDenied("Your role does not give access to this page.")
+                raise PermissionDenied(_("Your role does not give access to this page."))
             # From here on the request is what AdminRequest declares.
             cast(AdminRequest, request).actor = actor.serving(permission)
             return view(request, *args, **kwargs)
@@ -75,7 +76,7 @@ def account_required(view: View) -> View:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not may_use_two_factor(request.user):
-            raise PermissionDenied("This page is for admins and platform operators.")
+            raise PermissionDenied(_("This page is for admins and platform operators."))
         return view(request, *args, **kwargs)
 
     return _guarded(wrapper, "account")

@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
-# The labels of a select's empty "choose one" option. An empty option with another label
-# is a real choice (e.g. "Not by the platform").
-PLACEHOLDER = "Select…"
-PLACEHOLDERS = {PLACEHOLDER, "---------", "—"}
+from evdms.ui.formatting import count, number
+
+# The label of a select's empty "choose one" option (lazy: read in the page's language;
+# typed as the text it becomes, so choice lists of (value, str) take it).
+# An empty option with another label is a real choice (e.g. "Not by the platform").
+PLACEHOLDER = cast(str, gettext_lazy("Select…"))
+_OTHER_PLACEHOLDERS = frozenset(["---------", "—"])
+
+
+def is_placeholder(label: object) -> bool:
+    """Whether ``label`` is an empty option's "choose one" text, in any language."""
+    text = str(label)
+    return text in _OTHER_PLACEHOLDERS or text in (str(PLACEHOLDER), "Select…")
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -21,11 +33,14 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 def size_text(size: int) -> str:
     """A file's size as people read it, with the exact bytes: "2.4 MB (2,516,582 bytes)"
-    (MB of 1,048,576 bytes, as file managers count)."""
+    (MB of 1,048,576 bytes, as file managers count), in the active language ("2,4 MB
+    (2.516.582 Bytes)")."""
+    exact = ngettext("%(count)s byte", "%(count)s bytes", size) % {"count": count(size)}
     if size < 104_858:  # below 0.1 MB the bytes say it better
-        return f"{size:,} bytes"
-    megabytes = f"{size / 1_048_576:.1f}".removesuffix(".0")
-    return f"{megabytes} MB ({size:,} bytes)"
+        return exact
+    tenths = round(size * 10 / 1_048_576)
+    megabytes = number(tenths // 10) if tenths % 10 == 0 else number(tenths / 10, 1)
+    return gettext("%(megabytes)s MB (%(bytes)s)") % {"megabytes": megabytes, "bytes": exact}
 
 
 def preselect_single_choices(form: forms.Form) -> None:
@@ -41,8 +56,7 @@ def preselect_single_choices(form: forms.Form) -> None:
         real = [
             value
             for value, label in widget.choices
-            if not (value in ("", None) and str(label) in PLACEHOLDERS)
-            and not _disabled(widget, value)
+            if not (value in ("", None) and is_placeholder(label)) and not _disabled(widget, value)
         ]
         if len(real) == 1 and form.initial.get(name) in (None, ""):
             form.initial[name] = real[0]

@@ -7,37 +7,39 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.enrolment.selectors import pending_count_for
 
 # (label, URL name, permission). Only built pages are listed: a page that does not
 # exist yet is absent, not stubbed.
-NAVIGATION: list[tuple[str, str, Permission]] = [
-    ("Dashboard", "web:dashboard", Permission.VIEW_DASHBOARD),
-    ("Connections", "connections:list", Permission.VIEW_CONNECTIONS),
-    ("Drivers", "enrolment:drivers", Permission.MANAGE_DRIVERS),
-    ("Connection Requests", "enrolment:requests", Permission.MANAGE_DRIVERS),
-    ("Chargers", "charging:chargers", Permission.VIEW_INSTALLATIONS),
-    ("Home charging", "charging:sessions", Permission.VIEW_DASHBOARD),
-    ("Statements", "reimbursements:statements", Permission.VIEW_REPORTS),
-    ("Transactions", "reports:transactions", Permission.VIEW_REPORTS),
-    ("Installations", "installations:report", Permission.VIEW_INSTALLATIONS),
-    ("Invoices", "invoicing:list", Permission.VIEW_INVOICES),
-    ("Charging tokens", "public_charging_tokens:tokens", Permission.MANAGE_DRIVERS),
+NAVIGATION: list[tuple[Promise, str, Permission]] = [
+    (_("Dashboard"), "web:dashboard", Permission.VIEW_DASHBOARD),
+    (_("Connections"), "connections:list", Permission.VIEW_CONNECTIONS),
+    (_("Drivers"), "enrolment:drivers", Permission.MANAGE_DRIVERS),
+    (_("Connection Requests"), "enrolment:requests", Permission.MANAGE_DRIVERS),
+    (_("Chargers"), "charging:chargers", Permission.VIEW_INSTALLATIONS),
+    (_("Home charging"), "charging:sessions", Permission.VIEW_DASHBOARD),
+    (_("Statements"), "reimbursements:statements", Permission.VIEW_REPORTS),
+    (_("Transactions"), "reports:transactions", Permission.VIEW_REPORTS),
+    (_("Installations"), "installations:report", Permission.VIEW_INSTALLATIONS),
+    (_("Invoices"), "invoicing:list", Permission.VIEW_INVOICES),
+    (_("Charging tokens"), "public_charging_tokens:tokens", Permission.MANAGE_DRIVERS),
     # The installer portal: installer roles have none of the entries above.
-    ("Overview", "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),
-    ("Jobs", "installations:portal-jobs", Permission.WORK_INSTALLATION_JOBS),
-    ("Admins", "accounts:admins", Permission.MANAGE_ADMINS),
-    ("Grant Rights", "accounts:grants", Permission.MANAGE_GRANTS),
-    ("Settings", "accounts:settings", Permission.MANAGE_SETTINGS),
+    (_("Overview"), "installations:portal_home", Permission.WORK_INSTALLATION_JOBS),
+    (_("Jobs"), "installations:portal-jobs", Permission.WORK_INSTALLATION_JOBS),
+    (_("Admins"), "accounts:admins", Permission.MANAGE_ADMINS),
+    (_("Grant Rights"), "accounts:grants", Permission.MANAGE_GRANTS),
+    (_("Settings"), "accounts:settings", Permission.MANAGE_SETTINGS),
 ]
 
 
 # A driver's own pages beyond the three in the base template (label, URL name): append.
-DRIVER_LINKS: list[tuple[str, str]] = [
-    ("Public charging", "public_charging_sessions:mine"),
-    ("My charging tokens", "public_charging_tokens:my_tokens"),
+DRIVER_LINKS: list[tuple[Promise, str]] = [
+    (_("Public charging"), "public_charging_sessions:mine"),
+    (_("My charging tokens"), "public_charging_tokens:my_tokens"),
 ]
 
 
@@ -46,7 +48,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if actor is None and getattr(request, "user", None) is not None:
         actor = Actor.for_user(request.user)
     if actor is None:
-        links = [{"label": label, "url": reverse(name)} for label, name in DRIVER_LINKS]
+        links = [{"label": str(label), "url": reverse(name)} for label, name in DRIVER_LINKS]
         return {"nav_items": [], "current_actor": None, "driver_links": links}
     if getattr(request, "must_set_up_two_factor", False):
         # Every page but the set-up is closed until it is done: offer none.
@@ -62,5 +64,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             count = None
             if name == "enrolment:requests":  # the pending count, always in sight
                 count = pending_count_for(actor)
-            items.append({"label": label, "url": url, "current": current, "count": count})
+            items.append({"label": str(label), "url": url, "current": current, "count": count})
     return {"nav_items": items, "current_actor": actor}

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from evdms.accounts.models import AdminStatus
@@ -19,6 +21,7 @@ from evdms.notifications.models import OutboundEmail
 from evdms.reports.charts import bar_chart
 from evdms.reports.dashboard import dashboard_for
 from evdms.ui.decorators import admin_required, public
+from evdms.ui.formatting import count
 from evdms.ui.http import AdminRequest
 
 
@@ -47,24 +50,25 @@ def dashboard(request: AdminRequest) -> HttpResponse:
     manages = actor.can(Permission.MANAGE_DRIVERS)
     figures: list[tuple[str, int | str, str]] = [
         (
-            "Connected drivers",
+            _("Connected drivers"),
             board.connected,
             reverse("enrolment:drivers") + "?status=connected" if manages else "",
         ),
-        ("Pending requests", board.pending, reverse("enrolment:requests") if manages else ""),
+        (_("Pending requests"), board.pending, reverse("enrolment:requests") if manages else ""),
         (
-            "Chargers online",
-            f"{board.chargers_online} of {board.chargers}",
+            _("Chargers online"),
+            _("%(online)s of %(all)s")
+            % {"online": count(board.chargers_online), "all": count(board.chargers)},
             reverse("charging:chargers"),
         ),
     ]
     if actor.can(Permission.MANAGE_ADMINS):
         admins = list(admins_of(actor.organisation))
         figures += [
-            ("Active admins", sum(a.status == AdminStatus.ACTIVE for a in admins), ""),
-            ("Invited admins", sum(a.status == AdminStatus.INVITED for a in admins), ""),
+            (_("Active admins"), sum(a.status == AdminStatus.ACTIVE for a in admins), ""),
+            (_("Invited admins"), sum(a.status == AdminStatus.INVITED for a in admins), ""),
             (
-                "Active API keys",
+                _("Active API keys"),
                 api_keys_of(actor.organisation).filter(revoked_at=None).count(),
                 "",
             ),
@@ -73,11 +77,11 @@ def dashboard(request: AdminRequest) -> HttpResponse:
     if actor.can(Permission.VIEW_INSTALLATIONS):
         context["installations"] = installation_figures(actor)
     if actor.can(Permission.VIEW_REPORTS):
-        labels = [f"{m:%b %y}" for m in board.months]
+        labels = [dateformat.format(m, "M y") for m in board.months]  # "Dec 26", "Dez. 26"
         kwh = [Decimal(wh) / 1000 for wh in board.energy_wh]
         context["energy_chart"] = bar_chart(
             list(zip(labels, [round(v) for v in kwh], strict=True)),
-            title="Home charging energy per month",
+            title=_("Home charging energy per month"),
             unit="kWh",
         )
         context["energy_rows"] = list(zip(board.months, kwh, strict=True))
@@ -86,7 +90,7 @@ def dashboard(request: AdminRequest) -> HttpResponse:
                 currency,
                 bar_chart(
                     list(zip(labels, amounts, strict=True)),
-                    title="Reimbursed home charging per month",
+                    title=_("Reimbursed home charging per month"),
                     unit=currency,
                 ),
                 list(zip(board.months, amounts, strict=True)),
@@ -97,7 +101,7 @@ def dashboard(request: AdminRequest) -> HttpResponse:
         public_kwh = [Decimal(wh) / 1000 for wh in board.public_energy_wh]
         context["public_energy_chart"] = bar_chart(
             list(zip(labels, [round(v) for v in public_kwh], strict=True)),
-            title="Public charging energy per month",
+            title=_("Public charging energy per month"),
             unit="kWh",
         )
         context["public_energy_rows"] = list(zip(board.months, public_kwh, strict=True))
@@ -106,7 +110,7 @@ def dashboard(request: AdminRequest) -> HttpResponse:
                 currency,
                 bar_chart(
                     list(zip(labels, amounts, strict=True)),
-                    title="Business public charging per month",
+                    title=_("Business public charging per month"),
                     unit=currency,
                 ),
                 list(zip(board.months, amounts, strict=True)),

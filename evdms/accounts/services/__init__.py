@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 from django_otp import verify_token as otp_verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -46,6 +47,7 @@ from evdms.accounts.selectors import (
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record, diff, snapshot
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 if TYPE_CHECKING:
     from evdms.connections.models import Connection
@@ -57,7 +59,7 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _keep_a_network_manager(admin: Admin, *, losing: str) -> None:
+def _keep_a_network_manager(admin: Admin, *, disabling: bool) -> None:
     """An organisation must keep one active Network Manager (an installer company one
     installer manager), or nobody can manage it."""
     manager = managing_role(admin.organisation.kind)
@@ -65,12 +67,13 @@ def _keep_a_network_manager(admin: Admin, *, losing: str) -> None:
         return
     others = active_network_managers(admin.organisation).exclude(pk=admin.pk)
     if not others.select_for_update().exists():
-        raise ValidationError(
-            {
-                "role": f"{admin.full_name or admin.email} is the last active {manager.label} "
-                f"and cannot {losing}."
-            }
+        who = {"name": admin.full_name or admin.email, "role": manager.label}
+        message = (
+            _("%(name)s is the last active %(role)s and cannot be disabled.")
+            if disabling
+            else _("%(name)s is the last active %(role)s and cannot lose that role.")
         )
+        raise ValidationError({"role": message % who})
 
 
 def role_refusal(organisation: Organisation, role: str) -> str | None:
@@ -81,14 +84,12 @@ def role_refusal(organisation: Organisation, role: str) -> str | None:
     if role in allowed:
         return None
     names = ", ".join(str(r.label) for r in allowed)
-    return f"Choose one of the roles of your organisation: {names}."
+    return _("Choose one of the roles of your organisation: %(roles)s.") % {"roles": names}
 
 
 # --- connection scope of admins and API keys ----------------------------------------
 
-ALL_CONNECTIONS = "All connections"
-NO_CONNECTION_CHOSEN = "Choose at least one connection, or All connections."
-NOT_A_CHOICE = "Choose connections from the list: {ids} is not one of them."
+ALL_CONNECTIONS = "All connections"  # in the audit log's stored data: stays English
 
 
 def connection_scope_clean(
@@ -106,12 +107,15 @@ def connection_scope_clean(
         return None
     wanted = sorted(set(connection_ids))
     if not wanted:
-        raise ValidationError({"connection_ids": NO_CONNECTION_CHOSEN})
+        raise ValidationError(
+            {"connection_ids": _("Choose at least one connection, or All connections.")}
+        )
     found = list(connections_actable_by(organisation).filter(pk__in=wanted))
     unknown = sorted(set(wanted) - {c.pk for c in found})
     if unknown:
         ids = ", ".join(str(pk) for pk in unknown)
-        raise ValidationError({"connection_ids": NOT_A_CHOICE.format(ids=ids)})
+        message = _("Choose connections from the list: %(ids)s is not one of them.")
+        raise ValidationError({"connection_ids": message % {"ids": ids}})
     return found
 
 
@@ -160,11 +164,14 @@ def _send_invitation(actor: Actor, admin: Admin, token: str) -> None:
             "admin": admin,
             "inviter": actor.label,
             "organisation": admin.organisation.name,
-            "role": admin.get_role_display(),
+            "role": Role(admin.role).label,  # lazy: in the e-mail's language
             "link": settings.SITE_URL + reverse("accounts:admin_setup", args=[token]),
             "days": settings.ADMIN_INVITATION_DAYS,
         },
         organisation=admin.organisation,
+        # Not looked up by address (nothing outside the organisation is): an invited
+        # admin has no account here yet, so the organisation's default language.
+        language=user_language(admin.user, admin.organisation),
     )
 
 
@@ -190,12 +197,12 @@ def admin_invite(
     require(actor, Permission.MANAGE_ADMINS)
     email = email.strip().lower()
     if role not in Role.values:
-        raise ValidationError({"role": "Choose a role."})
+        raise ValidationError({"role": _("Choose a role.")})
     refusal = role_refusal(actor.organisation, role)
     if refusal:
         raise ValidationError({"role": refusal})
     if connection_alerts not in ConnectionAlerts.values:
-        raise ValidationError({"connection_alerts": "Choose when to be alerted."})
+        raise ValidationError({"connection_alerts": _("Choose when to be alerted.")})
     connections = connection_scope_clean(
         organisation=actor.organisation,
         role=role,
@@ -204,7 +211,7 @@ def admin_invite(
     )
     if Admin.objects.filter(organisation=actor.organisation, email=email).exists():
         raise ValidationError(
-            {"email": "This address is already an admin of your organisation or invited."}
+            {"email": _("This address is already an admin of your organisation or invited.")}
         )
     admin = Admin(
         organisation=actor.organisation,
@@ -237,7 +244,7 @@ def admin_invite(
 def admin_invitation_resend(*, actor: Actor, admin: Admin) -> None:
     require(actor, Permission.MANAGE_ADMINS)
     if admin.status != AdminStatus.INVITED:
-        raise ValidationError("Only an invited admin can be sent a new link.")
+        raise ValidationError(_("Only an invited admin can be sent a new link."))
     token = _new_invitation(admin)
     audit_record(actor=actor, action=AuditAction.ADMIN_INVITATION_RESEND, target=admin)
     _send_invitation(actor, admin, token)
@@ -274,12 +281,12 @@ def admin_acceptance_refusal(user: User) -> str | None:
     organisation's reach, so no organisation can ever disable it.
     """
     if user.is_staff:
-        return (
+        return _(
             "A platform operator's account cannot be an organisation's admin. Ask for the "
             "invitation to be sent to another address."
         )
     if Admin.objects.filter(user=user).exists():
-        return (
+        return _(
             "Your account is already an admin of an organisation, and an account can be an "
             "admin of one organisation only. Ask for the invitation to be sent to another "
             "address."
@@ -350,7 +357,7 @@ def admin_accept_invitation_as(*, token: str, user: User) -> Admin:
 def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     require(actor, Permission.MANAGE_ADMINS)
     if role not in Role.values:
-        raise ValidationError({"role": "Choose a role."})
+        raise ValidationError({"role": _("Choose a role.")})
     admin = (
         Admin.objects.select_for_update(of=("self",))
         .select_related("user", "organisation")
@@ -362,7 +369,7 @@ def admin_change_role(*, actor: Actor, admin: Admin, role: str) -> Admin:
     if refusal:
         raise ValidationError({"role": refusal})
     if role != managing_role(admin.organisation.kind):
-        _keep_a_network_manager(admin, losing="lose that role")
+        _keep_a_network_manager(admin, disabling=False)
     old = admin.role
     old_scope = _holder_scope(admin)
     admin.role = role
@@ -423,10 +430,10 @@ def admin_change_connection_alerts(*, actor: Actor, admin: Admin, alerts: str) -
     if not own:
         require(actor, Permission.MANAGE_ADMINS)
     if alerts not in ConnectionAlerts.values:
-        raise ValidationError({"connection_alerts": "Choose when to be alerted."})
+        raise ValidationError({"connection_alerts": _("Choose when to be alerted.")})
     admin = Admin.objects.select_for_update(of=("self",)).get(pk=admin.pk)
     if admin.organisation_id != actor.organisation.pk:
-        raise ValidationError("This admin is not of your organisation.")
+        raise ValidationError(_("This admin is not of your organisation."))
     old = admin.connection_alerts
     if old == alerts:
         return admin
@@ -454,10 +461,10 @@ def admin_disable(*, actor: Actor, admin: Admin) -> Admin:
         .get(pk=admin.pk)
     )
     if actor.user is not None and admin.user_id == actor.user.pk:
-        raise ValidationError("You cannot disable your own account.")
+        raise ValidationError(_("You cannot disable your own account."))
     if admin.status == AdminStatus.DISABLED:
         return admin
-    _keep_a_network_manager(admin, losing="be disabled")
+    _keep_a_network_manager(admin, disabling=True)
     old = admin.status
     admin.status = AdminStatus.DISABLED
     admin.disabled_at = timezone.now()
@@ -591,7 +598,7 @@ def api_key_create(
     if actor is not None:
         require(actor, Permission.MANAGE_SETTINGS)
         if organisation.pk != actor.organisation.pk:
-            raise ValidationError("A key can only be made for your own organisation.")
+            raise ValidationError(_("A key can only be made for your own organisation."))
         refusal = role_refusal(organisation, role)
         if refusal:
             raise ValidationError({"role": refusal})
@@ -614,7 +621,7 @@ def api_key_create(
     )
     key.full_clean()
     if ApiKey.objects.filter(organisation=organisation, name=key.name, revoked_at=None).exists():
-        raise ValidationError({"name": "A key with this name exists already."})
+        raise ValidationError({"name": _("A key with this name exists already.")})
     key.save()
     key.connections.set(connections or [])
     audit_record(
@@ -728,7 +735,7 @@ RECOVERY_CODES = "Recovery codes"  # the name of the user's StaticDevice
 def _recovery_codes_replace(user: User) -> list[str]:
     # The same device with new tokens: a session that logged in with a recovery code is
     # verified by this device, and would be logged out if it were replaced.
-    device, _ = StaticDevice.objects.get_or_create(
+    device, _created = StaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_CODES, defaults={"confirmed": True}
     )
     StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -760,7 +767,7 @@ def two_factor_begin(*, user: User) -> TOTPDevice:
     """A new secret for an authenticator app, not yet in force: it counts once the
     user has shown a code made with it (``two_factor_enable``)."""
     if has_two_factor(user):
-        raise ValidationError("Two-factor authentication is already on.")
+        raise ValidationError(_("Two-factor authentication is already on."))
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
@@ -771,7 +778,7 @@ def two_factor_enable(*, user: User, code: str) -> tuple[CodeCheck, list[str]]:
     check and the new recovery codes (empty when the code was wrong)."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None:
-        raise ValidationError("Start the set-up again: no authenticator app is being set up.")
+        raise ValidationError(_("Start the set-up again: no authenticator app is being set up."))
     waiting = _throttled(device)
     if waiting is not None:
         return waiting, []
@@ -803,7 +810,7 @@ def two_factor_check(*, user: User, code: str) -> CodeCheck:
 def recovery_codes_renew(*, user: User) -> list[str]:
     """New recovery codes; the old ones stop working."""
     if not has_two_factor(user):
-        raise ValidationError("Set up two-factor authentication first.")
+        raise ValidationError(_("Set up two-factor authentication first."))
     codes = _recovery_codes_replace(user)
     _audit_two_factor(user, AuditAction.TWO_FACTOR_RECOVERY_CODES_RENEW)
     return codes

@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
@@ -50,7 +52,9 @@ BILLING_FIELDS = (
 # category: controls, format characters (e.g. right-to-left overrides, which would make
 # a name or a number read differently on the invoice than it is), surrogates, unassigned.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-NO_SUCH_PAYER = "There is no such organisation among those your organisation granted rights to."
+NO_SUCH_PAYER = gettext_lazy(
+    "There is no such organisation among those your organisation granted rights to."
+)
 
 
 def _clean_text(value: Any, limit: int) -> str:
@@ -60,16 +64,16 @@ def _clean_text(value: Any, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError("Enter text.")
+        raise ValidationError(_("Enter text."))
     text = unicodedata.normalize("NFC", value)
     for char in text:
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
-            raise ValidationError(
-                f"Remove the control character {char!r}: use one line of plain text."
-            )
+            message = _("Remove the control character %(char)s: use one line of plain text.")
+            raise ValidationError(message % {"char": repr(char)})
     text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text).strip()
     if len(text) > limit:
-        raise ValidationError(f"Use at most {limit} characters (this has {len(text)}).")
+        message = _("Use at most %(limit)s characters (this has %(length)s).")
+        raise ValidationError(message % {"limit": limit, "length": len(text)})
     return text
 
 
@@ -78,7 +82,7 @@ def clean_country(value: Any) -> str:
     code = _clean_text(value, 10).upper()
     if code and (len(code) != 2 or pycountry.countries.get(alpha_2=code) is None):
         raise ValidationError(
-            "Enter a two-letter ISO 3166 country code, e.g. NL, DE or BE.", code="country"
+            _("Enter a two-letter ISO 3166 country code, e.g. NL, DE or BE."), code="country"
         )
     return code
 
@@ -105,18 +109,21 @@ def clean_vat_number(value: Any, country: str) -> str:
         compact = eu_vat.validate(compact)
     except InvalidChecksum as exc:
         raise ValidationError(
-            "This VAT number's check digits are wrong: check it for a typing error.",
+            _("This VAT number's check digits are wrong: check it for a typing error."),
             code="vat_checksum",
         ) from exc
     except StdnumError as exc:
         raise ValidationError(
-            "Enter an EU VAT number with its country prefix, e.g. NL004495445B01.",
+            _("Enter an EU VAT number with its country prefix, e.g. NL004495445B01."),
             code="vat_invalid",
         ) from exc
     if country and vat_country(compact) != country:
         raise ValidationError(
-            f"This is a VAT number of {vat_country(compact)}, but the billing country is "
-            f"{country}: enter the VAT number of the billing address's country.",
+            _(
+                "This is a VAT number of %(vat_country)s, but the billing country is "
+                "%(country)s: enter the VAT number of the billing address's country."
+            )
+            % {"vat_country": vat_country(compact), "country": country},
             code="vat_country",
         )
     return compact
@@ -129,7 +136,7 @@ def clean_email(value: Any) -> str:
             validate_email(address)  # Django's validator, not a regex of ours
         except ValidationError as exc:
             raise ValidationError(
-                "Enter a valid e-mail address, e.g. invoices@example.com.", code="email"
+                _("Enter a valid e-mail address, e.g. invoices@example.com."), code="email"
             ) from exc
     return address
 
@@ -217,7 +224,7 @@ def billing_details_update(
     require(actor, Permission.MANAGE_SETTINGS)
     if organisation.pk != actor.organisation.pk:
         # Pages and the API only ever pass the actor's own; this is the last guard.
-        raise PermissionDenied("Only your own organisation's billing details.")
+        raise PermissionDenied(_("Only your own organisation's billing details."))
     # The row lock: two managers saving at once each see the other's result as "before".
     locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
     values = billing_details_clean(locked, fields)

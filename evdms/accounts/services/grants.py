@@ -10,13 +10,17 @@ operator) the answer is the same, so nobody learns which IDs exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from evdms.accounts.models import Grant, GrantRight, Organisation
 from evdms.accounts.permissions import Actor, Permission, require
@@ -24,16 +28,20 @@ from evdms.accounts.selectors import active_network_managers, find_grantee
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
-NO_SUCH_GRANTEE = "No organisation with this Organisation ID or name can receive your grant."
-NOT_TO_YOURSELF = "You cannot grant rights to your own organisation."
-NO_RIGHT = "Choose at least one right."
-NO_CONNECTION = "Choose at least one connection, or grant on all connections."
-NO_SUCH_CONNECTION = "Choose connections of your organisation."
-CONNECTIONS_WITH_ALL = (
+# Marked for extraction, translated where used (``_(NO_RIGHT)``): plain English here.
+NO_SUCH_GRANTEE = gettext_noop(
+    "No organisation with this Organisation ID or name can receive your grant."
+)
+NOT_TO_YOURSELF = gettext_noop("You cannot grant rights to your own organisation.")
+NO_RIGHT = gettext_noop("Choose at least one right.")
+NO_CONNECTION = gettext_noop("Choose at least one connection, or grant on all connections.")
+NO_SUCH_CONNECTION = gettext_noop("Choose connections of your organisation.")
+CONNECTIONS_WITH_ALL = gettext_noop(
     "Leave the connections out when granting on all connections, present and future."
 )
-GRANT_GONE = "This grant does not exist or was revoked already."
+GRANT_GONE = gettext_noop("This grant does not exist or was revoked already.")
 
 
 class GrantGone(Exception):
@@ -41,7 +49,7 @@ class GrantGone(Exception):
     already. One exception for both: another organisation's grant looks missing."""
 
     def __init__(self) -> None:
-        super().__init__(GRANT_GONE)
+        super().__init__(_(GRANT_GONE))
 
 
 def rights_text(rights: Iterable[str]) -> str:
@@ -49,11 +57,23 @@ def rights_text(rights: Iterable[str]) -> str:
 
 
 def scope_text(grant: Grant) -> str:
-    """The grant's connections in words, as the e-mails and the audit log say them."""
+    """The grant's connections in words, in the active language: "all connections of
+    Voltlease, present and future". The audit log stores them in English
+    (``_audit_english``)."""
     if grant.all_connections:
-        return f"all connections of {grant.grantor.name}, present and future"
+        return _("all connections of %(organisation)s, present and future") % {
+            "organisation": grant.grantor.name
+        }
     names = sorted(c.name for c in grant.connections.all())
-    return f"these connections of {grant.grantor.name}: {', '.join(names)}"
+    return _("these connections of %(organisation)s: %(connections)s") % {
+        "organisation": grant.grantor.name,
+        "connections": ", ".join(names),
+    }
+
+
+def _lazy_text(make: Callable[[Grant], str], grant: Grant) -> str:
+    """``make(grant)`` when it is read, in the language active then (an e-mail's)."""
+    return lazy(make, str)(grant)
 
 
 def _clean_rights(rights: Iterable[str]) -> list[GrantRight] | str:
@@ -61,11 +81,14 @@ def _clean_rights(rights: Iterable[str]) -> list[GrantRight] | str:
     for value in rights:
         if value not in GrantRight.values:
             names = rights_text(GrantRight)
-            return f"“{value}” is not a right a grant gives. Choose from: {names}."
+            return _("“%(value)s” is not a right a grant gives. Choose from: %(rights)s.") % {
+                "value": value,
+                "rights": names,
+            }
         if GrantRight(value) not in chosen:
             chosen.append(GrantRight(value))
     if not chosen:
-        return NO_RIGHT
+        return _(NO_RIGHT)
     # In the order the page lists them, whatever order they came in.
     return [r for r in GrantRight if r in chosen]
 
@@ -98,12 +121,26 @@ def _twice(
     for existing in standing.order_by("created_at", "pk"):
         twice = _overlap(existing, rights, all_connections, connection_ids)
         if twice:
-            described = f" (“{existing.description}”)" if existing.description else ""
-            return (
-                f"{grantee.name} already has {rights_text(twice)} on {scope_text(existing)} "
-                f"through your grant of {existing.created_at:%d %b %Y}{described}. Revoke "
-                "that grant first, or choose other rights or connections."
-            )
+            words = {
+                "organisation": grantee.name,
+                "rights": rights_text(twice),
+                "scope": scope_text(existing),
+                "date": date_format(timezone.localtime(existing.created_at), "j M Y"),
+                "description": existing.description,
+            }
+            if existing.description:
+                message = _(
+                    "%(organisation)s already has %(rights)s on %(scope)s through your grant "
+                    "of %(date)s (“%(description)s”). Revoke that grant first, or choose "
+                    "other rights or connections."
+                )
+            else:
+                message = _(
+                    "%(organisation)s already has %(rights)s on %(scope)s through your grant "
+                    "of %(date)s. Revoke that grant first, or choose other rights or "
+                    "connections."
+                )
+            return message % words
     return None
 
 
@@ -114,21 +151,26 @@ def _mail(grant: Grant, *, template: str, actor: Actor) -> None:
     context = {
         "grantor": grant.grantor.name,
         "grantee": grant.grantee.name,
-        "rights": [str(r.label) for r in grant.rights],
-        "scope": scope_text(grant),
+        # Lazy: read in each e-mail's language as it is rendered.
+        "rights": [r.label for r in grant.rights],
+        "scope": _lazy_text(scope_text, grant),
         "description": grant.description,
         "link": settings.SITE_URL + reverse("accounts:grants"),
     }
     for organisation, by in ((grant.grantor, actor.label), (grant.grantee, None)):
-        addresses = sorted(
-            active_network_managers(organisation).values_list("user__email", flat=True)
-        )
-        if addresses:
+        # One e-mail per language the organisation's Network Managers read.
+        by_language: dict[str, list[str]] = {}
+        for manager in active_network_managers(organisation).select_related("user"):
+            if manager.user is not None:
+                language = user_language(manager.user, organisation)
+                by_language.setdefault(language, []).append(manager.user.email)
+        for language, addresses in sorted(by_language.items()):
             email_send(
-                to=addresses,
+                to=sorted(addresses),
                 template=template,
                 context={**context, "by": by},
                 organisation=organisation,
+                language=language,
             )
 
 
@@ -154,9 +196,9 @@ def grant_create(
 
     receiver = find_grantee(actor, grantee)
     if receiver is None:
-        errors["grantee"] = NO_SUCH_GRANTEE
+        errors["grantee"] = _(NO_SUCH_GRANTEE)
     elif receiver.pk == grantor.pk:
-        errors["grantee"] = NOT_TO_YOURSELF
+        errors["grantee"] = _(NOT_TO_YOURSELF)
 
     chosen_rights = _clean_rights(rights)
     if isinstance(chosen_rights, str):
@@ -173,16 +215,16 @@ def grant_create(
             unreadable = True
     chosen_connections: list[Connection] = []
     if all_connections and (connection_ids or unreadable):
-        errors["connections"] = CONNECTIONS_WITH_ALL
+        errors["connections"] = _(CONNECTIONS_WITH_ALL)
     elif not all_connections:
         # Another organisation's connection is answered like a missing one.
         chosen_connections = list(
             Connection.objects.filter(pk__in=sorted(connection_ids), organisation=grantor)
         )
         if not connection_ids and not unreadable:
-            errors["connections"] = NO_CONNECTION
+            errors["connections"] = _(NO_CONNECTION)
         elif unreadable or len(chosen_connections) != len(connection_ids):
-            errors["connections"] = NO_SUCH_CONNECTION
+            errors["connections"] = _(NO_SUCH_CONNECTION)
 
     description = description.strip()
     if errors:
@@ -204,17 +246,21 @@ def grant_create(
     grant.full_clean()
     grant.save()
     grant.connections.set(chosen_connections)
+    # The audit entry's data is stored in English, whatever the actor's page is in
+    # (the history page translates its labels, never its data).
+    with translation.override(settings.LANGUAGE_CODE):
+        changes: dict[str, list[object]] = {
+            "grantee": [None, f"{receiver.name} ({receiver.public_id})"],
+            "rights": [None, [str(r.label) for r in chosen_rights]],
+            "connections": [None, scope_text(grant)],
+            "description": [None, description],
+        }
     audit_record(
         actor=actor,
         action=AuditAction.GRANT_CREATE,
         target=grant,
         organisation=grantor,
-        changes={
-            "grantee": [None, f"{receiver.name} ({receiver.public_id})"],
-            "rights": [None, [str(r.label) for r in chosen_rights]],
-            "connections": [None, scope_text(grant)],
-            "description": [None, description],
-        },
+        changes=changes,
     )
     _mail(grant, template="grant_created", actor=actor)
     return grant
@@ -234,16 +280,18 @@ def grant_revoke(*, actor: Actor, grant_id: int) -> Grant:
     if not won:
         raise GrantGone
     grant = Grant.objects.select_related("grantor", "grantee").get(pk=grant_id)
+    with translation.override(settings.LANGUAGE_CODE):  # stored in English, as above
+        changes: dict[str, list[object]] = {
+            "grantee": [f"{grant.grantee.name} ({grant.grantee.public_id})", None],
+            "rights": [[str(r.label) for r in grant.rights], None],
+            "revoked_at": [None, now],
+        }
     audit_record(
         actor=actor,
         action=AuditAction.GRANT_REVOKE,
         target=grant,
         organisation=grant.grantor,
-        changes={
-            "grantee": [f"{grant.grantee.name} ({grant.grantee.public_id})", None],
-            "rights": [[str(r.label) for r in grant.rights], None],
-            "revoked_at": [None, now],
-        },
+        changes=changes,
     )
     _mail(grant, template="grant_revoked", actor=actor)
     return grant
