@@ -213,10 +213,6 @@ NOT_YET_MARKED = {
     "public_charging/templates/notifications/email/charging_card_lost.html",
     "public_charging/templates/notifications/email/charging_card_lost.subject.txt",
     "public_charging/templates/notifications/email/charging_card_lost.txt",
-    "reports/models.py",
-    "reports/templates/reports/_export.html",
-    "reports/templates/reports/transactions.html",
-    "reports/views.py",
     "ui/templates/400.html",
     "ui/templates/403.html",
     "ui/templates/404.html",
@@ -239,7 +235,6 @@ NOT_YET_TRANSLATED = {
     "installations",
     "invoicing",
     "notifications",
-    "reports",
     "ui",
     "web",
 }
