@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.invoicing.models import Invoice, InvoiceLine, InvoiceVat
 from evdms.invoicing.services.payments import invoice_mark_paid, invoice_payments_import
@@ -26,7 +28,8 @@ SHOWN = 20
 
 class PaymentsFileForm(forms.Form):
     file = forms.FileField(
-        label="Credit notification", help_text="the bank's camt.054 (XML), at most 5 MB"
+        label=gettext_lazy("Credit notification"),
+        help_text=gettext_lazy("the bank's camt.054 (XML), at most 5 MB"),
     )
 
 
@@ -163,19 +166,21 @@ class InvoiceAdmin(admin.ModelAdmin):
             else:
                 messages.success(
                     request,
-                    f"{len(result.paid)} invoice(s) paid, {len(result.already)} paid by "
-                    "this file before.",
+                    _("%(paid)d invoice(s) paid, %(before)d paid by this file before.")
+                    % {"paid": len(result.paid), "before": len(result.already)},
                 )
                 for message in result.mismatched[:SHOWN]:
                     messages.warning(request, message)
                 if result.unknown:
                     messages.warning(
-                        request, "Not our invoices: " + ", ".join(result.unknown[:SHOWN])
+                        request,
+                        _("Not our invoices: %(numbers)s")
+                        % {"numbers": ", ".join(result.unknown[:SHOWN])},
                     )
                 return redirect("admin:invoicing_invoice_changelist")
         context = {
             **self.admin_site.each_context(request),
-            "title": "Import the bank's credit notification (camt.054)",
+            "title": _("Import the bank's credit notification (camt.054)"),
             "form": form,
             "opts": self.model._meta,
         }
@@ -193,4 +198,4 @@ class InvoiceAdmin(admin.ModelAdmin):
             else:
                 paid.append(invoice.number)
         if paid:
-            messages.success(request, f"Marked paid: {', '.join(paid)}.")
+            messages.success(request, _("Marked paid: %(numbers)s.") % {"numbers": ", ".join(paid)})

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import cast
 
 import facturx
+from django.conf import settings
+from django.utils import translation
 from fpdf import FPDF
 
 from evdms.invoicing.einvoice import invoice_xml
@@ -382,7 +384,14 @@ def invoice_pdf_plain(
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice's PDF/A-3 with its e-invoice embedded (Factur-X, EN 16931)."""
+    """The invoice's PDF/A-3 with its e-invoice embedded (Factur-X, EN 16931), in
+    English whoever renders it (the worker or an admin's download, in any language): its
+    labels are not translated yet, and the e-invoice's words stay as the standard's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _render_invoice_pdf(invoice)
+
+
+def _render_invoice_pdf(invoice: Invoice) -> bytes:
     lines = list(invoice.lines.all())
     vat_lines = list(invoice.vat_lines.all())
     xml = invoice_xml(invoice, lines, vat_lines)

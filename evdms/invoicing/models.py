@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Invoice totals: DecimalField(14, 2).
 TOTAL_MAX = Decimal("999999999999.99")
@@ -29,8 +30,8 @@ FEE_MAX = Decimal("99999999.9999")
 class FeeBasis(models.TextChoices):
     """How a service fee is counted."""
 
-    PER_ITEM = "per_item", "Fixed amount per item"  # per statement / per session
-    PERCENT = "percent", "Percentage of the amount"
+    PER_ITEM = "per_item", _("Fixed amount per item")  # per statement / per session
+    PERCENT = "percent", _("Percentage of the amount")
 
 
 class FeeSchedule(models.Model):
@@ -41,7 +42,7 @@ class FeeSchedule(models.Model):
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="fee_schedules"
     )
-    valid_from = models.DateField(help_text="the first day of the month it applies from")
+    valid_from = models.DateField(help_text=_("the first day of the month it applies from"))
     currency = models.CharField(max_length=3, default="EUR")
     # Excl. VAT, per connected driver and month.
     driver_fee = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal(0))
@@ -97,10 +98,10 @@ class FeeSchedule(models.Model):
 
 
 class InvoiceKind(models.TextChoices):
-    BUNDLE = "bundle", "Bundle"
-    SERVICES = "services", "Services"
-    TRANSACTIONS = "transactions", "Transactions"
-    CREDIT_NOTE = "credit_note", "Credit note"
+    BUNDLE = "bundle", _("Bundle")
+    SERVICES = "services", _("Services")
+    TRANSACTIONS = "transactions", _("Transactions")
+    CREDIT_NOTE = "credit_note", _("Credit note")
 
 
 # The number series' prefixes: one series per kind and year, e.g. TRX-2026-000017.
@@ -113,12 +114,12 @@ SERIES_PREFIX = {
 
 
 class InvoiceStatus(models.TextChoices):
-    ISSUED = "issued", "Issued"
-    SENT = "sent", "Sent"
-    PAID = "paid", "Paid"
-    OVERDUE = "overdue", "Overdue"
+    ISSUED = "issued", _("Issued")
+    SENT = "sent", _("Sent")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
     # A credit note: nothing to pay, it reduces what its invoice asks.
-    CREDIT = "credit", "Credit"
+    CREDIT = "credit", _("Credit")
 
 
 class InvoiceSeries(models.Model):
@@ -146,7 +147,7 @@ class Invoice(models.Model):
     buyer = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="invoices_received"
     )
-    month = models.DateField(help_text="the first day of the month invoiced")
+    month = models.DateField(help_text=_("the first day of the month invoiced"))
     # A Bundle invoice is per driver.
     driver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -234,24 +235,24 @@ class Invoice(models.Model):
 class VatCategory(models.TextChoices):
     """UNCL5305 codes, as EN 16931 uses them."""
 
-    STANDARD = "S", "Standard rate"
-    REVERSE_CHARGE = "AE", "Reverse charge"
-    EXEMPT = "E", "Exempt"
-    OUT_OF_SCOPE = "O", "Not subject to VAT"
+    STANDARD = "S", _("Standard rate")
+    REVERSE_CHARGE = "AE", _("Reverse charge")
+    EXEMPT = "E", _("Exempt")
+    OUT_OF_SCOPE = "O", _("Not subject to VAT")
 
 
 class LineSource(models.TextChoices):
     """What a line bills; the CSV and the reconciliation read it."""
 
-    INSTALLATION = "installation", "Installation"
-    DRIVER_FEE = "driver_fee", "Monthly fee per driver"
-    WARRANTY_FEE = "warranty_fee", "Home warranty and labour"
-    REIMBURSEMENT_FEE = "reimbursement_fee", "Reimbursement service fee"
-    PUBLIC_FEE = "public_fee", "Public charging service fee"
-    PUBLIC_SESSION = "public_session", "Public charging session"
-    PUBLIC_SESSION_CREDIT = "public_session_credit", "Public charging session credited"
-    REIMBURSEMENT = "reimbursement", "Home charging reimbursed"
-    CREDIT = "credit", "Credit"
+    INSTALLATION = "installation", _("Installation")
+    DRIVER_FEE = "driver_fee", _("Monthly fee per driver")
+    WARRANTY_FEE = "warranty_fee", _("Home warranty and labour")
+    REIMBURSEMENT_FEE = "reimbursement_fee", _("Reimbursement service fee")
+    PUBLIC_FEE = "public_fee", _("Public charging service fee")
+    PUBLIC_SESSION = "public_session", _("Public charging session")
+    PUBLIC_SESSION_CREDIT = "public_session_credit", _("Public charging session credited")
+    REIMBURSEMENT = "reimbursement", _("Home charging reimbursed")
+    CREDIT = "credit", _("Credit")
 
 
 class InvoiceLine(models.Model):

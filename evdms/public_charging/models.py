@@ -8,20 +8,21 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TokenType(models.TextChoices):
     # The OCPI names: partners receive these values as they are.
-    APP_USER = "APP_USER", "App"
-    RFID = "RFID", "Charging card"
+    APP_USER = "APP_USER", _("App")
+    RFID = "RFID", _("Charging card")
 
 
 class TokenBlock(models.TextChoices):
     """Why a token is blocked (empty: it is not)."""
 
-    NONE = "", "Not blocked"
-    LOST = "lost", "Reported lost"
-    BLOCKED = "blocked", "Blocked by an admin"
+    NONE = "", _("Not blocked")
+    LOST = "lost", _("Reported lost")
+    BLOCKED = "blocked", _("Blocked by an admin")
 
 
 class Token(models.Model):

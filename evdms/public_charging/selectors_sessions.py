@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import QuerySet
 from django.db.models.functions import TruncMonth
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
+from evdms.ui import formatting
 
 MONTHS_LISTED = 36  # months offered in the driver's filter, newest first
 
@@ -91,8 +91,8 @@ class PublicSessionRow:
         amount = self.session.cost_incl_vat
         if amount is None:
             return ""
-        cents = amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
-        return f"{self.session.currency} {cents}".strip()
+        # Grouped and with the decimal sign of the reader's language.
+        return formatting.money(amount, self.session.currency)
 
     @property
     def purpose_changeable(self) -> bool:

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.charging.models import SessionPurpose, SessionStatus
@@ -36,7 +37,8 @@ def _month(raw: str) -> tuple[date | None, str]:
         year, month = raw.split("-")
         return date(int(year), int(month), 1), ""
     except ValueError:
-        return None, f"“{raw}” is not a month (YYYY-MM): showing every month."
+        message = _("“%(value)s” is not a month (YYYY-MM): showing every month.")
+        return None, message % {"value": raw}
 
 
 def _page(
@@ -84,7 +86,8 @@ def my_public_session_purpose(request: AuthenticatedRequest, session_id: int) ->
         # The page again, with the reason next to this session's form.
         message = "; ".join(exc.message_dict.get("purpose", exc.messages))
         return _page(request, errors={session.pk: message}, status=400)
-    messages.success(request, f"The session is marked {session.get_purpose_display().lower()}.")
+    purpose = _("business") if session.purpose == SessionPurpose.BUSINESS else _("personal")
+    messages.success(request, _("The session is marked %(purpose)s.") % {"purpose": purpose})
     back = reverse("public_charging_sessions:mine")
     month = request.POST.get("month", "").strip()
     if month and _month(month)[0] is not None:

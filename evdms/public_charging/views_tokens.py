@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Permission
@@ -25,7 +26,17 @@ PAGE_SIZE = 50
 
 
 def _row(token: Token) -> dict[str, object]:
-    return {"token": token, "status": selectors.token_status(token)}
+    status = selectors.token_status(token)  # the API's word, compared on the pages
+    return {"token": token, "status": status, "status_label": _status_label(status)}
+
+
+def _status_label(status: str) -> str:
+    return {
+        "Valid": _("Valid"),
+        "Not valid": _("Not valid"),
+        "Lost": _("Lost"),
+        "Blocked": _("Blocked"),
+    }.get(status, status)
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
@@ -64,7 +75,9 @@ def issue(request: AdminRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, f"Card {card.visual_number or card.uid} issued to {card.driver.email}."
+                request,
+                _("Card %(card)s issued to %(email)s.")
+                % {"card": card.visual_number or card.uid, "email": card.driver.email},
             )
             return redirect("public_charging_tokens:tokens")
     return render(
@@ -91,10 +104,13 @@ def block(request: AdminRequest, token_id: int) -> HttpResponse:
         services.card_block(actor=request.actor, token=token)
     except services.NotACard:
         messages.error(
-            request, "The app token follows the driver's connection; remove the driver to end it."
+            request,
+            _("The app token follows the driver's connection; remove the driver to end it."),
         )
     else:
-        messages.success(request, f"Card {token.visual_number or token.uid} is blocked.")
+        messages.success(
+            request, _("Card %(card)s is blocked.") % {"card": token.visual_number or token.uid}
+        )
     return _back(request)
 
 
@@ -105,15 +121,17 @@ def unblock(request: AdminRequest, token_id: int) -> HttpResponse:
     try:
         unblocked = services.card_unblock(actor=request.actor, token=token)
     except services.NotACard:
-        messages.error(request, "Only charging cards are blocked and unblocked.")
+        messages.error(request, _("Only charging cards are blocked and unblocked."))
     else:
-        note = (
-            ""
-            if unblocked.valid
-            else " It stays not valid while the driver has no connection that pays for "
-            "public charging."
-        )
-        messages.success(request, f"Card {token.visual_number or token.uid} is unblocked.{note}")
+        card = token.visual_number or token.uid
+        if unblocked.valid:
+            message = _("Card %(card)s is unblocked.") % {"card": card}
+        else:
+            message = _(
+                "Card %(card)s is unblocked. It stays not valid while the driver has no "
+                "connection that pays for public charging."
+            ) % {"card": card}
+        messages.success(request, message)
     return _back(request)
 
 
@@ -131,17 +149,20 @@ def report_lost(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     """GET asks to confirm; POST blocks the card at once."""
     token = selectors.get_own_token(request.user, token_id)
     if token.type != TokenType.RFID:
-        messages.error(request, "Only a charging card can be reported lost.")
+        messages.error(request, _("Only a charging card can be reported lost."))
         return redirect("public_charging_tokens:my_tokens")
     if request.method == "POST":
         if token.blocked:  # reported twice (two tabs): nothing changes, no second e-mail
-            messages.info(request, f"Card {token.visual_number or token.uid} is already blocked.")
+            messages.info(
+                request,
+                _("Card %(card)s is already blocked.") % {"card": token.visual_number or token.uid},
+            )
             return redirect("public_charging_tokens:my_tokens")
         services.token_report_lost(driver=request.user, token=token)
         messages.success(
             request,
-            f"Card {token.visual_number or token.uid} is blocked. We sent you an e-mail "
-            "confirming it.",
+            _("Card %(card)s is blocked. We sent you an e-mail confirming it.")
+            % {"card": token.visual_number or token.uid},
         )
         return redirect("public_charging_tokens:my_tokens")
     return render(request, "public_charging/tokens/report_lost.html", {"token": token})

@@ -2,34 +2,36 @@ from __future__ import annotations
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class BankAccountForm(forms.Form):
     use_required_attribute = False
-    holder = forms.CharField(label="Account holder name", required=False, max_length=200)
+    holder = forms.CharField(label=_("Account holder name"), required=False, max_length=200)
     iban = forms.CharField(
         label="IBAN",
         required=False,
         max_length=64,
-        help_text="As on your bank card or statement; spaces and lower case are fine.",
+        help_text=_("As on your bank card or statement; spaces and lower case are fine."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    bic = forms.CharField(label="BIC (optional)", required=False, max_length=20)
+    bic = forms.CharField(label=_("BIC (optional)"), required=False, max_length=20)
 
 
 class HomePriceForm(forms.Form):
     use_required_attribute = False
     price_per_kwh = forms.CharField(
-        label="Average home price per kWh",
+        label=_("Average home price per kWh"),
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.27"}),
-        help_text="What you pay your energy supplier per kWh, taxes included.",
+        help_text=_("What you pay your energy supplier per kWh, taxes included."),
     )
     valid_from = forms.DateField(
-        label="Applies from",
+        label=_("Applies from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date such as 2026-11-01."},
+        error_messages={"invalid": _("Enter a date such as 2026-11-01.")},
     )
     # No "Yes, this price is right" box here: it is offered only once a price was found
     # unusually high (ask_confirmation), so it cannot be ticked ahead of any warning.
@@ -39,7 +41,8 @@ class HomePriceForm(forms.Form):
         (``ticked`` when the driver already confirmed that price and the form came back
         for another field)."""
         self.fields["confirm"] = forms.BooleanField(
-            label=f"Yes, {price} per kWh is right", required=False
+            label=gettext("Yes, %(price)s per kWh is right") % {"price": price},
+            required=False,
         )
         self.fields["confirmed_price"] = forms.CharField(required=False, widget=forms.HiddenInput)
         # Unticked, and for the price just typed: a tick from an earlier post with

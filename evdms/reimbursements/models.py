@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evdms.accounts import field_crypto as crypto
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
@@ -84,6 +86,12 @@ class HomePrice(models.Model):
 # The hold reason of a statement made while the driver had no bank details; adding them
 # releases it (services.bank_account_set).
 NO_BANK_DETAILS = "no bank details"
+NO_HOME_PRICE = "no home price for some sessions"
+# The stored reasons (English, as the API gives them) as a person reads them.
+HELD_REASONS = {
+    NO_BANK_DETAILS: _("no bank details"),
+    NO_HOME_PRICE: _("no home price for some sessions"),
+}
 
 
 def statement_reference(statement_id: int, month: date) -> str:
@@ -93,13 +101,13 @@ def statement_reference(statement_id: int, month: date) -> str:
 
 
 class StatementStatus(models.TextChoices):
-    READY = "ready", "Ready to pay"
-    HELD = "held", "Held"
-    IN_BATCH = "in_batch", "In a payout batch"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Payment failed"
+    READY = "ready", _("Ready to pay")
+    HELD = "held", _("Held")
+    IN_BATCH = "in_batch", _("In a payout batch")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Payment failed")
     # The payment failed and the total was added to the driver's next statement.
-    CARRIED_OVER = "carried_over", "Carried over"
+    CARRIED_OVER = "carried_over", _("Carried over")
 
 
 class Statement(models.Model):
@@ -111,7 +119,7 @@ class Statement(models.Model):
     connection = models.ForeignKey(
         "connections.Connection", on_delete=models.PROTECT, related_name="statements"
     )
-    month = models.DateField(help_text="the first day of the month")
+    month = models.DateField(help_text=_("the first day of the month"))
     currency = models.CharField(max_length=3)
     # The sum of the lines, rounded once, half-up, to the cent, plus the totals carried
     # over from failed payments (whole cents already, so nothing more is rounded).
@@ -142,6 +150,12 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.currency} {self.total}"
+
+    @property
+    def held_reason_display(self) -> str:
+        """Why it is held, in the reader's language (a reason not known here as stored)."""
+        reasons = [r for r in self.held_reason.split("; ") if r]
+        return "; ".join(str(HELD_REASONS.get(reason, reason)) for reason in reasons)
 
     @property
     def reference(self) -> str:
@@ -211,7 +225,9 @@ class CarryOver(models.Model):
 
     @property
     def notice(self) -> str:
-        return f"Payment of {self.failed_statement.reference} failed, added here"
+        return gettext("Payment of %(reference)s failed, added here") % {
+            "reference": self.failed_statement.reference
+        }
 
 
 class PayoutBatch(models.Model):
@@ -222,9 +238,9 @@ class PayoutBatch(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        EXPORTED = "exported", "Exported"
-        PAID = "paid", "Paid"
+        DRAFT = "draft", _("Draft")
+        EXPORTED = "exported", _("Exported")
+        PAID = "paid", _("Paid")
 
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -237,7 +253,7 @@ class PayoutBatch(models.Model):
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
-        verbose_name_plural = "payout batches"
+        verbose_name_plural = _("payout batches")
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(exported_at__isnull=False),
@@ -258,9 +274,9 @@ class PayoutBatch(models.Model):
 
 
 class PayoutLineStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
 
 
 class PayoutLine(models.Model):
@@ -304,7 +320,7 @@ class ScheduledRun(models.Model):
     processes try, and exactly one of them enqueues the job."""
 
     job = models.CharField(max_length=50)
-    period = models.CharField(max_length=20, help_text="e.g. 2026-10 for a monthly job")
+    period = models.CharField(max_length=20, help_text=_("e.g. 2026-10 for a monthly job"))
     claimed_at = models.DateTimeField(default=timezone.now)
     task_id = models.CharField(max_length=64, blank=True)
 

@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
@@ -84,9 +86,11 @@ def price_earliest_day(driver: User) -> EarliestPriceDay:
         after_closed = (last_month.replace(day=28) + timedelta(days=4)).replace(day=1)
         if after_closed > joined:
             return EarliestPriceDay(
-                after_closed, f"your statement for {last_month:%B %Y} is already made"
+                after_closed,
+                gettext("your statement for %(month)s is already made")
+                % {"month": date_format(last_month, "F Y")},
             )
-    return EarliestPriceDay(joined, "you joined then")
+    return EarliestPriceDay(joined, gettext("you joined then"))
 
 
 def parse_month(value: str) -> date | None:
@@ -99,7 +103,9 @@ def parse_month(value: str) -> date | None:
         year, number = (int(p) for p in value.split("-"))
         return date(year, number, 1)
     except ValueError as exc:
-        raise ValidationError({"month": ["Give the month as YYYY-MM, e.g. 2026-10."]}) from exc
+        raise ValidationError(
+            {"month": [gettext("Give the month as YYYY-MM, e.g. 2026-10.")]}
+        ) from exc
 
 
 def statements_for(

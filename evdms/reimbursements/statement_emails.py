@@ -22,17 +22,21 @@ from evdms.notifications.services import email_send
 from evdms.reimbursements import checkpoints
 from evdms.reimbursements.models import Statement
 from evdms.reimbursements.statement_pdf import statement_pdf
+from evdms.ui.language import user_language
 
 # Statements per task: a PDF each, so a task stays short and a retry redoes little.
 EMAIL_CHUNK = 200
 
 
 def statement_email(statement: Statement) -> None:
+    """In the driver's language, the PDF too (``statement_pdf`` writes it in theirs)."""
+    organisation = statement.connection.organisation
     email_send(
         to=[statement.driver.email],
         template="reimbursement_statement",
         context={"statement": statement},
-        organisation=statement.connection.organisation,
+        organisation=organisation,
+        language=user_language(statement.driver, organisation),
         attachments=[(f"{statement.reference}.pdf", statement_pdf(statement), "application/pdf")],
     )
 

@@ -1,25 +1,34 @@
-"""A reimbursement statement as PDF (fpdf2, pure Python)."""
+"""A reimbursement statement as PDF (fpdf2, pure Python).
+
+The driver's copy is in the driver's language (their own choice, else the organisation's
+default) with times in the organisation's zone, whether it is downloaded from a page or
+attached to the monthly e-mail in the worker; the organisation's copy is in the language
+of the admin reading it."""
 
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from evdms.reimbursements.models import CarryOver, Statement
 from evdms.ui import formatting
+from evdms.ui.language import email_context, organisation_time_zone, user_language
 
 
 def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
+    # The core fonts hold Latin-1: enough for English, Dutch, German and French.
+    return str(text).encode("latin-1", "replace").decode("latin-1")
 
 
 def _status(statement: Statement) -> str:
     text = statement.get_status_display()
     if statement.held_reason:
-        text += f" ({statement.held_reason})"
+        text += f" ({statement.held_reason_display})"
     carried = CarryOver.objects.filter(failed_statement=statement).select_related("statement")
     for carry in carried:
-        text += f" (added to {carry.statement.reference})"
+        text += " (" + _("added to %(reference)s") % {"reference": carry.statement.reference} + ")"
     return text
 
 
@@ -27,30 +36,47 @@ def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> by
     """The statement as the driver gets it, or as an admin of the paying organisation
     reads it (``for_organisation``): the same document, but its sessions only when the
     connection shares home charging data, as on the admin's statement page."""
+    if for_organisation:
+        return _statement_pdf(statement, for_organisation=True)
+    organisation = statement.connection.organisation
+    with email_context(
+        user_language(statement.driver, organisation), organisation_time_zone(organisation)
+    ):
+        return _statement_pdf(statement, for_organisation=False)
+
+
+def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Reimbursement statement {statement.reference}")
+    pdf.set_title(
+        _latin1(_("Reimbursement statement %(reference)s") % {"reference": statement.reference})
+    )
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(
         0,
         9,
-        f"Home charging reimbursement - {statement.month:%B %Y}",
+        _latin1(
+            _("Home charging reimbursement - %(month)s")
+            % {"month": date_format(statement.month, "F Y")}
+        ),
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.set_font("Helvetica", "", 10)
     for label, value in [
-        ("Statement", statement.reference),
-        ("Driver", f"{statement.driver.get_full_name()} <{statement.driver.email}>"),
-        ("Connection", statement.connection.name_for_drivers),
+        (_("Statement"), statement.reference),
+        (_("Driver"), f"{statement.driver.get_full_name()} <{statement.driver.email}>"),
+        (_("Connection"), statement.connection.name_for_drivers),
         (
-            "Paid to",
-            statement.bank_account.masked_iban if statement.bank_account else "no bank details yet",
+            _("Paid to"),
+            statement.bank_account.masked_iban
+            if statement.bank_account
+            else _("no bank details yet"),
         ),
-        ("Status", _status(statement)),
+        (_("Status"), _status(statement)),
     ]:
         pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(35, 6, label)
+        pdf.cell(45, 6, _latin1(label))
         pdf.set_font("Helvetica", "", 10)
         pdf.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
@@ -59,32 +85,37 @@ def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> by
         pdf.multi_cell(
             0,
             5,
-            "Session details are not shared: the connection's Home Charging Data Sharing "
-            "is No. Only what reimbursement needs is shown.",
+            _latin1(
+                _(
+                    "Session details are not shared: the connection's Home Charging Data "
+                    "Sharing is No. Only what reimbursement needs is shown."
+                )
+            ),
             new_x="LMARGIN",
             new_y="NEXT",
         )
         pdf.ln(2)
     widths = [38, 22, 28, 22, 28, 30]
     headers = [
-        "Session start",
+        _("Session start"),
         "kWh",
-        "Driver's price" if for_organisation else "Your price",
-        "Maximum",
-        "Price used",
-        f"Amount ({statement.currency})",
+        _("Driver's price") if for_organisation else _("Your price"),
+        _("Maximum"),
+        _("Price used"),
+        _("Amount (%(currency)s)") % {"currency": statement.currency},
     ]
     pdf.set_font("Helvetica", "B", 9)
     for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 6, header, border=1)
+        pdf.cell(width, 6, _latin1(header), border=1)
     pdf.ln()
     pdf.set_font("Helvetica", "", 9)
+    late = _("late")
     lines = statement.lines.select_related("session").order_by("session__started_at")
     for line in lines if show_sessions else []:
         started = timezone.localtime(line.session.started_at) if line.session.started_at else None
         cells = [
             (started.strftime("%Y-%m-%d %H:%M") if started else "-")
-            + (" late" if line.late else ""),
+            + (f" {late}" if line.late else ""),
             formatting.kwh_from_wh(line.energy_wh),
             formatting.price(line.driver_price),
             formatting.price(line.cap),
@@ -92,10 +123,11 @@ def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> by
             formatting.amount(line.amount, 4),
         ]
         for index, (width, cell) in enumerate(zip(widths, cells, strict=True)):
-            pdf.cell(width, 5.5, cell, border=1, align="R" if index else "L")  # figures right
+            # figures right
+            pdf.cell(width, 5.5, _latin1(cell), border=1, align="R" if index else "L")
         pdf.ln()
     for carry in statement.carry_overs.select_related("failed_statement"):
-        pdf.cell(sum(widths[:-1]), 5.5, carry.notice, border=1)
+        pdf.cell(sum(widths[:-1]), 5.5, _latin1(carry.notice), border=1)
         pdf.cell(
             widths[-1],
             5.5,
@@ -106,7 +138,7 @@ def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> by
             new_y="NEXT",
         )
     pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(sum(widths[:-1]), 7, "Total (rounded to the cent)", border=1)
+    pdf.cell(sum(widths[:-1]), 7, _latin1(_("Total (rounded to the cent)")), border=1)
     pdf.cell(
         widths[-1],
         7,

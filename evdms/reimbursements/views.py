@@ -13,6 +13,8 @@ from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from evdms.accounts.permissions import Actor, Permission
@@ -33,6 +35,7 @@ from evdms.reimbursements.selectors import (
     statements_csv_rows,
     statements_for,
 )
+from evdms.ui import formatting
 from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required, login_required
 from evdms.ui.forms import add_service_errors
@@ -63,10 +66,9 @@ def _page(
     price_form = price_form or HomePriceForm()
     price_form.fields["valid_from"].widget.attrs["min"] = earliest.day.isoformat()
     # On the bound field too: a form already validated keeps the help text it had then.
-    price_form.fields["valid_from"].help_text = price_form["valid_from"].help_text = (
-        f"Empty for today. From {earliest.day.day} {earliest.day:%B %Y} on ({earliest.why}); "
-        "a later day for a new contract."
-    )
+    price_form.fields["valid_from"].help_text = price_form["valid_from"].help_text = _(
+        "Empty for today. From %(day)s on (%(why)s); a later day for a new contract."
+    ) % {"day": date_format(earliest.day, "j F Y"), "why": earliest.why}
     bank_form = bank_form or BankAccountForm()
     focus = {"bank": bank_form, "price": price_form}.get(open_form)
     if focus is not None:  # at the form's own address: start in it
@@ -104,13 +106,13 @@ def _applies(row: HomePrice, current: HomePrice | None, upcoming: list[HomePrice
     """What a price in the driver's list is now: the current one, an upcoming one, one
     replaced by a later entry for the same day, or an earlier one."""
     if current is not None and row.pk == current.pk:
-        return "Current"
+        return _("Current")
     if any(row.pk == p.pk for p in upcoming):
-        return "Upcoming"
+        return _("Upcoming")
     same_day = [current, *upcoming]
     if any(p is not None and p.valid_from == row.valid_from for p in same_day):
-        return "Replaced"
-    return "Earlier"
+        return _("Replaced")
+    return _("Earlier")
 
 
 @login_required
@@ -135,7 +137,7 @@ def bank_account(request: AuthenticatedRequest) -> HttpResponse:
     except ValidationError as exc:
         add_service_errors(form, exc)
         return _page(request, bank_form=form, status=422, open_form="bank")
-    messages.success(request, f"Bank details saved: {account.masked_iban}.")
+    messages.success(request, _("Bank details saved: %(iban)s.") % {"iban": account.masked_iban})
     return redirect("reimbursements:mine")
 
 
@@ -159,7 +161,9 @@ def home_price(request: AuthenticatedRequest) -> HttpResponse:
             error = exc
         else:
             messages.success(
-                request, f"Home price saved: {price.currency} {price.price_per_kwh} per kWh."
+                request,
+                _("Home price saved: %(currency)s %(price)s per kWh.")
+                % {"currency": price.currency, "price": formatting.price(price.price_per_kwh)},
             )
             return redirect("reimbursements:mine")
     else:
@@ -202,7 +206,7 @@ def _statement_filters(
     try:
         chosen["month"] = parse_month(values["month"])
     except ValidationError:
-        errors.append("Give the month as YYYY-MM, e.g. 2026-10.")
+        errors.append(_("Give the month as YYYY-MM, e.g. 2026-10."))
         values["month"] = ""
     if values["connection"]:
         if values["connection"].isdigit() and (
@@ -210,13 +214,13 @@ def _statement_filters(
         ):
             chosen["connection_id"] = int(values["connection"])
         else:
-            errors.append("Choose one of your connections.")
+            errors.append(_("Choose one of your connections."))
             values["connection"] = ""
     if values["status"]:
         if values["status"] in StatementStatus.values:
             chosen["status"] = values["status"]
         else:
-            errors.append("Choose a status from the list.")
+            errors.append(_("Choose a status from the list."))
             values["status"] = ""
     return chosen, values, errors
 
@@ -284,8 +288,8 @@ def statement_detail(request: AdminRequest, statement_id: int) -> HttpResponse:
             "energy_wh": statement.lines.aggregate(total=Sum("energy_wh"))["total"] or 0,
             "sessions": statement.lines.count(),
             "breadcrumbs": breadcrumbs(
-                ("Statements", "reimbursements:statements"),
-                current=f"Statement {statement.reference}",
+                (_("Statements"), "reimbursements:statements"),
+                current=_("Statement %(reference)s") % {"reference": statement.reference},
             ),
         },
     )

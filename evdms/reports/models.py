@@ -12,18 +12,20 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel (XLSX)"
+    XLSX = "xlsx", _("Excel (XLSX)")
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting"
-    RUNNING = "running", "Being made"
-    DONE = "done", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being made")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class ReportExport(models.Model):
@@ -93,8 +95,8 @@ class ReportExportChunk(models.Model):
 
 
 class MonthlyKind(models.TextChoices):
-    HOME = "home", "Home"
-    PUBLIC = "public", "Public"
+    HOME = "home", pgettext_lazy("transaction type", "Home")
+    PUBLIC = "public", pgettext_lazy("transaction type", "Public")
 
 
 class MonthlyFigures(models.Model):
@@ -122,7 +124,7 @@ class MonthlyFigures(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    month = models.DateField(help_text="the first day of the month, local time")
+    month = models.DateField(help_text=_("the first day of the month, local time"))
     kind = models.CharField(max_length=6, choices=MonthlyKind.choices)
     currency = models.CharField(max_length=3, blank=True)
     sessions = models.BigIntegerField(default=0)

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from evdms.reimbursements.models import statement_reference
 from evdms.reimbursements.services.statements import CENT
@@ -27,6 +28,7 @@ from evdms.ui import formatting
 class TransactionType:
     HOME = "home"
     PUBLIC = "public"
+    # English in the files and the API; the page shows ``PAGE_LABELS``.
     CHOICES: tuple[tuple[str, str], ...] = (("home", "Home"), ("public", "Public"))
     LABELS: Mapping[str, str] = dict(CHOICES)
 
@@ -35,6 +37,13 @@ HOME = TransactionType.LABELS[TransactionType.HOME]
 PUBLIC = TransactionType.LABELS[TransactionType.PUBLIC]
 PERSONAL = "personal"
 PURPOSE_LABELS: Mapping[str, str] = {"business": "Business", PERSONAL: "Personal"}
+# Our own words of the LABEL cells as the page shows them, in the reader's language.
+PAGE_LABELS: Mapping[str, Any] = {
+    "Home": pgettext_lazy("transaction type", "Home"),
+    "Public": pgettext_lazy("transaction type", "Public"),
+    "Business": pgettext_lazy("purpose", "Business"),
+    "Personal": pgettext_lazy("purpose", "Personal"),
+}
 
 # What the report's query reads for one row (``values_list`` of these, in this order).
 FIELDS = (
@@ -169,7 +178,7 @@ class Column:
     """One column of the report, for every writer."""
 
     key: str  # the page's and the API's sort key
-    heading: str  # on the page and in every file
+    heading: str  # in every file (English); translated on the page
     field: str  # the attribute of ``Transaction`` (the API item's field) it shows
     cell: Cell
     reads: tuple[str, ...]  # the ``FIELDS`` its value is made from
@@ -221,7 +230,7 @@ COPY_JOINS = "LATERAL (SELECT floor(extract(epoch FROM t.ended_at - t.started_at
 TRANSACTION_COLUMNS: tuple[Column, ...] = (
     Column(
         "started",
-        "Date/time",
+        gettext_noop("Date/time"),
         "started_at",
         Cell.TIME,
         ("started_at",),
@@ -232,7 +241,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "driver",
-        "Driver",
+        gettext_noop("Driver"),
         "driver_name",
         Cell.TEXT,
         ("driver__full_name", "driver__email"),
@@ -243,10 +252,12 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
         width=22,
     ),
     # On the page the e-mail is under the driver's name, not a column of its own.
-    _text("driver_email", "Driver e-mail", "driver__email", 28, sort=None, on_page=False),
+    _text(
+        "driver_email", gettext_noop("Driver e-mail"), "driver__email", 28, sort=None, on_page=False
+    ),
     _text(
         "verification_1",
-        "Driver verification 1",
+        gettext_noop("Driver verification 1"),
         "verification_1",
         18,
         make=blank_if_none,
@@ -254,18 +265,18 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     _text(
         "verification_2",
-        "Driver verification 2",
+        gettext_noop("Driver verification 2"),
         "verification_2",
         18,
         make=blank_if_none,
         sort="verification_2",
     ),
-    _text("connection", "Connection", "connection__name", 24),
-    _text("customer_id", "Customer ID", "connection__customer_id", 14),
-    _text("organisation", "Organisation", "connection__organisation__name", 20),
+    _text("connection", gettext_noop("Connection"), "connection__name", 24),
+    _text("customer_id", gettext_noop("Customer ID"), "connection__customer_id", 14),
+    _text("organisation", gettext_noop("Organisation"), "connection__organisation__name", 20),
     Column(
         "type",
-        "Type",
+        gettext_noop("Type"),
         "type",
         Cell.LABEL,
         ("kind",),
@@ -277,7 +288,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "charger",
-        "Charger or location",
+        gettext_noop("Charger or location"),
         "charger",
         Cell.TEXT,
         ("charger__identity", "location_name", "purpose"),
@@ -289,7 +300,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "operator",
-        "Operator",
+        gettext_noop("Operator"),
         "operator",
         Cell.TEXT,
         ("operator", "purpose"),
@@ -300,7 +311,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "energy",
-        "Energy (kWh)",
+        gettext_noop("Energy (kWh)"),
         "energy_wh",
         Cell.ENERGY,
         ("energy_wh",),
@@ -309,7 +320,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "duration",
-        "Duration",
+        gettext_noop("Duration"),
         "duration_seconds",
         Cell.DURATION,
         ("started_at", "ended_at"),
@@ -323,58 +334,60 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "cost",
-        "Cost",
+        gettext_noop("Cost"),
         "cost",
         Cell.MONEY,
         ("energy_wh", "statement_line__driver_price", "statement_line__amount"),
         cost_of,
         blank_without="statement_line__statement_id",
-        page_blank="Home sessions: known once the session is on a reimbursement statement",
+        page_blank=gettext_noop(
+            "Home sessions: known once the session is on a reimbursement statement"
+        ),
         sql="round(t.energy_wh::numeric / 1000 * t.statement_line__driver_price, 2)",
         sort="statement_line__cost",
         width=10,
     ),
     Column(
         "reimbursed",
-        "Reimbursed amount",
+        gettext_noop("Reimbursed amount"),
         "reimbursed",
         Cell.MONEY,
         ("statement_line__driver_price", "statement_line__amount"),
         reimbursed_of,
         blank_without="statement_line__statement_id",
-        page_blank="Home sessions: not on a reimbursement statement yet",
+        page_blank=gettext_noop("Home sessions: not on a reimbursement statement yet"),
         sql="round(t.statement_line__amount, 2)",
         sort="statement_line__amount",
     ),
     # The operator's price of a public session (home sessions have none).
     Column(
         "cost_excl_vat",
-        "Cost excl. VAT",
+        gettext_noop("Cost excl. VAT"),
         "cost_excl_vat",
         Cell.MONEY,
         ("cost_excl_vat", "purpose"),
         public_cost,
         blank_without="cost_excl_vat",
-        page_blank="Public sessions only",
+        page_blank=gettext_noop("Public sessions only"),
         sql=f"CASE WHEN {_NOT_PERSONAL} THEN round(t.cost_excl_vat, 2) END",
         sort="cost_excl_vat",
     ),
     Column(
         "cost_incl_vat",
-        "Cost incl. VAT",
+        gettext_noop("Cost incl. VAT"),
         "cost_incl_vat",
         Cell.MONEY,
         ("cost_incl_vat", "purpose"),
         public_cost,
         blank_without="cost_incl_vat",
-        page_blank="Public sessions only",
+        page_blank=gettext_noop("Public sessions only"),
         sql=f"CASE WHEN {_NOT_PERSONAL} THEN round(t.cost_incl_vat, 2) END",
         sort="cost_incl_vat",
     ),
     # Public sessions only: home sessions have none.
     Column(
         "purpose",
-        "Purpose",
+        gettext_noop("Purpose"),
         "purpose",
         Cell.LABEL,
         ("purpose",),
@@ -385,7 +398,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "currency",
-        "Currency",
+        gettext_noop("Currency"),
         "currency",
         Cell.TEXT,
         ("currency", "connection__currency"),
@@ -396,7 +409,7 @@ TRANSACTION_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "reference",
-        "Statement / invoice",
+        gettext_noop("Statement / invoice"),
         "reference",
         Cell.LABEL,
         ("statement_line__statement_id", "statement_line__statement__month"),
@@ -436,6 +449,8 @@ PAGE_FORM: Mapping[Cell, Callable[[Any], Any]] = {
     Cell.ENERGY: formatting.kwh_from_wh,
     Cell.DURATION: duration_text,
     Cell.MONEY: lambda value: None if value is None else formatting.amount(value),
+    # Our own words (Home, Business, …) in the reader's language; references as they are.
+    Cell.LABEL: lambda value: str(PAGE_LABELS.get(value, value)) if value else value,
 }
 
 

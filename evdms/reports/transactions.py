@@ -29,6 +29,7 @@ from typing import Any
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.charging.models import ChargingSession, SessionKind, SessionStatus
@@ -89,14 +90,19 @@ def _connections(actor: Actor) -> QuerySet[Connection]:
     return connections_for(actor, Permission.VIEW_REPORTS)
 
 
-def _day(params: Mapping[str, str], name: str, label: str, errors: dict[str, str]) -> date | None:
+def _day(params: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
     value = params.get(name, "").strip()
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors[name] = f"The {label} date “{value[:20]}” is not a date (YYYY-MM-DD): ignored."
+        message = (
+            _("The from date “%(value)s” is not a date (YYYY-MM-DD): ignored.")
+            if name == "start"
+            else _("The to date “%(value)s” is not a date (YYYY-MM-DD): ignored.")
+        )
+        errors[name] = message % {"value": value[:20]}
         return None
 
 
@@ -108,19 +114,21 @@ def parse_transaction_query(params: Mapping[str, str]) -> TransactionQuery:
         if raw_connection.isdigit() and len(raw_connection) < 19:
             connection = int(raw_connection)
         else:
-            errors["connection"] = "Unknown connection: showing every connection."
-    start = _day(params, "start", "from", errors)
-    end = _day(params, "end", "to", errors)
+            errors["connection"] = _("Unknown connection: showing every connection.")
+    start = _day(params, "start", errors)
+    end = _day(params, "end", errors)
     if start and end and end < start:
-        errors["end"] = "The period ends before it starts: the dates were swapped."
+        errors["end"] = _("The period ends before it starts: the dates were swapped.")
         start, end = end, start
     kind = params.get("type", "").strip()
     if kind and kind not in TransactionType.LABELS:
-        errors["type"] = f"Unknown type “{kind[:20]}”: showing every type."
+        errors["type"] = _("Unknown type “%(value)s”: showing every type.") % {"value": kind[:20]}
         kind = ""
     sort = params.get("sort", "").strip() or DEFAULT_SORT
     if sort.lstrip("-") not in COLUMNS or COLUMNS[sort.lstrip("-")][1] is None:
-        errors["sort"] = f"Cannot sort by “{sort[:30]}”; sorted by date/time, newest first."
+        errors["sort"] = _("Cannot sort by “%(value)s”; sorted by date/time, newest first.") % {
+            "value": sort[:30]
+        }
         sort = DEFAULT_SORT
     return TransactionQuery(
         customer_id=params.get("customer_id", "").strip()[:100],
@@ -148,7 +156,7 @@ def check_in_view(actor: Actor, query: TransactionQuery) -> TransactionQuery:
     """Say so when a filter names something the actor has none of. A connection of
     another organisation reads exactly like a missing one."""
     if query.connection and not _connections(actor).filter(pk=query.connection).exists():
-        query.errors["connection"] = "Unknown connection: showing every connection."
+        query.errors["connection"] = _("Unknown connection: showing every connection.")
         query.connection = None
     known = {c.lower() for c in customer_ids_in_view(actor)} if query.customer_id else set()
     if query.customer_id and query.customer_id.lower() not in known:

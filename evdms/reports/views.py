@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
@@ -20,7 +21,7 @@ from evdms.reports.access import get_export_for, visible_exports
 from evdms.reports.downloads import export_download, small_export
 from evdms.reports.models import ExportFormat
 from evdms.reports.services import report_export_request
-from evdms.reports.transaction_row import TransactionType
+from evdms.reports.transaction_row import PAGE_LABELS, TransactionType
 from evdms.reports.transactions import (
     COLUMNS,
     PAGE_SIZE,
@@ -32,6 +33,7 @@ from evdms.reports.transactions import (
     transactions_for,
     transactions_page,
 )
+from evdms.ui import formatting
 from evdms.ui.decorators import admin_required
 from evdms.ui.http import AdminRequest
 
@@ -61,7 +63,7 @@ def transactions(request: AdminRequest) -> HttpResponse:
             "rows": list(transactions_page(page.object_list)),
             "query": query,
             "columns": COLUMNS,
-            "types": TransactionType.CHOICES,
+            "types": [(value, PAGE_LABELS[label]) for value, label in TransactionType.CHOICES],
             "connections": connections_for(actor).order_by("name").only("pk", "name"),
             "customer_ids": customer_ids_in_view(actor),
             "querystring": urlencode(params),
@@ -83,7 +85,7 @@ def transactions_export(request: AdminRequest) -> HttpResponseBase:
     query = check_in_view(actor, parse_transaction_query(request.POST))
     back = reverse("reports:transactions") + "?" + urlencode(query.as_params())
     if fmt not in ExportFormat.values:
-        messages.error(request, "Choose CSV or Excel (XLSX) for the export.")
+        messages.error(request, _("Choose CSV or Excel (XLSX) for the export."))
         return redirect(back)
     total = transactions_count(actor, query)
     if total <= SYNC_EXPORT_ROWS:
@@ -93,8 +95,11 @@ def transactions_export(request: AdminRequest) -> HttpResponseBase:
     )
     messages.success(
         request,
-        f"{total:,} rows: the export is being made. It will be ready below in a moment "
-        "and kept for 7 days.",
+        _(
+            "%(rows)s rows: the export is being made. It will be ready below in a moment "
+            "and kept for 7 days."
+        )
+        % {"rows": formatting.count(total)},
     )
     return redirect(
         reverse("reports:transactions")

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import Organisation, OrganisationKind, User
 from evdms.audit.models import AuditAction
@@ -53,20 +54,20 @@ def _amount(value: Any) -> Decimal:
     """A fee as a Decimal: a Decimal, an int or a numeric string. Never a float: it
     cannot hold most cents exactly."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
-        raise ValidationError("Enter an amount such as 12.50.")
+        raise ValidationError(_("Enter an amount such as 12.50."))
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation as exc:
-        raise ValidationError("Enter an amount such as 12.50.") from exc
+        raise ValidationError(_("Enter an amount such as 12.50.")) from exc
     if not amount.is_finite():
-        raise ValidationError("Enter an amount such as 12.50.")
+        raise ValidationError(_("Enter an amount such as 12.50."))
     if amount < 0:
-        raise ValidationError("A fee cannot be negative.")
+        raise ValidationError(_("A fee cannot be negative."))
     if amount > FEE_MAX:
-        raise ValidationError(f"Use at most {FEE_MAX}.")
+        raise ValidationError(_("Use at most %(limit)s.") % {"limit": FEE_MAX})
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -4:
-        raise ValidationError("Use at most 4 decimal places.")
+        raise ValidationError(_("Use at most 4 decimal places."))
     return amount
 
 

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum import iso11649
 
 from evdms.accounts.models import User
@@ -103,7 +104,12 @@ def _mark_paid(
     )
     if not won:  # e.g. a status this service does not know; never a silent success
         raise ValidationError(
-            {"status": [f"{locked.number} is {locked.get_status_display().lower()}: not payable."]}
+            {
+                "status": [
+                    _("%(number)s is %(status)s: not payable.")
+                    % {"number": locked.number, "status": locked.get_status_display().lower()}
+                ]
+            }
         )
     locked.refresh_from_db()
     audit_record(

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from evdms.accounts.models import User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
 
-PURPOSE_FIXED = "The invoice for this month has been made: the purpose can no longer change"
-PURPOSE_CREDITED = "The operator credited this session: it is not charged to anyone."
-PURPOSE_CHOICE = "Choose Business or Personal."
+# English here (tests and the API compare them); translated where raised.
+PURPOSE_FIXED = gettext_noop(
+    "The invoice for this month has been made: the purpose can no longer change"
+)
+PURPOSE_CREDITED = gettext_noop("The operator credited this session: it is not charged to anyone.")
+PURPOSE_CHOICE = gettext_noop("Choose Business or Personal.")
 
 
 @transaction.atomic
@@ -27,7 +32,7 @@ def session_purpose_set(*, driver: User, session: ChargingSession, purpose: str)
     on ``purpose``) once the session is invoiced or credited; marking it as it already
     is changes nothing and records nothing."""
     if purpose not in SessionPurpose.values:
-        raise ValidationError({"purpose": [PURPOSE_CHOICE]})
+        raise ValidationError({"purpose": [_(PURPOSE_CHOICE)]})
     # The row is read again under a lock: the invoice run may be taking it right now,
     # and what it took must be what it invoiced.
     current = (
@@ -41,9 +46,9 @@ def session_purpose_set(*, driver: User, session: ChargingSession, purpose: str)
         # not is a programming error, not a 404 to show.
         raise PermissionDenied("Not the driver's public session.")
     if current.status == SessionStatus.CREDITED:
-        raise ValidationError({"purpose": [PURPOSE_CREDITED]})
+        raise ValidationError({"purpose": [_(PURPOSE_CREDITED)]})
     if current.invoiced_at is not None:
-        raise ValidationError({"purpose": [PURPOSE_FIXED]})
+        raise ValidationError({"purpose": [_(PURPOSE_FIXED)]})
     old = current.purpose
     if old == purpose:
         return current

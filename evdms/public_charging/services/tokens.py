@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
@@ -32,6 +34,7 @@ from evdms.notifications.services import email_send
 from evdms.public_charging.contract_ids import new_contract_id
 from evdms.public_charging.models import Token, TokenBlock, TokenType
 from evdms.public_charging.signals import token_changed
+from evdms.ui.language import user_language
 
 UID_MIN, UID_MAX = 4, 36
 VISUAL_NUMBER_MAX = 64
@@ -41,10 +44,10 @@ _HEX = re.compile(r"^[0-9A-F]+$")
 
 # Deliberately the same words whoever holds the card: an organisation must not learn
 # that another organisation's driver has it.
-CARD_TAKEN = "This card is already registered."
-NO_DRIVER = "No driver with this e-mail address is connected to your organisation."
-NOT_CONNECTED = "This driver's connection request is not approved yet."
-NOT_PAYING = (
+CARD_TAKEN = gettext_noop("This card is already registered.")
+NO_DRIVER = gettext_noop("No driver with this e-mail address is connected to your organisation.")
+NOT_CONNECTED = gettext_noop("This driver's connection request is not approved yet.")
+NOT_PAYING = gettext_noop(
     "This driver's connection does not pay for public charging (or is disabled), so a "
     "card would not work."
 )
@@ -163,7 +166,7 @@ def connection_tokens_sync(*, connection: Connection) -> list[Token]:
 
 
 def _new_app_uid() -> str:
-    for _ in range(10):
+    for _attempt in range(10):
         uid = secrets.token_hex(8).upper()
         if not Token.objects.filter(uid=uid).exists():
             return uid
@@ -224,11 +227,11 @@ def app_token_ensure(membership: Membership) -> Token | None:
 def clean_uid(value: object) -> str:
     """A card's uid as we store it: hexadecimal, upper-case, separators dropped."""
     if not isinstance(value, str) or len(value) > 200:
-        raise ValidationError({"uid": ["Enter the card's uid: 4 to 36 hexadecimal characters."]})
+        raise ValidationError({"uid": [_("Enter the card's uid: 4 to 36 hexadecimal characters.")]})
     uid = _UID_SEPARATORS.sub("", value).upper()
     if not UID_MIN <= len(uid) <= UID_MAX or not _HEX.match(uid):
         raise ValidationError(
-            {"uid": ["Enter the card's uid: 4 to 36 hexadecimal characters (0–9, A–F)."]}
+            {"uid": [_("Enter the card's uid: 4 to 36 hexadecimal characters (0–9, A–F).")]}
         )
     return uid
 
@@ -237,12 +240,18 @@ def clean_visual_number(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError({"visual_number": ["Enter the number printed on the card."]})
+        raise ValidationError({"visual_number": [_("Enter the number printed on the card.")]})
     number = " ".join(value.split())
     if len(number) > VISUAL_NUMBER_MAX:
-        raise ValidationError({"visual_number": [f"Use at most {VISUAL_NUMBER_MAX} characters."]})
+        raise ValidationError(
+            {
+                "visual_number": [
+                    _("Use at most %(limit)d characters.") % {"limit": VISUAL_NUMBER_MAX}
+                ]
+            }
+        )
     if not number.isprintable():
-        raise ValidationError({"visual_number": ["Use letters, digits and punctuation only."]})
+        raise ValidationError({"visual_number": [_("Use letters, digits and punctuation only.")]})
     return number
 
 
@@ -268,13 +277,13 @@ def card_issue(
         membership.organisation_id, membership.connection_id
     )
     if membership is None or not in_scope:
-        errors["driver_email"] = [NO_DRIVER]
+        errors["driver_email"] = [_(NO_DRIVER)]
     elif membership.status != MembershipStatus.CONNECTED:
-        errors["driver_email"] = [NOT_CONNECTED]
+        errors["driver_email"] = [_(NOT_CONNECTED)]
     elif not membership_pays(membership):
-        errors["driver_email"] = [NOT_PAYING]
+        errors["driver_email"] = [_(NOT_PAYING)]
     if "uid" in clean and Token.objects.filter(uid=clean["uid"]).exists():
-        errors["uid"] = [CARD_TAKEN]
+        errors["uid"] = [_(CARD_TAKEN)]
     if errors:
         raise ValidationError(errors)
     assert membership is not None
@@ -291,7 +300,7 @@ def card_issue(
                 valid=True,
             )
     except IntegrityError as exc:  # registered between the check and the insert
-        raise ValidationError({"uid": [CARD_TAKEN]}) from exc
+        raise ValidationError({"uid": [_(CARD_TAKEN)]}) from exc
     audit_record(
         actor=actor,
         action=AuditAction.CHARGING_TOKEN_ISSUE,
@@ -388,5 +397,6 @@ def token_report_lost(*, driver: User, token: Token) -> Token:
         template="charging_card_lost",
         context={"driver": driver, "token": lost, "organisation": lost.organisation},
         organisation=lost.organisation,
+        language=user_language(driver, lost.organisation),
     )
     return lost

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import (
     InvalidChecksumDigits,
@@ -23,7 +24,7 @@ from evdms.accounts import field_crypto as crypto
 from evdms.accounts.models import User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
-from evdms.charging.bounds import OutOfWindow, check_day
+from evdms.charging.bounds import EARLIEST, OutOfWindow, check_day
 from evdms.notifications.services import email_send
 from evdms.reimbursements.models import (
     NO_BANK_DETAILS,
@@ -33,6 +34,7 @@ from evdms.reimbursements.models import (
     StatementStatus,
 )
 from evdms.reimbursements.selectors import price_earliest_day, reimbursing_memberships
+from evdms.ui.language import user_language
 
 PRICE_CONFIRM_ABOVE = Decimal("10")
 # A new contract's price may be entered ahead of time, but not for a far future.
@@ -44,20 +46,22 @@ def clean_iban(raw: str) -> IBAN:
     """An IBAN checked with its national checksum too; spaces and lower case are fine."""
     text = "".join(str(raw or "").split()).upper()
     if not text:
-        raise ValidationError("This field is required.")
+        raise ValidationError(_("This field is required."))
     try:
         return IBAN(text, validate_bban=True)
     except InvalidCountryCode as exc:
-        raise ValidationError(f"“{text[:2]}” is not a country that uses IBANs.") from exc
+        raise ValidationError(
+            _("“%(country)s” is not a country that uses IBANs.") % {"country": text[:2]}
+        ) from exc
     except InvalidLength as exc:
-        raise ValidationError("This IBAN has the wrong length for its country.") from exc
+        raise ValidationError(_("This IBAN has the wrong length for its country.")) from exc
     except InvalidChecksumDigits as exc:
         raise ValidationError(
-            "This IBAN's check digits are wrong: look for a typing error."
+            _("This IBAN's check digits are wrong: look for a typing error.")
         ) from exc
     except SchwiftyException as exc:
         raise ValidationError(
-            "This IBAN does not pass its bank's national check: look for a typing error."
+            _("This IBAN does not pass its bank's national check: look for a typing error.")
         ) from exc
 
 
@@ -68,7 +72,7 @@ def clean_bic(raw: str) -> str:
     try:
         return str(BIC(text).compact)
     except SchwiftyException as exc:
-        raise ValidationError("This BIC is not valid (8 or 11 letters and digits).") from exc
+        raise ValidationError(_("This BIC is not valid (8 or 11 letters and digits).")) from exc
 
 
 @transaction.atomic
@@ -76,9 +80,9 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
     errors: dict[str, list[str]] = {}
     holder = " ".join(str(holder or "").split())
     if not holder:
-        errors["holder"] = ["This field is required."]
+        errors["holder"] = [_("This field is required.")]
     elif len(holder) > 70:  # the SEPA limit for a creditor name
-        errors["holder"] = ["Use at most 70 characters."]
+        errors["holder"] = [_("Use at most 70 characters.")]
     checked: IBAN | None = None
     try:
         checked = clean_iban(iban)
@@ -119,6 +123,7 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
         to=[driver.email],
         template="bank_account_changed",
         context={"driver": driver, "account": account, "had_account": current is not None},
+        language=user_language(driver),
     )
     return account
 
@@ -162,21 +167,23 @@ def bank_accounts_reencrypt() -> int:
 def parse_price(raw: Any) -> Decimal:
     text = str(raw or "").strip().replace(",", ".")
     if not text:
-        raise ValidationError("This field is required.")
+        raise ValidationError(_("This field is required."))
     try:
         price = Decimal(text)
     except InvalidOperation as exc:
-        raise ValidationError("Enter a number, e.g. 0.27.") from exc
+        raise ValidationError(_("Enter a number, e.g. 0.27.")) from exc
     if not price.is_finite():
-        raise ValidationError("Enter a number, e.g. 0.27.")
+        raise ValidationError(_("Enter a number, e.g. 0.27."))
     if price <= 0:
-        raise ValidationError("Enter a price greater than 0.")
+        raise ValidationError(_("Enter a price greater than 0."))
     if price > PRICE_LIMIT:
-        raise ValidationError(f"Enter a price of at most {PRICE_LIMIT} per kWh.")
+        raise ValidationError(
+            _("Enter a price of at most %(limit)s per kWh.") % {"limit": PRICE_LIMIT}
+        )
     exponent = price.as_tuple().exponent
     assert isinstance(exponent, int)  # a finite number's ("n", "N", "F" are for NaN, ∞)
     if -exponent > 4:
-        raise ValidationError("Use at most 4 decimal places.")
+        raise ValidationError(_("Use at most 4 decimal places."))
     return price
 
 
@@ -207,7 +214,8 @@ def home_price_set(
         raise ValidationError(
             {
                 "confirm": [
-                    f"{value} per kWh is unusually high. Tick the box to confirm it is right."
+                    _("%(price)s per kWh is unusually high. Tick the box to confirm it is right.")
+                    % {"price": value}
                 ]
             }
         )
@@ -215,11 +223,24 @@ def home_price_set(
     try:
         check_day(valid_from, ahead=PRICE_DAYS_AHEAD)
     except OutOfWindow as exc:
-        raise ValidationError({"valid_from": [str(exc)]}) from exc
+        latest = timezone.localdate() + PRICE_DAYS_AHEAD
+        raise ValidationError(
+            {
+                "valid_from": [
+                    _("Use a date from %(first)s to %(last)s.")
+                    % {"first": f"{EARLIEST:%Y-%m-%d}", "last": f"{latest:%Y-%m-%d}"}
+                ]
+            }
+        ) from exc
     earliest = price_earliest_day(driver)
     if valid_from < earliest.day:
         raise ValidationError(
-            {"valid_from": [f"Use a date from {earliest.day:%Y-%m-%d} on: {earliest.why}."]}
+            {
+                "valid_from": [
+                    _("Use a date from %(day)s on: %(why)s.")
+                    % {"day": f"{earliest.day:%Y-%m-%d}", "why": earliest.why}
+                ]
+            }
         )
     membership = reimbursing_memberships(driver).select_related("connection").first()
     currency = membership.connection.currency if membership else "EUR"

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import User
 from evdms.audit.models import AuditAction
@@ -77,7 +78,7 @@ def payout_batch_create(*, execution_date: date, operator: User | None = None) -
         running += statement.total
         ready.append(statement)
     if not ready:
-        raise ValidationError("No statement is ready to be paid.")
+        raise ValidationError(_("No statement is ready to be paid."))
     batch = PayoutBatch.objects.create(execution_date=execution_date)
     PayoutLine.objects.bulk_create(
         [
@@ -89,7 +90,7 @@ def payout_batch_create(*, execution_date: date, operator: User | None = None) -
         pk__in=[s.pk for s in ready], status=StatementStatus.READY
     ).update(status=StatementStatus.IN_BATCH)
     if claimed != len(ready):  # someone else changed one meanwhile: start again
-        raise ValidationError("Statements changed while the batch was made; try again.")
+        raise ValidationError(_("Statements changed while the batch was made; try again."))
     batch.total = batch.lines.aggregate(total=Sum("amount"))["total"]
     batch.save(update_fields=["total"])
     audit_record(
@@ -113,7 +114,9 @@ def payout_batch_export(*, batch: PayoutBatch, operator: User | None = None) -> 
     for line in batch.lines.select_related("statement__bank_account", "statement__driver"):
         account = line.statement.bank_account
         if account is None:
-            raise ValidationError(f"{line.statement.reference} has no bank account.")
+            raise ValidationError(
+                _("%(reference)s has no bank account.") % {"reference": line.statement.reference}
+            )
         payments.append(
             Payment(
                 end_to_end_id=line.end_to_end_id,
@@ -133,7 +136,7 @@ def payout_batch_export(*, batch: PayoutBatch, operator: User | None = None) -> 
         exported_at=timezone.now(),
     )
     if not won:
-        raise PayoutConflict("This batch is not a draft any more.")
+        raise PayoutConflict(_("This batch is not a draft any more."))
     batch.refresh_from_db()
     audit_record(
         actor=None,
@@ -151,7 +154,7 @@ def payout_batch_export(*, batch: PayoutBatch, operator: User | None = None) -> 
 def _locked_batch_for_settling(batch_id: int) -> PayoutBatch:
     batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
     if batch.status == PayoutBatch.Status.DRAFT:
-        raise PayoutConflict("Export the batch first: a draft has not been sent to the bank.")
+        raise PayoutConflict(_("Export the batch first: a draft has not been sent to the bank."))
     return batch
 
 
@@ -206,9 +209,11 @@ def payout_line_fail(*, line: PayoutLine, reason: str, operator: User | None) ->
     same line failed again changes nothing and sends nothing."""
     reason = " ".join(reason.split())
     if not reason:
-        raise ValidationError({"reason": ["Give the bank's reason, e.g. AC04 closed account."]})
+        raise ValidationError({"reason": [_("Give the bank's reason, e.g. AC04 closed account.")]})
     if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": [f"At most {REASON_MAX} characters."]})
+        raise ValidationError(
+            {"reason": [_("At most %(limit)d characters.") % {"limit": REASON_MAX}]}
+        )
     batch = _locked_batch_for_settling(line.batch_id)
     old = PayoutLine.objects.get(pk=line.pk).status
     won = PayoutLine.objects.filter(
@@ -237,7 +242,7 @@ def payout_batch_mark_paid(*, batch: PayoutBatch, operator: User | None) -> Payo
         status=PayoutLineStatus.PAID, settled_at=now
     )
     if settled != len(pending):  # cannot happen under the batch lock; refuse rather than guess
-        raise PayoutConflict("Lines changed while the batch was marked paid; try again.")
+        raise PayoutConflict(_("Lines changed while the batch was marked paid; try again."))
     Statement.objects.filter(payout__pk__in=pending, status=StatementStatus.IN_BATCH).update(
         status=StatementStatus.PAID
     )
@@ -276,6 +281,7 @@ def _audit_line(
 
 def _notify_driver_of_failure(line: PayoutLine) -> None:
     from evdms.notifications.services import email_send
+    from evdms.ui.language import user_language
 
     statement = Statement.objects.select_related(
         "driver", "bank_account", "connection__organisation"
@@ -286,4 +292,5 @@ def _notify_driver_of_failure(line: PayoutLine) -> None:
         template="payout_failed",
         context={"statement": statement, "line": line},
         organisation=statement.connection.organisation,
+        language=user_language(statement.driver, statement.connection.organisation),
     )

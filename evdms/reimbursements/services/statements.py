@@ -41,6 +41,7 @@ from evdms.connections.selectors import max_price_histories
 from evdms.reimbursements import checkpoints
 from evdms.reimbursements.models import (
     NO_BANK_DETAILS,
+    NO_HOME_PRICE,
     BankAccount,
     CarryOver,
     HomePrice,
@@ -162,7 +163,7 @@ class _Draft:
         if self.bank_account_id is None:
             reasons.append(NO_BANK_DETAILS)
         if self.missing_price:
-            reasons.append("no home price for some sessions")
+            reasons.append(NO_HOME_PRICE)
         return reasons
 
     def statement(self, month: date) -> Statement:

@@ -1,0 +1,126 @@
+"""Issue #19: a driver's reimbursement page and statement PDF in the driver's language."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from evdms.accounts.models import User
+from evdms.notifications.models import OutboundEmail
+from evdms.reimbursements.models import HomePrice, Statement
+from evdms.reimbursements.statement_emails import statement_email
+from evdms.reimbursements.statement_pdf import statement_pdf
+from evdms.reimbursements.tests.conftest import october
+from evdms.testing.fixtures import make_connection, make_membership
+
+pytestmark = pytest.mark.django_db
+
+
+def _logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="evdms.accounts.backends.EmailBackend")
+    return client
+
+
+def test_a_german_drivers_reimbursement_page_is_german(world):
+    dieter = User.objects.create_user(
+        "dieter@example.com",
+        "dieter's long passphrase",
+        full_name="Dieter Fahrer",
+        language="de",
+        email_confirmed_at=timezone.now(),
+    )
+    connection = make_connection(world.org_a, name="Heimladen", max_price_per_kwh="0.29")
+    make_membership(connection, dieter)
+    HomePrice.objects.create(
+        driver=dieter, price_per_kwh=Decimal("0.3150"), valid_from=date(2026, 1, 1)
+    )
+    Statement.objects.create(
+        driver=dieter,
+        connection=connection,
+        month=date(2026, 10, 1),
+        currency="EUR",
+        total=Decimal("1234.50"),
+        status="held",
+        held_reason="no bank details",
+    )
+    # The browser asks for English: the driver's own choice wins.
+    response = _logged_in(dieter).get(reverse("reimbursements:mine"), HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response["Content-Language"] == "de"
+    for german in [
+        "Erstattung für Laden zu Hause",
+        "erstattet Ihr Laden zu Hause zu Ihrem Preis pro kWh, bis zu EUR 0,29 pro kWh.",
+        "Ihr Preis (0,315) liegt über dem Höchstpreis von",
+        'data-max-price="0.2900"',
+        "Bankverbindung speichern",
+        "Name des Kontoinhabers",
+        "Strompreis zu Hause pro kWh",
+        "Ihr aktueller Preis",
+        "Aktuell",
+        "Erstattungsabrechnungen",
+        "Oktober 2026",
+        "EUR 1.234,50",
+        "Zurückgehalten (keine Bankverbindung)",
+    ]:
+        assert german in page, german
+    for english in [
+        "Reimbursement of home charging",
+        "reimburses your home charging",
+        "Bank details",
+        "Save price",
+        "Home price per kWh",
+        "Your prices",
+        "Account holder name",
+        "Held",
+        "no bank details",
+        "October",
+        "Statements",
+    ]:
+        assert english not in page, english
+
+
+def test_a_dutch_drivers_statement_pdf_has_dutch_labels_wherever_it_is_made(world, make_statement):
+    statement = make_statement("noor@example.com", total="1234.50", sessions=[(october(3), 10_000)])
+    noor = statement.driver
+    noor.language = "nl"
+    noor.save(update_fields=["language"])
+    statement.refresh_from_db()
+
+    def assert_dutch(content: bytes) -> None:
+        text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+        for dutch in [
+            "Vergoeding thuisladen - oktober 2026",
+            "Vergoedingsoverzicht",
+            "Bestuurder",
+            "Laadregeling",
+            "Betaald aan",
+            "Klaar voor betaling",
+            "Start laadsessie",
+            "Jouw prijs",
+            "Bedrag (EUR)",
+            "Totaal (afgerond op de cent)",
+            "1.234,50",
+            "10,000",
+        ]:
+            assert dutch in text, dutch
+        for english in ["Statement", "Session start", "Paid to", "Your price", "Total", "October"]:
+            assert english not in text, english
+
+    # In the worker (no language active), as attached to the monthly e-mail …
+    assert_dutch(statement_pdf(statement))
+    statement_email(statement)
+    email = OutboundEmail.objects.get(template="reimbursement_statement")
+    assert email.language == "nl"
+    # … and downloaded from a page whose browser asks for English.
+    response = _logged_in(noor).get(
+        reverse("reimbursements:statement_pdf", args=[statement.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert_dutch(response.content)
