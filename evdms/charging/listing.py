@@ -17,8 +17,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.charging.access import chargers_for
@@ -38,8 +41,11 @@ CHARGER_SORTS = {
     "heartbeat": "last_heartbeat_at",
     "registered": "created_at",
 }
-CHARGER_STATES = {"online": "Online", "offline": "Offline"}
-CHARGER_LINKS = {"linked": "Linked to a driver", "unlinked": "Not linked"}
+CHARGER_STATES = {"online": gettext_lazy("Online"), "offline": gettext_lazy("Offline")}
+CHARGER_LINKS = {
+    "linked": gettext_lazy("Linked to a driver"),
+    "unlinked": gettext_lazy("Not linked"),
+}
 
 
 @dataclass
@@ -61,17 +67,24 @@ def parse_charger_query(params: Mapping[str, str]) -> ChargerQuery:
     query = ChargerQuery(search=params.get("q", "").strip()[:MAX_SEARCH])
     state = params.get("state", "")
     if state and state not in CHARGER_STATES:
-        query.errors.append(f"Unknown state “{state[:20]}”: showing every charger.")
+        query.errors.append(
+            _("Unknown state “%(state)s”: showing every charger.") % {"state": state[:20]}
+        )
     else:
         query.state = state
     linked = params.get("linked", "")
     if linked and linked not in CHARGER_LINKS:
-        query.errors.append(f"Unknown choice “{linked[:20]}”: showing linked and not linked.")
+        query.errors.append(
+            _("Unknown choice “%(choice)s”: showing linked and not linked.")
+            % {"choice": linked[:20]}
+        )
     else:
         query.linked = linked
     sort = params.get("sort", "") or "identity"
     if sort.lstrip("-") not in CHARGER_SORTS:
-        query.errors.append(f"Cannot sort by “{sort[:30]}”; sorted by identity.")
+        query.errors.append(
+            _("Cannot sort by “%(sort)s”; sorted by identity.") % {"sort": sort[:30]}
+        )
         sort = "identity"
     query.sort = sort
     return query
@@ -157,14 +170,19 @@ class SessionQuery:
         return {k: v for k, v in params.items() if v}
 
 
-def _day(params: Mapping[str, str], name: str, label: str, errors: list[str]) -> date | None:
+def _day(params: Mapping[str, str], name: str, errors: list[str]) -> date | None:
     value = params.get(name, "").strip()
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(f"The {label} date “{value[:20]}” is not a date (YYYY-MM-DD): ignored.")
+        message = (
+            _("The from date “%(value)s” is not a date (YYYY-MM-DD): ignored.")
+            if name == "start"
+            else _("The to date “%(value)s” is not a date (YYYY-MM-DD): ignored.")
+        )
+        errors.append(message % {"value": value[:20]})
         return None
 
 
@@ -175,20 +193,24 @@ def parse_session_query(params: Mapping[str, str]) -> SessionQuery:
         if raw.isdigit() and len(raw) < 19:
             query.connection = int(raw)
         else:
-            query.errors.append("Unknown connection: showing every connection.")
+            query.errors.append(_("Unknown connection: showing every connection."))
     status = params.get("status", "")
     if status and status not in SessionStatus.values:
-        query.errors.append(f"Unknown status “{status[:20]}”: showing every status.")
+        query.errors.append(
+            _("Unknown status “%(status)s”: showing every status.") % {"status": status[:20]}
+        )
     else:
         query.status = status
-    query.start = _day(params, "start", "from", query.errors)
-    query.end = _day(params, "end", "to", query.errors)
+    query.start = _day(params, "start", query.errors)
+    query.end = _day(params, "end", query.errors)
     if query.start and query.end and query.end < query.start:
-        query.errors.append("The period ends before it starts: the dates were swapped.")
+        query.errors.append(_("The period ends before it starts: the dates were swapped."))
         query.start, query.end = query.end, query.start
     sort = params.get("sort", "") or DEFAULT_SESSION_SORT
     if sort.lstrip("-") not in SESSION_SORTS:
-        query.errors.append(f"Cannot sort by “{sort[:30]}”; sorted by start, newest first.")
+        query.errors.append(
+            _("Cannot sort by “%(sort)s”; sorted by start, newest first.") % {"sort": sort[:30]}
+        )
         sort = DEFAULT_SESSION_SORT
     query.sort = sort
     return query
@@ -242,8 +264,12 @@ def csv_lines(
     rows: QuerySet[Any], columns: list[tuple[str, Callable[[Any], Any]]]
 ) -> Iterator[str]:
     """A CSV file line by line (with the BOM spreadsheet programs want for UTF-8), the
-    rows read a thousand at a time: memory stays flat whatever their number."""
+    rows read a thousand at a time: memory stays flat whatever their number. In English
+    whatever the page's language (as every export): each row is written in English and
+    the language handed back before it is yielded."""
     writer = CsvWriter()
-    yield "\ufeff" + writer.writerow([label for label, _ in columns])
+    yield "\ufeff" + writer.writerow([label for label, _get in columns])
     for row in rows.iterator(chunk_size=1000):
-        yield writer.writerow([get(row) for _, get in columns])
+        with translation.override(settings.LANGUAGE_CODE):
+            line = writer.writerow([get(row) for _label, get in columns])
+        yield line

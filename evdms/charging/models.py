@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evdms.charging.bounds import SESSION_WH_STORABLE
 
@@ -55,27 +56,27 @@ class Charger(models.Model):
 
 
 class SessionStatus(models.TextChoices):
-    ACTIVE = "active", "Charging"
-    COMPLETED = "completed", "Completed"
+    ACTIVE = "active", _("Charging")
+    COMPLETED = "completed", _("Completed")
     # A public session its operator cancelled with a credit record: kept, shown as
     # such, counted nowhere (reports, invoices).
-    CREDITED = "credited", "Credited"
+    CREDITED = "credited", _("Credited")
 
 
 class SessionKind(models.TextChoices):
     """Where the car charged. A home session is reimbursed to the driver; a public one
     (a roaming partner's record) is paid by the organisation when it is business."""
 
-    HOME = "home", "Home"
-    PUBLIC = "public", "Public"
+    HOME = "home", _("Home")
+    PUBLIC = "public", _("Public")
 
 
 class SessionPurpose(models.TextChoices):
     """A public session's purpose, the driver's to mark: the organisation pays business
     sessions only; personal ones the driver settles."""
 
-    BUSINESS = "business", "Business"
-    PERSONAL = "personal", "Personal"
+    BUSINESS = "business", _("Business")
+    PERSONAL = "personal", _("Personal")
 
 
 class SessionReview(models.TextChoices):
@@ -83,10 +84,10 @@ class SessionReview(models.TextChoices):
     inform; a flag about energy or time beyond what a home charger can do also holds the
     session (``PENDING``) until an admin accepts or rejects it."""
 
-    NOT_NEEDED = "", "Not needed"
-    PENDING = "pending", "Awaiting review"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
+    NOT_NEEDED = "", _("Not needed")
+    PENDING = "pending", _("Awaiting review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
 
 
 class ChargingSession(models.Model):
@@ -244,7 +245,8 @@ class ProtocolIssue(models.Model):
     detail = models.TextField(blank=True)
     raw = models.TextField(blank=True)
     occurrences = models.PositiveIntegerField(
-        default=1, help_text="Issues this row stands for: more than one on an hour's summary"
+        default=1,
+        help_text=_("Issues this row stands for: more than one on an hour's summary"),
     )
 
     class Meta:

@@ -11,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
@@ -118,7 +119,7 @@ def charger_register(request: AdminRequest) -> HttpResponse:
     membership = find_driver_for(actor, values["driver"])
     try:
         if values["driver"] and membership is None:
-            raise ValidationError({"driver": [services.NOT_YOUR_DRIVER]})
+            raise ValidationError({"driver": [str(services.NOT_YOUR_DRIVER)]})
         charger, password = services.charger_register(
             actor=actor,
             organisation=membership.organisation if membership else actor.organisation,
@@ -131,7 +132,11 @@ def charger_register(request: AdminRequest) -> HttpResponse:
         )
     except ValidationError as exc:
         return _chargers_page(request, errors=exc.message_dict, values=values)
-    messages.success(request, f"Charger {charger.identity} registered. Copy its password now.")
+    messages.success(
+        request,
+        _("Charger %(identity)s registered. Copy its password now.")
+        % {"identity": charger.identity},
+    )
     return _chargers_page(request, new_password=password)
 
 
@@ -151,7 +156,9 @@ def charger_detail(request: AdminRequest, charger_id: int) -> HttpResponse:
             "can_link": chargers_for(actor, Permission.MANAGE_DRIVERS)
             .filter(pk=charger.pk)
             .exists(),
-            "breadcrumbs": breadcrumbs(("Chargers", "charging:chargers"), current=charger.identity),
+            "breadcrumbs": breadcrumbs(
+                (_("Chargers"), "charging:chargers"), current=charger.identity
+            ),
         },
     )
 
@@ -165,10 +172,15 @@ def charger_link(request: AdminRequest, charger_id: int) -> HttpResponse:
     membership = find_driver_for(actor, email, organisation=charger.organisation)
     driver = membership.driver if membership else None
     if email.strip() and driver is None:
-        messages.error(request, services.NOT_YOUR_DRIVER)
+        messages.error(request, str(services.NOT_YOUR_DRIVER))
     else:
         services.charger_link(actor=actor, charger=charger, driver=driver)
-        messages.success(request, f"Linked to {driver.email}." if driver else "Charger unlinked.")
+        messages.success(
+            request,
+            _("Linked to %(email)s.") % {"email": driver.email}
+            if driver
+            else _("Charger unlinked."),
+        )
     return redirect("charging:charger_detail", charger_id=charger.pk)
 
 
@@ -183,7 +195,7 @@ def session_list(request: AdminRequest) -> HttpResponseBase:
     rows = sessions_listed(actor, query)
     if request.GET.get("export") == "csv":
         if not sees:  # per-session energy is a transaction: not for this role, in no form
-            raise PermissionDenied("Your role does not show charging sessions.")
+            raise PermissionDenied(_("Your role does not show charging sessions."))
         return _csv_download(rows, SESSION_COLUMNS, "home-charging-sessions")
     page = Paginator(rows if sees else rows.none(), 50).get_page(request.GET.get("page"))
     monthly = monthly_energy_without_sharing(actor, permission=Permission.VIEW_REPORTS)
@@ -213,7 +225,7 @@ def session_review(request: AdminRequest, session_id: int) -> HttpResponse:
     session = get_session_for(_actor(request), session_id)
     decision = request.POST.get("decision", "")
     if decision not in ("accept", "reject"):
-        messages.error(request, "Choose Accept or Reject.")
+        messages.error(request, _("Choose Accept or Reject."))
         return redirect("charging:sessions")
     try:
         services.session_review(actor=_actor(request), session=session, accept=decision == "accept")
@@ -222,9 +234,9 @@ def session_review(request: AdminRequest, session_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            "Session accepted: it counts on the next statement run."
+            _("Session accepted: it counts on the next statement run.")
             if decision == "accept"
-            else "Session rejected: it will not be reimbursed.",
+            else _("Session rejected: it will not be reimbursed."),
         )
     return redirect("charging:sessions")
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from evdms.connections.models import (
     SELECTABLE_CONNECTION_TYPES,
@@ -22,8 +24,8 @@ from evdms.connections.rules import PAGE_ORDER, REQUIRED_WHEN_SHOWN, SHOW_WHEN
 from evdms.ui.forms import PLACEHOLDER, preselect_single_choices
 from evdms.ui.numbers import price_text
 
-YES_NO = [("no", "No"), ("yes", "Yes")]
-ENABLED_DISABLED = [("no", "Disabled"), ("yes", "Enabled")]
+YES_NO = [("no", _("No")), ("yes", _("Yes"))]
+ENABLED_DISABLED = [("no", _("Disabled")), ("yes", _("Enabled"))]
 # Marked with * : always required, and those required whenever they are shown.
 MANDATORY = {
     "organisation",
@@ -40,9 +42,10 @@ FIELD_ORDER = PAGE_ORDER
 # the section of the field it depends on. The support address is for "notifications and
 # approvals" (the reference's words), so it opens that section rather than trailing the
 # verification questions it follows on the reference page.
-SECTIONS: list[tuple[str, list[str]]] = [
+SECTIONS: list[tuple[str, Any, list[str]]] = [
     (
-        "Organisation",
+        "organisation",
+        _("Organisation"),
         [
             "organisation",
             "name_for_drivers",
@@ -54,9 +57,14 @@ SECTIONS: list[tuple[str, list[str]]] = [
             "remove_logo",
         ],
     ),
-    ("Driver verification", ["verification_1_label", "verification_2_label"]),
     (
-        "Home charger",
+        "driver-verification",
+        _("Driver verification"),
+        ["verification_1_label", "verification_2_label"],
+    ),
+    (
+        "home-charger",
+        _("Home charger"),
         [
             "provide_home_charger",
             "home_warranty_and_labour",
@@ -68,22 +76,28 @@ SECTIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        "Reimbursement",
+        "reimbursement",
+        _("Reimbursement"),
         ["reimburse_home_charging", "max_price_per_kwh", "home_charging_data_sharing"],
     ),
-    ("Public charging", ["pay_for_public_charging", "payment_via"]),
+    ("public-charging", _("Public charging"), ["pay_for_public_charging", "payment_via"]),
     (
-        "Approval and notifications",
+        "approval-and-notifications",
+        _("Approval and notifications"),
         ["support_email", "approval_type", "notify_on_connect", "web_only"],
     ),
-    ("Terms and conditions", ["custom_terms_enabled", "signed_terms_recipients", "terms_text"]),
+    (
+        "terms-and-conditions",
+        _("Terms and conditions"),
+        ["custom_terms_enabled", "signed_terms_recipients", "terms_text"],
+    ),
 ]
-SECTIONED = [name for _, names in SECTIONS for name in names]
+SECTIONED = [name for _slug, _title, names in SECTIONS for name in names]
 
 
 @dataclass(frozen=True)
 class Section:
-    title: str
+    title: Any  # a lazily translated text
     slug: str
     fields: list[forms.BoundField]
 
@@ -106,7 +120,7 @@ def _meta(field: str) -> tuple[str, str]:
 
 
 def _choice(
-    field: str, choices: list[tuple[str, str]], widget: type[forms.Select] = forms.Select
+    field: str, choices: list[tuple[str, Any]], widget: type[forms.Select] = forms.Select
 ) -> forms.CharField:
     """A select whose value the rules check (not the form), so messages match the API's."""
     label, help_text = _meta(field)
@@ -120,7 +134,7 @@ def _text(field: str, widget: forms.Widget | None = None) -> forms.CharField:
     return forms.CharField(label=label, help_text=help_text, required=False, widget=widget)
 
 
-def _blank(choices: Any) -> list[tuple[str, str]]:
+def _blank(choices: Any) -> list[tuple[str, Any]]:
     return [("", PLACEHOLDER), *[(str(v), str(lbl)) for v, lbl in choices.choices]]
 
 
@@ -143,30 +157,30 @@ class ConnectionForm(forms.Form):
         )
         if editing:
             f["organisation"].disabled = True
-            f["organisation"].help_text = "The organisation of a connection does not change."
+            f["organisation"].help_text = _("The organisation of a connection does not change.")
         f["name_for_drivers"] = _text("name_for_drivers")
         f["name"] = _text("name")
-        f["name"].widget.attrs["placeholder"] = "ABC Company_Public"
+        f["name"].widget.attrs["placeholder"] = _("ABC Company_Public")
         f["connection_type"] = _choice(
             "connection_type",
             [(str(v), str(lbl)) for v, lbl in ConnectionType.choices],
             widget=TypeSelect,
         )
         f["customer_id"] = _text("customer_id")
-        _, help_text = _meta("enabled")
+        _label, help_text = _meta("enabled")
         f["enabled"] = forms.BooleanField(
-            label="Enable", help_text=help_text, required=False, widget=forms.CheckboxInput
+            label=_("Enable"), help_text=help_text, required=False, widget=forms.CheckboxInput
         )
         f["logo"] = forms.FileField(
-            label="Connection Logo",
+            label=_("Connection Logo"),
             required=False,
-            help_text="A .gif, .jpg or .png image of exactly 60 × 30 pixels, at most 0.5 MB.",
+            help_text=_("A .gif, .jpg or .png image of exactly 60 × 30 pixels, at most 0.5 MB."),
             widget=forms.ClearableFileInput(attrs={"accept": "image/gif,image/jpeg,image/png"}),
         )
         f["verification_1_label"] = _text("verification_1_label")
-        f["verification_1_label"].widget.attrs["placeholder"] = "Employee ID"
+        f["verification_1_label"].widget.attrs["placeholder"] = _("Employee ID")
         f["verification_2_label"] = _text("verification_2_label")
-        f["verification_2_label"].widget.attrs["placeholder"] = "Licence plate"
+        f["verification_2_label"].widget.attrs["placeholder"] = _("Licence plate")
         f["support_email"] = _text("support_email", forms.EmailInput())
         for yes_no in (
             "provide_home_charger",
@@ -181,7 +195,7 @@ class ConnectionForm(forms.Form):
         f["installation_handled_by"] = _choice(
             "installation_handled_by",
             [
-                ("", "Not by the platform (arranged by you or the driver)"),
+                ("", _("Not by the platform (arranged by you or the driver)")),
                 *_blank(InstallationHandledBy)[1:],
             ],
         )
@@ -193,15 +207,19 @@ class ConnectionForm(forms.Form):
             {"inputmode": "numeric", "placeholder": "24"}
         )
         f["installation_standard_price"] = _text("installation_standard_price")
-        f[
-            "installation_standard_price"
-        ].label = f"Standard installation package price ({currency}, incl. VAT)"
+        f["installation_standard_price"].label = _(
+            "Standard installation package price (%(currency)s, incl. VAT)"
+        ) % {"currency": currency}
         f["installation_standard_price"].widget.attrs["inputmode"] = "decimal"
         f["installation_budget"] = _text("installation_budget")
-        f["installation_budget"].label = f"Installation budget ({currency})"
+        f["installation_budget"].label = _("Installation budget (%(currency)s)") % {
+            "currency": currency
+        }
         f["installation_budget"].widget.attrs["inputmode"] = "decimal"
         f["max_price_per_kwh"] = _text("max_price_per_kwh")
-        f["max_price_per_kwh"].label = f"Max Price For Reimbursement ({currency} per kWh)"
+        f["max_price_per_kwh"].label = _("Max Price For Reimbursement (%(currency)s per kWh)") % {
+            "currency": currency
+        }
         f["max_price_per_kwh"].widget.attrs.update({"inputmode": "decimal", "placeholder": "0.29"})
         f["payment_via"] = _choice("payment_via", _blank(PaymentVia))
         f["approval_type"] = _choice("approval_type", _blank(ApprovalType))
@@ -212,13 +230,15 @@ class ConnectionForm(forms.Form):
         )
         f["terms_text"] = _text("terms_text", forms.Textarea(attrs={"rows": 10}))
         if editing:
-            f["remove_logo"] = forms.BooleanField(label="Remove the logo", required=False)
+            f["remove_logo"] = forms.BooleanField(label=_("Remove the logo"), required=False)
         if connected_drivers:
             f["confirm_benefit_change"] = forms.BooleanField(
-                label=(
-                    f"I understand that changing benefits affects the {connected_drivers} "
-                    "connected driver(s)"
-                ),
+                label=ngettext_lazy(
+                    "I understand that changing benefits affects the %(count)d connected driver",
+                    "I understand that changing benefits affects the %(count)d connected drivers",
+                    "count",
+                )
+                % {"count": connected_drivers},
                 required=False,
             )
         self.order_fields(SECTIONED)
@@ -235,10 +255,10 @@ class ConnectionForm(forms.Form):
         return [
             Section(
                 title=title,
-                slug=title.lower().replace(" ", "-"),
+                slug=slug,
                 fields=[self[name] for name in names if name in self.fields],
             )
-            for title, names in SECTIONS
+            for slug, title, names in SECTIONS
         ]
 
     def unsectioned(self) -> list[forms.BoundField]:

@@ -8,8 +8,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.connections.models import ApprovalType, Connection, ConnectionType
 from evdms.connections.selectors import with_connected_drivers
@@ -19,29 +23,33 @@ from evdms.ui.spreadsheets import CsvWriter
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    label: Any  # lazily translated: the page's language on the page, English in the CSV
     lookup: str | None  # the annotated or real field filtered and sorted on; None: neither
     default_visible: bool = True
 
 
 COLUMNS = [
-    Column("actions", "Action", None),
-    Column("approval_type", "Approval type", "approval_text"),
-    Column("benefits", "Benefits", "benefits_text"),
-    Column("connected_drivers", "Connected drivers", "connected_drivers_text"),
-    Column("name", "Connection name", "name"),
-    Column("connection_type", "Connection type", "type_text"),
-    Column("status", "Status", "status_text"),
-    Column("org_id", "Org ID", "org_id_text"),
-    Column("org_name", "Org name", "organisation__name"),
-    Column("verification_1_label", "Verify drivers by", "verification_1_label"),
-    Column("verification_2_label", "Additional info", "verification_2_label", False),
-    Column("customer_id", "Customer ID", "customer_id", False),
+    Column("actions", gettext_lazy("Action"), None),
+    Column("approval_type", gettext_lazy("Approval type"), "approval_text"),
+    Column("benefits", gettext_lazy("Benefits"), "benefits_text"),
+    Column("connected_drivers", gettext_lazy("Connected drivers"), "connected_drivers_text"),
+    Column("name", gettext_lazy("Connection name"), "name"),
+    Column("connection_type", gettext_lazy("Connection type"), "type_text"),
+    Column("status", gettext_lazy("Status"), "status_text"),
+    Column("org_id", gettext_lazy("Org ID"), "org_id_text"),
+    Column("org_name", gettext_lazy("Org name"), "organisation__name"),
+    Column("verification_1_label", gettext_lazy("Verify drivers by"), "verification_1_label"),
+    Column("verification_2_label", gettext_lazy("Additional info"), "verification_2_label", False),
+    Column("customer_id", gettext_lazy("Customer ID"), "customer_id", False),
 ]
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 FILTERABLE = [c for c in COLUMNS if c.lookup]
 DEFAULT_VISIBLE = [c.key for c in COLUMNS if c.default_visible]
-OPERATORS = {"contains": "contains", "not_contains": "does not contain", "is": "is"}
+OPERATORS = {
+    "contains": gettext_lazy("contains"),
+    "not_contains": gettext_lazy("does not contain"),
+    "is": gettext_lazy("is"),
+}
 PAGE_SIZE = 25
 MAX_FILTERS = 5
 
@@ -64,16 +72,16 @@ def annotated(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
         approval_text=_label_case("approval_type", ApprovalType),
         type_text=_label_case("connection_type", ConnectionType),
         benefits_text=Concat(
-            _if(Q(provide_home_charger=True), "Home charger; "),
-            _if(Q(reimburse_home_charging=True), "Home charging reimbursed; "),
-            _if(Q(pay_for_public_charging=True), "Public charging paid; "),
+            _if(Q(provide_home_charger=True), _("Home charger") + "; "),
+            _if(Q(reimburse_home_charging=True), _("Home charging reimbursed") + "; "),
+            _if(Q(pay_for_public_charging=True), _("Public charging paid") + "; "),
             output_field=CharField(),
         ),
         org_id_text=Cast("organisation_id", CharField()),
         connected_drivers_text=Cast("connected_drivers", CharField()),
         status_text=Case(
-            When(enabled=True, then=Value("Enabled")),
-            default=Value("Disabled"),
+            When(enabled=True, then=Value(_("Enabled"))),
+            default=Value(_("Disabled")),
             output_field=CharField(),
         ),
     )
@@ -105,21 +113,28 @@ def parse_query(params: Mapping[str, str]) -> ListQuery:
         if not value:
             continue
         if column not in COLUMN_BY_KEY or not COLUMN_BY_KEY[column].lookup:
-            errors.append(f"Unknown column “{column}” in a filter: it was ignored.")
+            errors.append(
+                _("Unknown column “%(column)s” in a filter: it was ignored.") % {"column": column}
+            )
             continue
         if operator not in OPERATORS:
-            errors.append(f"Unknown condition “{operator}” in a filter: it was ignored.")
+            errors.append(
+                _("Unknown condition “%(condition)s” in a filter: it was ignored.")
+                % {"condition": operator}
+            )
             continue
         filters.append(Filter(column, operator, value[:200]))
     match = params.get("match", "all")
     if match not in ("all", "any"):
-        errors.append("Match must be all or any; all was used.")
+        errors.append(_("Match must be all or any; all was used."))
         match = "all"
     sort = params.get("sort", "name")
     key = sort.lstrip("-")
     if key not in COLUMN_BY_KEY or not COLUMN_BY_KEY[key].lookup:
         if sort:
-            errors.append(f"Cannot sort by “{sort}”; sorted by connection name.")
+            errors.append(
+                _("Cannot sort by “%(sort)s”; sorted by connection name.") % {"sort": sort}
+            )
         sort = "name"
     return ListQuery(filters, match, sort, errors)
 
@@ -157,13 +172,13 @@ def cell(connection: Connection, key: str, invite_url: str | None = "") -> str:
     if key == "approval_type":
         return connection.get_approval_type_display()
     if key == "benefits":
-        return "; ".join(connection.benefits()) or "None"
+        return "; ".join(connection.benefits()) or _("None")
     if key == "connected_drivers":
         return str(getattr(connection, "connected_drivers", 0))
     if key == "connection_type":
         return connection.get_connection_type_display()
     if key == "status":
-        return "Enabled" if connection.enabled else "Disabled"
+        return _("Enabled") if connection.enabled else _("Disabled")
     if key == "org_id":
         return str(connection.organisation_id)
     if key == "org_name":
@@ -172,12 +187,20 @@ def cell(connection: Connection, key: str, invite_url: str | None = "") -> str:
 
 
 def csv_rows(queryset: QuerySet[Connection], columns: list[str], invite_url: Any) -> Iterator[str]:
-    """The CSV export, streamed row by row (the Action column exports the invite link)."""
+    """The CSV export, streamed row by row (the Action column exports the invite link).
+    In English whatever the page's language, as every export: files are read by programs
+    and exchanged between people of different languages. Each row is written in English
+    and the language handed back before it is yielded (the stream is read later, maybe
+    in another language)."""
     writer = CsvWriter()
-    labels = ["Invite link" if k == "actions" else COLUMN_BY_KEY[k].label for k in columns]
-    yield "\ufeff" + writer.writerow(labels)  # BOM: spreadsheet programs read UTF-8 then
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = ["Invite link" if k == "actions" else str(COLUMN_BY_KEY[k].label) for k in columns]
+        header = writer.writerow(labels)
+    yield "\ufeff" + header  # BOM: spreadsheet programs read UTF-8 then
     for connection in queryset.iterator(chunk_size=500):
-        yield writer.writerow([cell(connection, k, invite_url(connection)) for k in columns])
+        with translation.override(settings.LANGUAGE_CODE):
+            row = writer.writerow([cell(connection, k, invite_url(connection)) for k in columns])
+        yield row
 
 
 def search(queryset: QuerySet[Connection], text: str) -> QuerySet[Connection]:

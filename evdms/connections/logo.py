@@ -15,6 +15,9 @@ from typing import TypeAlias
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin
 from PIL.ImageFile import ImageFile
 
@@ -62,35 +65,63 @@ def clean_logo(logo: Logo) -> tuple[bytes, str]:
         # decimal, a file just over the limit would read "0.5 MB" like the limit itself.
         over = size - LOGO_MAX_BYTES
         raise ValidationError(
-            f"The logo must be at most {size_text(LOGO_MAX_BYTES)}; this file is "
-            f"{size:,} bytes ({size / 1_048_576:.2f} MB), {over:,} "
-            f"byte{'s' if over != 1 else ''} too large."
+            ngettext(
+                "The logo must be at most %(limit)s; this file is %(size)s bytes "
+                "(%(megabytes)s MB), %(over)s byte too large.",
+                "The logo must be at most %(limit)s; this file is %(size)s bytes "
+                "(%(megabytes)s MB), %(over)s bytes too large.",
+                over,
+            )
+            % {
+                "limit": size_text(LOGO_MAX_BYTES),
+                "size": number_format(size, force_grouping=True),
+                "megabytes": number_format(size / 1_048_576, 2),
+                "over": number_format(over, force_grouping=True),
+            }
         )
     if not data:
-        raise ValidationError("The logo file is empty.")
+        raise ValidationError(_("The logo file is empty."))
     image = _header(data)
     if image is None or image.format not in ACCEPTED_FORMATS:
         raise ValidationError(
-            "The logo must be a GIF, JPEG or PNG image; this file's content is not one of "
-            "those, whatever its name."
+            _(
+                "The logo must be a GIF, JPEG or PNG image; this file's content is not one "
+                "of those, whatever its name."
+            )
         )
     width, height = image.size
     bomb = Image.MAX_IMAGE_PIXELS  # the pixel count Pillow calls a decompression bomb
     if bomb is not None and width * height > bomb:
         raise ValidationError(
-            f"The logo is too large in pixels ({width:,} × {height:,}; at most "
-            f"{LOGO_SIZE[0]} × {LOGO_SIZE[1]})."
+            _(
+                "The logo is too large in pixels (%(width)s × %(height)s; at most "
+                "%(max_width)s × %(max_height)s)."
+            )
+            % {
+                "width": number_format(width, force_grouping=True),
+                "height": number_format(height, force_grouping=True),
+                "max_width": LOGO_SIZE[0],
+                "max_height": LOGO_SIZE[1],
+            }
         )
     if image.size != LOGO_SIZE:
         raise ValidationError(
-            f"The logo must be exactly {LOGO_SIZE[0]} × {LOGO_SIZE[1]} pixels; "
-            f"this one is {width} × {height}."
+            _(
+                "The logo must be exactly %(max_width)s × %(max_height)s pixels; "
+                "this one is %(width)s × %(height)s."
+            )
+            % {
+                "width": width,
+                "height": height,
+                "max_width": LOGO_SIZE[0],
+                "max_height": LOGO_SIZE[1],
+            }
         )
     try:
         image.load()
         converted = image.convert("RGBA")
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
-        raise ValidationError("The logo image is damaged and cannot be read.") from exc
+        raise ValidationError(_("The logo image is damaged and cannot be read.")) from exc
     out = io.BytesIO()
     converted.save(out, format="PNG", optimize=True)
     png = out.getvalue()

@@ -21,6 +21,7 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from evdms.accounts.permissions import Actor
 from evdms.connections.logo import clean_logo
@@ -29,7 +30,7 @@ SALT = "evdms.connections.kept-logo"
 MAX_AGE_SECONDS = 12 * 3600  # a working day: longer than anyone leaves a form open
 KEPT_FIELD = "kept_logo"
 CHOICE_FIELD = "kept_logo_choice"
-LOST = (
+LOST = _(
     "The logo you chose before could not be kept (the page is too old or was not "
     "yours): choose the logo file again."
 )

@@ -334,11 +334,16 @@ class Connection(models.Model):
 
     def benefits(self) -> list[str]:
         """The benefits in words, as drivers and the list show them."""
+        from django.utils.formats import number_format
+        from django.utils.translation import gettext
+
         items = []
         if self.provide_home_charger:
-            text = "Home charger"
-            if self.home_warranty_and_labour:
-                text += " with warranty and labour"
+            text = (
+                gettext("Home charger with warranty and labour")
+                if self.home_warranty_and_labour
+                else gettext("Home charger")
+            )
             if self.installation_payment_model:
                 text += f" ({self.get_installation_payment_model_display()})"
             items.append(text)
@@ -346,11 +351,13 @@ class Connection(models.Model):
             price = self.max_price_per_kwh.normalize()
             exponent = price.as_tuple().exponent
             assert isinstance(exponent, int)  # a DecimalField holds finite numbers only
-            if exponent > -2:
-                price = price.quantize(Decimal("0.01"))
-            items.append(f"Home charging reimbursed (up to {self.currency} {price} per kWh)")
+            places = max(2, -exponent)
+            items.append(
+                gettext("Home charging reimbursed (up to %(currency)s %(price)s per kWh)")
+                % {"currency": self.currency, "price": number_format(price, places)}
+            )
         if self.pay_for_public_charging:
-            items.append("Public charging paid")
+            items.append(gettext("Public charging paid"))
         return items
 
 

@@ -14,6 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 
 from evdms.connections.models import (
@@ -25,7 +28,7 @@ from evdms.connections.models import (
     PaymentVia,
 )
 
-REQUIRED = "This field is required."
+REQUIRED = gettext_lazy("This field is required.")
 
 # Every field of the New Connection page, in the page's order.
 PAGE_ORDER = [
@@ -166,32 +169,46 @@ def _text(value: Any) -> str:
 
 
 def _decimal(value: Any, *, places: int, limit: Decimal, what: str) -> Decimal:
+    """``what``: "price" or "budget" (the messages name it)."""
     text = _text(value).replace(",", ".") if isinstance(value, str) else value
     try:
         number = Decimal(str(text))
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationError("Enter a number, e.g. 0.29.") from exc
+        raise ValidationError(_("Enter a number, e.g. 0.29.")) from exc
     if not number.is_finite():
-        raise ValidationError("Enter a number, e.g. 0.29.")
+        raise ValidationError(_("Enter a number, e.g. 0.29."))
     if number <= 0:
-        raise ValidationError(f"Enter {what} greater than 0.")
+        raise ValidationError(
+            _("Enter a budget greater than 0.")
+            if what == "budget"
+            else _("Enter a price greater than 0.")
+        )
     if number > limit:
-        raise ValidationError(f"Enter {what} of at most {limit}.")
+        message = (
+            _("Enter a budget of at most %(limit)s.")
+            if what == "budget"
+            else _("Enter a price of at most %(limit)s.")
+        )
+        raise ValidationError(message % {"limit": limit})
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)  # a finite number's ("n", "N", "F" are for NaN, ∞)
     if -exponent > places:
-        raise ValidationError(f"Use at most {places} decimal places.")
+        raise ValidationError(_("Use at most %(places)s decimal places.") % {"places": places})
     return number
 
 
 def _months(value: Any) -> int:
     low, high = WARRANTY_MONTHS_RANGE
     text = _text(value)
+    message = _("Enter a whole number of months from %(low)s to %(high)s.") % {
+        "low": low,
+        "high": high,
+    }
     if isinstance(value, bool) or not re.fullmatch(r"\d{1,4}", text):
-        raise ValidationError(f"Enter a whole number of months from {low} to {high}.")
+        raise ValidationError(message)
     months = int(text)
     if not low <= months <= high:
-        raise ValidationError(f"Enter a whole number of months from {low} to {high}.")
+        raise ValidationError(message)
     return months
 
 
@@ -200,7 +217,10 @@ def check_email(address: str) -> str:
     try:
         result = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationError(f"“{address}” is not a valid e-mail address: {exc}") from exc
+        raise ValidationError(
+            _("“%(address)s” is not a valid e-mail address: %(reason)s")
+            % {"address": address, "reason": exc}
+        ) from exc
     return str(result.normalized)
 
 
@@ -248,16 +268,34 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 _MARKUP = [
-    (_HTML_TAG, "an HTML tag"),
-    (re.compile(r"&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"), "an HTML entity"),
-    (re.compile(r"\[[^\]\n]*\]\([^)\n]*\)"), "a Markdown link"),
+    (
+        _HTML_TAG,
+        gettext_lazy(
+            "“%(found)s” at %(position)s looks like an HTML tag. Use plain text, no HTML or "
+            "other markup."
+        ),
+    ),
+    (
+        re.compile(r"&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"),
+        gettext_lazy(
+            "“%(found)s” at %(position)s looks like an HTML entity. Use plain text, no HTML "
+            "or other markup."
+        ),
+    ),
+    (
+        re.compile(r"\[[^\]\n]*\]\([^)\n]*\)"),
+        gettext_lazy(
+            "“%(found)s” at %(position)s looks like a Markdown link. Use plain text, no HTML "
+            "or other markup."
+        ),
+    ),
 ]
 
 
 def _position(text: str, index: int) -> str:
     line = text.count("\n", 0, index) + 1
     column = index - (text.rfind("\n", 0, index) + 1) + 1
-    return f"line {line}, column {column}"
+    return _("line %(line)s, column %(column)s") % {"line": line, "column": column}
 
 
 def clean_terms_text(value: Any) -> str:
@@ -265,23 +303,36 @@ def clean_terms_text(value: Any) -> str:
     text = _text(value).replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > TERMS_MAX_LENGTH:
         raise ValidationError(
-            f"Use at most {TERMS_MAX_LENGTH:,} characters (this text has {len(text):,})."
+            _("Use at most %(limit)s characters (this text has %(length)s).")
+            % {
+                "limit": number_format(TERMS_MAX_LENGTH, force_grouping=True),
+                "length": number_format(len(text), force_grouping=True),
+            }
         )
     for index, char in enumerate(text):
         if char == "\n" or " " <= char <= "~":
             continue
-        shown = repr(char) if not char.isprintable() else f"“{char}”"
-        kind = "a control character" if not char.isprintable() else "not plain ASCII"
+        where = {"position": _position(text, index)}
+        if not char.isprintable():
+            raise ValidationError(
+                _(
+                    "The character %(character)s at %(position)s is a control character. "
+                    "Use plain ASCII text only."
+                )
+                % {"character": repr(char), **where}
+            )
         raise ValidationError(
-            f"The character {shown} at {_position(text, index)} is {kind}. "
-            "Use plain ASCII text only."
+            _(
+                "The character “%(character)s” at %(position)s is not plain ASCII. "
+                "Use plain ASCII text only."
+            )
+            % {"character": char, **where}
         )
-    for pattern, name in _MARKUP:
+    for pattern, message in _MARKUP:
         found = pattern.search(text)
         if found:
             raise ValidationError(
-                f"“{found.group(0)[:40]}” at {_position(text, found.start())} looks like "
-                f"{name}. Use plain text, no HTML or other markup."
+                message % {"found": found.group(0)[:40], "position": _position(text, found.start())}
             )
     return text
 
@@ -300,30 +351,32 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
     for field, length in TEXT_FIELDS.items():
         text = _text(raw.get(field))
         if len(text) > length:
-            errors.setdefault(field, []).append(f"Use at most {length} characters.")
+            errors.setdefault(field, []).append(
+                _("Use at most %(length)s characters.") % {"length": length}
+            )
         values[field] = text
     for field in ("name_for_drivers", "name"):
         if not values[field]:
-            errors.setdefault(field, []).append(REQUIRED)
+            errors.setdefault(field, []).append(str(REQUIRED))
     bad_choices: dict[str, str] = {}
     for field, choices in CHOICE_FIELDS.items():
         value = _text(raw.get(field))
         if value and value not in choices.values:
-            bad_choices[field] = f"“{value}” is not one of the choices."
+            bad_choices[field] = _("“%(value)s” is not one of the choices.") % {"value": value}
             value = ""
         values[field] = value
     values["enabled"] = as_yes_no(raw.get("enabled"))
 
     if not values["connection_type"]:
-        errors.setdefault("connection_type", []).append(REQUIRED)
+        errors.setdefault("connection_type", []).append(str(REQUIRED))
     elif values["connection_type"] not in SELECTABLE_CONNECTION_TYPES:
-        errors.setdefault("connection_type", []).append("Select Leasing Company as the type.")
+        errors.setdefault("connection_type", []).append(_("Select Leasing Company as the type."))
     if not values["approval_type"]:
-        errors.setdefault("approval_type", []).append(REQUIRED)
+        errors.setdefault("approval_type", []).append(str(REQUIRED))
 
     support = _text(raw.get("support_email"))
     if not support:
-        errors.setdefault("support_email", []).append(REQUIRED)
+        errors.setdefault("support_email", []).append(str(REQUIRED))
     else:
         try:
             support = check_email(support)
@@ -348,7 +401,7 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
         given = raw.get(field)
         blank = given is None or (isinstance(given, str) and not given.strip()) or given == []
         if blank and field in REQUIRED_WHEN_SHOWN and field not in YES_NO_FIELDS:
-            errors.setdefault(field, []).append(REQUIRED)
+            errors.setdefault(field, []).append(str(REQUIRED))
             values[field] = empty.get(field, "")
             continue
         if blank and field == "installation_warranty_months":  # optional: the installer's terms
@@ -356,11 +409,11 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
             continue
         try:
             if field == "max_price_per_kwh":
-                values[field] = _decimal(given, places=4, limit=MAX_PRICE_LIMIT, what="a price")
+                values[field] = _decimal(given, places=4, limit=MAX_PRICE_LIMIT, what="price")
             elif field == "installation_budget":
-                values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="a budget")
+                values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="budget")
             elif field == "installation_standard_price":
-                values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="a price")
+                values[field] = _decimal(given, places=2, limit=MAX_BUDGET_LIMIT, what="price")
             elif field == "installation_warranty_months":
                 values[field] = _months(given)
             elif field == "signed_terms_recipients":
@@ -368,7 +421,7 @@ def clean_connection_input(raw: Mapping[str, Any]) -> dict[str, Any]:
             elif field == "terms_text":
                 values[field] = clean_terms_text(given)
                 if not values[field]:
-                    raise ValidationError(REQUIRED)
+                    raise ValidationError(str(REQUIRED))
         except ValidationError as exc:
             errors.setdefault(field, []).extend(exc.messages)
             values[field] = empty.get(field, "")

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from evdms.accounts.access import organisations_wholly_for
 from evdms.accounts.models import Organisation
@@ -60,7 +62,7 @@ def _organisation(actor: Actor, value: Any) -> Organisation:
     )
     if organisation is None:
         raise ValidationError(
-            {"organisation": ["Choose one of the organisations you manage connections for."]}
+            {"organisation": [_("Choose one of the organisations you manage connections for.")]}
         )
     return organisation
 
@@ -71,7 +73,7 @@ def _check_name_free(organisation: Organisation, name: str, exclude_pk: int | No
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
         raise ValidationError(
-            {"name": ["A connection with this name exists in this organisation."]}
+            {"name": [_("A connection with this name exists in this organisation.")]}
         )
 
 
@@ -89,7 +91,7 @@ def _save(connection: Connection) -> None:
     except IntegrityError as exc:  # two admins saving the same name at the same moment
         if "name" in str(exc).lower() or "unique" in str(exc).lower():
             raise ValidationError(
-                {"name": ["A connection with this name exists in this organisation."]}
+                {"name": [_("A connection with this name exists in this organisation.")]}
             ) from exc
         raise
 
@@ -216,9 +218,16 @@ def connection_update(
         affected = benefit_change_blocked(connection, values)
         if affected:
             errors.setdefault("confirm_benefit_change", []).append(
-                f"This connection has {affected} connected driver"
-                f"{'s' if affected != 1 else ''}, whose benefits would change. Confirm the "
-                "change, or use Revise Benefits to move chosen drivers to a new connection."
+                ngettext(
+                    "This connection has %(count)d connected driver, whose benefits would "
+                    "change. Confirm the change, or use Revise Benefits to move chosen drivers "
+                    "to a new connection.",
+                    "This connection has %(count)d connected drivers, whose benefits would "
+                    "change. Confirm the change, or use Revise Benefits to move chosen drivers "
+                    "to a new connection.",
+                    affected,
+                )
+                % {"count": affected}
             )
     if errors:
         raise ValidationError(errors)

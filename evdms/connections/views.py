@@ -11,6 +11,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.access import organisations_wholly_for
@@ -32,10 +34,11 @@ from evdms.ui.http import AdminRequest
 from evdms.ui.uploads import uploaded_file
 
 LIST_NAME = "connections"
+# Lazy: read in the language of the page that shows them.
 FIELD_LABELS = {
-    **{f.name: str(getattr(f, "verbose_name", f.name)) for f in Connection._meta.get_fields()},
-    "enabled": "Status (enabled)",
-    "logo": "Connection Logo",
+    **{f.name: getattr(f, "verbose_name", f.name) for f in Connection._meta.get_fields()},
+    "enabled": gettext_lazy("Status (enabled)"),
+    "logo": gettext_lazy("Connection Logo"),
 }
 
 
@@ -127,12 +130,12 @@ def _form_page(
             "connection": connection,
             "connected_drivers": connected_driver_count(connection) if connection else 0,
             "breadcrumbs": breadcrumbs(
-                ("Connections", "connections:list"),
+                (_("Connections"), "connections:list"),
                 (connection.name, reverse("connections:detail", args=[connection.pk])),
-                current="Edit",
+                current=_("Edit"),
             )
             if connection
-            else breadcrumbs(("Connections", "connections:list"), current="New Connection"),
+            else breadcrumbs((_("Connections"), "connections:list"), current=_("New Connection")),
             "kept_logo": kept_logo,
         },
         status=status,
@@ -145,8 +148,10 @@ def connection_new(request: AdminRequest) -> HttpResponse:
     choices = _organisation_choices(actor)
     if not choices:
         raise PermissionDenied(
-            "You act on chosen connections only: a new connection is created by an admin "
-            "who acts on all of an organisation's connections."
+            _(
+                "You act on chosen connections only: a new connection is created by an admin "
+                "who acts on all of an organisation's connections."
+            )
         )
     initial: dict[str, Any] = {
         "organisation": actor.organisation.pk,
@@ -176,7 +181,7 @@ def connection_new(request: AdminRequest) -> HttpResponse:
             add_service_errors(form, exc)
             kept = chosen.kept_after(exc, scope)
             return _form_page(request, form, None, status=422, kept_logo=kept)
-        messages.success(request, f"Connection “{connection.name}” created.")
+        messages.success(request, _("Connection “%(name)s” created.") % {"name": connection.name})
         return redirect("connections:detail", connection_id=connection.pk)
     return _form_page(request, form, None)
 
@@ -198,7 +203,7 @@ def connection_detail(request: AdminRequest, connection_id: int) -> HttpResponse
             "may_invite": may(actor, Permission.MANAGE_DRIVERS, connection),
             "can_invite": may(actor, Permission.MANAGE_DRIVERS, connection) and connection.enabled,
             "breadcrumbs": breadcrumbs(
-                ("Connections", "connections:list"), current=connection.name
+                (_("Connections"), "connections:list"), current=connection.name
             ),
         },
     )
@@ -240,7 +245,7 @@ def connection_edit(request: AdminRequest, connection_id: int) -> HttpResponse:
             add_service_errors(form, exc)
             kept = chosen.kept_after(exc, scope)
             return _form_page(request, form, connection, status=422, kept_logo=kept)
-        messages.success(request, "Connection saved.")
+        messages.success(request, _("Connection saved."))
         return redirect("connections:detail", connection_id=connection.pk)
     return _form_page(request, form, connection)
 
@@ -254,10 +259,12 @@ def connection_toggle(request: AdminRequest, connection_id: int) -> HttpResponse
     services.connection_set_enabled(actor=actor, connection=connection, enabled=enable)
     messages.success(
         request,
-        "Connection enabled: drivers can be invited."
+        _("Connection enabled: drivers can be invited.")
         if enable
-        else "Connection disabled: connected drivers keep their benefits; no new invitations "
-        "or requests are accepted.",
+        else _(
+            "Connection disabled: connected drivers keep their benefits; no new invitations "
+            "or requests are accepted."
+        ),
     )
     return redirect("connections:detail", connection_id=connection.pk)
 
@@ -274,7 +281,9 @@ def connection_qr_svg(request: AdminRequest, connection_id: int) -> HttpResponse
 
     out = io.BytesIO()
     # A standalone SVG document (with its namespace), so it works in <img> and as a file.
-    _qr(connection).save(out, kind="svg", scale=6, title=f"Invite link of {connection.name}")
+    _qr(connection).save(
+        out, kind="svg", scale=6, title=_("Invite link of %(name)s") % {"name": connection.name}
+    )
     response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
     if request.GET.get("download"):
         response["Content-Disposition"] = (

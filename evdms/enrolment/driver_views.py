@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evdms.connections.models import Connection
@@ -85,11 +86,11 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "enrolment/confirm_invalid.html", status=410)
     next_url = _safe_next(request, reverse("enrolment:my_connections"))
     if request.user.is_authenticated and request.user.pk == user.pk:
-        messages.success(request, "Thank you: your e-mail address is confirmed.")
+        messages.success(request, _("Thank you: your e-mail address is confirmed."))
         return redirect(next_url)
     # The link proves the address, not the password: log in with the one chosen at
     # sign-up (whoever made the account with someone else's address cannot use it).
-    messages.success(request, "Thank you: your e-mail address is confirmed. Log in to go on.")
+    messages.success(request, _("Thank you: your e-mail address is confirmed. Log in to go on."))
     return redirect(reverse("accounts:login") + "?next=" + quote(next_url))
 
 
@@ -98,7 +99,10 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 def resend_confirmation(request: AuthenticatedRequest) -> HttpResponse:
     next_url = _safe_next(request, reverse("enrolment:my_connections"))
     services.driver_resend_confirmation(user=request.user, next_url=next_url)
-    messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
+    messages.success(
+        request,
+        _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email},
+    )
     return redirect(next_url)
 
 
@@ -149,12 +153,15 @@ def join_request(request: HttpRequest, token: str) -> HttpResponse:
                 add_service_errors(form, exc)
         else:
             if membership.status == MembershipStatus.CONNECTED:
-                messages.success(request, f"You are connected to {connection.name_for_drivers}.")
+                messages.success(
+                    request,
+                    _("You are connected to %(name)s.") % {"name": connection.name_for_drivers},
+                )
             else:
                 messages.success(
                     request,
-                    f"Your request was sent to {connection.name_for_drivers}. We will e-mail you "
-                    "when it is decided.",
+                    _("Your request was sent to %(name)s. We will e-mail you when it is decided.")
+                    % {"name": connection.name_for_drivers},
                 )
             return redirect("enrolment:my_connections")
     return render(
@@ -190,9 +197,9 @@ def withdraw(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     membership = get_own_membership(request.user, membership_id)
     try:
         services.membership_withdraw(driver=request.user, membership=membership)
-        messages.success(request, "Your request was withdrawn.")
+        messages.success(request, _("Your request was withdrawn."))
     except services.AlreadyDecided:
-        messages.info(request, "This request was already decided.")
+        messages.info(request, _("This request was already decided."))
     return redirect("enrolment:my_connections")
 
 
@@ -203,10 +210,12 @@ def leave(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     try:
         services.membership_leave(driver=request.user, membership=membership)
         messages.success(
-            request, f"You left {membership.connection.name_for_drivers}: its benefits ended now."
+            request,
+            _("You left %(name)s: its benefits ended now.")
+            % {"name": membership.connection.name_for_drivers},
         )
     except services.AlreadyDecided:
-        messages.info(request, "You are no longer connected.")
+        messages.info(request, _("You are no longer connected."))
     return redirect("enrolment:my_connections")
 
 

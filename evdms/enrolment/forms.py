@@ -4,22 +4,23 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from evdms.connections.models import Connection
 from evdms.enrolment.rules import CONTACT_FIELDS, VERIFICATION_FIELDS, join_answers_clean
 from evdms.ui.countries import country_choices
 
 # What a driver must answer whenever it is asked.
-MANDATORY = {*VERIFICATION_FIELDS, *(name for name, _, _ in CONTACT_FIELDS), "agree_terms"}
+MANDATORY = {*VERIFICATION_FIELDS, *(field[0] for field in CONTACT_FIELDS), "agree_terms"}
 
 
 class SignupForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=150)
-    email = forms.EmailField(label="E-mail address")
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
     password = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 10 characters, not a common password, not only digits.",
+        help_text=_("At least 10 characters, not a common password, not only digits."),
     )
 
 
@@ -42,18 +43,18 @@ class JoinForm(forms.Form):
                 label=connection.verification_2_label, required=False
             )
         if connection.provide_home_charger:
-            self.fields["phone"] = forms.CharField(label="Phone number", required=False)
+            self.fields["phone"] = forms.CharField(label=_("Phone number"), required=False)
             self.fields["address"] = forms.CharField(
-                label="Installation address", required=False, help_text="Street and number."
+                label=_("Installation address"), required=False, help_text=_("Street and number.")
             )
-            self.fields["postcode"] = forms.CharField(label="Postcode", required=False)
-            self.fields["city"] = forms.CharField(label="Town or city", required=False)
+            self.fields["postcode"] = forms.CharField(label=_("Postcode"), required=False)
+            self.fields["city"] = forms.CharField(label=_("Town or city"), required=False)
             self.fields["country"] = forms.CharField(
-                label="Country", required=False, widget=forms.Select(choices=country_choices())
+                label=_("Country"), required=False, widget=forms.Select(choices=country_choices())
             )
         if connection.custom_terms_enabled:
             self.fields["agree_terms"] = forms.BooleanField(
-                label="I have read and agree to the terms and conditions above", required=False
+                label=_("I have read and agree to the terms and conditions above"), required=False
             )
         # Marked with * (the rules, not the fields, require them: see the class docstring).
         # Django's Field declares no such attribute, hence the ignore.

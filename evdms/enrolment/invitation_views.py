@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from evdms.accounts.permissions import Actor, Permission
@@ -21,6 +22,7 @@ from evdms.enrolment.services.invitations import (
     NO_ADDRESS,
     invitation_batch_create,
     missing_address_lines,
+    reason_text,
 )
 from evdms.ui.breadcrumbs import breadcrumbs
 from evdms.ui.decorators import admin_required
@@ -45,8 +47,11 @@ def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
                 raise ValidationError(
                     {
                         "file": [
-                            f"The file is {size_text(max(len(data), upload.size or 0))}; at "
-                            "most 5 MB. Keep only the e-mail column and upload it again."
+                            _(
+                                "The file is %(size)s; at most 5 MB. Keep only the e-mail "
+                                "column and upload it again."
+                            )
+                            % {"size": size_text(max(len(data), upload.size or 0))}
                         ]
                     }
                 )
@@ -82,9 +87,9 @@ def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
             "batches": batches,
             "max": MAX_ADDRESSES,
             "breadcrumbs": breadcrumbs(
-                ("Connections", "connections:list"),
+                (_("Connections"), "connections:list"),
                 (connection.name, reverse("connections:detail", args=[connection.pk])),
-                current="Invite drivers",
+                current=_("Invite drivers"),
             ),
         },
         status=422 if errors else 200,
@@ -93,18 +98,21 @@ def invite(request: AdminRequest, connection_id: int) -> HttpResponse:
 
 def missing_address_text(lines: list[int]) -> str:
     """ "3 rows had no e-mail address (lines 4, 7 and 9)." """
-    shown = [f"{n:,}" for n in lines[:20]]
+    shown = [number_format(n, force_grouping=True) for n in lines[:20]]
     if len(lines) > 20:
-        listed = ", ".join(shown) + f" and {len(lines) - 20:,} more"
+        listed = _("%(lines)s and %(more)s more") % {
+            "lines": ", ".join(shown),
+            "more": number_format(len(lines) - 20, force_grouping=True),
+        }
     elif len(shown) > 1:
-        listed = ", ".join(shown[:-1]) + " and " + shown[-1]
+        listed = _("%(lines)s and %(last)s") % {"lines": ", ".join(shown[:-1]), "last": shown[-1]}
     else:
         listed = shown[0]
     return ngettext(
         "%(n)s row had no e-mail address (line %(lines)s): nobody was invited from it.",
         "%(n)s rows had no e-mail address (lines %(lines)s): nobody was invited from them.",
         len(lines),
-    ) % {"n": f"{len(lines):,}", "lines": listed}
+    ) % {"n": number_format(len(lines), force_grouping=True), "lines": listed}
 
 
 SHOWN = 500  # invitations listed on the page; the API pages through all of them
@@ -122,16 +130,21 @@ def invitation_batch(request: AdminRequest, connection_id: int, batch_id: int) -
             "batch": batch,
             "missing_addresses": missing_address_text(missing) if missing else "",
             # Rows without an address are told in one sentence above, not row by row.
-            "refused": [r for r in batch.rejected if r.get("reason") != NO_ADDRESS],
+            "refused": [
+                {**r, "reason": reason_text(str(r.get("reason", "")))}
+                for r in batch.rejected
+                if r.get("reason") != NO_ADDRESS
+            ],
             "connection": batch.connection,
             "counts": {InvitationStatus(value).label: n for value, n in counts.items()},
             "invitations": batch.invitations.order_by("pk")[:SHOWN],
             "shown": SHOWN,
             "breadcrumbs": breadcrumbs(
-                ("Connections", "connections:list"),
+                (_("Connections"), "connections:list"),
                 (batch.connection.name, reverse("connections:detail", args=[batch.connection.pk])),
-                ("Invite drivers", reverse("enrolment:invite", args=[batch.connection.pk])),
-                current=f"Invitations of {date_format(localtime(batch.created_at), 'j M Y H:i')}",
+                (_("Invite drivers"), reverse("enrolment:invite", args=[batch.connection.pk])),
+                current=_("Invitations of %(date)s")
+                % {"date": date_format(localtime(batch.created_at), "j M Y H:i")},
             ),
         },
     )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 LIVE_STATUSES = ["pending", "connected"]
@@ -25,6 +26,8 @@ class MembershipStatus(models.TextChoices):
 
 # The ended_reason of a membership the driver ended themselves (services.membership_leave).
 LEFT_REASON = "Left"
+# The ended_reason of a membership the organisation ended (services.membership_remove).
+REMOVED_REASON = "Removed by the organisation"
 
 
 class Membership(models.Model):
@@ -114,15 +117,22 @@ class Membership(models.Model):
         return str(self.status)
 
     @property
+    def ended_reason_text(self) -> str:
+        """Why it ended, in the reader's language (the reason is stored in English)."""
+        if self.ended_reason == REMOVED_REASON:
+            return gettext("Removed by the organisation")
+        return self.ended_reason
+
+    @property
     def status_label(self) -> str:
         """ "Left", "Moved to <connection>", else the status's own label."""
         kind = self.status_kind
         if kind == "moved":
             moved = self.moved_to_membership()
             assert moved is not None
-            return f"Moved to {moved.connection.name}"
+            return gettext("Moved to %(connection)s") % {"connection": moved.connection.name}
         if kind == "left":
-            return "Left"
+            return gettext("Left")
         return str(self.get_status_display())
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.connections.models import Connection
 from evdms.enrolment.models import Membership
@@ -29,12 +31,12 @@ def _limit(name: str) -> int:
 # could not be kept whole.
 ANSWER_MAX = _limit("verification_1")
 VERIFICATION_FIELDS = ["verification_1", "verification_2"]
-# (field, what the driver is asked for, most characters)
+# (field, the message when it is missing, most characters)
 CONTACT_FIELDS = [
-    ("phone", "phone number", _limit("phone")),
-    ("address", "installation address", _limit("address")),
-    ("postcode", "postcode", _limit("postcode")),
-    ("city", "town or city", _limit("city")),
+    ("phone", gettext_lazy("Enter your phone number."), _limit("phone")),
+    ("address", gettext_lazy("Enter your installation address."), _limit("address")),
+    ("postcode", gettext_lazy("Enter your postcode."), _limit("postcode")),
+    ("city", gettext_lazy("Enter your town or city."), _limit("city")),
 ]
 PHONE_CHARACTERS = set("0123456789+ -()")
 # A ticked box arrives as "on" from a page and as a word or a boolean from a program.
@@ -45,28 +47,32 @@ def _text(answers: Mapping[str, Any], field: str) -> str:
     return " ".join(str(answers.get(field) or "").split())
 
 
+def _too_long(limit: int) -> str:
+    return _("Use at most %(limit)s characters.") % {"limit": limit}
+
+
 def _required_text(
-    answers: Mapping[str, Any], field: str, label: str, limit: int, errors: dict[str, list[str]]
+    answers: Mapping[str, Any], field: str, missing: Any, limit: int, errors: dict[str, list[str]]
 ) -> str:
     text = _text(answers, field)
     if not text:
-        errors.setdefault(field, []).append(f"Enter your {label}.")
+        errors.setdefault(field, []).append(str(missing))
     elif len(text) > limit:
-        errors.setdefault(field, []).append(f"Use at most {limit} characters.")
+        errors.setdefault(field, []).append(_too_long(limit))
     return text
 
 
 def _contact(answers: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
     contact = {
-        field: _required_text(answers, field, label, limit, errors)
-        for field, label, limit in CONTACT_FIELDS
+        field: _required_text(answers, field, missing, limit, errors)
+        for field, missing, limit in CONTACT_FIELDS
     }
     if contact["phone"] and not set(contact["phone"]) <= PHONE_CHARACTERS:
-        errors.setdefault("phone", []).append("Enter a phone number of digits, spaces and +.")
+        errors.setdefault("phone", []).append(_("Enter a phone number of digits, spaces and +."))
     country = str(answers.get("country") or "").strip().upper()
     if country and not is_country(country):
         errors.setdefault("country", []).append(
-            "Choose a country from the list (an ISO 3166 two-letter code, e.g. NL)."
+            _("Choose a country from the list (an ISO 3166 two-letter code, e.g. NL).")
         )
     contact["country"] = country
     return contact
@@ -84,16 +90,17 @@ def join_answers_clean(*, connection: Connection, answers: Mapping[str, Any]) ->
         label = getattr(connection, f"{field}_label")
         text = _text(answers, field)
         if label and not text:
-            errors.setdefault(field, []).append(f"Enter your {label}.")
+            # The label is the organisation's own words ("Employee ID"), kept as written.
+            errors.setdefault(field, []).append(_("Enter your %(label)s.") % {"label": label})
         elif len(text) > ANSWER_MAX:
-            errors.setdefault(field, []).append(f"Use at most {ANSWER_MAX} characters.")
+            errors.setdefault(field, []).append(_too_long(ANSWER_MAX))
         # A question the connection does not ask is not stored, whatever was sent.
         values[field] = text if label else ""
     if connection.provide_home_charger:
         values.update(_contact(answers, errors))
     if connection.custom_terms_enabled and not terms_agreed(answers):
         errors.setdefault("agree_terms", []).append(
-            "Tick the box to agree to the terms and conditions."
+            _("Tick the box to agree to the terms and conditions.")
         )
     if errors:
         raise ValidationError(errors)

@@ -10,6 +10,7 @@ from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission
@@ -58,7 +59,10 @@ class DriverQuery:
 def _customer_id_params(params: Mapping[str, str], errors: list[str]) -> tuple[str, str]:
     match = params.get("customer_id_match", "") or "is"
     if match not in CUSTOMER_ID_MATCHES:
-        errors.append(f"Unknown Customer ID match “{match[:20]}”: matching the whole ID.")
+        errors.append(
+            _("Unknown Customer ID match “%(match)s”: matching the whole ID.")
+            % {"match": match[:20]}
+        )
         match = "is"
     return params.get("customer_id", "").strip()[:100], match
 
@@ -67,17 +71,17 @@ def parse_driver_query(params: Mapping[str, str]) -> DriverQuery:
     errors = []
     status = params.get("status", "")
     if status and status not in MembershipStatus.values:
-        errors.append(f"Unknown status “{status}”: showing every status.")
+        errors.append(_("Unknown status “%(status)s”: showing every status.") % {"status": status})
         status = ""
     connection: int | None = None
     if params.get("connection"):
         try:
             connection = int(params["connection"])
         except ValueError:
-            errors.append("Unknown connection: showing every connection.")
+            errors.append(_("Unknown connection: showing every connection."))
     sort = params.get("sort", "-requested")
     if sort.lstrip("-") not in DRIVER_SORTS:
-        errors.append(f"Cannot sort by “{sort}”; sorted by request date.")
+        errors.append(_("Cannot sort by “%(sort)s”; sorted by request date.") % {"sort": sort})
         sort = "-requested"
     customer_id, match = _customer_id_params(params, errors)
     return DriverQuery(
@@ -146,8 +150,12 @@ class HomeCharger:
 
     def __str__(self) -> str:
         if self.installed_at is not None:
-            return f"Installed {date_format(timezone.localtime(self.installed_at), 'j M Y')}"
-        return "Installed" if self.installed else "Job in progress" if self.in_progress else "—"
+            return _("Installed %(date)s") % {
+                "date": date_format(timezone.localtime(self.installed_at), "j M Y")
+            }
+        if self.installed:
+            return _("Installed")
+        return _("Job in progress") if self.in_progress else "—"
 
     def for_export(self) -> str:
         if self.installed_at is not None:
@@ -160,7 +168,7 @@ def home_charger(summary: str | None) -> HomeCharger:
     SQLite as stored ("2026-03-12 10:00:00", UTC), PostgreSQL with its offset."""
     if not summary:
         return HomeCharger()
-    status, _, installed = summary.partition("|")
+    status, _bar, installed = summary.partition("|")
     if status in CHARGER_INSTALLED:
         moment = datetime.fromisoformat(installed) if installed else None
         if moment is not None and moment.tzinfo is None:
@@ -237,12 +245,22 @@ def other_place_in_organisation(driver: User, connection: Connection) -> Members
 
 def one_per_organisation_message(connection: Connection, existing: Membership) -> str:
     """Why the driver cannot join ``connection`` while ``existing`` lasts, naming it."""
-    return (
-        f"You already have a connection with {connection.organisation.name} "
-        f"(“{existing.connection.name_for_drivers}”, {existing.get_status_display().lower()}). "
-        "A driver can hold one connection per organisation at a time: withdraw that request "
-        "or leave that connection first."
-    )
+    if existing.status == MembershipStatus.PENDING:
+        message = _(
+            "You already have a connection with %(organisation)s (“%(connection)s”, "
+            "pending). A driver can hold one connection per organisation at a time: "
+            "withdraw that request or leave that connection first."
+        )
+    else:
+        message = _(
+            "You already have a connection with %(organisation)s (“%(connection)s”, "
+            "connected). A driver can hold one connection per organisation at a time: "
+            "withdraw that request or leave that connection first."
+        )
+    return message % {
+        "organisation": connection.organisation.name,
+        "connection": existing.connection.name_for_drivers,
+    }
 
 
 def own_memberships(driver: User) -> QuerySet[Membership]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django_tasks import task
 
+from evdms.accounts.models import User
 from evdms.connections.models import Connection
 from evdms.connections.selectors import invite_url
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, TermsAcceptance
@@ -17,6 +18,7 @@ from evdms.notifications.models import EmailStatus, OutboundEmail
 from evdms.notifications.moments import moment_text
 from evdms.notifications.services import email_render, email_send
 from evdms.notifications.tasks import deliver_now
+from evdms.ui.language import user_language
 
 CHUNK = 200
 # Stands in for each driver's own link while the letter is rendered once per batch;
@@ -24,15 +26,39 @@ CHUNK = 200
 LINK_PLACEHOLDER = "evdms-invitation-link-0f3a9c"
 
 
-def _letter(connection: Connection) -> OutboundEmail:
-    """The invitation rendered once: 10,000 template renders would cost more than the
-    sending, and the letters differ only by the link."""
-    return email_render(
-        to=[],
-        template="driver_invitation",
-        context={"connection": connection, "link": LINK_PLACEHOLDER},
-        organisation=connection.organisation,
-    )
+class _Letters:
+    """The invitation rendered once per language: 10,000 template renders would cost
+    more than the sending, and the letters differ only by the link. An address with an
+    account gets its owner's language; any other, the organisation's default."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._rendered: dict[str, OutboundEmail] = {}
+
+    def _in(self, language: str) -> OutboundEmail:
+        if language not in self._rendered:
+            self._rendered[language] = email_render(
+                to=[],
+                template="driver_invitation",
+                context={"connection": self.connection, "link": LINK_PLACEHOLDER},
+                organisation=self.connection.organisation,
+                language=language,
+            )
+        return self._rendered[language]
+
+    def for_chunk(self, chunk: list[Invitation]) -> list[OutboundEmail]:
+        """The letter of each invitation of ``chunk`` (one query for their accounts)."""
+        organisation = self.connection.organisation
+        users = {
+            user.email.lower(): user
+            for user in User.objects.filter(
+                email__in={invitation.email.lower() for invitation in chunk}
+            ).only("email", "language")
+        }
+        return [
+            self._in(user_language(users.get(invitation.email.lower()), organisation))
+            for invitation in chunk
+        ]
 
 
 def _personal(letter: OutboundEmail, invitation: Invitation, link: str) -> OutboundEmail:
@@ -70,18 +96,18 @@ class _Contended(Exception):
     """Another worker claimed part of the chunk: roll it back and pick again."""
 
 
-def _claim_chunk(batch: InvitationBatch, letter: OutboundEmail, link: str) -> list[int] | None:
+def _claim_chunk(batch: InvitationBatch, letters: _Letters, link: str) -> list[int] | None:
     """Claim up to CHUNK queued invitations and write their outbox rows, in one
     transaction; the outbox row ids to deliver, or None when nothing is left to claim."""
     while True:
         try:
             with transaction.atomic():
-                return _claim_chunk_once(batch, letter, link)
+                return _claim_chunk_once(batch, letters, link)
         except _Contended:
             continue
 
 
-def _claim_chunk_once(batch: InvitationBatch, letter: OutboundEmail, link: str) -> list[int] | None:
+def _claim_chunk_once(batch: InvitationBatch, letters: _Letters, link: str) -> list[int] | None:
     # The rows read are ours until commit: PostgreSQL locks them (skipping those another
     # worker holds), SQLite runs IMMEDIATE transactions (one writer at a time). The
     # conditional update and its count keep that promise checked, not assumed.
@@ -97,7 +123,12 @@ def _claim_chunk_once(batch: InvitationBatch, letter: OutboundEmail, link: str) 
     ).update(status=InvitationStatus.SENT, sent_at=timezone.now())
     if claimed != len(chunk):
         raise _Contended
-    emails = OutboundEmail.objects.bulk_create([_personal(letter, i, link) for i in chunk])
+    emails = OutboundEmail.objects.bulk_create(
+        [
+            _personal(letter, i, link)
+            for i, letter in zip(chunk, letters.for_chunk(chunk), strict=True)
+        ]
+    )
     _link_outbox_rows([(i.pk, e.pk) for i, e in zip(chunk, emails, strict=True)])
     return [e.pk for e in emails]
 
@@ -132,10 +163,10 @@ def send_invitation_batch(*, batch_id: int) -> int:
     )
     connection = batch.connection
     link = invite_url(connection)
-    letter = _letter(connection)
+    letters = _Letters(connection)
     claimed = 0
     _deliver(batch, _undelivered(batch))
-    while (email_ids := _claim_chunk(batch, letter, link)) is not None:
+    while (email_ids := _claim_chunk(batch, letters, link)) is not None:
         _deliver(batch, email_ids)
         claimed += len(email_ids)
     # Another worker may still hold a chunk (skipped above): the last one out finishes.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,8 +13,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from evdms.accounts.permissions import Actor, Permission
@@ -86,14 +90,14 @@ def _chosen(
     except ValueError:
         as_of = None
     if as_of is None or timezone.is_naive(as_of):
-        return None, "The form was incomplete: nothing was changed. Please choose again."
+        return None, _("The form was incomplete: nothing was changed. Please choose again.")
     rows = matching.filter(requested_at__lte=as_of)
     chosen = list(rows.select_related("driver", "connection")[: BULK_LIMIT + 1])
     if len(chosen) > BULK_LIMIT:
-        return None, (
-            f"More than {BULK_LIMIT:,} match: narrow the filter to at most {BULK_LIMIT:,} "
-            "for one action. Nothing was changed."
-        )
+        return None, _(
+            "More than %(limit)s match: narrow the filter to at most %(limit)s for one action. "
+            "Nothing was changed."
+        ) % {"limit": number_format(BULK_LIMIT, force_grouping=True)}
     return chosen, ""
 
 
@@ -143,12 +147,16 @@ def requests_decide(request: AdminRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, problem)
     elif not chosen:
-        messages.error(request, "Tick at least one request.")
+        messages.error(request, _("Tick at least one request."))
     elif decision == "approve":
         done, skipped = services.bulk(services.membership_approve, actor=actor, memberships=chosen)
-        messages.success(request, f"{done} request{'s' if done != 1 else ''} approved.")
+        messages.success(
+            request,
+            ngettext("%(count)d request approved.", "%(count)d requests approved.", done)
+            % {"count": done},
+        )
         if skipped:
-            messages.info(request, f"{skipped} had already been decided by someone else.")
+            messages.info(request, _already_decided(skipped))
     elif decision == "deny":
         try:
             done, skipped = services.bulk(
@@ -160,11 +168,15 @@ def requests_decide(request: AdminRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{done} request{'s' if done != 1 else ''} denied.")
+            messages.success(
+                request,
+                ngettext("%(count)d request denied.", "%(count)d requests denied.", done)
+                % {"count": done},
+            )
             if skipped:
-                messages.info(request, f"{skipped} had already been decided by someone else.")
+                messages.info(request, _already_decided(skipped))
     else:
-        messages.error(request, "Choose approve or deny.")
+        messages.error(request, _("Choose approve or deny."))
     # Back to the list as it was filtered (a row's own button adds only its id).
     back = request.GET.copy()
     back.pop("id", None)
@@ -173,14 +185,26 @@ def requests_decide(request: AdminRequest) -> HttpResponse:
     return redirect(f"{target}?{back.urlencode()}" if back else target)
 
 
+def _already_decided(skipped: int) -> str:
+    return ngettext(
+        "%(count)d had already been decided by someone else.",
+        "%(count)d had already been decided by someone else.",
+        skipped,
+    ) % {"count": skipped}
+
+
 # --- Drivers ------------------------------------------------------------------------
 
 
 def _csv(rows: Any) -> Any:
+    """In English whatever the page's language (as every export); each row is written
+    in English and the language handed back before it is yielded."""
     writer = CsvWriter()
-    yield "\ufeff" + writer.writerow([label for label, _ in EXPORT_COLUMNS])
+    yield "\ufeff" + writer.writerow([label for label, _get in EXPORT_COLUMNS])
     for membership in rows.iterator(chunk_size=1000):
-        yield writer.writerow([str(get(membership) or "") for _, get in EXPORT_COLUMNS])
+        with translation.override(settings.LANGUAGE_CODE):
+            row = writer.writerow([str(get(membership) or "") for _label, get in EXPORT_COLUMNS])
+        yield row
 
 
 @admin_required(Permission.MANAGE_DRIVERS)
@@ -234,12 +258,12 @@ def driver_detail(request: AdminRequest, membership_id: int) -> HttpResponse:
             "memberships": others,
             "acceptances": [m.terms_acceptance for m in others if hasattr(m, "terms_acceptance")],
             "events": as_seen_by(driver_history(actor, membership.driver), actor.organisation),
-            "field_labels": {"status": "Status", "connection": "Connection"},
+            "field_labels": {"status": _("Status"), "connection": _("Connection")},
             # A waiting request is reached from Connection Requests, the others from Drivers.
             "breadcrumbs": breadcrumbs(
-                ("Connection Requests", "enrolment:requests")
+                (_("Connection Requests"), "enrolment:requests")
                 if membership.status == MembershipStatus.PENDING
-                else ("Drivers", "enrolment:drivers"),
+                else (_("Drivers"), "enrolment:drivers"),
                 current=membership.driver.full_name or membership.driver.email,
             ),
         },
@@ -277,15 +301,24 @@ def drivers_remove(request: AdminRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, problem)
     elif not chosen:
-        messages.error(request, "Tick at least one driver.")
+        messages.error(request, _("Tick at least one driver."))
     else:
         done, skipped = services.bulk(services.membership_remove, actor=actor, memberships=chosen)
         messages.success(
             request,
-            f"{done} driver{'s' if done != 1 else ''} removed: their benefits ended now.",
+            ngettext(
+                "%(count)d driver removed: their benefits ended now.",
+                "%(count)d drivers removed: their benefits ended now.",
+                done,
+            )
+            % {"count": done},
         )
         if skipped:
-            messages.info(request, f"{skipped} were not connected.")
+            messages.info(
+                request,
+                ngettext("%(count)d were not connected.", "%(count)d were not connected.", skipped)
+                % {"count": skipped},
+            )
     back = request.POST.get("back") or ""
     return redirect(
         back if back.startswith("/") and not back.startswith("//") else "enrolment:drivers"
@@ -305,7 +338,7 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
         .order_by("driver__full_name")
     )
     initial = initial_from(old)
-    initial["name"] = f"{old.name} (revised)"[:120]
+    initial["name"] = (_("%(name)s (revised)") % {"name": old.name})[:120]
     form = ConnectionForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -316,7 +349,7 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
     )
     remove = form.fields.get("remove_logo")
     if remove is not None:
-        remove.label = "Do not carry the logo over to the new connection"
+        remove.label = _("Do not carry the logo over to the new connection")
     chosen_ids = {int(i) for i in request.POST.getlist("move") if i.isdigit()}
     kept: KeptLogo | None = None
     if request.method == "POST":
@@ -344,7 +377,12 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Connection “{new.name}” created; {moved} driver(s) moved to it.",
+                    ngettext(
+                        "Connection “%(name)s” created; %(count)d driver moved to it.",
+                        "Connection “%(name)s” created; %(count)d drivers moved to it.",
+                        moved,
+                    )
+                    % {"name": new.name, "count": moved},
                 )
                 return redirect("connections:detail", connection_id=new.pk)
     return render(
@@ -356,9 +394,9 @@ def revise_benefits(request: AdminRequest, connection_id: int) -> HttpResponse:
             "connected": connected,
             "chosen": chosen_ids if request.method == "POST" else {m.pk for m in connected},
             "breadcrumbs": breadcrumbs(
-                ("Connections", "connections:list"),
+                (_("Connections"), "connections:list"),
                 (old.name, reverse("connections:detail", args=[old.pk])),
-                current="Revise Benefits",
+                current=_("Revise Benefits"),
             ),
             "kept_logo": kept,
         },

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor, Permission, require
@@ -31,7 +33,7 @@ from evdms.charging.signals import charger_booted as charger_booted_signal
 from evdms.enrolment.models import LIVE_STATUSES, Membership
 
 # The same words for an unknown address and for another organisation's driver.
-NOT_YOUR_DRIVER = "None of your drivers has this e-mail address."
+NOT_YOUR_DRIVER = gettext_lazy("None of your drivers has this e-mail address.")
 
 
 # --- registry -----------------------------------------------------------------------
@@ -46,7 +48,7 @@ def _check_driver(driver: User | None, organisation: Organisation) -> None:
         driver=driver, organisation=organisation, status__in=LIVE_STATUSES
     )
     if not live.exists():
-        raise ValidationError({"driver": [NOT_YOUR_DRIVER]})
+        raise ValidationError({"driver": [str(NOT_YOUR_DRIVER)]})
 
 
 def _may_register(actor: Actor, organisation: Organisation, driver: User | None) -> bool:
@@ -87,16 +89,16 @@ def charger_register(
     if actor is not None:
         require(actor, Permission.MANAGE_DRIVERS)
         if not _may_register(actor, organisation, driver):
-            raise ValidationError("A charger can only be registered for your organisation.")
+            raise ValidationError(_("A charger can only be registered for your organisation."))
     _check_driver(driver, organisation)
     identity = identity.strip()
     errors: dict[str, list[str]] = {}
     if not identity or len(identity) > 48 or not all(c.isalnum() or c in "-_." for c in identity):
-        errors["identity"] = ["Use 1 to 48 letters, digits, - _ or . (the charger's OCPP id)."]
+        errors["identity"] = [_("Use 1 to 48 letters, digits, - _ or . (the charger's OCPP id).")]
     elif Charger.objects.filter(identity=identity).exists():
-        errors["identity"] = ["A charger with this identity is registered already."]
+        errors["identity"] = [_("A charger with this identity is registered already.")]
     if not serial.strip():
-        errors["serial"] = ["This field is required."]
+        errors["serial"] = [_("This field is required.")]
     if password:
         problem = charger_password_problem(password)
         if problem:
@@ -238,8 +240,10 @@ def session_review(*, actor: Actor, session: ChargingSession, accept: bool) -> C
             raise ValidationError(
                 {
                     "decision": [
-                        "The charger's figures are beyond anything a statement can hold; "
-                        "reject this session."
+                        _(
+                            "The charger's figures are beyond anything a statement can hold; "
+                            "reject this session."
+                        )
                     ]
                 }
             )
@@ -250,7 +254,7 @@ def session_review(*, actor: Actor, session: ChargingSession, accept: bool) -> C
     ).update(review=decision, reviewed_by=actor.user, reviewed_at=now)
     if not won:
         raise AlreadyReviewed(
-            {"decision": ["This session is not awaiting review (another admin decided)."]}
+            {"decision": [_("This session is not awaiting review (another admin decided).")]}
         )
     session.refresh_from_db()
     audit_record(

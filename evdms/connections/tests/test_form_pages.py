@@ -113,7 +113,7 @@ def test_another_organisations_kept_logo_is_refused_and_said_so(world):
         {**form_data(world), "organisation": world.org_b.pk, "kept_logo": nadia_token},
     )
     assert response.status_code == 422
-    assert field_errors(response)["logo"] == [html.escape(LOST)]
+    assert field_errors(response)["logo"] == [html.escape(str(LOST))]
     assert not Connection.objects.exists()
 
 
@@ -124,10 +124,10 @@ def test_a_forged_or_expired_reference_is_refused(world, monkeypatch):
     nadia = client_for(world.nadia)
     for token in (forged, genuine[:-2] + "xx"):
         response = nadia.post(reverse("connections:new"), form_data(world, kept_logo=token))
-        assert field_errors(response)["logo"] == [html.escape(LOST)]
+        assert field_errors(response)["logo"] == [html.escape(str(LOST))]
     monkeypatch.setattr("evdms.connections.logo_keep.MAX_AGE_SECONDS", -1)  # now too old
     response = nadia.post(reverse("connections:new"), form_data(world, kept_logo=genuine))
-    assert field_errors(response)["logo"] == [html.escape(LOST)]
+    assert field_errors(response)["logo"] == [html.escape(str(LOST))]
     assert Connection.objects.count() == 0
 
 

@@ -19,6 +19,8 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
@@ -31,6 +33,7 @@ from evdms.connections.services import RemoveLogo, connection_create, connection
 from evdms.enrolment.models import (
     LEFT_REASON,
     LIVE_STATUSES,
+    REMOVED_REASON,
     Invitation,
     Membership,
     MembershipStatus,
@@ -47,6 +50,7 @@ from evdms.enrolment.signals import membership_connected, membership_ended, memb
 from evdms.notifications.moments import moment_text
 from evdms.notifications.selectors import email_queued_since
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 3  # three days
@@ -68,7 +72,10 @@ def _send_confirmation(user: User, next_url: str) -> None:
     if next_url:
         link += "?next=" + quote(next_url)
     email_send(
-        to=[user.email], template="driver_confirm_email", context={"user": user, "link": link}
+        to=[user.email],
+        template="driver_confirm_email",
+        context={"user": user, "link": link},
+        language=user_language(user),
     )
 
 
@@ -103,6 +110,7 @@ def _send_account_exists(user: User, next_url: str) -> None:
             "login_link": login_link,
             "reset_link": settings.SITE_URL + reverse("accounts:password_reset"),
         },
+        language=user_language(user),
     )
 
 
@@ -120,7 +128,7 @@ def driver_signup(*, email: str, full_name: str, password: str, next_url: str = 
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
     if not full_name.strip():
-        errors["full_name"] = ["This field is required."]
+        errors["full_name"] = [_("This field is required.")]
     candidate = User(email=email, full_name=full_name.strip())
     try:
         validate_password(password, candidate)
@@ -201,6 +209,7 @@ def _notify_connected(membership: Membership) -> None:
         template="driver_connected",
         context={"membership": membership, "connection": connection},
         organisation=membership.organisation,
+        language=user_language(membership.driver, membership.organisation),
     )
     if connection.notify_on_connect:
         email_send(
@@ -245,9 +254,9 @@ def membership_request(
         Connection.objects.select_for_update().select_related("organisation").get(pk=connection.pk)
     )
     if not connection.enabled:
-        raise ValidationError("This connection is not accepting drivers.")
+        raise ValidationError(_("This connection is not accepting drivers."))
     if driver.email_confirmed_at is None:
-        raise ValidationError("Confirm your e-mail address first: we sent you a link.")
+        raise ValidationError(_("Confirm your e-mail address first: we sent you a link."))
     existing = _live_membership(connection, driver)
     if existing is not None:
         return existing  # the same request again
@@ -269,7 +278,7 @@ def membership_request(
             membership.save()
     except IntegrityError as exc:  # a second tab won the race for the same organisation
         raise ValidationError(
-            "You already have a connection or a pending request with this organisation."
+            _("You already have a connection or a pending request with this organisation.")
         ) from exc
     if invitation is not None:
         invitation_requested(invitation=invitation)
@@ -292,6 +301,7 @@ def membership_request(
         template="driver_request_received",
         context={"membership": membership, "connection": connection},
         organisation=connection.organisation,
+        language=user_language(driver, connection.organisation),
     )
     _queue_connection_alerts(membership)
     return membership
@@ -387,7 +397,14 @@ def membership_approve(*, actor: Actor, membership: Membership) -> Membership:
 def membership_deny(*, actor: Actor, membership: Membership, message: str = "") -> Membership:
     message = message.strip()
     if len(message) > 1000:
-        raise ValidationError({"message": ["Use at most 1,000 characters."]})
+        raise ValidationError(
+            {
+                "message": [
+                    _("Use at most %(limit)s characters.")
+                    % {"limit": number_format(1000, force_grouping=True)}
+                ]
+            }
+        )
     membership = _decide(actor, membership, MembershipStatus.DENIED, denial_message=message)
     audit_record(
         actor=actor,
@@ -401,6 +418,7 @@ def membership_deny(*, actor: Actor, membership: Membership, message: str = "") 
         template="driver_denied",
         context={"membership": membership, "connection": membership.connection, "message": message},
         organisation=membership.organisation,
+        language=user_language(membership.driver, membership.organisation),
     )
     return membership
 
@@ -421,7 +439,7 @@ def bulk(
 
 @transaction.atomic
 def membership_remove(
-    *, actor: Actor, membership: Membership, reason: str = "Removed by the organisation"
+    *, actor: Actor, membership: Membership, reason: str = REMOVED_REASON
 ) -> Membership:
     """Ends the connection's benefits from this moment (reimbursement, public charging)."""
     require(actor, Permission.MANAGE_DRIVERS)
@@ -443,6 +461,7 @@ def membership_remove(
         template="driver_removed",
         context={"membership": membership, "connection": membership.connection},
         organisation=membership.organisation,
+        language=user_language(membership.driver, membership.organisation),
     )
     membership_ended.send(sender=Membership, membership=membership, actor=actor, by_user=None)
     return membership
@@ -590,6 +609,7 @@ def connection_revise_benefits(
                 "moved_at": moment_text(now, new.organisation),
             },
             organisation=new.organisation,
+            language=user_language(membership.driver, new.organisation),
         )
     if disable_old and old.enabled:
         connection_set_enabled(actor=actor, connection=old, enabled=False)

@@ -21,6 +21,7 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import Reach, reach
 from evdms.enrolment.models import ConnectionAlertDigest, Membership, MembershipStatus
 from evdms.notifications.services import email_send
+from evdms.ui.language import user_language
 
 
 def _requests_link() -> str:
@@ -87,6 +88,7 @@ def connection_request_alert(*, membership_id: int) -> int:
                 "link": _requests_link(),
             },
             organisation=admin.organisation,
+            language=user_language(admin.user, admin.organisation),
         )
     return len(recipients)
 
@@ -128,6 +130,7 @@ def connection_alert_digests_send(*, day: date) -> int:
                         "link": _requests_link(),
                     },
                     organisation=admin.organisation,
+                    language=user_language(admin.user, admin.organisation),
                 )
                 digest.save(update_fields=["outbound_email"])
         except IntegrityError:

@@ -7,6 +7,7 @@ import codecs
 import csv
 import io
 import itertools
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from email_validator import EmailNotValidError, validate_email
 
 from evdms.accounts.permissions import Actor, Permission, require
@@ -59,12 +63,16 @@ def invitation_connected(*, invitation: Invitation) -> None:
 MAX_ADDRESSES = 10_000
 HEADER_NAMES = {"email", "e-mail", "email address", "e-mail address", "mail", "emailaddress"}
 
-NOT_TEXT = (
+NOT_TEXT = gettext_lazy(
     "This is not a CSV text file. Save it as “CSV UTF-8” (or “CSV”) in your spreadsheet "
     "program and upload it again."
 )
 
+# A refused line's reason is stored in English (the batch keeps it; the API returns it)
+# and told to people in their language by ``reason_text``.
 NO_ADDRESS = "No e-mail address."
+ALREADY_INVITED = "Already invited to this connection."
+_DUPLICATE = re.compile(r"Duplicate of line (\d+)\.")
 # How many refused lines a refusal of the whole list names; the rest are counted.
 NAMED_REFUSALS = 5
 
@@ -118,13 +126,13 @@ def _decode(data: bytes) -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             pass
-    raise ValidationError({"file": [NOT_TEXT]})
+    raise ValidationError({"file": [str(NOT_TEXT)]})
 
 
 def _decoded(data: bytes) -> str:
     text = _decode(data)
     if "\x00" in text:  # UTF-32, or UTF-16 of a binary file: not a list someone typed
-        raise ValidationError({"file": [NOT_TEXT]})
+        raise ValidationError({"file": [str(NOT_TEXT)]})
     return text
 
 
@@ -150,11 +158,17 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
             raise ValidationError(
                 {
                     "file": [
-                        f"Line {first_line} holds a value of more than {limit:,} characters: "
-                        "this is not a list of e-mail addresses."
+                        _(
+                            "Line %(line)s holds a value of more than %(limit)s characters: "
+                            "this is not a list of e-mail addresses."
+                        )
+                        % {"line": first_line, "limit": number_format(limit, force_grouping=True)}
                         if "field limit" in str(exc)
-                        else f"Line {first_line} cannot be read as CSV ({exc}). Save the "
-                        "file as “CSV UTF-8” in your spreadsheet program and upload it again."
+                        else _(
+                            "Line %(line)s cannot be read as CSV (%(problem)s). Save the file "
+                            "as “CSV UTF-8” in your spreadsheet program and upload it again."
+                        )
+                        % {"line": first_line, "problem": exc}
                     ]
                 }
             ) from exc
@@ -169,7 +183,7 @@ def _split_csv(data: bytes) -> Iterator[tuple[int, str]]:
     rows = _rows(_decoded(data))
     first = next(rows, None)
     if first is None:
-        raise ValidationError({"file": ["The file is empty."]})
+        raise ValidationError({"file": [_("The file is empty.")]})
     header = [cell.strip().lower() for cell in first[1]]
     column = next((i for i, name in enumerate(header) if name in HEADER_NAMES), None)
     start = 1
@@ -178,8 +192,10 @@ def _split_csv(data: bytes) -> Iterator[tuple[int, str]]:
             raise ValidationError(
                 {
                     "file": [
-                        "No e-mail column found: name the column “email”, or upload a file "
-                        "with one address per line."
+                        _(
+                            "No e-mail column found: name the column “email”, or upload a "
+                            "file with one address per line."
+                        )
                     ]
                 }
             )
@@ -211,7 +227,7 @@ def parse_addresses(
     has_text = bool(text and text.strip())
     if emails is None and has_text and csv_bytes is not None:
         raise ValidationError(
-            {"file": ["Paste addresses or upload a file, not both: clear one of them."]}
+            {"file": [_("Paste addresses or upload a file, not both: clear one of them.")]}
         )
     field = source_field(csv_bytes=csv_bytes, emails=emails)
     source: Iterable[tuple[int, str]]
@@ -223,13 +239,19 @@ def parse_addresses(
         source = _split_text(text or "")
     items, count = _capped(source)
     if not items:
-        raise ValidationError({field: ["Enter at least one e-mail address."]})
+        raise ValidationError({field: [_("Enter at least one e-mail address.")]})
     if count > MAX_ADDRESSES:
         raise ValidationError(
             {
                 field: [
-                    f"At most {MAX_ADDRESSES:,} addresses at a time (this list has "
-                    f"{count:,}). Split it and send the parts one after the other."
+                    _(
+                        "At most %(limit)s addresses at a time (this list has %(count)s). "
+                        "Split it and send the parts one after the other."
+                    )
+                    % {
+                        "limit": number_format(MAX_ADDRESSES, force_grouping=True),
+                        "count": number_format(count, force_grouping=True),
+                    }
                 ]
             }
         )
@@ -262,7 +284,7 @@ def parse_addresses(
                 {
                     "line": line,
                     "value": _shown(value),
-                    "reason": "Already invited to this connection.",
+                    "reason": ALREADY_INVITED,
                 }
             )
             continue
@@ -270,16 +292,40 @@ def parse_addresses(
     return accepted, rejected
 
 
+def reason_text(reason: str) -> str:
+    """A refused line's stored reason in the reader's language (the address checker's
+    own explanation of a malformed address stays as it says it)."""
+    if reason == NO_ADDRESS:
+        return _("No e-mail address.")
+    if reason == ALREADY_INVITED:
+        return _("Already invited to this connection.")
+    duplicate = _DUPLICATE.fullmatch(reason)
+    if duplicate:
+        return _("Duplicate of line %(line)s.") % {"line": duplicate.group(1)}
+    return reason
+
+
+def _refusal(r: Mapping[str, Any]) -> str:
+    if r["value"]:
+        return _("line %(line)s “%(value)s”: %(reason)s") % {
+            "line": r["line"],
+            "value": r["value"],
+            "reason": reason_text(r["reason"]),
+        }
+    return _("line %(line)s: %(reason)s") % {"line": r["line"], "reason": reason_text(r["reason"])}
+
+
 def _nobody_invited(rejected: list[dict[str, Any]]) -> str:
-    named = "; ".join(
-        f"line {r['line']}" + (f" “{r['value']}”" if r["value"] else "") + f": {r['reason']}"
-        for r in rejected[:NAMED_REFUSALS]
-    )
+    named = "; ".join(_refusal(r) for r in rejected[:NAMED_REFUSALS])
     more = len(rejected) - NAMED_REFUSALS
-    return (
-        "Nobody was invited: no line holds an address that can be invited "
-        f"({named}{f'; and {more:,} more' if more > 0 else ''})."
-    )
+    if more > 0:
+        named = _("%(refusals)s; and %(more)s more") % {
+            "refusals": named,
+            "more": number_format(more, force_grouping=True),
+        }
+    return _("Nobody was invited: no line holds an address that can be invited (%(refusals)s).") % {
+        "refusals": named
+    }
 
 
 def missing_address_lines(rejected: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -303,7 +349,7 @@ def invitation_batch_create(
         raise ValidationError(
             {
                 source_field(csv_bytes=csv_bytes, emails=emails): [
-                    "This connection is disabled: enable it before inviting drivers."
+                    _("This connection is disabled: enable it before inviting drivers.")
                 ]
             }
         )
@@ -325,7 +371,7 @@ def invitation_batch_create(
             Invitation(
                 batch=batch, connection=connection, email=address, token=secrets.token_urlsafe(24)
             )
-            for _, address in accepted
+            for _line, address in accepted
         ],
         batch_size=1000,
     )

@@ -334,8 +334,8 @@ def test_a_rerun_delivers_what_a_stopped_run_had_claimed_and_nothing_twice(
         connection=connection,
         text="\n".join(f"d{i}@example.com" for i in range(5)),
     )  # not committed callbacks: nothing sent yet
-    letter = tasks._letter(connection)
-    tasks._claim_chunk(batch, letter, "http://127.0.0.1:8000/join/x/")  # then the worker died
+    letters = tasks._Letters(connection)
+    tasks._claim_chunk(batch, letters, "http://127.0.0.1:8000/join/x/")  # then the worker died
     assert len(mailoutbox) == 0
     assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 5
     send_invitation_batch.call(batch_id=batch.pk)

@@ -1,0 +1,70 @@
+"""Issue #19: the connection pages in the admin's language; the CSV export stays English."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection
+
+pytestmark = pytest.mark.django_db
+
+
+def _german(admin):
+    assert admin.user is not None
+    admin.user.language = "de"
+    admin.user.save(update_fields=["language"])
+    return client_for(admin)
+
+
+def test_a_german_admin_reads_the_connection_pages_in_german(world):
+    connection = make_connection(world.org_a)
+    client = _german(world.nadia)
+
+    detail = client.get(reverse("connections:detail", args=[connection.pk]))
+    html = detail.content.decode()
+    assert detail["Content-Language"] == "de"
+    for german in (
+        "Einladungslink",
+        "Link kopieren",
+        "Fahrer einladen",
+        "Aufgenommene Fahrer",
+        "Wallbox (Direktmodell)",
+        "Laden zu Hause erstattet (bis zu EUR 0,29 pro kWh)",
+        "Name der Organisation",
+    ):
+        assert german in html, german
+    for english in ("Invite link", "Copy link", "Connected drivers", "Home charging reimbursed"):
+        assert english not in html, english
+    assert "Voltlease_Home" in html  # the connection's own name stays as written
+
+    listing = client.get(reverse("connections:list")).content.decode()
+    assert "Neues Ladeprogramm" in listing and "1 Ladeprogramm" in listing
+    assert "Sichtbare Spalten exportieren (CSV)" in listing
+    assert "New Connection" not in listing
+
+
+def test_a_german_admin_is_told_what_is_wrong_in_german(world):
+    client = _german(world.nadia)
+    data = {
+        **VALID_CONNECTION,
+        "organisation": world.org_a.pk,
+        "name": "",
+        "max_price_per_kwh": "0",
+    }
+    response = client.post(reverse("connections:new"), data)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Dieses Feld ist erforderlich." in html
+    assert "Geben Sie einen Preis größer als 0 ein." in html
+    assert "Bitte korrigieren Sie die unten markierten Felder." in html
+    assert "This field is required." not in html
+
+
+def test_the_csv_export_stays_english_whatever_the_page_language(world):
+    make_connection(world.org_a)
+    response = _german(world.nadia).get(reverse("connections:list") + "?export=csv&which=all")
+    text = b"".join(response.streaming_content).decode()
+    header = text.splitlines()[0]
+    assert "Connection name" in header and "Approval type" in header
+    assert "Enabled" in text and "Aktiv" not in text

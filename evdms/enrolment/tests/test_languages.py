@@ -1,0 +1,149 @@
+"""Issue #19: the drivers' pages, e-mails and signed PDF in the driver's language; the
+organisation's own words (connection names, terms) as written."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from evdms.accounts.models import User
+from evdms.enrolment import services
+from evdms.enrolment.models import InvitationStatus, TermsAcceptance
+from evdms.enrolment.services.invitations import invitation_batch_create
+from evdms.enrolment.tasks import send_invitation_batch
+from evdms.notifications.models import OutboundEmail
+from evdms.testing.fixtures import make_connection, make_membership
+
+pytestmark = pytest.mark.django_db
+TERMS = "1. Charge responsibly."
+
+
+def _driver(email: str, language: str) -> User:
+    user = User.objects.create_user(
+        email, "a long passphrase 1", full_name="Dana Driver", language=language
+    )
+    user.email_confirmed_at = timezone.now()
+    user.save()
+    return user
+
+
+def _main(html: str) -> str:
+    """The page's own part (the navigation around it is another app's)."""
+    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+
+
+def _logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="evdms.accounts.backends.EmailBackend")
+    return client
+
+
+def test_the_public_join_and_sign_up_pages_follow_the_browser_in_dutch(world):
+    connection = make_connection(world.org_a)
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="nl-NL,nl;q=0.9,en;q=0.5")
+    join = visitor.get(reverse("enrolment:join", args=[connection.invite_token]))
+    html = _main(join.content.decode())
+    assert join["Content-Language"] == "nl"
+    assert "Voltlease Drivers biedt je deze laadvoordelen:" in html
+    assert "Thuisladen vergoed (tot EUR 0,29 per kWh)" in html
+    assert "Aanmelding versturen" in html  # manual approval: "Ask to join"
+    assert "Voltlease_Home" not in html and "Voltlease Drivers" in html  # its own name
+    for english in ("offers you these charging benefits", "Ask to join", "Home charging"):
+        assert english not in html, english
+
+    account = visitor.get(reverse("enrolment:join_request", args=[connection.invite_token]))
+    assert "Account aanmaken" in account.content.decode()
+
+    signup = _main(visitor.get(reverse("enrolment:signup")).content.decode())
+    assert "Maak je bestuurdersaccount aan" in signup and "Kies een wachtwoord" in signup
+    assert "Create your driver account" not in signup
+    refused = visitor.post(reverse("enrolment:signup"), {"email": "x@example.com"})
+    assert refused.status_code == 422 and "Dit veld is verplicht." in refused.content.decode()
+
+
+def test_a_german_driver_reads_my_connections_in_german(world):
+    connection = make_connection(world.org_a)
+    greta = _driver("greta@example.com", "de")
+    make_membership(connection, greta)
+    page = _logged_in(greta).get(reverse("enrolment:my_connections"), HTTP_ACCEPT_LANGUAGE="en")
+    html = _main(page.content.decode())
+    assert page["Content-Language"] == "de"
+    for german in (
+        "Meine Ladeprogramme",
+        "Aufgenommen",
+        "Angefragt am",
+        "Laden zu Hause erstattet (bis zu EUR 0,29 pro kWh)",
+        "Verlassen",
+    ):
+        assert german in html, german
+    for english in ("My connections", "Requested", "Home charging reimbursed", ">Leave<"):
+        assert english not in html, english
+
+
+def test_the_driver_connected_email_to_a_french_driver_is_in_french(world):
+    connection = make_connection(world.org_a)
+    francois = _driver("francois@example.com", "fr")
+    membership = make_membership(connection, francois, status="pending")
+    services.membership_approve(actor=world.actor(world.nadia), membership=membership)
+    email = OutboundEmail.objects.get(template="driver_connected")
+    assert email.to == ["francois@example.com"] and email.language == "fr"
+    # The benefits are ours to say: in French, the connection's name as written.
+    assert "Recharge à domicile remboursée (jusqu'à EUR 0,29 par kWh)" in email.text_body
+    assert "Voltlease Drivers" in email.text_body
+    # An English driver of the same organisation still reads English.
+    emma = _driver("emma@example.com", "")
+    other = make_membership(make_connection(world.org_b), emma, status="pending")
+    services.membership_approve(actor=world.actor(world.bob), membership=other)
+    english = OutboundEmail.objects.get(template="driver_connected", to=["emma@example.com"])
+    assert english.language == "en-gb"
+    assert "Home charging reimbursed (up to EUR 0.29 per kWh)" in english.text_body
+
+
+def test_an_invitation_to_an_address_with_an_account_is_in_its_owners_language(
+    world, django_capture_on_commit_callbacks
+):
+    connection = make_connection(world.org_a)
+    _driver("greta@example.com", "de")
+    batch = invitation_batch_create(
+        actor=world.actor(world.nadia),
+        connection=connection,
+        text="greta@example.com\nnew@example.com",
+    )
+    send_invitation_batch.call(batch_id=batch.pk)
+    languages = {
+        email.to[0]: email.language
+        for email in OutboundEmail.objects.filter(template="driver_invitation")
+    }
+    # (the organisation's default is the platform's here: English)
+    assert languages == {"greta@example.com": "de", "new@example.com": "en-gb"}
+    assert batch.invitations.filter(status=InvitationStatus.SENT).count() == 2
+
+
+def test_the_signed_terms_pdf_is_labelled_in_the_drivers_language(world):
+    connection = make_connection(
+        world.org_a,
+        custom_terms_enabled="yes",
+        terms_text=TERMS,
+        signed_terms_recipients="hr@voltlease.example",
+    )
+    greta = _driver("greta@example.com", "de")
+    membership = make_membership(connection, greta)
+    TermsAcceptance.objects.create(
+        membership=membership,
+        driver=greta,
+        text=TERMS,
+        sha256=hashlib.sha256(TERMS.encode()).hexdigest(),
+    )
+    from evdms.testing.fixtures import client_for
+
+    response = client_for(world.nadia).get(reverse("enrolment:signed_terms", args=[membership.pk]))
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Akzeptierte Nutzungsbedingungen" in text and "Fahrer" in text
+    assert "unbekannt" in text and "Terms and conditions agreed" not in text
+    assert TERMS in text  # the organisation's terms, as written
