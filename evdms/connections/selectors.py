@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import reach
@@ -94,7 +95,7 @@ def max_price_in_force(
 
 # How a Customer ID filter matches: people type "crm-1001" for "CRM-1001", or a part of
 # it ("1001"), so neither case nor the whole value is asked of them.
-CUSTOMER_ID_MATCHES = {"is": "is", "contains": "contains"}
+CUSTOMER_ID_MATCHES = {"is": gettext_lazy("is"), "contains": gettext_lazy("contains")}
 
 
 def customer_id_filter(text: str, match: str = "is") -> Q:

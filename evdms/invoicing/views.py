@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evdms.accounts.permissions import Actor, Permission
 from evdms.invoicing import downloads
@@ -82,8 +83,9 @@ def invoice_detail(request: AdminRequest, invoice_id: int) -> HttpResponse:
             "has_details": invoice_lines(invoice).filter(occurred_at__isnull=False).exists(),
             "time_zone": timezone.get_current_timezone_name(),
             "breadcrumbs": breadcrumbs(
-                ("Invoices", "invoicing:list"),
-                current=f"{'Credit note' if is_credit_note else 'Invoice'} {invoice.number}",
+                (_("Invoices"), "invoicing:list"),
+                current=(_("Credit note %(number)s") if is_credit_note else _("Invoice %(number)s"))
+                % {"number": invoice.number},
             ),
         },
     )
