@@ -148,6 +148,9 @@ class TermsAcceptance(models.Model):
     accepted_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # The language of the page the driver agreed on (its labels, not the terms: those
+    # are the organisation's text as written); the signed copy is made in it.
+    language = models.CharField(max_length=16, blank=True)
     # Set by the worker in the transaction that puts the signed copy in the outbox, so a
     # rerun of the task never sends it twice.
     signed_copy_queued_at = models.DateTimeField(null=True, blank=True)

@@ -1,7 +1,9 @@
 """The signed copy of custom terms, as a PDF (fpdf2: pure Python, no system packages).
 
-Its labels are in the driver's language (the record of what they agreed to reads as
-they read it); the terms themselves are the organisation's text, as written."""
+Its labels are in the language the driver agreed in (``TermsAcceptance.language``;
+the driver's own for an acceptance kept before that was recorded), and it says which:
+the record of what they agreed to reads as they read it. The terms themselves are the
+organisation's text, as written."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from fpdf import FPDF
 from evdms.accounts.models import User
 from evdms.connections.models import Connection
 from evdms.enrolment.models import TermsAcceptance
-from evdms.ui.language import user_language
+from evdms.ui.language import supported, user_language
 
 
 def _latin1(text: str) -> str:
@@ -21,10 +23,19 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+def _language_name(code: str | None) -> str:
+    """The language's own name ("Deutsch"), as the driver saw it chosen."""
+    try:
+        return str(translation.get_language_info(code or "")["name_local"])
+    except KeyError:
+        return code or ""
+
+
 def signed_terms_pdf(acceptance: TermsAcceptance) -> bytes:
     connection = acceptance.membership.connection
     driver = acceptance.driver
-    with translation.override(user_language(driver, connection.organisation)):
+    shown = supported(acceptance.language) or user_language(driver, connection.organisation)
+    with translation.override(shown):
         return _render(acceptance, connection, driver)
 
 
@@ -49,6 +60,7 @@ def _render(acceptance: TermsAcceptance, connection: Connection, driver: User) -
         (_("Agreed at (UTC)"), acceptance.accepted_at.strftime("%Y-%m-%d %H:%M:%S")),
         (_("From address"), acceptance.ip_address or _("unknown")),
         (_("SHA-256 of the text"), acceptance.sha256),
+        (_("Shown in"), _language_name(translation.get_language())),
     ]
     for label, value in rows:
         pdf.set_font("Helvetica", "B", 10)

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -324,11 +324,14 @@ def terms_accept(
 
     The PDF is rendered in the worker, not here: the caller holds the connection's row
     lock, and every other driver joining that connection would wait for the rendering.
+    The language the terms were shown in is kept with them.
     """
     from evdms.enrolment.tasks import send_signed_terms
 
     text = membership.connection.terms_text
     acceptance = TermsAcceptance.objects.create(
+        # The request's language: what the page the driver agreed on was shown in.
+        language=translation.get_language() or "",
         membership=membership,
         driver=membership.driver,
         text=text,

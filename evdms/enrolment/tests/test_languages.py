@@ -147,3 +147,26 @@ def test_the_signed_terms_pdf_is_labelled_in_the_drivers_language(world):
     assert "Akzeptierte Nutzungsbedingungen" in text and "Fahrer" in text
     assert "unbekannt" in text and "Terms and conditions agreed" not in text
     assert TERMS in text  # the organisation's terms, as written
+
+
+def test_the_signed_terms_record_the_language_they_were_shown_in(world):
+    """Agreed on a German page: the copy stays German and says so, even after the
+    driver switches to French."""
+    from django.utils import translation
+
+    from evdms.testing.fixtures import client_for
+
+    connection = make_connection(
+        world.org_a, custom_terms_enabled="yes", terms_text=TERMS, signed_terms_recipients=""
+    )
+    greta = _driver("greta@example.com", "de")
+    membership = make_membership(connection, greta)
+    with translation.override("de"):  # the join page's language
+        acceptance = services.terms_accept(membership=membership, ip_address="192.0.2.1")
+    assert acceptance.language == "de"
+    greta.language = "fr"
+    greta.save(update_fields=["language"])
+    response = client_for(world.nadia).get(reverse("enrolment:signed_terms", args=[membership.pk]))
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Akzeptierte Nutzungsbedingungen" in text
+    assert "Angezeigt in" in text and "Deutsch" in text
