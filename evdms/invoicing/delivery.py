@@ -24,13 +24,19 @@ from datetime import date
 from functools import partial
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.invoicing.documents import invoice_lines_csv, invoice_pdf
-from evdms.invoicing.invoice_pdf import long_date, money, title_of
+from evdms.invoicing.invoice_pdf import (
+    long_date,
+    money,
+    pdf_language,
+    title_in_sentence,
+    title_of,
+)
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from evdms.notifications.services import email_send
 
@@ -66,6 +72,15 @@ def invoice_send(invoice_id: int) -> bool:
         attachments.append(
             (f"{invoice.number}-lines.csv", invoice_lines_csv(invoice).encode(), "text/csv")
         )
+    # Written in the buyer's default language, as the PDF is: the pieces made here too.
+    language = pdf_language(invoice)
+    with translation.override(language):
+        pieces = {
+            "title": title_of(invoice),
+            "kind": title_in_sentence(invoice),
+            "total": money(invoice.total_incl_vat, invoice.currency),
+            "due": long_date(invoice.due_date),
+        }
     with transaction.atomic():
         claimed = Invoice.objects.filter(pk=invoice.pk, sent_at=None).update(sent_at=timezone.now())
         if not claimed:  # e-mailed already, or another worker has it
@@ -79,13 +94,12 @@ def invoice_send(invoice_id: int) -> bool:
             template="invoice",
             context={
                 "invoice": invoice,
-                "title": title_of(invoice),
+                **pieces,
                 "credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
-                "total": money(invoice.total_incl_vat, invoice.currency),
-                "due": long_date(invoice.due_date),
                 "with_csv": len(attachments) > 1,
             },
             organisation=invoice.buyer,
+            language=language,
             attachments=attachments,
         )
         audit_record(

@@ -10,6 +10,10 @@ the structured RF reference the bank matches).
 
 The vendored DejaVu fonts are embedded (PDF/A allows no unembedded font) and carry "€"
 and accents, which the core Helvetica of ``statement_pdf`` cannot.
+
+The pages are written in the buyer organisation's default language (issue #19), with
+its amounts and dates as that language writes them; the embedded e-invoice is made in
+English whoever renders it: its words are the standard's and a buyer's system reads them.
 """
 
 from __future__ import annotations
@@ -23,72 +27,130 @@ from typing import cast
 import facturx
 from django.conf import settings
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from fpdf import FPDF
 
+from evdms.invoicing import vat
 from evdms.invoicing.einvoice import invoice_xml
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceVat, VatCategory
+from evdms.ui import formatting
+from evdms.ui.language import user_language
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
-# UN/ECE rec. 20 codes as a reader says them: (one, many).
-UNIT_NAMES = {
-    "C62": ("", ""),
-    "KWH": ("kWh", "kWh"),
-    "DAY": ("day", "days"),
-    "MON": ("month", "months"),
-    "HUR": ("hour", "hours"),
-}
 CURRENCY_SIGNS = {"EUR": "€", "GBP": "£"}
 # The legal wording of each category's note in the VAT summary, when the stored reason
 # is blank (it never is for invoices issued by ``services.issue``).
 CATEGORY_NOTES = {
-    VatCategory.REVERSE_CHARGE: "Reverse charge: VAT to be accounted for by the recipient",
-    VatCategory.EXEMPT: "Exempt from VAT",
-    VatCategory.OUT_OF_SCOPE: "Not subject to VAT",
+    VatCategory.REVERSE_CHARGE: gettext_lazy(
+        "Reverse charge: VAT to be accounted for by the recipient"
+    ),
+    VatCategory.EXEMPT: gettext_lazy("Exempt from VAT"),
+    VatCategory.OUT_OF_SCOPE: gettext_lazy("Not subject to VAT"),
+}
+# The reasons ``vat.treatment_for`` stores on an invoice, in English (the e-invoice
+# carries them so), as the pages say them; a reason stored otherwise is shown as stored.
+STORED_REASONS: dict[str, Promise] = {
+    vat.REVERSE_CHARGE_REASON: CATEGORY_NOTES[VatCategory.REVERSE_CHARGE],
+    vat.PASS_THROUGH_REASON: gettext_lazy(
+        "Disbursement: paid in the name and for the account of the customer (art. 79(c))"
+    ),
+    vat.OUT_OF_SCOPE_REASON: gettext_lazy(
+        "Not subject to EU VAT: service to a business outside the EU"
+    ),
+}
+# The title of each kind of document.
+TITLES: dict[str, Promise] = {
+    InvoiceKind.BUNDLE: gettext_lazy("Bundle invoice"),
+    InvoiceKind.SERVICES: gettext_lazy("Services invoice"),
+    InvoiceKind.TRANSACTIONS: gettext_lazy("Transactions invoice"),
+    InvoiceKind.CREDIT_NOTE: gettext_lazy("Credit note"),
+}
+# The same within a sentence ("Please find attached services invoice …"): lower case in
+# English, Dutch and French, a noun as ever in German.
+TITLES_IN_SENTENCE: dict[str, Promise] = {
+    InvoiceKind.BUNDLE: pgettext_lazy("within a sentence", "bundle invoice"),
+    InvoiceKind.SERVICES: pgettext_lazy("within a sentence", "services invoice"),
+    InvoiceKind.TRANSACTIONS: pgettext_lazy("within a sentence", "transactions invoice"),
+    InvoiceKind.CREDIT_NOTE: pgettext_lazy("within a sentence", "credit note"),
 }
 
 
 def money(amount: Decimal, currency: str) -> str:
+    """An amount with its currency sign, in the active language's figures: € 1,815.00."""
     sign = CURRENCY_SIGNS.get(currency)
-    figure = f"{amount:,.2f}"
+    figure = formatting.number(amount, 2)
     return f"{sign} {figure}" if sign else f"{currency} {figure}"
 
 
 def long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    """A day as the active language writes it out: 1 December 2026, 1. Dezember 2026."""
+    # Translators: a date written out in full (Django's date format letters).
+    return date_format(day, _("j F Y"))
+
+
+def month_text(month: date) -> str:
+    return date_format(month, "YEAR_MONTH_FORMAT")
 
 
 def quantity_text(quantity: Decimal, unit: str) -> str:
     if unit == "KWH":
-        return f"{quantity:,.3f}"
-    normal = quantity.normalize()
-    # normalize() writes 100 as 1E+2: show plain digits.
-    return f"{normal:f}" if normal == normal.to_integral() else f"{normal:,f}"
+        return formatting.number(quantity, 3)
+    exponent = quantity.normalize().as_tuple().exponent
+    # As many decimals as the quantity has (100 is 1E+2 normalised: none).
+    return formatting.number(quantity, max(-exponent, 0) if isinstance(exponent, int) else 0)
 
 
 def unit_text(quantity: Decimal, unit: str) -> str:
-    one, many = UNIT_NAMES.get(unit, (unit, unit))
-    return one if abs(quantity) == 1 else many
+    """UN/ECE rec. 20 codes as a reader says them."""
+    count = 1 if abs(quantity) == 1 else 2
+    if unit == "DAY":
+        return ngettext("day", "days", count)
+    if unit == "MON":
+        return ngettext("month", "months", count)
+    if unit == "HUR":
+        return ngettext("hour", "hours", count)
+    if unit == "KWH":
+        return "kWh"
+    return "" if unit == "C62" else unit
 
 
 def price_text(price: Decimal) -> str:
     """At least two decimals, up to the four a unit price has."""
-    text = f"{price:,.4f}"
-    while text.endswith("0") and len(text.split(".")[1]) > 2:
-        text = text[:-1]
-    return text
+    return formatting.price(price)
 
 
 def rate_text(category: str, rate: Decimal) -> str:
     if category == VatCategory.STANDARD:
-        return f"{rate.normalize():f}%"
+        return f"{_rate(rate)}%"
     return category  # AE / E / O: no rate applies, the category says why
 
 
+def _rate(rate: Decimal) -> str:
+    exponent = rate.normalize().as_tuple().exponent
+    return formatting.number(rate, max(-exponent, 0) if isinstance(exponent, int) else 0)
+
+
 def title_of(invoice: Invoice) -> str:
-    if invoice.kind == InvoiceKind.CREDIT_NOTE:
-        return "Credit note"
-    return f"{invoice.get_kind_display()} invoice"
+    """The document's title in the active language: Services invoice, Credit note."""
+    return str(TITLES.get(invoice.kind, TITLES[InvoiceKind.SERVICES]))
+
+
+def title_in_sentence(invoice: Invoice) -> str:
+    return str(TITLES_IN_SENTENCE.get(invoice.kind, TITLES_IN_SENTENCE[InvoiceKind.SERVICES]))
+
+
+def pdf_language(invoice: Invoice) -> str:
+    """The language of the invoice's pages and e-mails: its buyer's default."""
+    return user_language(None, invoice.buyer)
+
+
+def _language_tag(language: str) -> str:
+    """``en-gb`` as a PDF's /Lang says it: ``en-GB``."""
+    return translation.to_locale(language).replace("_", "-")
 
 
 class InvoiceDocument(FPDF):
@@ -105,13 +167,19 @@ class InvoiceDocument(FPDF):
         self.set_title(title)
         self.set_author(invoice.seller.get("name", ""))
         self.set_subject(title)
-        self.set_lang("en-GB")
+        self.set_lang(_language_tag(translation.get_language() or settings.LANGUAGE_CODE))
 
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(90)
-        self.cell(0, 5, f"{self.invoice.number} · page {self.page_no()} of {{nb}}", align="R")
+        # fpdf2 writes the number of pages where "{nb}" stands, once all are drawn.
+        foot = _("%(number)s · page %(page)s of %(pages)s") % {
+            "number": self.invoice.number,
+            "page": self.page_no(),
+            "pages": "{nb}",
+        }
+        self.cell(0, 5, foot, align="R")
         self.set_text_color(0)
 
 
@@ -120,7 +188,14 @@ def _address_lines(details: dict[str, str]) -> list[str]:
     return [text for text in (details.get("address"), place, details.get("country")) if text]
 
 
+def _label_width(pdf: FPDF, labels: Sequence[str], least: float) -> float:
+    """``least``, or wider where a language's labels are longer."""
+    pdf.set_font(FONT, "B", 9)
+    return max([least, *(pdf.get_string_width(label) + 3 for label in labels)])
+
+
 def _label_rows(pdf: FPDF, rows: Sequence[tuple[str, str]], label_width: float = 42) -> None:
+    label_width = _label_width(pdf, [label for label, _value in rows], label_width)
     for label, value in rows:
         pdf.set_font(FONT, "B", 9)
         pdf.cell(label_width, 5.5, label)
@@ -139,7 +214,7 @@ def _parties(pdf: InvoiceDocument, invoice: Invoice) -> None:
     pdf.set_font(FONT, "", 8.5)
     for text in [
         *_address_lines(seller),
-        f"VAT number {seller.get('vat_number', '')}",
+        _("VAT number %(number)s") % {"number": seller.get("vat_number", "")},
         seller.get("email", ""),
     ]:
         if text:
@@ -151,49 +226,71 @@ def _parties(pdf: InvoiceDocument, invoice: Invoice) -> None:
 
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 9)
-    pdf.cell(0, 5.5, "Bill to", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, _("Bill to"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     for text in [buyer.get("name", ""), *_address_lines(buyer)]:
         if text:
             pdf.multi_cell(85, 5, text, new_x="LMARGIN", new_y="NEXT")
     if buyer.get("vat_number"):
-        pdf.cell(0, 5, f"VAT number {buyer['vat_number']}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            5,
+            _("VAT number %(number)s") % {"number": buyer["vat_number"]},
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     left_bottom = pdf.get_y()
 
     facts = [
         (
-            "Credit note number" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Invoice number",
+            _("Credit note number")
+            if invoice.kind == InvoiceKind.CREDIT_NOTE
+            else _("Invoice number"),
             invoice.number,
         ),
-        ("Issue date", long_date(invoice.issue_date)),
+        (_("Issue date"), long_date(invoice.issue_date)),
     ]
     if invoice.kind != InvoiceKind.CREDIT_NOTE:
-        facts.append(("Due date", long_date(invoice.due_date)))
-    facts.append(("Month invoiced", f"{invoice.month:%B %Y}"))
+        facts.append((_("Due date"), long_date(invoice.due_date)))
+    facts.append((_("Month invoiced"), month_text(invoice.month)))
     if invoice.credits is not None:
-        facts.append(("Corrects invoice", invoice.credits.number))
-        facts.append(("Invoice issued", long_date(invoice.credits.issue_date)))
+        facts.append((_("Corrects invoice"), invoice.credits.number))
+        facts.append(
+            (
+                pgettext("the corrected invoice's", "Invoice issued"),
+                long_date(invoice.credits.issue_date),
+            )
+        )
     if buyer.get("purchase_order_reference"):
-        facts.append(("Purchase order", buyer["purchase_order_reference"]))
+        facts.append((_("Purchase order"), buyer["purchase_order_reference"]))
     if invoice.kind == InvoiceKind.BUNDLE and invoice.driver is not None:
-        facts.append(("Driver", invoice.driver.get_full_name()))
-    facts.append(("Payment reference", invoice.payment_reference))
+        facts.append((_("Driver"), invoice.driver.get_full_name()))
+    facts.append((_("Payment reference"), invoice.payment_reference))
+    label_width = _label_width(pdf, [label for label, _value in facts], FACTS_LABEL_WIDTH)
     pdf.set_y(top)
     for label, value in facts:
         pdf.set_x(FACTS_X)
         pdf.set_font(FONT, "B", 9)
-        pdf.cell(FACTS_LABEL_WIDTH, 5.5, label)
+        pdf.cell(label_width, 5.5, label)
         pdf.set_font(FONT, "", 9)
         pdf.multi_cell(0, 5.5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(left_bottom, pdf.get_y()))
     if invoice.credit_reason:
         pdf.ln(2)
-        _label_rows(pdf, [("Reason", invoice.credit_reason)], label_width=20)
+        _label_rows(pdf, [(_("Reason"), invoice.credit_reason)], label_width=20)
     pdf.ln(5)
 
 
 LINE_WIDTHS = (10, 80, 20, 14, 22, 14, 30)
-LINE_HEADINGS = ("#", "Description", "Quantity", "Unit", "Unit price", "VAT", "Amount")
+LINE_HEADINGS = (
+    "#",
+    gettext_lazy("Description"),
+    gettext_lazy("Quantity"),
+    gettext_lazy("Unit"),
+    pgettext_lazy("invoice PDF column", "Unit price"),
+    gettext_lazy("VAT"),
+    gettext_lazy("Amount"),
+)
 
 
 LINE_ALIGN = ("R", "L", "R", "L", "R", "R", "R")
@@ -207,7 +304,7 @@ def _line_headings(pdf: InvoiceDocument) -> None:
     pdf.set_font(FONT, "B", 8)
     pdf.set_fill_color(235, 235, 235)
     for width, heading, align in zip(LINE_WIDTHS, LINE_HEADINGS, LINE_ALIGN, strict=True):
-        pdf.cell(width, 6, heading, border="B", fill=True, align=align)
+        pdf.cell(width, 6, str(heading), border="B", fill=True, align=align)
     pdf.ln()
     pdf.set_font(FONT, "", 8)
 
@@ -226,7 +323,7 @@ def _lines(pdf: InvoiceDocument, invoice: Invoice, lines: Sequence[InvoiceLine])
             unit_text(line.quantity, line.unit),
             price_text(line.unit_price),
             rate_text(line.vat_category, line.vat_rate),
-            f"{line.net_amount:,.2f}",
+            formatting.number(line.net_amount, 2),
         )
         wrapped: list[str] | None = None
         height = ROW_HEIGHT
@@ -270,39 +367,47 @@ def _vat_and_totals(
     if pdf.will_page_break(12 + 6 * (len(vat_lines) + 4)):
         pdf.add_page()
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(0, 7, "VAT summary", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, _("VAT summary"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "B", 8.5)
     pdf.set_fill_color(235, 235, 235)
-    for width, heading in zip(
-        widths, ("Category", f"Taxable amount ({currency})", f"VAT ({currency})"), strict=True
-    ):
+    headings = (
+        _("Category"),
+        _("Taxable amount (%(currency)s)") % {"currency": currency},
+        _("VAT (%(currency)s)") % {"currency": currency},
+    )
+    for width, heading in zip(widths, headings, strict=True):
         pdf.cell(width, 6, heading, border="B", fill=True, align="L" if width == 70 else "R")
     pdf.ln()
     pdf.set_font(FONT, "", 8.5)
     notes: list[str] = []
     for row in vat_lines:
         label = (
-            f"Standard rate {row.rate.normalize():f}%"
+            _("Standard rate %(rate)s%%") % {"rate": _rate(row.rate)}
             if row.category == VatCategory.STANDARD
             else f"{row.get_category_display()} ({row.category})"
         )
         pdf.cell(widths[0], 6, label, border="B")
-        pdf.cell(widths[1], 6, f"{row.basis:,.2f}", border="B", align="R")
-        pdf.cell(widths[2], 6, f"{row.amount:,.2f}", border="B", align="R")
+        pdf.cell(widths[1], 6, formatting.number(row.basis, 2), border="B", align="R")
+        pdf.cell(widths[2], 6, formatting.number(row.amount, 2), border="B", align="R")
         pdf.ln()
         if row.category != VatCategory.STANDARD:
-            reason = row.exemption_reason or CATEGORY_NOTES.get(VatCategory(row.category), "")
+            stored = row.exemption_reason
+            reason = (
+                STORED_REASONS.get(stored, stored)
+                if stored
+                else CATEGORY_NOTES.get(VatCategory(row.category), "")
+            )
             code = f" ({row.exemption_code})" if row.exemption_code else ""
             notes.append(f"{row.category}: {reason}{code}")
     if any(row.category == VatCategory.REVERSE_CHARGE for row in vat_lines):
         buyer_vat = invoice.buyer_details.get("vat_number", "")
-        notes.append(f"Customer's VAT number: {buyer_vat}")
+        notes.append(_("Customer's VAT number: %(number)s") % {"number": buyer_vat})
     pdf.ln(2)
     credit = invoice.kind == InvoiceKind.CREDIT_NOTE
     for label, amount, bold in [
-        ("Total excl. VAT", invoice.total_excl_vat, False),
-        ("VAT", invoice.total_vat, False),
-        ("Total credited" if credit else "Total to pay", invoice.total_incl_vat, True),
+        (_("Total excl. VAT"), invoice.total_excl_vat, False),
+        (_("VAT"), invoice.total_vat, False),
+        (_("Total credited") if credit else _("Total to pay"), invoice.total_incl_vat, True),
     ]:
         pdf.set_x(pdf.l_margin + widths[0])
         pdf.set_font(FONT, "B" if bold else "", 10 if bold else 9)
@@ -321,35 +426,46 @@ def _payment(pdf: InvoiceDocument, invoice: Invoice) -> None:
     if pdf.will_page_break(45):
         pdf.add_page()
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(0, 7, "Payment", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, _("Payment"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
         corrected = invoice.credits.number if invoice.credits is not None else ""
         pdf.multi_cell(
             0,
             5,
-            f"Nothing to pay: this credit note reduces what invoice {corrected} asks by "
-            f"{money(invoice.total_incl_vat, invoice.currency)}.",
+            _(
+                "Nothing to pay: this credit note reduces what invoice %(number)s asks by "
+                "%(amount)s."
+            )
+            % {"number": corrected, "amount": money(invoice.total_incl_vat, invoice.currency)},
             new_x="LMARGIN",
             new_y="NEXT",
         )
         pdf.ln(1)
-        _label_rows(pdf, [("Reference", invoice.payment_reference)])
+        _label_rows(pdf, [(_("Reference"), invoice.payment_reference)])
         return
     pdf.multi_cell(
         0,
         5,
-        f"Please transfer {money(invoice.total_incl_vat, invoice.currency)} by "
-        f"{long_date(invoice.due_date)} (SEPA credit transfer), quoting the payment "
-        "reference exactly as it is written, so that the payment is matched to this invoice.",
+        _(
+            "Please transfer %(amount)s by %(due)s (SEPA credit transfer), quoting the payment "
+            "reference exactly as it is written, so that the payment is matched to this invoice."
+        )
+        % {
+            "amount": money(invoice.total_incl_vat, invoice.currency),
+            "due": long_date(invoice.due_date),
+        },
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.ln(1)
-    rows = [("Account holder", seller.get("name", "")), ("IBAN", _grouped(seller.get("iban", "")))]
+    rows = [
+        (_("Account holder"), seller.get("name", "")),
+        ("IBAN", _grouped(seller.get("iban", ""))),
+    ]
     if seller.get("bic"):
         rows.append(("BIC", seller["bic"]))
-    rows.append(("Payment reference", invoice.payment_reference))
+    rows.append((_("Payment reference"), invoice.payment_reference))
     _label_rows(pdf, rows)
 
 
@@ -362,7 +478,7 @@ def invoice_pdf_plain(
     lines: Sequence[InvoiceLine],
     vat_lines: Sequence[InvoiceVat],
 ) -> bytes:
-    """The PDF/A-3 pages, without the e-invoice."""
+    """The PDF/A-3 pages, without the e-invoice, in the active language."""
     pdf = InvoiceDocument(invoice)
     pdf.add_page()
     _parties(pdf, invoice)
@@ -375,8 +491,10 @@ def invoice_pdf_plain(
     pdf.multi_cell(
         0,
         4,
-        "This PDF carries its EN 16931 e-invoice (Factur-X, CII XML) as an embedded file "
-        "for your accounting system.",
+        _(
+            "This PDF carries its EN 16931 e-invoice (Factur-X, CII XML) as an embedded file "
+            "for your accounting system."
+        ),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -384,19 +502,23 @@ def invoice_pdf_plain(
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice's PDF/A-3 with its e-invoice embedded (Factur-X, EN 16931), in
-    English whoever renders it (the worker or an admin's download, in any language): its
-    labels are not translated yet, and the e-invoice's words stay as the standard's."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _render_invoice_pdf(invoice)
-
-
-def _render_invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice's PDF/A-3 with its e-invoice embedded (Factur-X, EN 16931): the pages
+    in the buyer organisation's default language whoever renders them (the worker, or an
+    admin's download in any language); the e-invoice in English, the standard's words,
+    the same document whatever the pages' language."""
     lines = list(invoice.lines.all())
     vat_lines = list(invoice.vat_lines.all())
-    xml = invoice_xml(invoice, lines, vat_lines)
-    plain = invoice_pdf_plain(invoice, lines, vat_lines)
-    title = f"{title_of(invoice)} {invoice.number}"
+    with translation.override(settings.LANGUAGE_CODE):
+        xml = invoice_xml(invoice, lines, vat_lines)
+    language = pdf_language(invoice)
+    with translation.override(language):
+        plain = invoice_pdf_plain(invoice, lines, vat_lines)
+        title = f"{title_of(invoice)} {invoice.number}"
+        subject = _("%(title)s of %(date)s, %(buyer)s") % {
+            "title": title,
+            "date": long_date(invoice.issue_date),
+            "buyer": invoice.buyer_details.get("name", ""),
+        }
     return bytes(
         facturx.generate_from_binary(
             plain,
@@ -409,9 +531,8 @@ def _render_invoice_pdf(invoice: Invoice) -> bytes:
                 "author": invoice.seller.get("name", ""),
                 "keywords": "Factur-X, Invoice",
                 "title": title,
-                "subject": f"{title} of {long_date(invoice.issue_date)}, "
-                f"{invoice.buyer_details.get('name', '')}",
+                "subject": subject,
             },
-            lang="en-GB",
+            lang=_language_tag(language),
         )
     )

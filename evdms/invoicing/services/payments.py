@@ -36,6 +36,7 @@ from stdnum import iso11649
 from evdms.accounts.models import User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
+from evdms.invoicing.invoice_pdf import long_date
 from evdms.invoicing.models import TOTAL_MAX, Invoice, InvoiceKind, InvoiceStatus
 from evdms.notifications.services import email_send
 from evdms.reimbursements.services.bank_returns import check_size
@@ -54,32 +55,46 @@ def amount_due(invoice: Invoice) -> Decimal:
 
 
 def _local_date(moment: datetime | None) -> str:
-    """A day as the organisation reads it (1 December 2026), in local time."""
+    """A day as the organisation reads it (1 December 2026), in local time and the
+    active language."""
     if moment is None:
-        return "an unknown day"
-    local = timezone.localtime(moment)
-    return f"{local.day} {local:%B %Y}"
+        return _("an unknown day")
+    return long_date(timezone.localtime(moment).date())
 
 
 def _refuse_unpayable(invoice: Invoice) -> Decimal:
     """What is due on the (locked) invoice, or a refusal saying why it cannot be paid."""
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
         raise ValidationError(
-            {"invoice": [f"{invoice.number} is a credit note: there is nothing to pay."]}
+            {
+                "invoice": [
+                    _("%(number)s is a credit note: there is nothing to pay.")
+                    % {"number": invoice.number}
+                ]
+            }
         )
     if invoice.status == InvoiceStatus.PAID:
         raise ValidationError(
             {
                 "status": [
-                    f"{invoice.number} was marked paid already on "
-                    f"{_local_date(invoice.paid_at)} ({invoice.paid_by or 'unknown'})."
+                    _("%(number)s was marked paid already on %(day)s (%(by)s).")
+                    % {
+                        "number": invoice.number,
+                        "day": _local_date(invoice.paid_at),
+                        "by": invoice.paid_by or _("unknown"),
+                    }
                 ]
             }
         )
     due = amount_due(invoice)
     if due <= 0:
         raise ValidationError(
-            {"invoice": [f"{invoice.number} is credited in full: nothing is left to pay."]}
+            {
+                "invoice": [
+                    _("%(number)s is credited in full: nothing is left to pay.")
+                    % {"number": invoice.number}
+                ]
+            }
         )
     return due
 

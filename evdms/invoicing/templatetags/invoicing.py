@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 
+from evdms.invoicing.invoice_pdf import unit_text
 from evdms.ui import formatting
 
 register = template.Library()
-
-# UN/ECE recommendation 20 codes the lines use, as a person says them.
-UNITS = {"C62": "", "KWH": "kWh", "DAY": "days", "MON": "months", "HUR": "hours"}
 
 
 @register.filter
@@ -22,5 +21,7 @@ def money(amount: Any, currency: str = "") -> str:
 
 
 @register.filter
-def unit_label(code: str) -> str:
-    return UNITS.get(code, code)
+def unit_label(code: str, quantity: Any = 2) -> str:
+    """A UN/ECE recommendation 20 code as the PDF says it, in the active language:
+    "months", "Monate"; one or many as ``quantity`` is."""
+    return unit_text(Decimal(str(quantity)), code)

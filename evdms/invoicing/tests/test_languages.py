@@ -1,16 +1,22 @@
-"""Issue #19: a German admin's invoice pages are German; the PDF and its e-invoice stay
-English whoever renders it."""
+"""Issue #19: a German admin's invoice pages are German; the PDF and the invoice e-mail
+are in the buyer organisation's default language whoever renders them, the embedded
+e-invoice the same document in any."""
 
 from __future__ import annotations
 
 import io
 
+import facturx
 import pytest
 from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
+from evdms.accounts.models import Organisation
+from evdms.invoicing.delivery import invoice_send
+from evdms.invoicing.einvoice import invoice_xml
 from evdms.invoicing.invoice_pdf import render_invoice_pdf
+from evdms.invoicing.tests.documents_fixtures import billed_organisation, services_invoice
 from evdms.invoicing.tests.invoice_fixtures import Invoices, invoices_fixture  # noqa: F401
 from evdms.testing.fixtures import client_for
 
@@ -43,9 +49,65 @@ def test_a_german_admins_invoice_pages_are_german(invoices: Invoices):
         assert english not in page, english
 
 
-def test_the_invoice_pdf_stays_english_in_any_language(invoices: Invoices):
-    with translation.override("de"):
-        content = render_invoice_pdf(invoices.services)
-    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
-    assert "Services invoice" in text and "Dienstleistungen" not in text
-    assert "39.33" in text
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _organisation(slug: str, language: str) -> Organisation:
+    org = billed_organisation(slug)
+    org.default_language = language
+    org.save(update_fields=["default_language"])
+    return org
+
+
+def test_a_german_organisations_invoice_pdf_is_german_and_its_e_invoice_the_same():
+    invoice = services_invoice(_organisation("acme", "de"))
+    with translation.override("fr"):  # whoever renders it: an admin in French, say
+        german = render_invoice_pdf(invoice)
+    text = _pdf_text(german)
+    for expected in [
+        "Dienstleistungsrechnung",
+        "Rechnungsempfänger",
+        "Rechnungsnummer SRV-2026-000001",
+        "Rechnungsdatum 1. Dezember 2026",
+        "Fälligkeitsdatum 31. Dezember 2026",
+        "Abgerechneter Monat November 2026",
+        "USt.-Übersicht",
+        "Regelsatz 21 %",
+        "Summe exkl. USt. € 148,50",
+        "Zahlbetrag € 179,69",
+        "Bitte überweisen Sie € 179,69 bis zum 31. Dezember 2026",
+        "Seite 1 von 1",
+        "3 Monate",
+    ]:
+        assert expected in text, expected
+    for english in ["Services invoice", "Bill to", "Due date", "VAT summary", "December"]:
+        assert english not in text, english
+
+    # The e-invoice inside is the one document whatever the pages' language: the same
+    # bytes as for the same invoice of an English organisation, and as made directly.
+    _name, german_xml = facturx.get_facturx_xml_from_pdf(german, check_xsd=False)
+    Organisation.objects.filter(pk=invoice.buyer_id).update(default_language="en-gb")
+    invoice.refresh_from_db()
+    english_pdf = render_invoice_pdf(invoice)
+    _name, english_xml = facturx.get_facturx_xml_from_pdf(english_pdf, check_xsd=False)
+    assert german_xml == english_xml == invoice_xml(invoice)
+    assert "Services invoice" in _pdf_text(english_pdf)
+
+
+def test_a_dutch_organisations_invoice_email_is_dutch_with_a_dutch_month(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    invoice = services_invoice(_organisation("acme", "nl"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invoice_send(invoice.pk) is True
+    (mail,) = [m for m in mailoutbox if invoice.number in m.subject]
+    assert mail.subject == f"Dienstenfactuur {invoice.number} van evdms Platform B.V."
+    html = mail.alternatives[0][0]
+    for body in (mail.body, html):
+        assert "dienstenfactuur" in body
+        assert "31 december 2026" in body  # the due date, a Dutch month
+        assert "november 2026" in body
+        assert "€ 179,69" in body
+        for english in ["Please find", "Services", "December", "due on"]:
+            assert english not in body, english
