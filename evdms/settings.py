@@ -430,6 +430,8 @@ LANGUAGES = [
 TIME_ZONE = env_str("EVDMS_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
+# Local date formats, one way everywhere: templates name them (date:"DATETIME_FORMAT").
+FORMAT_MODULE_PATH = ["evdms.formats"]
 
 # --- static and media ---------------------------------------------------------------
 STATIC_URL = "static/"

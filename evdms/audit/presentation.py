@@ -17,7 +17,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
@@ -75,10 +75,10 @@ def _moment(value: str, field: models.Field[Any, Any] | None) -> str | None:
             return None
         if timezone.is_aware(moment):
             moment = timezone.localtime(moment)
-        return date_format(moment, "j M Y H:i")
+        return date_format(moment, "DATETIME_FORMAT")
     if isinstance(field, models.DateField):
         try:
-            return date_format(date.fromisoformat(value[:10]), "j M Y")
+            return date_format(date.fromisoformat(value[:10]), "DATE_FORMAT")
         except ValueError:
             return None
     return None

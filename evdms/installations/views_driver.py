@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -69,8 +69,8 @@ def next_step(job: InstallationJob, driver_quote_pending: bool) -> str:
         if job.appointment_at:
             local = timezone.localtime(job.appointment_at)
             when = _("%(day)s at %(time)s") % {
-                "day": date_format(local, "j F Y"),
-                "time": date_format(local, "H:i"),
+                "day": date_format(local, _("j F Y")),
+                "time": date_format(local, "TIME_FORMAT"),
             }
         return _(
             "The installation is planned for %(when)s. If that does not suit you, you can "

@@ -13,8 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -96,7 +95,7 @@ def _cell(column: Column, value: Any, row: InstallationRow) -> tuple[bool, str]:
     if value is None or value == "":
         return column.numeric, "—"
     if column.cell is Cell.DAY:
-        return False, date_format(value, "j M Y")
+        return False, date_format(value, "DATE_FORMAT")
     return column.numeric, escape(value)
 
 

@@ -93,7 +93,9 @@ _TAG = re.compile(r"<[^>]*>", re.S)
 _VISIBLE_ATTRIBUTE = re.compile(
     r"""\b(?:title|aria-label|placeholder|alt|data-confirm)\s*=\s*(["'])(.*?)\1""", re.S
 )
-_FILTER_LITERAL = re.compile(r"""(?<!_\()(["'])([^"']*)\1""")
+# A marked literal (``_("never")``, ``date:_("j F Y")``) is taken whole, so its closing
+# quote does not open a literal that runs to the next filter's ("|default:").
+_FILTER_LITERAL = re.compile(r"""_\((["'])[^"']*\1\)|(["'])([^"']*)\2""")
 _NOT_TEXT_FILTERS = re.compile(r"""\|\s*(?:date|time|stringformat|floatformat)\s*:\s*$""")
 _TAGS = re.compile(r"\{[%{#].*?[%}#]\}", re.S)  # template tags left inside attributes
 
@@ -127,9 +129,11 @@ def _markup_texts(text: str) -> list[str]:
 def _variable_literals(contents: str) -> list[str]:
     found = []
     for match in _FILTER_LITERAL.finditer(contents):
+        if match.group(3) is None:
+            continue  # marked for translation
         if _NOT_TEXT_FILTERS.search(contents[: match.start()]):
             continue  # a date format, not words
-        found.append(match.group(2))
+        found.append(match.group(3))
     return found
 
 

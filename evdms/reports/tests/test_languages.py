@@ -52,7 +52,7 @@ def test_a_dutch_admins_transaction_report_is_dutch_and_its_csv_english(fleet: F
     ]:
         assert english not in html, english
     [row] = rows_of(html)
-    assert row[0] == "3 Okt 2026 21:05"  # Django's Dutch month abbreviation
+    assert row[0] == "3 okt 2026 21:05"  # the Dutch format: months in lower case
     assert row[7] == "Thuis"  # the type, in Dutch
     assert row[10] == "1.234,567"  # kWh, grouped the Dutch way
     assert row[12] == "382,72"  # 1,234.567 kWh × 0.31, to the cent
