@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.html import escape
 from django_tasks import task
 
-from evdms.accounts.models import User
 from evdms.connections.models import Connection
 from evdms.connections.selectors import invite_url
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus, TermsAcceptance
@@ -28,8 +27,7 @@ LINK_PLACEHOLDER = "evdms-invitation-link-0f3a9c"
 
 class _Letters:
     """The invitation rendered once per language: 10,000 template renders would cost
-    more than the sending, and the letters differ only by the link. An address with an
-    account gets its owner's language; any other, the organisation's default."""
+    more than the sending, and the letters differ only by the link."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -47,18 +45,11 @@ class _Letters:
         return self._rendered[language]
 
     def for_chunk(self, chunk: list[Invitation]) -> list[OutboundEmail]:
-        """The letter of each invitation of ``chunk`` (one query for their accounts)."""
-        organisation = self.connection.organisation
-        users = {
-            user.email.lower(): user
-            for user in User.objects.filter(
-                email__in={invitation.email.lower() for invitation in chunk}
-            ).only("email", "language")
-        }
-        return [
-            self._in(user_language(users.get(invitation.email.lower()), organisation))
-            for invitation in chunk
-        ]
+        """The letter of each invitation of ``chunk``: the organisation's default
+        language for every address. Not the language of an account the address may
+        have: that would look people up platform-wide by an address an admin typed."""
+        letter = self._in(user_language(None, self.connection.organisation))
+        return [letter for _ in chunk]
 
 
 def _personal(letter: OutboundEmail, invitation: Invitation, link: str) -> OutboundEmail:

@@ -105,9 +105,13 @@ def test_the_driver_connected_email_to_a_french_driver_is_in_french(world):
     assert "Home charging reimbursed (up to EUR 0.29 per kWh)" in english.text_body
 
 
-def test_an_invitation_to_an_address_with_an_account_is_in_its_owners_language(
+def test_an_invitation_is_in_the_organisations_language_even_to_an_address_with_an_account(
     world, django_capture_on_commit_callbacks
 ):
+    """The invitation goes in the organisation's default language: the address an admin
+    typed is never looked up among the platform's accounts."""
+    world.org_a.default_language = "nl"
+    world.org_a.save(update_fields=["default_language"])
     connection = make_connection(world.org_a)
     _driver("greta@example.com", "de")
     batch = invitation_batch_create(
@@ -120,8 +124,7 @@ def test_an_invitation_to_an_address_with_an_account_is_in_its_owners_language(
         email.to[0]: email.language
         for email in OutboundEmail.objects.filter(template="driver_invitation")
     }
-    # (the organisation's default is the platform's here: English)
-    assert languages == {"greta@example.com": "de", "new@example.com": "en-gb"}
+    assert languages == {"greta@example.com": "nl", "new@example.com": "nl"}
     assert batch.invitations.filter(status=InvitationStatus.SENT).count() == 2
 
 
