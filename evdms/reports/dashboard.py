@@ -24,8 +24,8 @@ from evdms.accounts.permissions import Actor, Permission
 from evdms.accounts.scope import reach
 from evdms.charging.access import chargers_for
 from evdms.connections.access import connections_for
-from evdms.enrolment.models import Membership, MembershipStatus
-from evdms.reports.models import MonthlyFigures, MonthlyKind
+from evdms.enrolment.models import MembershipStatus
+from evdms.reports.models import DriverFigures, MonthlyFigures, MonthlyKind
 
 MONTHS = 12
 
@@ -81,24 +81,19 @@ def dashboard_for(actor: Actor, today: date | None = None) -> Dashboard:
     # counts of drivers and chargers come with any right.
     transactions = reach(actor, Permission.VIEW_REPORTS)
     ids = [c.pk for c in rows if transactions.covers(c.organisation_id, c.pk)]
-    # By the connections in view (a membership's organisation is its connection's, so
-    # it is the same scope): the (connection, status) index alone answers, where asking
-    # by organisation read every membership's row (93 of the dashboard's 190 ms with
-    # 100,000 drivers on SQLite).
-    for row in (
-        Membership.objects.filter(
-            connection_id__in=list(connections),
-            status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING],
-        )
-        .values("connection_id", "status")
-        .annotate(n=Count("pk"))
-    ):
-        figures = connections.get(row["connection_id"])
+    # The drivers kept per connection and status by the database (DriverFigures, see
+    # monthly.py): at most two rows a connection in view, whatever the number of drivers
+    # (counting 100,000 memberships took 30 of the page's 130 ms on PostgreSQL).
+    for connection_id, status, drivers in DriverFigures.objects.filter(
+        connection_id__in=list(connections),
+        status__in=[MembershipStatus.CONNECTED, MembershipStatus.PENDING],
+    ).values_list("connection_id", "status", "drivers"):
+        figures = connections.get(connection_id)
         if figures is not None:
-            if row["status"] == MembershipStatus.CONNECTED:
-                figures.connected = row["n"]
+            if status == MembershipStatus.CONNECTED:
+                figures.connected = drivers
             else:
-                figures.pending = row["n"]
+                figures.pending = drivers
     chargers = chargers_for(actor, Permission.VIEW_DASHBOARD).aggregate(
         total=Count("pk"), online=Count("pk", filter=Q(online=True))
     )

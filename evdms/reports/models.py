@@ -142,3 +142,31 @@ class MonthlyFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} {self.month:%Y-%m} {self.kind} {self.currency}"
+
+
+class DriverFigures(models.Model):
+    """How many memberships a connection has in each status: the dashboard's drivers
+    (connected, pending) read from at most connections × statuses rows instead of
+    counting every membership. Written only by the database triggers of
+    ``evdms.reports.monthly`` in the membership writer's transaction; rebuilt with the
+    monthly figures."""
+
+    # No database constraint, as for MonthlyFigures: the triggers write here while
+    # memberships go (a test database's flush).
+    connection = models.ForeignKey(
+        "connections.Connection",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(max_length=16)
+    drivers = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            # The key the triggers' upserts land on.
+            models.UniqueConstraint(fields=["connection", "status"], name="driver_figures_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.status}: {self.drivers}"

@@ -19,6 +19,10 @@ and takes the old row's off, with an upsert on the figures' key.
   ``sqlite3`` shell may read, not write them).
 - ``rebuild(...)`` (``manage.py rebuild_monthly_figures``) recomputes every row from the
   sessions and statements, with writers held off meanwhile.
+
+The same triggers keep ``DriverFigures``, the drivers of each connection by membership
+status: counting 100,000 memberships took 30 of the dashboard's 130 ms on PostgreSQL
+(an index-only scan and a hash of every row), reading 200 kept counts takes one.
 """
 
 # SQL here is put together from this module's constants and the checked zone name only,
@@ -39,6 +43,9 @@ log = logging.getLogger(__name__)
 FIGURES = "reports_monthlyfigures"
 SESSIONS = "charging_chargingsession"
 STATEMENTS = "reimbursements_statement"
+DRIVERS = "reports_driverfigures"
+MEMBERSHIPS = "enrolment_membership"
+MEMBERSHIP_COLUMNS = ("connection_id", "status")
 COLUMNS = "connection_id, month, kind, currency, sessions, energy_wh, statements, cost_e4"
 KEY = "connection_id, month, kind, currency"
 # A session counts once completed, under a connection, with a start (the dashboard's
@@ -64,8 +71,12 @@ TRIGGERS = (
     "evdms_monthly_statement_update_old",
     "evdms_monthly_statement_update_new",
     "evdms_monthly_statement_delete",
+    "evdms_monthly_membership_insert",
+    "evdms_monthly_membership_update_old",
+    "evdms_monthly_membership_update_new",
+    "evdms_monthly_membership_delete",
 )
-PG_FUNCTIONS = ("evdms_monthly_session", "evdms_monthly_statement")
+PG_FUNCTIONS = ("evdms_monthly_session", "evdms_monthly_statement", "evdms_monthly_membership")
 
 
 def _zone() -> str:
@@ -134,16 +145,26 @@ class _Dialect:
             )
         )
 
+    def drivers_upsert(self, row: str, sign: str) -> str:
+        """One membership more (or less) in its connection's count for its status."""
+        return (
+            f"INSERT INTO {DRIVERS} (connection_id, status, drivers) "
+            f"VALUES ({row}connection_id, {row}status, {sign}1) "
+            f"ON CONFLICT (connection_id, status) DO UPDATE SET "
+            f"drivers = {DRIVERS}.drivers + excluded.drivers"
+        )
+
 
 def _sqlite_triggers(d: _Dialect) -> dict[str, str]:
     def trigger(name: str, event: str, table: str, when: str, values: str) -> str:
-        return (
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {when} "
-            f"BEGIN {d.upsert(values)}; END"
-        )
+        return statement_trigger(name, event, table, when, d.upsert(values))
+
+    def statement_trigger(name: str, event: str, table: str, when: str, sql: str) -> str:
+        return f"CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {when} BEGIN {sql}; END"
 
     session_changed = d.changed(SESSION_COLUMNS)
     statement_changed = d.changed(STATEMENT_COLUMNS)
+    membership_changed = d.changed(MEMBERSHIP_COLUMNS)
     return {
         "evdms_monthly_session_insert": trigger(
             "evdms_monthly_session_insert",
@@ -201,6 +222,34 @@ def _sqlite_triggers(d: _Dialect) -> dict[str, str]:
             "1",
             d.statement_values("OLD.", "-"),
         ),
+        "evdms_monthly_membership_insert": statement_trigger(
+            "evdms_monthly_membership_insert",
+            "INSERT",
+            MEMBERSHIPS,
+            "1",
+            d.drivers_upsert("NEW.", ""),
+        ),
+        "evdms_monthly_membership_update_old": statement_trigger(
+            "evdms_monthly_membership_update_old",
+            "UPDATE",
+            MEMBERSHIPS,
+            membership_changed,
+            d.drivers_upsert("OLD.", "-"),
+        ),
+        "evdms_monthly_membership_update_new": statement_trigger(
+            "evdms_monthly_membership_update_new",
+            "UPDATE",
+            MEMBERSHIPS,
+            membership_changed,
+            d.drivers_upsert("NEW.", ""),
+        ),
+        "evdms_monthly_membership_delete": statement_trigger(
+            "evdms_monthly_membership_delete",
+            "DELETE",
+            MEMBERSHIPS,
+            "1",
+            d.drivers_upsert("OLD.", "-"),
+        ),
     }
 
 
@@ -209,11 +258,16 @@ def _postgresql_sql(d: _Dialect) -> dict[str, str]:
     table, one trigger for inserts and deletes and one for updates of what counts."""
 
     def function(name: str, counted_old: str, counted_new: str, old: str, new: str) -> str:
+        return statements_function(name, counted_old, counted_new, d.upsert(old), d.upsert(new))
+
+    def statements_function(
+        name: str, counted_old: str, counted_new: str, old: str, new: str
+    ) -> str:
         return (
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
             "BEGIN\n"
-            f"  IF TG_OP <> 'INSERT' AND {counted_old} THEN {d.upsert(old)}; END IF;\n"
-            f"  IF TG_OP <> 'DELETE' AND {counted_new} THEN {d.upsert(new)}; END IF;\n"
+            f"  IF TG_OP <> 'INSERT' AND {counted_old} THEN {old}; END IF;\n"
+            f"  IF TG_OP <> 'DELETE' AND {counted_new} THEN {new}; END IF;\n"
             "  RETURN NULL;\n"
             "END\n$$"
         )
@@ -249,6 +303,16 @@ def _postgresql_sql(d: _Dialect) -> dict[str, str]:
         **triggers(
             STATEMENTS, "evdms_monthly_statement", "evdms_monthly_statement", STATEMENT_COLUMNS
         ),
+        "evdms_monthly_membership": statements_function(
+            "evdms_monthly_membership",
+            "TRUE",
+            "TRUE",
+            d.drivers_upsert("OLD.", "-"),
+            d.drivers_upsert("NEW.", ""),
+        ),
+        **triggers(
+            MEMBERSHIPS, "evdms_monthly_membership", "evdms_monthly_membership", MEMBERSHIP_COLUMNS
+        ),
     }
 
 
@@ -257,6 +321,8 @@ PG_TRIGGERS = {
     "evdms_monthly_session_update": SESSIONS,
     "evdms_monthly_statement_insert": STATEMENTS,
     "evdms_monthly_statement_update": STATEMENTS,
+    "evdms_monthly_membership_insert": MEMBERSHIPS,
+    "evdms_monthly_membership_update": MEMBERSHIPS,
 }
 
 
@@ -301,8 +367,10 @@ def _matches(connection: BaseDatabaseWrapper) -> bool:
 
 
 def table_exists(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the kept tables are there (both: migration 0003 made the monthly figures,
+    0004 the drivers' ones, and the triggers of either need both)."""
     with connection.cursor() as cursor:
-        return FIGURES in connection.introspection.table_names(cursor)
+        return {FIGURES, DRIVERS} <= set(connection.introspection.table_names(cursor))
 
 
 def drop_triggers(connection: BaseDatabaseWrapper) -> None:
@@ -334,8 +402,14 @@ def rebuild(connection: BaseDatabaseWrapper) -> int:
     d = _Dialect(connection.vendor, _zone())
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {SESSIONS}, {STATEMENTS} IN SHARE MODE")
-            cursor.execute(f"LOCK TABLE {FIGURES} IN EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {SESSIONS}, {STATEMENTS}, {MEMBERSHIPS} IN SHARE MODE")
+            cursor.execute(f"LOCK TABLE {FIGURES}, {DRIVERS} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {DRIVERS}")
+        cursor.execute(
+            f"INSERT INTO {DRIVERS} (connection_id, status, drivers) "
+            f"SELECT connection_id, status, COUNT(*) FROM {MEMBERSHIPS} "
+            "GROUP BY connection_id, status"
+        )
         cursor.execute(f"DELETE FROM {FIGURES}")
         cursor.execute(
             f"INSERT INTO {FIGURES} ({COLUMNS}) "
@@ -384,3 +458,8 @@ def _clear_after_flush(connection: BaseDatabaseWrapper) -> None:
         )
         if cursor.fetchone()[0]:
             cursor.execute(f"DELETE FROM {FIGURES}")
+        cursor.execute(
+            f"SELECT EXISTS(SELECT 1 FROM {DRIVERS}) AND NOT EXISTS(SELECT 1 FROM {MEMBERSHIPS})"
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(f"DELETE FROM {DRIVERS}")

@@ -23,6 +23,7 @@ from evdms.reports.dashboard import dashboard_for
 from evdms.ui.decorators import admin_required, public
 from evdms.ui.formatting import count
 from evdms.ui.http import AdminRequest
+from evdms.web.dashboard_rows import per_connection_rows
 
 
 @public
@@ -73,7 +74,11 @@ def dashboard(request: AdminRequest) -> HttpResponse:
                 "",
             ),
         ]
-    context: dict[str, object] = {"figures": figures, "board": board}
+    context: dict[str, object] = {
+        "figures": figures,
+        "board": board,
+        "connection_rows": per_connection_rows(board.per_connection),
+    }
     if actor.can(Permission.VIEW_INSTALLATIONS):
         context["installations"] = installation_figures(actor)
     if actor.can(Permission.VIEW_REPORTS):

@@ -72,3 +72,27 @@ def test_the_template_filters_are_the_same_functions():
     assert rendered == (
         "10,429.451 | 2,981 | EUR 1,815.00 | 1,815.00 | 0.2975 | 10,429.451 | 1.2963"
     )
+
+
+@pytest.mark.parametrize("language", ["en-gb", "nl", "de", "fr", "en"])
+def test_the_fast_grouping_reads_as_djangos_number_format(language):
+    """Numbers are grouped without number_format where a language groups by threes:
+    the text must be the same as number_format's, to the character."""
+    from django.utils.formats import number_format
+
+    values = [
+        Decimal("0"),
+        Decimal("7"),
+        Decimal("-7.5"),
+        Decimal("999.999"),
+        Decimal("1000"),
+        Decimal("-1234567.891"),
+        Decimal("12345678901234.5678"),
+        Decimal("0.0001"),
+    ]
+    with translation.override(language):
+        for value in values:
+            for places in (0, 2, 3, 4):
+                rounded = value.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
+                expected = number_format(rounded, places, use_l10n=True, force_grouping=True)
+                assert formatting.number(value, places) == expected, (value, places)
