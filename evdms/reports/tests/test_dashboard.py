@@ -241,3 +241,21 @@ def test_home_and_public_side_by_side_per_month(fleet: Fleet):
         "2.90",
         "5.01",
     ]
+
+
+def test_the_per_connection_rows_escape_what_organisations_wrote(fleet: Fleet):
+    """The rows are made in Python (evdms/web/dashboard_rows.py), not by the template:
+    names and Customer IDs are escaped all the same, and each cell reads as before."""
+    fleet.acme.name = '<b>Walk & Co\'s</b> "Home"'
+    fleet.acme.customer_id = "<i>CRM-1</i>"
+    fleet.acme.save(update_fields=["name", "customer_id"])
+    on_statement(fleet.session(fleet.dan, fleet.acme, at(4, month=10), 12_000), "0.30", "0.29")
+    html = client_for(fleet.world.ana).get(URL).content.decode()
+    assert "<b>Walk" not in html and "<i>CRM-1</i>" not in html
+    row = html[html.index("&lt;b&gt;Walk &amp; Co&#x27;s&lt;/b&gt; &quot;Home&quot;") :]
+    row = row[: row.index("</tr>")]
+    assert "&lt;i&gt;CRM-1&lt;/i&gt;" in row
+    assert '<td class="num">1</td><td class="num">0</td>' in row  # connected, pending
+    assert '<td class="num">12.000</td>' in row  # home energy, kWh
+    assert "EUR 3.48" in row  # reimbursed
+    assert f'href="{reverse("reports:transactions")}?connection={fleet.acme.pk}"' in row

@@ -107,12 +107,16 @@ def test_a_rebuild_mends_lost_or_wrong_counts(fleet: Fleet):
     DriverFigures.objects.filter(connection=fleet.globex).delete()
     assert kept() != counted()
     monthly.rebuild(connection)
-    assert kept() == counted() == Counter(
-        {
-            (fleet.acme.pk, "connected"): 1,
-            (fleet.globex.pk, "connected"): 1,
-            (fleet.rival.pk, "connected"): 1,
-        }
+    assert (
+        kept()
+        == counted()
+        == Counter(
+            {
+                (fleet.acme.pk, "connected"): 1,
+                (fleet.globex.pk, "connected"): 1,
+                (fleet.rival.pk, "connected"): 1,
+            }
+        )
     )
 
 
