@@ -113,11 +113,16 @@ def is_phone(page) -> bool:
 
 
 def main_nav_link(page, name: str | re.Pattern[str]):
-    """A link of the main navigation, opening the "Menu" first on a phone."""
-    toggle = page.get_by_role("button", name="Menu")
+    """A link of the main navigation, opening the "Menu" first on a phone (both named in
+    the page's language)."""
+    from django.utils import translation
+
+    with translation.override(page.locator("html").get_attribute("lang") or "en-gb"):
+        menu, main = translation.gettext("Menu"), translation.gettext("Main")
+    toggle = page.get_by_role("button", name=menu, exact=True)
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
+    return page.get_by_role("navigation", name=main, exact=True).get_by_role("link", name=name)
 
 
 _LAYOUT_SCRIPT = (Path(__file__).parent / "layout_check.js").read_text(encoding="utf-8")

@@ -59,6 +59,12 @@ def german(page) -> None:
     check_page(page)
 
 
+def not_refusals(console_errors: list[str]) -> list[str]:
+    """The browser's console errors but the 422 answers of the forms sent wrong on
+    purpose."""
+    return [e for e in console_errors if "status of 422" not in e]
+
+
 def assert_emails_in(emails: list[OutboundEmail], language: str) -> None:
     for email in emails:
         assert email.language == language, (email.template, email.language)
@@ -195,7 +201,7 @@ def test_a_dutch_driver_joins_gives_bank_details_and_reads_a_statement_in_dutch(
     ):
         assert label in text, label
     assert english_in([line.strip() for line in text.splitlines()], "nl") == []
-    assert page.console_errors == []
+    assert not_refusals(page.console_errors) == []
 
     # Every e-mail of the walk, in Dutch: the ones in the outbox and the ones delivered.
     emails = list(OutboundEmail.objects.filter(to=[DAAN]).order_by("pk"))
@@ -243,7 +249,8 @@ def test_a_german_network_manager_runs_the_back_office_in_german(
     german(page)
 
     def field(label: str):
-        return page.get_by_label(re.compile("^" + re.escape(label) + r"( \(erforderlich\))?$"))
+        """The input labelled ``label`` (a mandatory one's label also says so)."""
+        return page.get_by_label(re.compile("^" + re.escape(label) + r"\s*\*?\s*(\(\w+\))?$"))
 
     # Sent without the connection's name first: told what is missing, in German.
     field("Name der Organisation für Fahrer").fill("Voltlease Fahrer")
@@ -286,18 +293,18 @@ def test_a_german_network_manager_runs_the_back_office_in_german(
     assert_emails_in([connected], "de")
 
     for link, heading in (
-        (re.compile("^Fahrer$"), "Fahrer"),
+        ("Fahrer", "Fahrer"),
         ("Laden zu Hause", "Laden zu Hause"),
         ("Erstattungsabrechnungen", "Erstattungsabrechnungen"),
         ("Transaktionen", "Detaillierter Transaktionsbericht"),
         ("Installationen", de("Home Charger Installation Report")),
         ("Rechnungen", "Rechnungen"),
     ):
-        main_nav_link(page, link).click()
+        main_nav_link(page, re.compile(f"^{link}$")).click()
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         german(page)
         if heading == "Fahrer":
             expect(page.get_by_text("Jonas Becker")).to_be_visible()
             screenshot(page, "german-drivers")
     expect(page.get_by_text("5 Rechnungen")).to_be_visible()
-    assert page.console_errors == []
+    assert not_refusals(page.console_errors) == []
