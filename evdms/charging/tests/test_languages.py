@@ -41,7 +41,7 @@ def test_the_charging_sessions_page_for_a_dutch_admin_is_dutch(world):
     assert "De begindatum ‘gisteren’ is geen datum (JJJJ-MM-DD): genegeerd." in refused
 
     export = client.get(reverse("charging:sessions") + "?export=csv")
-    text = b"".join(export.streaming_content).decode()
+    text = b"".join(export.streaming_content).decode()  # type: ignore[attr-defined]
     assert text.splitlines()[0].lstrip("\ufeff").startswith("Start,End,")
     assert "Completed" in text and "Voltooid" not in text
 

@@ -59,7 +59,7 @@ def test_the_csv_export_stays_english_whatever_the_page_language(world):
     make_connection(world.org_a)
     client = admin_speaking(world.nadia, "de")
     response = client.get(reverse("connections:list") + "?export=csv&which=all")
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     header = text.splitlines()[0]
     assert "Connection name" in header and "Approval type" in header
     assert "Enabled" in text and "Aktiv" not in text
