@@ -52,8 +52,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Drivers confirm their address before they can ask to join a connection.
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
-    # Chosen on the Account page; blank: the browser's (pages) or the organisation's
-    # default (e-mails). evdms.ui.language.
+    # The sign-up page's for a driver, then chosen on the Account page; blank: the
+    # browser's (pages) or the organisation's default (e-mails). evdms.ui.language.
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,7 +45,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.driver_signup(**form.cleaned_data, next_url=next_url)
+            user = services.driver_signup(
+                **form.cleaned_data, next_url=next_url, language=translation.get_language()
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -3,8 +3,9 @@
 A failing browser test leaves a screenshot in test-artifacts/ so one can see the page.
 
 The ``page`` fixture is a desktop screen (1366 px) unless a test asks for both sizes
-with ``@both_screens``; ``check_page(page)`` is what a flow calls on each main page it
-visits: nothing wider than the screen, no word broken inside a table cell
+with ``@both_screens``, and a British English browser unless it names another
+``locale``; ``check_page(page)`` is what a flow calls on each main page it visits:
+nothing wider than the screen, no word broken inside a table cell
 (``assert_layout_ok``) and no serious or critical WCAG 2.2 A/AA failure found by axe-core
 (``assert_accessible``).
 """
@@ -77,8 +78,15 @@ def screen(request) -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(browser, request, screen):
-    context = browser.new_context(**screen, locale="en-GB")
+def locale() -> str:
+    """The browser's language (its Accept-Language): British English unless a test
+    parametrises it, e.g. ``@pytest.mark.parametrize("locale", ["nl-NL"])``."""
+    return "en-GB"
+
+
+@pytest.fixture
+def page(browser, request, screen, locale):
+    context = browser.new_context(**screen, locale=locale)
     page = context.new_page()
     page.set_default_timeout(15_000)
     console_errors: list[str] = []
@@ -105,11 +113,16 @@ def is_phone(page) -> bool:
 
 
 def main_nav_link(page, name: str | re.Pattern[str]):
-    """A link of the main navigation, opening the "Menu" first on a phone."""
-    toggle = page.get_by_role("button", name="Menu")
+    """A link of the main navigation, opening the "Menu" first on a phone (both named in
+    the page's language)."""
+    from django.utils import translation
+
+    with translation.override(page.locator("html").get_attribute("lang") or "en-gb"):
+        menu, main = translation.gettext("Menu"), translation.gettext("Main")
+    toggle = page.get_by_role("button", name=menu, exact=True)
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
+    return page.get_by_role("navigation", name=main, exact=True).get_by_role("link", name=name)
 
 
 _LAYOUT_SCRIPT = (Path(__file__).parent / "layout_check.js").read_text(encoding="utf-8")

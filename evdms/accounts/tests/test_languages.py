@@ -14,20 +14,9 @@ from evdms.accounts.models import Organisation, User
 from evdms.enrolment.models import Invitation
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.fixtures import client_for, make_connection
+from evdms.testing.languages import driver_speaking, logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def _driver(language: str = "") -> User:
-    return User.objects.create_user(
-        "dora@example.com", "dora's passphrase 1", full_name="Dora Driver", language=language
-    )
-
-
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user, backend="evdms.accounts.backends.EmailBackend")
-    return client
 
 
 def test_before_log_in_the_browser_chooses_the_language():
@@ -40,8 +29,8 @@ def test_before_log_in_the_browser_chooses_the_language():
 
 
 def test_a_driver_chooses_a_language_on_the_account_page_and_it_wins_over_the_browser():
-    dora = _driver()
-    client = _logged_in(dora)
+    dora = driver_speaking("")
+    client = logged_in(dora)
     page = client.get(reverse("accounts:account"), HTTP_ACCEPT_LANGUAGE="de")
     assert page.status_code == 200 and "dora@example.com" in page.content.decode()
     response = client.post(
@@ -56,8 +45,8 @@ def test_a_driver_chooses_a_language_on_the_account_page_and_it_wins_over_the_br
 
 
 def test_the_account_page_refuses_a_language_we_do_not_speak_and_keeps_the_name():
-    dora = _driver()
-    response = _logged_in(dora).post(
+    dora = driver_speaking("")
+    response = logged_in(dora).post(
         reverse("accounts:account"), {"full_name": "Dora D.", "language": "ja"}
     )
     assert response.status_code == 422
@@ -135,7 +124,7 @@ def test_an_e_mail_to_a_user_goes_in_their_own_language(world):
     from evdms.notifications.services import email_send
     from evdms.ui.language import user_language
 
-    dora = _driver(language="de")
+    dora = driver_speaking("de")
     email_send(
         to=[dora.email],
         template="driver_account_exists",
@@ -151,7 +140,7 @@ def test_a_driver_sees_times_in_the_zone_of_their_organisation(world):
 
     Organisation.objects.filter(pk=world.org_a.pk).update(time_zone="Asia/Tokyo")
     connection = make_connection(world.org_a, provide_home_charger="no", approval_type="auto")
-    dora = _driver()
+    dora = driver_speaking("")
     make_membership(connection, dora)
     seen = {}
 

@@ -6,21 +6,10 @@ import pytest
 from django.urls import reverse
 
 from evdms.accounts.models import User
-from evdms.testing.fixtures import client_for, make_connection, make_home_session, make_membership
+from evdms.testing.fixtures import make_connection, make_home_session, make_membership
+from evdms.testing.languages import admin_speaking, main_part
 
 pytestmark = pytest.mark.django_db
-
-
-def _main(html: str) -> str:
-    """The page's own part (the navigation around it is another app's)."""
-    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
-
-
-def _dutch_admin(world):
-    assert world.nadia.user is not None
-    world.nadia.user.language = "nl"
-    world.nadia.user.save(update_fields=["language"])
-    return client_for(world.nadia)
 
 
 def test_the_charging_sessions_page_for_a_dutch_admin_is_dutch(world):
@@ -28,11 +17,11 @@ def test_the_charging_sessions_page_for_a_dutch_admin_is_dutch(world):
     dan = User.objects.create_user("dan@example.com", "a long passphrase 1")
     make_membership(connection, dan)
     make_home_session(connection, dan, 7_500)
-    client = _dutch_admin(world)
+    client = admin_speaking(world.nadia, "nl")
 
     response = client.get(reverse("charging:sessions"))
     assert response["Content-Language"] == "nl"
-    html = _main(response.content.decode())
+    html = main_part(response.content.decode())
     for dutch in (
         "<h1>Thuisladen</h1>",
         "Aangehouden voor beoordeling",
@@ -47,16 +36,18 @@ def test_the_charging_sessions_page_for_a_dutch_admin_is_dutch(world):
     for english in ("Home charging", "Held for review", "Completed", "Apply", "Nothing yet"):
         assert english not in html, english
 
-    refused = _main(client.get(reverse("charging:sessions") + "?start=gisteren").content.decode())
+    refused = client.get(reverse("charging:sessions") + "?start=gisteren").content.decode()
+    refused = main_part(refused)
     assert "De begindatum ‘gisteren’ is geen datum (JJJJ-MM-DD): genegeerd." in refused
 
     export = client.get(reverse("charging:sessions") + "?export=csv")
-    text = b"".join(export.streaming_content).decode()
+    text = b"".join(export.streaming_content).decode()  # type: ignore[attr-defined]
     assert text.splitlines()[0].lstrip("\ufeff").startswith("Start,End,")
     assert "Completed" in text and "Voltooid" not in text
 
 
 def test_the_chargers_page_for_a_dutch_admin_is_dutch(world):
-    html = _main(_dutch_admin(world).get(reverse("charging:chargers")).content.decode())
+    client = admin_speaking(world.nadia, "nl")
+    html = main_part(client.get(reverse("charging:chargers")).content.decode())
     assert "<h1>Thuisladers</h1>" in html and "Een laadpunt registreren" in html
     assert "Nog geen laadpunten geregistreerd." in html and "Register a charger" not in html

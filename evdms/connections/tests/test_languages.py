@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from evdms.testing.fixtures import VALID_CONNECTION, client_for, make_connection
+from evdms.testing.fixtures import VALID_CONNECTION, make_connection
+from evdms.testing.languages import admin_speaking
 
 pytestmark = pytest.mark.django_db
 
 
-def _german(admin):
-    assert admin.user is not None
-    admin.user.language = "de"
-    admin.user.save(update_fields=["language"])
-    return client_for(admin)
-
-
 def test_a_german_admin_reads_the_connection_pages_in_german(world):
     connection = make_connection(world.org_a)
-    client = _german(world.nadia)
+    client = admin_speaking(world.nadia, "de")
 
     detail = client.get(reverse("connections:detail", args=[connection.pk]))
     html = detail.content.decode()
@@ -45,7 +39,7 @@ def test_a_german_admin_reads_the_connection_pages_in_german(world):
 
 
 def test_a_german_admin_is_told_what_is_wrong_in_german(world):
-    client = _german(world.nadia)
+    client = admin_speaking(world.nadia, "de")
     data = {
         **VALID_CONNECTION,
         "organisation": world.org_a.pk,
@@ -63,8 +57,9 @@ def test_a_german_admin_is_told_what_is_wrong_in_german(world):
 
 def test_the_csv_export_stays_english_whatever_the_page_language(world):
     make_connection(world.org_a)
-    response = _german(world.nadia).get(reverse("connections:list") + "?export=csv&which=all")
-    text = b"".join(response.streaming_content).decode()
+    client = admin_speaking(world.nadia, "de")
+    response = client.get(reverse("connections:list") + "?export=csv&which=all")
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     header = text.splitlines()[0]
     assert "Connection name" in header and "Approval type" in header
     assert "Enabled" in text and "Aktiv" not in text

@@ -50,7 +50,7 @@ from evdms.enrolment.signals import membership_connected, membership_ended, memb
 from evdms.notifications.moments import moment_text
 from evdms.notifications.selectors import email_queued_since
 from evdms.notifications.services import email_send
-from evdms.ui.language import user_language
+from evdms.ui.language import supported, user_language
 
 CONFIRM_SALT = "evdms.driver-email-confirmation"
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 3  # three days
@@ -115,8 +115,15 @@ def _send_account_exists(user: User, next_url: str) -> None:
 
 
 @transaction.atomic
-def driver_signup(*, email: str, full_name: str, password: str, next_url: str = "") -> User | None:
+def driver_signup(
+    *, email: str, full_name: str, password: str, next_url: str = "", language: str = ""
+) -> User | None:
     """A driver account for a new address; answers the user to log in now, or None.
+
+    ``language`` is the one the sign-up page was shown in: the new account keeps it
+    (the driver can change it on the Account page), so every e-mail from the
+    confirmation link on is written in the language the driver signed up in, not the
+    organisation's default.
 
     The answer to the visitor never says whether the address has an account (that would
     tell anyone who has one): for an address with an account its owner is e-mailed
@@ -146,6 +153,7 @@ def driver_signup(*, email: str, full_name: str, password: str, next_url: str = 
                     password,
                     full_name=full_name.strip(),
                     email_confirmed_at=timezone.now() if invitation else None,
+                    language=supported(language) or "",
                 )
         except (IntegrityError, ValidationError):
             owner = account_with_address(email)  # the same address signed up just now

@@ -9,7 +9,6 @@ import io
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from evdms.accounts.models import User
@@ -18,37 +17,18 @@ from evdms.enrolment.models import InvitationStatus, TermsAcceptance
 from evdms.enrolment.services.invitations import invitation_batch_create
 from evdms.enrolment.tasks import send_invitation_batch
 from evdms.notifications.models import OutboundEmail
-from evdms.testing.fixtures import make_connection, make_membership
+from evdms.testing.fixtures import client_for, make_connection, make_membership
+from evdms.testing.languages import driver_speaking, logged_in, main_part, speaking
 
 pytestmark = pytest.mark.django_db
 TERMS = "1. Charge responsibly."
-
-
-def _driver(email: str, language: str) -> User:
-    user = User.objects.create_user(
-        email, "a long passphrase 1", full_name="Dana Driver", language=language
-    )
-    user.email_confirmed_at = timezone.now()
-    user.save()
-    return user
-
-
-def _main(html: str) -> str:
-    """The page's own part (the navigation around it is another app's)."""
-    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
-
-
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user, backend="evdms.accounts.backends.EmailBackend")
-    return client
 
 
 def test_the_public_join_and_sign_up_pages_follow_the_browser_in_dutch(world):
     connection = make_connection(world.org_a)
     visitor = Client(HTTP_ACCEPT_LANGUAGE="nl-NL,nl;q=0.9,en;q=0.5")
     join = visitor.get(reverse("enrolment:join", args=[connection.invite_token]))
-    html = _main(join.content.decode())
+    html = main_part(join.content.decode())
     assert join["Content-Language"] == "nl"
     assert "Voltlease Drivers biedt je deze laadvoordelen:" in html
     assert "Thuisladen vergoed (tot EUR 0,29 per kWh)" in html
@@ -60,19 +40,45 @@ def test_the_public_join_and_sign_up_pages_follow_the_browser_in_dutch(world):
     account = visitor.get(reverse("enrolment:join_request", args=[connection.invite_token]))
     assert "Account aanmaken" in account.content.decode()
 
-    signup = _main(visitor.get(reverse("enrolment:signup")).content.decode())
+    signup = main_part(visitor.get(reverse("enrolment:signup")).content.decode())
     assert "Maak je bestuurdersaccount aan" in signup and "Kies een wachtwoord" in signup
     assert "Create your driver account" not in signup
     refused = visitor.post(reverse("enrolment:signup"), {"email": "x@example.com"})
     assert refused.status_code == 422 and "Dit veld is verplicht." in refused.content.decode()
 
 
+def test_a_driver_who_signs_up_on_a_dutch_page_is_written_to_in_dutch(world):
+    """The sign-up page's language becomes the account's: the confirmation e-mail and
+    every later one are Dutch, though the organisation writes English to anyone who
+    chose no language."""
+    assert world.org_a.default_language == "en-gb"
+    connection = make_connection(world.org_a)
+    join = reverse("enrolment:join_request", args=[connection.invite_token])
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="nl-NL,nl;q=0.9,en;q=0.5")
+    response = visitor.post(
+        reverse("enrolment:signup") + "?next=" + join,
+        {"full_name": "Daan de Vries", "email": "daan@example.nl", "password": "a long one 123"},
+    )
+    assert response.status_code == 302
+    daan = User.objects.get(email="daan@example.nl")
+    assert daan.language == "nl"
+    confirmation = OutboundEmail.objects.get(template="driver_confirm_email")
+    assert (confirmation.language, confirmation.subject) == ("nl", "Bevestig je e-mailadres")
+    assert "Hallo Daan," in confirmation.text_body
+
+    membership = make_membership(connection, daan, status="pending")
+    services.membership_approve(actor=world.actor(world.nadia), membership=membership)
+    connected = OutboundEmail.objects.get(template="driver_connected")
+    assert connected.language == "nl"
+    assert connected.subject == "Je bent aangesloten bij Voltlease Drivers"
+
+
 def test_a_german_driver_reads_my_connections_in_german(world):
     connection = make_connection(world.org_a)
-    greta = _driver("greta@example.com", "de")
+    greta = driver_speaking("de", email="greta@example.com", confirmed=True)
     make_membership(connection, greta)
-    page = _logged_in(greta).get(reverse("enrolment:my_connections"), HTTP_ACCEPT_LANGUAGE="en")
-    html = _main(page.content.decode())
+    page = logged_in(greta).get(reverse("enrolment:my_connections"), HTTP_ACCEPT_LANGUAGE="en")
+    html = main_part(page.content.decode())
     assert page["Content-Language"] == "de"
     for german in (
         "Meine Ladeprogramme",
@@ -88,7 +94,7 @@ def test_a_german_driver_reads_my_connections_in_german(world):
 
 def test_the_driver_connected_email_to_a_french_driver_is_in_french(world):
     connection = make_connection(world.org_a)
-    francois = _driver("francois@example.com", "fr")
+    francois = driver_speaking("fr", email="francois@example.com", confirmed=True)
     membership = make_membership(connection, francois, status="pending")
     services.membership_approve(actor=world.actor(world.nadia), membership=membership)
     email = OutboundEmail.objects.get(template="driver_connected")
@@ -97,7 +103,7 @@ def test_the_driver_connected_email_to_a_french_driver_is_in_french(world):
     assert "Recharge à domicile remboursée (jusqu'à EUR 0,29 par kWh)" in email.text_body
     assert "Voltlease Drivers" in email.text_body
     # An English driver of the same organisation still reads English.
-    emma = _driver("emma@example.com", "")
+    emma = driver_speaking("", email="emma@example.com", confirmed=True)
     other = make_membership(make_connection(world.org_b), emma, status="pending")
     services.membership_approve(actor=world.actor(world.bob), membership=other)
     english = OutboundEmail.objects.get(template="driver_connected", to=["emma@example.com"])
@@ -113,7 +119,7 @@ def test_an_invitation_is_in_the_organisations_language_even_to_an_address_with_
     world.org_a.default_language = "nl"
     world.org_a.save(update_fields=["default_language"])
     connection = make_connection(world.org_a)
-    _driver("greta@example.com", "de")
+    driver_speaking("de", email="greta@example.com", confirmed=True)
     batch = invitation_batch_create(
         actor=world.actor(world.nadia),
         connection=connection,
@@ -135,7 +141,7 @@ def test_the_signed_terms_pdf_is_labelled_in_the_drivers_language(world):
         terms_text=TERMS,
         signed_terms_recipients="hr@voltlease.example",
     )
-    greta = _driver("greta@example.com", "de")
+    greta = driver_speaking("de", email="greta@example.com", confirmed=True)
     membership = make_membership(connection, greta)
     TermsAcceptance.objects.create(
         membership=membership,
@@ -143,8 +149,6 @@ def test_the_signed_terms_pdf_is_labelled_in_the_drivers_language(world):
         text=TERMS,
         sha256=hashlib.sha256(TERMS.encode()).hexdigest(),
     )
-    from evdms.testing.fixtures import client_for
-
     response = client_for(world.nadia).get(reverse("enrolment:signed_terms", args=[membership.pk]))
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Akzeptierte Nutzungsbedingungen" in text and "Fahrer" in text
@@ -157,18 +161,15 @@ def test_the_signed_terms_record_the_language_they_were_shown_in(world):
     driver switches to French."""
     from django.utils import translation
 
-    from evdms.testing.fixtures import client_for
-
     connection = make_connection(
         world.org_a, custom_terms_enabled="yes", terms_text=TERMS, signed_terms_recipients=""
     )
-    greta = _driver("greta@example.com", "de")
+    greta = driver_speaking("de", email="greta@example.com", confirmed=True)
     membership = make_membership(connection, greta)
     with translation.override("de"):  # the join page's language
         acceptance = services.terms_accept(membership=membership, ip_address="192.0.2.1")
     assert acceptance.language == "de"
-    greta.language = "fr"
-    greta.save(update_fields=["language"])
+    speaking(greta, "fr")
     response = client_for(world.nadia).get(reverse("enrolment:signed_terms", args=[membership.pk]))
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Akzeptierte Nutzungsbedingungen" in text

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from evdms.accounts.models import Role, User
+from evdms.accounts.models import Role
 from evdms.installations.models import InstallationJob, JobStatus
 from evdms.installations.services.jobs import (
     appointment_move_request,
@@ -20,6 +19,7 @@ from evdms.installations.services.transitions import Party, job_transition
 from evdms.notifications.models import OutboundEmail
 from evdms.testing.fixtures import make_admin, make_connection
 from evdms.testing.installations import make_installer, make_job
+from evdms.testing.languages import admin_speaking, driver_speaking, logged_in, speaking
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,6 @@ MY = reverse("installations:my-installation")
 @pytest.fixture
 def installer(world):
     return make_installer()
-
-
-def driver(language: str) -> User:
-    return User.objects.create_user(
-        "dora@example.com", "dora's passphrase 1", full_name="Dora Driver", language=language
-    )
 
 
 def scheduled(job: InstallationJob, actor) -> InstallationJob:
@@ -47,14 +41,12 @@ def scheduled(job: InstallationJob, actor) -> InstallationJob:
 
 
 def test_the_installation_page_of_a_german_speaking_driver_is_in_german(world, installer):
-    dora = driver("de")
+    dora = driver_speaking("de")
     connection = make_connection(world.org_a, name="Zuhause laden")
     job = make_job(connection, dora, installer.company)
     scheduled(job, world.actor(installer.technician))
-    client = Client()
-    client.force_login(dora, backend="evdms.accounts.backends.EmailBackend")
 
-    page = client.get(MY).content.decode()
+    page = logged_in(dora).get(MY).content.decode()
 
     for german in (
         "Meine Wallbox-Installation",
@@ -81,7 +73,7 @@ def test_the_installation_page_of_a_german_speaking_driver_is_in_german(world, i
 
 
 def test_an_installation_email_to_a_dutch_speaking_driver_is_in_dutch(world, installer):
-    dora = driver("nl")
+    dora = driver_speaking("nl")
     job = make_job(make_connection(world.org_a), dora, installer.company)
 
     scheduled(job, world.actor(installer.technician))
@@ -97,11 +89,10 @@ def test_an_installation_email_to_a_dutch_speaking_driver_is_in_dutch(world, ins
 
 
 def test_the_installer_hears_in_each_managers_language_or_the_organisations(world, installer):
-    dora = driver("nl")
+    dora = driver_speaking("nl")
     job = make_job(make_connection(world.org_a), dora, installer.company)
     scheduled(job, world.actor(installer.technician))
-    installer.manager.user.language = "de"
-    installer.manager.user.save(update_fields=["language"])
+    speaking(installer.manager.user, "de")
     make_admin(installer.organisation, "second@sparkfit.example", Role.INSTALLER_MANAGER)
 
     appointment_move_request(driver=dora, job=job, note="Lieber Montag")
@@ -127,7 +118,7 @@ def test_the_installer_hears_in_each_managers_language_or_the_organisations(worl
     installer.organisation.save(update_fields=["default_language"])
     installer.company.jobs_email = "jobs@sparkfit.example"
     installer.company.save(update_fields=["jobs_email"])
-    eve = User.objects.create_user("eve@example.com", "eve's passphrase 12", language="de")
+    eve = driver_speaking("de", email="eve@example.com", full_name="")
     other = make_job(make_connection(world.org_a, name="Second"), eve, installer.company)
     scheduled(other, world.actor(installer.technician))
     appointment_move_request(driver=eve, job=other, note="Lieber Dienstag")
@@ -138,13 +129,9 @@ def test_the_installer_hears_in_each_managers_language_or_the_organisations(worl
 
 
 def test_the_report_and_a_jobs_page_of_a_french_speaking_admin_are_in_french(world, installer):
-    job = make_job(make_connection(world.org_a), driver("nl"), installer.company)
+    job = make_job(make_connection(world.org_a), driver_speaking("nl"), installer.company)
     scheduled(job, world.actor(installer.technician))
-    nadia = world.nadia.user
-    nadia.language = "fr"
-    nadia.save(update_fields=["language"])
-    client = Client()
-    client.force_login(nadia, backend="evdms.accounts.backends.EmailBackend")
+    client = admin_speaking(world.nadia, "fr")
 
     report = client.get(reverse("installations:report")).content.decode()
     page = client.get(reverse("installations:job", args=[job.pk])).content.decode()

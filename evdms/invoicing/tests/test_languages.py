@@ -18,17 +18,13 @@ from evdms.invoicing.einvoice import invoice_xml
 from evdms.invoicing.invoice_pdf import render_invoice_pdf
 from evdms.invoicing.tests.documents_fixtures import billed_organisation, services_invoice
 from evdms.invoicing.tests.invoice_fixtures import Invoices, invoices_fixture  # noqa: F401
-from evdms.testing.fixtures import client_for
+from evdms.testing.languages import admin_speaking
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_german_admins_invoice_pages_are_german(invoices: Invoices):
-    user = invoices.world.nadia.user
-    assert user is not None
-    user.language = "de"
-    user.save(update_fields=["language"])
-    client = client_for(invoices.world.nadia)
+    client = admin_speaking(invoices.world.nadia, "de")
     listing = client.get(reverse("invoicing:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     german_words = ["Rechnungen", "Dienstleistungen", "Oktober 2026", "EUR 1.815,00"]
     for german in [*german_words, "5 Rechnungen"]:

@@ -9,15 +9,14 @@ from django.utils import timezone
 
 from evdms.public_charging.tests.sessions_fixtures import at, driver_client, make_public_world
 from evdms.testing.fixtures import World
+from evdms.testing.languages import speaking
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_french_drivers_public_charging_page_is_french(world: World):
     public_world = make_public_world(world)
-    dan = public_world.dan
-    dan.language = "fr"
-    dan.save(update_fields=["language"])
+    dan = speaking(public_world.dan, "fr")
     public_world.public(dan, at(3), wh=12_345, minutes=45, cost="1234.5678")
     public_world.public(dan, timezone.now() - timedelta(minutes=20), final=False)
     client = driver_client(dan)

@@ -7,35 +7,23 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
-from evdms.accounts.models import User
 from evdms.notifications.models import OutboundEmail
 from evdms.reimbursements.models import HomePrice, Statement
 from evdms.reimbursements.statement_emails import statement_email
 from evdms.reimbursements.statement_pdf import statement_pdf
 from evdms.reimbursements.tests.conftest import october
 from evdms.testing.fixtures import make_connection, make_membership
+from evdms.testing.languages import driver_speaking, logged_in, speaking
 
 pytestmark = pytest.mark.django_db
 
 
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user, backend="evdms.accounts.backends.EmailBackend")
-    return client
-
-
 def test_a_german_drivers_reimbursement_page_is_german(world):
-    dieter = User.objects.create_user(
-        "dieter@example.com",
-        "dieter's long passphrase",
-        full_name="Dieter Fahrer",
-        language="de",
-        email_confirmed_at=timezone.now(),
+    dieter = driver_speaking(
+        "de", email="dieter@example.com", full_name="Dieter Fahrer", confirmed=True
     )
     connection = make_connection(world.org_a, name="Heimladen", max_price_per_kwh="0.29")
     make_membership(connection, dieter)
@@ -52,7 +40,7 @@ def test_a_german_drivers_reimbursement_page_is_german(world):
         held_reason="no bank details",
     )
     # The browser asks for English: the driver's own choice wins.
-    response = _logged_in(dieter).get(reverse("reimbursements:mine"), HTTP_ACCEPT_LANGUAGE="en")
+    response = logged_in(dieter).get(reverse("reimbursements:mine"), HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert response["Content-Language"] == "de"
     for german in [
@@ -89,9 +77,7 @@ def test_a_german_drivers_reimbursement_page_is_german(world):
 
 def test_a_dutch_drivers_statement_pdf_has_dutch_labels_wherever_it_is_made(world, make_statement):
     statement = make_statement("noor@example.com", total="1234.50", sessions=[(october(3), 10_000)])
-    noor = statement.driver
-    noor.language = "nl"
-    noor.save(update_fields=["language"])
+    noor = speaking(statement.driver, "nl")
     statement.refresh_from_db()
 
     def assert_dutch(content: bytes) -> None:
@@ -120,7 +106,7 @@ def test_a_dutch_drivers_statement_pdf_has_dutch_labels_wherever_it_is_made(worl
     email = OutboundEmail.objects.get(template="reimbursement_statement")
     assert email.language == "nl"
     # … and downloaded from a page whose browser asks for English.
-    response = _logged_in(noor).get(
+    response = logged_in(noor).get(
         reverse("reimbursements:statement_pdf", args=[statement.pk]), HTTP_ACCEPT_LANGUAGE="en"
     )
     assert_dutch(response.content)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from evdms.reports.tests.conftest import Fleet, at, on_statement
 from evdms.reports.tests.test_exports import body
 from evdms.reports.tests.test_transactions import rows_of
-from evdms.testing.fixtures import client_for
+from evdms.testing.languages import admin_speaking
 
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:transactions")
@@ -17,11 +17,7 @@ URL = reverse("reports:transactions")
 def test_a_dutch_admins_transaction_report_is_dutch_and_its_csv_english(fleet: Fleet):
     session = fleet.session(fleet.dan, fleet.acme, at(3, hour=21, minute=5), 1_234_567)
     on_statement(session, driver_price="0.3100", cap="0.2900")
-    ana = fleet.world.ana.user
-    assert ana is not None
-    ana.language = "nl"
-    ana.save(update_fields=["language"])
-    client = client_for(fleet.world.ana)
+    client = admin_speaking(fleet.world.ana, "nl")
     response = client.get(URL, {"sort": "nonsense"}, HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
     assert response["Content-Language"] == "nl"

@@ -12,10 +12,6 @@ with a different German translation is reported with its page.
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from html.parser import HTMLParser
-
 import pytest
 from django.test import Client
 
@@ -24,77 +20,15 @@ from evdms.accounts.permissions import ROLE_PERMISSIONS
 from evdms.notifications.services import email_render
 from evdms.notifications.tests.test_text_not_escaped import _context, _kinds
 from evdms.testing.fixtures import client_for
-from evdms.ui.translations import message_files, read_catalog
+from evdms.testing.languages import (
+    email_texts,
+    english_in,
+    english_on,
+    logged_in,
+    speaking,
+    visible_texts,
+)
 from evdms.web.tests.test_routes import fill, page_routes, protected_page_routes
-
-# Text read by people, in tags' visible attributes too.
-_SHOWN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
-_HIDDEN_TAGS = {"script", "style", "template"}
-
-
-class _VisibleText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.texts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN_TAGS:
-            self._hidden += 1
-        self.texts += [v for k, v in attrs if k in _SHOWN_ATTRIBUTES and v]
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN_TAGS and self._hidden:
-            self._hidden -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.texts.append(data)
-
-
-def visible_texts(page: str) -> set[str]:
-    parser = _VisibleText()
-    parser.feed(page)
-    return {" ".join(t.split()) for t in parser.texts if t.strip()}
-
-
-@cache
-def english_with_german() -> frozenset[str]:
-    """Every English message whose German differs (a word both languages write alike,
-    "Status", is no sign of anything), without placeholders (those never show as
-    they are written) and of two letters or more; nor one that is also German for
-    something else ("Start", German for "Home")."""
-    found: set[str] = set()
-    german: set[str] = set()
-    for path in message_files():
-        if path.parts[-3] != "de":
-            continue
-        for message in read_catalog(path):
-            ids = [str(t) for t in (message.id if isinstance(message.id, tuple) else [message.id])]
-            strings = [
-                str(t)
-                for t in (message.string if isinstance(message.string, tuple) else [message.string])
-            ]
-            german.update(" ".join(t.split()) for t in strings if t)
-            for english in ids:
-                if not english or "%" in english or "{" in english or len(english) < 2:
-                    continue
-                if not re.search(r"[A-Za-z]{2}", english) or english in strings:
-                    continue
-                found.add(" ".join(english.split()))
-    return frozenset(found - german)
-
-
-def english_on(response) -> list[str]:
-    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
-        return []
-    return sorted(visible_texts(response.content.decode()) & english_with_german())
-
-
-def _german(user: User) -> User:
-    user.language = "de"
-    user.save(update_fields=["language"])
-    return user
 
 
 def _role_with(permission) -> Role:
@@ -111,10 +45,10 @@ def test_every_admin_page_reads_german_for_a_german_admin(world, name, pattern, 
     admin = world.admin_of_role(_role_with(permission))
     assert admin.user is not None
     url = fill(pattern, world)
-    _german(admin.user)
+    speaking(admin.user, "de")
     response = client_for(admin).get(url)
     assert response.status_code < 500
-    assert english_on(response) == []
+    assert english_on(response, "de") == []
 
 
 @pytest.mark.django_db
@@ -122,12 +56,12 @@ def test_every_admin_page_reads_german_for_a_german_admin(world, name, pattern, 
 def test_every_page_of_a_driver_reads_german_for_a_german_driver(world, name, pattern):
     url = fill(pattern, world)  # Dora's things, where the page is about one
     dora = User.objects.filter(email="dora@example.com").first()
-    dora = _german(dora or User.objects.create_user("dora@example.com", "dora's passphrase 1"))
-    client = Client()
-    client.force_login(dora, backend="evdms.accounts.backends.EmailBackend")
-    response = client.get(url)
+    dora = speaking(
+        dora or User.objects.create_user("dora@example.com", "dora's passphrase 1"), "de"
+    )
+    response = logged_in(dora).get(url)
     assert response.status_code < 500
-    assert english_on(response) == []
+    assert english_on(response, "de") == []
 
 
 @pytest.mark.django_db
@@ -137,7 +71,7 @@ def test_every_page_of_a_driver_reads_german_for_a_german_driver(world, name, pa
 def test_every_public_page_reads_german_for_a_german_browser(name, pattern):
     response = Client(HTTP_ACCEPT_LANGUAGE="de").get("/" + pattern)
     assert response.status_code < 500
-    assert english_on(response) == []
+    assert english_on(response, "de") == []
 
 
 def test_the_reader_of_pages_finds_english_text_and_titles_but_not_scripts():
@@ -152,7 +86,6 @@ def test_the_reader_of_pages_finds_english_text_and_titles_but_not_scripts():
 @pytest.mark.parametrize("kind", _kinds())
 def test_every_email_reads_german_for_a_german_recipient(kind):
     email = email_render(to=["x@example.com"], template=kind, context=_context(kind), language="de")
-    lines = {" ".join(line.split()) for line in f"{email.subject}\n{email.text_body}".splitlines()}
-    shown = lines | visible_texts(email.html_body)
-    assert sorted(shown & english_with_german()) == []
+    shown = email_texts(email.subject, email.text_body, email.html_body)
+    assert english_in(shown, "de") == []
     assert 'lang="de"' in email.html_body
