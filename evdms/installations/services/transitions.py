@@ -99,7 +99,7 @@ def job_transition(
     by_label: str = "",
     note: str = "",
     note_code: TransitionNote | None = None,
-    note_params: dict[str, str] | None = None,
+    note_params: dict[str, str | int] | None = None,
 ) -> InstallationJob:
     """Move a job to ``to``; return it, locked and updated (inside the caller's
     transaction if there is one). ``actor`` for an admin or API key (installer or
