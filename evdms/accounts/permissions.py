@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from evdms.accounts import who
 from evdms.accounts.models import Admin, AdminStatus, ApiKey, Organisation, Role, User
 
 
@@ -131,12 +132,20 @@ class Actor:
         return self.connection_ids is not None
 
     @property
-    def label(self) -> str:
+    def label_code(self) -> str:
+        """Who this actor is, as records keep it (``evdms.accounts.who``): the user's
+        e-mail address, or a code shown in each reader's language."""
         if self.user is not None:
             return self.user.email
         if self.api_key is not None:
-            return f"API key “{self.api_key.name}”"
-        return "system"
+            return who.api_key(self.api_key.name)
+        return who.SYSTEM
+
+    @property
+    def label(self) -> str:
+        """Who this actor is, as people read it: lazy, so an e-mail or a page reads it
+        in its own language. Records keep ``label_code`` instead."""
+        return who.who_lazy(self.label_code)
 
     @property
     def role_label(self) -> str:

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from evdms.accounts.who import who_shown
+
 
 class AuditAction(models.TextChoices):
     """Every kind of change the audit log records. The values are what the rows store
@@ -129,3 +131,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    @property
+    def actor_shown(self) -> str:
+        """Who acted, in the reader's language (``actor_label`` keeps a code)."""
+        return who_shown(self.actor_label)

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
+from evdms.accounts.who import who_shown
 from evdms.audit.models import AuditEvent
 from evdms.ui import formatting
 
@@ -88,6 +89,8 @@ def value_text(name: str, value: Any, field: models.Field[Any, Any] | None = Non
     """One recorded value as the product shows it."""
     if value is None or value == "" or value == []:
         return EMPTY
+    if name == "by" and isinstance(value, str):  # who decided (evdms.accounts.who)
+        return who_shown(value)
     if value is True:
         return gettext("Yes")
     if value is False:

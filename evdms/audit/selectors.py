@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.db.models import Q, QuerySet
 
+from evdms.accounts import who
 from evdms.accounts.models import Admin, Organisation
 from evdms.audit.models import AuditEvent
 from evdms.audit.services import target_key
@@ -32,13 +33,13 @@ def as_seen_by(events: Iterable[AuditEvent], organisation: Organisation) -> list
     )
     for event in found:
         if event.actor_user_id in admins:
-            event.actor_label = f"An admin of {admins[event.actor_user_id]}"
+            event.actor_label = who.admin_of(admins[event.actor_user_id])
         elif (
             event.actor_user_id is None
-            and event.actor_label.startswith("API key")
+            and who.is_api_key(event.actor_label)
             and event.organisation_id != organisation.pk
         ):
             # A key's organisation is not recorded: only the target's (a grantee's key
             # acting on a grantor's object is the grantor's event).
-            event.actor_label = "An API key"
+            event.actor_label = who.ANY_API_KEY
     return found

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 
+from evdms.accounts import who
 from evdms.accounts.models import Organisation
 from evdms.accounts.permissions import Actor
 from evdms.audit.models import AuditAction, AuditEvent
@@ -63,7 +64,8 @@ def audit_record(
     if action not in AuditAction.values:
         raise ValueError(f"Unknown audit action {action!r}; add it to AuditAction.")
     target_type, target_id = target_key(target)
-    label = actor.label if actor else (by_user.email if by_user is not None else "system")
+    # A code, not English: shown in each reader's language (evdms.accounts.who).
+    label = actor.label_code if actor else (by_user.email if by_user is not None else who.SYSTEM)
     return AuditEvent.objects.create(
         actor_user=actor.user if actor else by_user,
         actor_label=label,

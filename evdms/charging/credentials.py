@@ -20,6 +20,9 @@ from functools import cache
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evdms.accounts.keyed_hash import Match, is_keyed_hash, keyed_hash, keyed_hash_match
 from evdms.charging.models import Charger
@@ -42,13 +45,21 @@ _RUNS = (
     "1234567890qwertyuiopasdfghjklzxcvbnm",
 )
 
-LENGTH_MESSAGE = (
-    f"Use {MIN_LENGTH} to {MAX_LENGTH} characters (OCPP security profile 1), "
-    "or leave it empty to have one generated."
-)
-GUESSABLE_MESSAGE = (
+
+def _length_message() -> str:
+    return _(
+        "Use %(min)s to %(max)s characters (OCPP security profile 1), or leave it empty to "
+        "have one generated."
+    ) % {"min": MIN_LENGTH, "max": MAX_LENGTH}
+
+
+# Lazy: read in the language of the form that shows them (the API's is English,
+# evdms.ui.language).
+LENGTH_MESSAGE = lazy(_length_message, str)()
+GUESSABLE_MESSAGE = gettext_lazy(
     "This password is too easy to guess: use a random one, or leave it empty to have one generated."
 )
+PRINTABLE_MESSAGE = gettext_lazy("Use printable characters only (no tabs or line breaks).")
 
 
 def generate_charger_password() -> str:
@@ -80,17 +91,18 @@ def _is_repeated_block(password: str) -> bool:
 
 
 def charger_password_problem(password: str) -> str | None:
-    """What is wrong with a password typed in for a charger, or None."""
+    """What is wrong with a password typed in for a charger, or None: in the active
+    language (a page's; the API's is English)."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        return LENGTH_MESSAGE
+        return str(LENGTH_MESSAGE)
     if not password.isprintable():
-        return "Use printable characters only (no tabs or line breaks)."
+        return str(PRINTABLE_MESSAGE)
     if len(set(password)) < MIN_DISTINCT or _is_run(password) or _is_repeated_block(password):
-        return GUESSABLE_MESSAGE
+        return str(GUESSABLE_MESSAGE)
     try:
         _common_passwords().validate(password)
     except ValidationError:
-        return GUESSABLE_MESSAGE
+        return str(GUESSABLE_MESSAGE)
     return None
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evdms.charging.bounds import SESSION_WH_STORABLE
+from evdms.charging.flags import flags_text
 
 # What a reading measures unless it says otherwise: the meter's register of energy
 # delivered to the car, under the name chargers report it by.
@@ -205,6 +206,11 @@ class ChargingSession(models.Model):
         if self.started_at and self.ended_at:
             return self.ended_at - self.started_at
         return None
+
+    @property
+    def flags_shown(self) -> str:
+        """The flags in the reader's language (``flags`` keeps the core's phrases)."""
+        return flags_text(self.flags or [])
 
 
 class MeterReading(models.Model):

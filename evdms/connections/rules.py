@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from email_validator import EmailNotValidError, validate_email
 
 from evdms.connections.models import (
@@ -212,6 +212,53 @@ def _months(value: Any) -> int:
     return months
 
 
+# What can be wrong with an address, in our own words: the address checker
+# (email_validator) explains in English only, and at length. Kept in English where a
+# record keeps it (a refused invitation line), told in the reader's language by
+# ``email_problem``.
+_EMAIL_PROBLEMS = {
+    "no_at": gettext_noop("An e-mail address needs an @."),
+    "before_at": gettext_noop("Something must come before the @."),
+    "after_at": gettext_noop("Something must come after the @."),
+    "too_long": gettext_noop("This e-mail address is too long."),
+    "domain": gettext_noop("The part after the @ is not a valid domain name."),
+    "undeliverable": gettext_noop("This domain does not exist or does not accept e-mail."),
+    "syntax": gettext_noop("It is not written the way an e-mail address is."),
+}
+_EMAIL_PROBLEM_BY_TEXT = {text: kind for kind, text in _EMAIL_PROBLEMS.items()}
+
+
+def _email_problem_kind(explanation: str) -> str:
+    """The kind of problem the checker's English explanation (or one of ours) names."""
+    if explanation in _EMAIL_PROBLEM_BY_TEXT:
+        return _EMAIL_PROBLEM_BY_TEXT[explanation]
+    text = explanation.lower()
+    if any(p in text for p in ("does not exist", "does not accept email", "does not send email")):
+        return "undeliverable"
+    if "must have an @-sign" in text or "instead of a regular at-sign" in text:
+        return "no_at"
+    if "something before the @-sign" in text:
+        return "before_at"
+    if "something after the @-sign" in text:
+        return "after_at"
+    if "too long" in text:
+        return "too_long"
+    if "after the @-sign" in text:
+        return "domain"
+    return "syntax"
+
+
+def email_problem_english(exc: EmailNotValidError | str) -> str:
+    """What is wrong with an address, in English, as a record keeps it."""
+    return _EMAIL_PROBLEMS[_email_problem_kind(str(exc))]
+
+
+def email_problem(exc: EmailNotValidError | str) -> str:
+    """What is wrong with an address, in the active language: from the checker's error,
+    its English explanation, or one of ``email_problem_english``'s texts."""
+    return _(_EMAIL_PROBLEMS[_email_problem_kind(str(exc))])
+
+
 def check_email(address: str) -> str:
     """A valid address, normalised (domain lower-cased), or ValidationError."""
     try:
@@ -219,7 +266,7 @@ def check_email(address: str) -> str:
     except EmailNotValidError as exc:
         raise ValidationError(
             _("“%(address)s” is not a valid e-mail address: %(reason)s")
-            % {"address": address, "reason": exc}
+            % {"address": address, "reason": email_problem(exc)}
         ) from exc
     return str(result.normalized)
 

@@ -126,8 +126,8 @@ def installations_read(request: ApiRequest, job_id: int) -> dict[str, Any]:
                 "at": t.at,
                 "from_status": t.from_status,
                 "to_status": t.to_status,
-                "by": t.by_label,
-                "note": t.note,
+                "by": t.by_shown,  # English: the API answers in English
+                "note": t.note_shown,
             }
             for t in job.history.all()
         ],

@@ -241,8 +241,8 @@ def _transition_out(t: JobTransition) -> dict[str, Any]:
         "from_status": t.from_status,
         "to_status": t.to_status,
         "at": t.at,
-        "by": t.by_label,
-        "note": t.note,
+        "by": t.by_shown,  # English: the API answers in English
+        "note": t.note_shown,
     }
 
 

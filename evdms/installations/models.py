@@ -13,7 +13,9 @@ report reads, one row per job) and as ``JobTransition`` rows (who, when, from �
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
+from enum import StrEnum
 from typing import ClassVar
 
 from django.conf import settings
@@ -21,7 +23,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from evdms.accounts.who import who_shown
 
 # --- installer companies --------------------------------------------------------------
 
@@ -229,6 +234,24 @@ class InstallationJob(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class TransitionNote(StrEnum):
+    """A note the platform writes on a job's history: kept as a code with its
+    parameters (``JobTransition.note_params``), read in each reader's language."""
+
+    ASSIGNED = "assigned"  # installer: the company's name
+    NO_INSTALLER = "no_installer"
+    NO_APPROVAL_NEEDED = "no_approval_needed"
+    # by: "organisation" or "driver"; number: the quote's. The reason is the ``note``.
+    QUOTE_DECLINED = "quote_declined"
+
+
+# Notes of rows from before the codes, in the English the product wrote then.
+_OLD_ASSIGNED = re.compile(r"Assigned to (.+)", re.S)
+_OLD_NO_INSTALLER = "No certified installer serves this address yet"
+_OLD_NO_APPROVAL_NEEDED = "No approval needed under the connection's terms."
+_OLD_DECLINED = re.compile(r"The (organisation|driver) declined quote (\S+): (.*)", re.S)
+
+
 class JobTransition(models.Model):
     """One change of a job's status: the history the report and API show."""
 
@@ -239,9 +262,14 @@ class JobTransition(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Who acted, as shown: an e-mail, "API key “…”", "approval link sent to …", "charger".
+    # Who acted (``evdms.accounts.who``): an e-mail address, or a code read in each
+    # reader's language ("api_key:…", "approval_link:…", "charger:…", "platform").
     by_label = models.CharField(max_length=300)
+    # What a person wrote (why a job is cancelled, why a quote is declined), as written.
     note = models.CharField(max_length=500, blank=True)
+    # What the platform says about the step, if anything; its words come from the code.
+    note_code = models.CharField(max_length=30, blank=True)  # a TransitionNote
+    note_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering: ClassVar = ["at", "id"]
@@ -249,6 +277,49 @@ class JobTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+    @property
+    def by_shown(self) -> str:
+        """Who acted, in the active language."""
+        return who_shown(self.by_label)
+
+    @property
+    def note_shown(self) -> str:
+        """The note in the active language: the platform's words translated, a
+        person's as written."""
+        code, params, note = self.note_code, self.note_params or {}, self.note
+        if not code:
+            code, params, note = self._old_note()
+        if code == TransitionNote.ASSIGNED:
+            return gettext("Assigned to %(installer)s") % {"installer": params.get("installer")}
+        if code == TransitionNote.NO_INSTALLER:
+            return gettext("No certified installer serves this address yet")
+        if code == TransitionNote.NO_APPROVAL_NEEDED:
+            return gettext("No approval needed under the connection's terms.")
+        if code == TransitionNote.QUOTE_DECLINED:
+            values = {"number": params.get("number"), "reason": note}
+            if params.get("by") == "driver":
+                return gettext("The driver declined quote %(number)s: %(reason)s") % values
+            return gettext("The organisation declined quote %(number)s: %(reason)s") % values
+        return note
+
+    def _old_note(self) -> tuple[str, dict[str, str], str]:
+        """The code, parameters and person's words of a note kept in English, by the
+        step it was written for (a person's words on another step stay as written)."""
+        note = self.note
+        if not self.from_status:
+            if note == _OLD_NO_INSTALLER:
+                return TransitionNote.NO_INSTALLER, {}, ""
+            assigned = _OLD_ASSIGNED.fullmatch(note)
+            if assigned:
+                return TransitionNote.ASSIGNED, {"installer": assigned.group(1)}, ""
+        if self.to_status == JobStatus.QUOTE_APPROVED and note == _OLD_NO_APPROVAL_NEEDED:
+            return TransitionNote.NO_APPROVAL_NEEDED, {}, ""
+        declined = _OLD_DECLINED.fullmatch(note) if self.to_status == JobStatus.SURVEYED else None
+        if declined:
+            by, number, reason = declined.groups()
+            return TransitionNote.QUOTE_DECLINED, {"by": by, "number": number}, reason
+        return "", {}, note
 
 
 class ContactChannel(models.TextChoices):
@@ -369,6 +440,7 @@ class Quote(models.Model):
         max_length=12, choices=PartApproval.choices, default=PartApproval.PENDING
     )
     organisation_decided_at = models.DateTimeField(null=True, blank=True)
+    # Who decided (evdms.accounts.who): shown by ``organisation_decided_by_shown``.
     organisation_decided_by = models.CharField(max_length=300, blank=True)
     driver_approval = models.CharField(
         max_length=12, choices=PartApproval.choices, default=PartApproval.PENDING
@@ -406,6 +478,10 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.number} for job {self.job_id}"
+
+    @property
+    def organisation_decided_by_shown(self) -> str:
+        return who_shown(self.organisation_decided_by)
 
     @property
     def payment_model_label(self) -> str:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from evdms.accounts.who import who_shown
+
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
@@ -37,6 +39,7 @@ class ReportExport(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who asked (evdms.accounts.who): an e-mail address, or a code such as an API key's.
     requested_by_label = models.CharField(max_length=200, blank=True)
     requested_by_key = models.ForeignKey(
         "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -65,6 +68,10 @@ class ReportExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} export {self.pk} ({self.status})"
+
+    @property
+    def requested_by_shown(self) -> str:
+        return who_shown(self.requested_by_label)
 
     @property
     def filename(self) -> str:

@@ -29,7 +29,7 @@ def report_export_request(
         organisation=actor.organisation,
         role=actor.role,
         requested_by=actor.user,
-        requested_by_label=actor.label,
+        requested_by_label=actor.label_code,
         requested_by_key=actor.api_key,
         scope=scope_of(actor, Permission.VIEW_REPORTS),
         format=format,

@@ -321,7 +321,7 @@ def test_the_api_round_trip(world, acme, api_key_for, client: Client):
     assert read["invoice_payer"] == {"id": world.org_a.pk, "name": "Voltlease"}
     assert read["payer_choices"] == [{"id": world.org_a.pk, "name": "Voltlease"}]
     event = AuditEvent.objects.get(action="organisation.update")
-    assert event.actor_label == "API key “test”"
+    assert event.actor_label == "api_key:test"
     assert event.changes["invoice_payer"] == [None, "Voltlease"]
     # Only the fields sent change; null: invoiced itself again.
     response = _patch(client, manager, {"invoice_payer": None})

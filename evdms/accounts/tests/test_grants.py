@@ -408,7 +408,7 @@ def test_the_api_grants_lists_and_revokes(
     assert body["connections"] == [{"id": home.pk, "name": "Home"}]
     assert body["created_by"] is None  # an API key, not a person
     assert Grant.objects.get().can_edit_connections
-    assert AuditEvent.objects.get(action="grant.create").actor_label == "API key “CRM”"
+    assert AuditEvent.objects.get(action="grant.create").actor_label == "api_key:CRM"
     assert sorted(m.to[0] for m in mail.outbox) == ["bob@rival.example", "nadia@voltlease.example"]
 
     bob_key = api_key_for(world.org_b, Role.NETWORK_MANAGER)

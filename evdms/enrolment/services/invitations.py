@@ -24,6 +24,7 @@ from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.connections.models import Connection
+from evdms.connections.rules import email_problem, email_problem_english
 from evdms.enrolment.models import Invitation, InvitationBatch, InvitationStatus
 
 _ORDER = [
@@ -270,7 +271,8 @@ def parse_addresses(
         try:
             address = str(validate_email(value, check_deliverability=False).normalized)
         except EmailNotValidError as exc:
-            rejected.append({"line": line, "value": _shown(value), "reason": _shown(str(exc))})
+            reason = email_problem_english(exc)
+            rejected.append({"line": line, "value": _shown(value), "reason": reason})
             continue
         key = address.lower()
         if key in seen:
@@ -293,8 +295,9 @@ def parse_addresses(
 
 
 def reason_text(reason: str) -> str:
-    """A refused line's stored reason in the reader's language (the address checker's
-    own explanation of a malformed address stays as it says it)."""
+    """A refused line's stored reason in the reader's language. Any other reason says
+    what is wrong with the address: in our words (``email_problem_english``), or, in a
+    batch from before them, in the address checker's (English) explanation."""
     if reason == NO_ADDRESS:
         return _("No e-mail address.")
     if reason == ALREADY_INVITED:
@@ -302,7 +305,7 @@ def reason_text(reason: str) -> str:
     duplicate = _DUPLICATE.fullmatch(reason)
     if duplicate:
         return _("Duplicate of line %(line)s.") % {"line": duplicate.group(1)}
-    return reason
+    return email_problem(reason)
 
 
 def _refusal(r: Mapping[str, Any]) -> str:

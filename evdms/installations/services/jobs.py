@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from evdms.accounts import who
 from evdms.accounts.models import AdminStatus, Role, User
 from evdms.accounts.permissions import Actor, Permission, require
 from evdms.audit.models import AuditAction
@@ -55,6 +56,7 @@ from evdms.installations.models import (
     JobTransition,
     Quote,
     QuoteStatus,
+    TransitionNote,
 )
 from evdms.installations.services.transitions import Party, WrongStep, job_transition
 from evdms.notifications.services import email_send
@@ -266,12 +268,11 @@ def job_create_for_membership(*, membership: Membership) -> InstallationJob | No
             from_status="",
             to_status=JobStatus.ASSIGNED,
             at=now,
-            by_label="the platform",
-            note=(
-                f"Assigned to {installer}"
-                if installer is not None
-                else "No certified installer serves this address yet"
+            by_label=who.PLATFORM,
+            note_code=(
+                TransitionNote.ASSIGNED if installer is not None else TransitionNote.NO_INSTALLER
             ),
+            note_params={"installer": str(installer)} if installer is not None else {},
         )
         audit_record(
             actor=None,
@@ -792,7 +793,7 @@ def _commission(job_id: int, charger_id: int) -> InstallationJob | None:
             job_id=locked.pk,
             to=JobStatus.COMMISSIONED,
             party=Party.SYSTEM,
-            by_label=f"charger {identity}",
+            by_label=who.charger(identity),
         )
         connection = locked.connection
         if connection.home_warranty_and_labour:

@@ -27,6 +27,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from evdms.accounts import who
 from evdms.accounts.keyed_hash import keyed_hash
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor, Permission, require
@@ -44,6 +45,7 @@ from evdms.installations.models import (
     QuoteApprovalLink,
     QuoteLine,
     QuoteStatus,
+    TransitionNote,
 )
 from evdms.installations.payer_split import LineInput
 from evdms.installations.services.jobs import installer_mailings
@@ -322,7 +324,7 @@ def quote_submit(
                 job_id=locked.pk,
                 to=JobStatus.QUOTE_APPROVED,
                 party=Party.SYSTEM,
-                note="No approval needed under the connection's terms.",
+                note_code=TransitionNote.NO_APPROVAL_NEEDED,
             )
         context = _email_context(locked, quote)
         if organisation_needed:
@@ -376,7 +378,7 @@ def _decide(
     part: Party,
     approve: bool,
     reason: str,
-    label: str,
+    label: str,  # who decides, as records keep it (evdms.accounts.who)
     actor: Actor | None = None,
     by_user: User | None = None,
     check: Any = None,
@@ -447,7 +449,6 @@ def _decide(
         # No one logged in (the approval link): the history names the link's recipient.
         event.actor_label = label[:300]
         event.save(update_fields=["actor_label"])
-    who = "The organisation" if part == Party.ORGANISATION else "The driver"
     if not approve:
         job_transition(
             job_id=job.pk,
@@ -456,7 +457,9 @@ def _decide(
             actor=actor,
             by_user=by_user,
             by_label=label,
-            note=f"{who} declined quote {quote.number}: {reason}",
+            note=reason,
+            note_code=TransitionNote.QUOTE_DECLINED,
+            note_params={"by": field, "number": quote.number},
         )
         for to, language in installer_addresses(job):
             email_send(
@@ -505,7 +508,7 @@ def quote_decide_by_organisation(
             part=Party.ORGANISATION,
             approve=approve,
             reason=reason,
-            label=actor.label,
+            label=actor.label_code,
             actor=actor,
             check=check,
         )
@@ -588,7 +591,7 @@ def quote_decide_by_link(*, token: str, approve: bool, reason: str = "") -> Quot
         problem = link_problem(link)
         if problem is not None:
             raise ValidationError({"__all__": [LINK_MESSAGES[problem]]})
-        label = f"approval link sent to {link.recipient}"
+        label = who.approval_link(link.recipient)
         decided = _decide(
             quote_id=quote.pk,
             part=Party.ORGANISATION,

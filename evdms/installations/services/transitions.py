@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evdms.accounts import who
 from evdms.accounts.models import User
 from evdms.accounts.permissions import Actor
 from evdms.audit.models import AuditAction
@@ -27,6 +28,7 @@ from evdms.installations.models import (
     InstallationJob,
     JobStatus,
     JobTransition,
+    TransitionNote,
 )
 
 
@@ -96,12 +98,16 @@ def job_transition(
     by_user: User | None = None,
     by_label: str = "",
     note: str = "",
+    note_code: TransitionNote | None = None,
+    note_params: dict[str, str | int] | None = None,
 ) -> InstallationJob:
     """Move a job to ``to``; return it, locked and updated (inside the caller's
     transaction if there is one). ``actor`` for an admin or API key (installer or
     organisation), ``by_user`` for a driver or operator acting as themselves, neither
-    for the platform; ``by_label`` overrides what the history shows (an approval link's
-    recipient, "charger CP-1")."""
+    for the platform; ``by_label`` overrides what the history shows (a code of
+    ``evdms.accounts.who``: an approval link's recipient, a charger). ``note`` is what a
+    person wrote; ``note_code`` and ``note_params`` what the platform says, read in each
+    reader's language."""
     step = STEPS.get(to)
     if step is None:
         raise ValueError(f"{to!r} is not a status a job is moved to")
@@ -126,7 +132,7 @@ def job_transition(
         job.save(update_fields=fields)
         user = actor.user if actor is not None else by_user
         label = by_label or (
-            actor.label if actor else (by_user.email if by_user is not None else "the platform")
+            actor.label_code if actor else (by_user.email if by_user is not None else who.PLATFORM)
         )
         JobTransition.objects.create(
             job=job,
@@ -136,6 +142,8 @@ def job_transition(
             by=user,
             by_label=label[:300],
             note=note.strip()[:500],
+            note_code=note_code or "",
+            note_params=note_params or {},
         )
         audit_record(
             actor=actor,

@@ -56,7 +56,7 @@ def test_the_chargers_first_boot_commissions_the_job(world, gateway, protocol): 
     assert job.status == JobStatus.COMMISSIONED and job.commissioned_at is not None
     assert job.warranty_until is not None and job.warranty_months == 24
     row = JobTransition.objects.get(job=job, to_status="commissioned")
-    assert (row.from_status, row.by_label, row.by) == ("installed", "charger DORA-HOME", None)
+    assert (row.from_status, row.by_label, row.by) == ("installed", "charger:DORA-HOME", None)
     # Booting again (a restart) leaves it as it is.
     run_async(run_charger(gateway, "DORA-HOME", password, protocol, []))
     assert JobTransition.objects.filter(job=job, to_status="commissioned").count() == 1

@@ -257,7 +257,7 @@ def test_commissioning_sets_the_warranty_from_the_connection_or_the_installer(wo
     assert commissioned.warranty_months == 24  # the installer's terms
     assert commissioned.warranty_until == add_months(today, 24)
     row = JobTransition.objects.get(job=job, to_status="commissioned")
-    assert row.by_label == "charger DORA-HOME"
+    assert row.by_label == "charger:DORA-HOME"
     # A second boot does nothing.
     assert job_commission_for_charger(charger_id=charger_of(installed)) is None
 

@@ -166,7 +166,7 @@ def test_a_direct_quote_within_the_standard_price_is_approved_at_once(world):
     assert job.status == JobStatus.QUOTE_APPROVED and quote.status == QuoteStatus.APPROVED
     assert (quote.organisation_approval, quote.driver_approval) == ("not_needed", "not_needed")
     last = JobTransition.objects.filter(job=job).latest("pk")
-    assert last.by_label == "the platform"
+    assert (last.by_label, last.note_code) == ("platform", "no_approval_needed")
     assert not QuoteApprovalLink.objects.exists() and not OutboundEmail.objects.exists()
 
 
@@ -202,7 +202,7 @@ def test_the_link_approves_once_and_the_last_approval_moves_the_job(customised):
     token = _link_token(OutboundEmail.objects.get(template="quote_for_approval"))
     decided = quote_decide_by_link(token=token, approve=True)
     assert decided.organisation_approval == "approved" and decided.status == "awaiting_approval"
-    assert decided.organisation_decided_by == "approval link sent to support@voltlease.example"
+    assert decided.organisation_decided_by == "approval_link:support@voltlease.example"
     job.refresh_from_db()
     assert job.status == JobStatus.QUOTED  # the driver's part is still awaited
     with pytest.raises(ValidationError) as again:
@@ -212,7 +212,7 @@ def test_the_link_approves_once_and_the_last_approval_moves_the_job(customised):
     assert link.used_at is not None and link.decision == "approved"
     event = AuditEvent.objects.get(action="quote.decide")
     assert event.changes["recipient"] == "support@voltlease.example"
-    assert event.actor_label == "approval link sent to support@voltlease.example"
+    assert event.actor_label == "approval_link:support@voltlease.example"
     assert event.organisation == job.organisation and event.changes["decision"] == "approved"
     quote_decide_by_driver(driver=job.driver, quote=quote, approve=True)
     job.refresh_from_db()

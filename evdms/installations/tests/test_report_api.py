@@ -99,7 +99,7 @@ def test_one_job_with_its_history(jobs: Jobs, client, api_key_for):
     body = response.json()
     assert body["job"]["driver"] == "Dan Driver"
     assert [(h["from_status"], h["to_status"], h["by"]) for h in body["history"]] == [
-        ("", "assigned", "platform"),
+        ("", "assigned", "the platform"),  # the code, in English words
         ("surveyed", "quoted", "manager@sparkfit.example"),
     ]
     assert body["history"][1]["note"] == "Quote 2 after the fuse box check"
