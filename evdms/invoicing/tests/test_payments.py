@@ -172,7 +172,7 @@ def test_a_transfer_in_another_currency_is_not_applied(acme):
     result = invoice_payments_import(
         content=camt054(entry("37.51", invoice.payment_reference, bank_ref="X", currency="CHF"))
     )
-    assert result.paid == [] and "brought CHF 37.51" in result.mismatched[0]
+    assert result.paid == [] and "brought CHF37.51" in result.mismatched[0]
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED
 
