@@ -334,8 +334,9 @@ class Connection(models.Model):
 
     def benefits(self) -> list[str]:
         """The benefits in words, as drivers and the list show them."""
-        from django.utils.formats import number_format
         from django.utils.translation import gettext
+
+        from evdms.ui import formatting
 
         items = []
         if self.provide_home_charger:
@@ -348,13 +349,9 @@ class Connection(models.Model):
                 text += f" ({self.get_installation_payment_model_display()})"
             items.append(text)
         if self.reimburse_home_charging and self.max_price_per_kwh is not None:
-            price = self.max_price_per_kwh.normalize()
-            exponent = price.as_tuple().exponent
-            assert isinstance(exponent, int)  # a DecimalField holds finite numbers only
-            places = max(2, -exponent)
             items.append(
-                gettext("Home charging reimbursed (up to %(currency)s %(price)s per kWh)")
-                % {"currency": self.currency, "price": number_format(price, places)}
+                gettext("Home charging reimbursed (up to %(price)s per kWh)")
+                % {"price": formatting.price(self.max_price_per_kwh, self.currency)}
             )
         if self.pay_for_public_charging:
             items.append(gettext("Public charging paid"))

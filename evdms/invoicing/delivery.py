@@ -32,13 +32,13 @@ from evdms.audit.services import audit_record
 from evdms.invoicing.documents import invoice_lines_csv, invoice_pdf
 from evdms.invoicing.invoice_pdf import (
     long_date,
-    money,
     pdf_language,
     title_in_sentence,
     title_of,
 )
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from evdms.notifications.services import email_send
+from evdms.ui import formatting
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def invoice_send(invoice_id: int) -> bool:
         pieces = {
             "title": title_of(invoice),
             "kind": title_in_sentence(invoice),
-            "total": money(invoice.total_incl_vat, invoice.currency),
+            "total": formatting.money(invoice.total_incl_vat, invoice.currency),
             "due": long_date(invoice.due_date),
         }
     with transaction.atomic():

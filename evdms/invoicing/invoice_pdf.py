@@ -8,12 +8,13 @@ page, so a 2,000-line Transactions invoice stays readable), the VAT summary with
 legal wording of every exemption, the totals, and how to pay (the operator's IBAN and
 the structured RF reference the bank matches).
 
-The vendored DejaVu fonts are embedded (PDF/A allows no unembedded font) and carry "€"
-and accents, which the core Helvetica of ``statement_pdf`` cannot.
+The vendored DejaVu fonts (evdms/ui/pdf_fonts.py) are embedded (PDF/A allows no
+unembedded font) and carry "€", accents and the non-breaking spaces of amounts.
 
 The pages are written in the buyer organisation's default language (issue #19), with
-its amounts and dates as that language writes them; the embedded e-invoice is made in
-English whoever renders it: its words are the standard's and a buyer's system reads them.
+its amounts (evdms/ui/formatting.py, as on every page) and dates as that language writes
+them; the embedded e-invoice is made in English whoever renders it: its words are the
+standard's and a buyer's system reads them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import cast
 
 import facturx
@@ -38,10 +38,8 @@ from evdms.invoicing.einvoice import invoice_xml
 from evdms.invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceVat, VatCategory
 from evdms.ui import formatting
 from evdms.ui.language import user_language
+from evdms.ui.pdf_fonts import FONT, add_fonts
 
-FONTS = Path(__file__).resolve().parent / "fonts"
-FONT = "DejaVu"
-CURRENCY_SIGNS = {"EUR": "€", "GBP": "£"}
 # The legal wording of each category's note in the VAT summary, when the stored reason
 # is blank (it never is for invoices issued by ``services.issue``).
 CATEGORY_NOTES = {
@@ -77,13 +75,6 @@ TITLES_IN_SENTENCE: dict[str, Promise] = {
     InvoiceKind.TRANSACTIONS: pgettext_lazy("within a sentence", "transactions invoice"),
     InvoiceKind.CREDIT_NOTE: pgettext_lazy("within a sentence", "credit note"),
 }
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """An amount with its currency sign, in the active language's figures: € 1,815.00."""
-    sign = CURRENCY_SIGNS.get(currency)
-    figure = formatting.number(amount, 2)
-    return f"{sign} {figure}" if sign else f"{currency} {figure}"
 
 
 def long_date(day: date) -> str:
@@ -159,8 +150,7 @@ class InvoiceDocument(FPDF):
     def __init__(self, invoice: Invoice) -> None:
         super().__init__(format="A4", enforce_compliance="PDF/A-3B")
         self.invoice = invoice
-        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        add_fonts(self)
         self.set_auto_page_break(auto=True, margin=18)
         self.alias_nb_pages()
         title = f"{title_of(invoice)} {invoice.number}"
@@ -323,7 +313,7 @@ def _lines(pdf: InvoiceDocument, invoice: Invoice, lines: Sequence[InvoiceLine])
             unit_text(line.quantity, line.unit),
             price_text(line.unit_price),
             rate_text(line.vat_category, line.vat_rate),
-            formatting.number(line.net_amount, 2),
+            formatting.amount(line.net_amount),
         )
         wrapped: list[str] | None = None
         height = ROW_HEIGHT
@@ -387,8 +377,8 @@ def _vat_and_totals(
             else f"{row.get_category_display()} ({row.category})"
         )
         pdf.cell(widths[0], 6, label, border="B")
-        pdf.cell(widths[1], 6, formatting.number(row.basis, 2), border="B", align="R")
-        pdf.cell(widths[2], 6, formatting.number(row.amount, 2), border="B", align="R")
+        pdf.cell(widths[1], 6, formatting.amount(row.basis), border="B", align="R")
+        pdf.cell(widths[2], 6, formatting.amount(row.amount), border="B", align="R")
         pdf.ln()
         if row.category != VatCategory.STANDARD:
             stored = row.exemption_reason
@@ -412,7 +402,14 @@ def _vat_and_totals(
         pdf.set_x(pdf.l_margin + widths[0])
         pdf.set_font(FONT, "B" if bold else "", 10 if bold else 9)
         pdf.cell(widths[1], 6.5, label)
-        pdf.cell(widths[2], 6.5, money(amount, currency), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            widths[2],
+            6.5,
+            formatting.money(amount, currency),
+            align="R",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     if notes:
         pdf.ln(2)
         pdf.set_font(FONT, "", 8)
@@ -437,7 +434,10 @@ def _payment(pdf: InvoiceDocument, invoice: Invoice) -> None:
                 "Nothing to pay: this credit note reduces what invoice %(number)s asks by "
                 "%(amount)s."
             )
-            % {"number": corrected, "amount": money(invoice.total_incl_vat, invoice.currency)},
+            % {
+                "number": corrected,
+                "amount": formatting.money(invoice.total_incl_vat, invoice.currency),
+            },
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -452,7 +452,7 @@ def _payment(pdf: InvoiceDocument, invoice: Invoice) -> None:
             "reference exactly as it is written, so that the payment is matched to this invoice."
         )
         % {
-            "amount": money(invoice.total_incl_vat, invoice.currency),
+            "amount": formatting.money(invoice.total_incl_vat, invoice.currency),
             "due": long_date(invoice.due_date),
         },
         new_x="LMARGIN",

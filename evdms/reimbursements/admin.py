@@ -32,6 +32,7 @@ from evdms.reimbursements.services.payouts import (
     payout_line_fail,
     payout_line_mark_paid,
 )
+from evdms.ui import formatting
 from evdms.ui.http import AuthenticatedRequest
 
 
@@ -185,7 +186,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
                 messages.success(
                     request,
                     f"Payout batch {batch.pk} made: {batch.lines.count()} statement(s), "
-                    f"EUR {batch.total}. Export its SEPA file next.",
+                    f"{formatting.money(batch.total, 'EUR')}. Export its SEPA file next.",
                 )
                 return redirect("admin:reimbursements_payoutbatch_change", batch.pk)
         context = {

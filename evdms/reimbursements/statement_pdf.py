@@ -3,7 +3,9 @@
 The driver's copy is in the driver's language (their own choice, else the organisation's
 default) with times in the organisation's zone, whether it is downloaded from a page or
 attached to the monthly e-mail in the worker; the organisation's copy is in the language
-of the admin reading it."""
+of the admin reading it. Its amounts read as on every page (evdms/ui/formatting.py), the
+total with its currency ("1.234,50 €"), in the embedded DejaVu font that carries "€" and
+the non-breaking spaces of amounts (evdms/ui/pdf_fonts.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,7 @@ from fpdf import FPDF
 from evdms.reimbursements.models import CarryOver, Statement
 from evdms.ui import formatting
 from evdms.ui.language import email_context, organisation_time_zone, user_language
-
-
-def _latin1(text: str) -> str:
-    # The core fonts hold Latin-1: enough for English, Dutch, German and French.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
+from evdms.ui.pdf_fonts import FONT, add_fonts
 
 
 def _status(statement: Statement) -> str:
@@ -47,22 +45,19 @@ def statement_pdf(statement: Statement, *, for_organisation: bool = False) -> by
 
 def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
     pdf = FPDF(format="A4")
-    pdf.set_title(
-        _latin1(_("Reimbursement statement %(reference)s") % {"reference": statement.reference})
-    )
+    add_fonts(pdf)
+    pdf.set_title(_("Reimbursement statement %(reference)s") % {"reference": statement.reference})
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
+    pdf.set_font(FONT, "B", 15)
     pdf.cell(
         0,
         9,
-        _latin1(
-            _("Home charging reimbursement - %(month)s")
-            % {"month": date_format(statement.month, "F Y")}
-        ),
+        _("Home charging reimbursement - %(month)s")
+        % {"month": date_format(statement.month, "F Y")},
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "", 10)
     for label, value in [
         (_("Statement"), statement.reference),
         (_("Driver"), f"{statement.driver.get_full_name()} <{statement.driver.email}>"),
@@ -75,21 +70,19 @@ def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
         ),
         (_("Status"), _status(statement)),
     ]:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(45, 6, _latin1(label))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(45, 6, label)
+        pdf.set_font(FONT, "", 10)
+        pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     show_sessions = not for_organisation or statement.connection.home_charging_data_sharing
     if not show_sessions:
         pdf.multi_cell(
             0,
             5,
-            _latin1(
-                _(
-                    "Session details are not shared: the connection's Home Charging Data "
-                    "Sharing is No. Only what reimbursement needs is shown."
-                )
+            _(
+                "Session details are not shared: the connection's Home Charging Data "
+                "Sharing is No. Only what reimbursement needs is shown."
             ),
             new_x="LMARGIN",
             new_y="NEXT",
@@ -104,11 +97,11 @@ def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
         _("Price used"),
         _("Amount (%(currency)s)") % {"currency": statement.currency},
     ]
-    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_font(FONT, "B", 9)
     for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 6, _latin1(header), border=1)
+        pdf.cell(width, 6, header, border=1)
     pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     late = _("late")
     lines = statement.lines.select_related("session").order_by("session__started_at")
     for line in lines if show_sessions else []:
@@ -124,10 +117,10 @@ def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
         ]
         for index, (width, cell) in enumerate(zip(widths, cells, strict=True)):
             # figures right
-            pdf.cell(width, 5.5, _latin1(cell), border=1, align="R" if index else "L")
+            pdf.cell(width, 5.5, cell, border=1, align="R" if index else "L")
         pdf.ln()
     for carry in statement.carry_overs.select_related("failed_statement"):
-        pdf.cell(sum(widths[:-1]), 5.5, _latin1(carry.notice), border=1)
+        pdf.cell(sum(widths[:-1]), 5.5, carry.notice, border=1)
         pdf.cell(
             widths[-1],
             5.5,
@@ -137,12 +130,13 @@ def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
             new_x="LMARGIN",
             new_y="NEXT",
         )
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(sum(widths[:-1]), 7, _latin1(_("Total (rounded to the cent)")), border=1)
+    pdf.set_font(FONT, "B", 10)
+    # The total with its currency takes two columns: "9.999.999.999,99 €" is 41 mm wide.
+    pdf.cell(sum(widths[:-2]), 7, _("Total (rounded to the cent)"), border=1)
     pdf.cell(
-        widths[-1],
+        sum(widths[-2:]),
         7,
-        formatting.amount(statement.total),
+        formatting.money(statement.total, statement.currency),
         border=1,
         align="R",
         new_x="LMARGIN",

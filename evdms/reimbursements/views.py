@@ -162,8 +162,8 @@ def home_price(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Home price saved: %(currency)s %(price)s per kWh.")
-                % {"currency": price.currency, "price": formatting.price(price.price_per_kwh)},
+                _("Home price saved: %(price)s per kWh.")
+                % {"price": formatting.price(price.price_per_kwh, price.currency)},
             )
             return redirect("reimbursements:mine")
     else:

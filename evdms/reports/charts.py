@@ -16,8 +16,12 @@ WIDTH, HEIGHT = 720, 240
 TOP, BOTTOM, LEFT = 24, 36, 8
 
 
-def bar_chart(points: Sequence[tuple[str, Decimal | int]], *, title: str, unit: str) -> SafeString:
-    """One bar per point (label, value), each labelled with its value above it."""
+def bar_chart(
+    points: Sequence[tuple[str, Decimal | int]], *, title: str, unit: str, money: bool = False
+) -> SafeString:
+    """One bar per point (label, value), each labelled with its value above it; with
+    ``money`` the unit is a currency and a bar's tooltip reads as every amount does
+    ("Dec 26: 1.815,00 €")."""
     top = max((v for _, v in points), default=0) or 1
     slot = (WIDTH - LEFT * 2) / max(len(points), 1)
     bar = slot * 0.7
@@ -33,7 +37,9 @@ def bar_chart(points: Sequence[tuple[str, Decimal | int]], *, title: str, unit: 
                 f"{y:.1f}",
                 f"{bar:.1f}",
                 f"{max(height, 0.5):.1f}",
-                f"{label}: {_exact(value)} {unit}",
+                f"{label}: {formatting.money(value, unit)}"
+                if money
+                else f"{label}: {_exact(value)} {unit}",
                 f"{x + bar / 2:.1f}",
                 f"{y - 5:.1f}",
                 _short(value),

@@ -1,26 +1,39 @@
-"""How numbers read on every page: counts, energy, amounts and prices per kWh, one way.
+"""How numbers read wherever a person reads them (pages, e-mails, PDFs): counts, energy,
+amounts and prices per kWh, one way.
 
-Everything goes through Django's ``number_format`` with grouping forced, so the
-separators come from the active language's formats (``en-gb``: "10,429.451"); when the
-product is translated, activating another language changes them here and nowhere else.
-Rounding is half-up, to the places a kind of number shows, done here in Decimal before
-formatting (``number_format`` itself cuts digits off rather than rounding them).
+Counts and energy go through Django's ``number_format`` with grouping forced, so the
+separators come from the active language's formats (``en-gb``: "10,429.451"). Money goes
+through Babel (CLDR) in the active language's locale (``LOCALES``), which also knows
+where the currency goes: "€1,815.00" in British English, "€ 1.815,00" in Dutch,
+"1.815,00 €" in German, "1 815,00 €" in French (the spaces non-breaking ones). An amount
+without its currency (where a heading names it) has the very same figures. Rounding is
+half-up, to the places a kind of number shows, done here in Decimal before formatting
+(``number_format`` cuts digits off, Babel rounds half-even).
 
 - counts: whole numbers, "2,981";
 - energy: kWh with three decimals, from integer Wh or a kWh Decimal, "10,429.451";
-- amounts: two decimals, "1,815.00", with the currency when asked, "EUR 1,815.00";
-- prices per kWh: at least two decimals and at most four, "0.29", "0.2975".
+- amounts: two decimals, "1,815.00", with the currency when asked, "€1,815.00";
+- prices per kWh: at least two decimals and at most four, "0.29", "0.2975", with the
+  currency when asked, "€0.2975".
+
+CSV and XLSX files keep machine formats ('.' decimals, typed cells) and never come here.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberPattern, format_currency, format_decimal, parse_pattern
+from django.conf import settings
+from django.utils import translation
 from django.utils.formats import get_format, number_format
-from django.utils.translation import get_language
 
 EMPTY = "—"
+# The Babel (CLDR) locale of each language the product speaks (settings.LANGUAGES).
+LOCALES = {"en-gb": "en_GB", "nl": "nl_NL", "de": "de_DE", "fr": "fr_FR"}
 
 # Per language: its decimal and thousand separators, or None where its grouping is not
 # plain threes (then Django's number_format does it). A page like the dashboard formats
@@ -31,7 +44,7 @@ _SEPARATORS: dict[str | None, tuple[str, str] | None] = {}
 
 
 def _separators() -> tuple[str, str] | None:
-    language = get_language()
+    language = translation.get_language()
     try:
         return _SEPARATORS[language]
     except KeyError:
@@ -60,10 +73,7 @@ def number(value: Any, places: int = 0) -> str:
     found = _decimal(value)
     if found is None:
         return EMPTY if value is None or value == "" else str(value)
-    exponent = Decimal(1).scaleb(-places)
-    rounded = found.quantize(exponent, ROUND_HALF_UP)
-    if rounded == 0:
-        rounded = abs(rounded)  # no "-0.00"
+    rounded = _rounded(found, places)
     separators = _separators()
     if separators is None:
         return number_format(rounded, places, use_l10n=True, force_grouping=True)
@@ -71,6 +81,35 @@ def number(value: Any, places: int = 0) -> str:
     # Python groups by threes with "," and "." and each is swapped for the language's.
     decimal, thousand = separators
     return f"{rounded:,.{places}f}".translate({44: thousand, 46: decimal})
+
+
+def _rounded(found: Decimal, places: int) -> Decimal:
+    rounded = found.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded  # no "-0.00"
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(language: str) -> Locale:
+    code = LOCALES.get(language.lower())
+    if code is None:
+        try:
+            return Locale.parse(translation.to_locale(language))
+        except (ValueError, UnknownLocaleError):
+            code = LOCALES[settings.LANGUAGE_CODE]
+    return Locale.parse(code)
+
+
+def babel_locale() -> Locale:
+    """The Babel locale of the active language (the platform's when none is active)."""
+    return _babel_locale(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=64)
+def _fixed(pattern: str, places: int) -> NumberPattern:
+    """A CLDR number pattern ("#,##0.00 ¤") showing exactly ``places`` decimals, parsed
+    once (a 2,000-line invoice PDF formats 4,000 amounts)."""
+    decimals = "." + "0" * places if places else ""
+    return parse_pattern(pattern.replace(".00", decimals))
 
 
 def count(value: Any) -> str:
@@ -91,23 +130,43 @@ def kwh(value: Any) -> str:
 
 
 def amount(value: Any, places: int = 2) -> str:
-    """Money without its currency (where a heading names it), two decimals; an exact
-    line amount before the total's rounding may ask for more."""
-    return EMPTY if _decimal(value) is None else number(value, places)
-
-
-def money(value: Any, currency: str = "") -> str:
-    """Money with its ISO currency before it, two decimals: "EUR 1,815.00"."""
-    if _decimal(value) is None:
+    """Money without its currency (where a heading names it), two decimals, the figures
+    of ``money``: "1,815.00", "1.815,00"; an exact line amount before the total's
+    rounding may ask for more."""
+    found = _decimal(value)
+    if found is None:
         return EMPTY
-    return f"{currency} {number(value, 2)}".strip()
+    pattern = _fixed("#,##0.00", places)
+    return format_decimal(_rounded(found, places), pattern, locale=babel_locale())
 
 
-def price(value: Any) -> str:
-    """A price per kWh: as many decimals as it has, at least two, at most four."""
+def money(value: Any, currency: str = "", places: int = 2) -> str:
+    """Money with its ISO 4217 currency, as the active language writes it: "€1,815.00",
+    "€ 1.815,00", "1.815,00 €", "-£0.50"; two decimals (an exact line amount before the
+    total's rounding may ask for more). Without a currency, the amount alone."""
+    found = _decimal(value)
+    if found is None:
+        return EMPTY
+    if not currency:
+        return amount(found, places)
+    return _with_currency(_rounded(found, places), currency, places)
+
+
+def _with_currency(rounded: Decimal, currency: str, places: int) -> str:
+    locale = babel_locale()
+    pattern = _fixed(locale.currency_formats["standard"].pattern, places)
+    # ``currency_digits=False``: the places asked for, not the currency's (JPY has none).
+    return format_currency(rounded, currency, pattern, locale=locale, currency_digits=False)
+
+
+def price(value: Any, currency: str = "") -> str:
+    """A price per kWh: as many decimals as it has, at least two, at most four; with
+    its currency when given, as ``money`` writes it: "€0.2975", "0,29 €"."""
     found = _decimal(value)
     if found is None:
         return "" if value is None or value == "" else str(value)
     exponent = found.normalize().as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) else 2
-    return number(found, min(max(places, 2), 4))
+    places = min(max(-exponent if isinstance(exponent, int) else 2, 2), 4)
+    if currency:
+        return _with_currency(_rounded(found, places), currency, places)
+    return number(found, places)

@@ -97,6 +97,7 @@ def dashboard(request: AdminRequest) -> HttpResponse:
                     list(zip(labels, amounts, strict=True)),
                     title=_("Reimbursed home charging per month"),
                     unit=currency,
+                    money=True,
                 ),
                 list(zip(board.months, amounts, strict=True)),
             )
@@ -117,6 +118,7 @@ def dashboard(request: AdminRequest) -> HttpResponse:
                     list(zip(labels, amounts, strict=True)),
                     title=_("Business public charging per month"),
                     unit=currency,
+                    money=True,
                 ),
                 list(zip(board.months, amounts, strict=True)),
             )

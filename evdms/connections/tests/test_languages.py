@@ -24,7 +24,7 @@ def test_a_german_admin_reads_the_connection_pages_in_german(world):
         "Fahrer einladen",
         "Aufgenommene Fahrer",
         "Wallbox (Direktmodell)",
-        "Laden zu Hause erstattet (bis zu EUR 0,29 pro kWh)",
+        "Laden zu Hause erstattet (bis zu 0,29\xa0€ pro kWh)",
         "Name der Organisation",
     ):
         assert german in html, german

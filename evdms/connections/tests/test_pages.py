@@ -205,7 +205,7 @@ def test_the_landing_page_shows_benefits_and_respects_web_only(world):
         world.org_a, pay_for_public_charging="yes", payment_via="direct_invoice_service"
     )
     page = Client().get(reverse("enrolment:join", args=[connection.invite_token])).content.decode()
-    assert "Home charging reimbursed (up to EUR 0.29 per kWh)" in page
+    assert "Home charging reimbursed (up to €0.29 per kWh)" in page
     assert "Public charging paid" in page
     assert "Open in the app" in page
     web_only = make_connection(world.org_a, name="Web", web_only="yes")
@@ -423,6 +423,6 @@ def test_the_form_asks_the_standard_price_for_direct_and_the_warranty_length(wor
     assert connection.installation_standard_price == Decimal("1499.99")
     assert connection.installation_warranty_months == 48
     detail = nadia.get(reverse("connections:detail", args=[connection.pk])).content.decode()
-    assert "standard package EUR 1,499.99 incl. VAT" in detail and "48 months" in detail
+    assert "standard package €1,499.99 incl. VAT" in detail and "48 months" in detail
     edit = nadia.get(reverse("connections:edit", args=[connection.pk])).content.decode()
     assert 'value="1499.99"' in edit and 'value="48"' in edit

@@ -75,7 +75,7 @@ def test_the_drivers_pages(world, dan, live_server, browser, size):
     context, page = log_in(browser, live_server, "dan@example.com", DAN_PASSWORD, WIDTHS[size])
 
     page.goto(live_server.url + "/my/reimbursement/home-price/")
-    expect(page.get_by_text("Your current price: EUR 3.50 per kWh")).to_be_visible()
+    expect(page.get_by_text("Your current price: €3.50 per kWh")).to_be_visible()
     expect(page.get_by_text("Upcoming:")).to_be_visible()
     expect(page.get_by_label("Average home price per kWh")).to_be_focused()
     page.get_by_label("Average home price per kWh").fill("27")

@@ -31,7 +31,7 @@ def test_the_public_join_and_sign_up_pages_follow_the_browser_in_dutch(world):
     html = main_part(join.content.decode())
     assert join["Content-Language"] == "nl"
     assert "Voltlease Drivers biedt je deze laadvoordelen:" in html
-    assert "Thuisladen vergoed (tot EUR 0,29 per kWh)" in html
+    assert "Thuisladen vergoed (tot €\xa00,29 per kWh)" in html
     assert "Aanmelding versturen" in html  # manual approval: "Ask to join"
     assert "Voltlease_Home" not in html and "Voltlease Drivers" in html  # its own name
     for english in ("offers you these charging benefits", "Ask to join", "Home charging"):
@@ -84,7 +84,7 @@ def test_a_german_driver_reads_my_connections_in_german(world):
         "Meine Ladeprogramme",
         "Aufgenommen",
         "Angefragt am",
-        "Laden zu Hause erstattet (bis zu EUR 0,29 pro kWh)",
+        "Laden zu Hause erstattet (bis zu 0,29\xa0€ pro kWh)",
         "Verlassen",
     ):
         assert german in html, german
@@ -100,7 +100,7 @@ def test_the_driver_connected_email_to_a_french_driver_is_in_french(world):
     email = OutboundEmail.objects.get(template="driver_connected")
     assert email.to == ["francois@example.com"] and email.language == "fr"
     # The benefits are ours to say: in French, the connection's name as written.
-    assert "Recharge à domicile remboursée (jusqu'à EUR 0,29 par kWh)" in email.text_body
+    assert "Recharge à domicile remboursée (jusqu'à 0,29\xa0€ par kWh)" in email.text_body
     assert "Voltlease Drivers" in email.text_body
     # An English driver of the same organisation still reads English.
     emma = driver_speaking("", email="emma@example.com", confirmed=True)
@@ -108,7 +108,7 @@ def test_the_driver_connected_email_to_a_french_driver_is_in_french(world):
     services.membership_approve(actor=world.actor(world.bob), membership=other)
     english = OutboundEmail.objects.get(template="driver_connected", to=["emma@example.com"])
     assert english.language == "en-gb"
-    assert "Home charging reimbursed (up to EUR 0.29 per kWh)" in english.text_body
+    assert "Home charging reimbursed (up to €0.29 per kWh)" in english.text_body
 
 
 def test_an_invitation_is_in_the_organisations_language_even_to_an_address_with_an_account(

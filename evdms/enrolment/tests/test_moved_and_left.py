@@ -105,6 +105,6 @@ def test_the_moved_driver_gets_an_email_about_the_new_benefits(moved):
     assert email.subject.startswith("Your benefits with ")
     for part in (email.text_body, email.html_body):
         assert '"Home 2026"' in part or "&quot;Home 2026&quot;" in part
-        assert "Home charging reimbursed (up to EUR 0.35 per kWh)" in part
+        assert "Home charging reimbursed (up to €0.35 per kWh)" in part
         assert "nothing is asked of you" in part
         assert re.search(r"\d{1,2} \w+ 20\d\d \d\d:\d\d \w+ \(Europe/Amsterdam\)", part)

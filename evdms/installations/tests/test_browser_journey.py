@@ -345,7 +345,7 @@ def test_quote_and_approve_it_on_a_laptop_and_a_phone(world, live_server, page):
     expect(page.get_by_text("Quoted").first).to_be_visible()
     quote = page.locator("section.quote")
     expect(quote.get_by_role("row").filter(has_text="Second socket")).to_contain_text("193.60")
-    expect(quote).to_contain_text("EUR 1,149.50")  # the organisation's share, incl. VAT
+    expect(quote).to_contain_text("€1,149.50")  # the organisation's share, incl. VAT
     check_page(page)
     if phone:
         screenshot(page, "installation-portal-quoted-phone")
@@ -357,7 +357,7 @@ def test_quote_and_approve_it_on_a_laptop_and_a_phone(world, live_server, page):
     assert link is not None
     page.goto(base + link.group(1))
     expect(page.get_by_role("heading", name="Quote for approval")).to_be_visible()
-    expect(page.get_by_text("Approve the organisation's part (EUR 1,149.50)")).to_be_visible()
+    expect(page.get_by_text("Approve the organisation's part (€1,149.50)")).to_be_visible()
     check_page(page)
     if phone:
         screenshot(page, "installation-quote-approval-phone")
@@ -368,11 +368,11 @@ def test_quote_and_approve_it_on_a_laptop_and_a_phone(world, live_server, page):
     # The driver decides on her part.
     log_in(page, base, "dora@example.com", DRIVER_PASSWORD)
     page.goto(base + "/my/installation/")
-    expect(page.get_by_text("your part is EUR 193.60 of EUR 1,343.10")).to_be_visible()
+    expect(page.get_by_text("your part is €193.60 of €1,343.10")).to_be_visible()
     check_page(page)
     page.get_by_role("link", name="Review and decide on your part").click()
     expect(page.get_by_role("heading", name="Your decision")).to_be_visible()
-    expect(page.get_by_text("Your part is EUR 193.60 incl. VAT.")).to_be_visible()
+    expect(page.get_by_text("Your part is €193.60 incl. VAT.")).to_be_visible()
     check_page(page)
     if phone:
         screenshot(page, "installation-driver-quote-phone")

@@ -130,7 +130,7 @@ def test_the_quote_part_links_to_the_drivers_decision(world, dora, job):
     )
     page = logged_in(dora).get(MY).content.decode()
     assert "please look at your part" in page
-    assert "EUR 121.00" in page
+    assert "€121.00" in page
     assert reverse("installations:driver_quote", args=[job.pk]) in page
 
 

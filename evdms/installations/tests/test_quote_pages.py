@@ -216,7 +216,7 @@ def test_the_driver_approves_their_part(quoted):
     job, quote, _, dora = quoted
     client = _driver_client(dora)
     page = client.get(f"/my/installation/{job.pk}/quote/").content.decode()
-    assert "You pay" in page and "EUR 120.99" in page and 'value="approve"' in page
+    assert "You pay" in page and "€120.99" in page and 'value="approve"' in page
     response = client.post(
         f"/my/installation/{job.pk}/quote/", {"quote": "1", "decision": "approve"}, follow=True
     )

@@ -99,7 +99,7 @@ def test_a_customised_quote_is_stored_split_and_sent_for_approval(world, customi
     assert link.token_hash != token and token not in link.token_hash  # only the hash is kept
     assert approval_link_for(token=token) == link and link_problem(link) is None
     to_driver = OutboundEmail.objects.get(to=["dora@example.com"])
-    assert "Your part: EUR 120.99" in to_driver.text_body
+    assert "Your part: €120.99" in to_driver.text_body
     assert f"/my/installation/{job.pk}/quote/" in to_driver.text_body
     event = AuditEvent.objects.get(action="quote.submit")
     assert event.organisation == world.org_a and event.changes["driver_share"] == "120.99"

@@ -44,6 +44,7 @@ from evdms.invoicing.models import (
 )
 from evdms.invoicing.services.issue import DraftLine, invoice_issue
 from evdms.invoicing.vat import ZERO, Treatment, cents
+from evdms.ui import formatting
 
 REASON_MAX = 300
 CENT = Decimal("0.01")
@@ -107,7 +108,7 @@ def credit_vat(
 
 
 def _money(invoice: Invoice, amount: Decimal) -> str:
-    return f"{invoice.currency} {amount:.2f}"
+    return formatting.money(amount, invoice.currency)
 
 
 def _reason(reason: str) -> str:

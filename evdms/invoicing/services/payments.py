@@ -40,6 +40,7 @@ from evdms.invoicing.invoice_pdf import long_date
 from evdms.invoicing.models import TOTAL_MAX, Invoice, InvoiceKind, InvoiceStatus
 from evdms.notifications.services import email_send
 from evdms.reimbursements.services.bank_returns import check_size
+from evdms.ui import formatting
 
 PAYABLE = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.OVERDUE)
 PAID_BY_MAX = Invoice._meta.get_field("paid_by").max_length or 300
@@ -307,7 +308,7 @@ def parse_camt054_credits(content: bytes) -> list[BankCredit]:
 
 
 def _apply_credit(credit: BankCredit, operator: User | None, result: PaymentsImported) -> None:
-    money = f"{credit.currency} {credit.amount:.2f}"
+    money = formatting.money(credit.amount, credit.currency)
     if not credit.reference:
         result.unknown.append(f"{credit.bank_reference}: {money} without a reference")
         return
@@ -331,7 +332,7 @@ def _apply_credit(credit: BankCredit, operator: User | None, result: PaymentsImp
             return
         if (credit.amount, credit.currency) != (due, invoice.currency):
             result.mismatched.append(
-                f"{invoice.number}: {invoice.currency} {due:.2f} is due, the transfer "
+                f"{invoice.number}: {formatting.money(due, invoice.currency)} is due, the transfer "
                 f"{credit.bank_reference} brought {money}. Not applied."
             )
             return

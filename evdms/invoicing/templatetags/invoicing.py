@@ -15,8 +15,8 @@ register = template.Library()
 
 @register.filter
 def money(amount: Any, currency: str = "") -> str:
-    """An amount with its currency and two decimals, grouped: EUR 1,815.00 (the one
-    format of every page, evdms/ui/formatting.py)."""
+    """An amount with its currency and two decimals, as the active language writes it:
+    €1,815.00, 1.815,00 € (the one format of every page, evdms/ui/formatting.py)."""
     return formatting.money(amount, currency)
 
 

@@ -109,7 +109,7 @@ def test_bad_credit_notes_get_field_level_errors_and_write_nothing(client, op, i
     assert too_much.json()["detail"] == [
         {
             "loc": ["body", "lines"],
-            "msg": "Line 1 (Monthly fee) has EUR 80.00 left to credit; EUR 80.01 is more.",
+            "msg": "Line 1 (Monthly fee) has €80.00 left to credit; €80.01 is more.",
             "type": "value_error",
         }
     ]

@@ -25,7 +25,7 @@ def test_an_analyst_reads_the_invoices(invoices: Invoices, live_server, page):
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(5)
     expect(rows.first).to_contain_text(invoices.bundle.number)
-    expect(rows.first).to_contain_text("EUR 1,815.00")
+    expect(rows.first).to_contain_text("€1,815.00")
     check_page(page)
     screenshot(page, "invoices")
 

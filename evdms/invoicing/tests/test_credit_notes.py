@@ -185,7 +185,7 @@ def test_more_than_is_left_on_a_line_is_refused_and_nothing_is_written(acme):
     with pytest.raises(ValidationError) as refused:
         credit(invoice, (2, "5.01"))
     assert refused.value.message_dict == {
-        "lines": ["Line 2 (Monthly fee) has EUR 5.00 left to credit; EUR 5.01 is more."]
+        "lines": ["Line 2 (Monthly fee) has €5.00 left to credit; €5.01 is more."]
     }
     assert nothing_written(before)
     # What is left can still be credited, and the number follows without a gap.
@@ -201,8 +201,8 @@ def test_a_credit_beyond_the_deductions_at_its_rate_is_refused(acme):
     with pytest.raises(ValidationError) as refused:
         credit(invoice, (1, "8.00"))
     assert refused.value.message_dict["lines"] == [
-        "At 21.00% VAT (S) EUR 7.00 is left to credit; EUR 8.00 is more.",
-        "SRV-2026-000001 has EUR 7.00 excl. VAT left to credit; EUR 8.00 is more.",
+        "At 21.00% VAT (S) €7.00 is left to credit; €8.00 is more.",
+        "SRV-2026-000001 has €7.00 excl. VAT left to credit; €8.00 is more.",
     ]
     with pytest.raises(ValidationError, match="a deduction already"):
         credit(invoice, (2, "1.00"))
@@ -315,7 +315,7 @@ def test_two_operators_crediting_at_once_never_credit_more_than_is_left():
     at_once(credit_60, credit_60)
     assert sorted(outcomes) == [
         "CRN-2026-000001",
-        "Line 1 (Monthly fee) has EUR 40.00 left to credit; EUR 60.00 is more.",
+        "Line 1 (Monthly fee) has €40.00 left to credit; €60.00 is more.",
     ]
     assert Invoice.objects.filter(credits=invoice).count() == 1
     assert InvoiceSeries.objects.get(key="CRN-2026").next_number == 2

@@ -50,7 +50,7 @@ def test_a_transactions_invoice_is_emailed_once_with_its_pdf_and_csv(
     mail = mails[0]
     assert mail.to == ["ap@acme.example"]
     assert mail.subject == "Transactions invoice TRX-2026-000001 from evdms Platform B.V."
-    assert "€ 28.22 (incl. VAT)" in mail.body  # 13.12 + 2.76 VAT + 12.34 exempt
+    assert "€28.22 (incl. VAT)" in mail.body  # 13.12 + 2.76 VAT + 12.34 exempt
     assert invoice.payment_reference in mail.body
     assert "Your purchase order: PO-4711." in mail.body
     (pdf_name, pdf, pdf_type), (csv_name, lines, csv_type) = mail.attachments

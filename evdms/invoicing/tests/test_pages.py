@@ -49,10 +49,10 @@ def test_the_list_shows_what_finance_needs(invoices: Invoices):
     services = invoices.services
     assert services.number in page and "Services" in page and "October 2026" in page
     assert "1 Nov 2026" in page and "1 Dec 2026" in page  # issue date, due date (30 days)
-    assert "EUR 39.33" in page  # 3 × 10.00 + 2.50, 21% VAT: 6.825 → 6.83
+    assert "€39.33" in page  # 3 × 10.00 + 2.50, 21% VAT: 6.825 → 6.83
     assert "Sent" in page and "Overdue" in page and "Credit note" in page
     # The Bundle invoice names its driver; Globex's charges are billed to Voltlease.
-    assert "Dan Driver" in page and "EUR 1,815.00" in page
+    assert "Dan Driver" in page and "€1,815.00" in page
     assert invoices.globex_services.number in page and "for Globex" in page
     assert invoices.rival.number not in page and "99.99" not in page
     assert "5 invoices" in page
@@ -133,9 +133,9 @@ def test_the_invoice_page(invoices: Invoices):
     assert "1 November 2026" in page and "1 December 2026" in page
     # Lines, VAT summary and totals.
     assert "Monthly fee per driver" in page and "Home warranty and labour" in page
-    assert "EUR 30.00" in page and "EUR 2.50" in page
+    assert "€30.00" in page and "€2.50" in page
     assert "Standard rate" in page and "21%" in page
-    assert "EUR 32.50" in page and "EUR 6.83" in page and "EUR 39.33" in page
+    assert "€32.50" in page and "€6.83" in page and "€39.33" in page
     # How to pay it, and what corrects it.
     assert services.payment_reference in page and services.seller["iban"] in page
     assert invoices.credit_note.number in page and "Driver counted twice" in page
@@ -148,7 +148,7 @@ def test_a_credited_invoice_asks_what_is_left_to_pay(invoices: Invoices):
     # amount left, so that is what the page must ask for.
     page = client_for(invoices.world.ana).get(detail(invoices.services)).content.decode()
     payment = page[page.index("<h2>Payment</h2>") :]
-    assert "Left to pay" in payment and "EUR 27.23" in payment
+    assert "Left to pay" in payment and "€27.23" in payment
     untouched = client_for(invoices.world.ana).get(detail(invoices.bundle)).content.decode()
     assert "Left to pay" not in untouched
 
@@ -158,7 +158,7 @@ def test_a_credit_note_names_its_invoice_and_asks_nothing(invoices: Invoices):
     page = client_for(invoices.world.ana).get(detail(note)).content.decode()
     assert f"Credit note {note.number}" in page
     assert invoices.services.number in page and detail(invoices.services) in page
-    assert "Nothing to pay" in page and "EUR 12.10" in page
+    assert "Nothing to pay" in page and "€12.10" in page
 
 
 def test_a_transactions_invoice_lists_its_sessions_in_local_time(invoices: Invoices):
@@ -167,14 +167,14 @@ def test_a_transactions_invoice_lists_its_sessions_in_local_time(invoices: Invoi
     assert "20 Oct 2026 09:00" in page
     assert "Dan Driver" in page and "Eve Electric" in page and "CRM-7" in page
     assert "Fastned Amsterdam Zuid" in page and "23.456" in page
-    assert "EUR 12.34" in page and "EUR 20.98" in page  # 17.34 + 3.64 VAT
+    assert "€12.34" in page and "€20.98" in page  # 17.34 + 3.64 VAT
     assert "Overdue" in page
 
 
 def test_a_bundle_invoice_names_its_driver(invoices: Invoices):
     page = client_for(invoices.world.nadia).get(detail(invoices.bundle)).content.decode()
     assert "Bundle invoice" in page and "Dan Driver (dan@example.com)" in page
-    assert "EUR 1,815.00" in page
+    assert "€1,815.00" in page
 
 
 def test_the_payer_sees_what_it_is_billed_and_the_customer_its_own_charges(
@@ -261,7 +261,7 @@ def test_totals_on_the_page_are_the_invoices_to_the_cent(invoices: Invoices):
     )
     assert invoice.total_incl_vat == Decimal("1493828.25")
     page = client_for(invoices.world.ana).get(detail(invoice)).content.decode()
-    assert "EUR 1.00" in page and "EUR 1,234,567.80" in page and "EUR 1,493,828.25" in page
+    assert "€1.00" in page and "€1,234,567.80" in page and "€1,493,828.25" in page
     assert "0.333" in page  # the unit price as agreed, before rounding
 
 
@@ -292,7 +292,7 @@ def test_a_long_transactions_invoice_pages_its_lines_at_a_fixed_cost(invoices: I
         first = ana.get(detail(long))
     assert len(many) == len(short)
     page = first.content.decode()
-    assert "Lines 1–200 of 250" in page and "EUR 302.50" in page  # 250.00 + 52.50 VAT
+    assert "Lines 1–200 of 250" in page and "€302.50" in page  # 250.00 + 52.50 VAT
     assert page.count("Public charging session") == 200
     rest = ana.get(detail(long), {"page": 2}).content.decode()
     assert "Lines 201–250 of 250" in rest and rest.count("Public charging session") == 50

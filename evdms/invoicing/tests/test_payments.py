@@ -132,7 +132,7 @@ def test_a_camt054_file_pays_the_invoices_it_matches_and_reports_the_rest(acme, 
     assert result.paid == [exact.number, credited.number]
     assert result.unknown == [UNKNOWN_RF]
     assert result.mismatched == [
-        f"{short.number}: EUR 121.00 is due, the transfer BNK-2-1 brought EUR 100.00. Not applied."
+        f"{short.number}: €121.00 is due, the transfer BNK-2-1 brought €100.00. Not applied."
     ]
     assert result.already == []
     statuses = dict(Invoice.objects.values_list("number", "status"))
@@ -161,7 +161,7 @@ def test_a_second_transfer_for_a_paid_invoice_is_reported_not_applied(acme, petr
     )
     assert result.paid == [] and result.already == []
     (message,) = result.mismatched
-    assert message.startswith(f"{invoice.payment_reference} (EUR 37.51): {invoice.number} was ")
+    assert message.startswith(f"{invoice.payment_reference} (€37.51): {invoice.number} was ")
     assert "(camt.054 A-1)" in message
     invoice.refresh_from_db()
     assert invoice.paid_by == "camt.054 A-1"
@@ -172,7 +172,7 @@ def test_a_transfer_in_another_currency_is_not_applied(acme):
     result = invoice_payments_import(
         content=camt054(entry("37.51", invoice.payment_reference, bank_ref="X", currency="CHF"))
     )
-    assert result.paid == [] and "brought CHF 37.51" in result.mismatched[0]
+    assert result.paid == [] and "brought CHF37.51" in result.mismatched[0]
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED
 
@@ -243,10 +243,10 @@ def test_past_due_invoices_become_overdue_with_exactly_one_reminder(
     assert statuses[paid.number] == InvoiceStatus.PAID
     assert statuses[credited.number] == statuses[not_due.number] == InvoiceStatus.ISSUED
     mail, sent_mail = mailoutbox
-    assert "Amount due: EUR 25.41" in sent_mail.body  # 37.51 less the credit of 12.10
+    assert "Amount due: €25.41" in sent_mail.body  # 37.51 less the credit of 12.10
     assert mail.to == ["ap@acme.example"]
     assert mail.subject == f"Reminder: invoice {late.number} is overdue"
-    assert "Amount due: EUR 37.51" in mail.body
+    assert "Amount due: €37.51" in mail.body
     assert late.payment_reference in mail.body and "was due on 31 October 2026" in mail.body
     late.refresh_from_db()
     assert late.overdue_at is not None and late.reminded_at is not None
@@ -288,7 +288,7 @@ def test_a_reference_typed_in_groups_of_four_is_read():
     )
     assert result.unknown == [UNKNOWN_RF]
     nothing = invoice_payments_import(content=camt054(entry("5.00", bank_ref="H", free_text="x")))
-    assert nothing.unknown == ["H-1: EUR 5.00 without a reference"]
+    assert nothing.unknown == ["H-1: €5.00 without a reference"]
 
 
 # --- the admin ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Amounts in e-mails read as on the pages (issue #18): grouped, two decimals, the
-currency before them — "EUR 1,815.50", never "EUR 1815.5" or "EUR 1815.5000000"."""
+"""Amounts in e-mails read as on the pages (issues #18, #19): grouped, two decimals, with
+their currency as the e-mail's language writes it — "€1,815.50" in English, "1.815,50 €"
+in German, never "EUR 1815.5" or "€1815.5000000"."""
 
 from __future__ import annotations
 
@@ -47,11 +48,14 @@ KINDS = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", KINDS)
-def test_amounts_are_grouped_with_two_decimals_and_their_currency(kind):
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en-gb", "€1,815.50"), ("de", "1.815,50\xa0€")]
+)
+def test_amounts_are_grouped_with_two_decimals_and_their_currency(kind, language, expected):
     context: dict[str, Any] = {name: WithAmounts() for name in _context(kind)}
     if "amount_due" in context:
         context["amount_due"] = AMOUNT
-    email = email_render(to=["x@example.com"], template=kind, context=context)
+    email = email_render(to=["x@example.com"], template=kind, context=context, language=language)
     for part in (email.text_body, email.html_body):
-        assert "EUR 1,815.50" in part, (kind, part[:600])
-        assert "1815.5" not in part
+        assert expected in part, (kind, part[:600])
+        assert "1815.5" not in part and "EUR" not in part

@@ -151,7 +151,7 @@ def test_the_english_email_is_unchanged():
     )
     assert email.subject == "Your home charging reimbursement for December 2026"
     assert (
-        "Your reimbursement statement RS-2026-12-0001 for December 2026: EUR 42.50 for 3 home"
+        "Your reimbursement statement RS-2026-12-0001 for December 2026: €42.50 for 3 home"
         " charging sessions." in email.text_body
     )
     assert '<html lang="en-gb">' in email.html_body

@@ -33,7 +33,7 @@ def test_a_french_drivers_public_charging_page_is_french(world: World):
         "Coût TTC",
         'data-label="Usage"',
         "en charge",
-        "EUR 1\xa0234,57",  # grouped as in French, half-up to the cent
+        "1\u202f234,57\xa0€",  # grouped as in French, half-up to the cent
         "12,345",  # kWh
         "Enregistrer",
     ]:

@@ -30,7 +30,7 @@ def test_a_driver_marks_a_public_session_personal(public_world: PublicWorld, liv
     expect(page.get_by_role("heading", name="My public charging")).to_be_visible()
     row = page.locator("tr", has_text="Amsterdam Zuidas Garage")
     expect(row).to_contain_text("Demo CPO")
-    expect(row).to_contain_text("EUR 7.35")
+    expect(row).to_contain_text("€7.35")
     expect(row.get_by_label("Business")).to_be_checked()
     row.get_by_label("Personal").check()
     row.get_by_role("button", name="Save").click()

@@ -46,7 +46,7 @@ def test_the_driver_sees_live_and_past_sessions_with_place_operator_energy_and_c
     assert "Demo CPO" in past
     assert "12.345" in past  # kWh
     assert "0:45:00" in past
-    assert "EUR 7.35" in past  # half-up to the cent
+    assert "€7.35" in past  # half-up to the cent
     assert 'value="business" checked' in past
 
 

@@ -133,7 +133,7 @@ def october(day: int, hour: int = 20) -> datetime:
 
 @pytest.fixture
 def exported(make_statement, operator):
-    """An exported batch paying Anna EUR 12.34 and Bert EUR 5.00."""
+    """An exported batch paying Anna €12.34 and Bert €5.00."""
     anna = make_statement("anna@example.com", total="12.34")
     bert = make_statement("bert@example.com", total="5.00", iban="DE89370400440532013000")
     batch = payout_batch_create(execution_date=date(2026, 11, 5), operator=operator)

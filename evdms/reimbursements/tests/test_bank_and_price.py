@@ -132,7 +132,9 @@ def test_a_price_above_the_maximum_is_kept_as_given_and_the_driver_is_told(dan, 
     assert price(dan_client, "0,35").status_code == 302
     assert str(HomePrice.objects.get().price_per_kwh) == "0.3500"
     page = dan_client.get(reverse("reimbursements:mine")).content.decode()
-    assert "above the maximum" in page and "EUR 0.29 per kWh" in page
+    assert "Home price saved: €0.35 per kWh." in page  # the price with its currency (#19)
+    assert "above the maximum" in page and "€0.29 per kWh" in page
+    assert "EUR" not in page.split("<main", 1)[1]
 
 
 @pytest.mark.parametrize(

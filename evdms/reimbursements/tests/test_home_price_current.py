@@ -58,8 +58,8 @@ def test_the_current_price_is_the_one_in_force_today_and_a_later_one_is_upcoming
         driver=dan, price_per_kwh=Decimal("0.45"), valid_from=today + timedelta(days=300)
     )
     html = page(dan_client)
-    assert "Your current price: <strong>EUR 3.50 per kWh</strong>" in html
-    assert "Upcoming:" in html and "EUR 0.45 per kWh from" in html
+    assert "Your current price: <strong>€3.50 per kWh</strong>" in html
+    assert "Upcoming:" in html and "€0.45 per kWh from" in html
     # The cap warning is about today's price (3.50 is above the 0.40 maximum), not the
     # future 0.45.
     assert "Your price (3.50) is above the maximum" in html

@@ -45,7 +45,7 @@ def test_a_german_drivers_reimbursement_page_is_german(world):
     assert response["Content-Language"] == "de"
     for german in [
         "Erstattung für Laden zu Hause",
-        "erstattet Ihr Laden zu Hause zu Ihrem Preis pro kWh, bis zu EUR 0,29 pro kWh.",
+        "erstattet Ihr Laden zu Hause zu Ihrem Preis pro kWh, bis zu 0,29\xa0€ pro kWh.",
         "Ihr Preis (0,315) liegt über dem Höchstpreis von",
         'data-max-price="0.2900"',
         "Bankverbindung speichern",
@@ -55,7 +55,7 @@ def test_a_german_drivers_reimbursement_page_is_german(world):
         "Aktuell",
         "Erstattungsabrechnungen",
         "Oktober 2026",
-        "EUR 1.234,50",
+        "1.234,50\xa0€",
         "Zurückgehalten (keine Bankverbindung)",
     ]:
         assert german in page, german
@@ -110,3 +110,20 @@ def test_a_dutch_drivers_statement_pdf_has_dutch_labels_wherever_it_is_made(worl
         reverse("reimbursements:statement_pdf", args=[statement.pk]), HTTP_ACCEPT_LANGUAGE="en"
     )
     assert_dutch(response.content)
+
+
+def test_a_german_drivers_statement_pdf_writes_its_amounts_in_german(world, make_statement):
+    """Issue #19: the statement PDF's amounts read as the pages' do in German, the total
+    with its currency after it ("1.234,50 €", which the embedded font prints)."""
+    statement = make_statement(
+        "dieter@example.com", total="1234.50", sessions=[(october(3), 4_938_000)]
+    )
+    statement.driver.language = "de"
+    statement.driver.save(update_fields=["language"])
+    statement.refresh_from_db()
+    text = PdfReader(io.BytesIO(statement_pdf(statement))).pages[0].extract_text()
+    assert "Erstattung für Laden zu Hause - Oktober 2026" in text
+    assert "Summe (auf den Cent gerundet) 1.234,50\xa0€" in text
+    assert "1.234,5000" in text  # the exact line amount, 4,938 kWh at 0,25
+    assert "4.938,000" in text  # kWh
+    assert "EUR 1" not in text and "1,234.50" not in text and "?" not in text

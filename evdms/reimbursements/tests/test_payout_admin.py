@@ -32,7 +32,7 @@ def test_an_operator_pays_a_month_from_the_admin(petra, make_statement):
         follow=True,
     )
     batch = PayoutBatch.objects.get()
-    assert "2 statement(s), EUR 17.34" in created.content.decode()
+    assert "2 statement(s), €17.34" in created.content.decode()
 
     download = petra.post(batches, {"action": "download_sepa", "_selected_action": [batch.pk]})
     assert download["Content-Type"] == "application/xml"
@@ -48,6 +48,7 @@ def test_an_operator_pays_a_month_from_the_admin(petra, make_statement):
     ask = petra.post(lines, {"action": "mark_failed", "_selected_action": [anna.pk]})
     assert "The bank&#x27;s reason" in ask.content.decode()
     assert "AC04 closed account" in ask.content.decode()  # offered as a choice
+    assert "anna@example.com, €12.34 (" in ask.content.decode()  # issue #19: as everywhere
     told = petra.post(
         lines,
         {

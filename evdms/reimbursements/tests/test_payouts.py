@@ -55,7 +55,7 @@ def test_the_driver_of_a_failed_payment_is_told_to_check_the_bank_details(export
     (email,) = failure_emails()
     assert email.to == ["anna@example.com"]
     assert email.subject == "Your home charging reimbursement for October 2026 could not be paid"
-    assert "EUR 12.34" in email.text_body and "AC04 closed account" in email.text_body
+    assert "€12.34" in email.text_body and "AC04 closed account" in email.text_body
     assert "check your bank details" in email.text_body
     assert "added to your next statement" in email.text_body
     assert "4300" in email.text_body  # the account it went to, masked

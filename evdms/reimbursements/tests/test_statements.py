@@ -316,7 +316,7 @@ def test_the_driver_gets_the_statement_as_pdf_by_e_mail_and_on_the_page(
     mail = next(
         m for m in mailoutbox if m.subject == "Your home charging reimbursement for October 2026"
     )
-    assert mail.to == ["dan@example.com"] and "EUR 2.50" in mail.body
+    assert mail.to == ["dan@example.com"] and "€2.50" in mail.body
     name, content, kind = mail.attachments[0]
     assert name == f"{statement.reference}.pdf" and kind == "application/pdf"
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
@@ -324,7 +324,7 @@ def test_the_driver_gets_the_statement_as_pdf_by_e_mail_and_on_the_page(
     client = Client()
     client.force_login(dan["driver"], backend="evdms.accounts.backends.EmailBackend")
     page = client.get(reverse("reimbursements:mine")).content.decode()
-    assert statement.reference in page and "EUR 2.50" in page
+    assert statement.reference in page and "€2.50" in page
     pdf = client.get(reverse("reimbursements:statement_pdf", args=[statement.pk]))
     assert pdf["Content-Type"] == "application/pdf"
 
@@ -538,7 +538,7 @@ def test_a_failed_payment_is_carried_into_the_next_statement_once_with_a_notice(
     assert CarryOver.objects.get().failed_statement == october
     notice = f"Payment of {october.reference} failed, added here"
     mail = next(m for m in mailoutbox if "November 2026" in m.subject)
-    assert f"{notice}: EUR 2.50" in mail.body and "EUR 3.80" in mail.body
+    assert f"{notice}: €2.50" in mail.body and "€3.80" in mail.body
     text = PdfReader(io.BytesIO(mail.attachments[0][1])).pages[0].extract_text()
     assert notice in text and "3.80" in text
     october_pdf = PdfReader(io.BytesIO(statement_pdf(october))).pages[0].extract_text()

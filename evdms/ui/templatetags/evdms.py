@@ -27,9 +27,10 @@ def sort_toggle(key: str, current: str | None) -> str:
 
 
 @register.filter
-def price(value: Any) -> str:
-    """A price per kWh: 0.29, 0.2975 (at least two decimals, at most four)."""
-    return formatting.price(value)
+def price(value: Any, currency: str = "") -> str:
+    """A price per kWh: 0.29, 0.2975 (at least two decimals, at most four); with its
+    currency, ``price:currency``: €0.2975, 0,2975 € (as ``money`` writes it)."""
+    return formatting.price(value, currency)
 
 
 @register.filter
@@ -52,14 +53,23 @@ def count(value: Any) -> str:
 
 @register.filter
 def amount(value: Any, places: int = 2) -> str:
-    """Money where the heading names the currency: 1,815.00 (``amount:4``: 1.2963)."""
+    """Money where the heading names the currency: 1,815.00, 1.815,00 (``amount:4``:
+    1.2963)."""
     return formatting.amount(value, int(places))
 
 
 @register.filter
 def money(value: Any, currency: str = "") -> str:
-    """Money with its currency: EUR 1,815.00."""
+    """Money with its currency, as the active language writes it: €1,815.00 (en-gb),
+    € 1.815,00 (nl), 1.815,00 € (de), 1 815,00 € (fr)."""
     return formatting.money(value, currency)
+
+
+@register.filter
+def exact_money(value: Any, currency: str = "") -> str:
+    """Money with its currency and four decimals: an exact line amount before the
+    total's rounding to the cent, €2.5000."""
+    return formatting.money(value, currency, 4)
 
 
 @register.filter

@@ -39,23 +39,115 @@ def test_each_kind_of_number_reads_one_way(function, value, expected):
     assert function(value) == expected
 
 
-def test_money_puts_the_currency_before_a_grouped_amount():
-    assert formatting.money(Decimal("1815.00"), "EUR") == "EUR 1,815.00"
-    assert formatting.money(Decimal("0.5"), "GBP") == "GBP 0.50"
-    assert formatting.money(None, "EUR") == "—"
+NBSP = "\N{NO-BREAK SPACE}"
+NNBSP = "\N{NARROW NO-BREAK SPACE}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en-gb",
+            ["€1,815.00", "-€1,815.51", "£0.01", "€0.00", "€1,234,567.80", "—", "£1,815.00"],
+        ),
+        (
+            "nl",
+            [
+                f"€{NBSP}1.815,00",
+                f"€{NBSP}-1.815,51",
+                f"£{NBSP}0,01",
+                f"€{NBSP}0,00",
+                f"€{NBSP}1.234.567,80",
+                "—",
+                f"£{NBSP}1.815,00",
+            ],
+        ),
+        (
+            "de",
+            [
+                f"1.815,00{NBSP}€",
+                f"-1.815,51{NBSP}€",
+                f"0,01{NBSP}£",
+                f"0,00{NBSP}€",
+                f"1.234.567,80{NBSP}€",
+                "—",
+                f"1.815,00{NBSP}£",
+            ],
+        ),
+        (
+            "fr",
+            [
+                f"1{NNBSP}815,00{NBSP}€",
+                f"-1{NNBSP}815,51{NBSP}€",
+                f"0,01{NBSP}£GB",  # CLDR's French sign of the pound
+                f"0,00{NBSP}€",
+                f"1{NNBSP}234{NNBSP}567,80{NBSP}€",
+                "—",
+                f"1{NNBSP}815,00{NBSP}£GB",
+            ],
+        ),
+    ],
+)
+def test_money_reads_as_the_active_language_writes_it(language, expected):
+    """One format of money in every language (CLDR's, through Babel): the sign where the
+    language puts it, its separators, half-up to the cent (0.005 is 0.01, where Babel
+    alone would round half-even to 0.00), negative amounts, other currencies."""
+    with translation.override(language):
+        assert [
+            formatting.money(Decimal("1815"), "EUR"),
+            formatting.money(Decimal("-1815.505"), "EUR"),
+            formatting.money(Decimal("0.005"), "GBP"),
+            formatting.money(Decimal("-0.001"), "EUR"),  # no "-0.00"
+            formatting.money(Decimal("1234567.8"), "EUR"),
+            formatting.money(None, "EUR"),
+            formatting.money("1815", "GBP"),
+        ] == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "exact", "price", "short_price"),
+    [
+        ("en-gb", "1,815.01", "€2.5000", "€0.2975", "€0.29"),
+        ("nl", "1.815,01", f"€{NBSP}2,5000", f"€{NBSP}0,2975", f"€{NBSP}0,29"),
+        ("de", "1.815,01", f"2,5000{NBSP}€", f"0,2975{NBSP}€", f"0,29{NBSP}€"),
+        ("fr", f"1{NNBSP}815,01", f"2,5000{NBSP}€", f"0,2975{NBSP}€", f"0,29{NBSP}€"),
+    ],
+)
+def test_amounts_and_prices_have_the_figures_of_money(language, amount, exact, price, short_price):
+    """An amount without its currency (a heading names it) has the same figures as
+    money; an exact line amount keeps four decimals; a price per kWh with its currency
+    follows money's pattern with its own two to four decimals, rounded half-up."""
+    with translation.override(language):
+        assert formatting.amount(Decimal("1815.005")) == amount
+        assert formatting.money(Decimal("2.5"), "EUR", 4) == exact
+        assert formatting.price(Decimal("0.297549"), "EUR") == price
+        assert formatting.price(Decimal("0.2900"), "EUR") == short_price
+        assert formatting.price(None, "EUR") == ""
+
+
+def test_money_without_a_currency_is_the_amount_alone():
+    assert formatting.money(Decimal("1815"), "") == "1,815.00"
+    assert formatting.money(Decimal("1815")) == "1,815.00"
+
+
+def test_outside_any_language_money_is_the_platforms():
+    """In the worker no language is active: the platform's, British English."""
+    with translation.override(None):
+        assert formatting.money(Decimal("1815"), "EUR") == "€1,815.00"
 
 
 def test_another_language_brings_its_own_separators():
     """Localisation plugs in through Django's formats: nothing else changes."""
     with translation.override("de"):
         assert formatting.kwh_from_wh(10_429_451) == "10.429,451"
-        assert formatting.money(Decimal("1815"), "EUR") == "EUR 1.815,00"
+        assert formatting.amount(Decimal("1815")) == "1.815,00"
 
 
 def test_the_template_filters_are_the_same_functions():
     template = Template(
         "{% load evdms %}{{ wh|kwh }} | {{ n|count }} | {{ a|money:'EUR' }} | "
-        "{{ a|amount }} | {{ p|price }} | {{ k|kwh_value }} | {{ x|amount:4 }}"
+        "{{ a|amount }} | {{ p|price }} | {{ k|kwh_value }} | {{ x|amount:4 }} | "
+        "{{ p|price:'EUR' }} | {{ x|exact_money:'GBP' }}"
     )
     rendered = template.render(
         Context(
@@ -70,7 +162,8 @@ def test_the_template_filters_are_the_same_functions():
         )
     )
     assert rendered == (
-        "10,429.451 | 2,981 | EUR 1,815.00 | 1,815.00 | 0.2975 | 10,429.451 | 1.2963"
+        "10,429.451 | 2,981 | €1,815.00 | 1,815.00 | 0.2975 | 10,429.451 | 1.2963 | "
+        "€0.2975 | £1.2963"
     )
 
 

@@ -91,7 +91,7 @@ def test_the_records_admins_read_at_both_widths(world, live_server, browser, siz
     screenshot(page, f"records-requests-customer-id-{size}")
 
     page.goto(f"{live_server.url}/statements/{statement.pk}/")
-    expect(page.get_by_text("EUR 1,815.00")).to_be_visible()
+    expect(page.get_by_text("€1,815.00")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
     assert download.value.suggested_filename == f"{statement.reference}.pdf"
