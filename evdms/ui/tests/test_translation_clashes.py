@@ -1,8 +1,9 @@
 """Issue #19: one English string, one translation, whichever app's message file holds it.
 
-Django merges every app's message files into one catalogue per language, and where two
-apps translate the same (context, msgid) differently the app first in INSTALLED_APPS
-wins on every page: the navigation's "Home" read "Zu Hause", the home-charging word.
+Django merges every app's message files into one catalogue per language (grouped by
+plural rule, in the order of INSTALLED_APPS), and where two apps translate the same
+(context, msgid) differently one of them wins on every page: the German date filter of
+the charging sessions ended "An" (to a person), an installer's quote had a "Zeile".
 Where the meaning is the same, the translations are made the same; where it differs,
 the string gets a context in the code (``pgettext``, ``{% translate "To" context
 "date range" %}``) and so an entry of its own.

@@ -1,9 +1,10 @@
 """Issue #19: an English word that means two things reads as each meaning on its own
 page. The apps' message files are merged into one catalogue, so before each such word
-had a context the first app in INSTALLED_APPS won everywhere: a German admin's
-breadcrumbs began "Zu Hause" (home charging) instead of "Start", the date filter ended
-"An" (to a person) instead of "Bis", an invoice's VAT note read "Notiz" (an installer's
-note) and a sent invoice "Gesendet" (an e-mail's word).
+had a context one app's translation won everywhere: a German admin's date filter ended
+"An" (to a person) instead of "Bis", a job's history went "Von … An", a quote's lines
+were file lines ("Zeile"), an invoice's VAT note read "Notiz" (an installer's note)
+and a sent invoice "Gesendet" (an e-mail's word). The trail above a page starts at
+"Start", never at the home-charging "Zu Hause".
 """
 
 from __future__ import annotations
