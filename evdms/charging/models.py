@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from evdms.charging.bounds import SESSION_WH_STORABLE
 from evdms.charging.flags import flags_text
@@ -68,7 +69,8 @@ class SessionKind(models.TextChoices):
     """Where the car charged. A home session is reimbursed to the driver; a public one
     (a roaming partner's record) is paid by the organisation when it is business."""
 
-    HOME = "home", _("Home")
+    # "Home" alone is the start page (the navigation, the admin's breadcrumbs).
+    HOME = "home", pgettext_lazy("where the car charged", "Home")
     PUBLIC = "public", _("Public")
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 LIVE_STATUSES = ["pending", "connected"]
@@ -21,7 +21,7 @@ class MembershipStatus(models.TextChoices):
     CONNECTED = "connected", _("Connected")
     DENIED = "denied", _("Denied")
     REMOVED = "removed", _("Removed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("withdrawn by the driver", "Withdrawn")
 
 
 # The ended_reason of a membership the driver ended themselves (services.membership_leave).

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Invoice totals: DecimalField(14, 2).
 TOTAL_MAX = Decimal("999999999999.99")
@@ -115,7 +116,7 @@ SERIES_PREFIX = {
 
 class InvoiceStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("an invoice", "Sent")
     PAID = "paid", _("Paid")
     OVERDUE = "overdue", _("Overdue")
     # A credit note: nothing to pay, it reduces what its invoice asks.

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from evdms.accounts import field_crypto as crypto
@@ -104,7 +104,7 @@ class StatementStatus(models.TextChoices):
     READY = "ready", _("Ready to pay")
     HELD = "held", _("Held")
     IN_BATCH = "in_batch", _("In a payout batch")
-    PAID = "paid", _("Paid")
+    PAID = "paid", pgettext_lazy("paid out to the driver", "Paid")
     FAILED = "failed", _("Payment failed")
     # The payment failed and the total was added to the driver's next statement.
     CARRIED_OVER = "carried_over", _("Carried over")
@@ -240,7 +240,7 @@ class PayoutBatch(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         EXPORTED = "exported", _("Exported")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("paid out to the driver", "Paid")
 
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -275,7 +275,7 @@ class PayoutBatch(models.Model):
 
 class PayoutLineStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
-    PAID = "paid", _("Paid")
+    PAID = "paid", pgettext_lazy("paid out to the driver", "Paid")
     FAILED = "failed", _("Failed")
 
 

@@ -31,6 +31,7 @@ from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, S
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from stdnum import iso11649
 
 from evdms.accounts.models import User
@@ -82,7 +83,7 @@ def _refuse_unpayable(invoice: Invoice) -> Decimal:
                     % {
                         "number": invoice.number,
                         "day": _local_date(invoice.paid_at),
-                        "by": invoice.paid_by or _("unknown"),
+                        "by": invoice.paid_by or pgettext("who paid", "unknown"),
                     }
                 ]
             }
