@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from evdms.ui import formatting
+from evdms.ui.time_ago import time_ago
 
 register = template.Library()
 
@@ -60,6 +61,13 @@ def amount(value: Any, places: int = 2) -> str:
 def money(value: Any, currency: str = "") -> str:
     """Money with its currency: EUR 1,815.00."""
     return formatting.money(value, currency)
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    """How long ago, as a whole phrase in the reader's language: "2 days ago", "vor 2
+    Tagen" (evdms/ui/time_ago.py; not ``timesince`` inside an "… ago" sentence)."""
+    return time_ago(moment)
 
 
 @register.filter
