@@ -80,13 +80,13 @@ def test_a_refused_step_names_the_status_as_german_writes_it(world):
 def test_a_refused_contact_names_the_status_as_german_writes_it(world):
     sparkfit = make_installer()
     connection = make_connection(world.org_a, name="Home")
-    job = make_job(connection, driver("dan@example.com", "Dan"), sparkfit.company, "cancelled")
+    job = make_job(connection, driver("dan@example.com", "Dan"), sparkfit.company, "completed")
     actor = world.actor(sparkfit.technician)
     with translation.override("de"), pytest.raises(WrongStep) as refused:
         job_contact_record(
             actor=actor, job=job, at=timezone.now(), channel="phone", outcome="reached", note=""
         )
-    assert "„Storniert“" in refused.value.messages[0]
+    assert "„Abgeschlossen“" in refused.value.messages[0]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_a_refused_contact_names_the_status_as_german_writes_it(world):
     [
         ("de", "3 Zeilen, 2,0 KB, angefordert von Nadia Manager vor 2 Tagen; aufbewahrt bis"),
         ("nl", "3 rijen, 2,0 KB, aangevraagd door Nadia Manager, 2 dagen geleden; bewaard tot"),
-        ("fr", "3 lignes, 2,0 Ko, demandé par Nadia Manager il y a 2 jours ; conservé jusqu"),
+        ("fr", "3 lignes, 2,0 Kio, demandé par Nadia Manager il y a 2 jours ; conservé jusqu"),
         ("en-gb", "3 rows, 2.0 KB, asked by Nadia Manager 2 days ago; kept until"),
     ],
 )

@@ -21,7 +21,7 @@ MONTHS = {
     "en-gb": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     "de": "Jan. Feb. März April Mai Juni Juli Aug. Sept. Okt. Nov. Dez.",
     "nl": "jan feb mrt apr mei jun jul aug sep okt nov dec",
-    "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.",
+    "fr": "jan. fév. mars avr. mai juin juil. août sept. oct. nov. déc.",
 }
 
 
