@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_right_given_twice_names_the_standing_grants_day_in_german(world: World):
-    User.objects.filter(pk=world.nadia.user_id).update(language="de")
+    assert world.nadia.user is not None
+    User.objects.filter(pk=world.nadia.user.pk).update(language="de")
     nadia = client_for(world.nadia)
     nadia.post(GRANTS, grant_form(world.org_b.public_id, rights=["view_transactions"]))
     standing = Grant.objects.get()
