@@ -144,7 +144,7 @@ def invitation_batch(request: AdminRequest, connection_id: int, batch_id: int) -
                 (batch.connection.name, reverse("connections:detail", args=[batch.connection.pk])),
                 (_("Invite drivers"), reverse("enrolment:invite", args=[batch.connection.pk])),
                 current=_("Invitations of %(date)s")
-                % {"date": date_format(localtime(batch.created_at), "j M Y H:i")},
+                % {"date": date_format(localtime(batch.created_at), "DATETIME_FORMAT")},
             ),
         },
     )

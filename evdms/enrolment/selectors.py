@@ -151,7 +151,7 @@ class HomeCharger:
     def __str__(self) -> str:
         if self.installed_at is not None:
             return _("Installed %(date)s") % {
-                "date": date_format(timezone.localtime(self.installed_at), "j M Y")
+                "date": date_format(timezone.localtime(self.installed_at), "DATE_FORMAT")
             }
         if self.installed:
             return _("Installed")

@@ -126,6 +126,18 @@ OPEN_STATUSES: tuple[str, ...] = STATUS_ORDER[:-1]
 ENDED_STATUSES: tuple[str, ...] = (JobStatus.COMPLETED, JobStatus.CANCELLED)
 
 
+def status_rank() -> models.Case:
+    """A job's status as its place in the workflow (assigned 0 … completed 8, cancelled
+    last), what a list sorted "by status" follows: the codes' alphabetical order
+    (assigned, cancelled, commissioned …) is no order a reader knows, and the labels'
+    would change with the reader's language."""
+    return models.Case(
+        *(models.When(status=value, then=rank) for rank, value in enumerate(JobStatus.values)),
+        default=len(JobStatus.values),
+        output_field=models.IntegerField(),
+    )
+
+
 class InstallationJob(models.Model):
     """One driver's home charger installation for one connection (at most one per
     driver and connection; Revise Benefits moves an open job to the new connection)."""

@@ -36,6 +36,7 @@ from evdms.installations.models import (
     JobStatus,
     Quote,
     QuoteStatus,
+    status_rank,
 )
 from evdms.installations.report_row import (
     FIELDS,
@@ -262,6 +263,9 @@ def _ordered(
         order, descending = order[1:], not descending
     if key == "quote_total":
         rows = _with_quote(rows)
+    if key == "status":  # in the workflow's order, whatever the language
+        rows = rows.annotate(status_rank=status_rank())
+        order = "status_rank"
     if key in NULLABLE_SORTS:
         f = F(order)
         ordering = f.desc(nulls_last=True) if descending else f.asc(nulls_last=True)

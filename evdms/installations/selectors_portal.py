@@ -15,12 +15,19 @@ from django.utils.translation import gettext as _
 
 from evdms.accounts.permissions import Actor
 from evdms.installations.access import jobs_for_installer
-from evdms.installations.models import InstallationJob, JobDocument, JobStatus, Quote
+from evdms.installations.models import (
+    InstallationJob,
+    JobDocument,
+    JobStatus,
+    Quote,
+    status_rank,
+)
 
-# Sort key → the field, newest / latest first with a leading "-".
+# Sort key → the field, newest / latest first with a leading "-"; the status in the
+# workflow's order (models.status_rank), not by its code or label.
 JOB_SORTS = {
     "created": "created_at",
-    "status": "status",
+    "status": "status_rank",
     "appointment": "appointment_at",
 }
 
@@ -76,6 +83,8 @@ def installer_jobs(actor: Actor, query: JobQuery) -> QuerySet[InstallationJob]:
             compact_postcode=Replace(Upper("postcode"), Value(" "), Value(""))
         ).filter(Q(driver__full_name__icontains=text) | Q(compact_postcode__contains=compact))
     name = JOB_SORTS[query.sort.lstrip("-")]
+    if name == "status_rank":
+        rows = rows.annotate(status_rank=status_rank())
     if query.sort.startswith("-"):
         return rows.order_by(f"-{name}", "-pk")
     return rows.order_by(name, "pk")

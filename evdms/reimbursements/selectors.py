@@ -88,7 +88,7 @@ def price_earliest_day(driver: User) -> EarliestPriceDay:
             return EarliestPriceDay(
                 after_closed,
                 gettext("your statement for %(month)s is already made")
-                % {"month": date_format(last_month, "F Y")},
+                % {"month": date_format(last_month, "YEAR_MONTH_FORMAT")},
             )
     return EarliestPriceDay(joined, gettext("you joined then"))
 

@@ -53,7 +53,7 @@ def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
         0,
         9,
         _("Home charging reimbursement - %(month)s")
-        % {"month": date_format(statement.month, "F Y")},
+        % {"month": date_format(statement.month, "YEAR_MONTH_FORMAT")},
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -107,7 +107,7 @@ def _statement_pdf(statement: Statement, *, for_organisation: bool) -> bytes:
     for line in lines if show_sessions else []:
         started = timezone.localtime(line.session.started_at) if line.session.started_at else None
         cells = [
-            (started.strftime("%Y-%m-%d %H:%M") if started else "-")
+            (date_format(started, "SHORT_DATETIME_FORMAT") if started else "-")
             + (f" {late}" if line.late else ""),
             formatting.kwh_from_wh(line.energy_wh),
             formatting.price(line.driver_price),

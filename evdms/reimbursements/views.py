@@ -68,7 +68,7 @@ def _page(
     # On the bound field too: a form already validated keeps the help text it had then.
     price_form.fields["valid_from"].help_text = price_form["valid_from"].help_text = _(
         "Empty for today. From %(day)s on (%(why)s); a later day for a new contract."
-    ) % {"day": date_format(earliest.day, "j F Y"), "why": earliest.why}
+    ) % {"day": date_format(earliest.day, "DATE_FORMAT"), "why": earliest.why}
     bank_form = bank_form or BankAccountForm()
     focus = {"bank": bank_form, "price": price_form}.get(open_form)
     if focus is not None:  # at the form's own address: start in it

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from evdms.accounts.models import AdminStatus
@@ -82,7 +83,11 @@ def dashboard(request: AdminRequest) -> HttpResponse:
     if actor.can(Permission.VIEW_INSTALLATIONS):
         context["installations"] = installation_figures(actor)
     if actor.can(Permission.VIEW_REPORTS):
-        labels = [dateformat.format(m, "M y") for m in board.months]  # "Dec 26", "Dez. 26"
+        # Translators: a month under a bar of a dashboard chart, in Django's date format
+        # codes: M "Dec", N "Dez." (März, Juni written out; "déc.", "juil." in French),
+        # b "dec" (as Dutch dates write it), Y the year.
+        month = pgettext("month under a chart's bar", "M Y")
+        labels = [dateformat.format(m, month) for m in board.months]  # "Dec 2026"
         kwh = [Decimal(wh) / 1000 for wh in board.energy_wh]
         context["energy_chart"] = bar_chart(
             list(zip(labels, [round(v) for v in kwh], strict=True)),

@@ -125,7 +125,7 @@ def _twice(
                 "organisation": grantee.name,
                 "rights": rights_text(twice),
                 "scope": scope_text(existing),
-                "date": date_format(timezone.localtime(existing.created_at), "j M Y"),
+                "date": date_format(timezone.localtime(existing.created_at), "DATE_FORMAT"),
                 "description": existing.description,
             }
             if existing.description:

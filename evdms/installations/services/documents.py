@@ -47,10 +47,10 @@ def declaration_upload(
             locked,
             (JobStatus.COMMISSIONED,),
             _(
-                "This job is %(status)s; the declaration completes a job once its charger "
-                "has connected (commissioned)."
+                "This job’s status is “%(status)s”; the declaration completes a job once "
+                "its charger has connected (commissioned)."
             )
-            % {"status": locked.get_status_display().lower()},
+            % {"status": locked.get_status_display()},
         )
         name = _declaration_filename(filename or getattr(upload, "name", "") or "", locked)
         JobDocument.objects.create(

@@ -353,8 +353,8 @@ def job_assign(
             raise WrongStep(
                 {
                     "status": [
-                        _("This job is %(status)s; it is not reassigned.")
-                        % {"status": locked.get_status_display().lower()}
+                        _("This job’s status is “%(status)s”; it is not reassigned.")
+                        % {"status": locked.get_status_display()}
                     ]
                 }
             )
@@ -430,8 +430,8 @@ def job_contact_record(
         refuse_unless(
             locked,
             OPEN_STATUSES,
-            _("This job is %(status)s; no more contact is recorded.")
-            % {"status": locked.get_status_display().lower()},
+            _("This job’s status is “%(status)s”; no more contact is recorded.")
+            % {"status": locked.get_status_display()},
         )
         attempt = ContactAttempt.objects.create(
             job=locked,
@@ -482,10 +482,10 @@ def job_survey_record(*, actor: Actor, job: InstallationJob | int, notes: str) -
                 {
                     "status": [
                         _(
-                            "This job is %(status)s; the survey is recorded once the driver "
-                            "was contacted and before the quote."
+                            "This job’s status is “%(status)s”; the survey is recorded once "
+                            "the driver was contacted and before the quote."
                         )
-                        % {"status": locked.get_status_display().lower()}
+                        % {"status": locked.get_status_display()}
                     ]
                 }
             )
@@ -562,8 +562,8 @@ def job_photo_add(
         refuse_unless(
             locked,
             OPEN_STATUSES,
-            _("This job is %(status)s; no more photos are added.")
-            % {"status": locked.get_status_display().lower()},
+            _("This job’s status is “%(status)s”; no more photos are added.")
+            % {"status": locked.get_status_display()},
         )
         return _add_photo(locked, DocumentKind.SURVEY_PHOTO, upload, filename, actor.user, actor)
 
@@ -578,8 +578,8 @@ def driver_photo_add(
         refuse_unless(
             locked,
             OPEN_STATUSES,
-            _("This installation is %(status)s; photos are no longer added.")
-            % {"status": locked.get_status_display().lower()},
+            _("This installation’s status is “%(status)s”; photos are no longer added.")
+            % {"status": locked.get_status_display()},
         )
         return _add_photo(locked, DocumentKind.DRIVER_PHOTO, upload, filename, driver, None)
 
@@ -609,10 +609,10 @@ def job_schedule(
                 {
                     "status": [
                         _(
-                            "This job is %(status)s; an appointment is made once the quote "
-                            "is approved."
+                            "This job’s status is “%(status)s”; an appointment is made once "
+                            "the quote is approved."
                         )
-                        % {"status": locked.get_status_display().lower()}
+                        % {"status": locked.get_status_display()}
                     ]
                 }
             )
@@ -716,10 +716,10 @@ def job_installed(
             locked,
             (JobStatus.SCHEDULED,),
             _(
-                "This job is %(status)s; a charger is recorded as installed at a scheduled "
-                "appointment."
+                "This job’s status is “%(status)s”; a charger is recorded as installed at "
+                "a scheduled appointment."
             )
-            % {"status": locked.get_status_display().lower()},
+            % {"status": locked.get_status_display()},
         )
         try:
             charger, password = charger_register(

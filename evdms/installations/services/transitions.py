@@ -83,9 +83,9 @@ class WrongStep(ValidationError):
 
 
 def wrong_step_message(job: InstallationJob, to: str) -> str:
-    return _("This job is %(status)s; it cannot be moved to “%(to)s” now.") % {
-        "status": job.get_status_display().lower(),
-        "to": JobStatus(to).label.lower(),
+    return _("This job’s status is “%(status)s”; it cannot be moved to “%(to)s” now.") % {
+        "status": job.get_status_display(),
+        "to": JobStatus(to).label,
     }
 
 

@@ -224,6 +224,6 @@ def test_two_declarations_at_once_complete_the_job_once(world, job):
         lambda: declaration_upload(actor=manager, job=job.pk, upload=pdf()),
         lambda: declaration_upload(actor=manager, job=job.pk, upload=pdf(2)),
     )
-    assert len(refused) == 1 and "completed" in refused[0]
+    assert len(refused) == 1 and "“Completed”" in refused[0]
     assert JobDocument.objects.filter(kind="declaration").count() == 1
     assert OutboundEmail.objects.filter(template="installation_declaration").count() == 1

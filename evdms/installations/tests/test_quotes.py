@@ -154,7 +154,7 @@ def test_only_the_jobs_installer_manager_quotes_and_only_a_surveyed_job(world, c
     quote_submit(actor=actor, job=job, lines=LINES)
     with pytest.raises(ValidationError) as again:
         quote_submit(actor=actor, job=job, lines=LINES)
-    assert "cannot be moved to “quoted”" in again.value.message_dict["status"][0]
+    assert "cannot be moved to “Quoted”" in again.value.message_dict["status"][0]
     assert Quote.objects.count() == 1
 
 

@@ -45,7 +45,7 @@ def test_a_step_from_the_wrong_status_is_refused_field_level(world, job):
     job, _ = job
     with pytest.raises(WrongStep) as refused:
         job_transition(job_id=job.pk, to=JobStatus.INSTALLED, party=Party.INSTALLER)
-    assert "cannot be moved to “installed”" in refused.value.message_dict["status"][0]
+    assert "cannot be moved to “Installed”" in refused.value.message_dict["status"][0]
     job.refresh_from_db()
     assert job.status == JobStatus.ASSIGNED and not JobTransition.objects.exists()
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import (
@@ -228,7 +229,10 @@ def home_price_set(
             {
                 "valid_from": [
                     _("Use a date from %(first)s to %(last)s.")
-                    % {"first": f"{EARLIEST:%Y-%m-%d}", "last": f"{latest:%Y-%m-%d}"}
+                    % {
+                        "first": date_format(EARLIEST.date(), "DATE_FORMAT"),
+                        "last": date_format(latest, "DATE_FORMAT"),
+                    }
                 ]
             }
         ) from exc
@@ -238,7 +242,7 @@ def home_price_set(
             {
                 "valid_from": [
                     _("Use a date from %(day)s on: %(why)s.")
-                    % {"day": f"{earliest.day:%Y-%m-%d}", "why": earliest.why}
+                    % {"day": date_format(earliest.day, "DATE_FORMAT"), "why": earliest.why}
                 ]
             }
         )

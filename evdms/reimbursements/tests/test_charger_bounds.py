@@ -252,7 +252,7 @@ def test_a_home_price_dated_year_1_is_refused_next_to_the_field(world, connectio
         "/my/reimbursement/home-price/", {"price_per_kwh": "0.25", "valid_from": "0001-01-01"}
     )
     assert answer.status_code == 422
-    assert "Use a date from 2010-01-01" in answer.content.decode()
+    assert "Use a date from 1 Jan 2010" in answer.content.decode()
     assert statements_run(OCTOBER) == {"made": 0, "held": 0, "existing": 0}
 
 

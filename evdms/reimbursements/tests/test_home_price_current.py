@@ -101,7 +101,7 @@ def test_a_price_cannot_apply_inside_a_month_whose_statement_is_made(dan, dan_cl
     inside = last_month + timedelta(days=3)
     response = post_price(dan_client, "0.30", valid_from=inside.isoformat())
     assert response.status_code == 422
-    assert f"Use a date from {this_month:%Y-%m-%d} on" in response.content.decode()
+    assert f"Use a date from {this_month.day} {this_month:%b %Y} on" in response.content.decode()
     assert f"statement for {last_month:%B %Y} is already made" in response.content.decode()
     assert not HomePrice.objects.exists()
     assert post_price(dan_client, "0.30", valid_from=this_month.isoformat()).status_code == 302

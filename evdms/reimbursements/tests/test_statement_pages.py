@@ -179,7 +179,7 @@ def test_an_analyst_downloads_the_statement_pdf_from_its_page(world, make_statem
     assert response["Content-Disposition"] == f'attachment; filename="{shared.reference}.pdf"'
     text = _pdf_text(response.content)
     assert shared.reference in text and "anna@example.com" in text and "2.50" in text
-    assert "2026-10-03" in text and "10.000" in text  # the session, as data is shared
+    assert "03/10/2026" in text and "10.000" in text  # the session (local date), as shared
     assert "Driver's price" in text and "Your price" not in text
 
 
@@ -191,7 +191,7 @@ def test_the_admin_pdf_leaves_out_sessions_without_home_charging_data_sharing(
     text = _pdf_text(client_for(world.ana).get(url).content)
     flat = " ".join(text.split())  # wherever the paragraph wraps
     assert "Session details are not shared" in flat and "1.75" in text
-    assert "2026-10-04" not in text and "7.000" not in text
+    assert "04/10/2026" not in text and "7.000" not in text
 
 
 def test_the_statement_pdf_is_404_outside_the_admins_reach_and_403_without_reports(

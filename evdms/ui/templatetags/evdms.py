@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from evdms.ui import formatting
+from evdms.ui.time_ago import time_ago
 
 register = template.Library()
 
@@ -70,6 +71,13 @@ def exact_money(value: Any, currency: str = "") -> str:
     """Money with its currency and four decimals: an exact line amount before the
     total's rounding to the cent, €2.5000."""
     return formatting.money(value, currency, 4)
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    """How long ago, as a whole phrase in the reader's language: "2 days ago", "vor 2
+    Tagen" (evdms/ui/time_ago.py; not ``timesince`` inside an "… ago" sentence)."""
+    return time_ago(moment)
 
 
 @register.filter
