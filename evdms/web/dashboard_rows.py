@@ -8,6 +8,8 @@ same cells, escaped the same way, made here in one pass.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -17,7 +19,7 @@ from evdms.reports.dashboard import ConnectionFigures
 from evdms.ui import formatting
 
 
-def _amounts(per_currency: dict) -> SafeString | str:
+def _amounts(per_currency: dict[str, Decimal]) -> SafeString | str:
     if not per_currency:
         return formatting.EMPTY
     return format_html_join(
