@@ -32,6 +32,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import User
 from evdms.invoicing.models import (
@@ -45,6 +47,7 @@ from evdms.invoicing.models import (
 from evdms.invoicing.services.issue import DraftLine, invoice_issue
 from evdms.invoicing.vat import ZERO, Treatment, cents
 from evdms.ui import formatting
+from evdms.ui.language import user_language
 
 REASON_MAX = 300
 CENT = Decimal("0.01")
@@ -260,10 +263,12 @@ def credit_note_issue(
     exemption_codes = dict(
         ((row.category, row.rate), row.exemption_code) for row in locked.vat_lines.all()
     )
-    drafts = [
-        _draft(line, amount, exemption_codes.get((line.vat_category, line.vat_rate), ""))
-        for line, amount in wanted
-    ]
+    # Written in the organisation's language, as its invoices' lines are (run.py).
+    with translation.override(user_language(None, locked.organisation)):
+        drafts = [
+            _draft(line, amount, exemption_codes.get((line.vat_category, line.vat_rate), ""))
+            for line, amount in wanted
+        ]
     return invoice_issue(
         organisation=locked.organisation,
         kind=locked.kind,
@@ -281,7 +286,7 @@ def _draft(line: InvoiceLine, amount: Decimal, exemption_code: str) -> DraftLine
     whole = amount == line.net_amount
     return DraftLine(
         source=LineSource.CREDIT,
-        description=f"Credit: {line.description}",
+        description=_("Credit: %(line)s") % {"line": line.description},
         # A line credited whole repeats its quantity and price; a part is one unit of
         # the amount, so quantity × price is the line's net amount either way.
         quantity=line.quantity if whole else Decimal(1),

@@ -40,7 +40,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import Organisation, User
 from evdms.charging.models import ChargingSession
@@ -59,6 +61,8 @@ from evdms.invoicing.services.issue import DraftLine, invoice_issue
 from evdms.invoicing.sources import Month
 from evdms.invoicing.vat import ZERO, cents, line_net
 from evdms.reimbursements import checkpoints
+from evdms.ui import formatting
+from evdms.ui.language import user_language
 
 logger = logging.getLogger("evdms.invoicing")
 
@@ -115,18 +119,30 @@ class _Planned:
         )
 
 
+# Line descriptions are written once, when the invoice is issued, in the organisation's
+# language (the run plans each organisation under it): the PDF and its embedded
+# e-invoice carry the same text, and an issued invoice never changes.
+
+
 def _month_label(month: Month) -> str:
-    return f"{month.first:%B %Y}"
+    return date_format(month.first, "YEAR_MONTH_FORMAT")
 
 
 def _day(moment: datetime | None, zone: tzinfo | None = None) -> str:
     """The local day; ``zone``: the current time zone read once for many lines (reading
     it per line cost a tenth of the run)."""
-    return f"{timezone.localtime(moment, zone):%d %b %Y}" if moment else ""
+    return date_format(timezone.localtime(moment, zone), "DATE_FORMAT") if moment else ""
 
 
 def _money(currency: str, amount: Decimal) -> str:
-    return f"{currency} {amount:,.2f}"
+    return formatting.money(amount, currency)
+
+
+def _percent(fee: Decimal) -> str:
+    """A percentage with the decimals it has: 3, 2.5 ("2,5" in German)."""
+    exponent = fee.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return formatting.number(fee, places)
 
 
 # --- Transactions -----------------------------------------------------------------------
@@ -141,7 +157,7 @@ def _session_line(
     return DraftLine(
         source=LineSource.PUBLIC_SESSION,
         description=" · ".join(
-            part for part in ("Public charging", when, who.name, session.place) if part
+            part for part in (_("Public charging"), when, who.name, session.place) if part
         ),
         quantity=ONE,
         unit_price=session.cost_excl_vat,
@@ -165,10 +181,10 @@ def _credit_line(
     # Exactly what its line billed, with the sign turned: the two net to zero.
     return DraftLine(
         source=LineSource.PUBLIC_SESSION_CREDIT,
-        description=(
-            f"Credited by the charge point operator: public charging session on "
-            f"{credited.invoice_number}"
-        ),
+        description=_(
+            "Credited by the charge point operator: public charging session on %(number)s"
+        )
+        % {"number": credited.invoice_number},
         quantity=-ONE,
         unit_price=credited.invoiced_net,
         net_amount=-credited.invoiced_net,
@@ -188,12 +204,16 @@ def _reimbursement_line(
     organisation_id: int, paid: sources.PaidReimbursement, labels: sources.Labels
 ) -> DraftLine:
     who = labels.of(organisation_id, paid.driver_id, paid.connection_id)
-    description = (
-        f"Home charging reimbursed to the driver: statement {paid.reference} "
-        f"({paid.statement_month:%B %Y})"
-    )
+    description = _(
+        "Home charging reimbursed to the driver: statement %(reference)s (%(month)s)"
+    ) % {
+        "reference": paid.reference,
+        "month": date_format(paid.statement_month, "YEAR_MONTH_FORMAT"),
+    }
     if paid.invoiced_before:
-        description += f", less {paid.invoiced_before} invoiced before its payment failed"
+        description += _(", less %(amount)s invoiced before its payment failed") % {
+            "amount": formatting.amount(paid.invoiced_before)
+        }
     return DraftLine(
         source=LineSource.REIMBURSEMENT,
         description=description,
@@ -236,7 +256,7 @@ def _fee_lines(
             lines.append(
                 DraftLine(
                     source=LineSource.DRIVER_FEE,
-                    description=f"Monthly fee per connected driver, {label}",
+                    description=_("Monthly fee per connected driver, %(month)s") % {"month": label},
                     quantity=Decimal(len(whole)),
                     unit_price=schedule.driver_fee,
                 )
@@ -246,10 +266,10 @@ def _fee_lines(
             lines.append(
                 DraftLine(
                     source=LineSource.DRIVER_FEE,
-                    description=(
-                        f"Monthly fee per connected driver, {label}: "
-                        f"{days[driver_id]} of {month.days} days"
-                    ),
+                    description=_(
+                        "Monthly fee per connected driver, %(month)s: %(days)s of %(all)s days"
+                    )
+                    % {"month": label, "days": days[driver_id], "all": month.days},
                     quantity=ONE,
                     unit_price=cents(share),
                     net_amount=cents(share),  # rounded once, from the exact share
@@ -261,7 +281,7 @@ def _fee_lines(
         lines.append(
             DraftLine(
                 source=LineSource.WARRANTY_FEE,
-                description=f"Home warranty and labour per driver, {label}",
+                description=_("Home warranty and labour per driver, %(month)s") % {"month": label},
                 quantity=Decimal(warranty_drivers),
                 unit_price=schedule.warranty_fee,
             )
@@ -271,8 +291,8 @@ def _fee_lines(
         lines.append(
             _fee_line(
                 LineSource.REIMBURSEMENT_FEE,
-                "Reimbursement service fee",
-                "reimbursement statement paid",
+                _("Reimbursement service fee"),
+                _("Reimbursement service fee per reimbursement statement paid"),
                 schedule.reimbursement_fee_basis,
                 schedule.reimbursement_fee,
                 statements,
@@ -284,8 +304,8 @@ def _fee_lines(
         lines.append(
             _fee_line(
                 LineSource.PUBLIC_FEE,
-                "Public charging service fee",
-                "business session",
+                _("Public charging service fee"),
+                _("Public charging service fee per business session"),
                 schedule.public_fee_basis,
                 schedule.public_fee,
                 sessions,
@@ -299,7 +319,7 @@ def _fee_lines(
 def _fee_line(
     source: str,
     name: str,
-    item: str,
+    per_item: str,
     basis: str,
     fee: Decimal,
     count: int,
@@ -310,14 +330,19 @@ def _fee_line(
         net = cents(amount * fee / HUNDRED)
         return DraftLine(
             source=source,
-            description=f"{name}: {fee.normalize():f} % of {_money(currency, amount)}",
+            description=_("%(fee)s: %(percent)s %% of %(amount)s")
+            % {
+                "fee": name,
+                "percent": _percent(fee),
+                "amount": _money(currency, amount),
+            },
             quantity=ONE,
             unit_price=net,
             net_amount=net,
         )
     return DraftLine(
         source=source,
-        description=f"{name} per {item}",
+        description=per_item,
         quantity=Decimal(count),
         unit_price=fee,
     )
@@ -329,16 +354,14 @@ def _fee_line(
 def _job_line(organisation_id: int, job: sources.CompletedJob, labels: sources.Labels) -> DraftLine:
     who = labels.of(organisation_id, job.driver_id, job.connection_id)
     what = (
-        f"Home charger and installation ({job.charger})"
+        _("Home charger and installation (%(charger)s)") % {"charger": job.charger}
         if job.charger
-        else ("Home charger and installation")
+        else _("Home charger and installation")
     )
     return DraftLine(
         source=LineSource.INSTALLATION,
-        description=(
-            f"{what}, completed {_day(job.completed_at)}: the "
-            f"organisation's share of quote {job.quote_number}"
-        ),
+        description=_("%(what)s, completed %(day)s: the organisation's share of quote %(quote)s")
+        % {"what": what, "day": _day(job.completed_at), "quote": job.quote_number},
         quantity=ONE,
         unit_price=job.share_excl_vat,
         net_amount=job.share_excl_vat,
@@ -379,11 +402,11 @@ class _Reads:
         self.days = sources.connected_days(ids, month)
         self.warranty = sources.drivers_under_warranty(ids, month)
         driver_ids: set[int] = set()
-        for sessions, _ in self.sessions.values():
+        for sessions, _left_out in self.sessions.values():
             driver_ids.update(s.driver_id for s in sessions if s.driver_id is not None)
         for credited in self.credited.values():
             driver_ids.update(c.driver_id for c in credited if c.driver_id is not None)
-        for paid, _ in self.paid.values():
+        for paid, _carried in self.paid.values():
             driver_ids.update(p.driver_id for p in paid)
         for jobs in self.jobs.values():
             driver_ids.update(j.driver_id for j in jobs)
@@ -486,7 +509,8 @@ def _organisation_invoice(
     """One organisation's invoices, in a savepoint of the chunk's transaction: all of
     them or (rolled back to the savepoint) none."""
     with transaction.atomic():
-        planned, taken, existing, left_out = _plan(organisation, month, schedule, reads)
+        with translation.override(user_language(None, organisation)):
+            planned, taken, existing, left_out = _plan(organisation, month, schedule, reads)
         invoices = []
         for plan in planned:
             invoices.append(

@@ -85,7 +85,7 @@ def test_the_three_kinds_come_out_right_to_the_cent(voltlease):
         ("Monthly fee per connected driver, October 2026: 11 of 31 days", D("1.000"), D("1.77")),
         ("Home warranty and labour per driver, October 2026", D("1.000"), D("2.50")),
         ("Reimbursement service fee per reimbursement statement paid", D("1.000"), D("0.50")),
-        ("Public charging service fee: 3 % of EUR 14.34", D("1.000"), D("0.43")),
+        ("Public charging service fee: 3 % of €14.34", D("1.000"), D("0.43")),
     ]
     # 10.20 × 21 % = 2.142 → 2.14
     assert (srv.total_excl_vat, srv.total_vat, srv.total_incl_vat) == (
@@ -112,6 +112,36 @@ def test_the_three_kinds_come_out_right_to_the_cent(voltlease):
         == 2
     )
     assert sorted(result.invoice_ids) == sorted(Invoice.objects.values_list("pk", flat=True))
+
+
+def test_a_german_organisations_lines_are_written_in_german(voltlease):
+    """Issue #19: the lines are written once, at issue, in the buyer organisation's
+    default language (the PDF and its embedded e-invoice carry the same text), with
+    local dates and amounts, whatever language the run itself is in."""
+    from django.utils import translation
+
+    org = voltlease["org"]
+    org.default_language = "de"
+    org.save(update_fields=["default_language"])
+    with translation.override("en-gb"):
+        invoices_run(OCT, issue_date=ISSUED)
+    srv = invoice(org, InvoiceKind.SERVICES)
+    assert [line.description for line in srv.lines.all()] == [
+        "Monatliche Gebühr pro angeschlossenem Fahrer, Oktober 2026",
+        "Monatliche Gebühr pro angeschlossenem Fahrer, Oktober 2026: 11 von 31 Tagen",
+        "Garantie und Arbeitsleistung zu Hause pro Fahrer, Oktober 2026",
+        "Servicegebühr Erstattung pro bezahlter Erstattungsabrechnung",
+        "Servicegebühr öffentliches Laden: 3 % von 14,34\xa0€",
+    ]
+    trx = invoice(org, InvoiceKind.TRANSACTIONS)
+    descriptions = [line.description for line in trx.lines.all()]
+    assert descriptions[0].startswith("Öffentliches Laden · 3. Okt. 2026 · Dana Driver")
+    assert descriptions[2].startswith("Dem Fahrer erstattetes Laden zu Hause")
+    assert "(September 2026)" in descriptions[2]
+    (job_line,) = invoice(org, InvoiceKind.BUNDLE, driver=voltlease["dana"]).lines.all()
+    assert job_line.description.startswith("Wallbox und Installation")
+    assert "abgeschlossen am 20. Okt. 2026" in job_line.description
+    assert not any("Public charging" in d or "October" in d for d in descriptions)
 
 
 def test_once_invoiced_the_driver_can_no_longer_change_the_purpose(voltlease):
