@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
 from drafthorse.models.party import TaxRegistration, TradeParty
@@ -151,11 +153,16 @@ def invoice_xml(
     settlement.period.start = invoice.month
     settlement.period.end = _month_end(invoice.month)
     terms = PaymentTerms()
+    # In the language of the invoice's lines (the buyer organisation's, see
+    # render_invoice_pdf): one document in one language.
     terms.description = (
-        f"Credit note correcting invoice {invoice.credits.number}"
+        _("Credit note correcting invoice %(number)s") % {"number": invoice.credits.number}
         if credit_note and invoice.credits is not None
-        else f"Payable by {invoice.due_date.day} {invoice.due_date:%B %Y}, "
-        f"quoting {invoice.payment_reference}"
+        else _("Payable by %(date)s, quoting %(reference)s")
+        % {
+            "date": date_format(invoice.due_date, "DATE_FORMAT"),
+            "reference": invoice.payment_reference,
+        }
     )
     terms.due = invoice.due_date
     settlement.terms.add(terms)

@@ -504,14 +504,14 @@ def invoice_pdf_plain(
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice's PDF/A-3 with its e-invoice embedded (Factur-X, EN 16931): the pages
     in the buyer organisation's default language whoever renders them (the worker, or an
-    admin's download in any language); the e-invoice in English, the standard's words,
-    the same document whatever the pages' language."""
+    admin's download in any language); the e-invoice in the same language as its lines,
+    which the invoice run wrote in it (evdms/invoicing/services/run.py): one document,
+    whoever renders it."""
     lines = list(invoice.lines.all())
     vat_lines = list(invoice.vat_lines.all())
-    with translation.override(settings.LANGUAGE_CODE):
-        xml = invoice_xml(invoice, lines, vat_lines)
     language = pdf_language(invoice)
     with translation.override(language):
+        xml = invoice_xml(invoice, lines, vat_lines)
         plain = invoice_pdf_plain(invoice, lines, vat_lines)
         title = f"{title_of(invoice)} {invoice.number}"
         subject = _("%(title)s of %(date)s, %(buyer)s") % {
