@@ -56,8 +56,8 @@ def test_the_dashboard_page_shows_charts_with_their_figures(fleet: Fleet):
         '<svg class="chart"' in html and 'aria-label="Home charging energy per month (kWh)"' in html
     )
     assert "Reimbursed home charging per month (EUR)" in html
-    assert "<title>Oct 26: €3.48</title>" in html  # a bar's amount reads as money does
-    assert "<title>Oct 26: 12 kWh</title>" in html  # energy keeps its unit after it
+    assert "<title>Oct 2026: €3.48</title>" in html  # a bar's amount reads as money does
+    assert "<title>Oct 2026: 12 kWh</title>" in html  # energy keeps its unit after it
     assert "<td>October 2026</td>" in html  # the table beside the chart
     assert "Acme_Home" in html and "CRM-1" in html
     assert f"{reverse('reports:transactions')}?connection={fleet.acme.pk}" in html

@@ -112,7 +112,7 @@ def test_a_dutch_driver_joins_gives_bank_details_and_reads_a_statement_in_dutch(
 
     page.goto(f"{live_server.url}/join/{connection.invite_token}/")
     expect(page.get_by_role("heading", name="Voltlease Drivers")).to_be_visible()
-    expect(page.get_by_text("Thuisladen vergoed (tot EUR 0,29 per kWh)")).to_be_visible()
+    expect(page.get_by_text("Thuisladen vergoed (tot € 0,29 per kWh)")).to_be_visible()
     dutch(page)
     page.get_by_role("link", name="Aanmelding versturen").click()
     expect(page.get_by_role("heading", name="Aanmelden bij Voltlease Drivers")).to_be_visible()
@@ -182,7 +182,7 @@ def test_a_dutch_driver_joins_gives_bank_details_and_reads_a_statement_in_dutch(
     assert statements_run(date(2026, 10, 1))["made"] == 1
     page.reload()
     row = page.get_by_role("row", name=re.compile("oktober 2026"))
-    expect(row).to_contain_text("EUR 2,50")  # 10 kWh at 0.25
+    expect(row).to_contain_text("€ 2,50")  # 10 kWh at 0.25
     expect(row).to_contain_text("Klaar voor betaling")
     dutch(page)
     screenshot(page, f"dutch-driver-reimbursement-{page.viewport_size['width']}")
