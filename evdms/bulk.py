@@ -1,7 +1,8 @@
-"""Plain-row inserts for the monthly runs (statement lines, invoices and their lines):
-COPY on PostgreSQL, one prepared statement run for every row (executemany) on SQLite.
-Model instances and the ORM's per-value preparation cost more than the rest of a run
-with millions of lines.
+"""Plain rows for the monthly runs: inserts (statement lines, invoices and their lines)
+by COPY on PostgreSQL and one prepared statement run for every row (executemany) on
+SQLite; reads straight from the driver, with the few values that need it read here.
+Model instances and the ORM's per-value preparation and converters cost more than the
+rest of a run with millions of lines.
 
 Inside the caller's transaction, as ``bulk_create`` is; a constraint refusing a row
 raises Django's ``IntegrityError`` as ``bulk_create`` does, so callers that retry or
@@ -12,11 +13,13 @@ PostgreSQL (where COPY cannot skip a row) multi-row ``INSERT … ON CONFLICT DO 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Context, Decimal
 from typing import Any, cast
 
 from django.db import connection, models
+from django.db.models import QuerySet
 
 # Fields whose values go to the driver as they are, exactly as the ORM passes them:
 # text, whole numbers, Decimals (the ORM does not convert these either) and ids.
@@ -55,6 +58,10 @@ def insert_rows(
     ]
 
     adapt_datetime = connection.ops.adapt_datetimefield_value
+    # SQLite stores Django's datetimes as naive text in the connection's time zone: for
+    # a datetime in UTC already, when that zone is UTC, the text is made here directly
+    # (what adapt_datetimefield_value makes, at a fifth of its cost).
+    utc_text = connection.vendor == "sqlite" and connection.timezone is UTC
 
     def prepared(row: Sequence[Any]) -> Sequence[Any]:
         if not prepare:
@@ -62,7 +69,9 @@ def insert_rows(
         values = list(row)
         for position, field, is_datetime in prepare:
             value = values[position]
-            if is_datetime and (
+            if utc_text and is_datetime and type(value) is datetime and value.tzinfo is UTC:
+                values[position] = value.replace(tzinfo=None).isoformat(" ")
+            elif is_datetime and (
                 value is None or (type(value) is datetime and value.utcoffset() is not None)
             ):
                 # What the field does with no value or an aware datetime, without its
@@ -103,3 +112,40 @@ def insert_rows(
                 f"{insert} INTO {table} ({columns}) VALUES ({marks})",
                 [prepared(row) for row in rows],
             )
+
+
+def plain_rows(queryset: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset straight from the driver, without Django's
+    per-value converters (datetimes and decimals on SQLite above all): read the values
+    that need it with ``utc_datetime`` and ``decimal_value``. Locks
+    (``select_for_update``) are in the SQL as the queryset has them."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
+def utc_datetime(value: datetime | str) -> datetime:
+    """A datetime column read by plain SQL, in UTC: SQLite gives Django's UTC as a naive
+    datetime (or text), PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+# SQLite keeps 15 significant digits of a decimal column (NUMERIC: a float when it has
+# a fraction); what the ORM's converter makes of it, made the same way.
+_FIFTEEN_DIGITS = Context(prec=15).create_decimal_from_float
+
+
+def decimal_value(value: Decimal | float | int | str, places: int) -> Decimal:
+    """A decimal column with ``places`` decimals read by plain SQL (not NULL), as the
+    ORM reads it."""
+    if type(value) is Decimal:  # PostgreSQL: exact already
+        return value
+    if isinstance(value, float):
+        return _FIFTEEN_DIGITS(value).quantize(Decimal(1).scaleb(-places))
+    return Decimal(value).quantize(Decimal(1).scaleb(-places))

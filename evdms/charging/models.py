@@ -154,8 +154,10 @@ class ChargingSession(models.Model):
     currency = models.CharField(max_length=3, blank=True)  # ISO 4217
     # Public sessions only: business (the organisation pays) or personal (the driver).
     purpose = models.CharField(max_length=8, choices=SessionPurpose.choices, blank=True)
-    # When the month's invoice took the session: its purpose is fixed from then on.
-    invoiced_at = models.DateTimeField(null=True, blank=True)
+    # The month's invoice that takes the session holds it in a line (its
+    # ``invoice_line``): the purpose is fixed from then on. No mark is written on the
+    # session: an UPDATE of every public session of the month was most of the invoice
+    # run's time on PostgreSQL.
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -33,6 +33,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from evdms.accounts.models import User
+from evdms.bulk import decimal_value, plain_rows, utc_datetime
 from evdms.charging.models import (
     ChargingSession,
     SessionKind,
@@ -240,7 +241,12 @@ class Labels:
 # --- Transactions -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+COST_PLACES = ChargingSession._meta.get_field("cost_excl_vat").decimal_places
+
+
+# Slots, not frozen: one per public session of the month, and a frozen dataclass sets
+# each field through object.__setattr__ (several times the cost). Read, never changed.
+@dataclass(slots=True)
 class PublicSession:
     id: int
     driver_id: int | None
@@ -261,13 +267,15 @@ def open_public_sessions(
     currencies: dict[int, str], month: Month
 ) -> dict[int, tuple[list[PublicSession], int]]:
     """Per organisation (``currencies``: each one's currency), the business sessions to
-    invoice, locked (the driver's Business/Personal mark waits for this transaction:
-    what is invoiced is what was marked), oldest first; and how many were left out
-    because they are in another currency than the invoice."""
+    invoice, oldest first; and how many were left out because they are in another
+    currency than the invoice. Not locked: the run holds the organisations' rows, for
+    which a driver's Business/Personal mark waits (``run._organisations_lock``), and
+    the unique session column of the invoice lines refuses a second invoice of one."""
     found: dict[int, tuple[list[PublicSession], int]] = {pk: ([], 0) for pk in currencies}
     rows = (
-        ChargingSession.objects.select_for_update(of=("self",))
-        .filter(_open_sessions(), organisation_id__in=list(currencies), started_at__lt=month.end)
+        ChargingSession.objects.filter(
+            _open_sessions(), organisation_id__in=list(currencies), started_at__lt=month.end
+        )
         .order_by("organisation_id", "started_at", "pk")
         .values_list(
             "organisation_id",
@@ -285,7 +293,21 @@ def open_public_sessions(
     )
     # The place of a session is one of few (the operators' locations): made once each.
     places: dict[tuple[str, str, str], str] = {}
-    for org, pk, driver_id, connection_id, started, wh, cost, cur, name, address, operator in rows:
+    # Plain rows: the ORM's converters of the datetime and the decimal cost as much as
+    # the rest of the read, for a row per public session of the chunk's organisations.
+    for (
+        org,
+        pk,
+        driver_id,
+        connection_id,
+        started,
+        wh,
+        cost,
+        cur,
+        name,
+        address,
+        operator,
+    ) in plain_rows(rows):
         sessions, other_currency = found[org]
         if cur and cur != currencies[org]:
             found[org] = (sessions, other_currency + 1)
@@ -298,9 +320,9 @@ def open_public_sessions(
                 id=pk,
                 driver_id=driver_id,
                 connection_id=connection_id,
-                started_at=started,
+                started_at=None if started is None else utc_datetime(started),
                 energy_wh=wh,
-                cost_excl_vat=cost if cost is not None else ZERO,  # none: filtered out
+                cost_excl_vat=ZERO if cost is None else decimal_value(cost, COST_PLACES),
                 place=place,
             )
         )

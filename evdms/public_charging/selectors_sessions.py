@@ -13,22 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from evdms.accounts.models import User
 from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
+from evdms.invoicing.models import InvoiceLine
 from evdms.ui import formatting
 
 MONTHS_LISTED = 36  # months offered in the driver's filter, newest first
 
 
 def own_public_sessions(driver: User) -> QuerySet[ChargingSession]:
+    """``invoiced``: a month's invoice holds the session (its line), so its purpose is
+    part of that invoice."""
     return (
         ChargingSession.objects.filter(driver=driver, kind=SessionKind.PUBLIC)
         .select_related("connection")
+        .annotate(invoiced=Exists(InvoiceLine.objects.filter(session_id=OuterRef("pk"))))
         .order_by("-started_at", "-pk")
     )
 
@@ -96,7 +100,7 @@ class PublicSessionRow:
 
     @property
     def purpose_changeable(self) -> bool:
-        return not self.credited and self.session.invoiced_at is None
+        return not self.credited and not getattr(self.session, "invoiced", False)
 
 
 def organisation_sees_details(session: ChargingSession) -> bool:

@@ -45,7 +45,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from evdms.accounts.models import Organisation, User
-from evdms.charging.models import ChargingSession
 from evdms.invoicing import sources
 from evdms.invoicing.delivery import invoices_deliver_after_commit, invoices_deliver_pending
 from evdms.invoicing.models import (
@@ -53,7 +52,6 @@ from evdms.invoicing.models import (
     FeeSchedule,
     Invoice,
     InvoiceKind,
-    InvoiceLine,
     LineSource,
 )
 from evdms.invoicing.selectors import fee_schedules_in_force
@@ -96,10 +94,6 @@ class RunResult:
         }
 
 
-class _Contended(Exception):
-    """A source changed between reading it and marking it: read the organisation again."""
-
-
 @dataclass
 class _Planned:
     kind: str
@@ -134,6 +128,26 @@ def _day(moment: datetime | None, zone: tzinfo | None = None) -> str:
     return date_format(timezone.localtime(moment, zone), "DATE_FORMAT") if moment else ""
 
 
+class _Days:
+    """The local days of many moments, each day formatted once: Django's date_format
+    (its translations, per call) cost more than the rest of a session's line."""
+
+    __slots__ = ("_labels", "_zone")
+
+    def __init__(self, zone: tzinfo) -> None:
+        self._zone = zone
+        self._labels: dict[date, str] = {}
+
+    def __call__(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        day = moment.astimezone(self._zone).date()
+        label = self._labels.get(day)
+        if label is None:
+            label = self._labels[day] = date_format(day, "DATE_FORMAT")
+        return label
+
+
 def _money(currency: str, amount: Decimal) -> str:
     return formatting.money(amount, currency)
 
@@ -149,16 +163,20 @@ def _percent(fee: Decimal) -> str:
 
 
 def _session_line(
-    organisation_id: int, session: sources.PublicSession, labels: sources.Labels, zone: tzinfo
+    organisation_id: int,
+    session: sources.PublicSession,
+    labels: sources.Labels,
+    day: _Days,
+    what: str,
 ) -> DraftLine:
+    """``what``: "Public charging" in the organisation's language, translated once for
+    all its lines (a gettext per line cost more than the line)."""
     who = labels.of(organisation_id, session.driver_id, session.connection_id)
     net = cents(session.cost_excl_vat)
-    when = _day(session.started_at, zone)
+    when = day(session.started_at)
     return DraftLine(
         source=LineSource.PUBLIC_SESSION,
-        description=" · ".join(
-            part for part in (_("Public charging"), when, who.name, session.place) if part
-        ),
+        description=" · ".join(part for part in (what, when, who.name, session.place) if part),
         quantity=ONE,
         unit_price=session.cost_excl_vat,
         net_amount=net,
@@ -417,15 +435,14 @@ class _Reads:
 
 def _plan(
     organisation: Organisation, month: Month, schedule: FeeSchedule | None, reads: _Reads
-) -> tuple[list[_Planned], list[int], bool, int]:
-    """The organisation's invoices to issue, the sessions they take, whether the month
-    had invoices already, and the sources left out (from the chunk's ``reads``)."""
+) -> tuple[list[_Planned], bool, int]:
+    """The organisation's invoices to issue, whether the month had invoices already,
+    and the sources left out (from the chunk's ``reads``)."""
     org = organisation.pk
     currency = organisation.currency
     kinds, bundle_drivers = reads.existing[org]
     planned: list[_Planned] = []
     left_out = 0
-    taken: list[int] = []
     sessions: list[sources.PublicSession] = []
     credited: list[sources.CreditedSession] = []
     paid: list[sources.PaidReimbursement] = []
@@ -448,14 +465,13 @@ def _plan(
     labels = reads.labels
 
     if InvoiceKind.TRANSACTIONS not in kinds:
-        zone = timezone.get_current_timezone()
-        lines = [_session_line(org, s, labels, zone) for s in sessions]
+        day, what = _Days(timezone.get_current_timezone()), _("Public charging")
+        lines = [_session_line(org, s, labels, day, what) for s in sessions]
         lines += [_credit_line(org, c, labels) for c in credited]
         lines += [_reimbursement_line(org, p, labels) for p in paid if p.amount]
         transactions = _Planned(InvoiceKind.TRANSACTIONS, lines)
         if lines and transactions.total:
             planned.append(transactions)
-            taken = [s.id for s in sessions]
             bases = (
                 len(sessions),
                 sum((line.net_amount or ZERO for line in lines[: len(sessions)]), ZERO),
@@ -479,24 +495,7 @@ def _plan(
         if bundle.total:
             planned.append(bundle)
     existing = bool(kinds or bundle_drivers)
-    return planned, taken, existing, left_out
-
-
-def _mark_invoiced(invoice: Invoice | None, session_ids: list[int]) -> None:
-    """The sessions' Business/Personal mark is fixed from now on: the sessions on the
-    Transactions ``invoice``'s lines, in one UPDATE (no list of ids to send). It must
-    update exactly ``session_ids`` (they are locked and were open when read)."""
-    if not session_ids:
-        return
-    assert invoice is not None  # sessions are taken by a Transactions invoice only
-    marked = ChargingSession.objects.filter(
-        pk__in=InvoiceLine.objects.filter(invoice_id=invoice.pk, session_id__isnull=False).values(
-            "session_id"
-        ),
-        invoiced_at__isnull=True,
-    ).update(invoiced_at=timezone.now())
-    if marked != len(session_ids):
-        raise _Contended
+    return planned, existing, left_out
 
 
 def _organisation_invoice(
@@ -510,7 +509,7 @@ def _organisation_invoice(
     them or (rolled back to the savepoint) none."""
     with transaction.atomic():
         with translation.override(user_language(None, organisation)):
-            planned, taken, existing, left_out = _plan(organisation, month, schedule, reads)
+            planned, existing, left_out = _plan(organisation, month, schedule, reads)
         invoices = []
         for plan in planned:
             invoices.append(
@@ -524,10 +523,6 @@ def _organisation_invoice(
                     issued_by="monthly run",
                 )
             )
-        transactions = next(
-            (invoice for invoice in invoices if invoice.kind == InvoiceKind.TRANSACTIONS), None
-        )
-        _mark_invoiced(transactions, taken)
         # E-mailed once the chunk commits; what a kill in between leaves unsent the next
         # run queues first (invoices_deliver_pending).
         invoices_deliver_after_commit(invoice.pk for invoice in invoices)
@@ -569,7 +564,9 @@ def invoices_run(
         try:
             with transaction.atomic():
                 _constraints_immediate()
+                _organisations_lock(chunk)
                 reads = _Reads([organisations[pk] for pk in chunk], the_month)
+                checkpoints.checkpoint("sources-read")
                 for organisation_id in chunk:
                     outcomes[organisation_id] = _organisation_attempts(
                         organisations[organisation_id],
@@ -612,7 +609,7 @@ def _organisation_attempts(
     for attempt in range(ATTEMPTS):
         try:
             return _organisation_invoice(organisation, month, schedule, issue_date, reads)
-        except (IntegrityError, _Contended):
+        except IntegrityError:
             if attempt + 1 < ATTEMPTS:
                 # Read the organisation again: what is done now is skipped.
                 reads = _Reads([organisation], month)
@@ -622,6 +619,21 @@ def _organisation_attempts(
             logger.exception("Invoices of %s for %s refused", organisation, month.first)
             return None
     return None
+
+
+def _organisations_lock(organisation_ids: list[int]) -> None:
+    """The chunk's organisations' rows, locked until it commits: a driver's Business /
+    Personal mark waits for them (``session_purpose_set``), so the sessions read are
+    invoiced as they were marked. One lock per organisation rather than per session:
+    row locks on every public session of the month cost as much as writing them.
+    FOR NO KEY UPDATE: rows that refer to an organisation (a charger's new session, an
+    audit event) are still written meanwhile."""
+    list(
+        Organisation.objects.select_for_update(no_key=True)
+        .filter(pk__in=organisation_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _constraints_immediate() -> None:

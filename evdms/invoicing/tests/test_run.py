@@ -104,10 +104,9 @@ def test_the_three_kinds_come_out_right_to_the_cent(voltlease):
     # Personal sessions are never invoiced; business ones are fixed from now on.
     personal = ChargingSession.objects.get(purpose=SessionPurpose.PERSONAL)
     assert not InvoiceLine.objects.filter(session=personal).exists()
-    assert personal.invoiced_at is None
     assert (
         ChargingSession.objects.filter(
-            purpose=SessionPurpose.BUSINESS, invoiced_at__isnull=False
+            purpose=SessionPurpose.BUSINESS, invoice_line__isnull=False
         ).count()
         == 2
     )
@@ -161,6 +160,54 @@ def test_once_invoiced_the_driver_can_no_longer_change_the_purpose(voltlease):
     session_purpose_set(driver=voltlease["dana"], session=personal, purpose="business")
     invoices_run(date(2026, 11, 1), issue_date=date(2026, 12, 1))
     assert InvoiceLine.objects.get(session=personal).invoice.month == date(2026, 11, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_purpose_change_while_the_run_invoices_waits_and_is_then_refused(voltlease):
+    """The run holds the organisation while it invoices: a driver marking a session
+    Personal meanwhile waits for the run's commit, then finds it invoiced (the session
+    is not invoiced as Business after its driver made it Personal)."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection as db
+
+    from evdms.public_charging.services.purpose import PURPOSE_FIXED, session_purpose_set
+    from evdms.reimbursements import checkpoints
+
+    billed = ChargingSession.objects.filter(purpose=SessionPurpose.BUSINESS).earliest("pk")
+    outcome: list[str] = []
+
+    def mark_personal() -> None:
+        try:
+            session_purpose_set(
+                driver=voltlease["dana"], session=billed, purpose=SessionPurpose.PERSONAL
+            )
+            outcome.append("changed")
+        except ValidationError as refused:
+            outcome.append(str(refused))
+        finally:
+            db.close()
+
+    marker = threading.Thread(target=mark_personal)
+    waited: list[bool] = []
+
+    def at(name: str) -> None:
+        # Between reading the sessions and writing their lines: no lock of the lines
+        # yet, only the run's hold on the organisation.
+        if name == "sources-read" and not waited:
+            marker.start()
+            marker.join(timeout=1.5)  # the run's transaction is still open
+            waited.append(marker.is_alive())
+
+    with mock.patch.object(checkpoints, "checkpoint", at):
+        invoices_run(OCT, issue_date=ISSUED)
+    marker.join(timeout=30)
+    assert waited == [True]  # it waited for the run
+    assert len(outcome) == 1 and PURPOSE_FIXED in outcome[0]
+    billed.refresh_from_db()
+    assert billed.purpose == SessionPurpose.BUSINESS
+    assert InvoiceLine.objects.filter(session=billed).count() == 1
 
 
 def test_whole_months_count_any_day_connected_as_a_month(voltlease):
@@ -323,7 +370,7 @@ def test_an_organisation_that_cannot_be_invoiced_is_refused_and_the_others_go_on
     assert "Rival" in caplog.text
     # Nothing half-written: the refused organisation's session stays open, and no
     # number was used (Voltlease's are the first of each series).
-    assert ChargingSession.objects.filter(organisation=other, invoiced_at=None).count() == 101
+    assert ChargingSession.objects.filter(organisation=other, invoice_line=None).count() == 101
     assert InvoiceSeries.objects.get(key="TRX-2026").next_number == 2
     assert org.invoices.count() == 3
 
@@ -562,7 +609,7 @@ def test_an_organisation_refused_mid_chunk_rolls_back_alone_and_the_chunk_goes_o
         "chunk2",
     }
     assert_gapless(list(Invoice.objects.values_list("organisation", "kind", "number")))
-    assert ChargingSession.objects.filter(organisation=orgs[1], invoiced_at__isnull=True).exists()
+    assert ChargingSession.objects.filter(organisation=orgs[1], invoice_line__isnull=True).exists()
     # The next run issues the refused organisation's invoices, numbered on from the others.
     again = invoices_run(OCT, issue_date=ISSUED, chunk_size=3)
     assert again.refused == 0

@@ -149,7 +149,7 @@ def assert_sources_once() -> None:
         if session.purpose == SessionPurpose.PERSONAL:
             assert billed == [] and deducted == []  # personal sessions never
             continue
-        if session.invoiced_at is None:
+        if not billed:
             # Business sessions not invoiced: only those credited before invoicing.
             assert session.status == SessionStatus.CREDITED and billed == deducted == []
             continue

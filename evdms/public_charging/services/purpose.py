@@ -1,8 +1,8 @@
 """The driver's Business / Personal mark on a public charging session.
 
 The organisation pays business sessions only, so the mark decides who pays; once the
-month's invoice has taken the session (``invoiced_at``) the mark is part of an invoice
-and stays as it is. A session its operator credited counts nowhere: there is nothing
+month's invoice has taken the session (a line of it holds the session) the mark is part
+of an invoice and stays as it is. A session its operator credited counts nowhere: there is nothing
 left to mark.
 """
 
@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from evdms.accounts.models import User
+from evdms.accounts.models import Organisation, User
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.charging.models import ChargingSession, SessionKind, SessionPurpose, SessionStatus
+from evdms.invoicing.models import InvoiceLine
 
 # English here (tests and the API compare them); translated where raised.
 PURPOSE_FIXED = gettext_noop(
@@ -33,8 +34,11 @@ def session_purpose_set(*, driver: User, session: ChargingSession, purpose: str)
     is changes nothing and records nothing."""
     if purpose not in SessionPurpose.values:
         raise ValidationError({"purpose": [_(PURPOSE_CHOICE)]})
-    # The row is read again under a lock: the invoice run may be taking it right now,
-    # and what it took must be what it invoiced.
+    # The invoice run may be taking the organisation's sessions right now, and what it
+    # took must be what it invoiced: it holds the organisation's row locked while it
+    # reads and invoices them (``invoicing.services.run``), so this waits for it, then
+    # sees the session's invoice line. The session row is locked against a second mark.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=session.organisation_id).first()
     current = (
         ChargingSession.objects.select_for_update(of=("self",))
         .select_related("organisation")
@@ -47,7 +51,7 @@ def session_purpose_set(*, driver: User, session: ChargingSession, purpose: str)
         raise PermissionDenied("Not the driver's public session.")
     if current.status == SessionStatus.CREDITED:
         raise ValidationError({"purpose": [_(PURPOSE_CREDITED)]})
-    if current.invoiced_at is not None:
+    if InvoiceLine.objects.filter(session_id=current.pk).exists():
         raise ValidationError({"purpose": [_(PURPOSE_FIXED)]})
     old = current.purpose
     if old == purpose:

@@ -118,3 +118,27 @@ def make_public_world(world: World) -> PublicWorld:
         )
         people.append(user)
     return PublicWorld(world, acme, plain, rival, *people)
+
+
+def invoiced_line(session: ChargingSession) -> None:
+    """The month's Transactions invoice takes ``session``, as the monthly run would: a
+    line of it holds the session."""
+    from evdms.invoicing.models import InvoiceKind, LineSource
+    from evdms.invoicing.services.issue import DraftLine, invoice_issue
+
+    cost = session.cost_excl_vat or Decimal("1.00")
+    invoice_issue(
+        organisation=session.organisation,
+        kind=InvoiceKind.TRANSACTIONS,
+        month=timezone.localdate(session.started_at).replace(day=1),
+        lines=[
+            DraftLine(
+                source=LineSource.PUBLIC_SESSION,
+                description="Public charging",
+                quantity=Decimal(1),
+                unit_price=cost,
+                session_id=session.pk,
+                driver_id=session.driver_id,
+            )
+        ],
+    )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from evdms.audit.models import AuditAction, AuditEvent
-from evdms.charging.models import ChargingSession
 from evdms.charging.services.sessions import public_session_credit
 from evdms.public_charging.services.purpose import PURPOSE_FIXED, session_purpose_set
-from evdms.public_charging.tests.sessions_fixtures import PublicWorld, at, make_public_world
+from evdms.public_charging.tests.sessions_fixtures import (
+    PublicWorld,
+    at,
+    invoiced_line,
+    make_public_world,
+)
 from evdms.testing.fixtures import World
 
 
@@ -46,7 +49,7 @@ def test_marking_it_as_it_is_records_nothing(public_world: PublicWorld):
 
 def test_once_invoiced_the_purpose_stays(public_world: PublicWorld):
     session = public_world.public(public_world.dan, at(3))
-    ChargingSession.objects.filter(pk=session.pk).update(invoiced_at=timezone.now())
+    invoiced_line(session)
     with pytest.raises(ValidationError) as refused:
         session_purpose_set(driver=public_world.dan, session=session, purpose="personal")
     assert refused.value.message_dict == {"purpose": [PURPOSE_FIXED]}

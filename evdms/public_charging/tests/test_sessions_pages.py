@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from evdms.charging.models import ChargingSession
 from evdms.charging.services.sessions import public_session_credit
 from evdms.public_charging.tests.sessions_fixtures import (
     PublicWorld,
     at,
     driver_client,
+    invoiced_line,
     make_public_world,
 )
 from evdms.testing.fixtures import World, client_for
@@ -80,7 +80,7 @@ def test_the_driver_marks_a_session_personal(public_world: PublicWorld):
 def test_after_the_invoice_the_page_says_why_the_purpose_stays(public_world: PublicWorld):
     session = public_world.public(public_world.dan, at(3))
     client = driver_client(public_world.dan)
-    ChargingSession.objects.filter(pk=session.pk).update(invoiced_at=timezone.now())
+    invoiced_line(session)
     text = client.get(URL).content.decode()
     assert "(invoiced)" in text
     assert f"{URL}{session.pk}/purpose/" not in text

@@ -21,18 +21,17 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from evdms.bulk import insert_rows
+from evdms.bulk import insert_rows, plain_rows, utc_datetime
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
 from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 from evdms.charging.services.sessions import sessions_hold
@@ -103,16 +102,6 @@ class _Steps:
     def at(self, moment: datetime) -> Any:
         index = bisect_right(self.moments, moment)
         return self.values[index - 1] if index else self.before
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A datetime column read by plain SQL: SQLite gives Django's UTC as a naive
-    datetime (or text), PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _local_midnight(day: date) -> datetime:
@@ -222,7 +211,7 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
         # Before a connection's first recorded maximum, that first one applies (it is
         # the oldest known), as in connections.selectors.max_price_in_force.
         caps={
-            pk: _Steps([(_utc(moment), cap) for moment, cap in history], history[0][1])
+            pk: _Steps([(utc_datetime(moment), cap) for moment, cap in history], history[0][1])
             for pk, history in max_price_histories().items()
         },
         currencies=dict(Connection.objects.values_list("pk", "currency")),
@@ -352,7 +341,7 @@ def _chunk_plan(
         .values_list("pk", "driver_id", "connection_id", "started_at", "energy_wh")
     )
     for (driver_id, connection_id), group in groupby(
-        _plain_rows(sessions), key=lambda row: (row[1], row[2])
+        plain_rows(sessions), key=lambda row: (row[1], row[2])
     ):
         if (driver_id, connection_id) in existing:
             # Made by an earlier run and never changed: its late sessions wait a month.
@@ -367,7 +356,7 @@ def _chunk_plan(
         price_steps = prices.get(driver_id, no_price)
         cap_steps = run.caps[connection_id]
         for session_id, _driver, _connection, started, energy_wh in group:
-            started_at = _utc(started)
+            started_at = utc_datetime(started)
             cap = cap_steps.at(started_at)
             if cap is None:
                 continue  # the connection did not reimburse when the session started
@@ -413,16 +402,6 @@ def _chunk_plan(
         counts["held" if draft.reasons else "made"] += 1
     counts["sessions held"] += len(held)
     return drafts, held, counts
-
-
-def _plain_rows(queryset: QuerySet[Any, Any]) -> Iterator[tuple[Any, ...]]:
-    """The queryset's rows straight from the driver: Django's per-value converters
-    (datetimes on SQLite above all) cost more than the rest of the run."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(5000):
-            yield from rows
 
 
 def _chunk_write(run: _Run, drafts: list[_Draft]) -> None:
