@@ -34,7 +34,11 @@ from evdms.reimbursements.models import (
     Statement,
     StatementStatus,
 )
-from evdms.reimbursements.selectors import price_earliest_day, reimbursing_memberships
+from evdms.reimbursements.selectors import (
+    price_earliest_day,
+    reimbursing_memberships,
+    reimbursing_organisation,
+)
 from evdms.ui.formatting import price as price_shown
 from evdms.ui.language import user_language
 from evdms.ui.numbers import typed_decimal_or_error
@@ -125,11 +129,15 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
             **({"statements released": [None, released]} if released else {}),
         },
     )
+    # The driver's language, else their organisation's default, like their other
+    # e-mails (a driver who never chose one reads their employer's language).
+    organisation = reimbursing_organisation(driver)
     email_send(
         to=[driver.email],
         template="bank_account_changed",
         context={"driver": driver, "account": account, "had_account": current is not None},
-        language=user_language(driver),
+        organisation=organisation,
+        language=user_language(driver, organisation),
     )
     return account
 

@@ -168,3 +168,16 @@ def test_a_dutch_driver_confirms_an_unusually_high_price_in_dutch_figures(world)
     )
     assert confirmed.status_code == 302
     assert HomePrice.objects.get(driver=driver).price_per_kwh == Decimal("12.5")
+
+
+def test_bank_details_mail_is_in_the_organisations_language_for_a_driver_without_one(world):
+    from evdms.reimbursements.services import bank_account_set
+
+    world.org_a.default_language = "nl"
+    world.org_a.save(update_fields=["default_language"])
+    driver = driver_speaking("", confirmed=True)
+    make_membership(make_connection(world.org_a), driver)
+    bank_account_set(driver=driver, holder="Dora Driver", iban="NL91ABNA0417164300")
+    email = OutboundEmail.objects.get(template="bank_account_changed")
+    assert email.language == "nl"
+    assert email.subject == "Je bankgegevens voor vergoedingen zijn toegevoegd"
