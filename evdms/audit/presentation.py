@@ -26,6 +26,8 @@ from evdms.audit.models import AuditEvent
 from evdms.ui import formatting
 
 EMPTY = "—"
+# Recorded values that name who acted: a code or an e-mail address (evdms.accounts.who).
+WHO_FIELDS = frozenset({"by", "issued_by", "paid_by"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def value_text(name: str, value: Any, field: models.Field[Any, Any] | None = Non
     """One recorded value as the product shows it."""
     if value is None or value == "" or value == []:
         return EMPTY
-    if name == "by" and isinstance(value, str):  # who decided (evdms.accounts.who)
+    if name in WHO_FIELDS and isinstance(value, str):  # who acted (evdms.accounts.who)
         return who_shown(value)
     if value is True:
         return gettext("Yes")

@@ -17,6 +17,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from evdms.accounts.who import who_shown
 from evdms.invoicing.models import Invoice, InvoiceLine, InvoiceVat
 from evdms.invoicing.services.payments import invoice_mark_paid, invoice_payments_import
 from evdms.reimbursements.services.bank_returns import check_size
@@ -114,13 +115,19 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", MonthFilter)
     search_fields = ("number", "payment_reference", "organisation__name", "buyer__name")
     list_select_related = ("organisation", "buyer")
-    exclude = ("pdf",)
+    # Who paid is shown in the reader's language (``paid_by_shown``), not as stored.
+    exclude = ("pdf", "paid_by")
     inlines = [InvoiceLineInline, InvoiceVatInline]
     actions = ["mark_paid"]
     change_list_template = "admin/invoicing/invoice/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields if f.name != "pdf"]
+        names = [f.name for f in self.model._meta.fields if f.name != "pdf"]
+        return ["paid_by_shown" if name == "paid_by" else name for name in names]
+
+    @admin.display(description=gettext_lazy("Paid by"))
+    def paid_by_shown(self, invoice: Invoice) -> str:
+        return who_shown(invoice.paid_by) if invoice.paid_by else "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # issued by the monthly run, or as a credit note through the API

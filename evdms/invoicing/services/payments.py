@@ -34,7 +34,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from stdnum import iso11649
 
+from evdms.accounts import who
 from evdms.accounts.models import User
+from evdms.accounts.who import who_shown
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.invoicing.invoice_pdf import long_date
@@ -83,7 +85,9 @@ def _refuse_unpayable(invoice: Invoice) -> Decimal:
                     % {
                         "number": invoice.number,
                         "day": _local_date(invoice.paid_at),
-                        "by": invoice.paid_by or pgettext("who paid", "unknown"),
+                        "by": who_shown(invoice.paid_by)
+                        if invoice.paid_by
+                        else pgettext("who paid", "unknown"),
                     }
                 ]
             }
@@ -114,7 +118,8 @@ def invoice_mark_paid(invoice: Invoice, by: User | None = None, *, via: str = ""
 def _mark_paid(
     locked: Invoice, *, by: User | None, via: str, amount: Decimal, booked: str = ""
 ) -> Invoice:
-    label = (via or (by.email if by is not None else "system"))[:PAID_BY_MAX]
+    # Who paid, as records keep it (``accounts.who``): shown in the reader's language.
+    label = (via or (by.email if by is not None else who.SYSTEM))[:PAID_BY_MAX]
     old = locked.status
     won = Invoice.objects.filter(pk=locked.pk, status__in=PAYABLE).update(
         status=InvoiceStatus.PAID, paid_at=timezone.now(), paid_by=label

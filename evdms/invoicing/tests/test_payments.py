@@ -446,3 +446,41 @@ def test_a_staff_member_who_may_only_view_invoices_records_no_payment(acme, petr
     client.post(changelist, {"action": "mark_paid", "_selected_action": [invoice.pk]})
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED
+
+
+def test_who_paid_or_issued_an_invoice_reads_in_the_operators_language(acme, petra):
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import translation
+
+    from evdms.audit.presentation import change_rows
+
+    petra.is_superuser, petra.language = True, "fr"
+    petra.save()
+    client = Client()
+    client.force_login(petra, backend="evdms.accounts.backends.EmailBackend")
+    invoice = issue(acme)
+    invoice_mark_paid(invoice)  # by no one: the system (the scheduler, a command)
+    invoice.refresh_from_db()
+    assert invoice.paid_by == "system"  # stored as the code, as before
+
+    detail = client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+    assert "système" in detail.content.decode()
+    done = client.post(
+        reverse("admin:invoicing_invoice_changelist"),
+        {"action": "mark_paid", "_selected_action": [invoice.pk]},
+        follow=True,
+    ).content.decode()
+    assert "a déjà été marquée comme payée" in done
+    assert ", système)." in done and "system)" not in done
+
+    # The monthly run's invoices, new (a code) and old (the English the run wrote).
+    issued = AuditEvent.objects.get(action=AuditAction.INVOICE_ISSUE, target_id=str(invoice.pk))
+    for stored in ("monthly_run", "monthly run"):
+        issued.changes = {"issued_by": [None, stored]}
+        with translation.override("de"):
+            assert [row.new for row in change_rows(issued)] == ["der monatliche Rechnungslauf"]
+    paid = AuditEvent.objects.get(action=AuditAction.INVOICE_PAID)
+    with translation.override("nl"):
+        rows = {row.label: row.new for row in change_rows(paid)}
+    assert rows["Paid by"] == "systeem"
