@@ -14,8 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from evdms.accounts.who import who_shown
 from evdms.invoicing.models import Invoice, InvoiceLine, InvoiceVat
@@ -72,18 +73,19 @@ class InvoiceVatInline(ReadOnlyInline):
     model = InvoiceVat
     fields = ("category", "rate", "basis", "amount", "exemption_reason", "exemption_code")
     readonly_fields = fields
-    verbose_name_plural = "VAT breakdown"
+    verbose_name_plural = gettext_lazy("VAT breakdown")
 
 
 class MonthFilter(admin.SimpleListFilter):
     """The months invoiced, newest first (a plain date filter offers only "this month")."""
 
-    title = "month"
+    title = pgettext_lazy("admin filter", "month")
     parameter_name = "month"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         months = Invoice.objects.dates("month", "month", order="DESC")
-        return [(f"{month:%Y-%m}", f"{month:%B %Y}") for month in months]
+        # The month as the operator's language writes it ("September 2026", "septembre 2026").
+        return [(f"{month:%Y-%m}", date_format(month, "YEAR_MONTH_FORMAT")) for month in months]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
         value = self.value()
@@ -193,7 +195,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/invoicing/invoice/payments.html", context)
 
-    @admin.action(description="Mark paid", permissions=["record_payments"])
+    @admin.action(description=gettext_lazy("Mark paid"), permissions=["record_payments"])
     def mark_paid(self, request: AuthenticatedRequest, queryset: QuerySet[Invoice]) -> None:
         paid = []
         for invoice in queryset.order_by("number"):
