@@ -181,3 +181,15 @@ def test_bank_details_mail_is_in_the_organisations_language_for_a_driver_without
     email = OutboundEmail.objects.get(template="bank_account_changed")
     assert email.language == "nl"
     assert email.subject == "Je bankgegevens voor vergoedingen zijn toegevoegd"
+
+
+def test_a_french_drivers_statement_groups_its_figures_alike(world, make_statement):
+    """Energy (Django's formats) and money (Babel's) group French digits with the same
+    narrow no-break space in the PDF."""
+    sessions = [(october(3), 1_234_567)]
+    statement = make_statement("fleur@example.com", total="1234.50", sessions=sessions)
+    speaking(statement.driver, "fr")
+    statement.refresh_from_db()
+    text = PdfReader(io.BytesIO(statement_pdf(statement))).pages[0].extract_text()
+    assert "1\u202f234,50" in text and "1\u202f234,567" in text
+    assert "1\xa0234" not in text

@@ -44,7 +44,7 @@ def _export_text(world, language: str, **fields) -> str:
     User.objects.filter(pk=world.ana.user_id).update(language=language)
     response = client_for(world.ana).get(reverse("reports:export_status", args=[export.pk]))
     assert response.status_code == 200
-    return " ".join(response.content.decode().split()).replace("\xa0", " ")
+    return " ".join(response.content.decode().split()).replace("\xa0", " ").replace("\u202f", " ")
 
 
 @pytest.mark.parametrize(
