@@ -7,8 +7,9 @@ charger, the recipient of an approval link) is kept as a code with its one param
 (``api_key:CRM``) and shown in the reader's language by ``who_shown``, at display time.
 
 Rows written before the codes hold the English the product wrote then ("API key “CRM”",
-"the platform", "charger CP-1", "approval link sent to …"): they are read as the codes
-they stand for. Any other text (a name typed by an operator, "demo") is shown as written.
+"the platform", "charger CP-1", "approval link sent to …", an invoice's "monthly run"):
+they are read as the codes they stand for. Any other text (a name typed by an operator,
+"demo") is shown as written.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.utils.translation import gettext as _
 
 SYSTEM = "system"
 PLATFORM = "platform"
+# Who issued the invoices of a month (``invoicing.services.run``).
+MONTHLY_RUN = "monthly_run"
 # Not stored: how a history names an API key, or an admin, of another organisation.
 ANY_API_KEY = "api_key"
 _API_KEY = "api_key:"
@@ -27,7 +30,12 @@ _CHARGER = "charger:"
 _APPROVAL_LINK = "approval_link:"
 _ADMIN_OF = "admin_of:"
 
-_OLD_WORDS = {"system": SYSTEM, "the platform": PLATFORM, "platform": PLATFORM}
+_OLD_WORDS = {
+    "system": SYSTEM,
+    "the platform": PLATFORM,
+    "platform": PLATFORM,
+    "monthly run": MONTHLY_RUN,
+}
 _OLD_PATTERNS = (
     (re.compile(r"API key “(.*)”", re.S), _API_KEY),
     (re.compile(r"charger (\S+)"), _CHARGER),
@@ -74,6 +82,8 @@ def who_shown(stored: str) -> str:
         return _("system")
     if code == PLATFORM:
         return _("the platform")
+    if code == MONTHLY_RUN:
+        return _("the monthly run")
     if code == ANY_API_KEY:
         return _("An API key")
     prefix, colon, value = code.partition(":")

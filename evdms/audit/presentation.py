@@ -26,6 +26,8 @@ from evdms.audit.models import AuditEvent
 from evdms.ui import formatting
 
 EMPTY = "—"
+# Recorded values that name who acted: a code or an e-mail address (evdms.accounts.who).
+WHO_FIELDS = frozenset({"by", "issued_by", "paid_by"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def value_text(name: str, value: Any, field: models.Field[Any, Any] | None = Non
     """One recorded value as the product shows it."""
     if value is None or value == "" or value == []:
         return EMPTY
-    if name == "by" and isinstance(value, str):  # who decided (evdms.accounts.who)
+    if name in WHO_FIELDS and isinstance(value, str):  # who acted (evdms.accounts.who)
         return who_shown(value)
     if value is True:
         return gettext("Yes")
@@ -125,6 +127,8 @@ def change_rows(event: AuditEvent, labels: Mapping[str, str] | None = None) -> l
     nothing was there before (a creation records ``[None, value]``; a few events record
     a bare value)."""
     model = _model(event.target_type)
+    # A model may say how its own recorded values read (a session's flags).
+    own = getattr(model, "audit_value_shown", None)
     rows = []
     for name, recorded in (event.changes or {}).items():
         field = _field(model, name)
@@ -132,11 +136,16 @@ def change_rows(event: AuditEvent, labels: Mapping[str, str] | None = None) -> l
             old, new = recorded
         else:
             old, new = None, recorded
+
+        def shown(value: Any, name: str = name, field: Any = field) -> str:
+            text = own(name, value) if own is not None else None
+            return text if text is not None else value_text(name, value, field)
+
         rows.append(
             ChangeRow(
                 label=_label(name, field, labels or {}),
-                old=None if old is None else value_text(name, old, field),
-                new=value_text(name, new, field),
+                old=None if old is None else shown(old),
+                new=shown(new),
             )
         )
     return rows

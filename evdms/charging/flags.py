@@ -162,6 +162,26 @@ _KINDS: tuple[tuple[re.Pattern[str], _Say], ...] = (
         re.compile(r"the charge point operator declared the session invalid \(not billed\)"),
         lambda m: _("the charge point operator declared the session invalid (not billed)"),
     ),
+    # The statement run's holds (``reimbursements.services.statements``).
+    (
+        re.compile(r"not reimbursed: its amount is beyond what a statement line holds"),
+        lambda m: _("not reimbursed: its amount is beyond what a statement line holds"),
+    ),
+    (
+        re.compile(
+            r"not reimbursed: it would take its statement beyond the largest total a "
+            r"statement holds"
+        ),
+        lambda m: _(
+            "not reimbursed: it would take its statement beyond the largest total a statement holds"
+        ),
+    ),
+    (
+        re.compile(r"not reimbursed: its statement could not be made: (\w+)"),
+        lambda m: (
+            _("not reimbursed: its statement could not be made (%(error)s)") % {"error": m[1]}
+        ),
+    ),
 )
 
 
@@ -175,6 +195,18 @@ def flag_text(flag: str) -> str:
         if match:
             return say(match)
     return flag
+
+
+def flags_split(joined: str) -> list[str]:
+    """The flags of a record that kept them joined by "; " (a session review's audit row
+    before it kept a list); "…; the time it arrived is used" is one flag."""
+    flags: list[str] = []
+    for part in joined.split("; "):
+        if flags and part.startswith("the time it arrived is used"):
+            flags[-1] = f"{flags[-1]}; {part}"
+        elif part:
+            flags.append(part)
+    return flags
 
 
 def flags_text(flags: list[str]) -> str:

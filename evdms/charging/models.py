@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from evdms.charging.bounds import SESSION_WH_STORABLE
-from evdms.charging.flags import flags_text
+from evdms.charging.flags import flag_text, flags_split, flags_text
 
 # What a reading measures unless it says otherwise: the meter's register of energy
 # delivered to the car, under the name chargers report it by.
@@ -215,6 +215,18 @@ class ChargingSession(models.Model):
     def flags_shown(self) -> str:
         """The flags in the reader's language (``flags`` keeps the core's phrases)."""
         return flags_text(self.flags or [])
+
+    @staticmethod
+    def audit_value_shown(name: str, value: Any) -> str | None:
+        """A session's recorded flags and hold reason in the reader's language (the
+        audit row keeps the core's phrases, as ``flags`` does); None for other values."""
+        if name == "flags" and value and isinstance(value, str | list):
+            # A list since reviews keep one; a "; "-joined text in older rows.
+            flags = flags_split(value) if isinstance(value, str) else [str(f) for f in value]
+            return flags_text(flags)
+        if name == "reason" and value and isinstance(value, str):
+            return flag_text(value)
+        return None
 
 
 class MeterReading(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -20,9 +21,9 @@ from evdms.connections.models import (
     InstallationPaymentModel,
     PaymentVia,
 )
-from evdms.connections.rules import PAGE_ORDER, REQUIRED_WHEN_SHOWN, SHOW_WHEN
+from evdms.connections.rules import PAGE_ORDER, PRICE_EXAMPLE, REQUIRED_WHEN_SHOWN, SHOW_WHEN
 from evdms.ui.forms import PLACEHOLDER, preselect_single_choices
-from evdms.ui.numbers import price_text
+from evdms.ui.numbers import input_text, price_text
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 ENABLED_DISABLED = [("no", _("Disabled")), ("yes", _("Enabled"))]
@@ -220,7 +221,9 @@ class ConnectionForm(forms.Form):
         f["max_price_per_kwh"].label = _("Max Price For Reimbursement (%(currency)s per kWh)") % {
             "currency": currency
         }
-        f["max_price_per_kwh"].widget.attrs.update({"inputmode": "decimal", "placeholder": "0.29"})
+        f["max_price_per_kwh"].widget.attrs.update(
+            {"inputmode": "decimal", "placeholder": price_text(PRICE_EXAMPLE)}
+        )
         f["payment_via"] = _choice("payment_via", _blank(PaymentVia))
         f["approval_type"] = _choice("approval_type", _blank(ApprovalType))
         f["custom_terms_enabled"] = _choice("custom_terms_enabled", ENABLED_DISABLED)
@@ -273,14 +276,12 @@ def initial_from(connection: Connection) -> dict[str, Any]:
     values["organisation"] = connection.organisation_id
     values["enabled"] = connection.enabled
     values["signed_terms_recipients"] = ", ".join(connection.signed_terms_recipients)
-    for field in (
-        "installation_budget",
-        "installation_standard_price",
-        "installation_warranty_months",
-        "max_price_per_kwh",
-    ):
+    for field in ("installation_budget", "installation_standard_price"):
         value = values.get(field)
-        values[field] = "" if value is None else str(value)
+        # As the admin would type it back, in their language's decimal mark ("1500,00").
+        values[field] = "" if value is None else input_text(Decimal(str(value)))
+    warranty = values.get("installation_warranty_months")
+    values["installation_warranty_months"] = "" if warranty is None else str(warranty)
     # Stored with four decimals; shown as typed (0.32, not 0.3200).
     values["max_price_per_kwh"] = price_text(values.get("max_price_per_kwh"))
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from evdms.connections.models import (
     InstallationPaymentModel,
     PaymentVia,
 )
+from evdms.ui.numbers import typed_decimal_or_error
 
 REQUIRED = gettext_lazy("This field is required.")
 
@@ -145,6 +146,8 @@ BENEFIT_FIELDS = [
 ]
 
 MAX_PRICE_LIMIT = Decimal("100")
+# The example in the price field's placeholder and messages (as the reader writes it).
+PRICE_EXAMPLE = Decimal("0.29")
 MAX_BUDGET_LIMIT = Decimal("100000")
 WARRANTY_MONTHS_RANGE = (1, 120)
 TERMS_MAX_LENGTH = 20_000
@@ -170,13 +173,10 @@ def _text(value: Any) -> str:
 
 def _decimal(value: Any, *, places: int, limit: Decimal, what: str) -> Decimal:
     """``what``: "price" or "budget" (the messages name it)."""
-    text = _text(value).replace(",", ".") if isinstance(value, str) else value
-    try:
-        number = Decimal(str(text))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError(_("Enter a number, e.g. 0.29.")) from exc
-    if not number.is_finite():
-        raise ValidationError(_("Enter a number, e.g. 0.29."))
+    # Typed text with the reader's decimal mark ("0,29" in Dutch); JSON numbers as sent.
+    number = typed_decimal_or_error(
+        _text(value) if isinstance(value, str) else value, example=PRICE_EXAMPLE
+    )
     if number <= 0:
         raise ValidationError(
             _("Enter a budget greater than 0.")

@@ -14,9 +14,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from evdms.accounts.who import who_shown
 from evdms.invoicing.models import Invoice, InvoiceLine, InvoiceVat
 from evdms.invoicing.services.payments import invoice_mark_paid, invoice_payments_import
 from evdms.reimbursements.services.bank_returns import check_size
@@ -71,18 +73,19 @@ class InvoiceVatInline(ReadOnlyInline):
     model = InvoiceVat
     fields = ("category", "rate", "basis", "amount", "exemption_reason", "exemption_code")
     readonly_fields = fields
-    verbose_name_plural = "VAT breakdown"
+    verbose_name_plural = gettext_lazy("VAT breakdown")
 
 
 class MonthFilter(admin.SimpleListFilter):
     """The months invoiced, newest first (a plain date filter offers only "this month")."""
 
-    title = "month"
+    title = pgettext_lazy("admin filter", "month")
     parameter_name = "month"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         months = Invoice.objects.dates("month", "month", order="DESC")
-        return [(f"{month:%Y-%m}", f"{month:%B %Y}") for month in months]
+        # The month as the operator's language writes it ("September 2026", "septembre 2026").
+        return [(f"{month:%Y-%m}", date_format(month, "YEAR_MONTH_FORMAT")) for month in months]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
         value = self.value()
@@ -114,13 +117,19 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", MonthFilter)
     search_fields = ("number", "payment_reference", "organisation__name", "buyer__name")
     list_select_related = ("organisation", "buyer")
-    exclude = ("pdf",)
+    # Who paid is shown in the reader's language (``paid_by_shown``), not as stored.
+    exclude = ("pdf", "paid_by")
     inlines = [InvoiceLineInline, InvoiceVatInline]
     actions = ["mark_paid"]
     change_list_template = "admin/invoicing/invoice/change_list.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields if f.name != "pdf"]
+        names = [f.name for f in self.model._meta.fields if f.name != "pdf"]
+        return ["paid_by_shown" if name == "paid_by" else name for name in names]
+
+    @admin.display(description=gettext_lazy("Paid by"))
+    def paid_by_shown(self, invoice: Invoice) -> str:
+        return who_shown(invoice.paid_by) if invoice.paid_by else "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # issued by the monthly run, or as a credit note through the API
@@ -186,7 +195,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/invoicing/invoice/payments.html", context)
 
-    @admin.action(description="Mark paid", permissions=["record_payments"])
+    @admin.action(description=gettext_lazy("Mark paid"), permissions=["record_payments"])
     def mark_paid(self, request: AuthenticatedRequest, queryset: QuerySet[Invoice]) -> None:
         paid = []
         for invoice in queryset.order_by("number"):

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from evdms.reimbursements.services import PRICE_EXAMPLE
+from evdms.ui import formatting
+from evdms.ui.numbers import input_text, price_text
 
 
 class BankAccountForm(forms.Form):
@@ -24,7 +31,7 @@ class HomePriceForm(forms.Form):
     price_per_kwh = forms.CharField(
         label=_("Average home price per kWh"),
         required=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.27"}),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         help_text=_("What you pay your energy supplier per kWh, taxes included."),
     )
     valid_from = forms.DateField(
@@ -33,15 +40,21 @@ class HomePriceForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": _("Enter a date such as 2026-11-01.")},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An example as the driver's language writes it ("0,27" in Dutch).
+        self.fields["price_per_kwh"].widget.attrs["placeholder"] = price_text(PRICE_EXAMPLE)
+
     # No "Yes, this price is right" box here: it is offered only once a price was found
     # unusually high (ask_confirmation), so it cannot be ticked ahead of any warning.
 
-    def ask_confirmation(self, price: str, *, ticked: bool = False) -> None:
+    def ask_confirmation(self, price: Decimal, *, ticked: bool = False) -> None:
         """Offer the box for ``price``, the one the service found unusually high
         (``ticked`` when the driver already confirmed that price and the form came back
         for another field)."""
         self.fields["confirm"] = forms.BooleanField(
-            label=gettext("Yes, %(price)s per kWh is right") % {"price": price},
+            label=gettext("Yes, %(price)s per kWh is right") % {"price": formatting.price(price)},
             required=False,
         )
         self.fields["confirmed_price"] = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -49,7 +62,7 @@ class HomePriceForm(forms.Form):
         # another price does not carry over.
         data = QueryDict(mutable=True)
         data.update(self.data)
-        data["confirmed_price"] = price
+        data["confirmed_price"] = input_text(price)  # read back as the driver's typing
         if ticked:
             data["confirm"] = "on"
         else:

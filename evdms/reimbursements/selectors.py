@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from evdms.accounts.models import User
+from evdms.accounts.models import Organisation, User
 from evdms.accounts.permissions import Actor
 from evdms.enrolment.models import Membership, MembershipStatus
 from evdms.reimbursements.access import statements_of
@@ -31,6 +31,17 @@ def reimbursing_memberships(driver: User) -> QuerySet[Membership]:
         status=MembershipStatus.CONNECTED,
         connection__reimburse_home_charging=True,
     ).select_related("connection")
+
+
+def reimbursing_organisation(driver: User) -> Organisation | None:
+    """The organisation that reimburses the driver (the latest they were connected to,
+    a driver has one or two at most), else the one they last asked to join: whose
+    default language and time zone a message about their reimbursement is in."""
+    membership = (
+        reimbursing_memberships(driver).order_by("-connected_at", "-pk").first()
+        or Membership.objects.filter(driver=driver).order_by("-requested_at", "-pk").first()
+    )
+    return membership.organisation if membership is not None else None
 
 
 def current_bank_account(driver: User) -> BankAccount | None:

@@ -172,7 +172,7 @@ def home_price(request: AuthenticatedRequest) -> HttpResponse:
     if value is not None and value > services.PRICE_CONFIRM_ABOVE:
         # Asked (again) for the price typed now; kept ticked when that very price was
         # confirmed and the form came back for another field.
-        form.ask_confirmation(str(value), ticked=services.price_or_none(confirmed) == value)
+        form.ask_confirmation(value, ticked=services.price_or_none(confirmed) == value)
     add_service_errors(form, error)
     return _page(request, price_form=form, status=422, open_form="price")
 

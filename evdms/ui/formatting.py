@@ -5,8 +5,9 @@ Counts and energy go through Django's ``number_format`` with grouping forced, so
 separators come from the active language's formats (``en-gb``: "10,429.451"). Money goes
 through Babel (CLDR) in the active language's locale (``LOCALES``), which also knows
 where the currency goes: "€1,815.00" in British English, "€ 1.815,00" in Dutch,
-"1.815,00 €" in German, "1 815,00 €" in French (the spaces non-breaking ones). An amount
-without its currency (where a heading names it) has the very same figures. Rounding is
+"1.815,00 €" in German, "1 815,00 €" in French (the spaces non-breaking ones; French
+groups digits with a narrow one, U+202F, counts and energy too: ``evdms.formats.fr``).
+An amount without its currency (where a heading names it) has the very same figures. Rounding is
 half-up, to the places a kind of number shows, done here in Decimal before formatting
 (``number_format`` cuts digits off, Babel rounds half-even).
 

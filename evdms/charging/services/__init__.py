@@ -266,7 +266,8 @@ def session_review(*, actor: Actor, session: ChargingSession, accept: bool) -> C
         changes={
             "review": [SessionReview.PENDING, decision],
             "energy_wh": [None, session.energy_wh],
-            "flags": [None, "; ".join(session.flags)],
+            # A list of the core's phrases: a history shows each in its reader's language.
+            "flags": [None, list(session.flags)],
         },
     )
     return session

@@ -95,3 +95,37 @@ def test_a_refused_charger_password_reads_german_on_the_page_and_english_in_the_
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["msg"].startswith("This password is too easy to guess")
     assert not Charger.objects.exists()
+
+
+def test_a_session_reviews_recorded_flags_and_hold_reason_read_in_the_readers_language(world):
+    from evdms.audit.models import AuditEvent
+    from evdms.audit.presentation import change_rows
+    from evdms.charging.services import session_review
+    from evdms.charging.services.sessions import sessions_hold
+    from evdms.reimbursements.services.statements import BEYOND_LINE
+
+    connection = make_connection(world.org_a, home_charging_data_sharing="yes")
+    dan = User.objects.create_user("dan@example.com", "a long passphrase 1")
+    make_membership(connection, dan)
+    session = make_home_session(connection, dan, 95_000)
+    ChargingSession.objects.filter(pk=session.pk).update(flags=FLAGS[:3])
+    sessions_hold(session_ids=[session.pk], reason=f"not reimbursed: {BEYOND_LINE}")
+    # The review page names the statement run's hold in German too.
+    page = html.unescape(_german_admin(world).get(reverse("charging:sessions")).content.decode())
+    assert "nicht erstattet: " in page and BEYOND_LINE not in page
+
+    session.refresh_from_db()
+    session_review(actor=world.actor(world.nadia), session=session, accept=False)
+    review = AuditEvent.objects.get(action="charging_session.reject")
+    assert review.changes["flags"] == [None, [*FLAGS[:3], f"not reimbursed: {BEYOND_LINE}"]]
+    held = AuditEvent.objects.get(action="charging_session.hold")
+    old_row = AuditEvent(
+        target_type=review.target_type, changes={"flags": [None, "; ".join(FLAGS[:3])]}
+    )
+    with translation.override("de"):
+        rows = {row.label: row.new for row in change_rows(review)}
+        reason = {row.label: row.new for row in change_rows(held)}["Reason"]
+        old = change_rows(old_row)[0].new
+    assert rows["Flags"].startswith("; ".join(GERMAN[:3]) + "; nicht erstattet: ")
+    assert old == "; ".join(GERMAN[:3])  # a row from before the list, its flags apart
+    assert reason.startswith("nicht erstattet: ") and "statement" not in reason

@@ -63,3 +63,43 @@ def test_the_csv_export_stays_english_whatever_the_page_language(world):
     header = text.splitlines()[0]
     assert "Connection name" in header and "Approval type" in header
     assert "Enabled" in text and "Aktiv" not in text
+
+
+def test_a_dutch_admin_types_prices_with_a_decimal_comma(world):
+    from decimal import Decimal
+
+    from evdms.connections.models import Connection
+
+    connection = make_connection(world.org_a, max_price_per_kwh="0.325")
+    client = admin_speaking(world.nadia, "nl")
+    edit = reverse("connections:edit", args=[connection.pk])
+    html = client.get(edit).content.decode()
+    assert 'placeholder="0,29"' in html and 'placeholder="0.29"' not in html
+    assert 'value="0,325"' in html and 'value="1500,00"' in html  # as typed back
+
+    data = {**VALID_CONNECTION, "organisation": world.org_a.pk, "max_price_per_kwh": "0,31"}
+    data["installation_standard_price"] = "1500,00"
+    assert client.post(edit, data).status_code == 302
+    connection = Connection.objects.get(pk=connection.pk)
+    assert connection.max_price_per_kwh == Decimal("0.31")
+    assert connection.installation_standard_price == Decimal("1500")
+
+    refused = client.post(edit, {**data, "max_price_per_kwh": "goedkoop"})
+    assert refused.status_code == 422
+    assert "Vul een getal in, bijv. 0,29." in refused.content.decode()
+    # "1.500" is 1500 to a Dutch reader, 1.5 to a program: refused, not guessed.
+    refused = client.post(edit, {**data, "installation_standard_price": "1.500"})
+    assert refused.status_code == 422
+    assert "op twee manieren" in refused.content.decode()
+    assert Connection.objects.get(pk=connection.pk).installation_standard_price == Decimal("1500")
+
+
+def test_an_english_admin_is_not_guessed_a_grouped_budget(world):
+    connection = make_connection(world.org_a)
+    client = admin_speaking(world.nadia, "en-gb")
+    data = {**VALID_CONNECTION, "organisation": world.org_a.pk}
+    edit = reverse("connections:edit", args=[connection.pk])
+    refused = client.post(edit, {**data, "installation_standard_price": "1,500"})
+    assert refused.status_code == 422
+    assert "could be read two ways" in refused.content.decode()
+    assert client.post(edit, {**data, "max_price_per_kwh": "0.31"}).status_code == 302

@@ -143,3 +143,26 @@ def test_the_report_and_a_jobs_page_of_a_french_speaking_admin_are_in_french(wor
     assert "Historique" in page and "Tentatives de contact" in page
     assert ">Planifiée<" in page and ">Devis approuvé<" in page
     assert "Scheduled" not in page and "quote_approved" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "wrong"),
+    [
+        ("de", "· Zugewiesen seit 3 Tagen", "seit 3 Tagen Zugewiesen"),
+        ("nl", "· Toegewezen, al 3 dagen", "3 dagen Toegewezen"),
+        ("fr", "· Attribuée depuis 3 jours", None),
+        ("en-gb", "· Assigned for 3 days", None),
+    ],
+)
+def test_a_jobs_page_says_how_long_it_has_been_in_its_status_as_the_language_does(
+    world, installer, language, expected, wrong
+):
+    job = make_job(make_connection(world.org_a), driver_speaking("nl"), installer.company)
+    InstallationJob.objects.filter(pk=job.pk).update(
+        status_changed_at=timezone.now() - datetime.timedelta(days=3, hours=2)
+    )
+    client = admin_speaking(world.nadia, language)
+    page = client.get(reverse("installations:job", args=[job.pk])).content.decode()
+    assert expected in page
+    if wrong:
+        assert wrong not in page

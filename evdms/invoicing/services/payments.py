@@ -34,7 +34,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from stdnum import iso11649
 
+from evdms.accounts import who
 from evdms.accounts.models import User
+from evdms.accounts.who import who_shown
 from evdms.audit.models import AuditAction
 from evdms.audit.services import audit_record
 from evdms.invoicing.invoice_pdf import long_date
@@ -83,7 +85,9 @@ def _refuse_unpayable(invoice: Invoice) -> Decimal:
                     % {
                         "number": invoice.number,
                         "day": _local_date(invoice.paid_at),
-                        "by": invoice.paid_by or pgettext("who paid", "unknown"),
+                        "by": who_shown(invoice.paid_by)
+                        if invoice.paid_by
+                        else pgettext("who paid", "unknown"),
                     }
                 ]
             }
@@ -114,7 +118,8 @@ def invoice_mark_paid(invoice: Invoice, by: User | None = None, *, via: str = ""
 def _mark_paid(
     locked: Invoice, *, by: User | None, via: str, amount: Decimal, booked: str = ""
 ) -> Invoice:
-    label = (via or (by.email if by is not None else "system"))[:PAID_BY_MAX]
+    # Who paid, as records keep it (``accounts.who``): shown in the reader's language.
+    label = (via or (by.email if by is not None else who.SYSTEM))[:PAID_BY_MAX]
     old = locked.status
     won = Invoice.objects.filter(pk=locked.pk, status__in=PAYABLE).update(
         status=InvoiceStatus.PAID, paid_at=timezone.now(), paid_by=label
@@ -254,18 +259,22 @@ def parse_camt054_credits(content: bytes) -> list[BankCredit]:
         # Bank files never carry a DTD; refusing one rules out entity tricks altogether.
         root = fromstring(content, forbid_dtd=True)
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
-        raise ValidationError({"file": ["This file has a DTD; bank files have none."]}) from exc
+        raise ValidationError({"file": [_("This file has a DTD; bank files have none.")]}) from exc
     except ParseError as exc:
-        raise ValidationError({"file": [f"This is not an XML file ({exc})."]}) from exc
+        raise ValidationError(
+            {"file": [_("This is not an XML file (%(error)s).") % {"error": exc}]}
+        ) from exc
     except (LookupError, ValueError) as exc:
         # The XML declaration names an encoding the parser cannot read (unknown, not a
         # text encoding, multi-byte): Python's codecs raise these, not ParseError.
         raise ValidationError(
-            {"file": ["This is not an XML file: its encoding cannot be read; use UTF-8."]}
+            {"file": [_("This is not an XML file: its encoding cannot be read; use UTF-8.")]}
         ) from exc
     message = next(iter(root), None)
     if message is None or _local(message.tag) != "BkToCstmrDbtCdtNtfctn":
-        raise ValidationError({"file": ["Give the bank's debit/credit notification (camt.054)."]})
+        raise ValidationError(
+            {"file": [_("Give the bank's debit/credit notification (camt.054).")]}
+        )
     message_id = _text(message, "GrpHdr", "MsgId")
     credits = []
     for notification in _children(message, "Ntfctn"):
@@ -311,7 +320,10 @@ def parse_camt054_credits(content: bytes) -> list[BankCredit]:
 def _apply_credit(credit: BankCredit, operator: User | None, result: PaymentsImported) -> None:
     money = formatting.money(credit.amount, credit.currency)
     if not credit.reference:
-        result.unknown.append(f"{credit.bank_reference}: {money} without a reference")
+        result.unknown.append(
+            _("%(bank_reference)s: %(amount)s without a reference")
+            % {"bank_reference": credit.bank_reference, "amount": money}
+        )
         return
     label = f"{CAMT_LABEL} {credit.bank_reference}"[:PAID_BY_MAX]
     with transaction.atomic():
@@ -328,13 +340,26 @@ def _apply_credit(credit: BankCredit, operator: User | None, result: PaymentsImp
             due = _refuse_unpayable(invoice)
         except ValidationError as exc:
             result.mismatched.append(
-                f"{credit.reference} ({money}): {' '.join(exc.messages)} Not applied."
+                _("%(reference)s (%(amount)s): %(problem)s Not applied.")
+                % {
+                    "reference": credit.reference,
+                    "amount": money,
+                    "problem": " ".join(exc.messages),
+                }
             )
             return
         if (credit.amount, credit.currency) != (due, invoice.currency):
             result.mismatched.append(
-                f"{invoice.number}: {formatting.money(due, invoice.currency)} is due, the transfer "
-                f"{credit.bank_reference} brought {money}. Not applied."
+                _(
+                    "%(number)s: %(due)s is due, the transfer %(bank_reference)s brought "
+                    "%(amount)s. Not applied."
+                )
+                % {
+                    "number": invoice.number,
+                    "due": formatting.money(due, invoice.currency),
+                    "bank_reference": credit.bank_reference,
+                    "amount": money,
+                }
             )
             return
         _mark_paid(invoice, by=operator, via=label, amount=due, booked=credit.booked)

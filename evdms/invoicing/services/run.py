@@ -44,6 +44,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from evdms.accounts import who
 from evdms.accounts.models import Organisation, User
 from evdms.invoicing import sources
 from evdms.invoicing.delivery import invoices_deliver_after_commit, invoices_deliver_pending
@@ -520,7 +521,7 @@ def _organisation_invoice(
                     lines=plan.lines,
                     driver=None if plan.driver_id is None else _driver(plan.driver_id),
                     issue_date=issue_date,
-                    issued_by="monthly run",
+                    issued_by=who.MONTHLY_RUN,
                 )
             )
         # E-mailed once the chunk commits; what a kill in between leaves unsent the next

@@ -446,3 +446,78 @@ def test_a_staff_member_who_may_only_view_invoices_records_no_payment(acme, petr
     client.post(changelist, {"action": "mark_paid", "_selected_action": [invoice.pk]})
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED
+
+
+def _operator_speaking(petra, language: str):
+    """A client of Petra, a platform operator whose account language is ``language``."""
+    from evdms.testing.languages import logged_in, speaking
+
+    petra.is_superuser = True
+    petra.save(update_fields=["is_superuser"])
+    return logged_in(speaking(petra, language))
+
+
+def test_who_paid_or_issued_an_invoice_reads_in_the_operators_language(acme, petra):
+    from django.urls import reverse
+    from django.utils import translation
+
+    from evdms.audit.presentation import change_rows
+
+    client = _operator_speaking(petra, "fr")
+    invoice = issue(acme)
+    invoice_mark_paid(invoice)  # by no one: the system (the scheduler, a command)
+    invoice.refresh_from_db()
+    assert invoice.paid_by == "system"  # stored as the code, as before
+
+    detail = client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+    assert "système" in detail.content.decode()
+    done = client.post(
+        reverse("admin:invoicing_invoice_changelist"),
+        {"action": "mark_paid", "_selected_action": [invoice.pk]},
+        follow=True,
+    ).content.decode()
+    assert "a déjà été marquée comme payée" in done
+    assert ", système)." in done and "system)" not in done
+
+    # The monthly run's invoices, new (a code) and old (the English the run wrote).
+    issued = AuditEvent.objects.get(action=AuditAction.INVOICE_ISSUE, target_id=str(invoice.pk))
+    for stored in ("monthly_run", "monthly run"):
+        issued.changes = {"issued_by": [None, stored]}
+        with translation.override("de"):
+            assert [row.new for row in change_rows(issued)] == ["der monatliche Rechnungslauf"]
+    paid = AuditEvent.objects.get(action=AuditAction.INVOICE_PAID)
+    with translation.override("nl"):
+        rows = {row.label: row.new for row in change_rows(paid)}
+    assert rows["Paid by"] == "systeem"
+
+
+def test_a_german_operator_imports_a_camt054_file_and_reads_the_outcome_in_german(acme, petra):
+    from django.urls import reverse
+
+    client = _operator_speaking(petra, "de")
+    invoice = issue(acme)
+    other = issue(acme, "10.00", month=date(2026, 8, 1))
+    changelist = client.get(reverse("admin:invoicing_invoice_changelist")).content.decode()
+    assert "Als bezahlt markieren" in changelist and "Mark paid" not in changelist
+
+    upload = reverse("admin:invoicing_invoice_payments")
+    content = camt054(
+        entry("37.51", invoice.payment_reference, bank_ref="ADM"),
+        entry("5.00", other.payment_reference, bank_ref="LOW"),
+        entry("2.00", bank_ref="NOREF", free_text="thanks"),
+    )
+    done = client.post(
+        upload, {"file": SimpleUploadedFile("camt.xml", content)}, follow=True
+    ).content.decode()
+    assert "1 Rechnung(en) bezahlt" in done
+    assert f"{other.number}: 12,10\xa0€ sind fällig, die Überweisung LOW-1" in done
+    assert "brachte 5,00\xa0€. Nicht verbucht." in done
+    assert "NOREF-1: 2,00\xa0€ ohne Referenz" in done
+    for english in ("is due, the transfer", "Not applied", "without a reference"):
+        assert english not in done, english
+    broken = client.post(upload, {"file": SimpleUploadedFile("x.xml", b"<a>")}, follow=True)
+    assert "Dies ist keine XML-Datei (" in broken.content.decode()
+    other_file = client.post(upload, {"file": SimpleUploadedFile("x.xml", b"<a/>")}, follow=True)
+    assert "Laden Sie die Belastungs- und Gutschriftsanzeige der Bank (camt.054) hoch." in (
+        other_file.content.decode()
+    )

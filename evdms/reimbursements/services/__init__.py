@@ -5,7 +5,7 @@ are modules of this package, each imported by its own path."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,13 +34,22 @@ from evdms.reimbursements.models import (
     Statement,
     StatementStatus,
 )
-from evdms.reimbursements.selectors import price_earliest_day, reimbursing_memberships
+from evdms.reimbursements.selectors import (
+    price_earliest_day,
+    reimbursing_memberships,
+    reimbursing_organisation,
+)
+from evdms.ui.formatting import price as price_shown
 from evdms.ui.language import user_language
+from evdms.ui.numbers import typed_decimal_or_error
 
 PRICE_CONFIRM_ABOVE = Decimal("10")
 # A new contract's price may be entered ahead of time, but not for a far future.
 PRICE_DAYS_AHEAD = timedelta(days=366)
 PRICE_LIMIT = Decimal("100")
+# The example of a price per kWh in placeholders and messages (written as the reader's
+# language writes it).
+PRICE_EXAMPLE = Decimal("0.27")
 
 
 def clean_iban(raw: str) -> IBAN:
@@ -120,11 +129,15 @@ def bank_account_set(*, driver: User, holder: str, iban: str, bic: str = "") -> 
             **({"statements released": [None, released]} if released else {}),
         },
     )
+    # The driver's language, else their organisation's default, like their other
+    # e-mails (a driver who never chose one reads their employer's language).
+    organisation = reimbursing_organisation(driver)
     email_send(
         to=[driver.email],
         template="bank_account_changed",
         context={"driver": driver, "account": account, "had_account": current is not None},
-        language=user_language(driver),
+        organisation=organisation,
+        language=user_language(driver, organisation),
     )
     return account
 
@@ -166,15 +179,11 @@ def bank_accounts_reencrypt() -> int:
 
 
 def parse_price(raw: Any) -> Decimal:
-    text = str(raw or "").strip().replace(",", ".")
-    if not text:
+    """A price per kWh as the driver typed it, with their language's decimal mark
+    ("0,27" in Dutch) or a point."""
+    if not str(raw or "").strip():
         raise ValidationError(_("This field is required."))
-    try:
-        price = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValidationError(_("Enter a number, e.g. 0.27.")) from exc
-    if not price.is_finite():
-        raise ValidationError(_("Enter a number, e.g. 0.27."))
+    price = typed_decimal_or_error(raw, example=PRICE_EXAMPLE)
     if price <= 0:
         raise ValidationError(_("Enter a price greater than 0."))
     if price > PRICE_LIMIT:
@@ -216,7 +225,7 @@ def home_price_set(
             {
                 "confirm": [
                     _("%(price)s per kWh is unusually high. Tick the box to confirm it is right.")
-                    % {"price": value}
+                    % {"price": price_shown(value)}
                 ]
             }
         )

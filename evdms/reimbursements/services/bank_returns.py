@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from evdms.accounts.models import User
 from evdms.reimbursements.models import PayoutLine
@@ -62,7 +63,12 @@ def check_size(size: int) -> None:
     """Refuse a file over ``MAX_BYTES``, saying how large it is (before reading it)."""
     if size > MAX_BYTES:
         raise ValidationError(
-            {"file": [f"The file is {size_text(size)}; a bank file may be at most 5 MB."]}
+            {
+                "file": [
+                    _("The file is %(size)s; a bank file may be at most 5 MB.")
+                    % {"size": size_text(size)}
+                ]
+            }
         )
 
 

@@ -127,3 +127,69 @@ def test_a_german_drivers_statement_pdf_writes_its_amounts_in_german(world, make
     assert "1.234,5000" in text  # the exact line amount, 4,938 kWh at 0,25
     assert "4.938,000" in text  # kWh
     assert "EUR 1" not in text and "1,234.50" not in text and "?" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "not_a_number"),
+    [
+        ("nl", "Vul een getal in, bijv. 0,27."),
+        ("de", "Geben Sie eine Zahl ein, z. B. 0,27."),
+        ("fr", "Saisissez un nombre, p. ex. 0,27."),
+    ],
+)
+def test_a_driver_types_a_home_price_with_their_decimal_comma(world, language, not_a_number):
+    driver = driver_speaking(language, confirmed=True)
+    make_membership(make_connection(world.org_a), driver)
+    client = logged_in(driver)
+    page = client.get(reverse("reimbursements:mine")).content.decode()
+    assert 'placeholder="0,27"' in page and 'placeholder="0.27"' not in page
+
+    post = reverse("reimbursements:home_price")
+    refused = client.post(post, {"price_per_kwh": "cheap"})
+    assert refused.status_code == 422
+    assert not_a_number in refused.content.decode()
+    # "0.275" may be 275 grouped: refused, not guessed.
+    assert client.post(post, {"price_per_kwh": "0.275"}).status_code == 422
+    assert client.post(post, {"price_per_kwh": "0,275"}).status_code == 302
+    assert HomePrice.objects.get(driver=driver).price_per_kwh == Decimal("0.275")
+
+
+def test_a_dutch_driver_confirms_an_unusually_high_price_in_dutch_figures(world):
+    driver = driver_speaking("nl", confirmed=True)
+    make_membership(make_connection(world.org_a), driver)
+    client = logged_in(driver)
+    post = reverse("reimbursements:home_price")
+    refused = client.post(post, {"price_per_kwh": "12,5"})
+    page = refused.content.decode()
+    assert refused.status_code == 422
+    assert "12,50 per kWh" in page and 'value="12,5"' in page
+    confirmed = client.post(
+        post, {"price_per_kwh": "12,5", "confirm": "on", "confirmed_price": "12,5"}
+    )
+    assert confirmed.status_code == 302
+    assert HomePrice.objects.get(driver=driver).price_per_kwh == Decimal("12.5")
+
+
+def test_bank_details_mail_is_in_the_organisations_language_for_a_driver_without_one(world):
+    from evdms.reimbursements.services import bank_account_set
+
+    world.org_a.default_language = "nl"
+    world.org_a.save(update_fields=["default_language"])
+    driver = driver_speaking("", confirmed=True)
+    make_membership(make_connection(world.org_a), driver)
+    bank_account_set(driver=driver, holder="Dora Driver", iban="NL91ABNA0417164300")
+    email = OutboundEmail.objects.get(template="bank_account_changed")
+    assert email.language == "nl"
+    assert email.subject == "Je bankgegevens voor vergoedingen zijn toegevoegd"
+
+
+def test_a_french_drivers_statement_groups_its_figures_alike(world, make_statement):
+    """Energy (Django's formats) and money (Babel's) group French digits with the same
+    narrow no-break space in the PDF."""
+    sessions = [(october(3), 1_234_567)]
+    statement = make_statement("fleur@example.com", total="1234.50", sessions=sessions)
+    speaking(statement.driver, "fr")
+    statement.refresh_from_db()
+    text = PdfReader(io.BytesIO(statement_pdf(statement))).pages[0].extract_text()
+    assert "1\u202f234,50" in text and "1\u202f234,567" in text
+    assert "1\xa0234" not in text

@@ -26,19 +26,39 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_an_export_says_how_long_ago_it_was_asked_for_in_the_language(world, language, expected):
+    created = timezone.now() - timedelta(days=2, hours=3)
+    text = _export_text(world, language, status="done", rows_total=1, size=10, created_at=created)
+    assert expected in text, text
+
+
+def _export_text(world, language: str, **fields) -> str:
+    """What Ana, reading ``language``, sees of an export of the transaction report."""
     export = ReportExport.objects.create(
         organisation=world.org_a,
         role=Role.ANALYST,
         format="csv",
-        status="done",
-        rows_total=1,
-        size=10,
         requested_by_label="Ana Analyst",
-        created_at=timezone.now() - timedelta(days=2, hours=3),
         expires_at=timezone.now() + timedelta(days=5),
+        **fields,
     )
     User.objects.filter(pk=world.ana.user_id).update(language=language)
     response = client_for(world.ana).get(reverse("reports:export_status", args=[export.pk]))
     assert response.status_code == 200
-    text = " ".join(response.content.decode().split()).replace("\xa0", " ")
+    return " ".join(response.content.decode().split()).replace("\xa0", " ").replace("\u202f", " ")
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "expected"),
+    [
+        ("de", "queued", "CSV-Export wartet… 1.200 von 25.000 Zeilen"),
+        ("de", "running", "CSV-Export wird erstellt… 1.200 von 25.000 Zeilen"),
+        ("nl", "running", "Export CSV wordt gemaakt… 1.200 van 25.000 rijen"),
+        ("fr", "queued", "Export CSV : en attente… 1 200 sur 25 000 lignes"),
+        ("en-gb", "running", "CSV export: being made… 1,200 of 25,000 rows"),
+    ],
+)
+def test_an_export_being_made_says_so_in_a_sentence_of_its_language(
+    world, language, status, expected
+):
+    text = _export_text(world, language, status=status, rows_done=1200, rows_total=25_000)
     assert expected in text, text

@@ -152,7 +152,7 @@ def test_an_export_in_progress_shows_a_progress_bar_that_polls(three: Fleet):
     html = client_for(three.world.ana).get(reverse("reports:export_status", args=[export.pk]))
     text = html.content.decode()
     assert 'hx-trigger="every 1s"' in text and 'value="25"' in text
-    assert "50000 of 200000 rows" in text
+    assert "50,000 of 200,000 rows" in text  # grouped, as every count (#19)
     missing = client_for(three.world.ana).get(reverse("reports:export_file", args=[export.pk]))
     assert missing.status_code == 404  # nothing to download before it is ready
 

@@ -189,3 +189,38 @@ def test_the_fast_grouping_reads_as_djangos_number_format(language):
                 rounded = value.quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
                 expected = number_format(rounded, places, use_l10n=True, force_grouping=True)
                 assert formatting.number(value, places) == expected, (value, places)
+
+
+def test_french_groups_every_kind_of_number_with_one_separator_the_pdf_font_has():
+    """Counts and energy (Django's formats) and money (Babel's CLDR) group French digits
+    with the same narrow no-break space, so "12 345 kWh" and "1 815,00 €" match on a
+    page, in an e-mail and in a PDF, whose font draws it."""
+    from pathlib import Path
+
+    from django.utils.formats import number_format
+    from fontTools.ttLib import TTFont
+
+    with translation.override("fr"):
+        figures = [
+            formatting.count(12345),
+            formatting.kwh(Decimal("12345.678")),
+            formatting.amount(Decimal("12345")),
+            formatting.money(Decimal("12345"), "EUR"),
+            formatting.price(Decimal("1234.5")),
+            formatting.price(Decimal("1234.5"), "EUR"),
+            number_format(12345, use_l10n=True, force_grouping=True),
+            Template("{% load evdms %}{{ n|count }}").render(Context({"n": 12345})),
+        ]
+    assert figures == [
+        f"12{NNBSP}345",
+        f"12{NNBSP}345,678",
+        f"12{NNBSP}345,00",
+        f"12{NNBSP}345,00{NBSP}€",
+        f"1{NNBSP}234,50",
+        f"1{NNBSP}234,50{NBSP}€",
+        f"12{NNBSP}345",
+        f"12{NNBSP}345",
+    ]
+    fonts = Path(formatting.__file__).parent / "fonts"
+    for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        assert ord(NNBSP) in TTFont(fonts / font).getBestCmap(), font

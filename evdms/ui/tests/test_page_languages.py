@@ -58,6 +58,6 @@ def test_sizes_and_countries_read_as_the_language_writes_them():
         assert str(choices[0][1]) == "Auswählen…"
         assert ("DE", "Deutschland (DE)") in choices
     with translation.override("fr"):
-        assert size_text(5 * 1_048_576) == "5 Mo (5\xa0242\xa0880 octets)"
+        assert size_text(5 * 1_048_576) == "5 Mo (5\u202f242\u202f880 octets)"
     assert size_text(6_000_011) == "5.7 MB (6,000,011 bytes)"
     assert country_name("NL") == "Netherlands"
