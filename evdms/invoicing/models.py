@@ -260,7 +260,20 @@ class InvoiceLine(models.Model):
     """One line, as issued. Net amounts are rounded to the cent per line (EN 16931
     BT-131); VAT is computed per category and rate on the sum (``vat``)."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # The invoice, the session and the driver have no foreign key constraint in the
+    # database (the ORM keeps CASCADE and PROTECT): a Transactions invoice has a line per
+    # public session, and PostgreSQL checks a constraint row by row (a lookup and a row
+    # lock each), more than half of writing the lines. Lines are written only with their
+    # invoice, in its transaction, from sources read in it; sessions, users and invoices
+    # are never deleted (PROTECT). The unique source columns stay. No index of its own
+    # for the invoice either: (invoice, position)'s unique index serves its look-ups.
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_constraint=False,
+        db_index=False,
+    )
     position = models.PositiveIntegerField()
     source = models.CharField(max_length=25, choices=LineSource.choices)
     description = models.CharField(max_length=300)
@@ -279,6 +292,7 @@ class InvoiceLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="invoice_line",
+        db_constraint=False,
     )
     # The session's operator credited it after it was invoiced: deducted once.
     credited_session = models.OneToOneField(
@@ -309,7 +323,12 @@ class InvoiceLine(models.Model):
 
     # What the CSV lists, copied at issue: who, when, where, how much energy.
     driver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     driver_name = models.CharField(max_length=300, blank=True)
     verification_1 = models.CharField(max_length=100, blank=True)

@@ -163,10 +163,21 @@ class Statement(models.Model):
 
 
 class StatementLine(models.Model):
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    # No foreign key constraint in the database for the statement and the session (the
+    # ORM keeps CASCADE and PROTECT): the statement run writes millions of lines, and
+    # PostgreSQL checks a constraint row by row (a lookup and a row lock of the session
+    # each), half the lines' cost. Lines are written only by the run, in the transaction
+    # that creates their statement, for sessions it has just read; sessions and
+    # statements are never deleted (PROTECT). The unique session column stays.
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
     # One session is reimbursed at most once, whatever reruns or workers do.
     session = models.OneToOneField(
-        "charging.ChargingSession", on_delete=models.PROTECT, related_name="statement_line"
+        "charging.ChargingSession",
+        on_delete=models.PROTECT,
+        related_name="statement_line",
+        db_constraint=False,
     )
     energy_wh = models.BigIntegerField()
     driver_price = models.DecimalField(max_digits=8, decimal_places=4)

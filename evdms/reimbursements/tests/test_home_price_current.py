@@ -113,7 +113,7 @@ def test_the_confirmation_box_is_offered_only_after_the_warning(dan_client):
     html = refused.content.decode()
     assert refused.status_code == 422
     assert "unusually high" in html
-    assert "Yes, 27 per kWh is right" in html
+    assert "Yes, 27.00 per kWh is right" in html  # a price, as the reader writes one
     assert 'name="confirmed_price" value="27"' in html
 
 
