@@ -309,16 +309,24 @@ class InvoiceLine(models.Model):
         on_delete=models.PROTECT,
         related_name="invoice_line",
     )
+    # Indexed only where set (see Meta): most lines have no job and credit no line, and
+    # a full index would take an entry for each of them.
     job = models.ForeignKey(
         "installations.InstallationJob",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="invoice_lines",
+        db_index=False,
     )
     # A credit note's line reduces this line of the invoice it credits.
     credits_line = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credited_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credited_by",
+        db_index=False,
     )
 
     # What the CSV lists, copied at issue: who, when, where, how much energy.
@@ -340,6 +348,14 @@ class InvoiceLine(models.Model):
 
     class Meta:
         ordering: ClassVar = ["invoice", "position"]
+        indexes: ClassVar = [
+            models.Index(fields=["job"], condition=Q(job__isnull=False), name="invoice_line_job"),
+            models.Index(
+                fields=["credits_line"],
+                condition=Q(credits_line__isnull=False),
+                name="invoice_line_credits",
+            ),
+        ]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
             # An installation job is billed once (its credit note lines name it too).

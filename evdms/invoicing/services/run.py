@@ -129,23 +129,25 @@ def _day(moment: datetime | None, zone: tzinfo | None = None) -> str:
     return date_format(timezone.localtime(moment, zone), "DATE_FORMAT") if moment else ""
 
 
-class _Days:
-    """The local days of many moments, each day formatted once: Django's date_format
-    (its translations, per call) cost more than the rest of a session's line."""
+class _Dates:
+    """Local dates of many lines in one format, each date formatted once: Django's
+    date_format (its translations, per call) cost more than the rest of a line.
+    Datetimes are taken to their local day in ``zone``."""
 
-    __slots__ = ("_labels", "_zone")
+    __slots__ = ("_format", "_labels", "_zone")
 
-    def __init__(self, zone: tzinfo) -> None:
+    def __init__(self, format_name: str, zone: tzinfo | None = None) -> None:
+        self._format = format_name
         self._zone = zone
         self._labels: dict[date, str] = {}
 
-    def __call__(self, moment: datetime | None) -> str:
-        if moment is None:
+    def __call__(self, value: datetime | date | None) -> str:
+        if value is None:
             return ""
-        day = moment.astimezone(self._zone).date()
+        day = value.astimezone(self._zone).date() if isinstance(value, datetime) else value
         label = self._labels.get(day)
         if label is None:
-            label = self._labels[day] = date_format(day, "DATE_FORMAT")
+            label = self._labels[day] = date_format(day, self._format)
         return label
 
 
@@ -167,7 +169,7 @@ def _session_line(
     organisation_id: int,
     session: sources.PublicSession,
     labels: sources.Labels,
-    day: _Days,
+    day: _Dates,
     what: str,
 ) -> DraftLine:
     """``what``: "Public charging" in the organisation's language, translated once for
@@ -220,15 +222,15 @@ def _credit_line(
 
 
 def _reimbursement_line(
-    organisation_id: int, paid: sources.PaidReimbursement, labels: sources.Labels
+    organisation_id: int,
+    paid: sources.PaidReimbursement,
+    labels: sources.Labels,
+    month: _Dates,
 ) -> DraftLine:
     who = labels.of(organisation_id, paid.driver_id, paid.connection_id)
     description = _(
         "Home charging reimbursed to the driver: statement %(reference)s (%(month)s)"
-    ) % {
-        "reference": paid.reference,
-        "month": date_format(paid.statement_month, "YEAR_MONTH_FORMAT"),
-    }
+    ) % {"reference": paid.reference, "month": month(paid.statement_month)}
     if paid.invoiced_before:
         description += _(", less %(amount)s invoiced before its payment failed") % {
             "amount": formatting.amount(paid.invoiced_before)
@@ -466,10 +468,11 @@ def _plan(
     labels = reads.labels
 
     if InvoiceKind.TRANSACTIONS not in kinds:
-        day, what = _Days(timezone.get_current_timezone()), _("Public charging")
+        day, what = _Dates("DATE_FORMAT", timezone.get_current_timezone()), _("Public charging")
         lines = [_session_line(org, s, labels, day, what) for s in sessions]
         lines += [_credit_line(org, c, labels) for c in credited]
-        lines += [_reimbursement_line(org, p, labels) for p in paid if p.amount]
+        statement_month = _Dates("YEAR_MONTH_FORMAT")
+        lines += [_reimbursement_line(org, p, labels, statement_month) for p in paid if p.amount]
         transactions = _Planned(InvoiceKind.TRANSACTIONS, lines)
         if lines and transactions.total:
             planned.append(transactions)

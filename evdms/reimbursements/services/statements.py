@@ -295,7 +295,11 @@ def _add_line(draft: _Draft, line: LineRow, held: list[tuple[int, str]]) -> None
     if not 0 <= energy_wh <= SESSION_WH_STORABLE or not 0 <= amount <= LINE_AMOUNT_MAX:
         held.append((line[0], BEYOND_LINE))
         return
-    if draft.total_with(amount) > MONEY_12_2_MAX:
+    # Below the bound exactly, the total rounded to the cent is not above it either (the
+    # bound is whole cents): the rounded total is made only near it (per line it cost a
+    # tenth of the run).
+    near_bound = draft.carried or draft.lines_sum + amount >= MONEY_12_2_MAX
+    if near_bound and draft.total_with(amount) > MONEY_12_2_MAX:
         held.append((line[0], BEYOND_TOTAL))
         return
     draft.lines.append(line)
