@@ -189,3 +189,19 @@ def test_in_production_operators_always_need_two_factor(tmp_path):
         assert result.stdout.split()[-1:] == ["True"], result.stderr
     development = _manage(show, EVDMS_VAR_DIR=str(tmp_path))
     assert development.stdout.split()[-1:] == ["False"], development.stderr
+
+
+@pytest.mark.django_db
+def test_database_connections_are_set_for_the_monthly_runs():
+    """SQLite: a page cache that holds the runs' index pages (64 MiB, not SQLite's
+    2 MB); PostgreSQL: no JIT compilation of queries (it cost more than the runs'
+    chunk queries themselves)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == -64 * 1024
+        else:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
