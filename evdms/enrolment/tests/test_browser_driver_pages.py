@@ -81,7 +81,7 @@ def test_the_drivers_pages(world, dan, live_server, browser, size):
     page.get_by_label("Average home price per kWh").fill("27")
     page.get_by_role("button", name="Save price").click()
     expect(page.get_by_text("unusually high")).to_be_visible()
-    expect(page.get_by_label("Yes, 27 per kWh is right")).not_to_be_checked()
+    expect(page.get_by_label("Yes, 27.00 per kWh is right")).not_to_be_checked()
     no_sideways_scroll(page)
     screenshot(page, f"driver-home-price-confirm-{size}")
     page.reload()  # the address the form came back at is a page of its own
