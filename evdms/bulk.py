@@ -149,3 +149,17 @@ def decimal_value(value: Decimal | float | int | str, places: int) -> Decimal:
     if isinstance(value, float):
         return _FIFTEEN_DIGITS(value).quantize(Decimal(1).scaleb(-places))
     return Decimal(value).quantize(Decimal(1).scaleb(-places))
+
+
+def statistics_refresh(*models_: type[models.Model]) -> None:
+    """PostgreSQL: the planner's statistics of these tables read anew (ANALYZE, a sample
+    of each). A monthly run writes millions of rows into tables its own queries join
+    (a line per session); planned with the statistics from before, when those tables
+    were empty, a chunk's query scanned every line written so far for each source, and
+    the run grew with the square of its size. SQLite keeps no statistics of its own
+    unless asked to (ANALYZE), and none is asked for here."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models_)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from evdms.accounts import who
 from evdms.accounts.models import Organisation, User
+from evdms.bulk import statistics_refresh
 from evdms.invoicing import sources
 from evdms.invoicing.delivery import invoices_deliver_after_commit, invoices_deliver_pending
 from evdms.invoicing.models import (
@@ -53,6 +54,7 @@ from evdms.invoicing.models import (
     FeeSchedule,
     Invoice,
     InvoiceKind,
+    InvoiceLine,
     LineSource,
 )
 from evdms.invoicing.selectors import fee_schedules_in_force
@@ -60,6 +62,7 @@ from evdms.invoicing.services.issue import DraftLine, invoice_issue
 from evdms.invoicing.sources import Month
 from evdms.invoicing.vat import ZERO, cents, line_net
 from evdms.reimbursements import checkpoints
+from evdms.reimbursements.models import PayoutLine, Statement
 from evdms.ui import formatting
 from evdms.ui.language import user_language
 
@@ -562,6 +565,9 @@ def invoices_run(
     organisation_ids = sources.organisations_with_sources(the_month, with_fees)
     counts: Counter[str] = Counter()
     for chunk in _chunks(organisation_ids, max(chunk_size, 1)):
+        # The lines written so far and the sources paid since the last analysis: the
+        # chunk's queries join them (see evdms.bulk.statistics_refresh).
+        statistics_refresh(InvoiceLine, Invoice, PayoutLine, Statement)
         schedules = fee_schedules_in_force(chunk, the_month.first)
         organisations = Organisation.objects.select_related("invoice_payer").in_bulk(chunk)
         outcomes: dict[int, _Outcome | None] = {}

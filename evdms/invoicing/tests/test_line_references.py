@@ -43,3 +43,26 @@ def test_what_a_line_names_cannot_be_deleted():
         InvoiceLine.objects.filter(session__pk__gt=0).count()
     )
     assert StatementLine.objects.count() == StatementLine.objects.filter(session__pk__gt=0).count()
+
+
+def test_the_runs_refresh_the_planners_statistics_of_what_they_write():
+    """PostgreSQL plans a run's chunk queries with the statistics of the lines written
+    so far (ANALYZE); SQLite has nothing to refresh."""
+    from django.db import connection
+
+    from evdms.bulk import statistics_refresh
+
+    org = w.billed_organisation(make_organisation("stats", "Stats Lease"))
+    w.fee_schedule(org)
+    dana = w.driver(w.public_connection(org), "Dana Driver")
+    for day in (3, 4, 5):
+        w.public_session(dana, org, w.local(date(2026, 10, day)), "4.0000")
+    invoices_run(w.OCTOBER, issue_date=date(2026, 11, 2))
+    statistics_refresh(InvoiceLine)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s",
+                [InvoiceLine._meta.db_table],
+            )
+            assert cursor.fetchone()[0] == InvoiceLine.objects.count()

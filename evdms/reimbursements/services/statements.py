@@ -31,7 +31,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from evdms.bulk import insert_rows, plain_rows, utc_datetime
+from evdms.bulk import insert_rows, plain_rows, statistics_refresh, utc_datetime
 from evdms.charging.bounds import LINE_AMOUNT_MAX, MONEY_12_2_MAX, SESSION_WH_STORABLE
 from evdms.charging.models import ChargingSession, SessionKind, SessionReview
 from evdms.charging.services.sessions import sessions_hold
@@ -58,6 +58,8 @@ CHUNK_DRIVERS = 1000
 # read again and redone; the second time the other worker's statements are skipped.
 CHUNK_ATTEMPTS = 3
 THOUSAND = Decimal(1000)
+# Chunks between two refreshes of the planner's statistics of the lines (PostgreSQL).
+STATISTICS_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,9 @@ def statements_run(month: date, *, chunk_size: int = CHUNK_DRIVERS) -> dict[str,
         | set(run.failed().order_by().values_list("driver_id", flat=True).distinct())
     )
     counts: Counter[str] = Counter()
-    for offset in range(0, len(driver_ids), chunk_size):
+    for number, offset in enumerate(range(0, len(driver_ids), chunk_size)):
+        if number % STATISTICS_EVERY == 0:  # the lines so far, for the chunks' queries
+            statistics_refresh(StatementLine, Statement)
         chunk = driver_ids[offset : offset + chunk_size]
         counts.update(_chunk_run(run, chunk[0], chunk[-1]))
         checkpoints.checkpoint("chunk-committed")
